@@ -1,0 +1,1 @@
+//! `datachannel`: in progress.

@@ -1,0 +1,28 @@
+//! rtcpeer: a WebRTC stack as a pure, poll-driven state machine.
+//!
+//! This crate does no I/O: it opens no sockets, reads no clock, starts no threads and draws
+//! no OS randomness. Datagrams and timestamps go in; datagrams, events and timeouts come
+//! out. Drive it from any event loop, or use one of the runtime adapters
+//! (`rtcpeer-tokio`, `rtcpeer-smol`, `rtcpeer-mio`).
+//!
+//! Modules follow the protocol layers: [`stun`], [`ice`], [`dtls`], [`sctp`],
+//! [`datachannel`], [`sdp`]; [`sim`] (feature `sim`) is a deterministic network simulator.
+
+pub mod crypto;
+pub mod datachannel;
+pub mod dtls;
+mod error;
+pub mod ice;
+pub mod rng;
+pub mod sctp;
+pub mod sdp;
+#[cfg(feature = "sim")]
+pub mod sim;
+pub mod stun;
+pub mod time;
+pub mod transmit;
+
+pub use error::Error;
+pub use rng::Rng;
+pub use time::{AnchoredWallClock, WallClock};
+pub use transmit::Transmit;

@@ -1,0 +1,1 @@
+//! `sctp`: in progress.

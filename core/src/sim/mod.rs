@@ -1,0 +1,5 @@
+//! Deterministic network simulator (feature `sim`). In progress: see the node contract in
+//! [`node`].
+
+pub mod node;
+pub use node::Node;

@@ -1,0 +1,1 @@
+//! Runnable programs that show rtcpeer at work; see the `src/bin` folder.

@@ -1,0 +1,1 @@
+//! Integration, simulation and interop tests for rtcpeer live in `tests/tests/`.
