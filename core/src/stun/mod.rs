@@ -10,6 +10,9 @@
 //!   [`Attribute`]s) with [`StunMessage::parse`] and [`StunMessage::encode`] /
 //!   [`StunMessage::encode_into`], which append MESSAGE-INTEGRITY and FINGERPRINT when asked.
 //!
+//! [`server::BindingServer`] is a tiny sans-IO binding server (RFC 8489 section 6.3) for
+//! tests and simulations.
+//!
 //! Implemented: the header with the interleaved class/method bits, the magic cookie, 96-bit
 //! transaction ids; MAPPED-ADDRESS, XOR-MAPPED-ADDRESS (IPv4 and IPv6), USERNAME, REALM,
 //! NONCE, SOFTWARE, ERROR-CODE, UNKNOWN-ATTRIBUTES, ALTERNATE-SERVER, the ICE attributes
@@ -30,6 +33,7 @@ mod error;
 mod header;
 mod integrity;
 mod message;
+pub mod server;
 mod view;
 
 #[cfg(test)]
