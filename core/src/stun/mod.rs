@@ -37,6 +37,8 @@ pub mod server;
 mod view;
 
 #[cfg(test)]
+mod proptests;
+#[cfg(test)]
 mod rfc5769_tests;
 #[cfg(test)]
 mod view_tests;
