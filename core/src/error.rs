@@ -11,4 +11,7 @@ pub enum Error {
     /// The configuration is inconsistent or out of range.
     #[error("invalid configuration: {0}")]
     InvalidConfig(String),
+    /// A STUN message could not be built or parsed.
+    #[error("stun: {0}")]
+    Stun(#[from] crate::stun::StunError),
 }
