@@ -11,4 +11,8 @@ pub enum Error {
     /// The configuration is inconsistent or out of range.
     #[error("invalid configuration: {0}")]
     InvalidConfig(String),
+    /// Misuse of the network simulator (feature `sim`).
+    #[cfg(feature = "sim")]
+    #[error(transparent)]
+    Sim(#[from] crate::sim::SimError),
 }

@@ -1,0 +1,7 @@
+//! Behaviour tests of the simulator, with small test nodes.
+
+mod helpers;
+mod links;
+mod nat;
+mod rules;
+mod running;
