@@ -60,6 +60,20 @@ pub enum Fate {
     },
     /// The network dropped it (addresses as they were where it was dropped).
     Dropped(DropReason),
+    /// The test put it on a network with [`Sim::inject`](super::Sim::inject).
+    Injected,
+}
+
+impl Fate {
+    /// Whether this records a delivery.
+    pub fn is_delivered(&self) -> bool {
+        matches!(self, Self::Delivered { .. })
+    }
+
+    /// Whether this records a drop.
+    pub fn is_dropped(&self) -> bool {
+        matches!(self, Self::Dropped(_))
+    }
 }
 
 /// One event in the life of a datagram.
@@ -106,8 +120,11 @@ pub struct SimStats {
     pub delivered: u64,
     /// Extra copies links made.
     pub duplicated: u64,
-    /// Datagrams a rule matched (whatever its action).
-    pub rule_matches: u64,
+    /// Datagrams a rule applied its action to.
+    pub rule_applied: u64,
+    /// Capture records not stored because the capture was full
+    /// ([`SimConfig::capture_limit`](super::SimConfig::capture_limit)).
+    pub capture_overflow: u64,
     dropped: BTreeMap<DropReason, u64>,
 }
 
@@ -132,26 +149,48 @@ impl SimStats {
     }
 }
 
-/// A SHA-256 over `(time since start, source, destination, payload)` of every delivered
-/// record in `records`, in order. Two runs with the same seed and inputs give the same
-/// digest; any change in timing, addressing or content changes it.
+/// A SHA-256 over `(time since start, receiver, source, destination, payload)` of every
+/// delivered record in `records`, in order. Two runs with the same seed and inputs give the
+/// same digest; any change in timing, addressing or content changes it. Equal to
+/// [`Sim::capture_digest`](super::Sim::capture_digest) when given the whole capture.
 pub fn delivered_digest<'a>(records: impl IntoIterator<Item = &'a CaptureRecord>) -> [u8; 32] {
     let mut digest = [0u8; 32];
     for record in records {
-        let Fate::Delivered { node } = record.fate else {
-            continue;
-        };
-        let header = format!(
-            "{}|{}|{}|{}|{}|",
-            record.elapsed.as_nanos(),
-            node,
-            record.source,
-            record.destination,
-            record.payload.len()
-        );
-        digest = crate::crypto::sha256(&[&digest, header.as_bytes(), &record.payload]);
+        if let Fate::Delivered { node } = record.fate {
+            digest = chain_delivery(&digest, record.elapsed, node, record);
+        }
     }
     digest
+}
+
+/// One link of the delivered-datagram hash chain.
+pub(crate) fn chain_delivery(
+    digest: &[u8; 32],
+    elapsed: Duration,
+    node: NodeId,
+    datagram: &impl AsDatagram,
+) -> [u8; 32] {
+    let (source, destination, payload) = datagram.parts();
+    let header = format!(
+        "{}|{}|{}|{}|{}|",
+        elapsed.as_nanos(),
+        node,
+        source,
+        destination,
+        payload.len()
+    );
+    crate::crypto::sha256(&[digest, header.as_bytes(), payload])
+}
+
+/// Anything with a source, a destination and a payload.
+pub(crate) trait AsDatagram {
+    fn parts(&self) -> (SocketAddr, SocketAddr, &[u8]);
+}
+
+impl AsDatagram for CaptureRecord {
+    fn parts(&self) -> (SocketAddr, SocketAddr, &[u8]) {
+        (self.source, self.destination, &self.payload)
+    }
 }
 
 #[cfg(test)]

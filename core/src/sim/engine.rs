@@ -1,7 +1,7 @@
 //! The event loop's inner workings: the event queue, sending, routing, NAT traversal and
 //! delivery.
 
-use super::capture::{CaptureRecord, DropReason, Fate};
+use super::capture::{AsDatagram, CaptureRecord, DropReason, Fate, chain_delivery};
 use super::link::{IPV4_UDP_OVERHEAD, IPV6_UDP_OVERHEAD};
 use super::rule::{Action, Datagram};
 use super::simulator::{Owner, Sim};
@@ -18,6 +18,12 @@ pub(crate) struct Packet {
     pub(crate) source: SocketAddr,
     pub(crate) destination: SocketAddr,
     pub(crate) payload: Vec<u8>,
+}
+
+impl AsDatagram for Packet {
+    fn parts(&self) -> (SocketAddr, SocketAddr, &[u8]) {
+        (self.source, self.destination, &self.payload)
+    }
 }
 
 impl Packet {
@@ -157,6 +163,7 @@ impl Sim {
     pub(crate) fn inject_packet(&mut self, network: NetworkId, transmit: Transmit) {
         let packet = self.new_packet(transmit);
         self.stats.sent += 1;
+        self.record(&packet, Fate::Injected);
         self.at_network(network, packet);
     }
 
@@ -192,7 +199,7 @@ impl Sim {
             if !slot.check(&datagram) {
                 continue;
             }
-            self.stats.rule_matches += 1;
+            self.stats.rule_applied += 1;
             match &mut slot.rule.action {
                 Action::Drop => {
                     let packet = rebuild(id, transmit);
@@ -351,13 +358,21 @@ impl Sim {
     }
 
     fn record(&mut self, packet: &Packet, fate: Fate) {
+        let elapsed = self.now - self.start;
+        if let Fate::Delivered { node } = fate {
+            self.digest = chain_delivery(&self.digest, elapsed, node, packet);
+        }
         if !self.config.capture {
+            return;
+        }
+        if self.capture.len() >= self.config.capture_limit {
+            self.stats.capture_overflow += 1;
             return;
         }
         self.capture.push(CaptureRecord {
             id: packet.id,
             time: self.now,
-            elapsed: self.now - self.start,
+            elapsed,
             source: packet.source,
             destination: packet.destination,
             payload: packet.payload.clone(),

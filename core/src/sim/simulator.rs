@@ -1,7 +1,7 @@
 //! The [`Sim`] type: topology, nodes, rules and inspection. The event loop is in
 //! `engine.rs`, the run functions in `run.rs`.
 
-use super::capture::{CaptureRecord, SimStats, delivered_digest};
+use super::capture::{CaptureRecord, SimStats};
 use super::link::{Link, LinkConfig};
 use super::nat::{Nat, NatConfig};
 use super::pcap::PcapWriter;
@@ -26,6 +26,9 @@ pub struct SimConfig {
     pub max_steps: u64,
     /// Whether to record every datagram (see [`Sim::capture`]). Default `true`.
     pub capture: bool,
+    /// The most records the capture stores; later ones are only counted
+    /// ([`SimStats::capture_overflow`]). Default 1 000 000.
+    pub capture_limit: usize,
     /// The link given to every new interface until changed. Default: ideal.
     pub default_link: LinkConfig,
 }
@@ -36,8 +39,46 @@ impl Default for SimConfig {
             livelock_events: 100_000,
             max_steps: 10_000_000,
             capture: true,
+            capture_limit: 1_000_000,
             default_link: LinkConfig::default(),
         }
+    }
+}
+
+impl SimConfig {
+    /// The default settings.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets [`SimConfig::livelock_events`].
+    pub fn livelock_events(mut self, events: u64) -> Self {
+        self.livelock_events = events;
+        self
+    }
+
+    /// Sets [`SimConfig::max_steps`].
+    pub fn max_steps(mut self, steps: u64) -> Self {
+        self.max_steps = steps;
+        self
+    }
+
+    /// Turns the capture on or off.
+    pub fn capture(mut self, on: bool) -> Self {
+        self.capture = on;
+        self
+    }
+
+    /// Sets [`SimConfig::capture_limit`].
+    pub fn capture_limit(mut self, records: usize) -> Self {
+        self.capture_limit = records;
+        self
+    }
+
+    /// Sets the link new interfaces get.
+    pub fn default_link(mut self, link: LinkConfig) -> Self {
+        self.default_link = link;
+        self
     }
 }
 
@@ -122,6 +163,8 @@ pub struct Sim {
     pub(crate) ifaces: Vec<Iface>,
     pub(crate) rules: Vec<Option<RuleSlot>>,
     pub(crate) capture: Vec<CaptureRecord>,
+    /// Hash chain over every delivery since the start.
+    pub(crate) digest: [u8; 32],
     pub(crate) stats: SimStats,
 }
 
@@ -161,6 +204,7 @@ impl Sim {
             ifaces: Vec::new(),
             rules: Vec::new(),
             capture: Vec::new(),
+            digest: [0; 32],
             stats: SimStats::default(),
         }
     }
@@ -464,9 +508,10 @@ impl Sim {
     }
 
     /// SHA-256 over every delivered datagram's (time since start, receiver, source,
-    /// destination, payload): equal for runs with equal seeds and inputs.
+    /// destination, payload), in order: equal for runs with equal seeds and inputs. It
+    /// covers every delivery since the start, even with the capture off, full or cleared.
     pub fn capture_digest(&self) -> [u8; 32] {
-        delivered_digest(&self.capture)
+        self.digest
     }
 
     /// Writes the captured records selected by `filter` as a pcap file (see

@@ -18,10 +18,7 @@ fn pinger_to_sink(
     size: usize,
 ) -> (Sim, Instant, NodeId, NodeId) {
     let start = t0();
-    let config = SimConfig {
-        capture: false,
-        ..SimConfig::default()
-    };
+    let config = SimConfig::new().capture(false);
     let mut sim = Sim::with_config(start, Rng::from_u64(seed), config);
     let net = sim.internet();
     let pinger = Pinger::new(

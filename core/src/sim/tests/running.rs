@@ -103,10 +103,7 @@ impl Node for Impatient {
 #[test]
 fn livelock_is_detected_for_a_timer_that_never_advances() {
     let start = t0();
-    let config = SimConfig {
-        livelock_events: 1000,
-        ..SimConfig::default()
-    };
+    let config = SimConfig::new().livelock_events(1000);
     let mut sim = Sim::with_config(start, Rng::from_u64(1), config);
     let net = sim.internet();
     sim.add_node(net, ip("10.0.0.1"), Impatient { now: start })
@@ -367,4 +364,63 @@ fn multi_homed_node_sends_from_either_address() {
         sim.node_addresses(a),
         Ok(vec![ip("192.168.1.2"), ip("198.51.100.5")])
     );
+}
+
+#[test]
+fn running_digest_matches_the_digest_of_the_full_capture() {
+    let sim = eventful_run(4, false);
+    assert_eq!(
+        sim.capture_digest(),
+        crate::sim::delivered_digest(sim.capture())
+    );
+}
+
+#[test]
+fn digest_does_not_depend_on_capture_settings() {
+    let run = |capture: bool, capture_limit: usize| {
+        let start = t0();
+        let config = SimConfig::new()
+            .capture(capture)
+            .capture_limit(capture_limit);
+        let mut sim = Sim::with_config(start, Rng::from_u64(8), config);
+        let net = sim.internet();
+        let p = Pinger::new(
+            start,
+            addr("10.0.0.1:1"),
+            addr("10.0.0.2:2"),
+            Duration::from_millis(3),
+            20,
+            8,
+        );
+        sim.add_node(net, ip("10.0.0.1"), p).expect("add");
+        sim.add_node(net, ip("10.0.0.2"), Echo::default())
+            .expect("add");
+        sim.run_for(Duration::from_secs(1)).expect("runs");
+        sim
+    };
+    let full = run(true, usize::MAX);
+    let off = run(false, usize::MAX);
+    let limited = run(true, 10);
+    assert!(off.capture().is_empty());
+    assert_eq!(limited.capture().len(), 10);
+    assert_eq!(
+        limited.stats().capture_overflow,
+        full.capture().len() as u64 - 10
+    );
+    assert_eq!(full.capture_digest(), off.capture_digest());
+    assert_eq!(full.capture_digest(), limited.capture_digest());
+}
+
+#[test]
+fn injected_datagrams_are_captured_as_injected() {
+    let mut sim = Sim::new(t0(), Rng::from_u64(1));
+    let net = sim.internet();
+    let forged = Transmit {
+        source: addr("192.0.2.1:1"),
+        destination: addr("192.0.2.2:2"),
+        payload: b"x".to_vec(),
+    };
+    sim.inject(net, forged).expect("known network");
+    let fates: Vec<Fate> = sim.capture().iter().map(|r| r.fate).collect();
+    assert_eq!(fates, [Fate::Injected, Fate::Dropped(DropReason::NoRoute)]);
 }
