@@ -223,3 +223,59 @@ fn mtu_drops_datagrams_larger_than_the_link_carries() {
     assert_eq!(sim.node::<Sink>(b).payloads(), vec![vec![1u8; 1172]]);
     assert_eq!(sim.stats().dropped(DropReason::Mtu), 1);
 }
+
+#[test]
+fn ipv6_mtu_counts_the_larger_headers() {
+    let mut sim = Sim::new(t0(), Rng::from_u64(1));
+    let net = sim.internet();
+    let a = sim
+        .add_node(net, "2001:db8::1".parse().expect("ip"), Sink::default())
+        .expect("add");
+    let b = sim
+        .add_node(net, "2001:db8::2".parse().expect("ip"), Sink::default())
+        .expect("add");
+    sim.set_node_link(a, Direction::Up, LinkConfig::new().mtu(1280))
+        .expect("node exists");
+    let (from, to) = (addr("[2001:db8::1]:1"), addr("[2001:db8::2]:2"));
+    sim.node_mut::<Sink>(a).send(from, to, &[1; 1232]); // 1280 bytes with IPv6 + UDP
+    sim.node_mut::<Sink>(a).send(from, to, &[2; 1233]);
+    sim.run_for(MS).expect("runs");
+    assert_eq!(sim.node::<Sink>(b).payloads(), vec![vec![1u8; 1232]]);
+    assert_eq!(sim.stats().dropped(DropReason::Mtu), 1);
+}
+
+#[test]
+fn mixed_address_families_are_dropped() {
+    let mut sim = Sim::new(t0(), Rng::from_u64(1));
+    let net = sim.internet();
+    let a = sim
+        .add_node(net, "10.0.0.1".parse().expect("ip"), Sink::default())
+        .expect("add");
+    sim.add_address(a, net, "2001:db8::1".parse().expect("ip"))
+        .expect("add");
+    sim.node_mut::<Sink>(a)
+        .send(addr("10.0.0.1:1"), addr("[2001:db8::1]:2"), b"x");
+    sim.run_for(MS).expect("runs");
+    assert_eq!(sim.stats().dropped(DropReason::AddressFamily), 1);
+    assert!(sim.node::<Sink>(a).received.is_empty());
+}
+
+#[test]
+fn jitter_stays_within_its_bound() {
+    let link = LinkConfig::new()
+        .latency(10 * MS)
+        .jitter(4 * MS)
+        .jitter_reorders(true);
+    let (mut sim, start, _a, b) = pinger_to_sink(6, link, MS, 300, 8);
+    sim.run_for(Duration::from_secs(1)).expect("runs");
+    let received = &sim.node::<Sink>(b).received;
+    assert_eq!(received.len(), 300);
+    let delays: Vec<Duration> = received
+        .iter()
+        .map(|r| r.0 - (start + MS * seq_of(&r.3)))
+        .collect();
+    assert!(delays.iter().all(|d| (10 * MS..=14 * MS).contains(d)));
+    // Spread over the range, not stuck at one end.
+    assert!(delays.iter().any(|d| *d < 11 * MS));
+    assert!(delays.iter().any(|d| *d > 13 * MS));
+}

@@ -359,3 +359,36 @@ fn routed_network_is_reachable_without_translation() {
     assert_eq!(got[0].0 - sim.start(), Duration::from_millis(7));
     assert_eq!(sim.node::<Echo>(inside).received.len(), 1);
 }
+
+#[test]
+fn inbound_traffic_refreshes_when_configured() {
+    let mut config = NatConfig::full_cone().timeout(Duration::from_secs(30));
+    config.inbound_refreshes = true;
+    let mut s = setup(1, config);
+    let public = s.map_to(s.s1, S1);
+    for _ in 0..3 {
+        s.sim.run_for(Duration::from_secs(20)).expect("runs");
+        s.send(s.s1, S1, &public.to_string(), b"in");
+    }
+    assert_eq!(s.inside_got(), 3);
+}
+
+#[test]
+fn filtering_permissions_expire_with_the_timeout() {
+    let mut s = setup(
+        1,
+        NatConfig::port_restricted_cone().timeout(Duration::from_secs(30)),
+    );
+    let public = s.map_to(s.s1, S1);
+    // Keep the mapping alive towards s2 only; the permission for s1 lapses.
+    for _ in 0..2 {
+        s.sim.run_for(Duration::from_secs(20)).expect("runs");
+        s.map_to(s.s2, S2);
+    }
+    s.send(s.s1, S1, &public.to_string(), b"stale permission");
+    s.send(s.s2, S2, &public.to_string(), b"fresh permission");
+    assert_eq!(
+        s.sim.node::<Sink>(s.inside).payloads(),
+        vec![b"fresh permission".to_vec()]
+    );
+}
