@@ -154,7 +154,7 @@ impl Sim {
         if packet.source.is_ipv4() != packet.destination.is_ipv4() {
             return self.drop_packet(&packet, DropReason::AddressFamily);
         }
-        if let Some(packet) = self.apply_rules(iface, packet) {
+        if let Some(packet) = self.apply_rules(node, iface, packet) {
             self.enter_up_link(iface, packet);
         }
     }
@@ -178,7 +178,7 @@ impl Sim {
     }
 
     /// Runs the rules; returns the datagram if it goes on now.
-    fn apply_rules(&mut self, iface: usize, packet: Packet) -> Option<Packet> {
+    fn apply_rules(&mut self, sender: NodeId, iface: usize, packet: Packet) -> Option<Packet> {
         let mut transmit = Transmit {
             source: packet.source,
             destination: packet.destination,
@@ -190,6 +190,7 @@ impl Sim {
                 continue;
             };
             let datagram = Datagram {
+                sender,
                 now: self.now,
                 elapsed: self.now - self.start,
                 source: transmit.source,

@@ -13,7 +13,10 @@ use std::time::{Duration, Instant};
 
 /// A datagram as a rule's predicate sees it.
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub struct Datagram<'a> {
+    /// The node that sent it.
+    pub sender: super::NodeId,
     /// Virtual time now.
     pub now: Instant,
     /// Virtual time since the simulation started.

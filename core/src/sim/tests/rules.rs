@@ -130,6 +130,25 @@ fn count_rule_counts_without_changing_anything() {
 }
 
 #[test]
+fn rules_can_select_by_sending_node() {
+    let start = t0();
+    let mut sim = Sim::new(start, Rng::from_u64(1));
+    let net = sim.internet();
+    let a = sim
+        .add_node(net, addr(A).ip(), Sink::default())
+        .expect("add");
+    let b = sim
+        .add_node(net, addr(B).ip(), Sink::default())
+        .expect("add");
+    sim.add_rule(Rule::drop(move |d| d.sender == a));
+    sim.node_mut::<Sink>(a).send(addr(A), addr(B), b"from a");
+    sim.node_mut::<Sink>(b).send(addr(B), addr(A), b"from b");
+    sim.run_for(Duration::from_millis(1)).expect("runs");
+    assert!(sim.node::<Sink>(b).received.is_empty());
+    assert_eq!(sim.node::<Sink>(a).payloads(), vec![b"from b".to_vec()]);
+}
+
+#[test]
 fn removed_rule_no_longer_applies() {
     let (mut sim, b) = pinger_to_sink(Duration::from_millis(10), 4);
     let rule = sim.add_rule(Rule::drop(|_| true));
