@@ -5,3 +5,4 @@ mod links;
 mod nat;
 mod rules;
 mod running;
+mod scenarios;
