@@ -220,6 +220,10 @@ impl Sim {
     }
 
     fn enter_up_link(&mut self, iface: usize, packet: Packet) {
+        if !self.ifaces[iface].attached {
+            // The address was removed while a rule held the datagram back.
+            return self.drop_packet(&packet, DropReason::Spoofed);
+        }
         let network = self.ifaces[iface].network;
         let arrivals = self.ifaces[iface].up.admit(self.now, packet.wire_len());
         self.schedule_arrivals(arrivals, packet, |p| EventKind::AtNetwork(network, p));
@@ -316,6 +320,9 @@ impl Sim {
     /// A datagram came down a link to an interface: deliver it to the node, or pass it
     /// through the gateway into the network behind.
     fn at_iface(&mut self, iface: usize, packet: Packet) {
+        if !self.ifaces[iface].attached {
+            return self.drop_packet(&packet, DropReason::NoRoute);
+        }
         match self.ifaces[iface].owner {
             Owner::Node(node) => self.deliver(node, packet),
             Owner::Gateway(child) => self.enter_network(child, packet),

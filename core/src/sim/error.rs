@@ -42,6 +42,17 @@ pub enum SimError {
     /// The network has no gateway (the internet).
     #[error("network {0} has no gateway to a parent network")]
     NoUplink(NetworkId),
+    /// The network is not behind a NAT.
+    #[error("network {0} is not behind a NAT")]
+    NoNat(NetworkId),
+    /// The node does not have this address.
+    #[error("node {node} has no address {ip}")]
+    NotAssigned {
+        /// The node.
+        node: NodeId,
+        /// The address it does not have.
+        ip: IpAddr,
+    },
     /// The address cannot be used here (unspecified or multicast).
     #[error("address {0} cannot be assigned (unspecified or multicast)")]
     InvalidAddress(IpAddr),

@@ -41,6 +41,9 @@
 //!   [`SimError::Livelock`] when too many events happen without the clock advancing and
 //!   [`SimError::StepLimit`] when the step budget runs out — they never hang and never
 //!   panic.
+//! - **Changes mid-run.** Between steps you can change any link ([`Sim::set_node_link`],
+//!   [`Sim::set_uplink`]; a loss of 1.0 cuts it), move a host ([`Sim::remove_address`],
+//!   [`Sim::add_address`]) or reboot a NAT ([`Sim::reset_nat`]).
 //! - **Inspection.** Between steps, [`Sim::node`] and [`Sim::node_mut`] give a node back
 //!   as its own type; what a command makes it send goes out at the current virtual time.
 //!

@@ -199,6 +199,13 @@ impl Nat {
         }
     }
 
+    /// Forgets every mapping. Port allocation carries on where it was, so new mappings
+    /// (with sequential allocation) get ports not used before the reset.
+    pub(crate) fn reset(&mut self) {
+        self.by_port.clear();
+        self.by_key.clear();
+    }
+
     /// Live mappings at `now`.
     pub(crate) fn live_mappings(&self, now: Instant) -> usize {
         self.by_port.values().filter(|m| self.alive(m, now)).count()

@@ -123,6 +123,8 @@ pub(crate) struct Iface {
     pub(crate) owner: Owner,
     pub(crate) network: NetworkId,
     pub(crate) ip: Option<IpAddr>,
+    /// `false` once the address was removed: datagrams still in flight to it are lost.
+    pub(crate) attached: bool,
     /// Towards the network.
     pub(crate) up: Link,
     /// From the network.
@@ -287,6 +289,41 @@ impl Sim {
         Ok(())
     }
 
+    /// Takes the address `ip` away from `node` (the host left that network, or its address
+    /// changed). Datagrams still travelling to it are dropped as [`DropReason::NoRoute`],
+    /// and the node can no longer send from it. The address becomes free for reuse.
+    ///
+    /// [`DropReason::NoRoute`]: super::DropReason::NoRoute
+    pub fn remove_address(&mut self, node: NodeId, ip: IpAddr) -> Result<(), SimError> {
+        let slot = self.slot(node)?;
+        let position = slot
+            .ifaces
+            .iter()
+            .position(|i| self.ifaces[*i].ip == Some(ip))
+            .ok_or(SimError::NotAssigned { node, ip })?;
+        let iface = self.nodes[node.0].ifaces.remove(position);
+        let iface = &mut self.ifaces[iface];
+        iface.attached = false;
+        self.networks[iface.network.0].addrs.remove(&ip);
+        Ok(())
+    }
+
+    /// Forgets every mapping of the NAT in front of `network`, as a NAT reboot would;
+    /// inside hosts get new public ports on their next outbound datagram.
+    pub fn reset_nat(&mut self, network: NetworkId) -> Result<(), SimError> {
+        let uplink = self
+            .networks
+            .get_mut(network.0)
+            .ok_or(SimError::UnknownNetwork(network))?;
+        let nat = uplink
+            .uplink
+            .as_mut()
+            .and_then(|u| u.nat.as_mut())
+            .ok_or(SimError::NoNat(network))?;
+        nat.reset();
+        Ok(())
+    }
+
     /// Sets the link(s) between `node` and its network(s): `Up` is what the node sends,
     /// `Down` what it receives, `Both` sets both to the same behaviour (each keeps its own
     /// queue and random state).
@@ -344,6 +381,7 @@ impl Sim {
             owner,
             network,
             ip,
+            attached: true,
             up,
             down,
         });

@@ -392,3 +392,20 @@ fn filtering_permissions_expire_with_the_timeout() {
         vec![b"fresh permission".to_vec()]
     );
 }
+
+#[test]
+fn nat_reset_forgets_mappings_and_rebinds_to_a_new_port() {
+    let mut s = setup(1, NatConfig::port_restricted_cone());
+    let before = s.map_to(s.s1, S1);
+    s.sim.reset_nat(s.lan).expect("behind a NAT");
+    assert_eq!(s.sim.nat_mapping_count(s.lan), Ok(0));
+    s.send(s.s1, S1, &before.to_string(), b"to the old mapping");
+    assert_eq!(s.inside_got(), 0);
+    let after = s.map_to(s.s1, S1);
+    assert_ne!(before, after);
+    let internet = s.sim.internet();
+    assert_eq!(
+        s.sim.reset_nat(internet),
+        Err(crate::sim::SimError::NoNat(internet))
+    );
+}

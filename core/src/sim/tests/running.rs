@@ -424,3 +424,43 @@ fn injected_datagrams_are_captured_as_injected() {
     let fates: Vec<Fate> = sim.capture().iter().map(|r| r.fate).collect();
     assert_eq!(fates, [Fate::Injected, Fate::Dropped(DropReason::NoRoute)]);
 }
+
+#[test]
+fn removed_address_loses_datagrams_in_flight_and_cannot_send() {
+    let mut sim = Sim::new(t0(), Rng::from_u64(1));
+    let net = sim.internet();
+    let a = sim
+        .add_node(net, ip("10.0.0.1"), Sink::default())
+        .expect("add");
+    let b = sim
+        .add_node(net, ip("10.0.0.2"), Sink::default())
+        .expect("add");
+    sim.set_node_link(
+        b,
+        Direction::Down,
+        LinkConfig::new().latency(Duration::from_millis(10)),
+    )
+    .expect("node");
+    sim.node_mut::<Sink>(a)
+        .send(addr("10.0.0.1:1"), addr("10.0.0.2:2"), b"in flight");
+    sim.run_for(Duration::from_millis(5)).expect("runs");
+    sim.remove_address(b, ip("10.0.0.2")).expect("assigned");
+    sim.node_mut::<Sink>(b)
+        .send(addr("10.0.0.2:2"), addr("10.0.0.1:1"), b"old address");
+    sim.run_for(Duration::from_millis(20)).expect("runs");
+    assert!(sim.node::<Sink>(b).received.is_empty());
+    assert!(sim.node::<Sink>(a).received.is_empty());
+    assert_eq!(sim.stats().dropped(DropReason::NoRoute), 1);
+    assert_eq!(sim.stats().dropped(DropReason::Spoofed), 1);
+    assert_eq!(
+        sim.remove_address(b, ip("10.0.0.2")),
+        Err(SimError::NotAssigned {
+            node: b,
+            ip: ip("10.0.0.2")
+        })
+    );
+    // The address is free again, and the node can move to a new one.
+    sim.add_address(b, net, ip("10.0.0.3"))
+        .expect("new address");
+    assert!(sim.add_node(net, ip("10.0.0.2"), Sink::default()).is_ok());
+}
