@@ -120,10 +120,17 @@ impl Sim {
         }
     }
 
-    /// Collects a node's datagrams and re-arms its timer.
+    /// Collects a node's datagrams and re-arms its timer. Each datagram counts towards
+    /// the livelock limit, so a node that never stops sending is caught by the next step.
     fn drain(&mut self, node: NodeId) {
         while let Some(transmit) = self.nodes[node.0].node.poll_transmit() {
             self.send(node, transmit);
+            self.events_at_now += 1;
+            if self.events_at_now > self.config.livelock_events {
+                // Collect the rest later; `step` reports the livelock before that.
+                self.schedule_poke(node);
+                return;
+            }
         }
         let slot = &mut self.nodes[node.0];
         let deadline = slot.node.poll_timeout();

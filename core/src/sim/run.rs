@@ -17,8 +17,8 @@ impl Sim {
     /// when nothing is left to do (the clock stays put).
     ///
     /// Fails with [`SimError::Livelock`] (without running the event) once more than
-    /// [`SimConfig::livelock_events`](super::SimConfig::livelock_events) events have run
-    /// at the same virtual instant; the simulation stays usable but further steps at that
+    /// [`SimConfig::livelock_events`](super::SimConfig::livelock_events) events (datagrams
+    /// sent count as events too) have run at the same virtual instant; the simulation stays usable but further steps at that
     /// instant fail the same way.
     pub fn step(&mut self) -> Result<Option<Instant>, SimError> {
         let Some(at) = self.next_event_time() else {

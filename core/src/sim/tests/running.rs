@@ -464,3 +464,35 @@ fn removed_address_loses_datagrams_in_flight_and_cannot_send() {
         .expect("new address");
     assert!(sim.add_node(net, ip("10.0.0.2"), Sink::default()).is_ok());
 }
+
+/// A node that always has one more datagram to send.
+#[derive(Debug)]
+struct Firehose;
+
+impl Node for Firehose {
+    fn handle_receive(&mut self, _: Instant, _: SocketAddr, _: SocketAddr, _: &[u8]) {}
+    fn handle_timeout(&mut self, _: Instant) {}
+    fn poll_transmit(&mut self) -> Option<Transmit> {
+        Some(Transmit {
+            source: addr("10.0.0.1:1"),
+            destination: addr("10.0.0.2:2"),
+            payload: Vec::new(),
+        })
+    }
+    fn poll_timeout(&self) -> Option<Instant> {
+        None
+    }
+}
+
+#[test]
+fn livelock_is_detected_for_a_node_that_never_stops_sending() {
+    let config = SimConfig::new().livelock_events(500).capture(false);
+    let mut sim = Sim::with_config(t0(), Rng::from_u64(1), config);
+    let net = sim.internet();
+    sim.add_node(net, ip("10.0.0.1"), Firehose).expect("add");
+    let err = sim
+        .run_for(Duration::from_secs(1))
+        .expect_err("must not finish");
+    assert!(matches!(err, SimError::Livelock { .. }), "{err}");
+    assert!(sim.stats().sent <= 501);
+}
