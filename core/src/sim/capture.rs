@@ -171,15 +171,25 @@ pub(crate) fn chain_delivery(
     datagram: &impl AsDatagram,
 ) -> [u8; 32] {
     let (source, destination, payload) = datagram.parts();
-    let header = format!(
-        "{}|{}|{}|{}|{}|",
-        elapsed.as_nanos(),
-        node,
-        source,
-        destination,
-        payload.len()
-    );
-    crate::crypto::sha256(&[digest, header.as_bytes(), payload])
+    let mut header = [0u8; 16 + 8 + 18 + 18 + 8];
+    header[..16].copy_from_slice(&elapsed.as_nanos().to_be_bytes());
+    header[16..24].copy_from_slice(&(node.0 as u64).to_be_bytes());
+    header[24..42].copy_from_slice(&endpoint_bytes(source));
+    header[42..60].copy_from_slice(&endpoint_bytes(destination));
+    header[60..].copy_from_slice(&(payload.len() as u64).to_be_bytes());
+    crate::crypto::sha256(&[digest, &header, payload])
+}
+
+/// An address as 16 bytes (IPv4 mapped into IPv6) plus the port.
+fn endpoint_bytes(addr: SocketAddr) -> [u8; 18] {
+    let ip = match addr.ip() {
+        std::net::IpAddr::V4(v4) => v4.to_ipv6_mapped(),
+        std::net::IpAddr::V6(v6) => v6,
+    };
+    let mut out = [0u8; 18];
+    out[..16].copy_from_slice(&ip.octets());
+    out[16..].copy_from_slice(&addr.port().to_be_bytes());
+    out
 }
 
 /// Anything with a source, a destination and a payload.
