@@ -14,4 +14,8 @@ pub enum Error {
     /// A STUN message could not be built or parsed.
     #[error("stun: {0}")]
     Stun(#[from] crate::stun::StunError),
+    /// Misuse of the network simulator (feature `sim`).
+    #[cfg(feature = "sim")]
+    #[error(transparent)]
+    Sim(#[from] crate::sim::SimError),
 }
