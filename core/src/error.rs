@@ -14,4 +14,7 @@ pub enum Error {
     /// A STUN message could not be built or parsed.
     #[error("stun: {0}")]
     Stun(#[from] crate::stun::StunError),
+    /// A mistake in using the ICE agent.
+    #[error(transparent)]
+    Ice(#[from] crate::ice::IceError),
 }
