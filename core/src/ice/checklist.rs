@@ -134,6 +134,7 @@ impl CheckList {
             nominated: false,
             nominate_on_success: false,
             transaction: None,
+            cancelled: Vec::new(),
         });
         self.sort();
         Some(id)
@@ -213,7 +214,7 @@ impl CheckList {
     /// one Frozen pair per idle foundation the highest-priority Waiting pair.
     pub(crate) fn next_check(&mut self) -> Option<Triggered> {
         while let Some(t) = self.triggered.pop_front() {
-            if self.get(t.pair).is_some_and(|p| p.transaction.is_none()) {
+            if self.get(t.pair).is_some() {
                 return Some(t);
             }
         }

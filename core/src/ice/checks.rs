@@ -13,6 +13,9 @@ use super::wire::{self, CheckRequest};
 use std::net::SocketAddr;
 use std::time::Instant;
 
+/// Cancelled transactions remembered per pair (late successes still count).
+const MAX_CANCELLED: usize = 3;
+
 /// The PRIORITY a check carries: the priority a peer-reflexive candidate of the same
 /// base would have (RFC 8445 section 7.1.1).
 pub(super) fn prflx_priority(local_priority: u32) -> u32 {
@@ -170,6 +173,14 @@ impl IceAgent {
             use_candidate: t.use_candidate,
             pwd: &creds.pwd,
         });
+        if let Some(old) = pair.transaction.take() {
+            // Cancelled (RFC 8445 section 7.2.5.4): no more retransmissions, but a late
+            // success still counts.
+            if pair.cancelled.len() >= MAX_CANCELLED {
+                pair.cancelled.remove(0);
+            }
+            pair.cancelled.push(old);
+        }
         pair.transaction = Some(Transaction {
             id,
             payload: payload.clone(),
@@ -244,6 +255,7 @@ impl IceAgent {
         };
         tracing::debug!(local = %p.base, remote = %p.remote, why, "ice: check failed");
         p.transaction = None;
+        p.cancelled.clear();
         p.state = PairState::Failed;
         p.valid = false;
         self.stats.checks_failed += 1;
@@ -259,15 +271,27 @@ impl IceAgent {
         id: PairId,
         source: SocketAddr,
         destination: SocketAddr,
-        class: wire::InClass,
-        mapped: Option<SocketAddr>,
+        msg: &wire::Incoming,
     ) {
+        let (class, mapped, txid) = (msg.class, msg.mapped, msg.id);
         let Some(pair) = self.checklist.get_mut(id) else {
             return;
         };
-        let Some(tx) = pair.transaction.take() else {
-            return;
+        let tx_id = txid;
+        let tx = if pair.transaction.as_ref().is_some_and(|t| t.id == tx_id) {
+            pair.transaction.take()
+        } else {
+            // A response to a cancelled transaction still counts, but only a success
+            // (RFC 8445 section 7.2.5.4): the pair's current check carries on.
+            let i = pair.cancelled.iter().position(|t| t.id == tx_id);
+            let tx = i.map(|i| pair.cancelled.remove(i));
+            if class != wire::InClass::Success || source != pair.remote || destination != pair.base
+            {
+                return;
+            }
+            tx
         };
+        let Some(tx) = tx else { return };
         if source != pair.remote || destination != pair.base {
             // RFC 8445 section 7.2.5.2.1: not symmetric, the check fails.
             self.fail_pair(id, "response from an unexpected address");
@@ -379,6 +403,7 @@ impl IceAgent {
             || !self.can_send_checks()
             || self.nominating.is_some()
             || self.checklist.pairs().iter().any(|p| p.nominated)
+            || !self.checklist.pairs().iter().any(|p| p.valid)
         {
             return None;
         }

@@ -38,6 +38,9 @@ mod stats;
 mod timers;
 mod wire;
 
+#[cfg(test)]
+mod tests;
+
 pub use agent::{IceAgent, PairInfo, SelectedPair};
 pub use candidate::{
     Candidate, CandidateKind, MAX_EXTENSIONS, ParseCandidateError, TcpType, Transport,

@@ -103,6 +103,8 @@ pub(crate) struct CandidatePair {
     /// Controlled: a USE-CANDIDATE arrived before the pair succeeded; nominate on success.
     pub(crate) nominate_on_success: bool,
     pub(crate) transaction: Option<Transaction>,
+    /// Transactions replaced by a triggered check: not retransmitted, responses accepted.
+    pub(crate) cancelled: Vec<Transaction>,
 }
 
 impl CandidatePair {

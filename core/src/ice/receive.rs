@@ -215,7 +215,8 @@ impl IceAgent {
             return;
         };
         match pair.state {
-            PairState::Succeeded | PairState::InProgress => {}
+            PairState::Succeeded => {}
+            PairState::InProgress => self.checklist.trigger(id, false),
             PairState::Frozen | PairState::Waiting | PairState::Failed => {
                 pair.state = PairState::Waiting;
                 self.checklist.trigger(id, false);
@@ -235,13 +236,11 @@ impl IceAgent {
         msg: &Incoming,
     ) {
         let success = msg.class == InClass::Success;
-        if let Some(id) = self
-            .checklist
-            .pairs()
-            .iter()
-            .find(|p| p.transaction.as_ref().is_some_and(|t| t.id == msg.id))
-            .map(|p| p.id)
-        {
+        let matches = |t: &crate::ice::pair::Transaction| t.id == msg.id;
+        let pair = self.checklist.pairs().iter().find(|p| {
+            p.transaction.as_ref().is_some_and(matches) || p.cancelled.iter().any(matches)
+        });
+        if let Some(id) = pair.map(|p| p.id) {
             let Some(creds) = self.remote_creds.as_ref() else {
                 return;
             };
@@ -251,7 +250,7 @@ impl IceAgent {
                 return;
             }
             self.stats.responses_received += 1;
-            self.on_check_response(now, id, source, destination, msg.class, msg.mapped);
+            self.on_check_response(now, id, source, destination, msg);
             return;
         }
         match self.on_consent_response(now, source, destination, data, msg.id, success) {

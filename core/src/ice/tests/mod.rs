@@ -1,0 +1,7 @@
+//! Agent-level tests through an in-memory shuttle with a virtual clock.
+
+mod shuttle;
+
+mod connect;
+mod liveness;
+mod robustness;
