@@ -291,7 +291,9 @@ impl IceAgent {
     ///
     /// Errors: [`IceError::Closed`], [`IceError::InvalidCredentials`] when the ufrag is
     /// shorter than 4 or the password shorter than 22 characters (RFC 8839 section 5.4),
-    /// or either is not ICE characters.
+    /// or either is not ICE characters; [`IceError::RestartRequired`] when different
+    /// credentials are already set (the peer restarted ICE: call [`restart`](Self::restart)
+    /// first, as JSEP does when it answers an ICE-restart offer).
     pub fn set_remote_credentials(
         &mut self,
         now: Instant,
@@ -311,8 +313,10 @@ impl IceAgent {
         {
             return Err(IceError::InvalidCredentials);
         }
-        if self.remote_creds.as_ref() == Some(&creds) {
-            return Ok(());
+        match &self.remote_creds {
+            Some(current) if *current == creds => return Ok(()),
+            Some(_) => return Err(IceError::RestartRequired),
+            None => {}
         }
         self.remote_creds = Some(creds);
         self.finish(now);

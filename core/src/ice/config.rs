@@ -72,6 +72,9 @@ impl Default for IceTiming {
     }
 }
 
+/// The longest any timing may be (so that deadline arithmetic cannot overflow).
+const MAX_TIMING: Duration = Duration::from_secs(24 * 3600);
+
 /// Everything an [`IceAgent`](super::IceAgent) is built from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IceConfig {
@@ -108,7 +111,9 @@ impl Default for IceConfig {
 }
 
 impl IceConfig {
-    /// Checks that the values make sense.
+    /// Checks that the values make sense: positive intervals, RTO bounds in order, the
+    /// consent timeout above the consent interval and the disconnected timeout, every
+    /// timing at most one day, positive bounds.
     pub fn validate(&self) -> Result<(), IceError> {
         let t = &self.timing;
         let bad = |what: &str| Err(IceError::InvalidConfig(what.to_string()));
@@ -123,6 +128,22 @@ impl IceConfig {
         }
         if t.disconnected_timeout > t.consent_timeout {
             return bad("timing.disconnected_timeout must not exceed consent_timeout");
+        }
+        let longest = [
+            t.ta,
+            t.max_rto,
+            t.consent_interval,
+            t.consent_timeout,
+            t.disconnected_timeout,
+            t.keepalive_interval,
+            t.nomination_delay,
+            t.checking_timeout,
+        ]
+        .into_iter()
+        .max()
+        .unwrap_or_default();
+        if longest > MAX_TIMING {
+            return bad("timings must not exceed one day");
         }
         if t.keepalive_interval.is_zero() {
             return bad("timing.keepalive_interval must be positive");

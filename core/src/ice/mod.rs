@@ -71,6 +71,9 @@ pub enum IceError {
     /// Remote credentials too short, too long or not ICE characters (RFC 8839 5.4).
     #[error("invalid remote ICE credentials")]
     InvalidCredentials,
+    /// The remote credentials changed without an ICE restart on this side.
+    #[error("remote ICE credentials changed: restart the agent first")]
+    RestartRequired,
     /// A candidate line did not parse.
     #[error("invalid candidate: {0}")]
     Candidate(#[from] ParseCandidateError),

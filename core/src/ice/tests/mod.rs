@@ -2,6 +2,7 @@
 
 mod shuttle;
 
+mod candidate_props;
 mod connect;
 mod liveness;
 mod robustness;

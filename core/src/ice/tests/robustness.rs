@@ -287,6 +287,16 @@ fn api_misuse_gives_typed_errors() {
         a.set_remote_credentials(now, bad),
         Err(crate::ice::IceError::InvalidCredentials)
     );
+    let good = crate::ice::Credentials::new("abcd", "0123456789012345678901");
+    a.set_remote_credentials(now, good.clone()).unwrap();
+    a.set_remote_credentials(now, good).unwrap();
+    let other = crate::ice::Credentials::new("efgh", "0123456789012345678901");
+    assert_eq!(
+        a.set_remote_credentials(now, other.clone()),
+        Err(crate::ice::IceError::RestartRequired)
+    );
+    a.restart(now).unwrap();
+    a.set_remote_credentials(now, other).unwrap();
     a.close(now);
     assert_eq!(
         a.add_local_socket(now, addr("10.0.0.1:1")),
@@ -300,6 +310,12 @@ fn api_misuse_gives_typed_errors() {
     };
     assert!(matches!(
         IceAgent::new(cfg, Rng::from_u64(1)),
+        Err(crate::ice::IceError::InvalidConfig(_))
+    ));
+    let mut huge = IceConfig::default();
+    huge.timing.consent_timeout = Duration::MAX;
+    assert!(matches!(
+        IceAgent::new(huge, Rng::from_u64(1)),
         Err(crate::ice::IceError::InvalidConfig(_))
     ));
 }
