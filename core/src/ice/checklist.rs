@@ -141,11 +141,7 @@ impl CheckList {
     }
 
     fn initial_state(&self, foundation: &str) -> PairState {
-        let active = self.pairs.iter().any(|p| {
-            p.foundation == foundation
-                && matches!(p.state, PairState::Waiting | PairState::InProgress)
-        });
-        if active {
+        if self.foundation_busy(foundation) {
             PairState::Frozen
         } else {
             PairState::Waiting
@@ -200,13 +196,23 @@ impl CheckList {
         });
     }
 
-    /// Whether a check is waiting to be sent (triggered, Waiting or unfreezable Frozen).
+    /// Whether [`CheckList::next_check`] would return a check: something is triggered, a
+    /// pair is Waiting, or a Frozen pair's foundation is idle. Exact, so that a pacing
+    /// timer armed on it always finds work.
     pub(crate) fn has_work(&self) -> bool {
         !self.triggered.is_empty()
+            || self.highest_waiting().is_some()
             || self
                 .pairs
                 .iter()
-                .any(|p| matches!(p.state, PairState::Waiting | PairState::Frozen))
+                .any(|p| p.state == PairState::Frozen && !self.foundation_busy(&p.foundation))
+    }
+
+    fn foundation_busy(&self, foundation: &str) -> bool {
+        self.pairs.iter().any(|p| {
+            p.foundation == foundation
+                && matches!(p.state, PairState::Waiting | PairState::InProgress)
+        })
     }
 
     /// Picks the check for this Ta slot (RFC 8445 section 6.1.4.2): the head of the
@@ -240,14 +246,9 @@ impl CheckList {
 
     fn unfreeze_idle_foundations(&mut self) {
         for i in 0..self.pairs.len() {
-            if self.pairs[i].state != PairState::Frozen {
-                continue;
-            }
-            let f = &self.pairs[i].foundation;
-            let busy = self.pairs.iter().any(|p| {
-                &p.foundation == f && matches!(p.state, PairState::Waiting | PairState::InProgress)
-            });
-            if !busy {
+            if self.pairs[i].state == PairState::Frozen
+                && !self.foundation_busy(&self.pairs[i].foundation)
+            {
                 self.pairs[i].state = PairState::Waiting;
             }
         }
@@ -457,6 +458,31 @@ mod tests {
             .unwrap();
         cl.get_mut(a).unwrap().state = PairState::Failed;
         assert_eq!(cl.next_check().map(|t| t.pair), Some(b));
+    }
+
+    #[test]
+    fn frozen_pair_behind_a_busy_foundation_is_no_work() {
+        let mut cl = CheckList::new(100);
+        let a = cl
+            .add(
+                R,
+                local("10.0.0.1:1", "10.0.0.1:1", 100, "1"),
+                remote("10.0.0.2:1", 100, "a"),
+                None,
+            )
+            .unwrap();
+        cl.add(
+            R,
+            local("10.0.0.1:1", "10.0.0.1:1", 100, "1"),
+            remote("10.0.0.2:2", 90, "a"),
+            None,
+        );
+        assert!(cl.has_work());
+        cl.get_mut(a).unwrap().state = PairState::InProgress;
+        assert!(!cl.has_work());
+        assert_eq!(cl.next_check(), None);
+        cl.get_mut(a).unwrap().state = PairState::Failed;
+        assert!(cl.has_work());
     }
 
     #[test]

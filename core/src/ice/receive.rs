@@ -201,13 +201,13 @@ impl IceAgent {
             tracing::debug!(%source, "ice: remote candidate bound reached; check not followed up");
             return;
         }
+        self.checking_since.get_or_insert(now);
         if self.config.lite {
             if msg.use_candidate {
                 self.select_path(now, destination, source);
             }
             return;
         }
-        self.checking_since.get_or_insert(now);
         let Some(id) = self.pair_for_incoming(now, destination, source) else {
             return;
         };
@@ -242,6 +242,7 @@ impl IceAgent {
         });
         if let Some(id) = pair.map(|p| p.id) {
             let Some(creds) = self.remote_creds.as_ref() else {
+                self.stats.dropped_unmatched_response += 1;
                 return;
             };
             if !wire::integrity_ok(data, &creds.pwd) {

@@ -226,3 +226,41 @@ fn same_seed_gives_identical_transmits() {
     assert_eq!(x, y);
     assert_ne!(x, transcript(22));
 }
+
+#[test]
+fn nat_mapping_creates_a_local_peer_reflexive_candidate() {
+    let mut s = Shuttle::lan(controlling(), controlled(), 12);
+    let (a1, nat) = (addr("10.0.0.1:5000"), addr("203.0.113.1:40000"));
+    // A sits behind a NAT: its datagrams appear from `nat`, and only datagrams sent to
+    // `nat` reach it.
+    s.tamper = Some(Box::new(move |_, t| {
+        if t.source == a1 {
+            t.source = nat;
+        } else if t.destination == nat {
+            t.destination = a1;
+        } else if t.destination == a1 {
+            return false;
+        }
+        true
+    }));
+    let up = s.run_until(5 * S, |s| {
+        s.a().agent.selected_pair().is_some() && s.b().agent.selected_pair().is_some()
+    });
+    assert!(up, "a {:?} b {:?}", s.a().state(), s.b().state());
+    let prflx = s
+        .a()
+        .agent
+        .local_candidates()
+        .find(|c| c.kind == crate::ice::CandidateKind::PeerReflexive)
+        .expect("A learned its mapped address from a check response");
+    assert_eq!(prflx.address, nat);
+    assert_eq!(prflx.related_address, Some(a1));
+    assert_eq!(s.a().agent.selected_pair().unwrap().local, a1);
+    assert_eq!(s.b().agent.selected_pair().unwrap().remote, nat);
+    let b_remote = s.b().agent.remote_candidates();
+    assert!(
+        b_remote
+            .iter()
+            .any(|c| c.address == nat && c.kind == crate::ice::CandidateKind::PeerReflexive)
+    );
+}
