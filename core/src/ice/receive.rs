@@ -75,7 +75,8 @@ impl IceAgent {
     }
 
     fn addressee(&self, username: Option<&str>) -> Option<Addressee> {
-        let local = username?.split(':').next()?;
+        // RFC 8445 section 7.2.2: "local ufrag:remote ufrag"; only the left part is ours.
+        let (local, _) = username?.split_once(':')?;
         if local == self.local_creds.ufrag {
             return Some(Addressee::Current);
         }

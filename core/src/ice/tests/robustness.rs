@@ -130,12 +130,16 @@ fn unknown_ufrag_is_dropped_and_counted() {
     let before = s.a().agent.stats().dropped_unknown_ufrag;
     let data = check(&s, "nobody:else".into(), &pwd);
     feed_and_expect_no_effect(&mut s, &data);
+    // Our ufrag without the colon and the peer's ufrag is not a valid USERNAME either.
+    let ours = s.a().agent.local_credentials().ufrag.clone();
+    let data = check(&s, ours, &pwd);
+    feed_and_expect_no_effect(&mut s, &data);
     // No USERNAME at all counts the same way.
     let bare = StunMessage::binding_request(TransactionId([1; 12]))
         .encode(None, true)
         .unwrap();
     feed_and_expect_no_effect(&mut s, &bare);
-    assert_eq!(s.a().agent.stats().dropped_unknown_ufrag, before + 2);
+    assert_eq!(s.a().agent.stats().dropped_unknown_ufrag, before + 3);
 }
 
 #[test]
