@@ -7,7 +7,7 @@
 use super::IceError;
 use super::candidate::{Candidate, CandidateKind};
 use super::checklist::CheckList;
-use super::config::{IceConfig, StunServer};
+use super::config::IceConfig;
 use super::consent::Path;
 use super::credentials::Credentials;
 use super::events::{IceConnectionState, IceEvent, IceGatheringState, IceRole};
@@ -138,21 +138,12 @@ impl IceAgent {
         } else {
             config.role
         };
-        let mut gather = Gatherer::default();
         let mut events = VecDeque::new();
-        if !config.lite {
-            for server in &config.stun_servers {
-                match server {
-                    StunServer::Addr(a) => {
-                        gather.add_server(*a);
-                    }
-                    StunServer::Name { host, port } => {
-                        gather.pending_names.push((host.clone(), *port));
-                        events.push_back(IceEvent::ResolveName { name: host.clone() });
-                    }
-                }
-            }
-        }
+        let gather = if config.lite {
+            Gatherer::default()
+        } else {
+            Gatherer::from_servers(&config.stun_servers, &mut events)
+        };
         Ok(IceAgent {
             checklist: CheckList::new(config.max_pairs),
             config,

@@ -118,54 +118,58 @@ impl IceAgent {
         if self.config.lite {
             return;
         }
+        for slot in [0, 1] {
+            if let Some((local, remote, payload)) = self.consent_check(now, slot) {
+                self.stats.consent_checks_sent += 1;
+                self.send(now, local, remote, payload);
+            }
+        }
+    }
+
+    /// Builds the consent check of path `slot` (0: selected, 1: pre-restart) if it is
+    /// due, records its transaction and schedules the next one.
+    fn consent_check(
+        &mut self,
+        now: Instant,
+        slot: usize,
+    ) -> Option<(SocketAddr, SocketAddr, Vec<u8>)> {
         let (role, tie_breaker, rto) =
             (self.role, self.tie_breaker, self.config.timing.initial_rto);
-        let mut out = Vec::new();
-        for slot in [0, 1] {
-            let id = self.new_transaction_id();
-            let jitter = self.consent_jitter();
-            let priority = prflx_priority(self.consent_priority(slot));
-            let path = if slot == 0 {
-                self.selected.as_mut()
-            } else {
-                self.previous.as_mut()
-            };
-            let Some(path) = path else { continue };
-            if path.next_consent > now {
-                continue;
-            }
-            path.next_consent = now + jitter;
-            let Some(creds) = path.remote_creds.clone() else {
-                continue;
-            };
-            let payload = wire::encode_check(&CheckRequest {
-                id,
-                username: format!("{}:{}", creds.ufrag, path.local_creds.ufrag),
-                priority,
-                role,
-                tie_breaker,
-                use_candidate: false,
-                pwd: &creds.pwd,
-            });
-            if path.transactions.len() >= MAX_CONSENT_TRANSACTIONS {
-                path.transactions.pop_front();
-            }
-            path.transactions.push_back(Transaction {
-                id,
-                payload: payload.clone(),
-                next_at: now + rto,
-                rto,
-                retransmits: 0,
-                use_candidate: false,
-                role,
-                priority,
-            });
-            out.push((path.local, path.remote, payload));
+        let id = self.new_transaction_id();
+        let jitter = self.consent_jitter();
+        let priority = prflx_priority(self.consent_priority(slot));
+        let path = match slot {
+            0 => self.selected.as_mut()?,
+            _ => self.previous.as_mut()?,
+        };
+        if path.next_consent > now {
+            return None;
         }
-        for (local, remote, payload) in out {
-            self.stats.consent_checks_sent += 1;
-            self.send(now, local, remote, payload);
+        path.next_consent = now + jitter;
+        let creds = path.remote_creds.clone()?;
+        let payload = wire::encode_check(&CheckRequest {
+            id,
+            username: format!("{}:{}", creds.ufrag, path.local_creds.ufrag),
+            priority,
+            role,
+            tie_breaker,
+            use_candidate: false,
+            pwd: &creds.pwd,
+        });
+        if path.transactions.len() >= MAX_CONSENT_TRANSACTIONS {
+            path.transactions.pop_front();
         }
+        path.transactions.push_back(Transaction {
+            id,
+            payload: payload.clone(),
+            next_at: now + rto,
+            rto,
+            retransmits: 0,
+            use_candidate: false,
+            role,
+            priority,
+        });
+        Some((path.local, path.remote, payload))
     }
 
     fn consent_priority(&self, slot: usize) -> u32 {

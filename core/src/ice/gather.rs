@@ -4,9 +4,11 @@
 
 use super::agent::{IceAgent, LocalCandidate};
 use super::candidate::{Candidate, CandidateKind, candidate_priority};
+use super::config::StunServer;
 use super::events::{IceEvent, IceGatheringState};
 use super::pair::{Transaction, TxStep};
 use super::wire;
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::Instant;
 
@@ -33,6 +35,23 @@ pub(crate) struct Gatherer {
 }
 
 impl Gatherer {
+    /// Starts from the configured servers; names to resolve are asked for in `events`.
+    pub(crate) fn from_servers(servers: &[StunServer], events: &mut VecDeque<IceEvent>) -> Self {
+        let mut g = Gatherer::default();
+        for server in servers {
+            match server {
+                StunServer::Addr(a) => {
+                    g.add_server(*a);
+                }
+                StunServer::Name { host, port } => {
+                    g.pending_names.push((host.clone(), *port));
+                    events.push_back(IceEvent::ResolveName { name: host.clone() });
+                }
+            }
+        }
+        g
+    }
+
     /// Records a server address; returns whether it is new (and room was left).
     pub(crate) fn add_server(&mut self, server: SocketAddr) -> bool {
         if self.servers.contains(&server) || self.servers.len() >= MAX_SERVERS {
