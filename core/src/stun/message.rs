@@ -340,6 +340,33 @@ mod tests {
     }
 
     #[test]
+    fn get_finds_the_first_attribute_of_a_type() {
+        let m = StunMessage::binding_request(TID)
+            .with(Attribute::Priority(1))
+            .with(Attribute::Priority(2));
+        assert_eq!(
+            m.get(AttributeType::PRIORITY),
+            Some(&Attribute::Priority(1))
+        );
+        assert_eq!(m.get(AttributeType::USERNAME), None);
+    }
+
+    #[test]
+    fn display_names_method_class_and_attributes() {
+        let m = StunMessage::new(Class::Error, Method::new(0x0ABC).unwrap(), TID)
+            .with(Attribute::Unknown {
+                typ: 0x7777,
+                value: vec![],
+            })
+            .with(Attribute::UseCandidate);
+        assert_eq!(
+            m.to_string(),
+            "Method(0xabc) Error 070707070707070707070707 \
+             [AttributeType(0x7777), USE-CANDIDATE]"
+        );
+    }
+
+    #[test]
     fn sha256_integrity_verifies_alongside_sha1() {
         let key = IntegrityKey::short_term("pw");
         let m = StunMessage::binding_request(TID).with(Attribute::Username("a:b".into()));

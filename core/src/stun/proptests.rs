@@ -142,4 +142,24 @@ proptest! {
             let _ = StunMessage::parse(b);
         }
     }
+
+    #[test]
+    fn whatever_parses_reencodes_to_the_same_message(
+        m in message(),
+        flips in vec((any::<prop::sample::Index>(), any::<u8>()), 0..4),
+    ) {
+        // The same property the fuzz target asserts, on mutated but often valid input.
+        let key = IntegrityKey::short_term("key");
+        let mut bytes = m.encode(None, false).unwrap();
+        for (at, x) in flips {
+            let i = at.index(bytes.len());
+            bytes[i] ^= x;
+        }
+        if let Ok(parsed) = StunMessage::parse(&bytes) {
+            let again = parsed.encode(Some(&key), true).unwrap();
+            let view = StunView::new_checked(&again).unwrap();
+            prop_assert!(view.verify_integrity(&key) && view.fingerprint_ok());
+            prop_assert_eq!(StunMessage::from_view(&view), Ok(parsed));
+        }
+    }
 }
