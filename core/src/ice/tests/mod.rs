@@ -5,4 +5,5 @@ mod shuttle;
 mod candidate_props;
 mod connect;
 mod liveness;
+mod pacing;
 mod robustness;
