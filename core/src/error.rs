@@ -18,4 +18,7 @@ pub enum Error {
     #[cfg(feature = "sim")]
     #[error(transparent)]
     Sim(#[from] crate::sim::SimError),
+    /// A mistake in using the ICE agent.
+    #[error(transparent)]
+    Ice(#[from] crate::ice::IceError),
 }
