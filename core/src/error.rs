@@ -11,4 +11,7 @@ pub enum Error {
     /// The configuration is inconsistent or out of range.
     #[error("invalid configuration: {0}")]
     InvalidConfig(String),
+    /// An SDP text could not be parsed (line number and reason inside).
+    #[error(transparent)]
+    Sdp(#[from] crate::sdp::SdpError),
 }
