@@ -166,7 +166,10 @@ impl Attribute {
             None if grammar(name).is_some() => {
                 Err(invalid(name, grammar(name).expect("checked just above")))
             }
-            None => Ok(Self::Other { name: name.into(), value: None }),
+            None => Ok(Self::Other {
+                name: name.into(),
+                value: None,
+            }),
         }
     }
 }
@@ -177,11 +180,17 @@ pub(crate) enum AttributeError {
     /// The name is not a token.
     BadName,
     /// A known attribute with a value not following `expected`.
-    Invalid { name: String, expected: &'static str },
+    Invalid {
+        name: String,
+        expected: &'static str,
+    },
 }
 
 fn invalid(name: &str, expected: &'static str) -> AttributeError {
-    AttributeError::Invalid { name: name.into(), expected }
+    AttributeError::Invalid {
+        name: name.into(),
+        expected,
+    }
 }
 
 fn parse_flag(name: &str) -> Option<Attribute> {
@@ -244,7 +253,10 @@ fn grammar(name: &str) -> Option<&'static str> {
 fn parse_valued(name: &str, v: &str) -> Result<Attribute, AttributeError> {
     let Some(expected) = grammar(name) else {
         return if is_text(v) {
-            Ok(Attribute::Other { name: name.into(), value: Some(v.into()) })
+            Ok(Attribute::Other {
+                name: name.into(),
+                value: Some(v.into()),
+            })
         } else {
             Err(AttributeError::BadName)
         };

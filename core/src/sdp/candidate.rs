@@ -19,7 +19,11 @@ impl CandidateValue {
     /// Checks the RFC 8839 shape of `value` (the text after `candidate:`).
     pub fn new(value: impl Into<String>) -> Result<Self, InvalidCandidate> {
         let value = value.into();
-        if is_valid(&value) { Ok(Self(value)) } else { Err(InvalidCandidate) }
+        if is_valid(&value) {
+            Ok(Self(value))
+        } else {
+            Err(InvalidCandidate)
+        }
     }
 
     /// The candidate text as written.
@@ -28,7 +32,10 @@ impl CandidateValue {
     }
 
     fn field(&self, i: usize) -> &str {
-        self.0.split(' ').nth(i).expect("validated: at least 8 fields")
+        self.0
+            .split(' ')
+            .nth(i)
+            .expect("validated: at least 8 fields")
     }
 
     /// Foundation (1 to 32 ice-chars).
@@ -69,17 +76,31 @@ impl CandidateValue {
     /// The value of an extension or `raddr`/`rport`/`tcptype` field named `name`.
     pub fn extension(&self, name: &str) -> Option<&str> {
         let rest: Vec<&str> = self.0.split(' ').skip(8).collect();
-        rest.chunks(2).find(|kv| kv.first() == Some(&name)).and_then(|kv| kv.get(1).copied())
+        rest.chunks(2)
+            .find(|kv| kv.first() == Some(&name))
+            .and_then(|kv| kv.get(1).copied())
     }
 }
 
 fn is_ice_chars(s: &str, max: usize) -> bool {
-    (1..=max).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"+/".contains(&b))
+    (1..=max).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+/".contains(&b))
 }
 
 fn is_valid(value: &str) -> bool {
     let Some(f) = fields(value) else { return false };
-    let [foundation, component, transport, priority, address, port, typ, kind, rest @ ..] = f.as_slice()
+    let [
+        foundation,
+        component,
+        transport,
+        priority,
+        address,
+        port,
+        typ,
+        kind,
+        rest @ ..,
+    ] = f.as_slice()
     else {
         return false;
     };

@@ -95,7 +95,10 @@ impl fmt::Display for SdpErrorKind {
             Self::ControlCharacter => f.write_str("NUL or stray carriage return in line"),
             Self::UnknownLineType(c) => write!(f, "unknown line type `{}=`", c.escape_debug()),
             Self::UnexpectedLine { found, section } => {
-                write!(f, "`{found}=` line not allowed here in the {section} section")
+                write!(
+                    f,
+                    "`{found}=` line not allowed here in the {section} section"
+                )
             }
             Self::MissingLine { expected } => write!(f, "missing `{expected}=` line"),
             Self::UnsupportedVersion => f.write_str("expected `v=0`"),

@@ -141,7 +141,11 @@ impl MediaDescription {
     /// Replaces the direction attribute (or appends one when there is none).
     pub fn set_direction(&mut self, direction: Direction) {
         let new = Attribute::Direction(direction);
-        match self.attributes.iter_mut().find(|a| matches!(a, Attribute::Direction(_))) {
+        match self
+            .attributes
+            .iter_mut()
+            .find(|a| matches!(a, Attribute::Direction(_)))
+        {
             Some(slot) => *slot = new,
             None => self.attributes.push(new),
         }
@@ -154,14 +158,21 @@ impl MediaDescription {
     /// Parses the value of an `m=` line.
     pub(crate) fn parse_m_line(value: &str) -> Option<Self> {
         let f = fields(value)?;
-        let [kind, port, proto, formats @ ..] = f.as_slice() else { return None };
+        let [kind, port, proto, formats @ ..] = f.as_slice() else {
+            return None;
+        };
         let (port, port_count) = match port.split_once('/') {
             Some((p, n)) => (number(p)?, Some(number(n)?)),
             None => (number(port)?, None),
         };
         let ok = !formats.is_empty() && is_proto(proto) && formats.iter().all(|f| is_token(f));
         ok.then_some(())?;
-        let mut m = Self::new(MediaKind::parse(kind)?, port, *proto, formats.iter().copied());
+        let mut m = Self::new(
+            MediaKind::parse(kind)?,
+            port,
+            *proto,
+            formats.iter().copied(),
+        );
         m.port_count = port_count;
         Some(m)
     }

@@ -76,10 +76,18 @@ impl SessionDescription {
     pub fn parse_bytes(bytes: &[u8], limits: &SdpLimits) -> Result<Self, SdpError> {
         if bytes.len() > limits.max_bytes {
             let line = parser::line_at(bytes, limits.max_bytes);
-            return Err(SdpError::new(line, SdpErrorKind::TooLarge { limit: limits.max_bytes }));
+            return Err(SdpError::new(
+                line,
+                SdpErrorKind::TooLarge {
+                    limit: limits.max_bytes,
+                },
+            ));
         }
         let text = core::str::from_utf8(bytes).map_err(|e| {
-            SdpError::new(parser::line_at(bytes, e.valid_up_to()), SdpErrorKind::InvalidUtf8)
+            SdpError::new(
+                parser::line_at(bytes, e.valid_up_to()),
+                SdpErrorKind::InvalidUtf8,
+            )
         })?;
         parser::parse(text, limits)
     }

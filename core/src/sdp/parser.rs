@@ -24,7 +24,11 @@ pub struct SdpLimits {
 
 impl Default for SdpLimits {
     fn default() -> Self {
-        Self { max_bytes: 256 * 1024, max_lines: 8192, max_media: 256 }
+        Self {
+            max_bytes: 256 * 1024,
+            max_lines: 8192,
+            max_media: 256,
+        }
     }
 }
 
@@ -48,7 +52,12 @@ const URI: &str = "u=<uri>";
 pub(crate) fn parse(text: &str, limits: &SdpLimits) -> Result<SessionDescription, SdpError> {
     if text.len() > limits.max_bytes {
         let line = line_at(text.as_bytes(), limits.max_bytes);
-        return Err(SdpError::new(line, SdpErrorKind::TooLarge { limit: limits.max_bytes }));
+        return Err(SdpError::new(
+            line,
+            SdpErrorKind::TooLarge {
+                limit: limits.max_bytes,
+            },
+        ));
     }
     let body = text.strip_suffix('\n').unwrap_or(text);
     let mut state = State::new(limits);
@@ -57,20 +66,29 @@ pub(crate) fn parse(text: &str, limits: &SdpLimits) -> Result<SessionDescription
         for (i, raw) in body.split('\n').enumerate() {
             count = i + 1;
             if count > limits.max_lines {
-                let kind = SdpErrorKind::TooManyLines { limit: limits.max_lines };
+                let kind = SdpErrorKind::TooManyLines {
+                    limit: limits.max_lines,
+                };
                 return Err(SdpError::new(count, kind));
             }
             let line = raw.strip_suffix('\r').unwrap_or(raw);
-            state.line(line).map_err(|kind| SdpError::new(count, kind))?;
+            state
+                .line(line)
+                .map_err(|kind| SdpError::new(count, kind))?;
         }
     }
-    state.finish().map_err(|kind| SdpError::new(count + 1, kind))
+    state
+        .finish()
+        .map_err(|kind| SdpError::new(count + 1, kind))
 }
 
 /// The 1-based line number that byte offset `at` falls on.
 pub(crate) fn line_at(bytes: &[u8], at: usize) -> usize {
     let end = at.min(bytes.len());
-    bytes.get(..end).map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count()) + 1
+    bytes
+        .get(..end)
+        .map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count())
+        + 1
 }
 
 /// Session fields collected so far; `origin` is set once the `o=` line is seen.
@@ -87,7 +105,13 @@ type LineResult = Result<(), SdpErrorKind>;
 
 impl<'l> State<'l> {
     fn new(limits: &'l SdpLimits) -> Self {
-        Self { limits, last: None, origin: None, session: None, in_media: false }
+        Self {
+            limits,
+            last: None,
+            origin: None,
+            session: None,
+            in_media: false,
+        }
     }
 
     fn line(&mut self, line: &str) -> LineResult {
@@ -105,15 +129,24 @@ impl<'l> State<'l> {
         if kind == b'm' {
             return self.media_line(value);
         }
-        if self.in_media { self.media_field(kind, value) } else { self.session_field(kind, value) }
+        if self.in_media {
+            self.media_field(kind, value)
+        } else {
+            self.session_field(kind, value)
+        }
     }
 
     fn session(&mut self) -> &mut SessionDescription {
-        self.session.as_mut().expect("the order check saw o= and s= before any later line")
+        self.session
+            .as_mut()
+            .expect("the order check saw o= and s= before any later line")
     }
 
     fn media(&mut self) -> &mut MediaDescription {
-        self.session().media.last_mut().expect("in_media is set only after pushing a section")
+        self.session()
+            .media
+            .last_mut()
+            .expect("in_media is set only after pushing a section")
     }
 
     /// Checks that `kind` may follow the previous session-level line.
@@ -130,14 +163,19 @@ impl<'l> State<'l> {
             (None, _) => true,
         };
         if !allowed {
-            return Err(SdpErrorKind::UnexpectedLine { found: kind as char, section: "session" });
+            return Err(SdpErrorKind::UnexpectedLine {
+                found: kind as char,
+                section: "session",
+            });
         }
         let from = self.last.map_or(0, |l| l + 1);
         if let Some(&missing) = SESSION_ORDER
             .get(from..rank)
             .and_then(|skipped| skipped.iter().find(|k| REQUIRED.contains(k)))
         {
-            return Err(SdpErrorKind::MissingLine { expected: missing as char });
+            return Err(SdpErrorKind::MissingLine {
+                expected: missing as char,
+            });
         }
         self.last = Some(rank);
         Ok(())
@@ -147,7 +185,9 @@ impl<'l> State<'l> {
         self.session_order(kind)?;
         let bad = |expected| SdpErrorKind::InvalidValue { expected };
         match kind {
-            b'v' => (value == "0").then_some(()).ok_or(SdpErrorKind::UnsupportedVersion)?,
+            b'v' => (value == "0")
+                .then_some(())
+                .ok_or(SdpErrorKind::UnsupportedVersion)?,
             b'o' => self.origin = Some(Origin::parse(value).ok_or(bad(ORIGIN))?),
             b's' => {
                 let origin = self.origin.take().expect("order check: o= precedes s=");
@@ -157,22 +197,35 @@ impl<'l> State<'l> {
                 self.session = Some(session);
             }
             b'i' => self.session().information = Some(value.into()),
-            b'u' => self.session().uri = Some(is_word(value).then(|| value.into()).ok_or(bad(URI))?),
+            b'u' => {
+                self.session().uri = Some(is_word(value).then(|| value.into()).ok_or(bad(URI))?)
+            }
             b'e' => self.session().emails.push(value.into()),
             b'p' => self.session().phones.push(value.into()),
             b'c' => {
                 self.session().connection =
                     Some(ConnectionAddress::parse(value).ok_or(bad(CONNECTION))?)
             }
-            b'b' => self.session().bandwidths.push(Bandwidth::parse(value).ok_or(bad(BANDWIDTH))?),
-            b't' => self.session().times.push(TimeDescription::parse(value).ok_or(bad(TIMING))?),
+            b'b' => self
+                .session()
+                .bandwidths
+                .push(Bandwidth::parse(value).ok_or(bad(BANDWIDTH))?),
+            b't' => self
+                .session()
+                .times
+                .push(TimeDescription::parse(value).ok_or(bad(TIMING))?),
             b'r' => {
                 let repeat = Repeat::parse(value).ok_or(bad(REPEAT))?;
-                let time = self.session().times.last_mut().expect("order check: r= follows t=");
+                let time = self
+                    .session()
+                    .times
+                    .last_mut()
+                    .expect("order check: r= follows t=");
                 time.repeats.push(repeat);
             }
             b'z' => {
-                self.session().time_zones = TimeZoneAdjustment::parse_line(value).ok_or(bad(ZONE))?
+                self.session().time_zones =
+                    TimeZoneAdjustment::parse_line(value).ok_or(bad(ZONE))?
             }
             b'k' => self.session().key = Some(value.into()),
             _ => {
@@ -202,7 +255,10 @@ impl<'l> State<'l> {
     }
 
     fn media_field(&mut self, kind: u8, value: &str) -> LineResult {
-        let unexpected = SdpErrorKind::UnexpectedLine { found: kind as char, section: "media" };
+        let unexpected = SdpErrorKind::UnexpectedLine {
+            found: kind as char,
+            section: "media",
+        };
         let Some(rank) = MEDIA_ORDER.iter().position(|&k| k == kind) else {
             return Err(if SESSION_ORDER.contains(&kind) {
                 unexpected
@@ -244,24 +300,37 @@ impl<'l> State<'l> {
                 .get(seen..)
                 .and_then(|rest| rest.iter().find(|k| REQUIRED.contains(k)))
             {
-                return Err(SdpErrorKind::MissingLine { expected: missing as char });
+                return Err(SdpErrorKind::MissingLine {
+                    expected: missing as char,
+                });
             }
         }
-        self.session.take().ok_or(SdpErrorKind::MissingLine { expected: 'v' })
+        self.session
+            .take()
+            .ok_or(SdpErrorKind::MissingLine { expected: 'v' })
     }
 }
 
 fn parse_attribute(value: &str, level: Level) -> Result<Attribute, SdpErrorKind> {
     let attribute = Attribute::parse(value).map_err(|e| match e {
-        AttributeError::BadName => SdpErrorKind::InvalidValue { expected: "a=<attribute>[:<value>]" },
+        AttributeError::BadName => SdpErrorKind::InvalidValue {
+            expected: "a=<attribute>[:<value>]",
+        },
         AttributeError::Invalid { name, expected } => {
             SdpErrorKind::InvalidAttribute { name, expected }
         }
     })?;
     let allowed = attribute.level() == Level::Both || attribute.level() == level;
     if !allowed {
-        let level = if level == Level::Session { "session" } else { "media" };
-        return Err(SdpErrorKind::MisplacedAttribute { name: attribute.name().into(), level });
+        let level = if level == Level::Session {
+            "session"
+        } else {
+            "media"
+        };
+        return Err(SdpErrorKind::MisplacedAttribute {
+            name: attribute.name().into(),
+            level,
+        });
     }
     Ok(attribute)
 }

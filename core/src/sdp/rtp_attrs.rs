@@ -36,13 +36,22 @@ impl RtpMap {
         if parts.next().is_some() {
             return None;
         }
-        Some(Self { payload_type: payload_type(pt)?, encoding: encoding.into(), clock_rate, channels })
+        Some(Self {
+            payload_type: payload_type(pt)?,
+            encoding: encoding.into(),
+            clock_rate,
+            channels,
+        })
     }
 }
 
 impl fmt::Display for RtpMap {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}/{}", self.payload_type, self.encoding, self.clock_rate)?;
+        write!(
+            f,
+            "{} {}/{}",
+            self.payload_type, self.encoding, self.clock_rate
+        )?;
         match self.channels {
             Some(c) => write!(f, "/{c}"),
             None => Ok(()),
@@ -68,23 +77,29 @@ impl Fmtp {
     /// The `;`-separated parameters as `(name, value)`; a parameter without `=` has no value.
     /// Surrounding spaces are trimmed.
     pub fn parameters(&self) -> impl Iterator<Item = (&str, Option<&str>)> {
-        self.params.split(';').map(str::trim).filter(|p| !p.is_empty()).map(|p| {
-            match p.split_once('=') {
+        self.params
+            .split(';')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|p| match p.split_once('=') {
                 Some((k, v)) => (k.trim(), Some(v.trim())),
                 None => (p, None),
-            }
-        })
+            })
     }
 
     /// The value of parameter `name` (exact match), if present with a value.
     pub fn parameter(&self, name: &str) -> Option<&str> {
-        self.parameters().find(|(k, _)| *k == name).and_then(|(_, v)| v)
+        self.parameters()
+            .find(|(k, _)| *k == name)
+            .and_then(|(_, v)| v)
     }
 
     pub(crate) fn parse(value: &str) -> Option<Self> {
         let (format, params) = value.split_once(' ')?;
-        (is_token(format) && is_byte_string(params))
-            .then(|| Self { format: format.into(), params: params.into() })
+        (is_token(format) && is_byte_string(params)).then(|| Self {
+            format: format.into(),
+            params: params.into(),
+        })
     }
 }
 
@@ -108,9 +123,14 @@ pub struct RtcpFb {
 impl RtcpFb {
     pub(crate) fn parse(value: &str) -> Option<Self> {
         let (pt, rest) = value.split_once(' ')?;
-        let payload_type = if pt == "*" { None } else { Some(payload_type(pt)?) };
+        let payload_type = if pt == "*" {
+            None
+        } else {
+            Some(payload_type(pt)?)
+        };
         let (feedback, param) = split_first(rest);
-        let param_ok = param.is_none_or(|p| fields(p).is_some_and(|w| w.iter().all(|x| is_word(x))));
+        let param_ok =
+            param.is_none_or(|p| fields(p).is_some_and(|w| w.iter().all(|x| is_word(x))));
         (is_token(feedback) && param_ok).then(|| Self {
             payload_type,
             feedback: feedback.into(),
@@ -194,7 +214,10 @@ impl Rtcp {
             Some(r) => Some(ConnectionAddress::parse(r)?),
             None => None,
         };
-        Some(Self { port: number(port)?, address })
+        Some(Self {
+            port: number(port)?,
+            address,
+        })
     }
 }
 
@@ -262,8 +285,14 @@ impl SsrcGroup {
     pub(crate) fn parse(value: &str) -> Option<Self> {
         let parts = fields(value)?;
         let (semantics, ssrcs) = parts.split_first()?;
-        let ssrcs = ssrcs.iter().map(|s| number(s)).collect::<Option<Vec<u32>>>()?;
-        is_token(semantics).then(|| Self { semantics: (*semantics).into(), ssrcs })
+        let ssrcs = ssrcs
+            .iter()
+            .map(|s| number(s))
+            .collect::<Option<Vec<u32>>>()?;
+        is_token(semantics).then(|| Self {
+            semantics: (*semantics).into(),
+            ssrcs,
+        })
     }
 }
 

@@ -57,7 +57,11 @@ impl SessionDescription {
             phones: Vec::new(),
             connection: None,
             bandwidths: Vec::new(),
-            times: vec![TimeDescription { start: 0, stop: 0, repeats: Vec::new() }],
+            times: vec![TimeDescription {
+                start: 0,
+                stop: 0,
+                repeats: Vec::new(),
+            }],
             time_zones: Vec::new(),
             key: None,
             attributes: Vec::new(),
@@ -85,9 +89,12 @@ impl SessionDescription {
             Ok(())
         } else {
             let line = first_difference(&self.to_string(), &reparsed.to_string());
-            Err(super::SdpError::new(line, super::SdpErrorKind::InvalidValue {
-                expected: "a value that prints back to itself",
-            }))
+            Err(super::SdpError::new(
+                line,
+                super::SdpErrorKind::InvalidValue {
+                    expected: "a value that prints back to itself",
+                },
+            ))
         }
     }
 
@@ -164,7 +171,10 @@ impl SessionDescription {
 }
 
 fn first_difference(a: &str, b: &str) -> usize {
-    a.lines().zip(b.lines()).position(|(x, y)| x != y).map_or(1, |i| i + 1)
+    a.lines()
+        .zip(b.lines())
+        .position(|(x, y)| x != y)
+        .map_or(1, |i| i + 1)
 }
 
 /// `o=<username> <sess-id> <sess-version> <nettype> <addrtype> <unicast-address>`.
@@ -209,7 +219,12 @@ impl Origin {
 
 impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let Self { username, session_id, session_version, address } = self;
+        let Self {
+            username,
+            session_id,
+            session_version,
+            address,
+        } = self;
         write!(f, "{username} {session_id} {session_version} {address}")
     }
 }
@@ -228,12 +243,20 @@ pub struct ConnectionAddress {
 impl ConnectionAddress {
     /// `IN IP4 <address>`.
     pub fn ip4(address: impl Into<String>) -> Self {
-        Self { nettype: "IN".into(), addrtype: "IP4".into(), address: address.into() }
+        Self {
+            nettype: "IN".into(),
+            addrtype: "IP4".into(),
+            address: address.into(),
+        }
     }
 
     /// `IN IP6 <address>`.
     pub fn ip6(address: impl Into<String>) -> Self {
-        Self { nettype: "IN".into(), addrtype: "IP6".into(), address: address.into() }
+        Self {
+            nettype: "IN".into(),
+            addrtype: "IP6".into(),
+            address: address.into(),
+        }
     }
 
     pub(crate) fn parse(value: &str) -> Option<Self> {
@@ -271,7 +294,10 @@ impl Bandwidth {
     pub(crate) fn parse(value: &str) -> Option<Self> {
         let (bwtype, bw) = value.split_once(':')?;
         is_token(bwtype).then_some(())?;
-        Some(Self { bwtype: bwtype.into(), bandwidth: number(bw)? })
+        Some(Self {
+            bwtype: bwtype.into(),
+            bandwidth: number(bw)?,
+        })
     }
 }
 
@@ -295,9 +321,11 @@ pub struct TimeDescription {
 impl TimeDescription {
     pub(crate) fn parse(value: &str) -> Option<Self> {
         match fields(value)?.as_slice() {
-            [start, stop] => {
-                Some(Self { start: number(start)?, stop: number(stop)?, repeats: Vec::new() })
-            }
+            [start, stop] => Some(Self {
+                start: number(start)?,
+                stop: number(stop)?,
+                repeats: Vec::new(),
+            }),
             _ => None,
         }
     }
@@ -345,7 +373,10 @@ impl TypedTime {
             b's' => (&s[..s.len() - 1], Some(TimeUnit::Seconds)),
             _ => (s, None),
         };
-        Some(Self { value: number(digits)?, unit })
+        Some(Self {
+            value: number(digits)?,
+            unit,
+        })
     }
 }
 
@@ -375,10 +406,17 @@ pub struct Repeat {
 
 impl Repeat {
     pub(crate) fn parse(value: &str) -> Option<Self> {
-        let times = fields(value)?.into_iter().map(TypedTime::parse).collect::<Option<Vec<_>>>()?;
+        let times = fields(value)?
+            .into_iter()
+            .map(TypedTime::parse)
+            .collect::<Option<Vec<_>>>()?;
         match times.as_slice() {
             [interval, duration, offsets @ ..] if !offsets.is_empty() && interval.value > 0 => {
-                Some(Self { interval: *interval, duration: *duration, offsets: offsets.to_vec() })
+                Some(Self {
+                    interval: *interval,
+                    duration: *duration,
+                    offsets: offsets.to_vec(),
+                })
             }
             _ => None,
         }
@@ -416,7 +454,11 @@ impl TimeZoneAdjustment {
                     Some(o) => (true, o),
                     None => (false, *offset),
                 };
-                Some(Self { time: number(time)?, negative, offset: TypedTime::parse(offset)? })
+                Some(Self {
+                    time: number(time)?,
+                    negative,
+                    offset: TypedTime::parse(offset)?,
+                })
             })
             .collect()
     }

@@ -39,7 +39,9 @@ impl fmt::Display for RidDirection {
 
 /// RFC 8851 `rid-id = 1*(alpha-numeric / "-" / "_")`.
 fn is_rid_id(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// `a=rid:<id> <send|recv> [<restrictions>]` (RFC 8851): one RTP stream identifier.
@@ -56,12 +58,15 @@ pub struct Rid {
 impl Rid {
     /// The `;`-separated restrictions as `(name, value)`.
     pub fn params(&self) -> impl Iterator<Item = (&str, Option<&str>)> {
-        self.restrictions.as_deref().unwrap_or("").split(';').filter(|p| !p.is_empty()).map(|p| {
-            match p.split_once('=') {
+        self.restrictions
+            .as_deref()
+            .unwrap_or("")
+            .split(';')
+            .filter(|p| !p.is_empty())
+            .map(|p| match p.split_once('=') {
                 Some((k, v)) => (k, Some(v)),
                 None => (p, None),
-            }
-        })
+            })
     }
 
     /// The payload types of a `pt=` restriction (empty when there is none).
@@ -76,8 +81,8 @@ impl Rid {
     pub(crate) fn parse(value: &str) -> Option<Self> {
         let (id, rest) = value.split_once(' ')?;
         let (dir, restrictions) = split_first(rest);
-        let ok = is_rid_id(id)
-            && restrictions.is_none_or(|r| is_byte_string(r) && !r.contains(' '));
+        let ok =
+            is_rid_id(id) && restrictions.is_none_or(|r| is_byte_string(r) && !r.contains(' '));
         ok.then_some(())?;
         Some(Self {
             id: id.into(),
@@ -122,7 +127,10 @@ impl SimulcastStreams {
             .split(';')
             .map(|alts| alts.split(',').map(parse_sc_id).collect::<Option<Vec<_>>>())
             .collect::<Option<Vec<_>>>()?;
-        Some(Self { direction: RidDirection::parse(direction)?, streams })
+        Some(Self {
+            direction: RidDirection::parse(direction)?,
+            streams,
+        })
     }
 }
 
@@ -131,7 +139,10 @@ fn parse_sc_id(s: &str) -> Option<SimulcastRid> {
         Some(id) => (true, id),
         None => (false, s),
     };
-    is_rid_id(id).then(|| SimulcastRid { id: id.into(), paused })
+    is_rid_id(id).then(|| SimulcastRid {
+        id: id.into(),
+        paused,
+    })
 }
 
 impl fmt::Display for SimulcastStreams {
@@ -159,7 +170,10 @@ pub struct Simulcast {
 impl Simulcast {
     /// The streams in `direction`, if that part is present.
     pub fn streams(&self, direction: RidDirection) -> Option<&[Vec<SimulcastRid>]> {
-        self.parts.iter().find(|p| p.direction == direction).map(|p| p.streams.as_slice())
+        self.parts
+            .iter()
+            .find(|p| p.direction == direction)
+            .map(|p| p.streams.as_slice())
     }
 
     pub(crate) fn parse(value: &str) -> Option<Self> {
@@ -167,7 +181,10 @@ impl Simulcast {
         let parts = match words.as_slice() {
             [d, l] => vec![SimulcastStreams::parse(d, l)?],
             [d1, l1, d2, l2] if d1 != d2 => {
-                vec![SimulcastStreams::parse(d1, l1)?, SimulcastStreams::parse(d2, l2)?]
+                vec![
+                    SimulcastStreams::parse(d1, l1)?,
+                    SimulcastStreams::parse(d2, l2)?,
+                ]
             }
             _ => return None,
         };

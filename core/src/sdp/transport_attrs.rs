@@ -27,7 +27,10 @@ impl Group {
 
     /// A BUNDLE group of `mids`.
     pub fn bundle<S: Into<String>>(mids: impl IntoIterator<Item = S>) -> Self {
-        Self { semantics: Self::BUNDLE.into(), mids: mids.into_iter().map(Into::into).collect() }
+        Self {
+            semantics: Self::BUNDLE.into(),
+            mids: mids.into_iter().map(Into::into).collect(),
+        }
     }
 
     /// Whether this is a BUNDLE group.
@@ -103,10 +106,14 @@ impl Msid {
     pub(crate) fn parse(value: &str) -> Option<Self> {
         let parts = fields(value)?;
         match parts.as_slice() {
-            [s] if is_token(s) => Some(Self { stream_id: (*s).into(), track_id: None }),
-            [s, t] if is_token(s) && is_token(t) => {
-                Some(Self { stream_id: (*s).into(), track_id: Some((*t).into()) })
-            }
+            [s] if is_token(s) => Some(Self {
+                stream_id: (*s).into(),
+                track_id: None,
+            }),
+            [s, t] if is_token(s) && is_token(t) => Some(Self {
+                stream_id: (*s).into(),
+                track_id: Some((*t).into()),
+            }),
             _ => None,
         }
     }
@@ -134,7 +141,10 @@ pub struct Fingerprint {
 impl Fingerprint {
     /// A `sha-256` fingerprint of `digest`.
     pub fn sha256(digest: [u8; 32]) -> Self {
-        Self { hash: "sha-256".into(), bytes: digest.to_vec() }
+        Self {
+            hash: "sha-256".into(),
+            bytes: digest.to_vec(),
+        }
     }
 
     /// Digest length of the hash functions RFC 8122 names; `None` for others.
@@ -155,9 +165,15 @@ impl Fingerprint {
         if !is_token(hash) {
             return None;
         }
-        let bytes = digest.split(':').map(hex_pair).collect::<Option<Vec<u8>>>()?;
+        let bytes = digest
+            .split(':')
+            .map(hex_pair)
+            .collect::<Option<Vec<u8>>>()?;
         let len_ok = Self::expected_len(hash).map_or(!bytes.is_empty(), |n| n == bytes.len());
-        len_ok.then(|| Self { hash: hash.into(), bytes })
+        len_ok.then(|| Self {
+            hash: hash.into(),
+            bytes,
+        })
     }
 }
 
@@ -259,9 +275,14 @@ impl Direction {
     }
 
     pub(crate) fn parse(name: &str) -> Option<Self> {
-        [Self::SendRecv, Self::SendOnly, Self::RecvOnly, Self::Inactive]
-            .into_iter()
-            .find(|d| d.as_str() == name)
+        [
+            Self::SendRecv,
+            Self::SendOnly,
+            Self::RecvOnly,
+            Self::Inactive,
+        ]
+        .into_iter()
+        .find(|d| d.as_str() == name)
     }
 }
 
@@ -288,14 +309,19 @@ impl IceOptions {
 
     pub(crate) fn parse(value: &str) -> Option<Self> {
         let parts = fields(value)?;
-        parts.iter().all(|p| is_ice_option(p)).then(|| Self(parts.iter().map(|p| (*p).into()).collect()))
+        parts
+            .iter()
+            .all(|p| is_ice_option(p))
+            .then(|| Self(parts.iter().map(|p| (*p).into()).collect()))
     }
 }
 
 /// RFC 8839 `ice-option-tag = 1*ice-char` (ALPHA / DIGIT / `+` / `/`); we also accept `-`
 /// and `_`, which deployed stacks use in private options.
 fn is_ice_option(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"+/-_".contains(&b))
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+/-_".contains(&b))
 }
 
 impl fmt::Display for IceOptions {
@@ -306,5 +332,7 @@ impl fmt::Display for IceOptions {
 
 /// RFC 8839 `ice-char`: ALPHA / DIGIT / `+` / `/`.
 pub(crate) fn is_ice_chars(s: &str, min: usize, max: usize) -> bool {
-    (min..=max).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
+    (min..=max).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
 }

@@ -46,15 +46,22 @@ fn typed_attributes_print_back_to_their_text() {
 #[test]
 fn fingerprint_prints_upper_case_hex() {
     let a = attr("fingerprint:sha-1 ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89:ab:cd:ef:01");
-    let Attribute::Fingerprint(fp) = &a else { panic!("not a fingerprint: {a:?}") };
+    let Attribute::Fingerprint(fp) = &a else {
+        panic!("not a fingerprint: {a:?}")
+    };
     assert_eq!(fp.bytes.len(), 20);
     assert!(a.to_string().ends_with("AB:CD:EF:01"));
-    assert_eq!(Fingerprint::sha256([0x0f; 32]).to_string().len(), "sha-256 ".len() + 32 * 3 - 1);
+    assert_eq!(
+        Fingerprint::sha256([0x0f; 32]).to_string().len(),
+        "sha-256 ".len() + 32 * 3 - 1
+    );
 }
 
 #[test]
 fn fmtp_parameters_split_on_semicolons() {
-    let Attribute::Fmtp(f) = attr("fmtp:102 a=1; b ;c=x=y") else { panic!("not fmtp") };
+    let Attribute::Fmtp(f) = attr("fmtp:102 a=1; b ;c=x=y") else {
+        panic!("not fmtp")
+    };
     let params: Vec<_> = f.parameters().collect();
     assert_eq!(params, [("a", Some("1")), ("b", None), ("c", Some("x=y"))]);
     assert_eq!(f.payload_type(), Some(102));
@@ -62,14 +69,18 @@ fn fmtp_parameters_split_on_semicolons() {
 
 #[test]
 fn rid_reads_payload_type_restriction() {
-    let Attribute::Rid(r) = attr("rid:h send pt=96,97;max-fps=30") else { panic!("not rid") };
+    let Attribute::Rid(r) = attr("rid:h send pt=96,97;max-fps=30") else {
+        panic!("not rid")
+    };
     assert_eq!(r.direction, RidDirection::Send);
     assert_eq!(r.payload_types(), [96, 97]);
 }
 
 #[test]
 fn simulcast_reads_paused_alternatives() {
-    let Attribute::Simulcast(s) = attr("simulcast:recv a,~b;c") else { panic!("not simulcast") };
+    let Attribute::Simulcast(s) = attr("simulcast:recv a,~b;c") else {
+        panic!("not simulcast")
+    };
     let recv = s.streams(RidDirection::Recv).expect("recv");
     assert_eq!(recv.len(), 2);
     assert!(!recv[0][0].paused && recv[0][1].paused);
@@ -108,7 +119,13 @@ fn direction_reverse_swaps_send_and_receive() {
 #[test]
 fn known_attribute_names_are_case_sensitive_and_others_kept_verbatim() {
     let a = attr("MID:0");
-    assert_eq!(a, Attribute::Other { name: "MID".into(), value: Some("0".into()) });
+    assert_eq!(
+        a,
+        Attribute::Other {
+            name: "MID".into(),
+            value: Some("0".into())
+        }
+    );
     assert_eq!(a.to_string(), "MID:0");
 }
 

@@ -6,9 +6,12 @@ use crate::sdp::{
 };
 
 fn data_offer() -> SessionDescription {
-    let data = MediaDescription::new(MediaKind::Application, 9, MediaDescription::PROTO_SCTP, [
-        MediaDescription::FORMAT_DATACHANNEL,
-    ])
+    let data = MediaDescription::new(
+        MediaKind::Application,
+        9,
+        MediaDescription::PROTO_SCTP,
+        [MediaDescription::FORMAT_DATACHANNEL],
+    )
     .with_connection(ConnectionAddress::ip4("0.0.0.0"))
     .with_attribute(Attribute::IceUfrag("abcd".into()))
     .with_attribute(Attribute::IcePwd("abcdefghijklmnopqrstuv".into()))
@@ -25,8 +28,16 @@ fn data_offer() -> SessionDescription {
 #[test]
 fn built_description_prints_expected_text() {
     let text = data_offer().to_string();
-    assert!(text.starts_with("v=0\r\no=- 42 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n"));
-    assert!(text.contains("\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 0.0.0.0\r\n"));
+    assert!(
+        text.starts_with(
+            "v=0\r\no=- 42 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n"
+        )
+    );
+    assert!(
+        text.contains(
+            "\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 0.0.0.0\r\n"
+        )
+    );
     assert!(text.ends_with("a=mid:0\r\na=sctp-port:5000\r\na=max-message-size:262144\r\n"));
 }
 
@@ -52,7 +63,11 @@ fn set_direction_replaces_the_existing_one() {
         .with_attribute(Attribute::Direction(Direction::Inactive));
     m.set_direction(Direction::RecvOnly);
     assert_eq!(m.direction(), Some(Direction::RecvOnly));
-    let directions = m.attributes.iter().filter(|a| matches!(a, Attribute::Direction(_))).count();
+    let directions = m
+        .attributes
+        .iter()
+        .filter(|a| matches!(a, Attribute::Direction(_)))
+        .count();
     assert_eq!(directions, 1);
     assert_eq!(m.attributes[0], Attribute::Direction(Direction::RecvOnly));
 }

@@ -15,14 +15,20 @@ fn every_fixture_prints_back_to_identical_text() {
 fn every_fixture_parses_the_same_with_lf_line_endings() {
     for (name, text) in FIXTURES {
         let lf = text.replace("\r\n", "\n");
-        assert_eq!(SessionDescription::parse(&lf), SessionDescription::parse(text), "{name}");
+        assert_eq!(
+            SessionDescription::parse(&lf),
+            SessionDescription::parse(text),
+            "{name}"
+        );
     }
 }
 
 #[test]
 fn every_fixture_passes_check() {
     for (name, _) in FIXTURES {
-        fixture(name).check().unwrap_or_else(|e| panic!("{name}: {e}"));
+        fixture(name)
+            .check()
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
     }
 }
 
@@ -36,7 +42,10 @@ fn chromium_offer_has_bundle_of_three_mids() {
     assert_eq!(bundles[0].mids, ["0", "1", "2"]);
     assert!(sdp.extmap_allow_mixed());
     let kinds: Vec<_> = sdp.media.iter().map(|m| m.kind.clone()).collect();
-    assert_eq!(kinds, [MediaKind::Audio, MediaKind::Video, MediaKind::Application]);
+    assert_eq!(
+        kinds,
+        [MediaKind::Audio, MediaKind::Video, MediaKind::Application]
+    );
 }
 
 #[test]
@@ -67,12 +76,27 @@ fn chromium_offer_audio_codecs_read_correctly() {
     assert_eq!(audio.direction(), Some(Direction::SendRecv));
     let codecs = audio.codecs();
     let names: Vec<_> = codecs.iter().map(|c| c.name().expect("rtpmap")).collect();
-    assert_eq!(names, ["opus", "red", "G722", "PCMU", "PCMA", "CN", "telephone-event", "telephone-event"]);
+    assert_eq!(
+        names,
+        [
+            "opus",
+            "red",
+            "G722",
+            "PCMU",
+            "PCMA",
+            "CN",
+            "telephone-event",
+            "telephone-event"
+        ]
+    );
     let opus = &codecs[0];
     assert_eq!(opus.payload_type, 111);
     let rtpmap = opus.rtpmap.expect("opus rtpmap");
     assert_eq!((rtpmap.clock_rate, rtpmap.channels), (48000, Some(2)));
-    assert_eq!(opus.fmtp.expect("opus fmtp").parameter("useinbandfec"), Some("1"));
+    assert_eq!(
+        opus.fmtp.expect("opus fmtp").parameter("useinbandfec"),
+        Some("1")
+    );
     assert_eq!(opus.feedback.len(), 1);
     assert_eq!(opus.feedback[0].feedback, "transport-cc");
     let ssrcs: Vec<_> = audio.ssrcs().map(|s| s.attribute.as_str()).collect();
@@ -90,7 +114,16 @@ fn chromium_offer_video_codecs_read_correctly() {
     assert_eq!((vp8.payload_type, vp8.name()), (96, Some("VP8")));
     assert_eq!(vp8.rtpmap.expect("rtpmap").clock_rate, 90000);
     let fb: Vec<_> = vp8.feedback.iter().map(|f| f.to_string()).collect();
-    assert_eq!(fb, ["96 goog-remb", "96 transport-cc", "96 ccm fir", "96 nack", "96 nack pli"]);
+    assert_eq!(
+        fb,
+        [
+            "96 goog-remb",
+            "96 transport-cc",
+            "96 ccm fir",
+            "96 nack",
+            "96 nack pli"
+        ]
+    );
     let rtx = &codecs[1];
     assert_eq!(rtx.name(), Some("rtx"));
     assert_eq!(rtx.fmtp.expect("rtx fmtp").parameter("apt"), Some("96"));
@@ -100,7 +133,11 @@ fn chromium_offer_video_codecs_read_correctly() {
     assert_eq!(groups.len(), 1);
     assert_eq!(groups[0].semantics, "FID");
     assert_eq!(groups[0].ssrcs.len(), 2);
-    assert!(video.extmaps().any(|e| e.uri == "urn:ietf:params:rtp-hdrext:sdes:mid" && e.id == 4));
+    assert!(
+        video
+            .extmaps()
+            .any(|e| e.uri == "urn:ietf:params:rtp-hdrext:sdes:mid" && e.id == 4)
+    );
 }
 
 #[test]
@@ -127,7 +164,10 @@ fn chromium_answer_takes_active_role_and_receives_only() {
     assert_eq!(sdp.media[0].direction(), Some(Direction::RecvOnly));
     assert_eq!(sdp.media[1].direction(), Some(Direction::RecvOnly));
     assert_eq!(sdp.media[0].msids().count(), 0);
-    assert_eq!(sdp.bundle_groups().next().expect("bundle").mids, ["0", "1", "2"]);
+    assert_eq!(
+        sdp.bundle_groups().next().expect("bundle").mids,
+        ["0", "1", "2"]
+    );
     assert_eq!(sdp.media[2].sctp_port(), Some(5000));
     // Bundled answer: only the first section carries the transport's candidate.
     let candidates: Vec<_> = sdp.media.iter().map(|m| m.candidates().count()).collect();
@@ -145,7 +185,13 @@ fn chromium_datachannel_offer_has_one_application_section() {
     assert_eq!(m.candidates().count(), 2);
     assert_eq!(m.ice_ufrag(), Some("D6QA"));
     assert_eq!(m.max_message_size(), Some(262144));
-    let ids: Vec<&str> = sdp.msid_semantic().expect("msid-semantic").ids.iter().map(|s| s.as_str()).collect();
+    let ids: Vec<&str> = sdp
+        .msid_semantic()
+        .expect("msid-semantic")
+        .ids
+        .iter()
+        .map(|s| s.as_str())
+        .collect();
     assert!(ids.is_empty());
 }
 
@@ -159,10 +205,20 @@ fn firefox_offer_reads_session_level_fingerprint_and_extmap_directions() {
     let ms = sdp.msid_semantic().expect("msid-semantic");
     assert!(!ms.leading_space);
     assert_eq!(ms.ids, ["*"]);
-    let ext = sdp.media[0].extmaps().find(|e| e.id == 2).expect("extmap 2");
+    let ext = sdp.media[0]
+        .extmaps()
+        .find(|e| e.id == 2)
+        .expect("extmap 2");
     assert_eq!(ext.direction, Some(Direction::RecvOnly));
     assert!(sdp.media[0].end_of_candidates());
-    assert_eq!(sdp.media[0].candidates().next().expect("candidate").transport(), "UDP");
+    assert_eq!(
+        sdp.media[0]
+            .candidates()
+            .next()
+            .expect("candidate")
+            .transport(),
+        "UDP"
+    );
 }
 
 #[test]
@@ -170,8 +226,15 @@ fn firefox_offer_reads_ssrc_cname_and_data_channel_limits() {
     let sdp = fixture("firefox-offer.sdp");
     let video = &sdp.media[1];
     assert!(video.is_port_zero());
-    assert_eq!(video.other_attributes("bundle-only").collect::<Vec<_>>(), [None]);
-    assert!(video.ssrcs().all(|s| s.attribute == "cname" && s.value.is_some()));
+    assert_eq!(
+        video.other_attributes("bundle-only").collect::<Vec<_>>(),
+        [None]
+    );
+    assert!(
+        video
+            .ssrcs()
+            .all(|s| s.attribute == "cname" && s.value.is_some())
+    );
     assert_eq!(video.ssrc_groups().next().expect("FID").ssrcs.len(), 2);
     let data = &sdp.media[2];
     assert_eq!(data.sctp_port(), Some(5000));
@@ -185,11 +248,29 @@ fn safari_offer_reads_rids_and_simulcast() {
     let sdp = fixture("safari-offer.sdp");
     let video = &sdp.media[1];
     let rids: Vec<_> = video.rids().map(|r| (r.id.as_str(), r.direction)).collect();
-    assert_eq!(rids, [("h", RidDirection::Send), ("m", RidDirection::Send), ("l", RidDirection::Send)]);
-    let send = video.simulcast().expect("simulcast").streams(RidDirection::Send).expect("send");
+    assert_eq!(
+        rids,
+        [
+            ("h", RidDirection::Send),
+            ("m", RidDirection::Send),
+            ("l", RidDirection::Send)
+        ]
+    );
+    let send = video
+        .simulcast()
+        .expect("simulcast")
+        .streams(RidDirection::Send)
+        .expect("send");
     let ids: Vec<_> = send.iter().map(|alts| alts[0].id.as_str()).collect();
     assert_eq!(ids, ["h", "m", "l"]);
-    assert!(video.candidates().next().expect("candidate").address().ends_with(".local"));
+    assert!(
+        video
+            .candidates()
+            .next()
+            .expect("candidate")
+            .address()
+            .ends_with(".local")
+    );
     assert_eq!(video.direction(), Some(Direction::SendOnly));
 }
 
@@ -209,16 +290,30 @@ fn rfc8866_fixture_reads_every_line_type() {
     assert_eq!((video.port, video.port_count), (51372, Some(2)));
     assert_eq!(video.connections.len(), 2);
     assert_eq!(video.bandwidths[1].bwtype, "TIAS");
-    let others: Vec<_> = video.attributes.iter().filter(|a| matches!(a, Attribute::Other { .. })).collect();
+    let others: Vec<_> = video
+        .attributes
+        .iter()
+        .filter(|a| matches!(a, Attribute::Other { .. }))
+        .collect();
     assert_eq!(others.len(), 3);
-    assert_eq!(video.other_attributes("x-empty").collect::<Vec<_>>(), [Some("")]);
+    assert_eq!(
+        video.other_attributes("x-empty").collect::<Vec<_>>(),
+        [Some("")]
+    );
 }
 
 #[test]
 fn unknown_attributes_keep_their_place_among_typed_ones() {
     let sdp = fixture("chromium-offer.sdp");
-    let names: Vec<_> = sdp.media[0].attributes.iter().map(|a| a.name().to_owned()).collect();
-    let xr = names.iter().position(|n| n == "rtcp-xr").expect("rtcp-xr kept");
+    let names: Vec<_> = sdp.media[0]
+        .attributes
+        .iter()
+        .map(|a| a.name().to_owned())
+        .collect();
+    let xr = names
+        .iter()
+        .position(|n| n == "rtcp-xr")
+        .expect("rtcp-xr kept");
     assert_eq!(names[xr - 1], "rtcp-rsize");
     assert_eq!(names[xr + 1], "rtpmap");
 }
