@@ -7,6 +7,7 @@
 use core::fmt;
 
 use super::candidate::CandidateValue;
+use super::error::SdpErrorKind;
 use super::rtp_attrs::{Extmap, Fmtp, Rtcp, RtcpFb, RtpMap, Ssrc, SsrcGroup};
 use super::simulcast::{Rid, Simulcast};
 use super::text::{is_text, is_token, number};
@@ -144,6 +145,16 @@ impl Attribute {
         }
     }
 
+    /// Parses one attribute from the text after `a=` (`<name>` or `<name>:<value>`), e.g. the
+    /// `candidate:...` string a trickled ICE candidate arrives as. It does not check at which
+    /// level the attribute may appear.
+    pub fn parse_line(line: &str) -> Result<Self, SdpErrorKind> {
+        if line.contains(['\r', '\n', '\0']) {
+            return Err(SdpErrorKind::ControlCharacter);
+        }
+        Self::parse(line).map_err(AttributeError::into_kind)
+    }
+
     /// Parses the part of an `a=` line after `a=`: `<name>` or `<name>:<value>`.
     ///
     /// On failure returns the grammar the attribute must follow (for the error message).
@@ -184,6 +195,17 @@ pub(crate) enum AttributeError {
         name: String,
         expected: &'static str,
     },
+}
+
+impl AttributeError {
+    pub(crate) fn into_kind(self) -> SdpErrorKind {
+        match self {
+            Self::BadName => SdpErrorKind::InvalidValue {
+                expected: "a=<attribute>[:<value>]",
+            },
+            Self::Invalid { name, expected } => SdpErrorKind::InvalidAttribute { name, expected },
+        }
+    }
 }
 
 fn invalid(name: &str, expected: &'static str) -> AttributeError {

@@ -312,14 +312,7 @@ impl<'l> State<'l> {
 }
 
 fn parse_attribute(value: &str, level: Level) -> Result<Attribute, SdpErrorKind> {
-    let attribute = Attribute::parse(value).map_err(|e| match e {
-        AttributeError::BadName => SdpErrorKind::InvalidValue {
-            expected: "a=<attribute>[:<value>]",
-        },
-        AttributeError::Invalid { name, expected } => {
-            SdpErrorKind::InvalidAttribute { name, expected }
-        }
-    })?;
+    let attribute = Attribute::parse(value).map_err(AttributeError::into_kind)?;
     let allowed = attribute.level() == Level::Both || attribute.level() == level;
     if !allowed {
         let level = if level == Level::Session {

@@ -138,3 +138,15 @@ fn bundle_groups_ignore_other_semantics() {
     let bundles: Vec<&Group> = sdp.bundle_groups().collect();
     assert_eq!(bundles, [&Group::bundle(["0"]), &Group::bundle(["1"])]);
 }
+
+#[test]
+fn parse_line_reads_a_trickled_candidate() {
+    let a = Attribute::parse_line("candidate:1 1 udp 2122260223 127.0.0.1 5000 typ host")
+        .expect("valid candidate");
+    let Attribute::Candidate(c) = a else {
+        panic!("not a candidate")
+    };
+    assert_eq!(c.port(), 5000);
+    assert!(Attribute::parse_line("candidate:1 1 udp").is_err());
+    assert!(Attribute::parse_line("tool:a\r\nb").is_err());
+}
