@@ -76,6 +76,8 @@ pub enum Attribute {
     /// `a=candidate:` (media level).
     Candidate(CandidateValue),
     /// Any other attribute, verbatim: `a=<name>` (value `None`) or `a=<name>:<value>`.
+    /// When building one, use a name this module does not type (else it parses back as the
+    /// typed variant) and a value without line breaks.
     Other {
         /// Attribute name (a token).
         name: String,

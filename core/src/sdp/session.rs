@@ -164,6 +164,33 @@ impl SessionDescription {
         super::media::setup(&self.attributes)
     }
 
+    /// The ICE ufrag and pwd that apply to `media`: each from the section when it has one,
+    /// else from the session level (RFC 8839 §5.4). `None` unless both are found.
+    pub fn ice_credentials<'a>(
+        &'a self,
+        media: &'a MediaDescription,
+    ) -> Option<(&'a str, &'a str)> {
+        let ufrag = media.ice_ufrag().or_else(|| self.ice_ufrag())?;
+        let pwd = media.ice_pwd().or_else(|| self.ice_pwd())?;
+        Some((ufrag, pwd))
+    }
+
+    /// The fingerprints that apply to `media`: the section's own when it has any, else the
+    /// session-level ones (RFC 8122 §5; Firefox writes them at session level).
+    pub fn fingerprints_for<'a>(&'a self, media: &'a MediaDescription) -> Vec<&'a Fingerprint> {
+        let own: Vec<_> = media.fingerprints().collect();
+        if own.is_empty() {
+            self.fingerprints().collect()
+        } else {
+            own
+        }
+    }
+
+    /// The `a=setup` that applies to `media`: the section's, else the session-level one.
+    pub fn setup_for(&self, media: &MediaDescription) -> Option<Setup> {
+        media.setup().or_else(|| self.setup())
+    }
+
     /// Session-level direction attribute, if any.
     pub fn direction(&self) -> Option<Direction> {
         super::media::direction(&self.attributes)

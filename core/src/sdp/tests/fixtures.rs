@@ -317,3 +317,27 @@ fn unknown_attributes_keep_their_place_among_typed_ones() {
     assert_eq!(names[xr - 1], "rtcp-rsize");
     assert_eq!(names[xr + 1], "rtpmap");
 }
+
+#[test]
+fn firefox_sections_inherit_session_level_fingerprint() {
+    let sdp = fixture("firefox-offer.sdp");
+    for m in &sdp.media {
+        let fps = sdp.fingerprints_for(m);
+        assert_eq!(fps.len(), 1);
+        assert_eq!(fps[0].bytes.len(), 32);
+        assert_eq!(sdp.setup_for(m), Some(Setup::ActPass));
+        let (ufrag, pwd) = sdp.ice_credentials(m).expect("credentials");
+        assert_eq!((ufrag.len(), pwd.len()), (8, 32));
+    }
+}
+
+#[test]
+fn chromium_sections_use_their_own_credentials() {
+    let sdp = fixture("chromium-answer.sdp");
+    let m = &sdp.media[1];
+    assert_eq!(
+        sdp.ice_credentials(m),
+        Some(("BwE1", "PUkR7Cx7I3Gf/EkJVElsAyhJ"))
+    );
+    assert_eq!(sdp.fingerprints_for(m)[0].bytes[0], 0x1D);
+}
