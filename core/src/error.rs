@@ -21,4 +21,7 @@ pub enum Error {
     /// A mistake in using the ICE agent.
     #[error(transparent)]
     Ice(#[from] crate::ice::IceError),
+    /// An SDP text could not be parsed (line number and reason inside).
+    #[error(transparent)]
+    Sdp(#[from] crate::sdp::SdpError),
 }
