@@ -11,4 +11,7 @@ pub enum Error {
     /// The configuration is inconsistent or out of range.
     #[error("invalid configuration: {0}")]
     InvalidConfig(String),
+    /// A DTLS API call failed.
+    #[error(transparent)]
+    Dtls(#[from] crate::dtls::DtlsError),
 }
