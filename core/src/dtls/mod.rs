@@ -27,6 +27,8 @@ mod flight;
 mod handshake;
 mod keys;
 mod messages;
+#[cfg(test)]
+mod proptests;
 mod reassembly;
 mod receive;
 mod record;
