@@ -430,6 +430,32 @@ fn saw_hello_verify_request(received: &[Vec<u8>]) -> bool {
 }
 
 #[test]
+fn openssl_made_certificate_and_pkcs8_key_are_usable() {
+    if !openssl_available() {
+        return;
+    }
+    let cert = OpensslCert::new();
+    let status = Command::new("openssl")
+        .args([
+            "pkcs8", "-topk8", "-nocrypt", "-in", "key.pem", "-outform", "DER",
+        ])
+        .args(["-out", "key.der"])
+        .current_dir(&cert.dir)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let der = std::fs::read(cert.dir.join("cert.der")).unwrap();
+    let key = std::fs::read(cert.dir.join("key.der")).unwrap();
+    let ours = DtlsCertificate::from_der(&der, &key).unwrap();
+    assert_eq!(ours.fingerprint(), cert.fingerprint);
+    let other = DtlsCertificate::from_der(our_certificate(3).der(), &key);
+    assert!(
+        other.is_err(),
+        "a key must not pair with another certificate"
+    );
+}
+
+#[test]
 fn rtcpeer_client_with_openssl_server_aes128_gcm() {
     if !openssl_available() {
         return;

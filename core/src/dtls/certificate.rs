@@ -9,8 +9,9 @@ use crate::crypto::ecdsa::EcdsaP256Key;
 use crate::crypto::prf::{sha384, sha512};
 use crate::crypto::{constant_time_eq, sha256};
 use crate::rng::Rng;
+use crate::time::WallClock;
 use core::fmt;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 /// The hash of a certificate fingerprint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,8 +153,12 @@ impl CertificateValidity {
         }
     }
 
-    /// From one day before `now` (a wall-clock reading, e.g. from the injected
-    /// [`crate::WallClock`]) to 30 days after.
+    /// From one day before to 30 days after the injected wall clock's reading at `now`.
+    pub fn from_wall_clock(clock: &dyn WallClock, now: Instant) -> Self {
+        Self::around(clock.system_time(now))
+    }
+
+    /// From one day before `now` (a wall-clock reading) to 30 days after.
     pub fn around(now: SystemTime) -> Self {
         const DAY: Duration = Duration::from_secs(86_400);
         Self {
@@ -372,6 +377,21 @@ mod tests {
             verify_peer_certificate(Some(&fp), cert(7).der()).unwrap_err(),
             FailureReason::FingerprintMismatch
         );
+    }
+
+    #[test]
+    #[allow(clippy::disallowed_methods)] // tests need one real instant as a base
+    fn validity_follows_the_injected_wall_clock() {
+        let t0 = Instant::now();
+        let epoch = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let clock = crate::time::AnchoredWallClock::new(t0, epoch);
+        let v = CertificateValidity::from_wall_clock(&clock, t0 + Duration::from_secs(10));
+        assert_eq!(
+            v.not_before,
+            epoch + Duration::from_secs(10) - Duration::from_secs(86_400)
+        );
+        let c = DtlsCertificate::generate(&mut Rng::from_u64(11), v).unwrap();
+        assert!(p256_public_key_of(c.der()).is_some());
     }
 
     #[test]

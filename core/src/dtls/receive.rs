@@ -61,9 +61,10 @@ impl Dtls {
     /// sequence number would otherwise shut out the real peer); the reassembler drops
     /// repeated handshake messages instead.
     fn handle_plain_record(&mut self, now: Instant, rec: &RecordView<'_>) {
-        // Unprotected alerts and application data are not accepted once keys exist.
+        // Application data is never accepted unprotected, alerts only during the handshake
+        // (a peer that fails before it has keys can only send a plaintext alert).
         let protected_only = rec.content_type == ContentType::APPLICATION_DATA
-            || (rec.content_type == ContentType::ALERT && self.read_cipher.is_some());
+            || (rec.content_type == ContentType::ALERT && self.state != DtlsState::Handshaking);
         if protected_only {
             self.stats.records_unexpected += 1;
             return;
