@@ -25,6 +25,8 @@ mod events;
 mod extensions;
 mod flight;
 mod handshake;
+#[cfg(test)]
+mod handshake_tests;
 mod keys;
 mod messages;
 #[cfg(test)]
