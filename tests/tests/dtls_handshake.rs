@@ -629,3 +629,28 @@ fn application_data_before_connection_is_refused() {
     assert_eq!(d.send_application_data(b"x"), Err(DtlsError::NotConnected));
     assert!(d.export_keying_material("EXTRACTOR-dtls_srtp", 56).is_err());
 }
+
+#[test]
+fn server_srtp_preference_picks_the_profile() {
+    let (c, mut s) = configs(130);
+    s.srtp_profiles = vec![SrtpProfile::AEAD_AES_256_GCM, SrtpProfile::AEAD_AES_128_GCM];
+    let mut p = Pair::new(130, c, s);
+    p.run(1000);
+    p.assert_connected();
+    assert_eq!(p.client.srtp_profile(), Some(SrtpProfile::AEAD_AES_256_GCM));
+    assert_eq!(p.server.srtp_profile(), Some(SrtpProfile::AEAD_AES_256_GCM));
+}
+
+#[test]
+fn no_common_srtp_profile_connects_without_srtp() {
+    let (mut c, mut s) = configs(131);
+    c.srtp_profiles = vec![SrtpProfile::AEAD_AES_256_GCM];
+    s.srtp_profiles = vec![SrtpProfile::AES128_CM_HMAC_SHA1_80];
+    let mut p = Pair::new(131, c, s);
+    p.run(1000);
+    p.assert_connected();
+    assert!(
+        p.client_events
+            .contains(&DtlsEvent::Connected { srtp_profile: None })
+    );
+}
