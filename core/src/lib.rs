@@ -6,7 +6,7 @@
 //! (`rtcpeer-tokio`, `rtcpeer-smol`, `rtcpeer-mio`).
 //!
 //! Modules follow the protocol layers: [`stun`], [`ice`], [`dtls`], [`sctp`],
-//! [`datachannel`], [`sdp`]; [`sim`] (feature `sim`) is a deterministic network simulator.
+//! [`datachannel`], [`sdp`]; `sim` (feature `sim`) is a deterministic network simulator.
 
 pub mod crypto;
 pub mod datachannel;
