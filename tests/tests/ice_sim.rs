@@ -8,7 +8,9 @@ mod harness;
 use harness::{APP_INTERVAL, IceNode, Pair, Signalling, delivery_gaps};
 use rtcpeer::Rng;
 use rtcpeer::Transmit;
-use rtcpeer::ice::{IceConfig, IceConnectionState, IceRole, IceStats, StunServer};
+use rtcpeer::ice::{
+    IceConfig, IceConnectionState, IceEvent, IceGatheringState, IceRole, IceStats, StunServer,
+};
 use rtcpeer::sim::{
     Direction, DropReason, Fate, LinkConfig, Loss, NatConfig, NetworkId, Rule, Sim,
 };
@@ -159,6 +161,46 @@ fn agents_behind_port_restricted_nats_connect_through_server_reflexive_candidate
         }
     }
     assert!(p.sim.stats().dropped(DropReason::NoRoute) > 0);
+}
+
+/// When node `i` finished gathering.
+fn gathering_done(p: &Pair, i: usize) -> Instant {
+    p.node(i)
+        .events
+        .iter()
+        .find(|(_, e)| *e == IceEvent::GatheringStateChange(IceGatheringState::Complete))
+        .map(|(t, _)| *t)
+        .expect("gathering completed")
+}
+
+#[test]
+fn non_trickle_signalling_waits_for_gathering_and_still_connects() {
+    let sig = Signalling {
+        trickle: false,
+        ..Signalling::default()
+    };
+    let mut p = nat_pair(19, NatConfig::port_restricted_cone(), sig);
+    assert!(p.run_until(5 * S, Pair::connected), "not connected in 5 s");
+    // B learns A's credentials and all of A's candidates only once A finished gathering
+    // (20 ms up and down to the STUN server) plus the signalling delay.
+    let checking = p
+        .node(1)
+        .reached(IceConnectionState::Checking)
+        .expect("checking");
+    assert_eq!(checking, gathering_done(&p, 0) + sig.delay);
+    assert!(gathering_done(&p, 0) > p.sim.start());
+}
+
+#[test]
+fn trickle_signalling_starts_checks_before_gathering_completes() {
+    let mut p = nat_pair(19, NatConfig::port_restricted_cone(), Signalling::default());
+    assert!(p.run_until(5 * S, Pair::connected), "not connected in 5 s");
+    let checking = p
+        .node(1)
+        .reached(IceConnectionState::Checking)
+        .expect("checking");
+    assert_eq!(checking, p.sim.start() + Signalling::default().delay);
+    assert!(checking < gathering_done(&p, 0) + Signalling::default().delay);
 }
 
 #[test]
