@@ -223,7 +223,7 @@ impl IceAgent {
             self.send(now, base, remote, payload);
         }
         for id in failed {
-            self.fail_pair(id, "no response");
+            self.on_check_timeout(id);
         }
         self.step_server_requests(now);
         self.step_consent_transactions(now);
@@ -247,6 +247,29 @@ impl IceAgent {
             .chain(self.previous.iter())
             .flat_map(|p| p.transactions.iter());
         pairs.chain(servers).chain(consent).map(|t| t.next_at).min()
+    }
+
+    /// A check went unanswered through all its retransmissions.
+    ///
+    /// A pair that never succeeded fails (RFC 8445 section 7.2.5.4). A pair already in the
+    /// valid list keeps its place there: the lost request was a re-check (a nomination with
+    /// USE-CANDIDATE, or a triggered re-check), and one unlucky run of losses must not throw
+    /// away a path that has carried responses. Its nomination is abandoned so that
+    /// [`Self::nominate`] tries again; consent freshness still judges whether the path lives.
+    fn on_check_timeout(&mut self, id: PairId) {
+        let Some(p) = self.checklist.get_mut(id) else {
+            return;
+        };
+        if !p.valid {
+            self.fail_pair(id, "no response");
+            return;
+        }
+        tracing::debug!(local = %p.base, remote = %p.remote, "ice: re-check of a valid pair unanswered");
+        p.transaction = None;
+        p.state = PairState::Succeeded;
+        if self.nominating == Some(id) {
+            self.nominating = None;
+        }
     }
 
     pub(super) fn fail_pair(&mut self, id: PairId, why: &str) {

@@ -264,3 +264,34 @@ fn nat_mapping_creates_a_local_peer_reflexive_candidate() {
             .any(|c| c.address == nat && c.kind == crate::ice::CandidateKind::PeerReflexive)
     );
 }
+
+#[test]
+fn lost_nomination_transaction_is_retried_without_failing_the_valid_pair() {
+    use crate::stun::StunView;
+    let mut s = Shuttle::lan(controlling(), controlled(), 12);
+    // Drop every transmission of the controlling agent's first nomination check (the request
+    // and all its retransmissions carry the same transaction id), as heavy loss can.
+    let mut first_nomination: Option<[u8; 12]> = None;
+    s.tamper = Some(Box::new(move |_, t| {
+        let Ok(view) = StunView::new_checked(&t.payload) else {
+            return true;
+        };
+        if t.source != addr("10.0.0.1:5000") || !view.use_candidate() {
+            return true;
+        }
+        let id = view.transaction_id().0;
+        *first_nomination.get_or_insert(id) != id
+    }));
+    let nominated = s.run_until(60 * S, |s| {
+        s.a().state() == IceConnectionState::Completed && s.b().agent.selected_pair().is_some()
+    });
+    assert!(nominated, "nomination was not retried: {:?}", s.a().state());
+    assert!(
+        s.a().reached(IceConnectionState::Failed).is_none(),
+        "the valid pair was failed when its nomination check went unanswered"
+    );
+    assert!(
+        s.a().agent.stats().retransmits >= 6,
+        "the first nomination was retransmitted"
+    );
+}
