@@ -11,4 +11,10 @@ pub enum Error {
     /// The configuration is inconsistent or out of range.
     #[error("invalid configuration: {0}")]
     InvalidConfig(String),
+    /// An SCTP association call was misused.
+    #[error(transparent)]
+    Sctp(#[from] crate::sctp::SctpError),
+    /// A data channel call was misused.
+    #[error(transparent)]
+    DataChannel(#[from] crate::datachannel::DataChannelError),
 }
