@@ -160,6 +160,11 @@ impl Association {
         self.state
     }
 
+    /// Our verification tag (what the peer puts in its packets).
+    pub fn verification_tag(&self) -> u32 {
+        self.local_tag
+    }
+
     /// Counters.
     pub fn stats(&self) -> &SctpStats {
         &self.stats
@@ -258,9 +263,9 @@ impl Association {
     }
 
     /// Feeds one received SCTP packet. Never fails: bad input is dropped and counted.
-    pub fn handle_receive(&mut self, now: Instant, packet: Bytes) {
+    pub fn handle_receive(&mut self, now: Instant, packet: impl Into<Bytes>) {
         self.epoch.get_or_insert(now);
-        let view = match PacketView::new_checked(packet, self.config.zero_checksum) {
+        let view = match PacketView::new_checked(packet.into(), self.config.zero_checksum) {
             Ok(v) => v,
             Err(PacketError::BadChecksum) => {
                 self.stats.dropped_bad_checksum += 1;
@@ -480,8 +485,10 @@ impl Association {
             self.fast_rtx_pending = true;
         }
         self.burst_budget = out.acked_bytes + self.config.max_burst * self.config.max_packet_size;
-        for (stream, _, _) in &out.abandoned {
-            self.abandon_queued_rest(*stream);
+        for a in &out.abandoned {
+            if a.truncated {
+                self.abandon_queued_rest(a.stream);
+            }
         }
         self.update_t3(now, out.cum_advanced);
         self.after_progress(now);
@@ -523,7 +530,13 @@ impl Association {
         self.ack.sack_now = true;
         if self.tsns.forward(t) {
             let before = self.events.len();
-            self.reasm.forward(t, streams, &mut self.events);
+            let limit = self.inbound_streams;
+            let streams: Vec<(u16, u16)> = streams
+                .iter()
+                .copied()
+                .filter(|(sid, _)| *sid < limit)
+                .collect();
+            self.reasm.forward(t, &streams, &mut self.events);
             self.stats.messages_delivered += (self.events.len() - before) as u64;
         }
     }
@@ -606,8 +619,10 @@ impl Association {
         let n = self.inflight.on_timeout();
         self.stats.timeout_retransmits += n as u64;
         let abandoned = self.inflight.abandon_expired(now, &mut self.stats);
-        for (stream, _, _) in abandoned {
-            self.abandon_queued_rest(stream);
+        for a in abandoned {
+            if a.truncated {
+                self.abandon_queued_rest(a.stream);
+            }
         }
         self.inflight.recovery_until = None;
         self.inflight.fwd_sent = self.inflight.cum_ack();
