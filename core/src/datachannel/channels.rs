@@ -85,6 +85,8 @@ pub struct DataChannels {
     events: VecDeque<DataChannelEvent>,
     now: Instant,
     stats: DataChannelStats,
+    /// Bytes of message events queued here, reported to the association's window.
+    unread: usize,
 }
 
 fn channel_type(init: &DataChannelInit) -> (ChannelType, u32) {
@@ -125,6 +127,7 @@ impl DataChannels {
             events: VecDeque::new(),
             now,
             stats: DataChannelStats::default(),
+            unread: 0,
         }
     }
 
@@ -351,7 +354,12 @@ impl DataChannels {
     /// The next event.
     pub fn poll_event(&mut self) -> Option<DataChannelEvent> {
         self.pump();
-        self.events.pop_front()
+        let ev = self.events.pop_front()?;
+        if let DataChannelEvent::Message { data, .. } = &ev {
+            self.unread -= data.len();
+            self.assoc.set_external_unread(self.unread);
+        }
+        Some(ev)
     }
 
     /// When to call [`handle_timeout`](Self::handle_timeout) next.
@@ -425,6 +433,8 @@ impl DataChannels {
                 return;
             }
         };
+        self.unread += data.len();
+        self.assoc.set_external_unread(self.unread);
         self.events
             .push_back(DataChannelEvent::Message { id, data, binary });
     }

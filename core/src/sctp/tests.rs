@@ -485,3 +485,24 @@ fn sixty_four_streams_at_once_in_both_directions() {
         }
     }
 }
+
+#[test]
+fn a_receiver_that_does_not_read_stays_bounded_and_catches_up() {
+    let mut p = established(ideal(5), 47);
+    let msg = Bytes::from(vec![3u8; 64 * 1024]);
+    for _ in 0..200 {
+        p.a.send(p.now, 0, 53, msg.clone(), SendOptions::default())
+            .expect("send");
+    }
+    p.run_until(Duration::from_secs(20), |_| false);
+    let window = SctpConfig::default().receive_window as usize;
+    assert!(p.b.unread <= window + 64 * 1024, "unread {}", p.b.unread);
+    assert!(p.a.total_buffered() > 0, "the sender is held back");
+    let mut got = Vec::new();
+    p.run_until(Duration::from_secs(120), |p| {
+        drain_messages(&mut p.b, &mut got);
+        got.len() == 200
+    });
+    assert_eq!(got.len(), 200);
+    assert_eq!(p.a.state(), AssociationState::Established);
+}
