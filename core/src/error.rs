@@ -11,6 +11,16 @@ pub enum Error {
     /// The configuration is inconsistent or out of range.
     #[error("invalid configuration: {0}")]
     InvalidConfig(String),
+    /// A STUN message could not be built or parsed.
+    #[error("stun: {0}")]
+    Stun(#[from] crate::stun::StunError),
+    /// Misuse of the network simulator (feature `sim`).
+    #[cfg(feature = "sim")]
+    #[error(transparent)]
+    Sim(#[from] crate::sim::SimError),
+    /// A mistake in using the ICE agent.
+    #[error(transparent)]
+    Ice(#[from] crate::ice::IceError),
     /// An SCTP association call was misused.
     #[error(transparent)]
     Sctp(#[from] crate::sctp::SctpError),

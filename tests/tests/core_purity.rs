@@ -52,5 +52,9 @@ fn core_sources_name_no_clock_socket_thread_or_os_randomness() {
             }
         }
     }
-    assert!(hits.is_empty(), "impure calls in the core:\n{}", hits.join("\n"));
+    assert!(
+        hits.is_empty(),
+        "impure calls in the core:\n{}",
+        hits.join("\n")
+    );
 }

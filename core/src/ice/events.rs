@@ -1,0 +1,73 @@
+//! What the agent tells the application: events and the two W3C state machines.
+
+use super::candidate::Candidate;
+use std::net::SocketAddr;
+
+/// `RTCIceConnectionState` of the W3C webrtc-pc specification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum IceConnectionState {
+    /// Nothing checked yet.
+    New,
+    /// Checks are running and no pair is selected yet.
+    Checking,
+    /// A pair is selected and has consent.
+    Connected,
+    /// Connected, and checking is over (every pair done, both sides' gathering over).
+    Completed,
+    /// The selected pair stopped answering consent checks; it may come back.
+    Disconnected,
+    /// Every pair failed, checking timed out, or consent was lost.
+    Failed,
+    /// [`IceAgent::close`](super::IceAgent::close) was called.
+    Closed,
+}
+
+/// `RTCIceGatheringState` of the W3C webrtc-pc specification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum IceGatheringState {
+    /// No local socket reported yet.
+    New,
+    /// Candidates are being gathered (STUN servers asked, names being resolved).
+    Gathering,
+    /// Every gathering task finished.
+    Complete,
+}
+
+/// The agent's role (RFC 8445 section 6.1.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IceRole {
+    /// Nominates the pair (the offerer, unless the peer is lite).
+    Controlling,
+    /// Follows the controlling agent's nomination.
+    Controlled,
+}
+
+/// Something the application should know or do, drained with
+/// [`IceAgent::poll_event`](super::IceAgent::poll_event).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum IceEvent {
+    /// A new local candidate to signal to the peer (trickle, RFC 8838).
+    LocalCandidate(Candidate),
+    /// The gathering state changed; `Complete` means "end of candidates" may be signalled.
+    GatheringStateChange(IceGatheringState),
+    /// The connection state changed.
+    ConnectionStateChange(IceConnectionState),
+    /// Application data should now go from the local socket bound to `local` to `remote`.
+    SelectedPairChanged {
+        /// The local socket (a host candidate's address, the base of the pair).
+        local: SocketAddr,
+        /// The remote address.
+        remote: SocketAddr,
+    },
+    /// The agent switched role (after a role conflict, RFC 8445 section 7.3.1.1).
+    RoleChange(IceRole),
+    /// Please resolve this STUN server name and answer with
+    /// [`IceAgent::handle_resolved`](super::IceAgent::handle_resolved).
+    ResolveName {
+        /// The host name from the configuration.
+        name: String,
+    },
+}
