@@ -27,4 +27,10 @@ pub enum Error {
     /// A DTLS API call failed.
     #[error(transparent)]
     Dtls(#[from] crate::dtls::DtlsError),
+    /// An SCTP association call was misused.
+    #[error(transparent)]
+    Sctp(#[from] crate::sctp::SctpError),
+    /// A data channel call was misused.
+    #[error(transparent)]
+    DataChannel(#[from] crate::datachannel::DataChannelError),
 }
