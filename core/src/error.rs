@@ -21,4 +21,7 @@ pub enum Error {
     /// A mistake in using the ICE agent.
     #[error(transparent)]
     Ice(#[from] crate::ice::IceError),
+    /// A DTLS API call failed.
+    #[error(transparent)]
+    Dtls(#[from] crate::dtls::DtlsError),
 }
