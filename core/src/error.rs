@@ -24,4 +24,7 @@ pub enum Error {
     /// A DTLS API call failed.
     #[error(transparent)]
     Dtls(#[from] crate::dtls::DtlsError),
+    /// An SDP text could not be parsed (line number and reason inside).
+    #[error(transparent)]
+    Sdp(#[from] crate::sdp::SdpError),
 }
