@@ -27,4 +27,10 @@ pub enum Error {
     /// An SDP text could not be parsed (line number and reason inside).
     #[error(transparent)]
     Sdp(#[from] crate::sdp::SdpError),
+    /// An SCTP association call was misused.
+    #[error(transparent)]
+    Sctp(#[from] crate::sctp::SctpError),
+    /// A data channel call was misused.
+    #[error(transparent)]
+    DataChannel(#[from] crate::datachannel::DataChannelError),
 }
