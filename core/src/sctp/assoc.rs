@@ -103,6 +103,12 @@ pub struct Association {
     pub(super) stats: SctpStats,
     /// The association ended (Closed was reported); it is not reused.
     pub(super) finished: bool,
+    /// Bytes of messages in `events` not yet polled.
+    pub(super) unread: usize,
+    /// Bytes of messages the application holds elsewhere, unread.
+    pub(super) external_unread: usize,
+    /// The window in our last SACK.
+    pub(super) last_rwnd: usize,
 }
 
 impl Association {
@@ -152,12 +158,20 @@ impl Association {
             last_send: None,
             stats: SctpStats::default(),
             finished: false,
+            unread: 0,
+            external_unread: 0,
+            last_rwnd: usize::MAX,
         }
     }
 
     /// The association state.
     pub fn state(&self) -> AssociationState {
         self.state
+    }
+
+    /// Our verification tag (what the peer puts in its packets).
+    pub fn verification_tag(&self) -> u32 {
+        self.local_tag
     }
 
     /// Counters.
@@ -244,7 +258,48 @@ impl Association {
 
     /// The next event, if any.
     pub fn poll_event(&mut self) -> Option<SctpEvent> {
-        self.events.pop_front()
+        let ev = self.events.pop_front()?;
+        if let SctpEvent::Message { payload, .. } = &ev {
+            self.unread -= payload.len();
+            self.maybe_window_update();
+        }
+        Some(ev)
+    }
+
+    /// After the application consumed data: if our last SACK closed the window and it has
+    /// opened up, tell the peer at once instead of waiting for its probe.
+    fn maybe_window_update(&mut self) {
+        let window = self.config.receive_window as usize;
+        let open = window.saturating_sub(self.receive_backlog());
+        if self.is_data_state() && self.last_rwnd < window / 4 && open >= window / 2 {
+            self.ack.sack_now = true;
+        }
+    }
+
+    /// Tells the association how many bytes of delivered messages the application still
+    /// holds unread in its own queues. They count against the receive window, so a peer
+    /// cannot make us buffer without bound when the application falls behind.
+    pub fn set_external_unread(&mut self, bytes: usize) {
+        self.external_unread = bytes;
+        self.maybe_window_update();
+    }
+
+    /// Bytes received and not yet consumed: reassembly, unpolled messages, and what the
+    /// application reported with [`set_external_unread`](Self::set_external_unread).
+    fn receive_backlog(&self) -> usize {
+        self.reasm.buffered() + self.unread + self.external_unread
+    }
+
+    /// Accounts messages just pushed to the event queue from index `from`.
+    fn count_delivered(&mut self, from: usize) {
+        let mut bytes = 0;
+        for ev in self.events.range(from..) {
+            if let SctpEvent::Message { payload, .. } = ev {
+                bytes += payload.len();
+            }
+        }
+        self.unread += bytes;
+        self.stats.messages_delivered += (self.events.len() - from) as u64;
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) should next be called.
@@ -258,9 +313,9 @@ impl Association {
     }
 
     /// Feeds one received SCTP packet. Never fails: bad input is dropped and counted.
-    pub fn handle_receive(&mut self, now: Instant, packet: Bytes) {
+    pub fn handle_receive(&mut self, now: Instant, packet: impl Into<Bytes>) {
         self.epoch.get_or_insert(now);
-        let view = match PacketView::new_checked(packet, self.config.zero_checksum) {
+        let view = match PacketView::new_checked(packet.into(), self.config.zero_checksum) {
             Ok(v) => v,
             Err(PacketError::BadChecksum) => {
                 self.stats.dropped_bad_checksum += 1;
@@ -406,8 +461,12 @@ impl Association {
             }
         };
         let next_in_order = t == self.tsns.cum() + 1;
-        let full = self.reasm.buffered() + d.payload.len() > self.config.receive_window as usize;
-        if (full && !next_in_order) || !self.reasm.ssn_acceptable(&d) {
+        let window = self.config.receive_window as usize;
+        let full = self.receive_backlog() + d.payload.len() > window;
+        // The next chunk in order is taken even when full (it may complete what fills the
+        // buffer), unless the application itself is what is behind.
+        let app_behind = self.unread + self.external_unread >= window / 2;
+        if (full && (!next_in_order || app_behind)) || !self.reasm.ssn_acceptable(&d) {
             self.stats.data_dropped += 1;
             self.ack.sack_now = true;
             return;
@@ -435,7 +494,7 @@ impl Association {
             );
             return;
         }
-        self.stats.messages_delivered += (self.events.len() - before) as u64;
+        self.count_delivered(before);
         self.check_deferred_reset(now);
     }
 
@@ -455,7 +514,8 @@ impl Association {
         self.ack = AckState::default();
         self.timers.stop(Timer::DelayedAck);
         self.stats.sacks_sent += 1;
-        let rwnd = (self.config.receive_window as usize).saturating_sub(self.reasm.buffered());
+        let rwnd = (self.config.receive_window as usize).saturating_sub(self.receive_backlog());
+        self.last_rwnd = rwnd;
         self.tsns.sack(rwnd as u32, max_entries)
     }
 
@@ -470,7 +530,9 @@ impl Association {
         if let Some(rtt) = out.rtt {
             self.rto.sample(rtt);
         }
-        if out.cum_advanced {
+        // Progress, or a peer answering our zero window probes, is not a path failure
+        // (RFC 9260 section 6.1).
+        if out.cum_advanced || sack.a_rwnd == 0 {
             self.error_count = 0;
         }
         self.cc.on_ack(now, out.acked_bytes, window_full, &self.rto);
@@ -480,8 +542,10 @@ impl Association {
             self.fast_rtx_pending = true;
         }
         self.burst_budget = out.acked_bytes + self.config.max_burst * self.config.max_packet_size;
-        for (stream, _, _) in &out.abandoned {
-            self.abandon_queued_rest(*stream);
+        for a in &out.abandoned {
+            if a.truncated {
+                self.abandon_queued_rest(a.stream);
+            }
         }
         self.update_t3(now, out.cum_advanced);
         self.after_progress(now);
@@ -523,8 +587,14 @@ impl Association {
         self.ack.sack_now = true;
         if self.tsns.forward(t) {
             let before = self.events.len();
-            self.reasm.forward(t, streams, &mut self.events);
-            self.stats.messages_delivered += (self.events.len() - before) as u64;
+            let limit = self.inbound_streams;
+            let streams: Vec<(u16, u16)> = streams
+                .iter()
+                .copied()
+                .filter(|(sid, _)| *sid < limit)
+                .collect();
+            self.reasm.forward(t, &streams, &mut self.events);
+            self.count_delivered(before);
         }
     }
 
@@ -606,8 +676,10 @@ impl Association {
         let n = self.inflight.on_timeout();
         self.stats.timeout_retransmits += n as u64;
         let abandoned = self.inflight.abandon_expired(now, &mut self.stats);
-        for (stream, _, _) in abandoned {
-            self.abandon_queued_rest(stream);
+        for a in abandoned {
+            if a.truncated {
+                self.abandon_queued_rest(a.stream);
+            }
         }
         self.inflight.recovery_until = None;
         self.inflight.fwd_sent = self.inflight.cum_ack();

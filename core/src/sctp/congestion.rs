@@ -5,8 +5,9 @@
 //!   RTT exceeds the minimum RTT by a quarter (at least 5 ms). Random loss on an idle path
 //!   triggers retransmission but keeps the window. On a real bottleneck the queue fills
 //!   before it drops, so the RTT rises first and the window is halved as usual.
-//! - In congestion avoidance the window grows CUBIC-like: by one packet per RTT near the
-//!   last congestion point, faster the further below or above it the window is.
+//! - While the RTT shows no queue the window keeps growing as in slow start (the path has
+//!   spare capacity); once a queue shows, growth is CUBIC-like: by one packet per RTT near the
+//!   last congestion point, faster the further away from it.
 
 use std::time::{Duration, Instant};
 
@@ -100,7 +101,7 @@ impl Congestion {
         if !window_full || acked == 0 {
             return;
         }
-        if self.cwnd <= self.ssthresh {
+        if self.cwnd <= self.ssthresh || !rto.queue_building() {
             self.cwnd += acked.min(2 * self.mtu);
             return;
         }

@@ -32,6 +32,8 @@ pub(crate) struct Sent {
     pub flags: u8,
     pub payload: Bytes,
     pub sent_at: Instant,
+    /// Transmission order (strictly increasing across first sends and retransmissions).
+    send_order: u64,
     pub tx_count: u16,
     misses: u8,
     pub state: ChunkState,
@@ -50,6 +52,14 @@ impl Sent {
     }
 }
 
+/// A message given up by the partial reliability policy.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Abandoned {
+    pub stream: u16,
+    /// Its last fragment was never sent: the unsent rest must leave the send queue.
+    pub truncated: bool,
+}
+
 /// What a SACK changed.
 #[derive(Debug, Default)]
 pub(crate) struct SackOutcome {
@@ -57,8 +67,8 @@ pub(crate) struct SackOutcome {
     pub cum_advanced: bool,
     pub rtt: Option<Duration>,
     pub new_loss: bool,
-    /// Messages abandoned while marking losses: (stream, ssn, unordered).
-    pub abandoned: Vec<(u16, u16, bool)>,
+    /// Messages abandoned while marking losses.
+    pub abandoned: Vec<Abandoned>,
 }
 
 /// The retransmission queue.
@@ -73,6 +83,8 @@ pub(crate) struct InFlight {
     pub recovery_until: Option<u64>,
     /// Highest advanced peer ack point announced in a FORWARD TSN.
     pub fwd_sent: u64,
+    /// Counter giving each transmission its `send_order`.
+    send_counter: u64,
 }
 
 impl InFlight {
@@ -87,6 +99,7 @@ impl InFlight {
             peer_rwnd,
             recovery_until: None,
             fwd_sent: base - 1,
+            send_counter: 0,
         }
     }
 
@@ -109,6 +122,7 @@ impl InFlight {
     /// Records a fragment sent for the first time; returns its TSN.
     pub(crate) fn push(&mut self, now: Instant, f: Fragment) -> u64 {
         self.flight_bytes += f.payload.len();
+        self.send_counter += 1;
         self.queue.push_back(Sent {
             stream: f.stream,
             ssn: f.ssn,
@@ -116,6 +130,7 @@ impl InFlight {
             flags: f.flags,
             payload: f.payload,
             sent_at: now,
+            send_order: self.send_counter,
             tx_count: 1,
             misses: 0,
             state: ChunkState::InFlight,
@@ -153,7 +168,7 @@ impl InFlight {
         if cum < self.cum_ack() || cum >= self.next_tsn() {
             return out;
         }
-        let mut newest_sent: Option<Instant> = None;
+        let mut newest_sent: Option<u64> = None;
         let mut rtt_from: Option<Instant> = None;
         while self.base <= cum {
             let s = self.queue.pop_front().expect("cum < next_tsn");
@@ -192,14 +207,14 @@ impl InFlight {
         &mut self,
         s: &Sent,
         out: &mut SackOutcome,
-        newest: &mut Option<Instant>,
+        newest: &mut Option<u64>,
         rtt_from: &mut Option<Instant>,
     ) {
         match s.state {
             ChunkState::InFlight | ChunkState::Lost => {
                 if s.state == ChunkState::InFlight {
                     self.flight_bytes -= s.payload.len();
-                    *newest = Some(newest.map_or(s.sent_at, |n| n.max(s.sent_at)));
+                    *newest = Some(newest.map_or(s.send_order, |n| n.max(s.send_order)));
                     if s.tx_count == 1 {
                         *rtt_from = Some(s.sent_at);
                     }
@@ -214,7 +229,7 @@ impl InFlight {
         &mut self,
         tsn: u64,
         out: &mut SackOutcome,
-        newest: &mut Option<Instant>,
+        newest: &mut Option<u64>,
         rtt_from: &mut Option<Instant>,
     ) {
         let Some(s) = self.get_mut(tsn) else { return };
@@ -223,11 +238,12 @@ impl InFlight {
             return;
         }
         s.state = ChunkState::Acked;
-        let (len, sent_at, once) = (s.payload.len(), s.sent_at, s.tx_count == 1);
+        let (len, sent_at, order, once) =
+            (s.payload.len(), s.sent_at, s.send_order, s.tx_count == 1);
         out.acked_bytes += len;
         if prev == ChunkState::InFlight {
             self.flight_bytes -= len;
-            *newest = Some(newest.map_or(sent_at, |n| n.max(sent_at)));
+            *newest = Some(newest.map_or(order, |n| n.max(order)));
             if once {
                 *rtt_from = Some(sent_at);
             }
@@ -242,7 +258,7 @@ impl InFlight {
         now: Instant,
         cum: u64,
         gaps: &[(u16, u16)],
-        newest: Instant,
+        newest: u64,
         highest: u64,
         out: &mut SackOutcome,
         stats: &mut SctpStats,
@@ -266,12 +282,12 @@ impl InFlight {
         &mut self,
         now: Instant,
         tsn: u64,
-        newest: Instant,
+        newest: u64,
         out: &mut SackOutcome,
         stats: &mut SctpStats,
     ) {
         let Some(s) = self.get_mut(tsn) else { return };
-        if s.state != ChunkState::InFlight || s.sent_at > newest {
+        if s.state != ChunkState::InFlight || s.send_order > newest {
             return;
         }
         s.misses += 1;
@@ -301,9 +317,11 @@ impl InFlight {
         by_count || by_time
     }
 
-    /// Marks every chunk of the message containing `tsn` abandoned. Returns the message's
-    /// (stream, ssn, unordered) if it was not already abandoned.
-    pub(crate) fn abandon_message(&mut self, tsn: u64) -> Option<(u16, u16, bool)> {
+    /// Marks every chunk of the message containing `tsn` abandoned. If the message's last
+    /// fragment was never sent, a placeholder TSN (never transmitted) is appended for it, so
+    /// that only a FORWARD TSN can move the peer past the message; the caller drops the
+    /// unsent rest from the send queue. `None` if `tsn` is not in the queue.
+    pub(crate) fn abandon_message(&mut self, tsn: u64) -> Option<Abandoned> {
         let mut first = tsn;
         while !self.get(first)?.is_begin() && first > self.base {
             first -= 1;
@@ -312,9 +330,9 @@ impl InFlight {
         while !self.get(last)?.is_end() && last + 1 < self.next_tsn() {
             last += 1;
         }
-        let (stream, ssn, unordered) = {
+        let (stream, ssn, flags, policy) = {
             let s = self.get(tsn)?;
-            (s.stream, s.ssn, s.unordered())
+            (s.stream, s.ssn, s.flags, s.policy)
         };
         for t in first..=last {
             let idx = usize::try_from(t - self.base).expect("within queue");
@@ -326,7 +344,23 @@ impl InFlight {
             s.payload = Bytes::new();
             self.rtx.remove(&t);
         }
-        Some((stream, ssn, unordered))
+        let truncated = !self.get(last)?.is_end();
+        if truncated {
+            self.queue.push_back(Sent {
+                stream,
+                ssn,
+                ppid: 0,
+                flags: (flags & 4) | 1,
+                payload: Bytes::new(),
+                sent_at: self.get(last)?.sent_at,
+                send_order: 0,
+                tx_count: 0,
+                misses: 0,
+                state: ChunkState::Abandoned,
+                policy,
+            });
+        }
+        Some(Abandoned { stream, truncated })
     }
 
     /// T3-rtx expiry: everything in flight is to be retransmitted.
@@ -358,9 +392,12 @@ impl InFlight {
     /// Marks `tsn` retransmitted now and returns the chunk.
     pub(crate) fn mark_retransmitted(&mut self, now: Instant, tsn: u64) -> &Sent {
         self.rtx.remove(&tsn);
+        self.send_counter += 1;
+        let order = self.send_counter;
         let s = self.get_mut(tsn).expect("peeked");
         s.state = ChunkState::InFlight;
         s.sent_at = now;
+        s.send_order = order;
         s.tx_count = s.tx_count.saturating_add(1);
         self.flight_bytes += s.payload.len();
         self.get(tsn).expect("peeked")
@@ -400,7 +437,7 @@ impl InFlight {
         &mut self,
         now: Instant,
         stats: &mut SctpStats,
-    ) -> Vec<(u16, u16, bool)> {
+    ) -> Vec<Abandoned> {
         let mut out = Vec::new();
         let mut tsn = self.base;
         while tsn < self.next_tsn() {

@@ -108,9 +108,11 @@ impl Association {
         let mut sent_any = false;
         while let Some(tsn) = self.inflight.peek_retransmit() {
             if self.inflight.should_abandon(tsn, now) {
-                if let Some((stream, ..)) = self.inflight.abandon_message(tsn) {
+                if let Some(a) = self.inflight.abandon_message(tsn) {
                     self.stats.messages_abandoned += 1;
-                    self.abandon_queued_rest(stream);
+                    if a.truncated {
+                        self.abandon_queued_rest(a.stream);
+                    }
                 }
                 continue;
             }

@@ -40,7 +40,11 @@ pub struct PacketView {
 impl PacketView {
     /// Checks the length and the checksum. A checksum of zero is accepted only when
     /// `accept_zero_checksum` (RFC 9653, negotiated) is set.
-    pub fn new_checked(buf: Bytes, accept_zero_checksum: bool) -> Result<Self, PacketError> {
+    pub fn new_checked(
+        buf: impl Into<Bytes>,
+        accept_zero_checksum: bool,
+    ) -> Result<Self, PacketError> {
+        let buf = buf.into();
         if buf.len() < COMMON_HEADER_LEN {
             return Err(PacketError::Truncated);
         }

@@ -266,9 +266,8 @@ impl Reassembly {
         let dropped = std::mem::replace(&mut self.unordered, keep);
         self.buffered -= dropped.values().map(|f| f.payload.len()).sum::<usize>();
         for &(stream, ssn) in skipped {
-            let Some(s) = self.streams.get_mut(&stream) else {
-                continue;
-            };
+            // The stream may have lost every chunk so far: its state starts here.
+            let s = self.streams.entry(stream).or_default();
             let diff = ssn.wrapping_sub(s.expected as u16);
             if diff >= 0x8000 {
                 continue;
