@@ -48,3 +48,86 @@ fn descriptions_serialize_as_browser_json() {
     assert_eq!(c.sdp_mline_index, Some(0));
     assert_eq!(c.sdp_mid.as_deref(), Some("0"));
 }
+
+#[test]
+fn ice_server_urls_parse_with_default_ports() {
+    let u = IceServerUrl::parse("stun:stun.example.org").expect("stun");
+    assert_eq!(
+        (u.scheme.as_str(), u.host.as_str(), u.port),
+        ("stun", "stun.example.org", 3478)
+    );
+    let u = IceServerUrl::parse("turns:[2001:db8::1]:443?transport=tcp").expect("turns");
+    assert_eq!(
+        (u.host.as_str(), u.port, u.transport.as_deref()),
+        ("2001:db8::1", 443, Some("tcp"))
+    );
+    assert!(IceServerUrl::parse("http://x").is_err());
+    assert!(IceServerUrl::parse("stun:x?transport=udp").is_err());
+}
+
+#[test]
+fn turn_without_credentials_is_a_config_error() {
+    let config = RtcConfiguration {
+        ice_servers: vec![IceServer {
+            urls: vec!["turn:turn.example.org".into()],
+            ..IceServer::default()
+        }],
+        ..RtcConfiguration::default()
+    };
+    #[allow(clippy::disallowed_methods)]
+    let now = Instant::now();
+    assert!(PeerConnection::new(config, now).is_err());
+}
+
+#[test]
+fn rtp_datagrams_are_dropped_and_counted() {
+    let mut pc = pc();
+    #[allow(clippy::disallowed_methods)]
+    let now = Instant::now();
+    let src = "10.0.0.2:5000".parse().expect("addr");
+    let dst = "10.0.0.1:5000".parse().expect("addr");
+    pc.handle_input(
+        now,
+        Input::Receive {
+            source: src,
+            destination: dst,
+            payload: &[0x80, 0, 0, 1],
+        },
+    );
+    pc.handle_input(
+        now,
+        Input::Receive {
+            source: src,
+            destination: dst,
+            payload: &[200],
+        },
+    );
+    pc.handle_input(
+        now,
+        Input::Receive {
+            source: src,
+            destination: dst,
+            payload: &[],
+        },
+    );
+    let s = pc.stats();
+    assert_eq!((s.dropped_media, s.dropped_unknown), (1, 2));
+}
+
+#[test]
+fn endpoint_drops_and_counts_unroutable_datagrams() {
+    #[allow(clippy::disallowed_methods)]
+    let now = Instant::now();
+    let mut ep = crate::endpoint::Endpoint::new(1);
+    ep.add_local_socket(now, "10.0.0.1:5000".parse().expect("addr"))
+        .expect("socket");
+    ep.add_peer_connection(RtcConfiguration::default(), now)
+        .expect("pc");
+    ep.handle_receive(
+        now,
+        "10.0.0.9:1".parse().expect("a"),
+        "10.0.0.1:5000".parse().expect("a"),
+        &[22, 254, 253],
+    );
+    assert_eq!(ep.stats().dropped_unroutable, 1);
+}
