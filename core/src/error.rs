@@ -33,4 +33,7 @@ pub enum Error {
     /// A data channel call was misused.
     #[error(transparent)]
     DataChannel(#[from] crate::datachannel::DataChannelError),
+    /// A `PeerConnection` call was refused.
+    #[error(transparent)]
+    PeerConnection(#[from] crate::peer_connection::PeerConnectionError),
 }

@@ -142,6 +142,13 @@ impl DataChannels {
         &self.assoc
     }
 
+    /// The association, for commands that end it ([`Association::abort`],
+    /// [`Association::shutdown`]); channel events follow on the next
+    /// [`poll_event`](Self::poll_event).
+    pub fn association_mut(&mut self) -> &mut Association {
+        &mut self.assoc
+    }
+
     /// Counters of this layer.
     pub fn stats(&self) -> &DataChannelStats {
         &self.stats
