@@ -14,6 +14,7 @@ pub mod dtls;
 mod error;
 pub mod ice;
 pub mod rng;
+pub mod runtime;
 pub mod sctp;
 pub mod sdp;
 #[cfg(feature = "sim")]

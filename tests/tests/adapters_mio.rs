@@ -1,0 +1,70 @@
+//! The mio adapter over real loopback UDP.
+
+mod adapters_common;
+
+use adapters_common::{check_datagram, test_datagram, test_sizes};
+use rtcpeer::Transmit;
+use rtcpeer_mio::mio::{Events, Interest, Poll, Token};
+use rtcpeer_mio::{MioUdpSocket, SocketConfig};
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+fn bind_one() -> MioUdpSocket {
+    let mut sockets = MioUdpSocket::bind_all(&SocketConfig::loopback()).expect("bind 127.0.0.1");
+    assert_eq!(sockets.len(), 1);
+    sockets.pop().expect("length checked")
+}
+
+/// Drains every queued datagram of `socket` into `seen`, checking each.
+fn drain(socket: &mut MioUdpSocket, from: std::net::SocketAddr, seen: &mut BTreeSet<u32>) {
+    let local = socket.local_addr();
+    while let Some(batch) = socket.recv().expect("receive on loopback") {
+        for d in batch.datagrams() {
+            assert_eq!((d.source, d.destination), (from, local));
+            let index = check_datagram(d.payload).expect("datagram arrives intact");
+            assert!(seen.insert(index), "datagram {index} delivered twice");
+        }
+    }
+}
+
+#[test]
+fn mio_sockets_exchange_batches_over_loopback() {
+    let a = bind_one();
+    let mut b = bind_one();
+    let mut poll = Poll::new().expect("poll");
+    poll.registry()
+        .register(b.source(), Token(1), Interest::READABLE)
+        .expect("register");
+    let transmits: Vec<Transmit> = test_sizes(1000)
+        .into_iter()
+        .enumerate()
+        .map(|(i, len)| Transmit {
+            source: a.local_addr(),
+            destination: b.local_addr(),
+            payload: test_datagram(i as u32, len),
+        })
+        .collect();
+    let mut seen = BTreeSet::new();
+    let mut events = Events::with_capacity(8);
+    for burst in transmits.chunks(50) {
+        assert_eq!(a.send_all(burst).expect("send"), burst.len());
+        poll.poll(&mut events, Some(Duration::from_millis(2)))
+            .expect("poll");
+        drain(&mut b, a.local_addr(), &mut seen);
+    }
+    for _ in 0..1000 {
+        if seen.len() == transmits.len() {
+            break;
+        }
+        poll.poll(&mut events, Some(Duration::from_millis(10)))
+            .expect("poll");
+        drain(&mut b, a.local_addr(), &mut seen);
+    }
+    assert_eq!(seen, (0..1000).collect::<BTreeSet<u32>>());
+}
+
+#[test]
+fn mio_recv_reports_nothing_queued_as_none() {
+    let mut a = bind_one();
+    assert!(a.recv().expect("receive").is_none());
+}

@@ -1,0 +1,45 @@
+//! The tokio adapter over real loopback UDP (multi-thread runtime).
+
+mod adapters_common;
+
+use adapters_common as common;
+use rtcpeer_tokio::TokioRuntime;
+
+fn rt() -> std::sync::Arc<dyn rtcpeer_tokio::Runtime> {
+    TokioRuntime::current().into_dyn()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokio_sockets_exchange_batches_over_loopback() {
+    common::exchange_over_loopback(rt(), 1000).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokio_timer_fires_at_reset_deadline() {
+    common::timer_fires_at_reset_deadline(rt()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokio_spawned_task_runs() {
+    common::spawned_task_runs(rt()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokio_resolves_literals_and_localhost() {
+    common::resolves_literals_and_localhost(rt()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokio_seeds_differ() {
+    common::seeds_differ(rt());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokio_bind_rejects_wildcard_address() {
+    common::bind_rejects_wildcard_address(rt());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokio_bind_fails_when_no_address_qualifies() {
+    common::bind_fails_when_no_address_qualifies(rt());
+}
