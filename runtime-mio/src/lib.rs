@@ -1,5 +1,9 @@
 //! `rtcpeer-mio`: drives the sans-IO `rtcpeer` core from a plain, blocking mio event loop.
 //!
+//! [`EventLoop`] is the worked example of driving the core from your own loop: it owns a
+//! core `PeerConnection`, its sockets and a `mio::Poll`; [`LoopHandle`]s send it commands
+//! from other threads (woken through a `mio::Waker`); events arrive at a callback.
+//!
 //! No async runtime: the application owns a [`mio::Poll`], registers the sockets of this
 //! crate with it and calls into the core when they become readable or a deadline passes.
 //! [`MioUdpSocket`] is the socket half: bound per local address like the async adapters'
@@ -27,8 +31,10 @@
 //! # Ok(()) }
 //! ```
 
+mod event_loop;
 mod socket;
 
+pub use event_loop::{Command, EventHandler, EventLoop, LoopEnded, LoopHandle};
 pub use mio;
 pub use rtcpeer;
 pub use rtcpeer::runtime::{Datagram, RecvBatch, SocketConfig};

@@ -5,6 +5,12 @@
 //! runtime-agnostic async glue in `rtcpeer` (feature `async`) is generic over that trait.
 //! `rtcpeer-tokio` offers the same API with `TokioRuntime` in place of `SmolRuntime`.
 //!
+//! Application API (identical in `rtcpeer-tokio` and `rtcpeer-smol`):
+//! [`new_peer_connection`] gives a [`PeerConnection`] with async JSEP methods
+//! (`create_offer().await`, `set_remote_description(..).await`, ...), an [`Events`] stream,
+//! `wait_gathering_complete()` for non-trickle signalling, `wait_connected()`, and
+//! [`DataChannel`]s with async `send_text`/`send_binary` (back-pressure) and `recv()`.
+//!
 //! Sockets: [`Runtime::bind`] binds one UDP socket per selected local address
 //! ([`SocketConfig`]), with 4 MiB kernel buffers where allowed, and receives and sends in
 //! batches (`recvmmsg`, GRO and GSO on Linux; one datagram per call elsewhere).
@@ -30,9 +36,36 @@ use std::task::{Context, Poll, ready};
 use std::time::Instant;
 
 pub use rtcpeer;
-pub use rtcpeer::runtime::{
-    AsyncTimer, AsyncUdpSocket, BoxFuture, Datagram, RecvBatch, Runtime, SocketConfig,
+pub use rtcpeer::peer_connection::{
+    ChannelId, DataChannelInit, Event, IceCandidate, IceGatheringState, PeerConnectionState,
+    RtcConfiguration, RtcSessionDescription, SdpType, SignalingState,
 };
+pub use rtcpeer::runtime::{
+    AsyncPeerConnection as PeerConnection, AsyncTimer, AsyncUdpSocket, BoxFuture, DataChannel,
+    Datagram, Events, Message, RecvBatch, Runtime, RuntimeError, SocketConfig,
+};
+
+/// Creates a [`PeerConnection`] on the current smol runtime: binds sockets per `sockets`,
+/// and spawns its driver. The same function exists in every async rtcpeer adapter.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), rtcpeer::Error> {
+/// use rtcpeer_smol::{RtcConfiguration, SocketConfig, new_peer_connection};
+/// let pc = new_peer_connection(RtcConfiguration::default(), &SocketConfig::default())?;
+/// let channel = pc.create_data_channel("chat", Default::default()).await?;
+/// let offer = pc.create_offer().await?;
+/// pc.set_local_description(offer).await?;
+/// let offer_with_candidates = pc.wait_gathering_complete().await?;
+/// // ... signal it, set the answer, then:
+/// channel.send_text("hello").await?;
+/// # let _ = offer_with_candidates; Ok(()) }
+/// ```
+pub fn new_peer_connection(
+    config: RtcConfiguration,
+    sockets: &SocketConfig,
+) -> Result<PeerConnection, rtcpeer::Error> {
+    PeerConnection::new(SmolRuntime::current().into_dyn(), config, sockets)
+}
 
 /// smol's reactor plus an executor, implementing [`Runtime`]. Cheap to clone.
 #[derive(Debug, Clone)]

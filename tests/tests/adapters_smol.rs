@@ -43,3 +43,8 @@ fn smol_bind_rejects_wildcard_address() {
 fn smol_bind_fails_when_no_address_qualifies() {
     common::bind_fails_when_no_address_qualifies(rt());
 }
+
+#[test]
+fn smol_two_peers_connect_open_channels_transfer_and_close() {
+    smol::block_on(common::scenario::two_peers_transfer(rt()));
+}

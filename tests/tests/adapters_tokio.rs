@@ -43,3 +43,8 @@ async fn tokio_bind_rejects_wildcard_address() {
 async fn tokio_bind_fails_when_no_address_qualifies() {
     common::bind_fails_when_no_address_qualifies(rt());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokio_two_peers_connect_open_channels_transfer_and_close() {
+    common::scenario::two_peers_transfer(rt()).await;
+}

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each adapter test file uses a subset
 
+pub mod scenario;
+
 use rtcpeer::Transmit;
 use rtcpeer::runtime::{AsyncUdpSocket, RecvBatch, Runtime, SocketConfig};
 use std::collections::BTreeSet;
