@@ -48,3 +48,8 @@ fn smol_bind_fails_when_no_address_qualifies() {
 fn smol_two_peers_connect_open_channels_transfer_and_close() {
     smol::block_on(common::scenario::two_peers_transfer(rt()));
 }
+
+#[test]
+fn smol_transfer_survives_garbage_datagrams() {
+    smol::block_on(common::scenario::transfer_survives_garbage(rt()));
+}

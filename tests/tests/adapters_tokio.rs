@@ -48,3 +48,8 @@ async fn tokio_bind_fails_when_no_address_qualifies() {
 async fn tokio_two_peers_connect_open_channels_transfer_and_close() {
     common::scenario::two_peers_transfer(rt()).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokio_transfer_survives_garbage_datagrams() {
+    common::scenario::transfer_survives_garbage(rt()).await;
+}

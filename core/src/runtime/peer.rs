@@ -145,6 +145,11 @@ impl AsyncPeerConnection {
         self.shared.lock().pc.signaling_state()
     }
 
+    /// The core connection's counters (received, sent, dropped per reason, per layer).
+    pub fn stats(&self) -> crate::peer_connection::PeerConnectionStats {
+        self.shared.lock().pc.stats()
+    }
+
     /// `iceGatheringState`.
     pub fn ice_gathering_state(&self) -> IceGatheringState {
         self.shared.lock().pc.ice_gathering_state()

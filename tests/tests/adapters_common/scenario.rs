@@ -212,3 +212,49 @@ pub async fn transfer_both_ways(rt: &Arc<dyn Runtime>, c: &Connected) {
     }
     assert_eq!(received, BIG + SMALL);
 }
+
+/// Sprays `count` random datagrams (random lengths 1..=1500, every first-byte range of
+/// RFC 7983 covered) from a fresh loopback socket at `targets`, from a plain thread.
+pub fn spray_garbage(targets: Vec<SocketAddr>, count: usize) -> std::thread::JoinHandle<usize> {
+    std::thread::spawn(move || {
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+        let mut rng = rtcpeer::Rng::from_u64(0x06a7_ba9e);
+        let mut sent = 0;
+        for i in 0..count {
+            let len = 1 + rng.below(1500) as usize;
+            let mut datagram = vec![0u8; len];
+            rng.fill(&mut datagram);
+            let target = targets[i % targets.len()];
+            if socket.send_to(&datagram, target).is_ok() {
+                sent += 1;
+            }
+            if i % 100 == 99 {
+                // Paced, so that the spray lasts as long as the transfer.
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+        }
+        sent
+    })
+}
+
+/// Connects, then runs the two-way transfer while 10,000 garbage datagrams hit both
+/// peers' sockets; the transfer must complete intact and the connection stay up.
+pub async fn transfer_survives_garbage(rt: Arc<dyn Runtime>) {
+    let c = within(&*rt, 60, "connect", connect(rt.clone())).await;
+    let targets = vec![c.socket_of_b(), c.a.local_addrs()[0]];
+    let sprayer = spray_garbage(targets, 10_000);
+    transfer_both_ways(&rt, &c).await;
+    assert_eq!(sprayer.join().expect("sprayer thread"), 10_000);
+    let stats = c.b.stats();
+    assert!(
+        stats.datagrams_received > 5_000,
+        "garbage reached b: {stats:?}"
+    );
+    assert!(stats.dropped_unknown + stats.dropped_media > 0, "{stats:?}");
+    assert_eq!(
+        c.a.connection_state(),
+        rtcpeer::peer_connection::PeerConnectionState::Connected
+    );
+    c.a.close().await;
+    c.b.close().await;
+}
