@@ -53,3 +53,8 @@ fn smol_two_peers_connect_open_channels_transfer_and_close() {
 fn smol_transfer_survives_garbage_datagrams() {
     smol::block_on(common::scenario::transfer_survives_garbage(rt()));
 }
+
+#[test]
+fn smol_dropping_every_handle_closes_the_connection() {
+    smol::block_on(common::scenario::dropping_every_handle_closes_the_connection(rt()));
+}

@@ -53,3 +53,8 @@ async fn tokio_two_peers_connect_open_channels_transfer_and_close() {
 async fn tokio_transfer_survives_garbage_datagrams() {
     common::scenario::transfer_survives_garbage(rt()).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokio_dropping_every_handle_closes_the_connection() {
+    common::scenario::dropping_every_handle_closes_the_connection(rt()).await;
+}

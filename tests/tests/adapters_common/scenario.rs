@@ -4,7 +4,9 @@
 
 use super::sleep;
 use rtcpeer::peer_connection::{Event, RtcConfiguration};
-use rtcpeer::runtime::{AsyncPeerConnection, DataChannel, Message, Runtime, SocketConfig};
+use rtcpeer::runtime::{
+    AsyncPeerConnection, DataChannel, Message, Runtime, SEND_HIGH_WATER, SocketConfig,
+};
 use std::future::{Future, poll_fn};
 use std::net::SocketAddr;
 use std::pin::pin;
@@ -141,6 +143,11 @@ pub async fn send_stream(tx: DataChannel, total: usize, chunk: usize) {
         tx.send_binary(bytes)
             .await
             .expect("send on an open channel");
+        let queued = tx.buffered_amount();
+        assert!(
+            queued <= SEND_HIGH_WATER + chunk,
+            "send waited for back-pressure: {queued} bytes queued"
+        );
     }
 }
 
@@ -257,4 +264,24 @@ pub async fn transfer_survives_garbage(rt: Arc<dyn Runtime>) {
     );
     c.a.close().await;
     c.b.close().await;
+}
+
+/// Dropping every handle of one peer closes it: the other peer's channels end.
+pub async fn dropping_every_handle_closes_the_connection(rt: Arc<dyn Runtime>) {
+    let Connected {
+        a,
+        b,
+        a_to_b,
+        b_to_a,
+    } = within(&*rt, 60, "connect", connect(rt.clone())).await;
+    drop((a, a_to_b.0, b_to_a.1));
+    within(&*rt, 20, "b's channel from a ends", async {
+        while a_to_b.1.recv().await.is_some() {}
+    })
+    .await;
+    assert!(
+        b_to_a.0.send_text("late").await.is_err(),
+        "send on a closed channel fails"
+    );
+    b.close().await;
 }
