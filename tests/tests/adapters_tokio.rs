@@ -58,3 +58,8 @@ async fn tokio_transfer_survives_garbage_datagrams() {
 async fn tokio_dropping_every_handle_closes_the_connection() {
     common::scenario::dropping_every_handle_closes_the_connection(rt()).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokio_slow_reader_pauses_and_resumes() {
+    common::scenario::slow_reader_pauses_and_resumes(rt()).await;
+}

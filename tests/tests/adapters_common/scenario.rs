@@ -285,3 +285,22 @@ pub async fn dropping_every_handle_closes_the_connection(rt: Arc<dyn Runtime>) {
     );
     b.close().await;
 }
+
+/// A reader that does not read for a while makes the driver pause receiving once more
+/// than its unread limit is queued; reading again resumes it and every byte arrives.
+pub async fn slow_reader_pauses_and_resumes(rt: Arc<dyn Runtime>) {
+    const TOTAL: usize = 12 * 1024 * 1024;
+    let c = within(&*rt, 60, "connect", connect(rt.clone())).await;
+    rt.spawn(Box::pin(send_stream(c.a_to_b.0.clone(), TOTAL, 60_000)));
+    sleep(&*rt, Duration::from_millis(700)).await;
+    let got = within(
+        &*rt,
+        120,
+        "slow reader",
+        recv_stream(c.a_to_b.1.clone(), TOTAL, 60_000),
+    )
+    .await;
+    assert_eq!(got, TOTAL);
+    c.a.close().await;
+    c.b.close().await;
+}
