@@ -58,3 +58,8 @@ fn smol_transfer_survives_garbage_datagrams() {
 fn smol_dropping_every_handle_closes_the_connection() {
     smol::block_on(common::scenario::dropping_every_handle_closes_the_connection(rt()));
 }
+
+#[test]
+fn smol_trickled_candidates_connect() {
+    smol::block_on(common::scenario::trickled_candidates_connect(rt()));
+}

@@ -63,3 +63,8 @@ async fn tokio_dropping_every_handle_closes_the_connection() {
 async fn tokio_slow_reader_pauses_and_resumes() {
     common::scenario::slow_reader_pauses_and_resumes(rt()).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokio_trickled_candidates_connect() {
+    common::scenario::trickled_candidates_connect(rt()).await;
+}

@@ -304,3 +304,109 @@ pub async fn slow_reader_pauses_and_resumes(rt: Arc<dyn Runtime>) {
     c.a.close().await;
     c.b.close().await;
 }
+
+/// Forwards `from`'s trickled candidates to `to` (once `to` has a remote description)
+/// and reports `from`'s remote data channels on `channels`, until `from` ends.
+async fn forward_candidates(
+    rt: Arc<dyn Runtime>,
+    from: AsyncPeerConnection,
+    to: AsyncPeerConnection,
+    channels: std::sync::mpsc::Sender<DataChannel>,
+    counter: Arc<std::sync::atomic::AtomicUsize>,
+) {
+    let mut events = from.events();
+    while let Some(event) = events.next().await {
+        match event {
+            Event::IceCandidate(candidate) => {
+                while to.remote_description().is_none() {
+                    sleep(&*rt, Duration::from_millis(1)).await;
+                }
+                if to.add_ice_candidate(candidate).await.is_err() {
+                    return; // `to` closed
+                }
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+            Event::DataChannel(id) => {
+                let _ = channels.send(from.data_channel(id));
+            }
+            Event::ConnectionStateChange(rtcpeer::peer_connection::PeerConnectionState::Closed) => {
+                break;
+            }
+            _ => {}
+        }
+    }
+}
+
+/// `desc` with every `a=candidate` line removed, so candidates can only travel by trickle.
+fn without_candidates(
+    mut desc: rtcpeer::peer_connection::RtcSessionDescription,
+) -> rtcpeer::peer_connection::RtcSessionDescription {
+    desc.sdp = desc
+        .sdp
+        .split_inclusive('\n')
+        .filter(|line| !line.starts_with("a=candidate") && !line.starts_with("a=end-of-candidates"))
+        .collect();
+    desc
+}
+
+/// Trickle ICE: descriptions are exchanged before gathering finishes and candidates
+/// travel through the event streams; the peers connect and a message gets through.
+pub async fn trickled_candidates_connect(rt: Arc<dyn Runtime>) {
+    let new = || {
+        AsyncPeerConnection::new(
+            rt.clone(),
+            RtcConfiguration::default(),
+            &SocketConfig::loopback(),
+        )
+        .expect("peer connection on 127.0.0.1")
+    };
+    let (a, b) = (new(), new());
+    let (chan_tx, chan_rx) = std::sync::mpsc::channel();
+    let forwarded = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    rt.spawn(Box::pin(forward_candidates(
+        rt.clone(),
+        a.clone(),
+        b.clone(),
+        chan_tx.clone(),
+        forwarded.clone(),
+    )));
+    rt.spawn(Box::pin(forward_candidates(
+        rt.clone(),
+        b.clone(),
+        a.clone(),
+        chan_tx,
+        forwarded.clone(),
+    )));
+    let from_a = a
+        .create_data_channel("trickle", Default::default())
+        .await
+        .expect("channel");
+    let offer = a.create_offer().await.expect("offer");
+    a.set_local_description(offer.clone())
+        .await
+        .expect("local offer");
+    b.set_remote_description(offer).await.expect("remote offer");
+    let answer = b.create_answer().await.expect("answer");
+    b.set_local_description(answer.clone())
+        .await
+        .expect("local answer");
+    a.set_remote_description(answer)
+        .await
+        .expect("remote answer");
+    within(&*rt, 30, "a connected", a.wait_connected())
+        .await
+        .expect("connects");
+    within(&*rt, 20, "open", from_a.wait_open())
+        .await
+        .expect("open");
+    assert!(
+        forwarded.load(std::sync::atomic::Ordering::SeqCst) > 0,
+        "candidates trickled"
+    );
+    from_a.send_text("over trickle").await.expect("send");
+    let at_b = super::wait_for(&*rt, &chan_rx).await;
+    let got = within(&*rt, 10, "message", at_b.recv()).await;
+    assert_eq!(got, Some(Message::Text("over trickle".into())));
+    a.close().await;
+    b.close().await;
+}
