@@ -8,7 +8,7 @@ use rtcpeer::dtls::{
     CertificateValidity, Dtls, DtlsCertificate, DtlsConfig, DtlsEvent, DtlsRole, DtlsState,
 };
 use rtcpeer::sctp::AssociationState;
-use rtcpeer::sim::{Direction, LinkConfig, Node, NodeId, Sim};
+use rtcpeer::sim::{Direction, LinkConfig, Node, NodeId, Sim, SimConfig};
 use rtcpeer::{Rng, Transmit};
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -170,7 +170,13 @@ pub struct Pair {
 impl Pair {
     /// Both peers, `link` on the client's link in both directions (so every datagram
     /// crosses it once), everything seeded from `seed`; runs until the association is up.
+    /// The capture keeps at most 100,000 datagrams.
     pub fn connect(seed: u64, link: LinkConfig) -> Self {
+        Self::connect_with(seed, link, SimConfig::new().capture_limit(100_000))
+    }
+
+    /// [`Pair::connect`] with a chosen simulator configuration.
+    pub fn connect_with(seed: u64, link: LinkConfig, config: SimConfig) -> Self {
         #[allow(clippy::disallowed_methods)] // tests need one real instant as a base
         let start = Instant::now();
         let mut rng = Rng::from_u64(seed);
@@ -187,7 +193,7 @@ impl Pair {
         };
         let client_node = make(ccfg, DcRole::Client, c, s);
         let server_node = make(scfg, DcRole::Server, s, c);
-        let mut sim = Sim::new(start, rng.child());
+        let mut sim = Sim::with_config(start, rng.child(), config);
         let net = sim.internet();
         let client = sim.add_node(net, c.ip(), client_node).expect("client");
         let server = sim.add_node(net, s.ip(), server_node).expect("server");
