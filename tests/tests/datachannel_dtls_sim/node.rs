@@ -186,13 +186,18 @@ impl Pair {
         ccfg.remote_fingerprint = Some(sc.fingerprint());
         scfg.remote_fingerprint = Some(cc.fingerprint());
         let (c, s) = (addr(CLIENT_ADDR), addr(SERVER_ADDR));
-        let mut make = |cfg, role, local, peer| {
+        let mut make = |cfg: DtlsConfig, local, peer| {
+            // The data channel role follows the DTLS role (RFC 8832 section 6).
+            let role = match cfg.role {
+                DtlsRole::Client => DcRole::Client,
+                DtlsRole::Server => DcRole::Server,
+            };
             let dtls = Dtls::new(cfg, rng.child()).expect("dtls config");
             let dc = DataChannels::new(DataChannelConfig::new(role), rng.child(), start);
             DcNode::new(dtls, dc, local, peer, start)
         };
-        let client_node = make(ccfg, DcRole::Client, c, s);
-        let server_node = make(scfg, DcRole::Server, s, c);
+        let client_node = make(ccfg, c, s);
+        let server_node = make(scfg, s, c);
         let mut sim = Sim::with_config(start, rng.child(), config);
         let net = sim.internet();
         let client = sim.add_node(net, c.ip(), client_node).expect("client");
