@@ -1,7 +1,6 @@
-//! Data channels across the network simulator.
-//!
-//! The DTLS layer is not on `main` yet, so SCTP packets ride directly in UDP datagrams
-//! here; once DTLS lands these nodes should wrap a DTLS pair (RFC 8261) around them.
+//! SCTP data channels across the network simulator, with SCTP packets directly in UDP
+//! datagrams: this isolates SCTP's own loss recovery and congestion behaviour. The
+//! WebRTC stacking (SCTP inside DTLS, RFC 8261) is tested in `datachannel_dtls_sim.rs`.
 
 use rtcpeer::Rng;
 use rtcpeer::Transmit;
