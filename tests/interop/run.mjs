@@ -4,10 +4,15 @@
 // harness error. Run it inside a loopback-only network namespace: `./netns.sh node run.mjs ...`.
 //
 //   node run.mjs selftest   two in-page peers over loopback (harness self-test)
+//   node run.mjs echo --server target/debug/echo [--runtime tokio] [--bulk-mib 32]
+//   node run.mjs echo --url http://127.0.0.1:8080   (a server started by hand)
+//        Chromium offers to the echo server (POST /offer) and checks echoes of text and
+//        binary messages and a bulk transfer; then the server offers and Chromium answers.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchBrowser, openHarnessPage, serveStatic } from './lib/harness.mjs';
-import { selftestVerdict } from './lib/verdict.mjs';
+import { startServer } from './lib/server.mjs';
+import { echoRunFailures, selftestVerdict } from './lib/verdict.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SIZES = [1, 1024, 16 * 1024, 64 * 1024, 256 * 1024];
@@ -29,7 +34,45 @@ async function selftest() {
   }
 }
 
-const scenarios = { selftest };
+/** `--name value` options after the scenario name. */
+function options(argv) {
+  const opts = {};
+  for (let i = 0; i < argv.length; i += 2) {
+    if (!argv[i].startsWith('--') || argv[i + 1] === undefined) throw new Error(`bad option ${argv[i]}`);
+    opts[argv[i].slice(2)] = argv[i + 1];
+  }
+  return opts;
+}
+
+async function echo() {
+  const opts = options(process.argv.slice(3));
+  const runtime = opts.runtime ?? 'tokio';
+  const bulkBytes = Number(opts['bulk-mib'] ?? 32) * (1 << 20);
+  const server = opts.url ? { url: opts.url, stderrTail: [], stop: async () => {} }
+    : await startServer(opts.server, ['--runtime', runtime]);
+  const pages = await serveStatic(join(here, 'pages'));
+  const browser = await launchBrowser();
+  try {
+    await openHarnessPage(browser.page, `${pages.url}/echo.html`);
+    const args = { server: server.url, sizes: SIZES, bulkBytes, bulkChunk: 16 * 1024 };
+    const offers = await browser.page.evaluate((a) => window.browserOffers(a), args);
+    const answers = await browser.page.evaluate((a) => window.serverOffers(a), { ...args, bulkBytes: 4 << 20 });
+    const failures = [
+      ...echoRunFailures(offers, args),
+      ...echoRunFailures(answers, { ...args, bulkBytes: 4 << 20 }),
+    ];
+    return {
+      scenario: 'echo', runtime, ok: failures.length === 0, failures, browser: browser.version,
+      runs: [offers, answers], logs: browser.logs, serverStderr: failures.length ? server.stderrTail : [],
+    };
+  } finally {
+    await browser.close();
+    await pages.close();
+    await server.stop();
+  }
+}
+
+const scenarios = { selftest, echo };
 
 async function main() {
   const name = process.argv[2];

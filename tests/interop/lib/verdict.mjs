@@ -51,3 +51,26 @@ export function selftestVerdict(run) {
     ...bulkFailures(run.bulk, 4 << 20),
   ];
 }
+
+/** Failures of one echo-server run (`browser-offers` or `server-offers`). */
+export function echoRunFailures(run, { sizes, bulkBytes }) {
+  const label = run.mode;
+  if (run.error) return [`${label}: ${run.status} ${run.answerStatus ?? ''} ${run.error}`];
+  const failures = [];
+  if (run.status !== 201) failures.push(`${label}: status ${run.status}, expected 201`);
+  if (!/^\/sessions\/[0-9a-f]+$/.test(run.location ?? '')) failures.push(`${label}: Location ${run.location}`);
+  if (run.mode === 'browser-offers' && !/^application\/sdp/.test(run.contentType ?? '')) {
+    failures.push(`${label}: Content-Type ${run.contentType}`);
+  }
+  if (run.mode === 'server-offers' && run.answerStatus !== 204) failures.push(`${label}: PUT answer ${run.answerStatus}`);
+  failures.push(...candidateFailures(`${label} server SDP`, run.serverCandidates));
+  if (!(run.serverMaxMessageSize >= 262144)) {
+    failures.push(`${label}: server a=max-message-size ${run.serverMaxMessageSize}, expected >= 262144`);
+  }
+  failures.push(...selectedFailures(run.selected).map((f) => `${label}: ${f}`));
+  failures.push(...echoFailures(run.echoes, sizes.length * 2).map((f) => `${label}: ${f}`));
+  if (bulkBytes > 0) failures.push(...bulkFailures(run.bulk, bulkBytes).map((f) => `${label}: ${f}`));
+  if (run.deleteStatus !== 204 && run.deleteStatus !== 404) failures.push(`${label}: DELETE ${run.deleteStatus}`);
+  if (run.sessionsAfterClose !== 0) failures.push(`${label}: ${run.sessionsAfterClose} sessions alive after close`);
+  return failures;
+}
