@@ -21,4 +21,19 @@ pub enum Error {
     /// A mistake in using the ICE agent.
     #[error(transparent)]
     Ice(#[from] crate::ice::IceError),
+    /// A DTLS API call failed.
+    #[error(transparent)]
+    Dtls(#[from] crate::dtls::DtlsError),
+    /// An SDP text could not be parsed (line number and reason inside).
+    #[error(transparent)]
+    Sdp(#[from] crate::sdp::SdpError),
+    /// An SCTP association call was misused.
+    #[error(transparent)]
+    Sctp(#[from] crate::sctp::SctpError),
+    /// A data channel call was misused.
+    #[error(transparent)]
+    DataChannel(#[from] crate::datachannel::DataChannelError),
+    /// A `PeerConnection` call was refused.
+    #[error(transparent)]
+    PeerConnection(#[from] crate::peer_connection::PeerConnectionError),
 }

@@ -6,13 +6,14 @@
 //! (`rtcpeer-tokio`, `rtcpeer-smol`, `rtcpeer-mio`).
 //!
 //! Modules follow the protocol layers: [`stun`], [`ice`], [`dtls`], [`sctp`],
-//! [`datachannel`], [`sdp`]; [`sim`] (feature `sim`) is a deterministic network simulator.
+//! [`datachannel`], [`sdp`], and [`peer_connection`] which ties them together; [`sim`] (feature `sim`) is a deterministic network simulator.
 
 pub mod crypto;
 pub mod datachannel;
 pub mod dtls;
 mod error;
 pub mod ice;
+pub mod peer_connection;
 pub mod rng;
 pub mod sctp;
 pub mod sdp;
@@ -23,6 +24,10 @@ pub mod time;
 pub mod transmit;
 
 pub use error::Error;
+pub use peer_connection::{
+    ChannelId, Event, Input, Output, PeerConnection, PeerConnectionState, RtcConfiguration,
+    RtcSessionDescription, SdpType, SignalingState,
+};
 pub use rng::Rng;
 pub use time::{AnchoredWallClock, WallClock};
 pub use transmit::Transmit;

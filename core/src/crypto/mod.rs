@@ -4,6 +4,11 @@
 //! Protocol modules call these functions rather than the crates directly, so that a faster
 //! backend can be swapped in here later without touching protocol code.
 
+pub mod aead;
+pub mod ecdh;
+pub mod ecdsa;
+pub mod prf;
+
 use hmac::{Hmac, KeyInit, Mac};
 use md5::Md5;
 use sha1::Sha1;

@@ -419,6 +419,17 @@ impl IceAgent {
         Ok(())
     }
 
+    /// Sets the role before or between checks (JSEP: the side that applies a remote
+    /// offer becomes controlled). Pair priorities are recomputed; a lite agent stays
+    /// controlled. Conflicts found later are still repaired by the tie-breaker.
+    pub fn set_role(&mut self, role: IceRole) {
+        if self.config.lite || self.role == role {
+            return;
+        }
+        self.role = role;
+        self.checklist.reprioritize(role);
+    }
+
     /// Closes the agent: no more transmits, timers or selected pair; state `closed`.
     pub fn close(&mut self, now: Instant) {
         if self.closed {

@@ -1,0 +1,69 @@
+//! Ephemeral elliptic-curve Diffie-Hellman on secp256r1 (P-256), as used by ECDHE key
+//! exchange (RFC 8422). Public keys travel as uncompressed SEC1 points (65 bytes).
+
+use crate::rng::Rng;
+use p256::ecdh::EphemeralSecret;
+use p256::elliptic_curve::Generate;
+use p256::elliptic_curve::sec1::ToSec1Point;
+
+/// Length of an uncompressed P-256 point.
+pub const P256_POINT_LEN: usize = 65;
+
+/// An ephemeral P-256 key pair; the secret is used once and then dropped.
+pub struct EcdhP256 {
+    secret: EphemeralSecret,
+    public: [u8; P256_POINT_LEN],
+}
+
+impl core::fmt::Debug for EcdhP256 {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("EcdhP256").finish_non_exhaustive()
+    }
+}
+
+impl EcdhP256 {
+    /// A fresh key pair drawn from `rng`.
+    pub fn generate(rng: &mut Rng) -> Self {
+        let secret = EphemeralSecret::generate_from_rng(rng);
+        let point = secret.public_key().to_sec1_point(false);
+        let public: [u8; P256_POINT_LEN] = point
+            .as_bytes()
+            .try_into()
+            .expect("an uncompressed P-256 point is 65 bytes");
+        Self { secret, public }
+    }
+
+    /// Our public key, uncompressed SEC1.
+    pub fn public_key(&self) -> &[u8; P256_POINT_LEN] {
+        &self.public
+    }
+
+    /// The shared secret (x coordinate) with the peer's SEC1 point; `None` if the point is
+    /// not a valid P-256 point.
+    pub fn agree(&self, peer: &[u8]) -> Option<[u8; 32]> {
+        let peer = p256::PublicKey::from_sec1_bytes(peer).ok()?;
+        let shared = self.secret.diffie_hellman(&peer);
+        Some((*shared.raw_secret_bytes()).into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_sides_agree_on_the_secret() {
+        let mut rng = Rng::from_u64(1);
+        let a = EcdhP256::generate(&mut rng);
+        let b = EcdhP256::generate(&mut rng);
+        assert_eq!(a.agree(b.public_key()), b.agree(a.public_key()));
+        assert!(a.agree(b.public_key()).is_some());
+    }
+
+    #[test]
+    fn invalid_points_are_refused() {
+        let a = EcdhP256::generate(&mut Rng::from_u64(2));
+        assert!(a.agree(&[4u8; 65]).is_none());
+        assert!(a.agree(&[]).is_none());
+    }
+}

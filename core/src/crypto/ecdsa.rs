@@ -1,0 +1,101 @@
+//! ECDSA on P-256 with SHA-256 (FIPS 186-4): the certificate key of a DTLS endpoint.
+//!
+//! Signatures are DER-encoded (`Ecdsa-Sig-Value`), the form TLS and X.509 carry.
+
+use crate::rng::Rng;
+use p256::ecdsa::signature::{Signer, Verifier};
+use p256::ecdsa::{Signature, SigningKey, VerifyingKey};
+use p256::elliptic_curve::Generate;
+use p256::elliptic_curve::sec1::ToSec1Point;
+use p256::pkcs8::DecodePrivateKey;
+
+/// A P-256 private key for signing.
+#[derive(Clone)]
+pub struct EcdsaP256Key {
+    key: SigningKey,
+    public: Vec<u8>,
+}
+
+impl core::fmt::Debug for EcdsaP256Key {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("EcdsaP256Key").finish_non_exhaustive()
+    }
+}
+
+impl EcdsaP256Key {
+    /// A fresh key drawn from `rng`.
+    pub fn generate(rng: &mut Rng) -> Self {
+        Self::from_signing_key(SigningKey::generate_from_rng(rng))
+    }
+
+    /// Parses a PKCS#8 DER private key; `None` if it is not a P-256 key.
+    pub fn from_pkcs8_der(der: &[u8]) -> Option<Self> {
+        SigningKey::from_pkcs8_der(der)
+            .ok()
+            .map(Self::from_signing_key)
+    }
+
+    fn from_signing_key(key: SigningKey) -> Self {
+        let public = key
+            .verifying_key()
+            .as_affine()
+            .to_sec1_point(false)
+            .as_bytes()
+            .to_vec();
+        Self { key, public }
+    }
+
+    /// The public key as an uncompressed SEC1 point.
+    pub fn public_key_sec1(&self) -> &[u8] {
+        &self.public
+    }
+
+    /// ECDSA-SHA256 signature over `msg`, DER-encoded.
+    pub fn sign_sha256_der(&self, msg: &[u8]) -> Vec<u8> {
+        let sig: Signature = self.key.sign(msg);
+        sig.to_der().as_bytes().to_vec()
+    }
+}
+
+/// Checks a DER ECDSA-SHA256 signature over `msg` with a SEC1 P-256 public key.
+pub fn verify_p256_sha256_der(public_sec1: &[u8], msg: &[u8], sig_der: &[u8]) -> bool {
+    let Ok(key) = VerifyingKey::from_sec1_bytes(public_sec1) else {
+        return false;
+    };
+    let Ok(sig) = Signature::from_der(sig_der) else {
+        return false;
+    };
+    key.verify(msg, &sig).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signature_verifies_with_the_public_key() {
+        let key = EcdsaP256Key::generate(&mut Rng::from_u64(1));
+        let sig = key.sign_sha256_der(b"message");
+        assert!(verify_p256_sha256_der(
+            key.public_key_sec1(),
+            b"message",
+            &sig
+        ));
+        assert!(!verify_p256_sha256_der(
+            key.public_key_sec1(),
+            b"messagf",
+            &sig
+        ));
+    }
+
+    #[test]
+    fn garbage_signatures_do_not_verify() {
+        let key = EcdsaP256Key::generate(&mut Rng::from_u64(3));
+        assert!(!verify_p256_sha256_der(
+            key.public_key_sec1(),
+            b"m",
+            &[0x30, 0]
+        ));
+        assert!(!verify_p256_sha256_der(&[1, 2, 3], b"m", &[]));
+    }
+}

@@ -1,0 +1,137 @@
+//! What every handshake state shares: the trait each step implements, the context a step
+//! works in, and the effects it asks the connection to carry out.
+//!
+//! Each step of the client and server handshakes is its own type, consumed when it handles
+//! the message it expects (rustls style). A step can only finish the handshake by building
+//! [`Established`], which needs the [`FingerprintVerified`] proof.
+
+use super::certificate::FingerprintVerified;
+use super::config::DtlsConfig;
+use super::error::FailureReason;
+use super::flight::FlightItem;
+use super::handshake::full_message;
+use super::keys::{KeyBlock, MasterSecret};
+use super::reassembly::Message;
+use super::types::{HandshakeType, SrtpProfile};
+use crate::rng::Rng;
+
+/// Handshake data that outlives single steps.
+#[derive(Debug, Default)]
+pub(crate) struct Common {
+    /// Every handshake message so far, as hashed for Finished and CertificateVerify.
+    pub transcript: Vec<u8>,
+    /// message_seq of our next handshake message.
+    pub send_seq: u16,
+}
+
+/// Effects a step asks of the connection, applied in order.
+#[derive(Debug)]
+pub(crate) enum Action {
+    /// Install epoch-1 keys for both directions.
+    InstallKeys(KeyBlock),
+    /// Send a new flight; `expects_reply` arms the retransmission timer.
+    SendFlight {
+        items: Vec<FlightItem>,
+        expects_reply: bool,
+    },
+    /// The handshake completed.
+    Established(Established),
+}
+
+/// The context a step runs in.
+pub(crate) struct Cx<'a> {
+    pub config: &'a DtlsConfig,
+    pub rng: &'a mut Rng,
+    pub common: &'a mut Common,
+    pub actions: Vec<Action>,
+}
+
+impl Cx<'_> {
+    /// Adds a received message to the transcript.
+    pub fn record_received(&mut self, msg: &Message) {
+        self.common
+            .transcript
+            .extend_from_slice(&full_message(msg.msg_type, msg.seq, &msg.body));
+    }
+
+    /// Numbers one of our messages, adds it to the transcript, returns it as a flight item.
+    pub fn outgoing(&mut self, epoch: u16, msg_type: HandshakeType, body: Vec<u8>) -> FlightItem {
+        let seq = self.common.send_seq;
+        self.common.send_seq = seq.wrapping_add(1);
+        self.common
+            .transcript
+            .extend_from_slice(&full_message(msg_type, seq, &body));
+        FlightItem::Handshake {
+            epoch,
+            msg_type,
+            seq,
+            body,
+        }
+    }
+}
+
+/// The result of a completed handshake. Building it takes the fingerprint proof.
+#[derive(Debug)]
+pub(crate) struct Established {
+    pub master: MasterSecret,
+    pub srtp_profile: Option<SrtpProfile>,
+    _proof: FingerprintVerified,
+}
+
+impl Established {
+    pub fn new(
+        master: MasterSecret,
+        srtp_profile: Option<SrtpProfile>,
+        proof: FingerprintVerified,
+    ) -> Self {
+        Self {
+            master,
+            srtp_profile,
+            _proof: proof,
+        }
+    }
+}
+
+/// One step of a handshake.
+pub(crate) trait State: core::fmt::Debug + Send {
+    /// Handles the next in-order handshake message; returns the next step.
+    fn handle(
+        self: Box<Self>,
+        cx: &mut Cx<'_>,
+        msg: Message,
+    ) -> Result<Box<dyn State>, FailureReason>;
+
+    /// True only for the server's first step, which takes ClientHellos statelessly.
+    fn expects_client_hello(&self) -> bool {
+        false
+    }
+}
+
+/// Fails unless `msg` has type `expected`.
+pub(crate) fn expect_type(msg: &Message, expected: HandshakeType) -> Result<(), FailureReason> {
+    if msg.msg_type == expected {
+        Ok(())
+    } else {
+        Err(FailureReason::ProtocolViolation(
+            "unexpected handshake message",
+        ))
+    }
+}
+
+/// The handshake is over; later messages are ignored.
+#[derive(Debug)]
+pub(crate) struct Connected;
+
+impl State for Connected {
+    fn handle(
+        self: Box<Self>,
+        _cx: &mut Cx<'_>,
+        msg: Message,
+    ) -> Result<Box<dyn State>, FailureReason> {
+        tracing::debug!(
+            msg_type = msg.msg_type.0,
+            "dtls: handshake message after completion ignored"
+        );
+        Ok(self)
+    }
+}

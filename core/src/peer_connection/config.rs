@@ -1,0 +1,209 @@
+//! [`RtcConfiguration`]: what a [`PeerConnection`](super::PeerConnection) is built from
+//! (the browser's `RTCConfiguration`, plus the sans-IO extras: seed, timings, limits).
+
+use super::PeerConnectionError;
+use crate::dtls::DtlsCertificate;
+use crate::ice::{IceTiming, StunServer};
+use std::time::Duration;
+
+/// One entry of `iceServers`: STUN or TURN URLs with optional credentials.
+///
+/// STUN URLs feed server-reflexive gathering. TURN URLs are parsed and kept, but relayed
+/// candidates are not gathered yet (TURN comes with a later release).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct IceServer {
+    /// `stun:host[:port]`, `turn:host[:port][?transport=udp]`, `turns:...`.
+    pub urls: Vec<String>,
+    /// TURN user name.
+    pub username: Option<String>,
+    /// TURN password.
+    pub credential: Option<String>,
+}
+
+/// A parsed ICE server URL (RFC 7064, RFC 7065).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IceServerUrl {
+    /// `stun`, `stuns`, `turn` or `turns`.
+    pub scheme: String,
+    /// Host name or IP literal (without brackets).
+    pub host: String,
+    /// Port (3478 for stun/turn, 5349 for stuns/turns unless given).
+    pub port: u16,
+    /// `?transport=` for TURN URLs.
+    pub transport: Option<String>,
+}
+
+impl IceServerUrl {
+    /// Parses one URL; errors name the URL.
+    pub fn parse(url: &str) -> Result<Self, PeerConnectionError> {
+        let bad = || PeerConnectionError::InvalidConfig(format!("invalid ICE server URL {url:?}"));
+        let (scheme, rest) = url.split_once(':').ok_or_else(bad)?;
+        let default_port = match scheme {
+            "stun" | "turn" => 3478,
+            "stuns" | "turns" => 5349,
+            _ => return Err(bad()),
+        };
+        let (hostport, query) = match rest.split_once('?') {
+            Some((h, q)) => (h, Some(q)),
+            None => (rest, None),
+        };
+        let transport = match query {
+            None => None,
+            Some(q) if scheme.starts_with("turn") => {
+                Some(q.strip_prefix("transport=").ok_or_else(bad)?.to_string())
+            }
+            Some(_) => return Err(bad()),
+        };
+        let (host, port) = split_host_port(hostport).ok_or_else(bad)?;
+        if host.is_empty() {
+            return Err(bad());
+        }
+        Ok(Self {
+            scheme: scheme.to_string(),
+            host: host.to_string(),
+            port: port.unwrap_or(default_port),
+            transport,
+        })
+    }
+
+    /// Whether this is a STUN URL (`stun:`; `stuns:` needs TLS and is not used).
+    pub fn is_stun(&self) -> bool {
+        self.scheme == "stun"
+    }
+}
+
+fn split_host_port(s: &str) -> Option<(&str, Option<u16>)> {
+    if let Some(rest) = s.strip_prefix('[') {
+        let (host, after) = rest.split_once(']')?;
+        let port = match after.strip_prefix(':') {
+            Some(p) => Some(p.parse().ok()?),
+            None if after.is_empty() => None,
+            None => return None,
+        };
+        return Some((host, port));
+    }
+    match s.rsplit_once(':') {
+        Some((h, p)) if !h.contains(':') => Some((h, Some(p.parse().ok()?))),
+        _ => Some((s, None)),
+    }
+}
+
+/// `RTCIceTransportPolicy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum IceTransportPolicy {
+    /// Use every candidate.
+    #[default]
+    All,
+    /// Use relayed candidates only (no TURN yet: nothing is gathered or signalled).
+    Relay,
+}
+
+/// `RTCBundlePolicy`. Every policy is served as max-bundle: one transport for all
+/// m-lines, which is what the data-channel-only and the server case want.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BundlePolicy {
+    /// Browser default; treated as max-bundle.
+    #[default]
+    Balanced,
+    /// One transport per media type; treated as max-bundle.
+    MaxCompat,
+    /// One transport for everything.
+    MaxBundle,
+}
+
+/// Everything a [`PeerConnection`](super::PeerConnection) is built from.
+#[derive(Debug, Clone)]
+pub struct RtcConfiguration {
+    /// STUN/TURN servers.
+    pub ice_servers: Vec<IceServer>,
+    /// Which candidates to use.
+    pub ice_transport_policy: IceTransportPolicy,
+    /// Bundle policy (always max-bundle in effect).
+    pub bundle_policy: BundlePolicy,
+    /// Our certificate; generated from the seeded rng when `None`.
+    pub certificate: Option<DtlsCertificate>,
+    /// The seed of every random draw of this connection.
+    pub seed: u64,
+    /// ICE timers.
+    pub ice_timing: IceTiming,
+    /// Run ICE as a lite agent (servers with public addresses).
+    pub ice_lite: bool,
+    /// Our `a=max-message-size` (bytes). Default 262144.
+    pub max_message_size: usize,
+    /// First DTLS retransmission timeout. Default 1 s.
+    pub dtls_initial_retransmit: Duration,
+    /// DTLS retransmissions before the handshake fails. Default 6.
+    pub dtls_max_retransmissions: u32,
+    /// How many remote data channels may exist at once. Default 1024.
+    pub max_channels: usize,
+}
+
+impl Default for RtcConfiguration {
+    fn default() -> Self {
+        Self {
+            ice_servers: Vec::new(),
+            ice_transport_policy: IceTransportPolicy::All,
+            bundle_policy: BundlePolicy::MaxBundle,
+            certificate: None,
+            seed: 0,
+            ice_timing: IceTiming::default(),
+            ice_lite: false,
+            max_message_size: 256 * 1024,
+            dtls_initial_retransmit: Duration::from_secs(1),
+            dtls_max_retransmissions: 6,
+            max_channels: 1024,
+        }
+    }
+}
+
+impl RtcConfiguration {
+    /// Defaults with `seed`.
+    pub fn with_seed(seed: u64) -> Self {
+        Self {
+            seed,
+            ..Self::default()
+        }
+    }
+
+    /// Parses every ICE server URL; returns the STUN servers to gather from (empty under
+    /// the relay policy). TURN URLs must carry a username and credential.
+    pub(crate) fn stun_servers(&self) -> Result<Vec<StunServer>, PeerConnectionError> {
+        let mut out = Vec::new();
+        for server in &self.ice_servers {
+            for url in &server.urls {
+                let parsed = IceServerUrl::parse(url)?;
+                if parsed.scheme.starts_with("turn")
+                    && (server.username.is_none() || server.credential.is_none())
+                {
+                    return Err(PeerConnectionError::InvalidConfig(format!(
+                        "TURN URL {url:?} needs a username and credential"
+                    )));
+                }
+                if parsed.is_stun() && self.ice_transport_policy == IceTransportPolicy::All {
+                    out.push(match parsed.host.parse() {
+                        Ok(ip) => StunServer::Addr(std::net::SocketAddr::new(ip, parsed.port)),
+                        Err(_) => StunServer::Name {
+                            host: parsed.host,
+                            port: parsed.port,
+                        },
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), PeerConnectionError> {
+        if !(1024..=1 << 30).contains(&self.max_message_size) {
+            return Err(PeerConnectionError::InvalidConfig(
+                "max_message_size must be within 1 KiB..=1 GiB".into(),
+            ));
+        }
+        if self.max_channels == 0 || self.max_channels > 65534 {
+            return Err(PeerConnectionError::InvalidConfig(
+                "max_channels must be within 1..=65534".into(),
+            ));
+        }
+        self.stun_servers().map(|_| ())
+    }
+}

@@ -1,0 +1,37 @@
+//! Errors of the `PeerConnection` API (the caller's mistakes), shaped like the browser's
+//! `DOMException`s.
+
+use super::SignalingState;
+
+/// A `PeerConnection` call that cannot be carried out.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PeerConnectionError {
+    /// The call is not allowed in the current signaling state (`InvalidStateError`).
+    #[error("{call} is not allowed in signaling state {state:?}")]
+    InvalidState {
+        /// The API call.
+        call: &'static str,
+        /// The state it was called in.
+        state: SignalingState,
+    },
+    /// The connection is closed (`InvalidStateError`).
+    #[error("the peer connection is closed")]
+    Closed,
+    /// The description is well-formed SDP but not acceptable (`InvalidAccessError` /
+    /// `OperationError`): missing credentials, fingerprint, an answer that does not match.
+    #[error("unacceptable session description: {0}")]
+    InvalidDescription(String),
+    /// The configuration is inconsistent.
+    #[error("invalid configuration: {0}")]
+    InvalidConfig(String),
+    /// An ICE candidate could not be used (`OperationError`).
+    #[error("invalid ICE candidate: {0}")]
+    InvalidCandidate(String),
+    /// No data channel with this id.
+    #[error("no data channel {0:?}")]
+    NoSuchChannel(super::ChannelId),
+    /// Too many data channels.
+    #[error("too many data channels")]
+    TooManyChannels,
+}

@@ -1,0 +1,115 @@
+//! What goes in and comes out of a [`PeerConnection`](super::PeerConnection): inputs,
+//! outputs, events and the browser's state enums.
+
+use super::{ChannelId, IceCandidate};
+use crate::ice::{IceConnectionState, IceGatheringState};
+use crate::transmit::Transmit;
+use bytes::Bytes;
+use std::net::SocketAddr;
+use std::time::Instant;
+
+/// An input from the network.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Input<'a> {
+    /// A datagram arrived at our socket `destination` from `source`.
+    Receive {
+        /// The sender.
+        source: SocketAddr,
+        /// Our socket it arrived on.
+        destination: SocketAddr,
+        /// The datagram.
+        payload: &'a [u8],
+    },
+}
+
+/// What [`PeerConnection::poll_output`](super::PeerConnection::poll_output) returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// Send this datagram.
+    Transmit(Transmit),
+    /// Something happened.
+    Event(Event),
+    /// Nothing more to do until this instant (or the next input): stop draining.
+    Timeout(Instant),
+}
+
+/// `RTCSignalingState`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SignalingState {
+    /// No offer/answer exchange in progress.
+    Stable,
+    /// A local offer was applied.
+    HaveLocalOffer,
+    /// A remote offer was applied.
+    HaveRemoteOffer,
+    /// A remote offer and a local provisional answer were applied.
+    HaveLocalPranswer,
+    /// A local offer and a remote provisional answer were applied.
+    HaveRemotePranswer,
+    /// The connection is closed.
+    Closed,
+}
+
+/// `RTCPeerConnectionState`, derived from the ICE and DTLS transports as the W3C spec says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PeerConnectionState {
+    /// Nothing started.
+    New,
+    /// ICE checking or DTLS handshaking.
+    Connecting,
+    /// ICE connected and DTLS connected.
+    Connected,
+    /// ICE lost the selected path (it may come back).
+    Disconnected,
+    /// ICE or DTLS failed.
+    Failed,
+    /// [`close`](super::PeerConnection::close) was called.
+    Closed,
+}
+
+/// `RTCDataChannelState`.
+pub use crate::datachannel::ChannelState;
+
+/// Something the application should know, from [`Output::Event`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// `signalingstatechange`.
+    SignalingStateChange(SignalingState),
+    /// `iceconnectionstatechange`.
+    IceConnectionStateChange(IceConnectionState),
+    /// `icegatheringstatechange`.
+    IceGatheringStateChange(IceGatheringState),
+    /// `connectionstatechange`.
+    ConnectionStateChange(PeerConnectionState),
+    /// `icecandidate`: signal it to the peer. After gathering completes, one with an
+    /// empty `candidate` marks end-of-candidates.
+    IceCandidate(IceCandidate),
+    /// `negotiationneeded`: call `create_offer` (the flag is rechecked in stable state).
+    NegotiationNeeded,
+    /// `datachannel`: the peer opened a channel; `ChannelOpen` follows.
+    DataChannel(ChannelId),
+    /// The channel is open (`open`).
+    ChannelOpen(ChannelId),
+    /// A message arrived (`message`).
+    ChannelMessage {
+        /// The channel.
+        id: ChannelId,
+        /// The bytes (UTF-8 when `binary` is false; not checked).
+        data: Bytes,
+        /// Binary or text.
+        binary: bool,
+    },
+    /// `bufferedamountlow`.
+    ChannelBufferedAmountLow(ChannelId),
+    /// `closing`.
+    ChannelClosing(ChannelId),
+    /// `close`.
+    ChannelClosed(ChannelId),
+    /// The application must resolve this STUN server name and answer with
+    /// [`PeerConnection::handle_resolved`](super::PeerConnection::handle_resolved).
+    ResolveName(String),
+}

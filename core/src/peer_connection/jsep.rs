@@ -1,0 +1,535 @@
+//! JSEP (RFC 8829): offers, answers, provisional answers, rollback and the signaling
+//! state machine. Applying a final (or provisional) answer sets up the transport.
+
+use super::description::{RtcSessionDescription, SdpType};
+use super::sdp_build::{self, LocalTransport, MLine, RemoteTransport};
+use super::{Event, PeerConnection, PeerConnectionError, SignalingState};
+use crate::ice::{Credentials, IceError, IceGatheringState, IceRole};
+use crate::sdp::{Fingerprint, Origin, SessionDescription, Setup};
+
+/// Negotiation state.
+#[derive(Debug)]
+pub(crate) struct Jsep {
+    pub state: SignalingState,
+    session_id: u64,
+    version: u64,
+    /// The m-lines of the last completed negotiation, in order.
+    pub mlines: Vec<MLine>,
+    pub pending_local: Option<(SdpType, SessionDescription)>,
+    pub current_local: Option<(SdpType, SessionDescription)>,
+    pub pending_remote: Option<(SdpType, SessionDescription)>,
+    pub current_remote: Option<(SdpType, SessionDescription)>,
+    pub remote: Option<RemoteTransport>,
+    next_mid: u32,
+    /// A data channel was created: the next offer carries an application m-line.
+    pub want_application: bool,
+    pub negotiation_needed: bool,
+    pub restart_pending: bool,
+    /// Remote candidates that came before the remote description (bounded).
+    pub queued_candidates: Vec<super::IceCandidate>,
+}
+
+impl Jsep {
+    pub fn new(session_id: u64) -> Self {
+        Self {
+            state: SignalingState::Stable,
+            session_id,
+            version: 1,
+            mlines: Vec::new(),
+            pending_local: None,
+            current_local: None,
+            pending_remote: None,
+            current_remote: None,
+            remote: None,
+            next_mid: 0,
+            want_application: false,
+            negotiation_needed: false,
+            restart_pending: false,
+            queued_candidates: Vec::new(),
+        }
+    }
+
+    /// Whether the last completed negotiation accepted a data m-line.
+    pub fn has_application(&self) -> bool {
+        self.mlines.iter().any(|m| m.is_data() && !m.rejected)
+    }
+
+    fn origin(&mut self) -> Origin {
+        self.version += 1;
+        Origin::jsep(self.session_id, self.version)
+    }
+
+    /// The m-lines of a new offer: the negotiated ones in order, plus a data m-line when
+    /// wanted and missing (recycling a rejected slot first).
+    fn offer_mlines(&mut self) -> Vec<MLine> {
+        let mut lines = self.mlines.clone();
+        if self.want_application && !lines.iter().any(|m| m.is_data() && !m.rejected) {
+            let mid = self.fresh_mid(&lines);
+            let new = MLine::application(mid);
+            match lines.iter_mut().find(|m| m.rejected) {
+                Some(slot) => *slot = new,
+                None => lines.push(new),
+            }
+        }
+        lines
+    }
+
+    fn fresh_mid(&mut self, lines: &[MLine]) -> String {
+        loop {
+            let mid = self.next_mid.to_string();
+            self.next_mid += 1;
+            if !lines.iter().any(|m| m.mid == mid) {
+                return mid;
+            }
+        }
+    }
+}
+
+/// The m-lines of our answer to `offer`: the first data m-line accepted, the rest rejected.
+fn answer_mlines(offer: &[MLine]) -> Vec<MLine> {
+    let mut accepted = false;
+    offer
+        .iter()
+        .map(|m| {
+            let take = !accepted && !m.rejected && m.is_data();
+            accepted |= take;
+            MLine {
+                rejected: !take,
+                ..m.clone()
+            }
+        })
+        .collect()
+}
+
+impl PeerConnection {
+    fn check_state(&self, call: &'static str, ok: &[SignalingState]) -> Result<(), crate::Error> {
+        if self.closed {
+            return Err(PeerConnectionError::Closed.into());
+        }
+        if ok.contains(&self.jsep.state) {
+            Ok(())
+        } else {
+            Err(PeerConnectionError::InvalidState {
+                call,
+                state: self.jsep.state,
+            }
+            .into())
+        }
+    }
+
+    fn local_transport(&self, setup: Setup) -> LocalTransport<'_> {
+        let creds = self.ice.local_credentials();
+        let fp = self.certificate.fingerprint();
+        LocalTransport {
+            ufrag: &creds.ufrag,
+            pwd: &creds.pwd,
+            fingerprint: Fingerprint {
+                hash: "sha-256".into(),
+                bytes: fp.value.clone(),
+            },
+            setup,
+            max_message_size: self.config.max_message_size as u64,
+            candidates: self.ice.local_candidates().collect(),
+            end_of_candidates: self.gathering_state == IceGatheringState::Complete,
+            ice_lite: self.config.ice_lite,
+        }
+    }
+
+    /// `createOffer`: an offer with every negotiated m-line in order, a data m-line if a
+    /// channel was created, new ICE credentials after [`restart_ice`](Self::restart_ice),
+    /// `a=setup:actpass` and the candidates gathered so far.
+    ///
+    /// Errors: `InvalidState` unless stable or have-local-offer; closed.
+    pub fn create_offer(&mut self) -> Result<RtcSessionDescription, crate::Error> {
+        self.check_state(
+            "create_offer",
+            &[SignalingState::Stable, SignalingState::HaveLocalOffer],
+        )?;
+        if self.jsep.restart_pending {
+            self.jsep.restart_pending = false;
+            self.ice.restart(self.now)?;
+            self.pump();
+        }
+        let lines = self.jsep.offer_mlines();
+        let origin = self.jsep.origin();
+        let sdp = sdp_build::build(origin, &lines, &self.local_transport(Setup::ActPass));
+        Ok(RtcSessionDescription::offer(sdp.to_string()))
+    }
+
+    /// `createAnswer`: answers the remote offer, accepting its first data m-line and
+    /// rejecting the others (media is not implemented). `a=setup` is `active` unless the
+    /// offer said `active` (then `passive`).
+    ///
+    /// Errors: `InvalidState` unless have-remote-offer or have-local-pranswer; closed.
+    pub fn create_answer(&mut self) -> Result<RtcSessionDescription, crate::Error> {
+        self.check_state(
+            "create_answer",
+            &[
+                SignalingState::HaveRemoteOffer,
+                SignalingState::HaveLocalPranswer,
+            ],
+        )?;
+        let (_, offer) = self
+            .jsep
+            .pending_remote
+            .as_ref()
+            .expect("have-remote-offer holds the offer");
+        let lines = answer_mlines(&sdp_build::mlines_of(offer));
+        let setup = match self.jsep.remote.as_ref().and_then(|r| r.setup) {
+            Some(Setup::Active) => Setup::Passive,
+            _ => Setup::Active,
+        };
+        let origin = self.jsep.origin();
+        let sdp = sdp_build::build(origin, &lines, &self.local_transport(setup));
+        Ok(RtcSessionDescription::answer(sdp.to_string()))
+    }
+
+    /// `setLocalDescription`. An empty `sdp` with type offer or answer creates one (the
+    /// browser's argument-less form). Starts ICE gathering on first use.
+    ///
+    /// Errors: `InvalidState` for a type not allowed in the current state; an SDP error
+    /// with its line; `InvalidDescription` if the ICE credentials are not ours.
+    pub fn set_local_description(
+        &mut self,
+        desc: RtcSessionDescription,
+    ) -> Result<(), crate::Error> {
+        use SignalingState::*;
+        let desc = match (desc.sdp_type, desc.sdp.is_empty()) {
+            (SdpType::Offer, true) => self.create_offer()?,
+            (SdpType::Answer | SdpType::Pranswer, true) => RtcSessionDescription {
+                sdp_type: desc.sdp_type,
+                sdp: self.create_answer()?.sdp,
+            },
+            _ => desc,
+        };
+        let next = match desc.sdp_type {
+            SdpType::Rollback => return self.rollback(true),
+            SdpType::Offer => {
+                self.check_state("set_local_description(offer)", &[Stable, HaveLocalOffer])?;
+                HaveLocalOffer
+            }
+            SdpType::Answer => {
+                self.check_state(
+                    "set_local_description(answer)",
+                    &[HaveRemoteOffer, HaveLocalPranswer],
+                )?;
+                Stable
+            }
+            SdpType::Pranswer => {
+                self.check_state(
+                    "set_local_description(pranswer)",
+                    &[HaveRemoteOffer, HaveLocalPranswer],
+                )?;
+                HaveLocalPranswer
+            }
+        };
+        let sdp = SessionDescription::parse(&desc.sdp)?;
+        if let Some(m) = sdp.media.iter().find(|m| !m.is_port_zero()) {
+            let ours = self.ice.local_credentials();
+            if sdp.ice_credentials(m) != Some((ours.ufrag.as_str(), ours.pwd.as_str())) {
+                return Err(PeerConnectionError::InvalidDescription(
+                    "local description ICE credentials are not this connection's".into(),
+                )
+                .into());
+            }
+        }
+        match desc.sdp_type {
+            SdpType::Offer => {
+                self.jsep.pending_local = Some((SdpType::Offer, sdp));
+                self.start_gathering()?;
+            }
+            _ => {
+                let local_setup = sdp
+                    .media
+                    .iter()
+                    .find(|m| !m.is_port_zero())
+                    .and_then(|m| sdp.setup_for(m));
+                let lines = sdp_build::mlines_of(&sdp);
+                self.apply_negotiated(lines, local_setup.map(|s| s == Setup::Active))?;
+                self.finish_answer(desc.sdp_type, sdp, true);
+                self.start_gathering()?;
+            }
+        }
+        self.set_signaling(next);
+        Ok(())
+    }
+
+    /// `setRemoteDescription`. Offers and answers set the remote ICE credentials,
+    /// candidates and fingerprint; an answer (or pranswer) completes the negotiation and
+    /// sets up DTLS and SCTP.
+    ///
+    /// Errors: `InvalidState`; an SDP error with its line number; `InvalidDescription`
+    /// (missing credentials or fingerprint, an answer whose m-lines do not match the offer).
+    pub fn set_remote_description(
+        &mut self,
+        desc: RtcSessionDescription,
+    ) -> Result<(), crate::Error> {
+        use SignalingState::*;
+        let next = match desc.sdp_type {
+            SdpType::Rollback => return self.rollback(false),
+            SdpType::Offer => {
+                self.check_state("set_remote_description(offer)", &[Stable, HaveRemoteOffer])?;
+                HaveRemoteOffer
+            }
+            SdpType::Answer => {
+                self.check_state(
+                    "set_remote_description(answer)",
+                    &[HaveLocalOffer, HaveRemotePranswer],
+                )?;
+                Stable
+            }
+            SdpType::Pranswer => {
+                self.check_state(
+                    "set_remote_description(pranswer)",
+                    &[HaveLocalOffer, HaveRemotePranswer],
+                )?;
+                HaveRemotePranswer
+            }
+        };
+        let sdp = SessionDescription::parse(&desc.sdp)?;
+        let remote = sdp_build::remote_transport(&sdp)?;
+        if desc.sdp_type != SdpType::Offer {
+            self.check_answer_matches(&sdp)?;
+        }
+        if let Some(r) = &remote {
+            self.apply_remote_ice(r, desc.sdp_type == SdpType::Offer)?;
+        }
+        self.jsep.remote = remote.or(self.jsep.remote.take());
+        match desc.sdp_type {
+            SdpType::Offer => self.jsep.pending_remote = Some((SdpType::Offer, sdp)),
+            _ => {
+                let remote_setup = self.jsep.remote.as_ref().and_then(|r| r.setup);
+                let lines = sdp_build::mlines_of(&sdp);
+                // The answerer says active: it is the DTLS client and we are the server.
+                self.apply_negotiated(lines, remote_setup.map(|s| s != Setup::Active))?;
+                self.finish_answer(desc.sdp_type, sdp, false);
+            }
+        }
+        self.apply_queued_candidates();
+        self.set_signaling(next);
+        Ok(())
+    }
+
+    fn check_answer_matches(&self, answer: &SessionDescription) -> Result<(), crate::Error> {
+        let Some((_, offer)) = &self.jsep.pending_local else {
+            return Ok(());
+        };
+        let offered = sdp_build::mlines_of(offer);
+        let answered = sdp_build::mlines_of(answer);
+        let same = offered.len() == answered.len()
+            && offered
+                .iter()
+                .zip(&answered)
+                .all(|(o, a)| o.mid == a.mid && o.kind == a.kind);
+        if same {
+            Ok(())
+        } else {
+            Err(PeerConnectionError::InvalidDescription(
+                "the answer's m-lines do not match the offer's".into(),
+            )
+            .into())
+        }
+    }
+
+    /// Remote ICE credentials (restarting our agent when the peer restarted), role,
+    /// and candidates from the SDP.
+    fn apply_remote_ice(
+        &mut self,
+        r: &RemoteTransport,
+        is_offer: bool,
+    ) -> Result<(), crate::Error> {
+        let now = self.now;
+        if is_offer && self.ice.remote_credentials().is_none() {
+            let role = if r.ice_lite && !self.config.ice_lite {
+                IceRole::Controlling
+            } else {
+                IceRole::Controlled
+            };
+            self.ice.set_role(role);
+        }
+        let creds = Credentials::new(r.ufrag.clone(), r.pwd.clone());
+        match self.ice.set_remote_credentials(now, creds.clone()) {
+            Err(IceError::RestartRequired) => {
+                self.ice.restart(now)?;
+                self.ice.set_remote_credentials(now, creds)?;
+            }
+            other => other?,
+        }
+        for c in &r.candidates {
+            match c.parse::<crate::ice::Candidate>() {
+                Ok(c) => {
+                    if let Err(e) = self.ice.add_remote_candidate(now, c) {
+                        tracing::debug!(%e, "pc: remote SDP candidate not used");
+                    }
+                }
+                Err(e) => tracing::debug!(%e, "pc: remote SDP candidate does not parse"),
+            }
+        }
+        if r.end_of_candidates {
+            self.ice.end_of_remote_candidates(now);
+        }
+        Ok(())
+    }
+
+    fn finish_answer(&mut self, sdp_type: SdpType, sdp: SessionDescription, local: bool) {
+        let mine = (sdp_type, sdp);
+        if local {
+            if sdp_type == SdpType::Answer {
+                self.jsep.current_local = Some(mine);
+                self.jsep.pending_local = None;
+                self.jsep.current_remote = self.jsep.pending_remote.take();
+            } else {
+                self.jsep.pending_local = Some(mine);
+            }
+        } else if sdp_type == SdpType::Answer {
+            self.jsep.current_remote = Some(mine);
+            self.jsep.pending_remote = None;
+            self.jsep.current_local = self.jsep.pending_local.take();
+        } else {
+            self.jsep.pending_remote = Some(mine);
+        }
+    }
+
+    /// Records the negotiated m-lines and sets up the transport the first time a data
+    /// m-line is accepted. `dtls_client` says whether we start the DTLS handshake.
+    fn apply_negotiated(
+        &mut self,
+        lines: Vec<MLine>,
+        dtls_client: Option<bool>,
+    ) -> Result<(), crate::Error> {
+        self.jsep.mlines = lines;
+        if self.dtls.is_none() && self.jsep.mlines.iter().any(|m| !m.rejected) {
+            let client = dtls_client.ok_or_else(|| {
+                PeerConnectionError::InvalidDescription("missing or unusable a=setup".into())
+            })?;
+            self.create_transport(client)?;
+        }
+        Ok(())
+    }
+
+    fn rollback(&mut self, local: bool) -> Result<(), crate::Error> {
+        use SignalingState::*;
+        let allowed: &[SignalingState] = if local {
+            &[HaveLocalOffer, HaveLocalPranswer]
+        } else {
+            &[HaveRemoteOffer, HaveRemotePranswer]
+        };
+        self.check_state("rollback", allowed)?;
+        match self.jsep.state {
+            HaveLocalOffer | HaveRemotePranswer => self.jsep.pending_local = None,
+            _ => self.jsep.pending_remote = None,
+        }
+        if matches!(self.jsep.state, HaveRemotePranswer) {
+            self.jsep.pending_remote = None;
+        }
+        if matches!(self.jsep.state, HaveLocalPranswer) {
+            self.jsep.pending_local = None;
+        }
+        self.set_signaling(Stable);
+        Ok(())
+    }
+
+    fn set_signaling(&mut self, next: SignalingState) {
+        if self.jsep.state != next {
+            self.jsep.state = next;
+            self.events.push_back(Event::SignalingStateChange(next));
+        }
+        if next == SignalingState::Stable {
+            self.jsep.negotiation_needed = false;
+            self.update_negotiation_needed();
+        }
+    }
+
+    /// Fires `negotiationneeded` once when something needs an offer and the state is stable.
+    pub(crate) fn update_negotiation_needed(&mut self) {
+        let needed = (self.jsep.want_application && !self.jsep.has_application())
+            || self.jsep.restart_pending;
+        if needed
+            && !self.jsep.negotiation_needed
+            && self.jsep.state == SignalingState::Stable
+            && !self.closed
+        {
+            self.jsep.negotiation_needed = true;
+            self.events.push_back(Event::NegotiationNeeded);
+        }
+    }
+
+    /// `restartIce`: the next offer carries new ICE credentials; fires `negotiationneeded`.
+    pub fn restart_ice(&mut self) {
+        if self.closed {
+            return;
+        }
+        self.jsep.restart_pending = true;
+        self.update_negotiation_needed();
+    }
+
+    /// `localDescription`: the pending local description, else the current one, with
+    /// every candidate gathered so far (and end-of-candidates once gathering completed).
+    pub fn local_description(&self) -> Option<RtcSessionDescription> {
+        let (t, sdp) = self
+            .jsep
+            .pending_local
+            .as_ref()
+            .or(self.jsep.current_local.as_ref())?;
+        let mut sdp = sdp.clone();
+        let lt = self.local_transport(Setup::ActPass);
+        if let Some(m) = sdp.media.iter_mut().find(|m| !m.is_port_zero()) {
+            use crate::sdp::Attribute;
+            m.attributes
+                .retain(|a| !matches!(a, Attribute::Candidate(_) | Attribute::EndOfCandidates));
+            let at = m
+                .attributes
+                .iter()
+                .position(|a| matches!(a, Attribute::IceUfrag(_)))
+                .unwrap_or(0);
+            let mut extra: Vec<Attribute> = lt
+                .candidates
+                .iter()
+                .filter_map(|c| {
+                    let text = c.to_string();
+                    let v = text.strip_prefix("candidate:").unwrap_or(&text).to_string();
+                    crate::sdp::CandidateValue::new(v)
+                        .ok()
+                        .map(Attribute::Candidate)
+                })
+                .collect();
+            let n = extra.len();
+            m.attributes.splice(at..at, extra.drain(..));
+            if lt.end_of_candidates && n > 0 {
+                m.attributes.push(Attribute::EndOfCandidates);
+            }
+        }
+        Some(RtcSessionDescription {
+            sdp_type: *t,
+            sdp: sdp.to_string(),
+        })
+    }
+
+    /// `remoteDescription`: the pending remote description, else the current one.
+    pub fn remote_description(&self) -> Option<RtcSessionDescription> {
+        let (t, sdp) = self
+            .jsep
+            .pending_remote
+            .as_ref()
+            .or(self.jsep.current_remote.as_ref())?;
+        Some(RtcSessionDescription {
+            sdp_type: *t,
+            sdp: sdp.to_string(),
+        })
+    }
+
+    fn start_gathering(&mut self) -> Result<(), crate::Error> {
+        if self.gathering_started {
+            return Ok(());
+        }
+        self.gathering_started = true;
+        if self.config.ice_transport_policy == super::IceTransportPolicy::Relay {
+            return Ok(());
+        }
+        for addr in self.sockets.clone() {
+            self.ice.add_local_socket(self.now, addr)?;
+        }
+        self.pump();
+        Ok(())
+    }
+}

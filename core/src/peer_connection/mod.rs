@@ -1,0 +1,265 @@
+//! `peer_connection`: the browser's `RTCPeerConnection` as a sans-IO state machine, and
+//! [`Endpoint`](crate::endpoint::Endpoint)'s building block.
+//!
+//! Specifications: JSEP (RFC 8829) for offer/answer, W3C webrtc-pc for names, states and
+//! events, RFC 7983 for demultiplexing, RFC 8843 (BUNDLE, max-bundle only), RFC 8841 (the
+//! data channel m-line), RFC 8842 (`a=setup` and the DTLS role), RFC 8838 (trickle ICE).
+//!
+//! Implemented: offer/answer/pranswer/rollback with the six signaling states; max-bundle
+//! (one ICE/DTLS/SCTP transport, a BUNDLE group of every accepted mid); m-line ordering
+//! kept across renegotiation and rejected m-lines recycled; DTLS role from `a=setup`;
+//! `restart_ice`; `negotiationneeded`; trickled and in-SDP candidates both ways; the
+//! ICE → DTLS → SCTP → data channel pipeline; connection state per W3C; close.
+//!
+//! Not implemented: media (audio/video m-lines in a remote offer are rejected with port 0;
+//! the transceiver list keeps their kind so media can be added later), TURN (URLs are
+//! parsed and kept), changing the DTLS fingerprint or role on renegotiation (the first
+//! negotiated transport stays), rolling back a remote offer's ICE credentials.
+
+mod candidates;
+mod channels;
+mod config;
+mod description;
+mod error;
+mod events;
+mod jsep;
+mod sdp_build;
+#[cfg(feature = "sim")]
+mod sim_node;
+mod stats;
+mod transport;
+
+pub use channels::{ChannelId, DataChannelHandle};
+pub use config::{BundlePolicy, IceServer, IceServerUrl, IceTransportPolicy, RtcConfiguration};
+pub use description::{IceCandidate, RtcSessionDescription, SdpType};
+pub use error::PeerConnectionError;
+pub use events::{ChannelState, Event, Input, Output, PeerConnectionState, SignalingState};
+#[cfg(feature = "sim")]
+pub use sim_node::SimPeer;
+pub use stats::PeerConnectionStats;
+
+pub use crate::datachannel::DataChannelInit;
+pub use crate::ice::{IceConnectionState, IceGatheringState};
+
+use crate::datachannel::DataChannels;
+use crate::dtls::{Dtls, DtlsCertificate, DtlsRole};
+use crate::ice::{IceAgent, IceConfig, IceRole};
+use crate::rng::Rng;
+use crate::transmit::Transmit;
+use channels::Channels;
+use jsep::Jsep;
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::time::Instant;
+
+/// The browser's `RTCPeerConnection`, sans-IO.
+///
+/// It reads no clock and opens no socket: the driver feeds datagrams and time in and sends
+/// what comes out. Its methods form four groups:
+///
+/// - **Getters**: [`signaling_state`](Self::signaling_state),
+///   [`connection_state`](Self::connection_state),
+///   [`ice_connection_state`](Self::ice_connection_state),
+///   [`ice_gathering_state`](Self::ice_gathering_state),
+///   [`local_description`](Self::local_description),
+///   [`remote_description`](Self::remote_description), [`stats`](Self::stats),
+///   [`selected_pair`](Self::selected_pair), [`local_ufrag`](Self::local_ufrag).
+/// - **Inputs**, each taking `now`: [`handle_input`](Self::handle_input) (a received
+///   datagram), [`handle_timeout`](Self::handle_timeout), [`add_local_socket`](Self::add_local_socket),
+///   [`handle_resolved`](Self::handle_resolved). JSEP calls
+///   ([`create_offer`](Self::create_offer), [`set_local_description`](Self::set_local_description),
+///   [`set_remote_description`](Self::set_remote_description),
+///   [`add_ice_candidate`](Self::add_ice_candidate), ...) use the time of the last input.
+/// - **Commands through short-lived handles**: [`create_data_channel`](Self::create_data_channel)
+///   then [`data_channel(id)`](Self::data_channel) gives a [`DataChannelHandle`] to send,
+///   close and tune one channel; [`restart_ice`](Self::restart_ice), [`close`](Self::close).
+/// - **Output**: [`poll_output`](Self::poll_output). After *every* input or command, call
+///   it until it returns [`Output::Timeout`]: transmits and events come first, the timeout
+///   last. Then wait for the first of a datagram, the timeout or an application command.
+///   Calling `handle_timeout` early is harmless.
+///
+/// ```
+/// use rtcpeer::peer_connection::{Output, PeerConnection, RtcConfiguration};
+/// # #[allow(clippy::disallowed_methods)]
+/// let now = std::time::Instant::now(); // a driver reads its clock; the core never does
+/// let mut pc = PeerConnection::new(RtcConfiguration::with_seed(7), now)?;
+/// pc.add_local_socket(now, "127.0.0.1:5000".parse().unwrap())?;
+/// let channel = pc.create_data_channel("chat", Default::default())?;
+/// let offer = pc.create_offer()?;
+/// pc.set_local_description(offer.clone())?;
+/// assert!(offer.sdp.contains("m=application 9 UDP/DTLS/SCTP webrtc-datachannel"));
+/// loop {
+///     match pc.poll_output() {
+///         Output::Transmit(t) => { /* send t.payload from t.source to t.destination */ }
+///         Output::Event(e) => { /* signal candidates, react to states */ let _ = e; }
+///         Output::Timeout(_at) => break, // wait until `_at` or the next input
+///     }
+/// }
+/// let _ = channel;
+/// # Ok::<(), rtcpeer::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct PeerConnection {
+    pub(crate) config: RtcConfiguration,
+    pub(crate) rng: Rng,
+    pub(crate) now: Instant,
+    pub(crate) certificate: DtlsCertificate,
+    pub(crate) ice: IceAgent,
+    pub(crate) sockets: Vec<SocketAddr>,
+    pub(crate) gathering_started: bool,
+    pub(crate) jsep: Jsep,
+    pub(crate) dtls: Option<Dtls>,
+    pub(crate) dtls_role: Option<DtlsRole>,
+    pub(crate) dtls_started: bool,
+    pub(crate) early_dtls: Vec<Vec<u8>>,
+    pub(crate) sctp: Option<DataChannels>,
+    pub(crate) sctp_started: bool,
+    pub(crate) channels: Channels,
+    pub(crate) events: VecDeque<Event>,
+    pub(crate) transmits: VecDeque<Transmit>,
+    pub(crate) state: PeerConnectionState,
+    pub(crate) ice_state: IceConnectionState,
+    pub(crate) gathering_state: IceGatheringState,
+    pub(crate) closed: bool,
+    pub(crate) stats: PeerConnectionStats,
+}
+
+impl PeerConnection {
+    /// A new connection. Draws, in order from the seed: the certificate (unless given),
+    /// the ICE agent's randomness, the JSEP session id, DTLS and SCTP randomness.
+    ///
+    /// Errors: an invalid configuration (bad ICE server URL, TURN without credentials,
+    /// limits out of range).
+    pub fn new(config: RtcConfiguration, now: Instant) -> Result<Self, crate::Error> {
+        config.validate()?;
+        let mut rng = Rng::from_u64(config.seed);
+        let certificate = match &config.certificate {
+            Some(c) => c.clone(),
+            None => DtlsCertificate::generate(&mut rng, crate::dtls::CertificateValidity::fixed())?,
+        };
+        let ice_config = IceConfig {
+            role: IceRole::Controlling,
+            lite: config.ice_lite,
+            stun_servers: config.stun_servers()?,
+            timing: config.ice_timing.clone(),
+            ..IceConfig::default()
+        };
+        let ice = IceAgent::new(ice_config, rng.child())?;
+        let jsep = Jsep::new(rng.u64() >> 1);
+        let mut pc = Self {
+            config,
+            rng,
+            now,
+            certificate,
+            ice,
+            sockets: Vec::new(),
+            gathering_started: false,
+            jsep,
+            dtls: None,
+            dtls_role: None,
+            dtls_started: false,
+            early_dtls: Vec::new(),
+            sctp: None,
+            sctp_started: false,
+            channels: Channels::default(),
+            events: VecDeque::new(),
+            transmits: VecDeque::new(),
+            state: PeerConnectionState::New,
+            ice_state: IceConnectionState::New,
+            gathering_state: IceGatheringState::New,
+            closed: false,
+            stats: PeerConnectionStats::default(),
+        };
+        pc.pump();
+        Ok(pc)
+    }
+
+    // ----- getters -----
+
+    /// `signalingState`.
+    pub fn signaling_state(&self) -> SignalingState {
+        if self.closed {
+            SignalingState::Closed
+        } else {
+            self.jsep.state
+        }
+    }
+
+    /// `connectionState`.
+    pub fn connection_state(&self) -> PeerConnectionState {
+        self.state
+    }
+
+    /// `iceConnectionState`.
+    pub fn ice_connection_state(&self) -> IceConnectionState {
+        self.ice_state
+    }
+
+    /// `iceGatheringState`.
+    pub fn ice_gathering_state(&self) -> IceGatheringState {
+        self.gathering_state
+    }
+
+    /// The path DTLS uses, once ICE selected one.
+    pub fn selected_pair(&self) -> Option<crate::ice::SelectedPair> {
+        self.ice.selected_pair()
+    }
+
+    /// Our current ICE ufrag (changes on ICE restart).
+    pub fn local_ufrag(&self) -> &str {
+        &self.ice.local_credentials().ufrag
+    }
+
+    /// The sockets reported with [`add_local_socket`](Self::add_local_socket).
+    pub fn local_sockets(&self) -> &[SocketAddr] {
+        &self.sockets
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> PeerConnectionStats {
+        let mut s = self.stats.clone();
+        s.selected_pair = self.ice.selected_pair();
+        s.ice = self.ice.stats().clone();
+        s.dtls = self.dtls.as_ref().map(|d| d.stats()).unwrap_or_default();
+        if let Some(sctp) = &self.sctp {
+            s.sctp = Some(sctp.association().stats().clone());
+        }
+        s
+    }
+
+    /// The ICE agent, for inspection (pairs, candidates).
+    pub fn ice_agent(&self) -> &IceAgent {
+        &self.ice
+    }
+
+    /// The DTLS role negotiated, once known.
+    pub fn dtls_role(&self) -> Option<DtlsRole> {
+        self.dtls_role
+    }
+
+    // ----- inputs -----
+
+    /// Reports a bound UDP socket of ours. It becomes a host candidate once gathering
+    /// starts (at the first `set_local_description`), or at once if it already started.
+    pub fn add_local_socket(&mut self, now: Instant, addr: SocketAddr) -> Result<(), crate::Error> {
+        self.now = now;
+        if self.closed {
+            return Err(PeerConnectionError::Closed.into());
+        }
+        if self.sockets.contains(&addr) {
+            return Ok(());
+        }
+        if self.gathering_started {
+            self.ice.add_local_socket(now, addr)?;
+        }
+        self.sockets.push(addr);
+        Ok(())
+    }
+
+    /// Answers [`Event::ResolveName`]: the addresses of a STUN server name (empty when
+    /// resolution failed).
+    pub fn handle_resolved(&mut self, now: Instant, name: &str, addrs: &[std::net::IpAddr]) {
+        self.now = now;
+        self.ice.handle_resolved(now, name, addrs);
+    }
+}

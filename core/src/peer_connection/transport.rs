@@ -1,0 +1,430 @@
+//! The pipeline: RFC 7983 demultiplexing of received datagrams, ICE → DTLS → SCTP →
+//! data channels, the connection state, timers and [`PeerConnection::poll_output`].
+
+use super::channels::Slot;
+use super::{ChannelState, Event, Input, Output, PeerConnection, PeerConnectionState};
+use crate::datachannel::{self, DataChannelConfig, DataChannelEvent, DataChannels};
+use crate::dtls::{Dtls, DtlsConfig, DtlsEvent, DtlsRole, DtlsState, Fingerprint};
+use crate::ice::{IceConnectionState, IceEvent, IceGatheringState};
+use crate::sctp::SctpConfig;
+use crate::transmit::Transmit;
+use std::time::{Duration, Instant};
+
+/// DTLS datagrams kept while the DTLS endpoint does not exist yet.
+const MAX_EARLY_DTLS: usize = 8;
+
+/// How far ahead `poll_output` reports a timeout when nothing is scheduled.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(3600);
+
+impl PeerConnection {
+    /// Creates DTLS and the data channel layer once negotiation fixed the roles.
+    pub(crate) fn create_transport(&mut self, client: bool) -> Result<(), crate::Error> {
+        let role = if client {
+            DtlsRole::Client
+        } else {
+            DtlsRole::Server
+        };
+        let remote = self.jsep.remote.as_ref().ok_or_else(|| {
+            super::PeerConnectionError::InvalidDescription("no remote transport".into())
+        })?;
+        let mut config = DtlsConfig::new(role, self.certificate.clone());
+        config.remote_fingerprint = Fingerprint::parse(&remote.fingerprint.to_string()).ok();
+        config.initial_retransmit = self.config.dtls_initial_retransmit;
+        config.max_retransmissions = self.config.dtls_max_retransmissions;
+        let mut dtls = Dtls::new(config, self.rng.child())?;
+        let mut dc_config = DataChannelConfig::new(if client {
+            datachannel::DtlsRole::Client
+        } else {
+            datachannel::DtlsRole::Server
+        });
+        dc_config.sctp = SctpConfig {
+            remote_port: remote.sctp_port.unwrap_or(crate::sctp::DEFAULT_PORT),
+            max_message_size: self.config.max_message_size,
+            ..SctpConfig::default()
+        };
+        dc_config.remote_max_message_size = match remote.max_message_size {
+            Some(0) => 0,
+            Some(n) => usize::try_from(n).unwrap_or(usize::MAX),
+            None => 65536,
+        };
+        let mut dc = DataChannels::new(dc_config, self.rng.child(), self.now);
+        self.channels.attach(&mut dc);
+        for early in std::mem::take(&mut self.early_dtls) {
+            dtls.handle_receive(self.now, &early);
+        }
+        self.dtls = Some(dtls);
+        self.dtls_role = Some(role);
+        self.sctp = Some(dc);
+        self.maybe_start_dtls();
+        self.pump();
+        Ok(())
+    }
+
+    fn maybe_start_dtls(&mut self) {
+        if self.dtls_started || self.ice.selected_pair().is_none() {
+            return;
+        }
+        if let Some(dtls) = self.dtls.as_mut() {
+            dtls.start(self.now);
+            self.dtls_started = true;
+        }
+    }
+
+    /// A datagram from the network. Never fails: what cannot be used is dropped and
+    /// counted in [`stats`](Self::stats).
+    pub fn handle_input(&mut self, now: Instant, input: Input<'_>) {
+        self.now = now;
+        let Input::Receive {
+            source,
+            destination,
+            payload,
+        } = input;
+        self.stats.datagrams_received += 1;
+        self.stats.bytes_received += payload.len() as u64;
+        if self.closed {
+            self.stats.dropped_closed += 1;
+            return;
+        }
+        match payload.first() {
+            Some(0..=3) => {
+                self.ice.handle_receive(now, source, destination, payload);
+            }
+            Some(20..=63) => match self.dtls.as_mut() {
+                Some(dtls) => dtls.handle_receive(now, payload),
+                None if self.early_dtls.len() < MAX_EARLY_DTLS => {
+                    self.early_dtls.push(payload.to_vec())
+                }
+                None => self.stats.dropped_early_dtls += 1,
+            },
+            Some(128..=191) => {
+                tracing::trace!("pc: RTP/RTCP dropped (media not implemented)");
+                self.stats.dropped_media += 1;
+            }
+            _ => {
+                tracing::debug!(
+                    len = payload.len(),
+                    "pc: datagram of no known protocol dropped"
+                );
+                self.stats.dropped_unknown += 1;
+            }
+        }
+        self.pump();
+    }
+
+    /// The clock reached the last [`Output::Timeout`] (an early call is harmless).
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.now = now;
+        if self.closed {
+            return;
+        }
+        self.ice.handle_timeout(now);
+        if let Some(d) = self.dtls.as_mut() {
+            d.handle_timeout(now);
+        }
+        if let Some(s) = self.sctp.as_mut() {
+            s.handle_timeout(now);
+        }
+        self.pump();
+    }
+
+    /// The next output. Drain until [`Output::Timeout`] after every input or command.
+    pub fn poll_output(&mut self) -> Output {
+        self.pump();
+        if let Some(t) = self.transmits.pop_front() {
+            self.stats.datagrams_sent += 1;
+            self.stats.bytes_sent += t.payload.len() as u64;
+            return Output::Transmit(t);
+        }
+        if let Some(e) = self.events.pop_front() {
+            return Output::Event(e);
+        }
+        Output::Timeout(self.next_timeout())
+    }
+
+    fn next_timeout(&self) -> Instant {
+        [
+            self.ice.poll_timeout(),
+            self.dtls.as_ref().and_then(Dtls::poll_timeout),
+            self.sctp.as_ref().and_then(DataChannels::poll_timeout),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or(self.now + IDLE_TIMEOUT)
+    }
+
+    /// Moves everything between the layers until nothing moves.
+    pub(crate) fn pump(&mut self) {
+        loop {
+            let mut moved = self.pump_ice();
+            moved |= self.pump_sctp();
+            moved |= self.pump_dtls();
+            self.update_connection_state();
+            if !moved {
+                break;
+            }
+        }
+    }
+
+    fn pump_ice(&mut self) -> bool {
+        let mut moved = false;
+        while let Some(t) = self.ice.poll_transmit() {
+            self.transmits.push_back(t);
+            moved = true;
+        }
+        while let Some(e) = self.ice.poll_event() {
+            moved = true;
+            self.on_ice_event(e);
+        }
+        moved
+    }
+
+    fn on_ice_event(&mut self, e: IceEvent) {
+        match e {
+            IceEvent::LocalCandidate(c) => {
+                let ev = self.candidate_event(c.to_string());
+                self.events.push_back(ev);
+            }
+            IceEvent::GatheringStateChange(s) => {
+                self.gathering_state = s;
+                self.events.push_back(Event::IceGatheringStateChange(s));
+                if s == IceGatheringState::Complete {
+                    let ev = self.candidate_event(String::new());
+                    self.events.push_back(ev);
+                }
+            }
+            IceEvent::ConnectionStateChange(s) => {
+                self.ice_state = s;
+                self.events.push_back(Event::IceConnectionStateChange(s));
+            }
+            IceEvent::SelectedPairChanged { .. } => self.maybe_start_dtls(),
+            IceEvent::ResolveName { name } => self.events.push_back(Event::ResolveName(name)),
+            _ => {}
+        }
+    }
+
+    fn candidate_event(&self, candidate: String) -> Event {
+        let first = self.jsep_first_accepted();
+        Event::IceCandidate(super::IceCandidate {
+            candidate,
+            sdp_mid: first.as_ref().map(|(_, mid)| mid.clone()),
+            sdp_mline_index: first.map(|(i, _)| i),
+            username_fragment: Some(self.ice.local_credentials().ufrag.clone()),
+        })
+    }
+
+    /// The first accepted m-line of the local description (index, mid).
+    fn jsep_first_accepted(&self) -> Option<(u16, String)> {
+        let (_, sdp) = self
+            .jsep
+            .pending_local
+            .as_ref()
+            .or(self.jsep.current_local.as_ref())?;
+        sdp.media
+            .iter()
+            .enumerate()
+            .find(|(_, m)| !m.is_port_zero())
+            .and_then(|(i, m)| Some((u16::try_from(i).ok()?, m.mid()?.to_string())))
+    }
+
+    fn pump_dtls(&mut self) -> bool {
+        let Some(dtls) = self.dtls.as_mut() else {
+            return false;
+        };
+        let mut moved = false;
+        let path = self.ice.selected_pair();
+        while let Some(datagram) = dtls.poll_transmit() {
+            moved = true;
+            match path {
+                Some(p) => self.transmits.push_back(Transmit {
+                    source: p.local,
+                    destination: p.remote,
+                    payload: datagram,
+                }),
+                None => self.stats.dropped_no_path += 1,
+            }
+        }
+        let mut incoming = Vec::new();
+        let mut connected = false;
+        while let Some(e) = dtls.poll_event() {
+            moved = true;
+            match e {
+                DtlsEvent::Connected { .. } => connected = true,
+                DtlsEvent::ApplicationData(b) => incoming.push(b),
+                DtlsEvent::Failed(reason) => tracing::debug!(?reason, "pc: DTLS failed"),
+                _ => {}
+            }
+        }
+        if let Some(dc) = self.sctp.as_mut() {
+            if connected && !self.sctp_started {
+                self.sctp_started = true;
+                if let Err(e) = dc.connect(self.now) {
+                    tracing::debug!(%e, "pc: SCTP connect refused");
+                }
+            }
+            for packet in incoming {
+                dc.handle_receive(self.now, packet);
+            }
+        }
+        moved
+    }
+
+    fn pump_sctp(&mut self) -> bool {
+        let (Some(dc), Some(dtls)) = (self.sctp.as_mut(), self.dtls.as_mut()) else {
+            return false;
+        };
+        let mut moved = false;
+        if dtls.state() == DtlsState::Connected {
+            while let Some(packet) = dc.poll_transmit(self.now) {
+                moved = true;
+                if let Err(e) = dtls.send_application_data(&packet) {
+                    tracing::debug!(%e, "pc: SCTP packet not sent over DTLS");
+                }
+            }
+        }
+        let mut events = Vec::new();
+        while let Some(e) = dc.poll_event() {
+            events.push(e);
+        }
+        moved |= !events.is_empty();
+        for e in events {
+            self.on_channel_event(e);
+        }
+        moved
+    }
+
+    fn on_channel_event(&mut self, e: DataChannelEvent) {
+        let id_of = |pc: &mut Self, stream: u16| pc.channels.by_stream.get(&stream).copied();
+        match e {
+            DataChannelEvent::Incoming(stream) => {
+                let (label, init) = self
+                    .sctp
+                    .as_mut()
+                    .and_then(|dc| dc.channel(stream).ok())
+                    .map(|h| (h.label().to_string(), h.init().clone()))
+                    .unwrap_or_default();
+                let id = self.channels.insert(Slot {
+                    label,
+                    init,
+                    stream: Some(stream),
+                    state: ChannelState::Connecting,
+                    low_threshold: 0,
+                });
+                self.events.push_back(Event::DataChannel(id));
+            }
+            DataChannelEvent::Open(s) => {
+                if let Some(id) = id_of(self, s) {
+                    self.set_channel_state(id, ChannelState::Open);
+                    self.events.push_back(Event::ChannelOpen(id));
+                }
+            }
+            DataChannelEvent::Message { id, data, binary } => {
+                if let Some(id) = id_of(self, id) {
+                    self.events
+                        .push_back(Event::ChannelMessage { id, data, binary });
+                }
+            }
+            DataChannelEvent::BufferedAmountLow(s) => {
+                if let Some(id) = id_of(self, s) {
+                    self.events.push_back(Event::ChannelBufferedAmountLow(id));
+                }
+            }
+            DataChannelEvent::Closing(s) => {
+                if let Some(id) = id_of(self, s) {
+                    self.set_channel_state(id, ChannelState::Closing);
+                    self.events.push_back(Event::ChannelClosing(id));
+                }
+            }
+            DataChannelEvent::Closed(s) => {
+                if let Some(id) = self.channels.by_stream.remove(&s) {
+                    self.set_channel_state(id, ChannelState::Closed);
+                    self.events.push_back(Event::ChannelClosed(id));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn set_channel_state(&mut self, id: super::ChannelId, state: ChannelState) {
+        if let Some(slot) = self.channels.slots.get_mut(&id) {
+            slot.state = state;
+        }
+    }
+
+    fn derive_state(&self) -> PeerConnectionState {
+        use IceConnectionState as I;
+        if self.closed {
+            return PeerConnectionState::Closed;
+        }
+        let dtls = self.dtls.as_ref().map(Dtls::state);
+        if self.ice_state == I::Failed || dtls == Some(DtlsState::Failed) {
+            return PeerConnectionState::Failed;
+        }
+        if self.ice_state == I::Disconnected {
+            return PeerConnectionState::Disconnected;
+        }
+        let ice_new = matches!(self.ice_state, I::New | I::Closed);
+        let dtls_new = matches!(dtls, None | Some(DtlsState::New | DtlsState::Closed));
+        if ice_new && dtls_new {
+            return PeerConnectionState::New;
+        }
+        let ice_up = matches!(self.ice_state, I::Connected | I::Completed | I::Closed);
+        let dtls_up = matches!(dtls, Some(DtlsState::Connected | DtlsState::Closed));
+        if ice_up && dtls_up {
+            PeerConnectionState::Connected
+        } else {
+            PeerConnectionState::Connecting
+        }
+    }
+
+    fn update_connection_state(&mut self) {
+        let s = self.derive_state();
+        if s != self.state {
+            self.state = s;
+            self.events.push_back(Event::ConnectionStateChange(s));
+        }
+    }
+
+    /// `close()`: aborts the SCTP association (every channel closes), sends DTLS
+    /// close_notify, stops ICE; the state becomes closed. Idempotent. What this sends
+    /// comes out of [`poll_output`](Self::poll_output).
+    pub fn close(&mut self) {
+        if self.closed {
+            return;
+        }
+        let now = self.now;
+        if let Some(dc) = self.sctp.as_mut() {
+            dc.association_mut().abort(now);
+        }
+        self.pump();
+        if let Some(d) = self.dtls.as_mut() {
+            d.close();
+        }
+        self.pump();
+        for (id, slot) in self.channels.slots.iter_mut() {
+            if slot.state != ChannelState::Closed {
+                slot.state = ChannelState::Closed;
+                self.events.push_back(Event::ChannelClosed(*id));
+            }
+        }
+        self.ice.close(now);
+        self.closed = true;
+        self.jsep.state = super::SignalingState::Closed;
+        self.events
+            .push_back(Event::SignalingStateChange(super::SignalingState::Closed));
+        self.pump_ice_events_after_close();
+        self.sctp = None;
+        self.dtls = None;
+        self.early_dtls.clear();
+        self.update_connection_state();
+    }
+
+    fn pump_ice_events_after_close(&mut self) {
+        while let Some(e) = self.ice.poll_event() {
+            if let IceEvent::ConnectionStateChange(s) = e {
+                self.ice_state = s;
+                self.events.push_back(Event::IceConnectionStateChange(s));
+            }
+        }
+    }
+}
