@@ -7,7 +7,9 @@
 //   node run.mjs echo --server target/debug/echo [--runtime tokio] [--bulk-mib 32]
 //   node run.mjs echo --url http://127.0.0.1:8080   (a server started by hand)
 //        Chromium offers to the echo server (POST /offer) and checks echoes of text and
-//        binary messages and a bulk transfer; then the server offers and Chromium answers.
+//        binary messages of 1 B..256 KiB and a 32 MiB bulk transfer.
+//   node run.mjs echo-reverse --server ...   the server offers (POST /sessions), Chromium
+//        answers (PUT .../answer); same echo checks, 4 MiB bulk.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchBrowser, openHarnessPage, serveStatic } from './lib/harness.mjs';
@@ -44,10 +46,11 @@ function options(argv) {
   return opts;
 }
 
-async function echo() {
+/** Starts the server named by `--server` (or uses `--url`), runs `mode` in Chromium. */
+async function echoScenario(scenario, mode, fn, defaultBulkMib) {
   const opts = options(process.argv.slice(3));
   const runtime = opts.runtime ?? 'tokio';
-  const bulkBytes = Number(opts['bulk-mib'] ?? 32) * (1 << 20);
+  const bulkBytes = Number(opts['bulk-mib'] ?? defaultBulkMib) * (1 << 20);
   const server = opts.url ? { url: opts.url, stderrTail: [], stop: async () => {} }
     : await startServer(opts.server, ['--runtime', runtime]);
   const pages = await serveStatic(join(here, 'pages'));
@@ -55,15 +58,12 @@ async function echo() {
   try {
     await openHarnessPage(browser.page, `${pages.url}/echo.html`);
     const args = { server: server.url, sizes: SIZES, bulkBytes, bulkChunk: 16 * 1024 };
-    const offers = await browser.page.evaluate((a) => window.browserOffers(a), args);
-    const answers = await browser.page.evaluate((a) => window.serverOffers(a), { ...args, bulkBytes: 4 << 20 });
-    const failures = [
-      ...echoRunFailures(offers, args),
-      ...echoRunFailures(answers, { ...args, bulkBytes: 4 << 20 }),
-    ];
+    const run = await browser.page.evaluate(([f, a]) => window[f](a), [fn, args])
+      .catch((e) => ({ mode, error: String(e.message || e).split('\n')[0] }));
+    const failures = echoRunFailures(run, args);
     return {
-      scenario: 'echo', runtime, ok: failures.length === 0, failures, browser: browser.version,
-      runs: [offers, answers], logs: browser.logs, serverStderr: failures.length ? server.stderrTail : [],
+      scenario, runtime, ok: failures.length === 0, failures, browser: browser.version,
+      run, logs: browser.logs, serverStderr: failures.length ? server.stderrTail : [],
     };
   } finally {
     await browser.close();
@@ -72,7 +72,10 @@ async function echo() {
   }
 }
 
-const scenarios = { selftest, echo };
+const echo = () => echoScenario('echo', 'browser-offers', 'browserOffers', 32);
+const echoReverse = () => echoScenario('echo-reverse', 'server-offers', 'serverOffers', 4);
+
+const scenarios = { selftest, echo, 'echo-reverse': echoReverse };
 
 async function main() {
   const name = process.argv[2];

@@ -4,6 +4,8 @@
 
 pub mod backend;
 pub mod http;
+pub mod session;
+pub mod tokio_backend;
 
 pub use backend::{BackendError, BoxFuture, Created, SessionBackend, SessionId, SessionStats};
 

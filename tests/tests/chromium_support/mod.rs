@@ -3,7 +3,10 @@
 //!
 //! Chromium, Node and the driver's `node_modules` are installed by `.ci/run`. When one is
 //! missing the test fails, unless `RTCPEER_SKIP_BROWSER=1` is set: then it prints a loud
-//! notice and returns `None` so a developer without a browser can run the rest of the suite.
+//! notice and the test returns early, so a developer without a browser can run the rest.
+
+// Each `chromium_*` test crate includes this module and uses a subset of it.
+#![allow(dead_code)]
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -29,6 +32,31 @@ fn chromium_path() -> PathBuf {
     std::env::var_os("RTCPEER_CHROMIUM")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"))
+}
+
+/// Builds the `rtcpeer-examples` binary `name` (same profile as this test) and returns its
+/// path. The build is a no-op when `cargo test --workspace` already built it.
+pub fn example_binary(name: &str) -> PathBuf {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    // This test executable lives in target/<profile>/deps; the binary goes to target/<profile>.
+    let exe = std::env::current_exe().expect("path of the test executable");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("test executables live in target/<profile>/deps");
+    let release = profile_dir.file_name().is_some_and(|n| n == "release");
+    let mut build = Command::new(cargo);
+    build
+        .args(["build", "-q", "-p", "rtcpeer-examples", "--bin", name])
+        .current_dir(repo_root());
+    if release {
+        build.arg("--release");
+    }
+    let status = build.status().expect("run cargo build");
+    assert!(status.success(), "cargo build of the {name} example failed");
+    let path = profile_dir.join(name);
+    assert!(path.is_file(), "{} missing after the build", path.display());
+    path
 }
 
 /// What is missing for a browser run, if anything.
