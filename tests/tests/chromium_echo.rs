@@ -31,3 +31,8 @@ fn browser_offers_to_echo_server(runtime: &str) {
 fn chromium_offers_to_tokio_echo_server_and_gets_every_message_back() {
     browser_offers_to_echo_server("tokio");
 }
+
+#[test]
+fn chromium_offers_to_mio_echo_server_and_gets_every_message_back() {
+    browser_offers_to_echo_server("mio");
+}

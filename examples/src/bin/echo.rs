@@ -6,17 +6,19 @@
 //! ```
 //!
 //! Options: `--listen IP:PORT` (HTTP and the UDP sockets' IP; port 0 picks one),
-//! `--runtime tokio` (which adapter drives the sessions), `--max-sessions N` (default 256).
+//! `--runtime tokio|mio` (tokio tasks, or one hand-written mio loop thread), `--max-sessions N` (default 256).
 //! Prints `listening on http://IP:PORT/` once ready. Signalling is WHIP-style: see
 //! `rtcpeer_examples::echo::http`.
 
 use rtcpeer_examples::args::Args;
-use rtcpeer_examples::echo::{http, tokio_backend::TokioEchoBackend};
+use rtcpeer_examples::echo::{
+    SessionBackend, http, mio_backend::MioEchoBackend, tokio_backend::TokioEchoBackend,
+};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-const USAGE: &str = "usage: echo [--listen IP:PORT] [--runtime tokio] [--max-sessions N]";
+const USAGE: &str = "usage: echo [--listen IP:PORT] [--runtime tokio|mio] [--max-sessions N]";
 
 struct Options {
     listen: SocketAddr,
@@ -49,9 +51,9 @@ fn main() {
         eprintln!("echo: --listen needs a concrete IP (its UDP host candidate goes into the SDP)");
         std::process::exit(2);
     }
-    if options.runtime != "tokio" {
+    if !["tokio", "mio"].contains(&options.runtime.as_str()) {
         eprintln!(
-            "echo: runtime {:?} is not available in this build; use tokio\n{USAGE}",
+            "echo: runtime {:?} is not available in this build; use tokio or mio\n{USAGE}",
             options.runtime
         );
         std::process::exit(2);
@@ -65,7 +67,16 @@ fn main() {
 
 async fn serve(options: Options) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(options.listen).await?;
-    let backend = TokioEchoBackend::new(options.listen.ip(), options.max_sessions);
+    let backend: Arc<dyn SessionBackend> = match options.runtime.as_str() {
+        "mio" => Arc::new(MioEchoBackend::start(
+            options.listen.ip(),
+            options.max_sessions,
+        )?),
+        _ => Arc::new(TokioEchoBackend::new(
+            options.listen.ip(),
+            options.max_sessions,
+        )),
+    };
     let mut stdout = std::io::stdout();
     writeln!(
         stdout,
@@ -74,5 +85,5 @@ async fn serve(options: Options) -> std::io::Result<()> {
         options.runtime
     )?;
     stdout.flush()?;
-    http::serve(listener, Arc::new(backend)).await
+    http::serve(listener, backend).await
 }

@@ -4,6 +4,7 @@
 
 pub mod backend;
 pub mod http;
+pub mod mio_backend;
 pub mod session;
 pub mod tokio_backend;
 
