@@ -36,4 +36,8 @@ pub enum Error {
     /// A `PeerConnection` call was refused.
     #[error(transparent)]
     PeerConnection(#[from] crate::peer_connection::PeerConnectionError),
+    /// The async glue (feature `async`): sockets, or the connection's driver has ended.
+    #[cfg(feature = "async")]
+    #[error(transparent)]
+    Runtime(#[from] crate::runtime::RuntimeError),
 }

@@ -15,6 +15,7 @@ mod error;
 pub mod ice;
 pub mod peer_connection;
 pub mod rng;
+pub mod runtime;
 pub mod sctp;
 pub mod sdp;
 #[cfg(feature = "sim")]

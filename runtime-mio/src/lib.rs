@@ -1,6 +1,41 @@
-//! `rtcpeer-mio`: drives the sans-IO `rtcpeer` core with mio.
+//! `rtcpeer-mio`: drives the sans-IO `rtcpeer` core from a plain, blocking mio event loop.
 //!
-//! Not there yet: this crate is a placeholder until the runtime-adapter work lands. It
-//! builds and re-exports the core so that dependants can already name it.
+//! [`EventLoop`] is the worked example of driving the core from your own loop: it owns a
+//! core `PeerConnection`, its sockets and a `mio::Poll`; [`LoopHandle`]s send it commands
+//! from other threads (woken through a `mio::Waker`); events arrive at a callback.
+//!
+//! No async runtime: the application owns a [`mio::Poll`], registers the sockets of this
+//! crate with it and calls into the core when they become readable or a deadline passes.
+//! [`MioUdpSocket`] is the socket half: bound per local address like the async adapters'
+//! sockets (same [`SocketConfig`], 4 MiB buffers, `recvmmsg`/GRO/GSO batching on Linux).
+//!
+//! ```no_run
+//! use rtcpeer_mio::{MioUdpSocket, SocketConfig};
+//! use mio::{Events, Interest, Poll, Token};
+//! # fn demo() -> std::io::Result<()> {
+//! let mut poll = Poll::new()?;
+//! let mut sockets = MioUdpSocket::bind_all(&SocketConfig::loopback())?;
+//! for (i, socket) in sockets.iter_mut().enumerate() {
+//!     poll.registry().register(socket.source(), Token(i), Interest::READABLE)?;
+//! }
+//! let mut events = Events::with_capacity(64);
+//! poll.poll(&mut events, None)?;
+//! for event in &events {
+//!     let socket = &mut sockets[event.token().0];
+//!     while let Some(batch) = socket.recv()? {
+//!         for datagram in batch.datagrams() {
+//!             println!("{} bytes from {}", datagram.payload.len(), datagram.source);
+//!         }
+//!     }
+//! }
+//! # Ok(()) }
+//! ```
 
+mod event_loop;
+mod socket;
+
+pub use event_loop::{Command, EventHandler, EventLoop, LoopEnded, LoopHandle};
+pub use mio;
 pub use rtcpeer;
+pub use rtcpeer::runtime::{Datagram, RecvBatch, SocketConfig};
+pub use socket::MioUdpSocket;

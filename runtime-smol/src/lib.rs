@@ -1,6 +1,196 @@
-//! `rtcpeer-smol`: drives the sans-IO `rtcpeer` core with smol.
+//! `rtcpeer-smol`: runs rtcpeer on smol.
 //!
-//! Not there yet: this crate is a placeholder until the runtime-adapter work lands. It
-//! builds and re-exports the core so that dependants can already name it.
+//! [`SmolRuntime`] implements the core's [`Runtime`] trait (clock, timers, spawning, UDP
+//! sockets, name resolution, OS seed) with smol's reactor (`async-io`) and executor; the
+//! runtime-agnostic async glue in `rtcpeer` (feature `async`) is generic over that trait.
+//! `rtcpeer-tokio` offers the same API with `TokioRuntime` in place of `SmolRuntime`.
+//!
+//! Application API (identical in `rtcpeer-tokio` and `rtcpeer-smol`):
+//! [`new_peer_connection`] gives a [`PeerConnection`] with async JSEP methods
+//! (`create_offer().await`, `set_remote_description(..).await`, ...), an [`Events`] stream,
+//! `wait_gathering_complete()` for non-trickle signalling, `wait_connected()`, and
+//! [`DataChannel`]s with async `send_text`/`send_binary` (back-pressure) and `recv()`.
+//!
+//! Sockets: [`Runtime::bind`] binds one UDP socket per selected local address
+//! ([`SocketConfig`]), with 4 MiB kernel buffers where allowed, and receives and sends in
+//! batches (`recvmmsg`, GRO and GSO on Linux; one datagram per call elsewhere).
+//!
+//! ```no_run
+//! use rtcpeer_smol::{Runtime, SmolRuntime, SocketConfig};
+//! # fn demo() -> std::io::Result<()> {
+//! let runtime = SmolRuntime::current();
+//! let sockets = runtime.bind(&SocketConfig::loopback())?;
+//! println!("bound {}", sockets[0].local_addr());
+//! # Ok(()) }
+//! ```
+
+use rtcpeer::Transmit;
+use rtcpeer_net::UdpIo;
+use smol::{Async, Executor, Timer};
+use std::future::Future;
+use std::io;
+use std::net::{SocketAddr, UdpSocket as StdUdpSocket};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+use std::time::Instant;
 
 pub use rtcpeer;
+pub use rtcpeer::peer_connection::{
+    ChannelId, DataChannelInit, Event, IceCandidate, IceGatheringState, PeerConnectionState,
+    RtcConfiguration, RtcSessionDescription, SdpType, SignalingState,
+};
+pub use rtcpeer::runtime::{
+    AsyncPeerConnection as PeerConnection, AsyncTimer, AsyncUdpSocket, BoxFuture, DataChannel,
+    Datagram, Events, Message, RecvBatch, Runtime, RuntimeError, SocketConfig,
+};
+
+/// Creates a [`PeerConnection`] on the current smol runtime: binds sockets per `sockets`,
+/// and spawns its driver. The same function exists in every async rtcpeer adapter.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), rtcpeer::Error> {
+/// use rtcpeer_smol::{RtcConfiguration, SocketConfig, new_peer_connection};
+/// let pc = new_peer_connection(RtcConfiguration::default(), &SocketConfig::default())?;
+/// let channel = pc.create_data_channel("chat", Default::default()).await?;
+/// let offer = pc.create_offer().await?;
+/// pc.set_local_description(offer).await?;
+/// let offer_with_candidates = pc.wait_gathering_complete().await?;
+/// // ... signal it, set the answer, then:
+/// channel.send_text("hello").await?;
+/// # let _ = offer_with_candidates; Ok(()) }
+/// ```
+pub fn new_peer_connection(
+    config: RtcConfiguration,
+    sockets: &SocketConfig,
+) -> Result<PeerConnection, rtcpeer::Error> {
+    PeerConnection::new(SmolRuntime::current().into_dyn(), config, sockets)
+}
+
+/// smol's reactor plus an executor, implementing [`Runtime`]. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct SmolRuntime {
+    /// `None`: smol's global executor (`smol::spawn`).
+    executor: Option<Arc<Executor<'static>>>,
+}
+
+impl SmolRuntime {
+    /// Spawns onto smol's global executor (`smol::spawn`, threads started on demand).
+    /// Named like `TokioRuntime::current` so code reads the same on both runtimes.
+    pub fn current() -> Self {
+        Self { executor: None }
+    }
+
+    /// Spawns onto `executor`; the caller must keep that executor running.
+    pub fn with_executor(executor: Arc<Executor<'static>>) -> Self {
+        Self {
+            executor: Some(executor),
+        }
+    }
+
+    /// This runtime as the trait object the async glue takes.
+    pub fn into_dyn(self) -> Arc<dyn Runtime> {
+        Arc::new(self)
+    }
+
+    fn wrap(socket: StdUdpSocket) -> io::Result<Arc<dyn AsyncUdpSocket>> {
+        let local = socket.local_addr()?;
+        let io = Async::new(socket)?;
+        let udp = UdpIo::new(io.get_ref(), local)?;
+        Ok(Arc::new(SmolUdpSocket { io, udp }))
+    }
+}
+
+impl Default for SmolRuntime {
+    fn default() -> Self {
+        Self::current()
+    }
+}
+
+impl Runtime for SmolRuntime {
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+
+    fn new_timer(&self, deadline: Instant) -> Pin<Box<dyn AsyncTimer>> {
+        Box::pin(SmolTimer(Timer::at(deadline)))
+    }
+
+    fn spawn(&self, future: BoxFuture<()>) {
+        match &self.executor {
+            Some(executor) => executor.spawn(future).detach(),
+            None => smol::spawn(future).detach(),
+        }
+    }
+
+    fn bind(&self, config: &SocketConfig) -> io::Result<Vec<Arc<dyn AsyncUdpSocket>>> {
+        rtcpeer_net::bind_sockets(config)?
+            .into_iter()
+            .map(Self::wrap)
+            .collect()
+    }
+
+    fn resolve(&self, host: String, port: u16) -> BoxFuture<io::Result<Vec<SocketAddr>>> {
+        Box::pin(async move { smol::net::resolve((host.as_str(), port)).await })
+    }
+
+    fn seed(&self) -> [u8; 32] {
+        rtcpeer_net::os_seed()
+    }
+}
+
+#[derive(Debug)]
+struct SmolTimer(Timer);
+
+impl AsyncTimer for SmolTimer {
+    fn reset(self: Pin<&mut Self>, deadline: Instant) {
+        self.get_mut().0.set_at(deadline);
+    }
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        Pin::new(&mut self.get_mut().0).poll(cx).map(drop)
+    }
+}
+
+#[derive(Debug)]
+struct SmolUdpSocket {
+    io: Async<StdUdpSocket>,
+    udp: UdpIo,
+}
+
+impl AsyncUdpSocket for SmolUdpSocket {
+    fn local_addr(&self) -> SocketAddr {
+        self.udp.local_addr()
+    }
+
+    fn poll_recv(&self, cx: &mut Context<'_>, batch: &mut RecvBatch) -> Poll<io::Result<()>> {
+        loop {
+            match self.udp.recv(self.io.get_ref(), batch) {
+                Ok(_) => return Poll::Ready(Ok(())),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    ready!(self.io.poll_readable(cx))?;
+                }
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+    }
+
+    fn poll_send(&self, cx: &mut Context<'_>, transmits: &[Transmit]) -> Poll<io::Result<usize>> {
+        if transmits.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        loop {
+            match self.udp.send(self.io.get_ref(), transmits) {
+                Ok(sent) => return Poll::Ready(Ok(sent)),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    ready!(self.io.poll_writable(cx))?;
+                }
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+    }
+
+    fn recv_batch_shape(&self) -> (usize, usize) {
+        self.udp.batch_shape()
+    }
+}

@@ -6,19 +6,21 @@
 //! ```
 //!
 //! Options: `--listen IP:PORT` (HTTP and the UDP sockets' IP; port 0 picks one),
-//! `--runtime tokio|mio` (tokio tasks, or one hand-written mio loop thread), `--max-sessions N` (default 256).
+//! `--runtime tokio|smol|mio` (tokio tasks over the sans-IO core; the `rtcpeer-smol`
+//! adapter; or one hand-written mio loop thread), `--max-sessions N` (default 256).
 //! Prints `listening on http://IP:PORT/` once ready. Signalling is WHIP-style: see
 //! `rtcpeer_examples::echo::http`.
 
 use rtcpeer_examples::args::Args;
 use rtcpeer_examples::echo::{
-    SessionBackend, http, mio_backend::MioEchoBackend, tokio_backend::TokioEchoBackend,
+    SessionBackend, http, mio_backend::MioEchoBackend, smol_backend::SmolEchoBackend,
+    tokio_backend::TokioEchoBackend,
 };
 use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-const USAGE: &str = "usage: echo [--listen IP:PORT] [--runtime tokio|mio] [--max-sessions N]";
+const USAGE: &str = "usage: echo [--listen IP:PORT] [--runtime tokio|smol|mio] [--max-sessions N]";
 
 struct Options {
     listen: SocketAddr,
@@ -51,9 +53,9 @@ fn main() {
         eprintln!("echo: --listen needs a concrete IP (its UDP host candidate goes into the SDP)");
         std::process::exit(2);
     }
-    if !["tokio", "mio"].contains(&options.runtime.as_str()) {
+    if !["tokio", "smol", "mio"].contains(&options.runtime.as_str()) {
         eprintln!(
-            "echo: runtime {:?} is not available in this build; use tokio or mio\n{USAGE}",
+            "echo: runtime {:?} is not available in this build; use tokio, smol or mio\n{USAGE}",
             options.runtime
         );
         std::process::exit(2);
@@ -68,6 +70,10 @@ fn main() {
 async fn serve(options: Options) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(options.listen).await?;
     let backend: Arc<dyn SessionBackend> = match options.runtime.as_str() {
+        "smol" => Arc::new(SmolEchoBackend::new(
+            options.listen.ip(),
+            options.max_sessions,
+        )),
         "mio" => Arc::new(MioEchoBackend::start(
             options.listen.ip(),
             options.max_sessions,

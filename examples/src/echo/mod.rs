@@ -6,6 +6,7 @@ pub mod backend;
 pub mod http;
 pub mod mio_backend;
 pub mod session;
+pub mod smol_backend;
 pub mod tokio_backend;
 
 pub use backend::{BackendError, BoxFuture, Created, SessionBackend, SessionId, SessionStats};

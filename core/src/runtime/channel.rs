@@ -1,0 +1,185 @@
+//! The application's handle on one data channel: async send with back-pressure, async
+//! receive.
+
+use super::RuntimeError;
+use super::shared::{Shared, State};
+use crate::peer_connection::ChannelId;
+use bytes::Bytes;
+use std::future::poll_fn;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+/// `send_*` waits while more than this many bytes are queued on the channel.
+pub const SEND_HIGH_WATER: usize = 1024 * 1024;
+/// The `bufferedamountlow` threshold the driver sets, which wakes waiting senders.
+pub const SEND_LOW_WATER: usize = 256 * 1024;
+
+/// A message received on a data channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Message {
+    /// A text message (invalid UTF-8 from the peer is replaced by U+FFFD).
+    Text(String),
+    /// A binary message.
+    Binary(Bytes),
+}
+
+impl Message {
+    /// The message's bytes, text or binary.
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            Message::Text(t) => t.as_bytes(),
+            Message::Binary(b) => b,
+        }
+    }
+
+    /// Length in bytes.
+    pub fn len(&self) -> usize {
+        self.as_bytes().len()
+    }
+
+    /// Whether the message is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Sets the low-water threshold on a channel new to the driver.
+pub(crate) fn configure_new(state: &mut State, id: ChannelId) {
+    if let Ok(mut handle) = state.pc.data_channel(id) {
+        handle.set_buffered_amount_low_threshold(SEND_LOW_WATER);
+    }
+}
+
+/// A data channel of an async peer connection. Cheap to clone; clones share the channel.
+///
+/// Sends wait (asynchronously) while more than [`SEND_HIGH_WATER`] bytes are queued, so a
+/// sender never outruns the network by more than that. [`recv`](Self::recv) returns
+/// messages in arrival order; with several receivers each message goes to one of them.
+#[derive(Debug, Clone)]
+pub struct DataChannel {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) id: ChannelId,
+}
+
+impl DataChannel {
+    /// The channel's id within its connection.
+    pub fn id(&self) -> ChannelId {
+        self.id
+    }
+
+    /// The channel's label, or `None` once the core has forgotten the channel.
+    pub fn label(&self) -> Option<String> {
+        let mut state = self.shared.lock();
+        let label = state.pc.data_channel(self.id).ok()?.label().to_owned();
+        Some(label)
+    }
+
+    /// Bytes queued for sending and not yet acknowledged (`bufferedAmount`).
+    pub fn buffered_amount(&self) -> usize {
+        let mut state = self.shared.lock();
+        state
+            .pc
+            .data_channel(self.id)
+            .map_or(0, |mut h| h.buffered_amount())
+    }
+
+    /// Waits until the channel is open. Fails if it closes first or the connection ends.
+    pub async fn wait_open(&self) -> Result<(), RuntimeError> {
+        poll_fn(|cx| self.poll_open(cx)).await
+    }
+
+    fn poll_open(&self, cx: &mut Context<'_>) -> Poll<Result<(), RuntimeError>> {
+        let mut state = self.shared.lock();
+        if state.finished.is_some() {
+            return Poll::Ready(Err(RuntimeError::Closed));
+        }
+        let entry = state.channel(self.id);
+        if entry.closed {
+            return Poll::Ready(Err(RuntimeError::ChannelClosed));
+        }
+        if entry.open {
+            return Poll::Ready(Ok(()));
+        }
+        entry.waiters.register(cx.waker());
+        Poll::Pending
+    }
+
+    /// Sends a text message once the channel is open and its send queue is below the high
+    /// water mark.
+    pub async fn send_text(&self, text: &str) -> Result<(), crate::Error> {
+        self.wait_writable().await?;
+        let mut state = self.shared.lock();
+        state.pc.data_channel(self.id)?.send_text(text)?;
+        state.wake_driver();
+        Ok(())
+    }
+
+    /// Sends a binary message once the channel is open and its send queue is below the
+    /// high water mark.
+    pub async fn send_binary(&self, data: impl Into<Bytes>) -> Result<(), crate::Error> {
+        let data = data.into();
+        self.wait_writable().await?;
+        let mut state = self.shared.lock();
+        state.pc.data_channel(self.id)?.send_binary(data)?;
+        state.wake_driver();
+        Ok(())
+    }
+
+    async fn wait_writable(&self) -> Result<(), RuntimeError> {
+        self.wait_open().await?;
+        poll_fn(|cx| {
+            let mut state = self.shared.lock();
+            if state.finished.is_some() {
+                return Poll::Ready(Err(RuntimeError::Closed));
+            }
+            let buffered = state
+                .pc
+                .data_channel(self.id)
+                .map_or(0, |mut h| h.buffered_amount());
+            let entry = state.channel(self.id);
+            if entry.closed {
+                return Poll::Ready(Err(RuntimeError::ChannelClosed));
+            }
+            if buffered <= SEND_HIGH_WATER {
+                return Poll::Ready(Ok(()));
+            }
+            entry.waiters.register(cx.waker());
+            Poll::Pending
+        })
+        .await
+    }
+
+    /// The next message; `None` once the channel is closed (or the connection ended) and
+    /// every message received before has been returned.
+    pub async fn recv(&self) -> Option<Message> {
+        poll_fn(|cx| self.poll_recv(cx)).await
+    }
+
+    /// Poll form of [`recv`](Self::recv).
+    pub fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<Message>> {
+        let mut state = self.shared.lock();
+        let was_paused = state.receive_paused();
+        let finished = state.finished.is_some();
+        let entry = state.channel(self.id);
+        if let Some(message) = entry.inbox.pop_front() {
+            entry.unread_bytes = entry.unread_bytes.saturating_sub(message.len());
+            if was_paused && !state.receive_paused() {
+                state.wake_driver();
+            }
+            return Poll::Ready(Some(message));
+        }
+        if entry.closed || finished {
+            return Poll::Ready(None);
+        }
+        entry.waiters.register(cx.waker());
+        Poll::Pending
+    }
+
+    /// Starts closing the channel (`close()`); queued messages are still delivered.
+    pub fn close(&self) -> Result<(), crate::Error> {
+        let mut state = self.shared.lock();
+        state.pc.data_channel(self.id)?.close()?;
+        state.wake_driver();
+        Ok(())
+    }
+}

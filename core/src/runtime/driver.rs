@@ -1,0 +1,286 @@
+//! The driver task: owns the sockets and the timer, feeds the core, sends what it emits
+//! and routes its events to the application's handles.
+//!
+//! It runs on the runtime as one spawned future. Each wake-up it (1) takes finished name
+//! resolutions, (2) reads every socket in batches, (3) drains `poll_output` until the core
+//! returns a timeout, queueing transmits per socket and routing events, (4) sends the
+//! queued transmits, (5) re-arms and polls the timer. It repeats while anything made
+//! progress, yielding to the runtime after a bounded number of rounds.
+
+use super::shared::{Shared, State};
+use super::{AsyncTimer, AsyncUdpSocket, BoxFuture, Message, RecvBatch, Runtime, RuntimeError};
+use crate::Transmit;
+use crate::peer_connection::{Event, Input, Output};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+/// Rounds per wake-up before yielding to other tasks.
+const ROUNDS: usize = 16;
+/// Receive batches per socket per round.
+const BATCHES_PER_ROUND: usize = 8;
+/// Transmits queued per socket before the oldest are dropped (UDP may drop anyway).
+const MAX_OUTBOX: usize = 16_384;
+
+struct SocketIo {
+    socket: Arc<dyn AsyncUdpSocket>,
+    batch: RecvBatch,
+    outbox: VecDeque<Transmit>,
+}
+
+/// The driver future; see the module documentation.
+pub(crate) struct Driver {
+    shared: Arc<Shared>,
+    runtime: Arc<dyn Runtime>,
+    sockets: Vec<SocketIo>,
+    timer: Pin<Box<dyn AsyncTimer>>,
+    deadline: Option<Instant>,
+    resolving: Vec<(String, BoxFuture<io::Result<Vec<SocketAddr>>>)>,
+}
+
+impl std::fmt::Debug for Driver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Driver")
+            .field("sockets", &self.sockets.len())
+            .field("deadline", &self.deadline)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Driver {
+    pub(crate) fn new(
+        shared: Arc<Shared>,
+        runtime: Arc<dyn Runtime>,
+        sockets: Vec<Arc<dyn AsyncUdpSocket>>,
+    ) -> Self {
+        let now = runtime.now();
+        let timer = runtime.new_timer(now);
+        let sockets = sockets
+            .into_iter()
+            .map(|socket| {
+                let (slots, slot_len) = socket.recv_batch_shape();
+                SocketIo {
+                    socket,
+                    batch: RecvBatch::new(slots, slot_len),
+                    outbox: VecDeque::new(),
+                }
+            })
+            .collect();
+        Self {
+            shared,
+            runtime,
+            sockets,
+            timer,
+            deadline: Some(now),
+            resolving: Vec::new(),
+        }
+    }
+
+    /// One round; returns whether anything moved.
+    fn round(&mut self, cx: &mut Context<'_>, state: &mut State) -> io::Result<bool> {
+        let mut progress = self.poll_resolutions(cx, state);
+        progress |= self.poll_receive(cx, state)?;
+        self.drain(state);
+        progress |= self.flush(cx)?;
+        progress |= self.poll_timer(cx, state);
+        Ok(progress)
+    }
+
+    fn poll_resolutions(&mut self, cx: &mut Context<'_>, state: &mut State) -> bool {
+        let mut progress = false;
+        let mut i = 0;
+        while i < self.resolving.len() {
+            let Poll::Ready(result) = self.resolving[i].1.as_mut().poll(cx) else {
+                i += 1;
+                continue;
+            };
+            let (name, _) = self.resolving.swap_remove(i);
+            let ips: Vec<_> = match result {
+                Ok(addrs) => addrs.iter().map(SocketAddr::ip).collect(),
+                Err(e) => {
+                    tracing::debug!(%name, error = %e, "name resolution failed");
+                    Vec::new()
+                }
+            };
+            state.pc.handle_resolved(self.runtime.now(), &name, &ips);
+            progress = true;
+        }
+        progress
+    }
+
+    fn poll_receive(&mut self, cx: &mut Context<'_>, state: &mut State) -> io::Result<bool> {
+        if state.receive_paused() {
+            return Ok(false);
+        }
+        let mut progress = false;
+        for io in &mut self.sockets {
+            for _ in 0..BATCHES_PER_ROUND {
+                match io.socket.poll_recv(cx, &mut io.batch) {
+                    Poll::Ready(Ok(())) => {}
+                    Poll::Ready(Err(e)) => return Err(e),
+                    Poll::Pending => break,
+                }
+                progress = true;
+                let now = self.runtime.now();
+                for d in io.batch.datagrams() {
+                    let input = Input::Receive {
+                        source: d.source,
+                        destination: d.destination,
+                        payload: d.payload,
+                    };
+                    state.pc.handle_input(now, input);
+                }
+            }
+        }
+        Ok(progress)
+    }
+
+    /// Drains the core until it returns a timeout.
+    fn drain(&mut self, state: &mut State) {
+        loop {
+            match state.pc.poll_output() {
+                Output::Transmit(t) => self.queue(t),
+                Output::Event(e) => self.route(state, e),
+                Output::Timeout(at) => {
+                    if self.deadline != Some(at) {
+                        self.timer.as_mut().reset(at);
+                        self.deadline = Some(at);
+                    }
+                    return;
+                }
+            }
+        }
+    }
+
+    fn queue(&mut self, t: Transmit) {
+        let Some(io) = self
+            .sockets
+            .iter_mut()
+            .find(|io| io.socket.local_addr() == t.source)
+        else {
+            tracing::debug!(source = %t.source, "no socket for transmit source, dropped");
+            return;
+        };
+        if io.outbox.len() >= MAX_OUTBOX {
+            tracing::debug!(source = %t.source, "send queue full, oldest datagram dropped");
+            io.outbox.pop_front();
+        }
+        io.outbox.push_back(t);
+    }
+
+    fn route(&mut self, state: &mut State, event: Event) {
+        match event {
+            Event::ChannelMessage { id, data, binary } => {
+                let entry = state.channel(id);
+                entry.unread_bytes += data.len();
+                entry.inbox.push_back(if binary {
+                    Message::Binary(data)
+                } else {
+                    Message::Text(String::from_utf8_lossy(&data).into_owned())
+                });
+                entry.waiters.wake_all();
+            }
+            Event::ResolveName(name) => {
+                let lookup = self.runtime.resolve(name.clone(), 0);
+                self.resolving.push((name, lookup));
+            }
+            other => route_notification(state, other),
+        }
+    }
+
+    fn flush(&mut self, cx: &mut Context<'_>) -> io::Result<bool> {
+        let mut progress = false;
+        for io in &mut self.sockets {
+            while !io.outbox.is_empty() {
+                match io.socket.poll_send(cx, io.outbox.make_contiguous()) {
+                    Poll::Ready(Ok(sent)) => {
+                        io.outbox.drain(..sent.min(io.outbox.len()));
+                        progress = true;
+                    }
+                    Poll::Ready(Err(e)) => return Err(e),
+                    Poll::Pending => break,
+                }
+            }
+        }
+        Ok(progress)
+    }
+
+    fn poll_timer(&mut self, cx: &mut Context<'_>, state: &mut State) -> bool {
+        if self.deadline.is_none() || self.timer.as_mut().poll(cx).is_pending() {
+            return false;
+        }
+        self.deadline = None;
+        state.pc.handle_timeout(self.runtime.now());
+        true
+    }
+
+    fn outboxes_empty(&self) -> bool {
+        self.sockets.iter().all(|io| io.outbox.is_empty())
+    }
+
+    fn finish(&mut self, state: &mut State, reason: RuntimeError) -> Poll<()> {
+        tracing::debug!(%reason, "peer connection driver ends");
+        state.pc.close();
+        state.finished = Some(reason);
+        state.wake_everyone();
+        Poll::Ready(())
+    }
+}
+
+/// Events that change states or channels: wake whoever waits, and queue the event for the
+/// application's event stream.
+fn route_notification(state: &mut State, event: Event) {
+    match &event {
+        Event::DataChannel(id) => {
+            state.channel(*id);
+            super::channel::configure_new(state, *id);
+        }
+        Event::ChannelOpen(id) => {
+            let entry = state.channel(*id);
+            entry.open = true;
+            entry.waiters.wake_all();
+        }
+        Event::ChannelBufferedAmountLow(id) => state.channel(*id).waiters.wake_all(),
+        Event::ChannelClosing(id) | Event::ChannelClosed(id) => {
+            let entry = state.channel(*id);
+            entry.closed = true;
+            entry.waiters.wake_all();
+        }
+        _ => {}
+    }
+    state.state_waiters.wake_all();
+    state.push_event(event);
+}
+
+impl Future for Driver {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        let shared = this.shared.clone();
+        let mut state = shared.lock();
+        state.driver_waker = Some(cx.waker().clone());
+        let closing = state.handles == 0 || state.close_requested;
+        if closing && !state.pc_closed {
+            state.pc.close();
+            state.pc_closed = true;
+        }
+        for _ in 0..ROUNDS {
+            match this.round(cx, &mut state) {
+                Err(e) => return this.finish(&mut state, RuntimeError::Io(e)),
+                Ok(_) if closing && this.outboxes_empty() => {
+                    return this.finish(&mut state, RuntimeError::Closed);
+                }
+                Ok(false) => return Poll::Pending,
+                Ok(true) => {}
+            }
+        }
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}

@@ -1,0 +1,56 @@
+//! The boundary between the sans-IO core and the outside world.
+//!
+//! The core never touches a socket, a clock, a thread or the OS random source. Whoever drives
+//! it does, and this module names what a driver provides:
+//!
+//! - [`SocketConfig`]: which local addresses to bind UDP sockets on (every interface address,
+//!   optionally loopback, optionally restricted to a list), on which port, and with which
+//!   kernel buffer sizes.
+//! - [`RecvBatch`]: a reusable buffer that one batched receive call (`recvmmsg`, GRO) fills
+//!   with many datagrams at once, read back as [`Datagram`]s.
+//! - With the feature `async`: the [`Runtime`] trait (UDP sockets, timers, spawning, the
+//!   clock, name resolution and an OS-drawn seed) that the async glue is generic over. The
+//!   tokio and smol adapters (`rtcpeer-tokio`, `rtcpeer-smol`) implement it; nothing in the
+//!   core depends on a particular runtime.
+//!
+//! - With the feature `async`: the runtime-agnostic driver and the application's handles,
+//!   written once for every runtime: [`AsyncPeerConnection`] (async JSEP methods,
+//!   [`Events`] stream, waiting for gathering or connection), [`DataChannel`] (async
+//!   `send_text`/`send_binary` with back-pressure, `recv`). A driver task owns the core
+//!   `PeerConnection`, the sockets and the timer; it drains `poll_output` after every input
+//!   and routes events to the handles, which share the core with it under a mutex.
+//!
+//! The blocking mio adapter (`rtcpeer-mio`) uses [`SocketConfig`] and [`RecvBatch`] too, but
+//! needs no async trait.
+
+mod batch;
+#[cfg(feature = "async")]
+mod channel;
+mod config;
+#[cfg(feature = "async")]
+mod driver;
+#[cfg(feature = "async")]
+mod error;
+#[cfg(feature = "async")]
+mod events;
+#[cfg(feature = "async")]
+mod peer;
+#[cfg(feature = "async")]
+mod shared;
+#[cfg(feature = "async")]
+mod traits;
+#[cfg(feature = "async")]
+mod waiters;
+
+pub use batch::{Datagram, RecvBatch, RecvMeta};
+#[cfg(feature = "async")]
+pub use channel::{DataChannel, Message, SEND_HIGH_WATER, SEND_LOW_WATER};
+pub use config::SocketConfig;
+#[cfg(feature = "async")]
+pub use error::RuntimeError;
+#[cfg(feature = "async")]
+pub use events::Events;
+#[cfg(feature = "async")]
+pub use peer::AsyncPeerConnection;
+#[cfg(feature = "async")]
+pub use traits::{AsyncTimer, AsyncUdpSocket, BoxFuture, Runtime};

@@ -1,0 +1,274 @@
+//! The application's handle on a peer connection driven by a runtime.
+
+use super::driver::Driver;
+use super::shared::{Shared, State};
+use super::{DataChannel, Events, Runtime, RuntimeError, SocketConfig};
+use crate::peer_connection::{
+    ChannelId, DataChannelInit, IceCandidate, IceGatheringState, PeerConnection,
+    PeerConnectionState, RtcConfiguration, RtcSessionDescription, SignalingState,
+};
+use std::collections::{HashMap, VecDeque};
+use std::future::poll_fn;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::task::Poll;
+
+/// A WebRTC peer connection running on an async runtime: the browser's
+/// `RTCPeerConnection` with `async` methods.
+///
+/// [`new`](Self::new) binds UDP sockets, reports them to the core as host candidates and
+/// spawns a driver task that owns sockets and timer. Handles are cheap to clone; the
+/// connection closes when [`close`](Self::close) is called or the last handle is dropped
+/// (the driver then sends the closing datagrams and ends). [`DataChannel`] handles do not
+/// keep the connection alive.
+///
+/// JSEP methods are `async` for the familiar shape; they complete without waiting for the
+/// network. Waiting happens in [`wait_gathering_complete`](Self::wait_gathering_complete),
+/// [`wait_connected`](Self::wait_connected), channel sends (back-pressure) and receives.
+#[derive(Debug)]
+pub struct AsyncPeerConnection {
+    shared: Arc<Shared>,
+    local_addrs: Arc<[SocketAddr]>,
+}
+
+impl AsyncPeerConnection {
+    /// Binds sockets per `sockets`, creates the connection and starts its driver on
+    /// `runtime`. A `config.seed` of 0 (the default) is replaced by a seed from the OS.
+    pub fn new(
+        runtime: Arc<dyn Runtime>,
+        mut config: RtcConfiguration,
+        sockets: &SocketConfig,
+    ) -> Result<Self, crate::Error> {
+        let bound = runtime.bind(sockets).map_err(RuntimeError::Io)?;
+        if config.seed == 0 {
+            let seed = runtime.seed();
+            let mut eight = [0u8; 8];
+            eight.copy_from_slice(&seed[..8]);
+            config.seed = u64::from_le_bytes(eight);
+        }
+        let now = runtime.now();
+        let mut pc = PeerConnection::new(config, now)?;
+        let local_addrs: Arc<[SocketAddr]> = bound.iter().map(|s| s.local_addr()).collect();
+        for addr in local_addrs.iter() {
+            pc.add_local_socket(now, *addr)?;
+        }
+        let shared = Shared::new(State {
+            pc,
+            channels: HashMap::new(),
+            events: VecDeque::new(),
+            event_waiters: Default::default(),
+            state_waiters: Default::default(),
+            driver_waker: None,
+            finished: None,
+            handles: 1,
+            close_requested: false,
+            pc_closed: false,
+        });
+        let driver = Driver::new(shared.clone(), runtime.clone(), bound);
+        runtime.spawn(Box::pin(driver));
+        Ok(Self {
+            shared,
+            local_addrs,
+        })
+    }
+
+    /// The addresses of the bound sockets (the host candidates).
+    pub fn local_addrs(&self) -> &[SocketAddr] {
+        &self.local_addrs
+    }
+
+    /// Runs `f` on the core connection under the lock, then wakes the driver so that the
+    /// output of the call is drained and sent. Fails with `Closed` once the driver ended.
+    ///
+    /// This is also the escape hatch to any core method without an async wrapper.
+    pub fn with_core<T>(
+        &self,
+        f: impl FnOnce(&mut PeerConnection) -> Result<T, crate::Error>,
+    ) -> Result<T, crate::Error> {
+        let mut state = self.shared.lock();
+        if state.finished.is_some() {
+            return Err(RuntimeError::Closed.into());
+        }
+        let result = f(&mut state.pc);
+        state.wake_driver();
+        result
+    }
+
+    /// `createOffer()`.
+    pub async fn create_offer(&self) -> Result<RtcSessionDescription, crate::Error> {
+        self.with_core(|pc| pc.create_offer())
+    }
+
+    /// `createAnswer()`.
+    pub async fn create_answer(&self) -> Result<RtcSessionDescription, crate::Error> {
+        self.with_core(|pc| pc.create_answer())
+    }
+
+    /// `setLocalDescription(desc)`; starts gathering on the first call.
+    pub async fn set_local_description(
+        &self,
+        desc: RtcSessionDescription,
+    ) -> Result<(), crate::Error> {
+        self.with_core(|pc| pc.set_local_description(desc))
+    }
+
+    /// `setRemoteDescription(desc)`.
+    pub async fn set_remote_description(
+        &self,
+        desc: RtcSessionDescription,
+    ) -> Result<(), crate::Error> {
+        self.with_core(|pc| pc.set_remote_description(desc))
+    }
+
+    /// `addIceCandidate(candidate)`: a trickled remote candidate.
+    pub async fn add_ice_candidate(&self, candidate: IceCandidate) -> Result<(), crate::Error> {
+        self.with_core(|pc| pc.add_ice_candidate(candidate))
+    }
+
+    /// `localDescription`, with the candidates gathered so far.
+    pub fn local_description(&self) -> Option<RtcSessionDescription> {
+        self.shared.lock().pc.local_description()
+    }
+
+    /// `remoteDescription`.
+    pub fn remote_description(&self) -> Option<RtcSessionDescription> {
+        self.shared.lock().pc.remote_description()
+    }
+
+    /// `connectionState`.
+    pub fn connection_state(&self) -> PeerConnectionState {
+        self.shared.lock().pc.connection_state()
+    }
+
+    /// `signalingState`.
+    pub fn signaling_state(&self) -> SignalingState {
+        self.shared.lock().pc.signaling_state()
+    }
+
+    /// The core connection's counters (received, sent, dropped per reason, per layer).
+    pub fn stats(&self) -> crate::peer_connection::PeerConnectionStats {
+        self.shared.lock().pc.stats()
+    }
+
+    /// `iceGatheringState`.
+    pub fn ice_gathering_state(&self) -> IceGatheringState {
+        self.shared.lock().pc.ice_gathering_state()
+    }
+
+    /// `createDataChannel(label, init)`.
+    pub async fn create_data_channel(
+        &self,
+        label: &str,
+        init: DataChannelInit,
+    ) -> Result<DataChannel, crate::Error> {
+        let id = self.with_core(|pc| pc.create_data_channel(label, init))?;
+        let mut state = self.shared.lock();
+        state.channel(id);
+        super::channel::configure_new(&mut state, id);
+        Ok(self.data_channel(id))
+    }
+
+    /// The handle of channel `id` (for example from an `Event::DataChannel`).
+    pub fn data_channel(&self, id: ChannelId) -> DataChannel {
+        DataChannel {
+            shared: self.shared.clone(),
+            id,
+        }
+    }
+
+    /// The connection's event stream (see [`Events`]).
+    pub fn events(&self) -> Events {
+        Events {
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// Waits until ICE gathering is complete, then returns the local description with
+    /// every candidate in it: what a non-trickle peer (WHIP, WHEP) needs. Fails if no
+    /// local description was set or the connection ends.
+    pub async fn wait_gathering_complete(&self) -> Result<RtcSessionDescription, crate::Error> {
+        poll_fn(|cx| {
+            let mut state = self.shared.lock();
+            if state.finished.is_some() {
+                return Poll::Ready(Err(RuntimeError::Closed.into()));
+            }
+            if state.pc.ice_gathering_state() == IceGatheringState::Complete {
+                let desc = state.pc.local_description();
+                return Poll::Ready(desc.ok_or_else(|| {
+                    crate::Error::InvalidConfig("no local description was set".into())
+                }));
+            }
+            state.state_waiters.register(cx.waker());
+            Poll::Pending
+        })
+        .await
+    }
+
+    /// Waits until the connection state is `Connected`. Fails on `Failed`, `Closed` or
+    /// when the driver ends.
+    pub async fn wait_connected(&self) -> Result<(), RuntimeError> {
+        poll_fn(|cx| {
+            let mut state = self.shared.lock();
+            if state.finished.is_some() {
+                return Poll::Ready(Err(RuntimeError::Closed));
+            }
+            match state.pc.connection_state() {
+                PeerConnectionState::Connected => Poll::Ready(Ok(())),
+                PeerConnectionState::Failed => Poll::Ready(Err(RuntimeError::ConnectionFailed)),
+                PeerConnectionState::Closed => Poll::Ready(Err(RuntimeError::Closed)),
+                _ => {
+                    state.state_waiters.register(cx.waker());
+                    Poll::Pending
+                }
+            }
+        })
+        .await
+    }
+
+    /// `restartIce()`.
+    pub fn restart_ice(&self) -> Result<(), crate::Error> {
+        self.with_core(|pc| {
+            pc.restart_ice();
+            Ok(())
+        })
+    }
+
+    /// `close()`: closes the connection, sends the closing datagrams, and waits until the
+    /// driver has ended.
+    pub async fn close(&self) {
+        {
+            let mut state = self.shared.lock();
+            state.close_requested = true;
+            state.wake_driver();
+        }
+        poll_fn(|cx| {
+            let mut state = self.shared.lock();
+            if state.finished.is_some() {
+                return Poll::Ready(());
+            }
+            state.state_waiters.register(cx.waker());
+            Poll::Pending
+        })
+        .await
+    }
+}
+
+impl Clone for AsyncPeerConnection {
+    fn clone(&self) -> Self {
+        self.shared.lock().handles += 1;
+        Self {
+            shared: self.shared.clone(),
+            local_addrs: self.local_addrs.clone(),
+        }
+    }
+}
+
+impl Drop for AsyncPeerConnection {
+    fn drop(&mut self) {
+        let mut state = self.shared.lock();
+        state.handles = state.handles.saturating_sub(1);
+        if state.handles == 0 {
+            state.wake_driver();
+        }
+    }
+}

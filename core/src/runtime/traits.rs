@@ -1,0 +1,79 @@
+//! The runtime trait the async glue is generic over (feature `async`).
+//!
+//! Shaped after quinn's runtime module: a handful of object-safe traits that a runtime
+//! adapter implements in a few hundred lines, so the driver logic exists once.
+
+use super::{RecvBatch, SocketConfig};
+use crate::Transmit;
+use std::fmt::Debug;
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+/// A boxed, sendable future, as runtimes accept and return them.
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+/// Everything the async glue needs from the world: the clock, timers, spawning, UDP
+/// sockets, name resolution and an OS-drawn RNG seed.
+///
+/// Implementations are cheap handles (`Arc`-like) onto one runtime. Every method may be
+/// called from any thread and from inside or outside a task of that runtime.
+pub trait Runtime: Send + Sync + Debug + 'static {
+    /// The current monotonic time.
+    fn now(&self) -> Instant;
+
+    /// A timer that fires once `deadline` has passed.
+    fn new_timer(&self, deadline: Instant) -> Pin<Box<dyn AsyncTimer>>;
+
+    /// Runs `future` to completion in the background.
+    fn spawn(&self, future: BoxFuture<()>);
+
+    /// Binds one UDP socket per local address selected by `config` (see
+    /// [`SocketConfig`]). Fails if a socket cannot be bound or if no address qualifies.
+    fn bind(&self, config: &SocketConfig) -> io::Result<Vec<Arc<dyn AsyncUdpSocket>>>;
+
+    /// Resolves `host` (a name or an IP literal) to socket addresses with `port`.
+    fn resolve(&self, host: String, port: u16) -> BoxFuture<io::Result<Vec<SocketAddr>>>;
+
+    /// 32 bytes from the OS random source, to seed the core's [`crate::Rng`].
+    fn seed(&self) -> [u8; 32];
+}
+
+/// A resettable one-shot timer.
+pub trait AsyncTimer: Send + Debug + 'static {
+    /// Re-arms the timer to fire at `deadline` (earlier or later than before).
+    fn reset(self: Pin<&mut Self>, deadline: Instant);
+
+    /// Ready once the deadline has passed; stays ready until [`reset`](Self::reset).
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()>;
+}
+
+/// A bound, non-blocking UDP socket registered with a runtime's reactor.
+///
+/// Both poll methods follow the usual contract: `Pending` means the task's waker was
+/// registered and will be woken when the socket may make progress.
+pub trait AsyncUdpSocket: Send + Sync + Debug + 'static {
+    /// The address the socket is bound to (a specific interface address, never a
+    /// wildcard): the host candidate address and the [`Transmit::source`] that selects it.
+    fn local_addr(&self) -> SocketAddr;
+
+    /// Receives as many datagrams as are ready (at least one) into `batch` in one batched
+    /// call where the OS supports it. Transient errors (an ICMP-induced "connection
+    /// refused", an interrupted call) are absorbed; other errors are returned.
+    fn poll_recv(&self, cx: &mut Context<'_>, batch: &mut RecvBatch) -> Poll<io::Result<()>>;
+
+    /// Sends a prefix of `transmits` (coalesced with GSO where possible) and returns how
+    /// many were consumed, at least one. A datagram the OS refuses for a reason other than
+    /// a full buffer (unreachable destination, wrong family) is dropped, traced, and counts
+    /// as consumed: UDP is unreliable and the protocols above retransmit. `Pending` only
+    /// when the send buffer is full.
+    fn poll_send(&self, cx: &mut Context<'_>, transmits: &[Transmit]) -> Poll<io::Result<usize>>;
+
+    /// The number of slots and the slot size a [`RecvBatch`] for this socket should have
+    /// to use batching and GRO fully.
+    fn recv_batch_shape(&self) -> (usize, usize);
+}

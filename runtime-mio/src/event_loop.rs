@@ -1,0 +1,292 @@
+//! A blocking event loop that drives one core `PeerConnection` with mio.
+//!
+//! The loop owns the connection, its sockets, a `mio::Poll` and a `mio::Waker`. Other
+//! threads talk to it through a [`LoopHandle`]: they send commands (closures run on the
+//! connection inside the loop) and wake it. Events reach the application through the
+//! callback given at construction, which may act on the connection at once (reply to a
+//! message, signal a candidate).
+
+use crate::MioUdpSocket;
+use mio::{Events, Interest, Poll, Token, Waker};
+use rtcpeer::Transmit;
+use rtcpeer::peer_connection::{Event, Input, Output, PeerConnection, RtcConfiguration};
+use rtcpeer::runtime::SocketConfig;
+use std::collections::VecDeque;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+const WAKER: Token = Token(usize::MAX);
+/// Transmits queued per socket before the oldest are dropped.
+const MAX_OUTBOX: usize = 16_384;
+
+/// A command run on the connection inside the loop.
+pub type Command = Box<dyn FnOnce(&mut PeerConnection) + Send>;
+/// The event callback: every core event except name resolution requests, which the loop
+/// answers itself (blocking `ToSocketAddrs`).
+pub type EventHandler = Box<dyn FnMut(&mut PeerConnection, Event) + Send>;
+
+/// Sends commands to an [`EventLoop`] from any thread. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct LoopHandle {
+    commands: mpsc::Sender<Option<Command>>,
+    waker: Arc<Waker>,
+}
+
+/// The loop has ended; the command was not run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the event loop has ended")]
+pub struct LoopEnded;
+
+impl LoopHandle {
+    /// Runs `command` on the connection inside the loop, then drains its output.
+    pub fn execute(
+        &self,
+        command: impl FnOnce(&mut PeerConnection) + Send + 'static,
+    ) -> Result<(), LoopEnded> {
+        self.commands
+            .send(Some(Box::new(command)))
+            .map_err(|_| LoopEnded)?;
+        self.waker.wake().map_err(|_| LoopEnded)
+    }
+
+    /// Closes the connection; the loop sends the closing datagrams and returns.
+    pub fn close(&self) -> Result<(), LoopEnded> {
+        self.commands.send(None).map_err(|_| LoopEnded)?;
+        self.waker.wake().map_err(|_| LoopEnded)
+    }
+}
+
+struct SocketSlot {
+    socket: MioUdpSocket,
+    outbox: VecDeque<Transmit>,
+    writable_wait: bool,
+}
+
+/// The loop; see the module documentation. Build it, hand out [`LoopHandle`]s, then call
+/// [`run`](Self::run) on the thread that should own the connection.
+pub struct EventLoop {
+    poll: Poll,
+    sockets: Vec<SocketSlot>,
+    pc: PeerConnection,
+    commands: mpsc::Receiver<Option<Command>>,
+    handle: LoopHandle,
+    on_event: EventHandler,
+    deadline: Option<Instant>,
+    closing: bool,
+}
+
+impl std::fmt::Debug for EventLoop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventLoop")
+            .field("sockets", &self.local_addrs())
+            .field("deadline", &self.deadline)
+            .field("closing", &self.closing)
+            .finish_non_exhaustive()
+    }
+}
+
+impl EventLoop {
+    /// Binds sockets per `sockets`, creates the connection (a `config.seed` of 0 is replaced
+    /// by an OS-drawn seed) and registers everything with a new `Poll`.
+    pub fn new(
+        mut config: RtcConfiguration,
+        sockets: &SocketConfig,
+        on_event: impl FnMut(&mut PeerConnection, Event) + Send + 'static,
+    ) -> Result<Self, rtcpeer::Error> {
+        let io_err = |e: io::Error| rtcpeer::Error::InvalidConfig(format!("sockets: {e}"));
+        let poll = Poll::new().map_err(io_err)?;
+        let waker = Arc::new(Waker::new(poll.registry(), WAKER).map_err(io_err)?);
+        let mut bound = MioUdpSocket::bind_all(sockets).map_err(io_err)?;
+        if config.seed == 0 {
+            let seed = rtcpeer_net::os_seed();
+            config.seed = u64::from_le_bytes(seed[..8].try_into().expect("8 of 32 bytes"));
+        }
+        let now = Instant::now();
+        let mut pc = PeerConnection::new(config, now)?;
+        for (i, socket) in bound.iter_mut().enumerate() {
+            poll.registry()
+                .register(socket.source(), Token(i), Interest::READABLE)
+                .map_err(io_err)?;
+            pc.add_local_socket(now, socket.local_addr())?;
+        }
+        let (tx, commands) = mpsc::channel();
+        let sockets = bound
+            .into_iter()
+            .map(|socket| SocketSlot {
+                socket,
+                outbox: VecDeque::new(),
+                writable_wait: false,
+            })
+            .collect();
+        Ok(Self {
+            poll,
+            sockets,
+            pc,
+            commands,
+            handle: LoopHandle {
+                commands: tx,
+                waker,
+            },
+            on_event: Box::new(on_event),
+            deadline: None,
+            closing: false,
+        })
+    }
+
+    /// A handle for other threads.
+    pub fn handle(&self) -> LoopHandle {
+        self.handle.clone()
+    }
+
+    /// The bound socket addresses (host candidates).
+    pub fn local_addrs(&self) -> Vec<SocketAddr> {
+        self.sockets.iter().map(|s| s.socket.local_addr()).collect()
+    }
+
+    /// The connection, for calls before the loop runs (create a channel, an offer).
+    pub fn peer_connection(&mut self) -> &mut PeerConnection {
+        &mut self.pc
+    }
+
+    /// Runs until the connection is closed through a [`LoopHandle::close`] and the closing
+    /// datagrams are sent.
+    pub fn run(mut self) -> io::Result<()> {
+        let mut events = Events::with_capacity(64);
+        self.drain_output();
+        loop {
+            self.flush()?;
+            if self.closing && self.sockets.iter().all(|s| s.outbox.is_empty()) {
+                return Ok(());
+            }
+            let timeout = self
+                .deadline
+                .map(|at| at.saturating_duration_since(Instant::now()));
+            self.turn(&mut events, timeout)?;
+        }
+    }
+
+    /// One wait-and-handle step: waits for readiness or at most `timeout`, then handles
+    /// commands, datagrams and the deadline and drains the connection's output.
+    fn turn(&mut self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
+        match self.poll.poll(events, timeout) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            other => other?,
+        }
+        for event in events.iter() {
+            let token = event.token();
+            if token == WAKER {
+                continue;
+            }
+            if event.is_writable()
+                && let Some(slot) = self.sockets.get_mut(token.0)
+            {
+                slot.writable_wait = false;
+            }
+        }
+        self.run_commands();
+        self.receive_all()?;
+        let now = Instant::now();
+        if self.deadline.is_some_and(|at| at <= now) {
+            self.deadline = None;
+            self.pc.handle_timeout(now);
+        }
+        self.drain_output();
+        Ok(())
+    }
+
+    fn run_commands(&mut self) {
+        while let Ok(command) = self.commands.try_recv() {
+            match command {
+                Some(command) => command(&mut self.pc),
+                None => {
+                    self.pc.close();
+                    self.closing = true;
+                }
+            }
+            self.drain_output();
+        }
+    }
+
+    /// Edge-triggered readiness: read every socket until it has nothing queued.
+    fn receive_all(&mut self) -> io::Result<()> {
+        for slot in &mut self.sockets {
+            while let Some(batch) = slot.socket.recv()? {
+                let now = Instant::now();
+                for d in batch.datagrams() {
+                    let input = Input::Receive {
+                        source: d.source,
+                        destination: d.destination,
+                        payload: d.payload,
+                    };
+                    self.pc.handle_input(now, input);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn drain_output(&mut self) {
+        loop {
+            match self.pc.poll_output() {
+                Output::Transmit(t) => self.queue(t),
+                Output::Event(Event::ResolveName(name)) => self.resolve(&name),
+                Output::Event(event) => (self.on_event)(&mut self.pc, event),
+                Output::Timeout(at) => {
+                    self.deadline = Some(at);
+                    return;
+                }
+            }
+        }
+    }
+
+    fn resolve(&mut self, name: &str) {
+        use std::net::ToSocketAddrs;
+        let ips: Vec<_> = match (name, 0).to_socket_addrs() {
+            Ok(addrs) => addrs.map(|a| a.ip()).collect(),
+            Err(e) => {
+                tracing::debug!(%name, error = %e, "name resolution failed");
+                Vec::new()
+            }
+        };
+        self.pc.handle_resolved(Instant::now(), name, &ips);
+    }
+
+    fn queue(&mut self, t: Transmit) {
+        let Some(slot) = self
+            .sockets
+            .iter_mut()
+            .find(|s| s.socket.local_addr() == t.source)
+        else {
+            tracing::debug!(source = %t.source, "no socket for transmit source, dropped");
+            return;
+        };
+        if slot.outbox.len() >= MAX_OUTBOX {
+            slot.outbox.pop_front();
+        }
+        slot.outbox.push_back(t);
+    }
+
+    /// Sends queued transmits; a socket whose buffer is full waits for a writable event.
+    fn flush(&mut self) -> io::Result<()> {
+        for (i, slot) in self.sockets.iter_mut().enumerate() {
+            if slot.writable_wait || slot.outbox.is_empty() {
+                continue;
+            }
+            let sent = slot.socket.send_all(slot.outbox.make_contiguous())?;
+            slot.outbox.drain(..sent);
+            let interest = if slot.outbox.is_empty() {
+                Interest::READABLE
+            } else {
+                slot.writable_wait = true;
+                Interest::READABLE | Interest::WRITABLE
+            };
+            self.poll
+                .registry()
+                .reregister(slot.socket.source(), Token(i), interest)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,233 @@
+//! Batched UDP receive and send over any reactor's socket type.
+
+use quinn_udp::{UdpSockRef, UdpSocketState};
+use rtcpeer::Transmit;
+use rtcpeer::runtime::{RecvBatch, RecvMeta};
+use std::io::{self, IoSliceMut};
+use std::net::SocketAddr;
+
+/// The largest UDP payload a GSO send may carry in total.
+const MAX_GSO_BYTES: usize = 64_000;
+/// Slot size without GRO: every WebRTC datagram fits; larger ones arrive truncated and
+/// fail authentication in the core.
+const PLAIN_SLOT: usize = 2048;
+/// Slot size with GRO: the kernel coalesces at most 64 KiB.
+const GRO_SLOT: usize = 65_536;
+
+/// The per-socket state of batched I/O: which offloads the OS grants, and the socket's
+/// address. Works with any socket type that exposes its file descriptor (std, tokio,
+/// async-io, mio), passed to each call.
+#[derive(Debug)]
+pub struct UdpIo {
+    state: UdpSocketState,
+    local: SocketAddr,
+}
+
+impl UdpIo {
+    /// Probes and enables the offloads (GRO, packet info) on `socket`, bound to `local`.
+    /// `socket` is any type that exposes its descriptor: std, tokio, async-io or mio.
+    pub fn new<S>(socket: &S, local: SocketAddr) -> io::Result<Self>
+    where
+        for<'a> UdpSockRef<'a>: From<&'a S>,
+    {
+        Ok(Self {
+            state: UdpSocketState::new(socket.into())?,
+            local,
+        })
+    }
+
+    /// The socket's bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
+    }
+
+    /// Slots and slot size for a [`RecvBatch`] that uses batching and GRO fully.
+    pub fn batch_shape(&self) -> (usize, usize) {
+        let slot = if self.state.gro_segments() > 1 {
+            GRO_SLOT
+        } else {
+            PLAIN_SLOT
+        };
+        (quinn_udp::BATCH_SIZE, slot)
+    }
+
+    /// A [`RecvBatch`] of [`batch_shape`](Self::batch_shape).
+    pub fn new_batch(&self) -> RecvBatch {
+        let (slots, slot_len) = self.batch_shape();
+        RecvBatch::new(slots, slot_len)
+    }
+
+    /// One batched receive into `batch`; returns the number of filled slots.
+    ///
+    /// `WouldBlock` means nothing is queued. ICMP-induced errors and interruptions are
+    /// absorbed by trying again; other errors are returned.
+    pub fn recv<S>(&self, socket: &S, batch: &mut RecvBatch) -> io::Result<usize>
+    where
+        for<'a> UdpSockRef<'a>: From<&'a S>,
+    {
+        let mut quinn_meta = [quinn_udp::RecvMeta::default(); quinn_udp::BATCH_SIZE];
+        loop {
+            let (bufs, _) = batch.parts_mut();
+            let mut slices: Vec<IoSliceMut<'_>> = bufs.map(IoSliceMut::new).collect();
+            let n = quinn_meta.len().min(slices.len());
+            match self
+                .state
+                .recv(socket.into(), &mut slices[..n], &mut quinn_meta[..n])
+            {
+                Ok(filled) => {
+                    self.store_meta(batch, &quinn_meta[..filled]);
+                    return Ok(filled);
+                }
+                Err(e) if is_transient(&e) => {
+                    tracing::trace!(local = %self.local, error = %e, "transient receive error");
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn store_meta(&self, batch: &mut RecvBatch, filled: &[quinn_udp::RecvMeta]) {
+        let (_, meta) = batch.parts_mut();
+        for (ours, theirs) in meta.iter_mut().zip(filled) {
+            let destination = theirs
+                .dst_ip
+                .map_or(self.local, |ip| SocketAddr::new(ip, self.local.port()));
+            *ours = RecvMeta {
+                source: normalise(theirs.addr),
+                destination,
+                len: theirs.len,
+                stride: theirs.stride,
+            };
+        }
+        batch.set_filled(filled.len());
+    }
+
+    /// Sends a prefix of `transmits` in one system call (GSO when several consecutive
+    /// datagrams go to one destination) and returns how many were consumed.
+    ///
+    /// `WouldBlock` when the send buffer is full and nothing was sent. Any other refusal
+    /// drops the datagrams (traced) and counts them as consumed.
+    pub fn send<S>(&self, socket: &S, transmits: &[Transmit]) -> io::Result<usize>
+    where
+        for<'a> UdpSockRef<'a>: From<&'a S>,
+    {
+        let Some(first) = transmits.first() else {
+            return Ok(0);
+        };
+        let count = gso_run(transmits, self.state.max_gso_segments());
+        let joined;
+        let (contents, segment_size) = if count == 1 {
+            (&first.payload[..], None)
+        } else {
+            joined = transmits[..count]
+                .iter()
+                .flat_map(|t| t.payload.iter().copied())
+                .collect::<Vec<u8>>();
+            (&joined[..], Some(first.payload.len()))
+        };
+        let transmit = quinn_udp::Transmit {
+            destination: first.destination,
+            ecn: None,
+            contents,
+            segment_size,
+            src_ip: None,
+        };
+        match self.state.try_send(socket.into(), &transmit) {
+            Ok(()) => Ok(count),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Err(e),
+            Err(e) => {
+                tracing::debug!(
+                    local = %self.local, destination = %first.destination, count,
+                    error = %e, "send failed, datagrams dropped"
+                );
+                Ok(count)
+            }
+        }
+    }
+}
+
+/// How many leading transmits (at least one) can go out as one GSO send of at most
+/// `max_segments` segments: same destination, equal sizes except a shorter last one, and
+/// at most [`MAX_GSO_BYTES`] in total.
+fn gso_run(transmits: &[Transmit], max_segments: usize) -> usize {
+    let Some(first) = transmits.first() else {
+        return 0;
+    };
+    let segment = first.payload.len();
+    let max = max_segments.min(MAX_GSO_BYTES / segment.max(1)).max(1);
+    let mut count = 1;
+    for t in transmits.iter().skip(1).take(max - 1) {
+        if t.destination != first.destination || t.payload.len() > segment {
+            break;
+        }
+        count += 1;
+        if t.payload.len() < segment {
+            break;
+        }
+    }
+    count
+}
+
+/// Whether a receive error is an after-effect of an earlier send (ICMP) or an interruption,
+/// which says nothing about the socket's health.
+fn is_transient(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::Interrupted
+    )
+}
+
+/// IPv4-mapped IPv6 sources (from dual-stack sockets) as plain IPv4.
+fn normalise(addr: SocketAddr) -> SocketAddr {
+    match addr {
+        SocketAddr::V6(v6) => match v6.ip().to_ipv4_mapped() {
+            Some(v4) => SocketAddr::new(v4.into(), v6.port()),
+            None => addr,
+        },
+        SocketAddr::V4(_) => addr,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(port: u16, len: usize) -> Transmit {
+        Transmit {
+            source: SocketAddr::from(([127, 0, 0, 1], 1)),
+            destination: SocketAddr::from(([127, 0, 0, 1], port)),
+            payload: vec![0; len],
+        }
+    }
+
+    #[test]
+    fn gso_run_takes_equal_sizes_and_a_short_tail() {
+        let ts = [t(9, 100), t(9, 100), t(9, 60), t(9, 100)];
+        assert_eq!(gso_run(&ts, 64), 3);
+    }
+
+    #[test]
+    fn gso_run_stops_at_another_destination_or_larger_datagram() {
+        assert_eq!(gso_run(&[t(9, 100), t(8, 100)], 64), 1);
+        assert_eq!(gso_run(&[t(9, 100), t(9, 100), t(9, 101)], 64), 2);
+    }
+
+    #[test]
+    fn gso_run_respects_segment_and_byte_limits() {
+        let ts = vec![t(9, 1000); 100];
+        assert_eq!(gso_run(&ts, 10), 10);
+        assert_eq!(gso_run(&ts, 1), 1);
+        assert_eq!(gso_run(&ts, 1000), MAX_GSO_BYTES / 1000);
+        assert_eq!(gso_run(&[], 10), 0);
+    }
+
+    #[test]
+    fn ipv4_mapped_sources_become_ipv4() {
+        let mapped: SocketAddr = "[::ffff:192.0.2.1]:7".parse().expect("literal");
+        assert_eq!(normalise(mapped), SocketAddr::from(([192, 0, 2, 1], 7)));
+        let v6: SocketAddr = "[2001:db8::1]:7".parse().expect("literal");
+        assert_eq!(normalise(v6), v6);
+    }
+}
