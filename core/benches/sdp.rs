@@ -15,7 +15,9 @@ fn parse(c: &mut Criterion) {
 
 fn print(c: &mut Criterion) {
     let sdp = SessionDescription::parse(OFFER).expect("fixture parses");
-    c.bench_function("sdp_print_chromium_offer", |b| b.iter(|| black_box(&sdp).to_string()));
+    c.bench_function("sdp_print_chromium_offer", |b| {
+        b.iter(|| black_box(&sdp).to_string())
+    });
 }
 
 criterion_group!(benches, parse, print);

@@ -11,6 +11,7 @@
 pub mod crypto;
 pub mod datachannel;
 pub mod dtls;
+pub mod endpoint;
 mod error;
 pub mod ice;
 pub mod peer_connection;
@@ -24,6 +25,7 @@ pub mod stun;
 pub mod time;
 pub mod transmit;
 
+pub use endpoint::{ConnectionHandle, Endpoint, EndpointOutput};
 pub use error::Error;
 pub use peer_connection::{
     ChannelId, Event, Input, Output, PeerConnection, PeerConnectionState, RtcConfiguration,

@@ -1,15 +1,17 @@
-//! A blocking event loop that drives one core `PeerConnection` with mio.
+//! A blocking event loop that drives the core's `Endpoint` (many peer connections on
+//! shared sockets) with mio.
 //!
-//! The loop owns the connection, its sockets, a `mio::Poll` and a `mio::Waker`. Other
+//! The loop owns the endpoint, its sockets, a `mio::Poll` and a `mio::Waker`. Other
 //! threads talk to it through a [`LoopHandle`]: they send commands (closures run on the
-//! connection inside the loop) and wake it. Events reach the application through the
-//! callback given at construction, which may act on the connection at once (reply to a
-//! message, signal a candidate).
+//! endpoint inside the loop: add a connection, JSEP calls, channel sends) and wake it.
+//! Events reach the application through the callback given at construction, which may act
+//! on the endpoint at once (reply to a message, signal a candidate).
 
 use crate::MioUdpSocket;
 use mio::{Events, Interest, Poll, Token, Waker};
 use rtcpeer::Transmit;
-use rtcpeer::peer_connection::{Event, Input, Output, PeerConnection, RtcConfiguration};
+use rtcpeer::endpoint::{ConnectionHandle, Endpoint, EndpointOutput};
+use rtcpeer::peer_connection::Event;
 use rtcpeer::runtime::SocketConfig;
 use std::collections::VecDeque;
 use std::io;
@@ -22,11 +24,11 @@ const WAKER: Token = Token(usize::MAX);
 /// Transmits queued per socket before the oldest are dropped.
 const MAX_OUTBOX: usize = 16_384;
 
-/// A command run on the connection inside the loop.
-pub type Command = Box<dyn FnOnce(&mut PeerConnection) + Send>;
-/// The event callback: every core event except name resolution requests, which the loop
-/// answers itself (blocking `ToSocketAddrs`).
-pub type EventHandler = Box<dyn FnMut(&mut PeerConnection, Event) + Send>;
+/// A command run on the endpoint inside the loop.
+pub type Command = Box<dyn FnOnce(&mut Endpoint) + Send>;
+/// The event callback: every event of every connection except name resolution requests,
+/// which the loop answers itself (blocking `ToSocketAddrs`).
+pub type EventHandler = Box<dyn FnMut(&mut Endpoint, ConnectionHandle, Event) + Send>;
 
 /// Sends commands to an [`EventLoop`] from any thread. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -41,10 +43,10 @@ pub struct LoopHandle {
 pub struct LoopEnded;
 
 impl LoopHandle {
-    /// Runs `command` on the connection inside the loop, then drains its output.
+    /// Runs `command` on the endpoint inside the loop, then drains its output.
     pub fn execute(
         &self,
-        command: impl FnOnce(&mut PeerConnection) + Send + 'static,
+        command: impl FnOnce(&mut Endpoint) + Send + 'static,
     ) -> Result<(), LoopEnded> {
         self.commands
             .send(Some(Box::new(command)))
@@ -52,7 +54,7 @@ impl LoopHandle {
         self.waker.wake().map_err(|_| LoopEnded)
     }
 
-    /// Closes the connection; the loop sends the closing datagrams and returns.
+    /// Closes every connection; the loop sends the closing datagrams and returns.
     pub fn close(&self) -> Result<(), LoopEnded> {
         self.commands.send(None).map_err(|_| LoopEnded)?;
         self.waker.wake().map_err(|_| LoopEnded)
@@ -70,7 +72,7 @@ struct SocketSlot {
 pub struct EventLoop {
     poll: Poll,
     sockets: Vec<SocketSlot>,
-    pc: PeerConnection,
+    endpoint: Endpoint,
     commands: mpsc::Receiver<Option<Command>>,
     handle: LoopHandle,
     on_event: EventHandler,
@@ -89,28 +91,26 @@ impl std::fmt::Debug for EventLoop {
 }
 
 impl EventLoop {
-    /// Binds sockets per `sockets`, creates the connection (a `config.seed` of 0 is replaced
-    /// by an OS-drawn seed) and registers everything with a new `Poll`.
+    /// Binds sockets per `sockets`, creates an endpoint seeded from the OS (every
+    /// connection's seed is drawn from it) and registers everything with a new `Poll`.
+    /// Add connections with [`endpoint`](Self::endpoint) or a [`LoopHandle`] command.
     pub fn new(
-        mut config: RtcConfiguration,
         sockets: &SocketConfig,
-        on_event: impl FnMut(&mut PeerConnection, Event) + Send + 'static,
+        on_event: impl FnMut(&mut Endpoint, ConnectionHandle, Event) + Send + 'static,
     ) -> Result<Self, rtcpeer::Error> {
         let io_err = |e: io::Error| rtcpeer::Error::InvalidConfig(format!("sockets: {e}"));
         let poll = Poll::new().map_err(io_err)?;
         let waker = Arc::new(Waker::new(poll.registry(), WAKER).map_err(io_err)?);
         let mut bound = MioUdpSocket::bind_all(sockets).map_err(io_err)?;
-        if config.seed == 0 {
-            let seed = rtcpeer_net::os_seed();
-            config.seed = u64::from_le_bytes(seed[..8].try_into().expect("8 of 32 bytes"));
-        }
+        let seed = rtcpeer_net::os_seed();
+        let seed = u64::from_le_bytes(seed[..8].try_into().expect("8 of 32 bytes"));
         let now = Instant::now();
-        let mut pc = PeerConnection::new(config, now)?;
+        let mut endpoint = Endpoint::new(seed);
         for (i, socket) in bound.iter_mut().enumerate() {
             poll.registry()
                 .register(socket.source(), Token(i), Interest::READABLE)
                 .map_err(io_err)?;
-            pc.add_local_socket(now, socket.local_addr())?;
+            endpoint.add_local_socket(now, socket.local_addr())?;
         }
         let (tx, commands) = mpsc::channel();
         let sockets = bound
@@ -124,7 +124,7 @@ impl EventLoop {
         Ok(Self {
             poll,
             sockets,
-            pc,
+            endpoint,
             commands,
             handle: LoopHandle {
                 commands: tx,
@@ -146,12 +146,12 @@ impl EventLoop {
         self.sockets.iter().map(|s| s.socket.local_addr()).collect()
     }
 
-    /// The connection, for calls before the loop runs (create a channel, an offer).
-    pub fn peer_connection(&mut self) -> &mut PeerConnection {
-        &mut self.pc
+    /// The endpoint, for calls before the loop runs (add a connection, create an offer).
+    pub fn endpoint(&mut self) -> &mut Endpoint {
+        &mut self.endpoint
     }
 
-    /// Runs until the connection is closed through a [`LoopHandle::close`] and the closing
+    /// Runs until the connections are closed through a [`LoopHandle::close`] and the closing
     /// datagrams are sent.
     pub fn run(mut self) -> io::Result<()> {
         let mut events = Events::with_capacity(64);
@@ -191,7 +191,7 @@ impl EventLoop {
         let now = Instant::now();
         if self.deadline.is_some_and(|at| at <= now) {
             self.deadline = None;
-            self.pc.handle_timeout(now);
+            self.endpoint.handle_timeout(now);
         }
         self.drain_output();
         Ok(())
@@ -200,9 +200,13 @@ impl EventLoop {
     fn run_commands(&mut self) {
         while let Ok(command) = self.commands.try_recv() {
             match command {
-                Some(command) => command(&mut self.pc),
+                Some(command) => command(&mut self.endpoint),
                 None => {
-                    self.pc.close();
+                    for h in self.endpoint.handles() {
+                        if let Some(pc) = self.endpoint.peer_connection(h) {
+                            pc.close();
+                        }
+                    }
                     self.closing = true;
                 }
             }
@@ -216,12 +220,8 @@ impl EventLoop {
             while let Some(batch) = slot.socket.recv()? {
                 let now = Instant::now();
                 for d in batch.datagrams() {
-                    let input = Input::Receive {
-                        source: d.source,
-                        destination: d.destination,
-                        payload: d.payload,
-                    };
-                    self.pc.handle_input(now, input);
+                    self.endpoint
+                        .handle_receive(now, d.source, d.destination, d.payload);
                 }
             }
         }
@@ -230,19 +230,19 @@ impl EventLoop {
 
     fn drain_output(&mut self) {
         loop {
-            match self.pc.poll_output() {
-                Output::Transmit(t) => self.queue(t),
-                Output::Event(Event::ResolveName(name)) => self.resolve(&name),
-                Output::Event(event) => (self.on_event)(&mut self.pc, event),
-                Output::Timeout(at) => {
-                    self.deadline = Some(at);
+            match self.endpoint.poll_output() {
+                EndpointOutput::Transmit(_, t) => self.queue(t),
+                EndpointOutput::Event(h, Event::ResolveName(name)) => self.resolve(h, &name),
+                EndpointOutput::Event(h, event) => (self.on_event)(&mut self.endpoint, h, event),
+                EndpointOutput::Timeout(at) => {
+                    self.deadline = at;
                     return;
                 }
             }
         }
     }
 
-    fn resolve(&mut self, name: &str) {
+    fn resolve(&mut self, h: ConnectionHandle, name: &str) {
         use std::net::ToSocketAddrs;
         let ips: Vec<_> = match (name, 0).to_socket_addrs() {
             Ok(addrs) => addrs.map(|a| a.ip()).collect(),
@@ -251,7 +251,9 @@ impl EventLoop {
                 Vec::new()
             }
         };
-        self.pc.handle_resolved(Instant::now(), name, &ips);
+        if let Some(pc) = self.endpoint.peer_connection(h) {
+            pc.handle_resolved(Instant::now(), name, &ips);
+        }
     }
 
     fn queue(&mut self, t: Transmit) {

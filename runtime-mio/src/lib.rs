@@ -1,7 +1,8 @@
 //! `rtcpeer-mio`: drives the sans-IO `rtcpeer` core from a plain, blocking mio event loop.
 //!
 //! [`EventLoop`] is the worked example of driving the core from your own loop: it owns a
-//! core `PeerConnection`, its sockets and a `mio::Poll`; [`LoopHandle`]s send it commands
+//! core `Endpoint` (any number of peer connections on shared sockets), the sockets and a
+//! `mio::Poll`; [`LoopHandle`]s send it commands
 //! from other threads (woken through a `mio::Waker`); events arrive at a callback.
 //!
 //! No async runtime: the application owns a [`mio::Poll`], registers the sockets of this

@@ -70,11 +70,13 @@ fn mio_recv_reports_nothing_queued_as_none() {
 }
 
 mod two_peers {
-    //! The two-peer scenario on two mio event loops (one thread each): the sending side
+    //! The two-peer scenario on two mio event loops (one thread each, one connection in each
+    //! loop's endpoint): the sending side
     //! pumps messages from its event callback on `open` and `bufferedamountlow`, the
     //! receiving side checks every message in the callback.
 
     use super::adapters_common::scenario::message;
+    use rtcpeer::endpoint::{ConnectionHandle, Endpoint};
     use rtcpeer::peer_connection::{
         ChannelId, Event, IceGatheringState, PeerConnection, RtcConfiguration,
         RtcSessionDescription,
@@ -82,7 +84,7 @@ mod two_peers {
     use rtcpeer_mio::{EventLoop, LoopHandle, SocketConfig};
     use std::sync::mpsc;
     use std::thread::JoinHandle;
-    use std::time::Duration;
+    use std::time::{Duration, Instant};
 
     const CHUNK: usize = 60_000;
     const HIGH: usize = 1024 * 1024;
@@ -135,6 +137,7 @@ mod two_peers {
     }
 
     struct Side {
+        connection: ConnectionHandle,
         handle: LoopHandle,
         thread: JoinHandle<std::io::Result<()>>,
     }
@@ -169,30 +172,38 @@ mod two_peers {
         };
         let mut created = offerer;
         let mut event_loop = EventLoop::new(
-            RtcConfiguration::default(),
             &SocketConfig::loopback(),
-            move |pc: &mut PeerConnection, event: Event| match event {
-                Event::IceGatheringStateChange(IceGatheringState::Complete) => {
-                    let desc = pc.local_description().expect("set before gathering");
-                    descriptions.send(desc).expect("test waits");
+            move |ep: &mut Endpoint, h: ConnectionHandle, event: Event| {
+                let pc = ep
+                    .peer_connection(h)
+                    .expect("events come from live connections");
+                match event {
+                    Event::IceGatheringStateChange(IceGatheringState::Complete) => {
+                        let desc = pc.local_description().expect("set before gathering");
+                        descriptions.send(desc).expect("test waits");
+                    }
+                    Event::DataChannel(_) if !created => {
+                        created = true;
+                        pc.create_data_channel(own_label, Default::default())
+                            .expect("channel");
+                    }
+                    Event::ChannelOpen(id) if label_of(pc, id).as_deref() == Some(own_label) => {
+                        pump.channel = Some(id);
+                        pump.run(pc);
+                    }
+                    Event::ChannelBufferedAmountLow(id) if pump.channel == Some(id) => pump.run(pc),
+                    Event::ChannelMessage { data, .. } => check.message(&data),
+                    _ => {}
                 }
-                Event::DataChannel(_) if !created => {
-                    created = true;
-                    pc.create_data_channel(own_label, Default::default())
-                        .expect("channel");
-                }
-                Event::ChannelOpen(id) if label_of(pc, id).as_deref() == Some(own_label) => {
-                    pump.channel = Some(id);
-                    pump.run(pc);
-                }
-                Event::ChannelBufferedAmountLow(id) if pump.channel == Some(id) => pump.run(pc),
-                Event::ChannelMessage { data, .. } => check.message(&data),
-                _ => {}
             },
         )
         .expect("event loop on 127.0.0.1");
+        let ep = event_loop.endpoint();
+        let connection = ep
+            .add_peer_connection(RtcConfiguration::default(), Instant::now())
+            .expect("connection");
         if offerer {
-            let pc = event_loop.peer_connection();
+            let pc = ep.peer_connection(connection).expect("just added");
             pc.create_data_channel(own_label, Default::default())
                 .expect("channel");
             let offer = pc.create_offer().expect("offer");
@@ -200,7 +211,11 @@ mod two_peers {
         }
         let handle = event_loop.handle();
         let thread = std::thread::spawn(move || event_loop.run());
-        Side { handle, thread }
+        Side {
+            connection,
+            handle,
+            thread,
+        }
     }
 
     #[test]
@@ -212,6 +227,7 @@ mod two_peers {
         let (done_tx, done) = mpsc::channel();
         let a = start("a", true, BIG, SMALL, desc_a_tx, done_tx.clone());
         let b = start("b", false, SMALL, BIG, desc_b_tx, done_tx);
+        let (a_conn, b_conn) = (a.connection, b.connection);
         let wait = Duration::from_secs(30);
         let offer = desc_a.recv_timeout(wait).expect("offer after gathering");
         assert!(
@@ -219,7 +235,8 @@ mod two_peers {
             "host candidate in the offer"
         );
         b.handle
-            .execute(move |pc| {
+            .execute(move |ep| {
+                let pc = ep.peer_connection(b_conn).expect("b's connection");
                 pc.set_remote_description(offer).expect("remote offer");
                 let answer = pc.create_answer().expect("answer");
                 pc.set_local_description(answer).expect("local answer");
@@ -227,7 +244,10 @@ mod two_peers {
             .expect("loop b runs");
         let answer = desc_b.recv_timeout(wait).expect("answer after gathering");
         a.handle
-            .execute(move |pc| pc.set_remote_description(answer).expect("remote answer"))
+            .execute(move |ep| {
+                let pc = ep.peer_connection(a_conn).expect("a's connection");
+                pc.set_remote_description(answer).expect("remote answer");
+            })
             .expect("loop a runs");
         let mut results = vec![
             done.recv_timeout(Duration::from_secs(120))

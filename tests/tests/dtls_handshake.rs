@@ -654,3 +654,26 @@ fn no_common_srtp_profile_connects_without_srtp() {
             .contains(&DtlsEvent::Connected { srtp_profile: None })
     );
 }
+
+#[test]
+fn records_sealed_into_a_reused_buffer_are_received() {
+    let mut p = Pair::with_seed(140);
+    p.run(1000);
+    let mut buf = Vec::with_capacity(2048);
+    for msg in [&b"first"[..], b"second"] {
+        buf.clear();
+        let cap = buf.capacity();
+        p.client.seal_application_data(msg, &mut buf).unwrap();
+        assert_eq!(buf.capacity(), cap, "sealing must not reallocate");
+        p.server.handle_receive(p.now, &buf);
+        assert_eq!(
+            p.server.poll_event(),
+            Some(DtlsEvent::ApplicationData(msg.into()))
+        );
+    }
+    let big = vec![0u8; rtcpeer::dtls::MAX_APPLICATION_DATA + 1];
+    assert!(matches!(
+        p.client.seal_application_data(&big, &mut buf),
+        Err(DtlsError::TooLarge { .. })
+    ));
+}

@@ -311,3 +311,42 @@ fn same_seed_gives_identical_sdp_and_datagrams() {
     };
     assert_eq!(run(), run());
 }
+
+#[test]
+fn channels_created_on_both_sides_before_connecting_open_and_cross() {
+    let mut p = Pair::new(11);
+    let ca = p.with(true, |pc| {
+        pc.create_data_channel("from-a", DataChannelInit::default())
+            .expect("dc")
+    });
+    let cb = p.with(false, |pc| {
+        pc.create_data_channel("from-b", DataChannelInit::default())
+            .expect("dc")
+    });
+    p.negotiate(true);
+    assert!(p.run_until(Duration::from_secs(10), |p| p.opened(true, ca)
+        && p.opened(false, cb)
+        && p.incoming(true).len() == 1
+        && p.incoming(false).len() == 1));
+    let (ia, ib) = (p.incoming(true)[0], p.incoming(false)[0]);
+    assert!(p.run_until(Duration::from_secs(5), |p| p.opened(true, ia)
+        && p.opened(false, ib)));
+    p.with(true, |pc| {
+        pc.data_channel(ca)
+            .expect("h")
+            .send_text("a1")
+            .expect("send")
+    });
+    p.with(false, |pc| {
+        pc.data_channel(cb)
+            .expect("h")
+            .send_text("b1")
+            .expect("send")
+    });
+    assert!(p.run_until(
+        Duration::from_secs(5),
+        |p| !p.messages(false, ib).is_empty() && !p.messages(true, ia).is_empty()
+    ));
+    assert_eq!(p.messages(false, ib), vec![(b"a1".to_vec(), false)]);
+    assert_eq!(p.messages(true, ia), vec![(b"b1".to_vec(), false)]);
+}

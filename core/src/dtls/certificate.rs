@@ -106,7 +106,7 @@ impl fmt::Display for Fingerprint {
 }
 
 /// Proof that the peer certificate matched the expected fingerprint. Only
-/// [`verify_peer_certificate`] builds it; it carries the public key later signature checks
+/// the peer-certificate check builds it; it carries the public key later signature checks
 /// use, so no signature can be checked against an unverified certificate.
 #[derive(Debug, Clone)]
 pub struct FingerprintVerified {

@@ -164,8 +164,22 @@ impl Dtls {
         }
     }
 
-    /// Queues `data` as one application data record.
+    /// Queues `data` as one application data record (one datagram).
     pub fn send_application_data(&mut self, data: &[u8]) -> Result<(), DtlsError> {
+        let mut out = Vec::with_capacity(super::cipher::protected_len(data.len()));
+        self.seal_application_data(data, &mut out)?;
+        self.push_datagram(out);
+        Ok(())
+    }
+
+    /// Appends `data` as one protected application data record to `out` instead of queueing
+    /// it, for drivers that batch records or reuse buffers: nothing is allocated when `out`
+    /// has room for `data.len() + 37` more bytes. The caller sends `out` itself.
+    pub fn seal_application_data(
+        &mut self,
+        data: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), DtlsError> {
         match self.state {
             DtlsState::Connected => {}
             DtlsState::Closed | DtlsState::Failed => return Err(DtlsError::Closed),
@@ -177,11 +191,9 @@ impl Dtls {
                 max: MAX_APPLICATION_DATA,
             });
         }
-        let mut out = Vec::with_capacity(super::cipher::protected_len(data.len()));
         self.writer
-            .write(&mut out, ContentType::APPLICATION_DATA, 1, data);
+            .write(out, ContentType::APPLICATION_DATA, 1, data);
         self.stats.application_records_sent += 1;
-        self.push_datagram(out);
         Ok(())
     }
 

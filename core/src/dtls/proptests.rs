@@ -122,6 +122,12 @@ proptest! {
         let before = (c.stats(), s.stats());
         c.handle_receive(now, &garbage);
         s.handle_receive(now, &garbage);
+        if !garbage.is_empty() && RecordView::parse(&garbage).is_none() {
+            // Unparseable input is counted (as malformed, or as unexpected once closed).
+            let dropped = |st: super::DtlsStats| st.records_malformed + st.records_unexpected;
+            prop_assert!(dropped(c.stats()) > dropped(before.0));
+            prop_assert!(dropped(s.stats()) > dropped(before.1));
+        }
         if let Some((to_server, mut d)) = next {
             let mut truncated = d.clone();
             truncated.truncate(usize::from(cut) % (d.len() + 1));

@@ -27,6 +27,8 @@ mod sdp_build;
 #[cfg(feature = "sim")]
 mod sim_node;
 mod stats;
+#[cfg(test)]
+mod tests;
 mod transport;
 
 pub use channels::{ChannelId, DataChannelHandle};

@@ -85,6 +85,8 @@ pub(crate) struct InFlight {
     pub fwd_sent: u64,
     /// Counter giving each transmission its `send_order`.
     send_counter: u64,
+    /// Gap blocks of the last SACK (absolute TSNs), all of them marked acked.
+    prev_blocks: Vec<(u64, u64)>,
 }
 
 impl InFlight {
@@ -100,6 +102,7 @@ impl InFlight {
             recovery_until: None,
             fwd_sent: base - 1,
             send_counter: 0,
+            prev_blocks: Vec::new(),
         }
     }
 
@@ -177,6 +180,7 @@ impl InFlight {
             self.ack_one(&s, &mut out, &mut newest_sent, &mut rtt_from);
         }
         let mut highest_gap = None;
+        let mut blocks = Vec::with_capacity(sack.gap_blocks.len());
         for &(start, end) in &sack.gap_blocks {
             if start == 0 || end < start {
                 continue;
@@ -185,13 +189,18 @@ impl InFlight {
                 cum + u64::from(start),
                 (cum + u64::from(end)).min(self.next_tsn().saturating_sub(1)),
             );
-            for tsn in lo..=hi {
+            // A block usually repeats or extends one of the previous SACK: skip what that
+            // one already covered, so each SACK costs what it newly acknowledges.
+            let from = self.first_unseen_in_block(lo);
+            for tsn in from..=hi {
                 self.ack_gap(tsn, &mut out, &mut newest_sent, &mut rtt_from);
             }
             if lo <= hi {
                 highest_gap = Some(highest_gap.map_or(hi, |h: u64| h.max(hi)));
+                blocks.push((lo, hi));
             }
         }
+        self.prev_blocks = blocks;
         out.rtt = rtt_from.map(|t| now.saturating_duration_since(t));
         if let (Some(newest), Some(highest)) = (newest_sent, highest_gap) {
             self.detect_losses(now, cum, &sack.gap_blocks, newest, highest, &mut out, stats);
@@ -247,6 +256,16 @@ impl InFlight {
             if once {
                 *rtt_from = Some(sent_at);
             }
+        }
+    }
+
+    /// The first TSN from `lo` on that the previous SACK's blocks did not already cover.
+    fn first_unseen_in_block(&self, lo: u64) -> u64 {
+        // Blocks come sorted from a sane peer; if not, a miss here only costs a re-walk.
+        let idx = self.prev_blocks.partition_point(|&(_, phi)| phi < lo);
+        match self.prev_blocks.get(idx) {
+            Some(&(plo, phi)) if plo <= lo => phi + 1,
+            _ => lo,
         }
     }
 

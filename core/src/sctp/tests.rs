@@ -506,3 +506,36 @@ fn a_receiver_that_does_not_read_stays_bounded_and_catches_up() {
     assert_eq!(got.len(), 200);
     assert_eq!(p.a.state(), AssociationState::Established);
 }
+
+#[test]
+fn sixteen_mebibyte_message_arrives_when_configured() {
+    let now = t0();
+    let config = SctpConfig {
+        max_message_size: 16 << 20,
+        receive_window: 16 << 20,
+        ..SctpConfig::default()
+    };
+    let mut p = Pair::new(
+        Association::new(config.clone(), Rng::from_u64(1)),
+        Association::new(config, Rng::from_u64(2)),
+        now,
+        lossy(10, 0.02),
+        51,
+    );
+    p.a.connect(now).expect("closed");
+    let mut rng = Rng::from_u64(4);
+    let big = payload(&mut rng, 16 << 20, 7);
+    let got = {
+        p.run_until(Duration::from_secs(5), |p| {
+            p.a.state() == AssociationState::Established
+        });
+        transfer(
+            &mut p,
+            std::slice::from_ref(&big),
+            SendOptions::default(),
+            Duration::from_secs(300),
+        )
+    };
+    assert_eq!(got.len(), 1);
+    assert!(got[0].1 == big, "byte-exact");
+}

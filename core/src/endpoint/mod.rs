@@ -1,0 +1,234 @@
+//! `endpoint`: many [`PeerConnection`]s behind shared sockets — the server case.
+//!
+//! An [`Endpoint`] owns its connections and routes each received datagram to one of them:
+//! first by its 5-tuple (our socket, the peer's address), learned from every datagram a
+//! connection sends (ICE checks and the selected pair); for an unknown 5-tuple, by the
+//! local-ufrag part of a STUN USERNAME (RFC 8445 section 7.2.2: `local:remote` from the
+//! receiver's view). Everything else is dropped and counted. One [`poll_output`]
+//! (Endpoint::poll_output) serves all connections, tagging each output with its
+//! [`ConnectionHandle`]. Each connection's seed is drawn from the endpoint's rng, so one
+//! endpoint seed fixes every byte.
+//!
+//! Not implemented: removing routes of a connection other than by removing the connection,
+//! fairness beyond round-robin polling.
+
+use crate::peer_connection::{
+    Event, Input, Output, PeerConnection, PeerConnectionState, RtcConfiguration,
+};
+use crate::rng::Rng;
+use crate::transmit::Transmit;
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+/// Identifies one connection of an [`Endpoint`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ConnectionHandle(pub u32);
+
+/// What [`Endpoint::poll_output`] returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EndpointOutput {
+    /// Send this datagram (for connection `0`).
+    Transmit(ConnectionHandle, Transmit),
+    /// An event of connection `0`.
+    Event(ConnectionHandle, Event),
+    /// Every connection is drained until this instant; `None` before any input (nothing
+    /// is scheduled: wait for one).
+    Timeout(Option<Instant>),
+}
+
+/// Counters of the routing layer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct EndpointStats {
+    /// Datagrams routed to a connection.
+    pub routed: u64,
+    /// Dropped: no route and no usable STUN USERNAME.
+    pub dropped_unroutable: u64,
+    /// Routes currently known.
+    pub routes: usize,
+}
+
+/// Many peer connections sharing sockets, sans-IO. Inputs take `now`; drain
+/// [`poll_output`](Self::poll_output) until `Timeout` after each.
+#[derive(Debug)]
+pub struct Endpoint {
+    rng: Rng,
+    now: Option<Instant>,
+    sockets: Vec<SocketAddr>,
+    conns: BTreeMap<ConnectionHandle, PeerConnection>,
+    routes: HashMap<(SocketAddr, SocketAddr), ConnectionHandle>,
+    next: u32,
+    /// Round-robin start of the next poll.
+    cursor: u32,
+    stats: EndpointStats,
+}
+
+impl Endpoint {
+    /// An endpoint whose connections' seeds all come from `seed`.
+    pub fn new(seed: u64) -> Self {
+        Self {
+            rng: Rng::from_u64(seed),
+            now: None,
+            sockets: Vec::new(),
+            conns: BTreeMap::new(),
+            routes: HashMap::new(),
+            next: 0,
+            cursor: 0,
+            stats: EndpointStats::default(),
+        }
+    }
+
+    /// Reports a shared socket: every connection (present and future) gathers it.
+    pub fn add_local_socket(&mut self, now: Instant, addr: SocketAddr) -> Result<(), crate::Error> {
+        self.now = Some(now);
+        if !self.sockets.contains(&addr) {
+            self.sockets.push(addr);
+        }
+        for pc in self.conns.values_mut() {
+            pc.add_local_socket(now, addr)?;
+        }
+        Ok(())
+    }
+
+    /// Adds a connection built from `config` with a seed drawn from the endpoint's rng
+    /// (the config's own seed is replaced).
+    pub fn add_peer_connection(
+        &mut self,
+        mut config: RtcConfiguration,
+        now: Instant,
+    ) -> Result<ConnectionHandle, crate::Error> {
+        self.now = Some(now);
+        config.seed = self.rng.u64();
+        let mut pc = PeerConnection::new(config, now)?;
+        for s in &self.sockets {
+            pc.add_local_socket(now, *s)?;
+        }
+        let h = ConnectionHandle(self.next);
+        self.next += 1;
+        self.conns.insert(h, pc);
+        Ok(h)
+    }
+
+    /// The connection `h`, to command it (JSEP, data channels); drain afterwards.
+    pub fn peer_connection(&mut self, h: ConnectionHandle) -> Option<&mut PeerConnection> {
+        self.conns.get_mut(&h)
+    }
+
+    /// Handles of every connection.
+    pub fn handles(&self) -> Vec<ConnectionHandle> {
+        self.conns.keys().copied().collect()
+    }
+
+    /// Removes a closed or failed connection and its routes; returns whether it was removed.
+    pub fn remove_if_done(&mut self, h: ConnectionHandle) -> bool {
+        let done = self.conns.get(&h).is_some_and(|pc| {
+            matches!(
+                pc.connection_state(),
+                PeerConnectionState::Closed | PeerConnectionState::Failed
+            )
+        });
+        if done {
+            self.conns.remove(&h);
+            self.routes.retain(|_, v| *v != h);
+        }
+        done
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> EndpointStats {
+        EndpointStats {
+            routes: self.routes.len(),
+            ..self.stats.clone()
+        }
+    }
+
+    /// A datagram arrived on our socket `destination` from `source`.
+    pub fn handle_receive(
+        &mut self,
+        now: Instant,
+        source: SocketAddr,
+        destination: SocketAddr,
+        payload: &[u8],
+    ) {
+        self.now = Some(now);
+        let Some(h) = self.route(source, destination, payload) else {
+            tracing::debug!(%source, %destination, "endpoint: unroutable datagram dropped");
+            self.stats.dropped_unroutable += 1;
+            return;
+        };
+        self.stats.routed += 1;
+        let pc = self
+            .conns
+            .get_mut(&h)
+            .expect("routes point at live connections");
+        pc.handle_input(
+            now,
+            Input::Receive {
+                source,
+                destination,
+                payload,
+            },
+        );
+    }
+
+    fn route(
+        &mut self,
+        source: SocketAddr,
+        destination: SocketAddr,
+        payload: &[u8],
+    ) -> Option<ConnectionHandle> {
+        if let Some(h) = self.routes.get(&(destination, source)) {
+            return Some(*h);
+        }
+        let view = crate::stun::StunView::new_checked(payload).ok()?;
+        let local = view.username()?.split(':').next()?;
+        let h = self
+            .conns
+            .iter()
+            .find(|(_, pc)| pc.local_ufrag() == local)
+            .map(|(h, _)| *h)?;
+        self.learn(h, destination, source);
+        Some(h)
+    }
+
+    fn learn(&mut self, h: ConnectionHandle, local: SocketAddr, remote: SocketAddr) {
+        self.routes.insert((local, remote), h);
+    }
+
+    /// Timers of every connection (early calls are harmless).
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.now = Some(now);
+        for pc in self.conns.values_mut() {
+            pc.handle_timeout(now);
+        }
+    }
+
+    /// The next output of any connection, round-robin; `Timeout` once all are drained.
+    pub fn poll_output(&mut self) -> EndpointOutput {
+        let handles: Vec<ConnectionHandle> = self
+            .conns
+            .range(ConnectionHandle(self.cursor)..)
+            .chain(self.conns.range(..ConnectionHandle(self.cursor)))
+            .map(|(h, _)| *h)
+            .collect();
+        let mut earliest: Option<Instant> = None;
+        for h in handles {
+            let pc = self.conns.get_mut(&h).expect("listed just above");
+            match pc.poll_output() {
+                Output::Transmit(t) => {
+                    self.cursor = h.0;
+                    self.learn(h, t.source, t.destination);
+                    return EndpointOutput::Transmit(h, t);
+                }
+                Output::Event(e) => {
+                    self.cursor = h.0;
+                    return EndpointOutput::Event(h, e);
+                }
+                Output::Timeout(at) => earliest = Some(earliest.map_or(at, |e| e.min(at))),
+            }
+        }
+        self.cursor = 0;
+        EndpointOutput::Timeout(earliest.or(self.now.map(|n| n + Duration::from_secs(3600))))
+    }
+}

@@ -1,0 +1,133 @@
+//! Unit tests: hostile SDP never panics; JSON shape of descriptions.
+
+use super::*;
+use proptest::prelude::*;
+
+const OFFER: &str = include_str!("../sdp/fixtures/chromium-datachannel-offer.sdp");
+
+fn pc() -> PeerConnection {
+    #[allow(clippy::disallowed_methods)]
+    let now = Instant::now();
+    PeerConnection::new(RtcConfiguration::with_seed(1), now).expect("pc")
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn random_text_as_remote_offer_never_panics(text in "\\PC{0,400}") {
+        let mut pc = pc();
+        let _ = pc.set_remote_description(RtcSessionDescription::offer(text));
+    }
+
+    #[test]
+    fn mutated_chromium_offer_never_panics(at in 0usize..OFFER.len(), len in 0usize..40, junk in "[ -~\r\n]{0,20}") {
+        let mut text = OFFER.as_bytes().to_vec();
+        let end = (at + len).min(text.len());
+        text.splice(at..end, junk.bytes());
+        let text = String::from_utf8_lossy(&text).into_owned();
+        let mut pc = pc();
+        if pc.set_remote_description(RtcSessionDescription::offer(text)).is_ok() {
+            let _ = pc.create_answer().map(|a| pc.set_local_description(a));
+        }
+    }
+}
+
+#[cfg(feature = "serde")]
+#[test]
+fn descriptions_serialize_as_browser_json() {
+    let d = RtcSessionDescription::offer("v=0\r\n");
+    let json = serde_json::to_string(&d).expect("json");
+    assert_eq!(json, r#"{"type":"offer","sdp":"v=0\r\n"}"#);
+    let back: RtcSessionDescription = serde_json::from_str(&json).expect("parse");
+    assert_eq!(back, d);
+    let c: IceCandidate = serde_json::from_str(
+        r#"{"candidate":"candidate:1 1 udp 1 10.0.0.1 5000 typ host","sdpMid":"0","sdpMLineIndex":0,"usernameFragment":"abcd"}"#,
+    )
+    .expect("candidate json");
+    assert_eq!(c.sdp_mline_index, Some(0));
+    assert_eq!(c.sdp_mid.as_deref(), Some("0"));
+}
+
+#[test]
+fn ice_server_urls_parse_with_default_ports() {
+    let u = IceServerUrl::parse("stun:stun.example.org").expect("stun");
+    assert_eq!(
+        (u.scheme.as_str(), u.host.as_str(), u.port),
+        ("stun", "stun.example.org", 3478)
+    );
+    let u = IceServerUrl::parse("turns:[2001:db8::1]:443?transport=tcp").expect("turns");
+    assert_eq!(
+        (u.host.as_str(), u.port, u.transport.as_deref()),
+        ("2001:db8::1", 443, Some("tcp"))
+    );
+    assert!(IceServerUrl::parse("http://x").is_err());
+    assert!(IceServerUrl::parse("stun:x?transport=udp").is_err());
+}
+
+#[test]
+fn turn_without_credentials_is_a_config_error() {
+    let config = RtcConfiguration {
+        ice_servers: vec![IceServer {
+            urls: vec!["turn:turn.example.org".into()],
+            ..IceServer::default()
+        }],
+        ..RtcConfiguration::default()
+    };
+    #[allow(clippy::disallowed_methods)]
+    let now = Instant::now();
+    assert!(PeerConnection::new(config, now).is_err());
+}
+
+#[test]
+fn rtp_datagrams_are_dropped_and_counted() {
+    let mut pc = pc();
+    #[allow(clippy::disallowed_methods)]
+    let now = Instant::now();
+    let src = "10.0.0.2:5000".parse().expect("addr");
+    let dst = "10.0.0.1:5000".parse().expect("addr");
+    pc.handle_input(
+        now,
+        Input::Receive {
+            source: src,
+            destination: dst,
+            payload: &[0x80, 0, 0, 1],
+        },
+    );
+    pc.handle_input(
+        now,
+        Input::Receive {
+            source: src,
+            destination: dst,
+            payload: &[200],
+        },
+    );
+    pc.handle_input(
+        now,
+        Input::Receive {
+            source: src,
+            destination: dst,
+            payload: &[],
+        },
+    );
+    let s = pc.stats();
+    assert_eq!((s.dropped_media, s.dropped_unknown), (1, 2));
+}
+
+#[test]
+fn endpoint_drops_and_counts_unroutable_datagrams() {
+    #[allow(clippy::disallowed_methods)]
+    let now = Instant::now();
+    let mut ep = crate::endpoint::Endpoint::new(1);
+    ep.add_local_socket(now, "10.0.0.1:5000".parse().expect("addr"))
+        .expect("socket");
+    ep.add_peer_connection(RtcConfiguration::default(), now)
+        .expect("pc");
+    ep.handle_receive(
+        now,
+        "10.0.0.9:1".parse().expect("a"),
+        "10.0.0.1:5000".parse().expect("a"),
+        &[22, 254, 253],
+    );
+    assert_eq!(ep.stats().dropped_unroutable, 1);
+}
