@@ -1,1 +1,5 @@
-//! Runnable programs that show rtcpeer at work; see the `src/bin` folder.
+//! Runnable programs that show rtcpeer at work; see the `src/bin` folder. Code shared by
+//! several programs lives here.
+
+pub mod args;
+pub mod echo;

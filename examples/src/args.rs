@@ -1,0 +1,94 @@
+//! A tiny `--name value` command line parser for the example programs (no dependency).
+
+use std::collections::HashMap;
+
+/// Options given as `--name value` pairs, plus `--flag` switches listed in `switches`.
+#[derive(Debug, Default)]
+pub struct Args {
+    values: HashMap<String, String>,
+}
+
+impl Args {
+    /// Parses `args` (without the program name). `switches` take no value.
+    pub fn parse(
+        args: impl IntoIterator<Item = String>,
+        switches: &[&str],
+    ) -> Result<Self, String> {
+        let mut values = HashMap::new();
+        let mut args = args.into_iter();
+        while let Some(arg) = args.next() {
+            let Some(name) = arg.strip_prefix("--") else {
+                return Err(format!("unexpected argument {arg:?}"));
+            };
+            let value = if switches.contains(&name) {
+                "true".to_owned()
+            } else {
+                args.next()
+                    .ok_or_else(|| format!("--{name} needs a value"))?
+            };
+            values.insert(name.to_owned(), value);
+        }
+        Ok(Self { values })
+    }
+
+    /// The value of `--name` parsed as `T`, or `default` when absent.
+    pub fn get<T: std::str::FromStr>(&self, name: &str, default: T) -> Result<T, String>
+    where
+        T::Err: std::fmt::Display,
+    {
+        match self.values.get(name) {
+            None => Ok(default),
+            Some(v) => v.parse().map_err(|e| format!("--{name} {v:?}: {e}")),
+        }
+    }
+
+    /// Whether the switch `--name` was given.
+    pub fn flag(&self, name: &str) -> bool {
+        self.values.contains_key(name)
+    }
+
+    /// Names given that are not in `known`, for an error message.
+    pub fn unknown(&self, known: &[&str]) -> Vec<String> {
+        let mut unknown: Vec<_> = self
+            .values
+            .keys()
+            .filter(|k| !known.contains(&k.as_str()))
+            .cloned()
+            .collect();
+        unknown.sort();
+        unknown
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Args;
+
+    fn parse(args: &[&str]) -> Result<Args, String> {
+        Args::parse(args.iter().map(|s| (*s).to_owned()), &["quiet"])
+    }
+
+    #[test]
+    fn values_and_switches_are_parsed() {
+        let args = parse(&["--listen", "127.0.0.1:9", "--quiet"]).unwrap();
+        assert_eq!(
+            args.get::<String>("listen", String::new()).unwrap(),
+            "127.0.0.1:9"
+        );
+        assert!(args.flag("quiet"));
+        assert_eq!(args.get("missing", 7u32).unwrap(), 7);
+    }
+
+    #[test]
+    fn a_value_option_without_value_is_an_error() {
+        assert!(parse(&["--listen"]).is_err());
+        assert!(parse(&["positional"]).is_err());
+    }
+
+    #[test]
+    fn unparsable_values_and_unknown_names_are_reported() {
+        let args = parse(&["--count", "x", "--colour", "red"]).unwrap();
+        assert!(args.get("count", 1u32).unwrap_err().contains("--count"));
+        assert_eq!(args.unknown(&["count"]), vec!["colour".to_owned()]);
+    }
+}

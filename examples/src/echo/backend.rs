@@ -1,0 +1,118 @@
+//! What the echo server's HTTP layer needs from a WebRTC runtime, independent of which
+//! adapter (tokio, smol, mio) drives the peer connections.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+
+/// A boxed, sendable future, as the backend's async methods return.
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+/// Identifies one session (one peer connection) of the server; printed in `Location` URLs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SessionId(pub u64);
+
+impl fmt::Display for SessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:016x}", self.0)
+    }
+}
+
+impl std::str::FromStr for SessionId {
+    type Err = std::num::ParseIntError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        u64::from_str_radix(s, 16).map(SessionId)
+    }
+}
+
+/// A new session and the SDP to hand back (an answer to the client's offer, or the server's
+/// own offer when it is the offerer). The SDP is complete: gathering has finished.
+#[derive(Debug, Clone)]
+pub struct Created {
+    /// The new session.
+    pub id: SessionId,
+    /// The complete local description.
+    pub sdp: String,
+}
+
+/// Why a backend refused a request. Each maps to one HTTP status.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BackendError {
+    /// The client's SDP was rejected (400).
+    #[error("invalid SDP: {0}")]
+    BadSdp(String),
+    /// No such session, or it has ended (404).
+    #[error("no session {0}")]
+    NoSession(SessionId),
+    /// The session exists but is not waiting for this request (409).
+    #[error("session {0} is not waiting for an answer")]
+    WrongState(SessionId),
+    /// The server is at its session limit (503).
+    #[error("too many sessions (limit {0})")]
+    Busy(usize),
+    /// Anything else that went wrong on the server side (500).
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// Live figures of one session, served as JSON to the demo page.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SessionStats {
+    /// `connectionState`, in the browser's spelling.
+    pub state: String,
+    /// The selected pair as `local -> remote`, if connected.
+    pub selected_pair: Option<String>,
+    /// Data channel messages and bytes received and echoed.
+    pub messages_received: u64,
+    /// Bytes of data channel payload received.
+    pub bytes_received: u64,
+    /// Messages sent (the echoes, plus anything the server sent itself).
+    pub messages_sent: u64,
+    /// Bytes of data channel payload sent.
+    pub bytes_sent: u64,
+    /// Open data channels.
+    pub channels: usize,
+}
+
+impl SessionStats {
+    /// The stats as a JSON object.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "state": self.state,
+            "selectedPair": self.selected_pair,
+            "messagesReceived": self.messages_received,
+            "bytesReceived": self.bytes_received,
+            "messagesSent": self.messages_sent,
+            "bytesSent": self.bytes_sent,
+            "channels": self.channels,
+        })
+    }
+}
+
+/// The echo server's sessions, driven by one runtime adapter.
+///
+/// Contract for implementations: every session echoes each data channel message back on the
+/// channel it came in on, text as text and binary as binary; a session is freed (and stops
+/// counting in [`session_count`](Self::session_count)) once it is closed or has failed.
+pub trait SessionBackend: Send + Sync + 'static {
+    /// Answers a client's offer. Resolves once ICE gathering is complete, so the answer
+    /// carries every host candidate (non-trickle).
+    fn answer_offer(&self, offer: String) -> BoxFuture<Result<Created, BackendError>>;
+
+    /// Starts a session with the server as offerer (one data channel, `echo`). Resolves
+    /// with the complete offer; [`accept_answer`](Self::accept_answer) finishes it.
+    fn create_offer(&self) -> BoxFuture<Result<Created, BackendError>>;
+
+    /// Applies the client's answer to a session made by [`create_offer`](Self::create_offer).
+    fn accept_answer(&self, id: SessionId, answer: String) -> BoxFuture<Result<(), BackendError>>;
+
+    /// Closes a session. `false` if there is no such session.
+    fn close(&self, id: SessionId) -> bool;
+
+    /// Live figures of a session, `None` if there is no such session.
+    fn stats(&self, id: SessionId) -> Option<SessionStats>;
+
+    /// Sessions currently alive (not yet closed or failed).
+    fn session_count(&self) -> usize;
+}

@@ -1,0 +1,385 @@
+//! The echo sessions on a hand-written mio event loop: one thread owns every
+//! [`EchoSession`] and its non-blocking UDP socket, waits in `Poll::poll` until the earliest
+//! session deadline, and takes commands from the HTTP layer through a channel plus a
+//! `mio::Waker`. The same sessions and echo rule as the tokio backend; only the driving
+//! loop differs.
+
+use super::backend::{BackendError, BoxFuture, Created, SessionBackend, SessionId, SessionStats};
+use super::session::EchoSession;
+use super::tokio_backend::{CONNECT_TIMEOUT, os_seed};
+use mio::net::UdpSocket;
+use mio::{Events, Interest, Poll, Token, Waker};
+use std::collections::{HashMap, HashSet};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
+
+const WAKER: Token = Token(usize::MAX);
+const GATHER_TIMEOUT: Duration = Duration::from_secs(10);
+
+enum Command {
+    Start(Box<Started>),
+    Answer(SessionId, String, oneshot::Sender<Result<(), BackendError>>),
+    Close(SessionId),
+}
+
+struct Started {
+    id: SessionId,
+    session: EchoSession,
+    socket: UdpSocket,
+    gathered: oneshot::Sender<String>,
+}
+
+struct Entry {
+    stats: Arc<Mutex<SessionStats>>,
+    waiting_for_answer: bool,
+}
+
+struct Shared {
+    listen_ip: IpAddr,
+    limit: usize,
+    next_id: AtomicU64,
+    table: Mutex<HashMap<SessionId, Entry>>,
+    commands: Mutex<mpsc::Sender<Command>>,
+    waker: Waker,
+}
+
+impl Shared {
+    fn table(&self) -> std::sync::MutexGuard<'_, HashMap<SessionId, Entry>> {
+        self.table
+            .lock()
+            .expect("session table lock is never poisoned")
+    }
+
+    fn send(&self, command: Command) -> bool {
+        let sent = self
+            .commands
+            .lock()
+            .expect("command sender lock is never poisoned")
+            .send(command)
+            .is_ok();
+        sent && self.waker.wake().is_ok()
+    }
+}
+
+/// [`SessionBackend`] whose sessions all run on one mio loop thread.
+#[derive(Clone)]
+pub struct MioEchoBackend {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for MioEchoBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MioEchoBackend")
+            .field("listen_ip", &self.shared.listen_ip)
+            .field("sessions", &self.session_count())
+            .finish()
+    }
+}
+
+impl MioEchoBackend {
+    /// Starts the loop thread. Sessions bind UDP sockets on `listen_ip`; at most `limit`.
+    pub fn start(listen_ip: IpAddr, limit: usize) -> std::io::Result<Self> {
+        let poll = Poll::new()?;
+        let waker = Waker::new(poll.registry(), WAKER)?;
+        let (commands, receiver) = mpsc::channel();
+        let shared = Arc::new(Shared {
+            listen_ip,
+            limit,
+            next_id: AtomicU64::new(1),
+            table: Mutex::new(HashMap::new()),
+            commands: Mutex::new(commands),
+            waker,
+        });
+        let event_loop = EventLoop {
+            poll,
+            receiver,
+            shared: Arc::clone(&shared),
+            sessions: HashMap::new(),
+        };
+        std::thread::Builder::new()
+            .name("echo-mio".into())
+            .spawn(move || event_loop.run())?;
+        Ok(Self { shared })
+    }
+
+    async fn create(
+        self,
+        offering: bool,
+        make: impl FnOnce(SocketAddr, u64, Instant) -> Result<EchoSession, BackendError>,
+    ) -> Result<Created, BackendError> {
+        if self.session_count() >= self.shared.limit {
+            return Err(BackendError::Busy(self.shared.limit));
+        }
+        let bind = SocketAddr::new(self.shared.listen_ip, 0);
+        let socket =
+            UdpSocket::bind(bind).map_err(|e| BackendError::Internal(format!("bind UDP: {e}")))?;
+        let local = socket
+            .local_addr()
+            .map_err(|e| BackendError::Internal(e.to_string()))?;
+        let session = make(local, os_seed()?, Instant::now())?;
+        let id = SessionId(self.shared.next_id.fetch_add(1, Ordering::Relaxed));
+        let entry = Entry {
+            stats: session.stats(),
+            waiting_for_answer: offering,
+        };
+        self.shared.table().insert(id, entry);
+        let (gathered, sdp) = oneshot::channel();
+        let started = Started {
+            id,
+            session,
+            socket,
+            gathered,
+        };
+        if !self.shared.send(Command::Start(Box::new(started))) {
+            self.shared.table().remove(&id);
+            return Err(BackendError::Internal("the mio loop has stopped".into()));
+        }
+        match tokio::time::timeout(GATHER_TIMEOUT, sdp).await {
+            Ok(Ok(sdp)) => Ok(Created { id, sdp }),
+            _ => {
+                self.close(id);
+                Err(BackendError::Internal(
+                    "ICE gathering did not complete".into(),
+                ))
+            }
+        }
+    }
+}
+
+impl SessionBackend for MioEchoBackend {
+    fn answer_offer(&self, offer: String) -> BoxFuture<Result<Created, BackendError>> {
+        Box::pin(self.clone().create(false, move |socket, seed, now| {
+            EchoSession::answering(&offer, socket, seed, now)
+        }))
+    }
+
+    fn create_offer(&self) -> BoxFuture<Result<Created, BackendError>> {
+        Box::pin(self.clone().create(true, EchoSession::offering))
+    }
+
+    fn accept_answer(&self, id: SessionId, answer: String) -> BoxFuture<Result<(), BackendError>> {
+        let (reply, result) = oneshot::channel();
+        let checked = match self.shared.table().get_mut(&id) {
+            None => Err(BackendError::NoSession(id)),
+            Some(entry) if !entry.waiting_for_answer => Err(BackendError::WrongState(id)),
+            Some(entry) => {
+                entry.waiting_for_answer = false;
+                Ok(())
+            }
+        };
+        let sent = checked.map(|()| self.shared.send(Command::Answer(id, answer, reply)));
+        Box::pin(async move {
+            if !sent? {
+                return Err(BackendError::NoSession(id));
+            }
+            result.await.map_err(|_| BackendError::NoSession(id))?
+        })
+    }
+
+    fn close(&self, id: SessionId) -> bool {
+        self.shared.table().contains_key(&id) && self.shared.send(Command::Close(id))
+    }
+
+    fn stats(&self, id: SessionId) -> Option<SessionStats> {
+        let table = self.shared.table();
+        let stats = table
+            .get(&id)?
+            .stats
+            .lock()
+            .expect("stats lock is never poisoned");
+        Some(stats.clone())
+    }
+
+    fn session_count(&self) -> usize {
+        self.shared.table().len()
+    }
+}
+
+/// One session as the loop holds it.
+struct Running {
+    id: SessionId,
+    session: EchoSession,
+    socket: UdpSocket,
+    local: SocketAddr,
+    deadline: Instant,
+    connect_by: Instant,
+    ever_connected: bool,
+    gathered: Option<oneshot::Sender<String>>,
+}
+
+struct EventLoop {
+    poll: Poll,
+    receiver: mpsc::Receiver<Command>,
+    shared: Arc<Shared>,
+    sessions: HashMap<Token, Running>,
+}
+
+impl EventLoop {
+    fn run(mut self) {
+        let mut events = Events::with_capacity(256);
+        let mut buf = vec![0u8; 65536];
+        loop {
+            let now = Instant::now();
+            let timeout = self
+                .sessions
+                .values()
+                .map(|s| s.deadline.saturating_duration_since(now))
+                .min();
+            if let Err(e) = self.poll.poll(&mut events, timeout) {
+                if e.kind() == std::io::ErrorKind::Interrupted {
+                    continue;
+                }
+                tracing::error!(%e, "echo mio loop: poll failed; stopping");
+                return;
+            }
+            let mut touched = HashSet::new();
+            for event in events.iter() {
+                if event.token() == WAKER {
+                    touched.extend(self.take_commands());
+                } else if let Some(running) = self.sessions.get_mut(&event.token()) {
+                    receive_all(running, &mut buf);
+                    touched.insert(event.token());
+                }
+            }
+            let now = Instant::now();
+            for (token, running) in &mut self.sessions {
+                if running.deadline <= now {
+                    if !running.ever_connected && now >= running.connect_by {
+                        running.session.close();
+                    }
+                    running.session.handle_timeout(now);
+                    touched.insert(*token);
+                }
+            }
+            for token in touched {
+                self.service(token);
+            }
+        }
+    }
+
+    /// Applies queued commands; returns the sessions they touched.
+    fn take_commands(&mut self) -> Vec<Token> {
+        let mut touched = Vec::new();
+        while let Ok(command) = self.receiver.try_recv() {
+            match command {
+                Command::Start(started) => {
+                    if let Some(token) = self.register(*started) {
+                        touched.push(token);
+                    }
+                }
+                Command::Answer(id, sdp, reply) => {
+                    if let Some((token, running)) = self.find(id) {
+                        let _ = reply.send(running.session.accept_answer(&sdp));
+                        touched.push(token);
+                    }
+                }
+                Command::Close(id) => {
+                    if let Some((token, running)) = self.find(id) {
+                        running.session.close();
+                        touched.push(token);
+                    }
+                }
+            }
+        }
+        touched
+    }
+
+    fn find(&mut self, id: SessionId) -> Option<(Token, &mut Running)> {
+        self.sessions
+            .iter_mut()
+            .find(|(_, r)| r.id == id)
+            .map(|(t, r)| (*t, r))
+    }
+
+    fn register(&mut self, started: Started) -> Option<Token> {
+        let Started {
+            id,
+            session,
+            mut socket,
+            gathered,
+        } = started;
+        let token = Token(usize::try_from(id.0).expect("session ids fit a usize"));
+        let local = socket.local_addr().ok()?;
+        if let Err(e) = self
+            .poll
+            .registry()
+            .register(&mut socket, token, Interest::READABLE)
+        {
+            tracing::error!(%e, "echo mio loop: register failed");
+            self.shared.table().remove(&id);
+            return None;
+        }
+        let now = Instant::now();
+        let running = Running {
+            id,
+            session,
+            socket,
+            local,
+            deadline: now,
+            connect_by: now + CONNECT_TIMEOUT,
+            ever_connected: false,
+            gathered: Some(gathered),
+        };
+        self.sessions.insert(token, running);
+        Some(token)
+    }
+
+    /// Drains one session's outputs, answers a waiting HTTP request once gathering is
+    /// complete, and frees the session once it has ended.
+    fn service(&mut self, token: Token) {
+        let Some(running) = self.sessions.get_mut(&token) else {
+            return;
+        };
+        let socket = &running.socket;
+        running.deadline = running.session.drain(&mut |t| {
+            // A full socket buffer drops the datagram, as a network would; SCTP resends.
+            if let Err(e) = socket.send_to(&t.payload, t.destination) {
+                tracing::debug!(%e, "echo mio loop: send failed");
+            }
+        });
+        if !running.ever_connected {
+            running.ever_connected = running.session.is_connected();
+            running.deadline = running.deadline.min(running.connect_by);
+        }
+        if let Some(sdp) = running
+            .gathered
+            .as_ref()
+            .and(running.session.gathered_sdp())
+        {
+            let _ = running
+                .gathered
+                .take()
+                .expect("checked Some just above")
+                .send(sdp);
+        }
+        if running.session.is_finished() {
+            let mut running = self.sessions.remove(&token).expect("looked up above");
+            let _ = self.poll.registry().deregister(&mut running.socket);
+            self.shared.table().remove(&running.id);
+            tracing::debug!(id = %running.id, "echo session freed");
+        }
+    }
+}
+
+/// Reads every queued datagram of one session's socket into it.
+fn receive_all(running: &mut Running, buf: &mut [u8]) {
+    loop {
+        match running.socket.recv_from(buf) {
+            Ok((n, from)) => {
+                let payload = buf.get(..n).unwrap_or_default();
+                running
+                    .session
+                    .handle_datagram(Instant::now(), from, running.local, payload);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
+            Err(e) => {
+                tracing::debug!(%e, "echo mio loop: receive failed");
+                return;
+            }
+        }
+    }
+}

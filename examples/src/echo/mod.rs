@@ -1,0 +1,15 @@
+//! The `echo` server: an HTTP signalling front ([`http`]) over a [`SessionBackend`] that
+//! runs the peer connections on one of rtcpeer's runtime adapters. Every data channel
+//! message a client sends comes back on the same channel, text as text, binary as binary.
+
+pub mod backend;
+pub mod http;
+pub mod mio_backend;
+pub mod session;
+pub mod smol_backend;
+pub mod tokio_backend;
+
+pub use backend::{BackendError, BoxFuture, Created, SessionBackend, SessionId, SessionStats};
+
+#[cfg(test)]
+mod http_tests;

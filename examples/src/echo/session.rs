@@ -1,0 +1,213 @@
+//! One echo session as a sans-IO object: a [`PeerConnection`] plus the echo rule and the
+//! session's live figures. Any driver (a tokio task, a mio loop) feeds it datagrams and
+//! timeouts and sends what [`EchoSession::drain`] hands out.
+
+use super::backend::{BackendError, SessionStats};
+use rtcpeer::Transmit;
+use rtcpeer::peer_connection::{
+    ChannelId, Event, IceGatheringState, Input, Output, PeerConnection, PeerConnectionState,
+    RtcConfiguration, RtcSessionDescription,
+};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// `a=max-message-size` the server advertises: what Chromium itself allows.
+pub const MAX_MESSAGE_SIZE: usize = 256 * 1024;
+
+/// The label of the channel the server opens when it is the offerer.
+pub const SERVER_CHANNEL_LABEL: &str = "echo";
+
+/// A peer connection that echoes every data channel message back on its channel.
+#[derive(Debug)]
+pub struct EchoSession {
+    pc: PeerConnection,
+    stats: Arc<Mutex<SessionStats>>,
+}
+
+fn config(seed: u64) -> RtcConfiguration {
+    RtcConfiguration {
+        max_message_size: MAX_MESSAGE_SIZE,
+        ..RtcConfiguration::with_seed(seed)
+    }
+}
+
+fn internal(e: impl std::fmt::Display) -> BackendError {
+    BackendError::Internal(e.to_string())
+}
+
+impl EchoSession {
+    /// A session that answers `offer`, with one UDP socket bound at `socket`.
+    pub fn answering(
+        offer: &str,
+        socket: SocketAddr,
+        seed: u64,
+        now: Instant,
+    ) -> Result<Self, BackendError> {
+        let mut pc = PeerConnection::new(config(seed), now).map_err(internal)?;
+        pc.add_local_socket(now, socket).map_err(internal)?;
+        pc.set_remote_description(RtcSessionDescription::offer(offer))
+            .map_err(|e| BackendError::BadSdp(e.to_string()))?;
+        let answer = pc
+            .create_answer()
+            .map_err(|e| BackendError::BadSdp(e.to_string()))?;
+        pc.set_local_description(answer).map_err(internal)?;
+        Ok(Self::with(pc))
+    }
+
+    /// A session that offers one data channel ([`SERVER_CHANNEL_LABEL`]).
+    pub fn offering(socket: SocketAddr, seed: u64, now: Instant) -> Result<Self, BackendError> {
+        let mut pc = PeerConnection::new(config(seed), now).map_err(internal)?;
+        pc.add_local_socket(now, socket).map_err(internal)?;
+        pc.create_data_channel(SERVER_CHANNEL_LABEL, Default::default())
+            .map_err(internal)?;
+        let offer = pc.create_offer().map_err(internal)?;
+        pc.set_local_description(offer).map_err(internal)?;
+        Ok(Self::with(pc))
+    }
+
+    fn with(pc: PeerConnection) -> Self {
+        let stats = SessionStats {
+            state: state_name(pc.connection_state()).to_owned(),
+            ..SessionStats::default()
+        };
+        Self {
+            pc,
+            stats: Arc::new(Mutex::new(stats)),
+        }
+    }
+
+    /// Applies the client's answer to an [`offering`](Self::offering) session.
+    pub fn accept_answer(&mut self, answer: &str) -> Result<(), BackendError> {
+        let description = RtcSessionDescription {
+            sdp_type: rtcpeer::peer_connection::SdpType::Answer,
+            sdp: answer.to_owned(),
+        };
+        self.pc
+            .set_remote_description(description)
+            .map_err(|e| BackendError::BadSdp(e.to_string()))
+    }
+
+    /// The complete local description, once ICE gathering has finished.
+    pub fn gathered_sdp(&self) -> Option<String> {
+        if self.pc.ice_gathering_state() != IceGatheringState::Complete {
+            return None;
+        }
+        self.pc.local_description().map(|d| d.sdp)
+    }
+
+    /// Whether the session has ended (closed or failed) and can be freed.
+    pub fn is_finished(&self) -> bool {
+        matches!(
+            self.pc.connection_state(),
+            PeerConnectionState::Closed | PeerConnectionState::Failed
+        )
+    }
+
+    /// Whether the connection is up (ICE and DTLS connected).
+    pub fn is_connected(&self) -> bool {
+        self.pc.connection_state() == PeerConnectionState::Connected
+    }
+
+    /// The live figures, shared with whoever serves them.
+    pub fn stats(&self) -> Arc<Mutex<SessionStats>> {
+        Arc::clone(&self.stats)
+    }
+
+    /// A datagram arrived at `destination` (our socket) from `source`.
+    pub fn handle_datagram(
+        &mut self,
+        now: Instant,
+        source: SocketAddr,
+        destination: SocketAddr,
+        payload: &[u8],
+    ) {
+        let input = Input::Receive {
+            source,
+            destination,
+            payload,
+        };
+        self.pc.handle_input(now, input);
+    }
+
+    /// The deadline from the last [`drain`](Self::drain) has passed (early calls are harmless).
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.pc.handle_timeout(now);
+    }
+
+    /// Closes the peer connection.
+    pub fn close(&mut self) {
+        self.pc.close();
+    }
+
+    /// Runs the poll loop: hands every datagram to `send`, echoes messages, updates the
+    /// figures, and returns the instant by which [`handle_timeout`](Self::handle_timeout)
+    /// must be called.
+    pub fn drain(&mut self, send: &mut impl FnMut(Transmit)) -> Instant {
+        loop {
+            match self.pc.poll_output() {
+                Output::Transmit(t) => send(t),
+                Output::Event(e) => self.on_event(e),
+                Output::Timeout(at) => return at,
+            }
+        }
+    }
+
+    fn on_event(&mut self, event: Event) {
+        match event {
+            Event::ChannelMessage { id, data, binary } => self.echo(id, data, binary),
+            Event::ConnectionStateChange(state) => {
+                let mut stats = self.stats.lock().expect("stats lock is never poisoned");
+                stats.state = state_name(state).to_owned();
+                stats.selected_pair = self
+                    .pc
+                    .selected_pair()
+                    .map(|p| format!("{} -> {}", p.local, p.remote));
+            }
+            Event::ChannelOpen(_) | Event::ChannelClosed(_) => {
+                let open = self.pc.data_channel_ids().len();
+                self.stats
+                    .lock()
+                    .expect("stats lock is never poisoned")
+                    .channels = open;
+            }
+            _ => {}
+        }
+    }
+
+    fn echo(&mut self, id: ChannelId, data: bytes::Bytes, binary: bool) {
+        let len = data.len() as u64;
+        let sent = match self.pc.data_channel(id) {
+            Ok(mut channel) if binary => channel.send_binary(data),
+            Ok(mut channel) => match std::str::from_utf8(&data) {
+                Ok(text) => channel.send_text(text),
+                // Not UTF-8 although sent as text: echo the same bytes, as binary.
+                Err(_) => channel.send_binary(data),
+            },
+            Err(e) => Err(e),
+        };
+        let mut stats = self.stats.lock().expect("stats lock is never poisoned");
+        stats.messages_received += 1;
+        stats.bytes_received += len;
+        match sent {
+            Ok(()) => {
+                stats.messages_sent += 1;
+                stats.bytes_sent += len;
+            }
+            Err(e) => tracing::debug!(%e, "echo: could not send the echo"),
+        }
+    }
+}
+
+/// `connectionState` as the browser spells it.
+pub fn state_name(state: PeerConnectionState) -> &'static str {
+    match state {
+        PeerConnectionState::New => "new",
+        PeerConnectionState::Connecting => "connecting",
+        PeerConnectionState::Connected => "connected",
+        PeerConnectionState::Disconnected => "disconnected",
+        PeerConnectionState::Failed => "failed",
+        PeerConnectionState::Closed => "closed",
+        _ => "unknown",
+    }
+}

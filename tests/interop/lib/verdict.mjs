@@ -1,0 +1,76 @@
+// Pass/fail rules applied to the data a page returns. Kept apart from the page so the page
+// only measures and the driver judges.
+
+const LOOPBACK = new Set(['127.0.0.1', '::1']);
+
+/** Failures of a list of echo checks (`[{kind, size, ok, error?}]`). */
+export function echoFailures(echoes, expectedCount) {
+  const failures = [];
+  if (!Array.isArray(echoes) || echoes.length !== expectedCount) {
+    failures.push(`expected ${expectedCount} echo checks, got ${echoes?.length}`);
+    return failures;
+  }
+  for (const e of echoes) if (!e.ok) failures.push(`echo ${e.kind} ${e.size} B: ${e.error}`);
+  return failures;
+}
+
+/** Every offered candidate is a UDP host candidate on loopback (and there is at least one). */
+export function candidateFailures(label, candidates) {
+  if (!candidates?.length) return [`${label}: no candidates`];
+  return candidates
+    .filter((c) => !LOOPBACK.has(c.address) || c.type !== 'host')
+    .map((c) => `${label}: non-loopback or non-host candidate ${c.type} ${c.address}:${c.port}`);
+}
+
+/** The selected pair joins two loopback host candidates. */
+export function selectedFailures(selected) {
+  if (!selected?.local || !selected?.remote) return ['no selected candidate pair in getStats()'];
+  const failures = [];
+  for (const side of ['local', 'remote']) {
+    const c = selected[side];
+    if (!LOOPBACK.has(c.address)) failures.push(`selected ${side} candidate is ${c.address}, not loopback`);
+    if (c.candidateType !== 'host') failures.push(`selected ${side} candidate is ${c.candidateType}, not host`);
+  }
+  return failures;
+}
+
+export function bulkFailures(bulk, expectedBytes) {
+  if (!bulk) return ['no bulk transfer result'];
+  const failures = [];
+  if (bulk.bytes < expectedBytes) failures.push(`bulk moved ${bulk.bytes} of ${expectedBytes} bytes`);
+  if (!bulk.ok) failures.push(`bulk: ${bulk.mismatches} messages wrong, first at #${bulk.firstMismatch}`);
+  return failures;
+}
+
+export function selftestVerdict(run) {
+  return [
+    ...candidateFailures('offer', run.offerCandidates),
+    ...candidateFailures('answer', run.answerCandidates),
+    ...selectedFailures(run.selected),
+    ...echoFailures(run.echoes, 10),
+    ...bulkFailures(run.bulk, 4 << 20),
+  ];
+}
+
+/** Failures of one echo-server run (`browser-offers` or `server-offers`). */
+export function echoRunFailures(run, { sizes, bulkBytes }) {
+  const label = run.mode;
+  if (run.error) return [`${label}: ${run.status} ${run.answerStatus ?? ''} ${run.error}`];
+  const failures = [];
+  if (run.status !== 201) failures.push(`${label}: status ${run.status}, expected 201`);
+  if (!/^\/sessions\/[0-9a-f]+$/.test(run.location ?? '')) failures.push(`${label}: Location ${run.location}`);
+  if (run.mode === 'browser-offers' && !/^application\/sdp/.test(run.contentType ?? '')) {
+    failures.push(`${label}: Content-Type ${run.contentType}`);
+  }
+  if (run.mode === 'server-offers' && run.answerStatus !== 204) failures.push(`${label}: PUT answer ${run.answerStatus}`);
+  failures.push(...candidateFailures(`${label} server SDP`, run.serverCandidates));
+  if (!(run.serverMaxMessageSize >= 262144)) {
+    failures.push(`${label}: server a=max-message-size ${run.serverMaxMessageSize}, expected >= 262144`);
+  }
+  failures.push(...selectedFailures(run.selected).map((f) => `${label}: ${f}`));
+  failures.push(...echoFailures(run.echoes, sizes.length * 2).map((f) => `${label}: ${f}`));
+  if (bulkBytes > 0) failures.push(...bulkFailures(run.bulk, bulkBytes).map((f) => `${label}: ${f}`));
+  if (run.deleteStatus !== 204 && run.deleteStatus !== 404) failures.push(`${label}: DELETE ${run.deleteStatus}`);
+  if (run.sessionsAfterClose !== 0) failures.push(`${label}: ${run.sessionsAfterClose} sessions alive after close`);
+  return failures;
+}

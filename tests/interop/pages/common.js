@@ -1,0 +1,176 @@
+// Browser-side helpers shared by the interop pages: waiting for states, echo checks of text
+// and binary messages, a bulk transfer with back-pressure, and the selected candidate pair.
+// Every check returns data (never throws for a failed comparison) so that the Node driver
+// can print one JSON result and the Rust test can assert on it.
+
+/** Resolves when `pc.iceGatheringState` is "complete" (non-trickle signalling). */
+export function gatheringComplete(pc, timeoutMs = 10000) {
+  if (pc.iceGatheringState === 'complete') return Promise.resolve();
+  return withTimeout(new Promise((resolve) => {
+    pc.addEventListener('icegatheringstatechange', () => {
+      if (pc.iceGatheringState === 'complete') resolve();
+    });
+  }), timeoutMs, 'ICE gathering');
+}
+
+/** Resolves when the channel is open, rejects if it closes first or the timeout passes. */
+export function channelOpen(channel, timeoutMs = 10000) {
+  if (channel.readyState === 'open') return Promise.resolve();
+  return withTimeout(new Promise((resolve, reject) => {
+    channel.addEventListener('open', () => resolve(), { once: true });
+    channel.addEventListener('close', () => reject(new Error('channel closed before open')), { once: true });
+  }), timeoutMs, `channel "${channel.label}" open`);
+}
+
+export function withTimeout(promise, ms, what) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Deterministic payload of `size` bytes; `seed` makes messages distinguishable. */
+export function pattern(size, seed) {
+  const bytes = new Uint8Array(size);
+  let x = (seed * 2654435761 + 1) >>> 0;
+  for (let i = 0; i < size; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    bytes[i] = x >>> 24;
+  }
+  return bytes;
+}
+
+/** Deterministic ASCII text of `size` bytes (one UTF-8 byte per character). */
+export function textPattern(size, seed) {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,';
+  const bytes = pattern(size, seed);
+  let out = '';
+  for (let i = 0; i < size; i++) out += alphabet[bytes[i] & 63];
+  return out;
+}
+
+function sameBytes(a, b) {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Queue of received messages so that a check can await "the next message". */
+export function messageQueue(channel) {
+  const queued = [];
+  const waiters = [];
+  channel.binaryType = 'arraybuffer';
+  channel.addEventListener('message', (e) => {
+    const waiter = waiters.shift();
+    if (waiter) waiter(e.data); else queued.push(e.data);
+  });
+  return {
+    next(timeoutMs = 10000) {
+      if (queued.length) return Promise.resolve(queued.shift());
+      return withTimeout(new Promise((resolve) => waiters.push(resolve)), timeoutMs, 'echo');
+    },
+  };
+}
+
+/**
+ * Sends one text and one binary message of each size and checks that each comes back
+ * unchanged and with the same kind (string stays string, binary stays binary).
+ * Returns `[{kind, size, ok, error?}]`.
+ */
+export async function echoChecks(channel, queue, sizes) {
+  const results = [];
+  for (const [i, size] of sizes.entries()) {
+    for (const kind of ['text', 'binary']) {
+      const seed = i * 2 + (kind === 'binary' ? 1 : 0);
+      const sent = kind === 'text' ? textPattern(size, seed) : pattern(size, seed);
+      try {
+        channel.send(sent);
+        const got = await queue.next();
+        let ok;
+        if (kind === 'text') ok = typeof got === 'string' && got === sent;
+        else ok = got instanceof ArrayBuffer && sameBytes(new Uint8Array(got), sent);
+        const gotKind = typeof got === 'string' ? 'text' : 'binary';
+        const gotSize = typeof got === 'string' ? got.length : got.byteLength;
+        results.push(ok ? { kind, size, ok } : { kind, size, ok, error: `got ${gotKind} of ${gotSize} bytes` });
+      } catch (e) {
+        results.push({ kind, size, ok: false, error: String(e) });
+      }
+    }
+  }
+  return results;
+}
+
+/**
+ * Sends `totalBytes` in `chunk`-byte binary messages, keeping at most `highWater` bytes
+ * buffered, and checks that every echoed message arrives in order with its exact content.
+ * Returns `{bytes, messages, ok, mismatches, seconds, mbps}`.
+ */
+export async function bulkEcho(channel, queue, totalBytes, chunk, highWater = 1 << 20) {
+  const count = Math.ceil(totalBytes / chunk);
+  const variants = 61; // distinct payloads, so reordering and duplication are caught
+  const payloads = Array.from({ length: variants }, (_, v) => pattern(chunk, 1000 + v));
+  channel.bufferedAmountLowThreshold = highWater / 2;
+  const started = performance.now();
+  let mismatches = 0;
+  let firstMismatch = null;
+  const receiving = (async () => {
+    for (let i = 0; i < count; i++) {
+      const got = await queue.next(30000);
+      const ok = got instanceof ArrayBuffer && sameBytes(new Uint8Array(got), payloads[i % variants]);
+      if (!ok) {
+        mismatches++;
+        if (firstMismatch === null) firstMismatch = i;
+      }
+    }
+  })();
+  for (let i = 0; i < count; i++) {
+    if (channel.bufferedAmount > highWater) {
+      await withTimeout(new Promise((resolve) => {
+        channel.addEventListener('bufferedamountlow', resolve, { once: true });
+      }), 30000, 'bufferedamountlow');
+    }
+    channel.send(payloads[i % variants]);
+  }
+  await receiving;
+  const seconds = (performance.now() - started) / 1000;
+  const bytes = count * chunk;
+  return {
+    bytes, messages: count, ok: mismatches === 0, mismatches, firstMismatch, seconds,
+    mbps: bytes / 1e6 / seconds,
+  };
+}
+
+/** The local and remote candidates of the transport's selected pair, from getStats(). */
+export async function selectedPair(pc) {
+  const stats = await pc.getStats();
+  let pairId = null;
+  stats.forEach((s) => {
+    if (s.type === 'transport' && s.selectedCandidatePairId) pairId = s.selectedCandidatePairId;
+  });
+  if (pairId === null) {
+    stats.forEach((s) => {
+      if (s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded') pairId = s.id;
+    });
+  }
+  const pair = pairId && stats.get(pairId);
+  if (!pair) return null;
+  const describe = (c) => c && {
+    address: c.address, port: c.port, protocol: c.protocol, candidateType: c.candidateType,
+  };
+  return {
+    state: pair.state,
+    local: describe(stats.get(pair.localCandidateId)),
+    remote: describe(stats.get(pair.remoteCandidateId)),
+  };
+}
+
+/** `a=candidate` lines of an SDP, parsed into {address, port, protocol, type}. */
+export function sdpCandidates(sdp) {
+  const out = [];
+  for (const line of sdp.split(/\r?\n/)) {
+    const m = /^a=candidate:\S+ \d+ (\S+) \d+ (\S+) (\d+) typ (\S+)/.exec(line);
+    if (m) out.push({ protocol: m[1].toLowerCase(), address: m[2], port: Number(m[3]), type: m[4] });
+  }
+  return out;
+}

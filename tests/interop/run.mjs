@@ -1,0 +1,102 @@
+#!/usr/bin/env node
+// Interop driver. Runs one scenario in headless Chromium and prints its result as one JSON
+// line on stdout (the last line); exits 0 when every check passed, 1 when one failed, 2 on a
+// harness error. Run it inside a loopback-only network namespace: `./netns.sh node run.mjs ...`.
+//
+//   node run.mjs selftest   two in-page peers over loopback (harness self-test)
+//   node run.mjs echo --server target/debug/echo [--runtime tokio] [--bulk-mib 32]
+//   node run.mjs echo --url http://127.0.0.1:8080   (a server started by hand)
+//        Chromium offers to the echo server (POST /offer) and checks echoes of text and
+//        binary messages of 1 B..256 KiB and a 32 MiB bulk transfer.
+//   node run.mjs echo-reverse --server ...   the server offers (POST /sessions), Chromium
+//        answers (PUT .../answer); same echo checks, 4 MiB bulk.
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { launchBrowser, openHarnessPage, serveStatic } from './lib/harness.mjs';
+import { startServer } from './lib/server.mjs';
+import { echoRunFailures, selftestVerdict } from './lib/verdict.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const SIZES = [1, 1024, 16 * 1024, 64 * 1024, 256 * 1024];
+
+async function selftest() {
+  const pages = await serveStatic(join(here, 'pages'));
+  const browser = await launchBrowser();
+  try {
+    await openHarnessPage(browser.page, `${pages.url}/selftest.html`);
+    const run = await browser.page.evaluate(
+      (opts) => window.selftest(opts),
+      { sizes: SIZES, bulkBytes: 4 << 20, bulkChunk: 16 * 1024 },
+    );
+    const failures = selftestVerdict(run);
+    return { scenario: 'selftest', ok: failures.length === 0, failures, browser: browser.version, ...run, logs: browser.logs };
+  } finally {
+    await browser.close();
+    await pages.close();
+  }
+}
+
+/** `--name value` options after the scenario name. */
+function options(argv) {
+  const opts = {};
+  for (let i = 0; i < argv.length; i += 2) {
+    if (!argv[i].startsWith('--') || argv[i + 1] === undefined) throw new Error(`bad option ${argv[i]}`);
+    opts[argv[i].slice(2)] = argv[i + 1];
+  }
+  return opts;
+}
+
+/** Starts the server named by `--server` (or uses `--url`), runs `mode` in Chromium. */
+async function echoScenario(scenario, mode, fn, defaultBulkMib) {
+  const opts = options(process.argv.slice(3));
+  const runtime = opts.runtime ?? 'tokio';
+  const bulkBytes = Number(opts['bulk-mib'] ?? defaultBulkMib) * (1 << 20);
+  const server = opts.url ? { url: opts.url, stderrTail: [], stop: async () => {} }
+    : await startServer(opts.server, ['--runtime', runtime]);
+  const pages = await serveStatic(join(here, 'pages'));
+  const browser = await launchBrowser();
+  try {
+    await openHarnessPage(browser.page, `${pages.url}/echo.html`);
+    const args = { server: server.url, sizes: SIZES, bulkBytes, bulkChunk: 16 * 1024 };
+    const run = await browser.page.evaluate(([f, a]) => window[f](a), [fn, args])
+      .catch((e) => ({ mode, error: String(e.message || e).split('\n')[0] }));
+    const failures = echoRunFailures(run, args);
+    return {
+      scenario, runtime, ok: failures.length === 0, failures, browser: browser.version,
+      run, logs: browser.logs, serverStderr: failures.length ? server.stderrTail : [],
+    };
+  } finally {
+    await browser.close();
+    await pages.close();
+    await server.stop();
+  }
+}
+
+const echo = () => echoScenario('echo', 'browser-offers', 'browserOffers', 32);
+const echoReverse = () => echoScenario('echo-reverse', 'server-offers', 'serverOffers', 4);
+
+const scenarios = { selftest, echo, 'echo-reverse': echoReverse };
+
+async function main() {
+  const name = process.argv[2];
+  const scenario = scenarios[name];
+  if (!scenario) {
+    console.error(`usage: run.mjs <${Object.keys(scenarios).join('|')}>`);
+    process.exit(2);
+  }
+  const deadline = setTimeout(() => {
+    console.log(JSON.stringify({ scenario: name, ok: false, failures: ['driver timed out after 90 s'] }));
+    process.exit(1);
+  }, 90000);
+  let result;
+  try {
+    result = await scenario();
+  } catch (e) {
+    result = { scenario: name, ok: false, failures: [`harness error: ${e.stack || e}`] };
+  }
+  clearTimeout(deadline);
+  console.log(JSON.stringify(result));
+  process.exit(result.ok ? 0 : 1);
+}
+
+main();

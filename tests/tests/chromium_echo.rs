@@ -1,0 +1,38 @@
+//! Chromium against the `echo` example server: the browser offers (WHIP-style `POST /offer`),
+//! the server answers with a complete SDP; text and binary messages of 1 B to 256 KiB and a
+//! 32 MiB bulk transfer must come back unchanged, over loopback host candidates, and the
+//! session must be freed after the browser closes. All inside a loopback-only namespace.
+
+mod chromium_support;
+
+use chromium_support::{assert_passed, browser_available, example_binary, run_driver};
+
+fn browser_offers_to_echo_server(runtime: &str) {
+    if !browser_available("chromium_echo") {
+        return;
+    }
+    let server = example_binary("echo");
+    let server = server.to_str().expect("target path is UTF-8");
+    let result = run_driver(&["echo", "--server", server, "--runtime", runtime]);
+    assert_passed(&result);
+    let run = &result["run"];
+    assert_eq!(run["status"], 201);
+    assert!(
+        run["serverMaxMessageSize"].as_u64() >= Some(262_144),
+        "{run}"
+    );
+    assert_eq!(run["selected"]["remote"]["address"], "127.0.0.1");
+    assert_eq!(run["bulk"]["bytes"], 32 << 20);
+    assert_eq!(run["bulk"]["mismatches"], 0);
+    assert_eq!(run["sessionsAfterClose"], 0);
+}
+
+#[test]
+fn chromium_offers_to_tokio_echo_server_and_gets_every_message_back() {
+    browser_offers_to_echo_server("tokio");
+}
+
+#[test]
+fn chromium_offers_to_mio_echo_server_and_gets_every_message_back() {
+    browser_offers_to_echo_server("mio");
+}
