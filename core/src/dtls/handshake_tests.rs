@@ -90,3 +90,53 @@ fn unanswered_client_gives_up_after_the_documented_total() {
         Some(DtlsEvent::Failed(FailureReason::Timeout))
     );
 }
+
+/// Chromium's first flight: its ClientHello spans two records (see the testdata file).
+fn chromium_first_flight() -> Vec<Vec<u8>> {
+    include_str!("testdata/chromium156_client_hello.hex")
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(|l| {
+            (0..l.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&l[i..i + 2], 16).expect("test data is hex"))
+                .collect()
+        })
+        .collect()
+}
+
+fn server_only() -> Dtls {
+    let mut rng = Rng::from_u64(7);
+    let cert = DtlsCertificate::generate(&mut rng, CertificateValidity::fixed()).unwrap();
+    Dtls::new(DtlsConfig::new(DtlsRole::Server, cert), rng.child()).unwrap()
+}
+
+#[test]
+#[allow(clippy::disallowed_methods)] // tests need one real instant as a base
+fn server_answers_a_client_hello_fragmented_over_two_records() {
+    let now = Instant::now();
+    let mut s = server_only();
+    let flight = chromium_first_flight();
+    assert_eq!(flight.len(), 2);
+    s.handle_receive(now, &flight[0]);
+    assert!(s.poll_transmit().is_none(), "half a hello gets no answer");
+    s.handle_receive(now, &flight[1]);
+    assert_eq!(s.stats().records_unexpected, 0);
+    assert_eq!(s.state(), DtlsState::Handshaking);
+    let reply = s.poll_transmit().expect("flight 4 is sent");
+    let first = Records::new(&reply).next().expect("a record");
+    assert_eq!(first.content_type, ContentType::HANDSHAKE);
+    assert_eq!(first.fragment.first(), Some(&HandshakeType::SERVER_HELLO.0));
+}
+
+#[test]
+#[allow(clippy::disallowed_methods)] // tests need one real instant as a base
+fn server_answers_a_fragmented_client_hello_arriving_in_reverse_order() {
+    let now = Instant::now();
+    let mut s = server_only();
+    let flight = chromium_first_flight();
+    s.handle_receive(now, &flight[1]);
+    s.handle_receive(now, &flight[0]);
+    assert_eq!(s.stats().records_unexpected, 0);
+    assert!(s.poll_transmit().is_some(), "flight 4 is sent");
+}

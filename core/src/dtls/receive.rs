@@ -185,8 +185,12 @@ impl Dtls {
         record_seq: u64,
         frag: &HandshakeFragment<'_>,
     ) {
-        if epoch != 0 || frag.msg_type != HandshakeType::CLIENT_HELLO || !frag.is_complete() {
+        if epoch != 0 || frag.msg_type != HandshakeType::CLIENT_HELLO {
             self.stats.records_unexpected += 1;
+            return;
+        }
+        if !frag.is_complete() {
+            self.fragmented_client_hello(now, record_seq, frag);
             return;
         }
         let secret = self.cookie_secret;
@@ -206,6 +210,34 @@ impl Dtls {
             }
             Err(reason) => self.fail(reason),
         }
+    }
+
+    /// A ClientHello split over several records (Chromium's, with its large post-quantum
+    /// key share, does not fit one datagram): collects it in the reassembler, whose buffers
+    /// are bounded, and handles it once complete. Holding the fragments is the only state
+    /// kept before a cookie is verified.
+    fn fragmented_client_hello(
+        &mut self,
+        now: Instant,
+        record_seq: u64,
+        frag: &HandshakeFragment<'_>,
+    ) {
+        self.reassembler.restart_at(frag.message_seq);
+        if self.reassembler.insert(frag, 0) == Insert::Refused {
+            self.stats.records_unexpected += 1;
+            return;
+        }
+        let Some(hello) = self.reassembler.pop() else {
+            return;
+        };
+        let whole = HandshakeFragment {
+            msg_type: hello.msg_type,
+            length: hello.body.len() as u32,
+            message_seq: hello.seq,
+            offset: 0,
+            body: &hello.body,
+        };
+        self.first_client_hello(now, 0, record_seq, &whole);
     }
 
     /// A stateless HelloVerifyRequest: same message_seq and record sequence as the hello.

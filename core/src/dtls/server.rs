@@ -9,7 +9,8 @@
 //! ```
 //!
 //! The first ClientHello is handled outside the reassembler by [`on_client_hello`], so that
-//! answering with a HelloVerifyRequest keeps no state. Such a hello must fit one fragment.
+//! answering with a HelloVerifyRequest keeps no state. A hello split over several records
+//! (Chromium's is) is first collected in the bounded reassembler.
 
 use super::certificate::{FingerprintVerified, verify_peer_certificate};
 use super::error::FailureReason;
