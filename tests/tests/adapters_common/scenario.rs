@@ -286,8 +286,9 @@ pub async fn dropping_every_handle_closes_the_connection(rt: Arc<dyn Runtime>) {
     b.close().await;
 }
 
-/// A reader that does not read for a while makes the driver pause receiving once more
-/// than its unread limit is queued; reading again resumes it and every byte arrives.
+/// A reader that does not read for a while closes the SCTP receive window (its unread
+/// bytes count against it), which stalls the sender; reading again reopens it and every
+/// byte arrives.
 pub async fn slow_reader_pauses_and_resumes(rt: Arc<dyn Runtime>) {
     const TOTAL: usize = 12 * 1024 * 1024;
     let c = within(&*rt, 60, "connect", connect(rt.clone())).await;
