@@ -63,3 +63,8 @@ fn smol_dropping_every_handle_closes_the_connection() {
 fn smol_trickled_candidates_connect() {
     smol::block_on(common::scenario::trickled_candidates_connect(rt()));
 }
+
+#[test]
+fn smol_echo_under_back_pressure_completes() {
+    smol::block_on(common::scenario::echo_under_back_pressure_completes(rt()));
+}

@@ -68,3 +68,8 @@ async fn tokio_slow_reader_pauses_and_resumes() {
 async fn tokio_trickled_candidates_connect() {
     common::scenario::trickled_candidates_connect(rt()).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokio_echo_under_back_pressure_completes() {
+    common::scenario::echo_under_back_pressure_completes(rt()).await;
+}

@@ -87,6 +87,8 @@ pub struct DataChannels {
     stats: DataChannelStats,
     /// Bytes of message events queued here, reported to the association's window.
     unread: usize,
+    /// Bytes of delivered messages the application still holds unread (its own queues).
+    app_unread: usize,
 }
 
 fn channel_type(init: &DataChannelInit) -> (ChannelType, u32) {
@@ -128,6 +130,7 @@ impl DataChannels {
             now,
             stats: DataChannelStats::default(),
             unread: 0,
+            app_unread: 0,
         }
     }
 
@@ -364,9 +367,23 @@ impl DataChannels {
         let ev = self.events.pop_front()?;
         if let DataChannelEvent::Message { data, .. } = &ev {
             self.unread -= data.len();
-            self.assoc.set_external_unread(self.unread);
+            self.report_unread();
         }
         Some(ev)
+    }
+
+    /// Tells the association how many bytes of messages already taken with
+    /// [`poll_event`](Self::poll_event) the application still holds unread. They count
+    /// against the SCTP receive window, so a slow reader pushes back on the peer while
+    /// acknowledgements, heartbeats and everything else keep flowing.
+    pub fn set_application_unread(&mut self, bytes: usize) {
+        self.app_unread = bytes;
+        self.report_unread();
+    }
+
+    fn report_unread(&mut self) {
+        self.assoc
+            .set_external_unread(self.unread.saturating_add(self.app_unread));
     }
 
     /// When to call [`handle_timeout`](Self::handle_timeout) next.
@@ -441,7 +458,7 @@ impl DataChannels {
             }
         };
         self.unread += data.len();
-        self.assoc.set_external_unread(self.unread);
+        self.report_unread();
         self.events
             .push_back(DataChannelEvent::Message { id, data, binary });
     }

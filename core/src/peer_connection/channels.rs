@@ -114,6 +114,16 @@ impl PeerConnection {
         Ok(id)
     }
 
+    /// Tells the connection how many bytes of received messages (taken from
+    /// [`poll_output`](Self::poll_output)) the application still holds unread, summed over
+    /// its channels. They count against the SCTP receive window, so a slow reader slows
+    /// the peer down instead of growing memory, without stopping to read the network.
+    pub fn set_application_unread(&mut self, bytes: usize) {
+        if let Some(dc) = self.sctp.as_mut() {
+            dc.set_application_unread(bytes);
+        }
+    }
+
     /// A handle on channel `id`, or an error if it never existed.
     pub fn data_channel(&mut self, id: ChannelId) -> Result<DataChannelHandle<'_>, crate::Error> {
         if !self.channels.slots.contains_key(&id) {

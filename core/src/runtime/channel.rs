@@ -158,14 +158,13 @@ impl DataChannel {
     /// Poll form of [`recv`](Self::recv).
     pub fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<Message>> {
         let mut state = self.shared.lock();
-        let was_paused = state.receive_paused();
         let finished = state.finished.is_some();
         let entry = state.channel(self.id);
         if let Some(message) = entry.inbox.pop_front() {
             entry.unread_bytes = entry.unread_bytes.saturating_sub(message.len());
-            if was_paused && !state.receive_paused() {
-                state.wake_driver();
-            }
+            // The receive window may have reopened: the driver sends the update.
+            state.report_unread();
+            state.wake_driver();
             return Poll::Ready(Some(message));
         }
         if entry.closed || finished {

@@ -114,9 +114,6 @@ impl Driver {
     }
 
     fn poll_receive(&mut self, cx: &mut Context<'_>, state: &mut State) -> io::Result<bool> {
-        if state.receive_paused() {
-            return Ok(false);
-        }
         let mut progress = false;
         for io in &mut self.sockets {
             for _ in 0..BATCHES_PER_ROUND {
@@ -184,6 +181,7 @@ impl Driver {
                     Message::Text(String::from_utf8_lossy(&data).into_owned())
                 });
                 entry.waiters.wake_all();
+                state.report_unread();
             }
             Event::ResolveName(name) => {
                 let lookup = self.runtime.resolve(name.clone(), 0);

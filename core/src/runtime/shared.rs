@@ -9,11 +9,6 @@ use std::task::Waker;
 
 /// Application events kept for the event stream; older ones are dropped past this.
 pub(crate) const MAX_QUEUED_EVENTS: usize = 4096;
-/// Unread bytes per channel above which the driver stops reading its sockets, so that a
-/// slow reader pushes back on the peer (through SCTP's congestion control) instead of
-/// growing memory without bound.
-pub(crate) const MAX_UNREAD_BYTES: usize = 8 * 1024 * 1024;
-
 /// Per-channel state on the async side.
 #[derive(Debug, Default)]
 pub(crate) struct ChannelEntry {
@@ -52,11 +47,13 @@ impl State {
         }
     }
 
-    /// Whether some channel holds so much unread data that reading must pause.
-    pub(crate) fn receive_paused(&self) -> bool {
-        self.channels
-            .values()
-            .any(|c| c.unread_bytes > MAX_UNREAD_BYTES)
+    /// Reports the bytes the application's channels hold unread to the core, where they
+    /// count against the SCTP receive window: a slow reader pushes back on the peer
+    /// through flow control while the driver keeps reading the sockets (so
+    /// acknowledgements for our own sends, consent checks and DTLS keep flowing).
+    pub(crate) fn report_unread(&mut self) {
+        let unread = self.channels.values().map(|c| c.unread_bytes).sum();
+        self.pc.set_application_unread(unread);
     }
 
     pub(crate) fn push_event(&mut self, event: Event) {

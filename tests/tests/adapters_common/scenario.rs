@@ -286,8 +286,9 @@ pub async fn dropping_every_handle_closes_the_connection(rt: Arc<dyn Runtime>) {
     b.close().await;
 }
 
-/// A reader that does not read for a while makes the driver pause receiving once more
-/// than its unread limit is queued; reading again resumes it and every byte arrives.
+/// A reader that does not read for a while closes the SCTP receive window (its unread
+/// bytes count against it), which stalls the sender; reading again reopens it and every
+/// byte arrives.
 pub async fn slow_reader_pauses_and_resumes(rt: Arc<dyn Runtime>) {
     const TOTAL: usize = 12 * 1024 * 1024;
     let c = within(&*rt, 60, "connect", connect(rt.clone())).await;
@@ -409,4 +410,38 @@ pub async fn trickled_candidates_connect(rt: Arc<dyn Runtime>) {
     assert_eq!(got, Some(Message::Text("over trickle".into())));
     a.close().await;
     b.close().await;
+}
+
+/// `b` echoes every message back on the same channel (`recv`, then `send` with
+/// back-pressure) while `a` sends 32 MiB and reads the echoes concurrently. The echo
+/// starts late, so `b` holds more than its unread limit while its echoes wait for `a`'s
+/// acknowledgements; the transfer must still complete with every byte checked.
+pub async fn echo_under_back_pressure_completes(rt: Arc<dyn Runtime>) {
+    const TOTAL: usize = 32 * 1024 * 1024;
+    const CHUNK: usize = 64 * 1024;
+    let c = within(&*rt, 60, "connect", connect(rt.clone())).await;
+    let echo = c.a_to_b.1.clone();
+    let echo_rt = rt.clone();
+    rt.spawn(Box::pin(async move {
+        sleep(&*echo_rt, Duration::from_millis(700)).await;
+        while let Some(message) = echo.recv().await {
+            let Message::Binary(bytes) = message else {
+                panic!("echo got a text message");
+            };
+            if echo.send_binary(bytes).await.is_err() {
+                return;
+            }
+        }
+    }));
+    rt.spawn(Box::pin(send_stream(c.a_to_b.0.clone(), TOTAL, CHUNK)));
+    let got = within(
+        &*rt,
+        120,
+        "echoes of 32 MiB",
+        recv_stream(c.a_to_b.0.clone(), TOTAL, CHUNK),
+    )
+    .await;
+    assert_eq!(got, TOTAL);
+    c.a.close().await;
+    c.b.close().await;
 }
