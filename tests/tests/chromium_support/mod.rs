@@ -34,28 +34,26 @@ fn chromium_path() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"))
 }
 
-/// Builds the `rtcpeer-examples` binary `name` (same profile as this test) and returns its
-/// path. The build is a no-op when `cargo test --workspace` already built it.
+/// The path of the `rtcpeer-examples` binary `name`, built by the same `cargo test` run as
+/// this test (cargo builds a package's binaries for its integration tests, and
+/// `rtcpeer-examples` has some), in the same profile.
+///
+/// The test must not run cargo itself: the outer `cargo test` holds the build directory's
+/// lock while tests run, so a nested `cargo build` would wait forever.
 pub fn example_binary(name: &str) -> PathBuf {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    // This test executable lives in target/<profile>/deps; the binary goes to target/<profile>.
+    // This test executable lives in target/<profile>/deps; the binary is in target/<profile>.
     let exe = std::env::current_exe().expect("path of the test executable");
     let profile_dir = exe
         .parent()
         .and_then(Path::parent)
         .expect("test executables live in target/<profile>/deps");
-    let release = profile_dir.file_name().is_some_and(|n| n == "release");
-    let mut build = Command::new(cargo);
-    build
-        .args(["build", "-q", "-p", "rtcpeer-examples", "--bin", name])
-        .current_dir(repo_root());
-    if release {
-        build.arg("--release");
-    }
-    let status = build.status().expect("run cargo build");
-    assert!(status.success(), "cargo build of the {name} example failed");
     let path = profile_dir.join(name);
-    assert!(path.is_file(), "{} missing after the build", path.display());
+    assert!(
+        path.is_file(),
+        "{} is missing: run the workspace tests (`cargo test --workspace --all-features`), \
+         which build it, or `cargo build -p rtcpeer-examples --bin {name}` first",
+        path.display()
+    );
     path
 }
 
