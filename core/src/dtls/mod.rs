@@ -25,18 +25,16 @@ mod events;
 mod extensions;
 mod flight;
 mod handshake;
-#[cfg(test)]
-mod handshake_tests;
 mod keys;
 mod messages;
-#[cfg(test)]
-mod proptests;
 mod reassembly;
 mod receive;
 mod record;
 mod replay;
 mod server;
 mod state;
+#[cfg(test)]
+mod tests;
 mod types;
 
 pub use certificate::{

@@ -1,15 +1,15 @@
 //! Property tests: arbitrary bytes into every parser and into `handle_receive` at every
 //! step of a handshake never panic, and what they break is counted.
 
-use super::certificate::p256_public_key_of;
-use super::extensions::HelloExtensions;
-use super::handshake::HandshakeFragment;
-use super::messages::{
+use crate::dtls::certificate::p256_public_key_of;
+use crate::dtls::extensions::HelloExtensions;
+use crate::dtls::handshake::HandshakeFragment;
+use crate::dtls::messages::{
     CertificateMsg, CertificateRequest, CertificateVerify, ClientHello, HelloVerifyRequest,
     ServerHello, ServerKeyExchange, parse_client_key_exchange,
 };
-use super::record::{RecordView, Records};
-use super::{CertificateValidity, Dtls, DtlsCertificate, DtlsConfig, DtlsRole, DtlsState};
+use crate::dtls::record::{RecordView, Records};
+use crate::dtls::{CertificateValidity, Dtls, DtlsCertificate, DtlsConfig, DtlsRole, DtlsState};
 use crate::rng::Rng;
 use proptest::prelude::*;
 use std::collections::VecDeque;
@@ -124,7 +124,7 @@ proptest! {
         s.handle_receive(now, &garbage);
         if !garbage.is_empty() && RecordView::parse(&garbage).is_none() {
             // Unparseable input is counted (as malformed, or as unexpected once closed).
-            let dropped = |st: super::DtlsStats| st.records_malformed + st.records_unexpected;
+            let dropped = |st: crate::dtls::DtlsStats| st.records_malformed + st.records_unexpected;
             prop_assert!(dropped(c.stats()) > dropped(before.0));
             prop_assert!(dropped(s.stats()) > dropped(before.1));
         }

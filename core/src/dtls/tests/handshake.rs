@@ -1,11 +1,11 @@
 //! In-crate handshake tests that need internals: forging a correctly protected Finished with
 //! the wrong verify_data, and the retransmission give-up schedule.
 
-use super::events::DtlsEvent;
-use super::handshake::emit_header;
-use super::record::Records;
-use super::types::{ContentType, HandshakeType};
-use super::{
+use crate::dtls::events::DtlsEvent;
+use crate::dtls::handshake::emit_header;
+use crate::dtls::record::Records;
+use crate::dtls::types::{ContentType, HandshakeType};
+use crate::dtls::{
     CertificateValidity, Dtls, DtlsCertificate, DtlsConfig, DtlsRole, DtlsState, FailureReason,
 };
 use crate::rng::Rng;
@@ -93,7 +93,7 @@ fn unanswered_client_gives_up_after_the_documented_total() {
 
 /// Chromium's first flight: its ClientHello spans two records (see the testdata file).
 fn chromium_first_flight() -> Vec<Vec<u8>> {
-    include_str!("testdata/chromium156_client_hello.hex")
+    include_str!("../testdata/chromium156_client_hello.hex")
         .lines()
         .filter(|l| !l.starts_with('#') && !l.is_empty())
         .map(|l| {
