@@ -36,8 +36,6 @@ mod stats;
 pub(crate) mod testing;
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod throughput_tests;
 mod timer;
 
 pub use assoc::{Association, AssociationState};

@@ -1,5 +1,7 @@
 //! Association behaviour over the in-memory shuttle.
 
+mod throughput;
+
 use super::testing::{Link, Pair};
 use super::*;
 use crate::rng::Rng;

@@ -1,9 +1,9 @@
 //! Throughput over a bottleneck with delay and random loss (the shuttle models the link
 //! rate with a drop-tail queue of one bandwidth-delay product).
 
-use super::testing::{Link, Pair};
-use super::*;
 use crate::rng::Rng;
+use crate::sctp::testing::{Link, Pair};
+use crate::sctp::*;
 use bytes::Bytes;
 use std::time::{Duration, Instant};
 
