@@ -19,11 +19,10 @@ use super::messages::{
     HelloVerifyRequest, ServerHello, ServerKeyExchange, emit_client_key_exchange,
 };
 use super::reassembly::Message;
-use super::state::{Action, Connected, Cx, Established, State, expect_type};
+use super::state::{Action, Connected, Cx, Established, State, check_peer_finished, expect_type};
 use super::types::{
     CipherSuite, DTLS_1_2, HandshakeType, NamedGroup, SignatureScheme, SrtpProfile,
 };
-use crate::crypto::constant_time_eq;
 use crate::crypto::ecdh::EcdhP256;
 use crate::crypto::ecdsa::verify_p256_sha256_der;
 
@@ -355,19 +354,7 @@ impl State for ExpectFinished {
         cx: &mut Cx<'_>,
         msg: Message,
     ) -> Result<Box<dyn State>, FailureReason> {
-        expect_type(&msg, HandshakeType::FINISHED)?;
-        if msg.epoch != 1 {
-            return Err(FailureReason::ProtocolViolation(
-                "Finished before ChangeCipherSpec",
-            ));
-        }
-        let expected = self
-            .master
-            .verify_data(b"server finished", &cx.common.transcript);
-        if !constant_time_eq(&expected, &msg.body) {
-            return Err(FailureReason::BadFinished);
-        }
-        cx.record_received(&msg);
+        check_peer_finished(cx, &self.master, &msg, b"server finished")?;
         let done = Established::new(self.master, self.srtp_profile, self.proof);
         cx.actions.push(Action::Established(done));
         Ok(Box::new(Connected))

@@ -22,7 +22,7 @@ use super::messages::{
     HelloVerifyRequest, ServerHello, ServerKeyExchange, parse_client_key_exchange,
 };
 use super::reassembly::Message;
-use super::state::{Action, Connected, Cx, Established, State, expect_type};
+use super::state::{Action, Connected, Cx, Established, State, check_peer_finished, expect_type};
 use super::types::{
     CipherSuite, DTLS_1_2, HandshakeType, NamedGroup, SignatureScheme, SrtpProfile,
 };
@@ -347,19 +347,7 @@ impl State for ExpectFinished {
         cx: &mut Cx<'_>,
         msg: Message,
     ) -> Result<Box<dyn State>, FailureReason> {
-        expect_type(&msg, HandshakeType::FINISHED)?;
-        if msg.epoch != 1 {
-            return Err(FailureReason::ProtocolViolation(
-                "Finished before ChangeCipherSpec",
-            ));
-        }
-        let expected = self
-            .master
-            .verify_data(b"client finished", &cx.common.transcript);
-        if !constant_time_eq(&expected, &msg.body) {
-            return Err(FailureReason::BadFinished);
-        }
-        cx.record_received(&msg);
+        check_peer_finished(cx, &self.master, &msg, b"client finished")?;
         let verify = self
             .master
             .verify_data(b"server finished", &cx.common.transcript);

@@ -118,6 +118,30 @@ pub(crate) fn expect_type(msg: &Message, expected: HandshakeType) -> Result<(), 
     }
 }
 
+/// Checks the peer's Finished against the transcript so far (RFC 5246 section 7.4.9):
+/// it must be a Finished, arrive under epoch 1 (after ChangeCipherSpec) and carry the
+/// `verify_data` for `peer_label` ("client finished" or "server finished"). On success
+/// the message joins the transcript.
+pub(crate) fn check_peer_finished(
+    cx: &mut Cx<'_>,
+    master: &MasterSecret,
+    msg: &Message,
+    peer_label: &[u8],
+) -> Result<(), FailureReason> {
+    expect_type(msg, HandshakeType::FINISHED)?;
+    if msg.epoch != 1 {
+        return Err(FailureReason::ProtocolViolation(
+            "Finished before ChangeCipherSpec",
+        ));
+    }
+    let expected = master.verify_data(peer_label, &cx.common.transcript);
+    if !crate::crypto::constant_time_eq(&expected, &msg.body) {
+        return Err(FailureReason::BadFinished);
+    }
+    cx.record_received(msg);
+    Ok(())
+}
+
 /// The handshake is over; later messages are ignored.
 #[derive(Debug)]
 pub(crate) struct Connected;
