@@ -17,11 +17,30 @@ import { startServer } from './lib/server.mjs';
 import { echoRunFailures, selftestVerdict } from './lib/verdict.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
+const DRIVER_DEADLINE_MS = 90000;
+
+/** What is running, so that a timed-out run can still report where it stopped. */
+const live = { browser: null, server: null };
+
+/**
+ * Where a run stands: the page's stage marks and bulk counters, browser console errors and
+ * the server's stderr tail. Never takes more than a few seconds, even if the page is stuck.
+ */
+async function diagnostics() {
+  const out = { logs: live.browser?.logs ?? [], serverStderr: live.server?.stderrTail ?? [] };
+  if (live.browser) {
+    const page = live.browser.page.evaluate(() => ({ progress: window.progress, bulk: window.bulkProgress }));
+    const gaveUp = new Promise((resolve) => setTimeout(() => resolve({ pageUnresponsive: true }), 3000));
+    Object.assign(out, await Promise.race([page.catch((e) => ({ pageError: String(e) })), gaveUp]));
+  }
+  return out;
+}
 const SIZES = [1, 1024, 16 * 1024, 64 * 1024, 256 * 1024];
 
 async function selftest() {
   const pages = await serveStatic(join(here, 'pages'));
   const browser = await launchBrowser();
+  live.browser = browser;
   try {
     await openHarnessPage(browser.page, `${pages.url}/selftest.html`);
     const run = await browser.page.evaluate(
@@ -53,18 +72,18 @@ async function echoScenario(scenario, mode, fn, defaultBulkMib) {
   const bulkBytes = Number(opts['bulk-mib'] ?? defaultBulkMib) * (1 << 20);
   const server = opts.url ? { url: opts.url, stderrTail: [], stop: async () => {} }
     : await startServer(opts.server, ['--runtime', runtime]);
+  live.server = server;
   const pages = await serveStatic(join(here, 'pages'));
   const browser = await launchBrowser();
+  live.browser = browser;
   try {
     await openHarnessPage(browser.page, `${pages.url}/echo.html`);
     const args = { server: server.url, sizes: SIZES, bulkBytes, bulkChunk: 16 * 1024 };
     const run = await browser.page.evaluate(([f, a]) => window[f](a), [fn, args])
       .catch((e) => ({ mode, error: String(e.message || e).split('\n')[0] }));
     const failures = echoRunFailures(run, args);
-    return {
-      scenario, runtime, ok: failures.length === 0, failures, browser: browser.version,
-      run, logs: browser.logs, serverStderr: failures.length ? server.stderrTail : [],
-    };
+    const details = failures.length ? await diagnostics() : { logs: browser.logs };
+    return { scenario, runtime, ok: failures.length === 0, failures, browser: browser.version, run, ...details };
   } finally {
     await browser.close();
     await pages.close();
@@ -84,10 +103,12 @@ async function main() {
     console.error(`usage: run.mjs <${Object.keys(scenarios).join('|')}>`);
     process.exit(2);
   }
-  const deadline = setTimeout(() => {
-    console.log(JSON.stringify({ scenario: name, ok: false, failures: ['driver timed out after 90 s'] }));
+  const deadline = setTimeout(async () => {
+    const failures = [`driver timed out after ${DRIVER_DEADLINE_MS / 1000} s`];
+    console.log(JSON.stringify({ scenario: name, ok: false, failures, ...(await diagnostics()) }));
+    await live.server?.stop();
     process.exit(1);
-  }, 90000);
+  }, DRIVER_DEADLINE_MS);
   let result;
   try {
     result = await scenario();

@@ -42,6 +42,7 @@ fn options() -> Result<Options, String> {
 }
 
 fn main() {
+    rtcpeer_examples::logging::init();
     let options = match options() {
         Ok(o) => o,
         Err(e) => {

@@ -109,6 +109,7 @@ async fn run(total: u64, chunk: usize) -> Result<(), Error> {
 }
 
 fn main() {
+    rtcpeer_examples::logging::init();
     let parsed = Args::parse(std::env::args().skip(1), &[]).and_then(|args| {
         let unknown = args.unknown(&["mib", "chunk"]);
         if !unknown.is_empty() {

@@ -3,16 +3,21 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
+/** How many of the server's last stderr lines a failed run reports. */
+const STDERR_TAIL_LINES = 150;
+
 /**
  * Spawns `path --listen 127.0.0.1:0 ...extraArgs` and resolves with `{url, stderrTail, stop}`
  * once it prints `listening on http://...`. Rejects when it exits first or takes over 30 s.
  */
 export function startServer(path, extraArgs = []) {
-  const child = spawn(path, ['--listen', '127.0.0.1:0', ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Debug logs by default: only the tail is kept, and only reported when a run fails.
+  const env = { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'debug', NO_COLOR: '1' };
+  const child = spawn(path, ['--listen', '127.0.0.1:0', ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'], env });
   const stderrTail = [];
   createInterface({ input: child.stderr }).on('line', (line) => {
     stderrTail.push(line);
-    if (stderrTail.length > 40) stderrTail.shift();
+    if (stderrTail.length > STDERR_TAIL_LINES) stderrTail.shift();
   });
   const stop = () => new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve();

@@ -3,6 +3,30 @@
 // Every check returns data (never throws for a failed comparison) so that the Node driver
 // can print one JSON result and the Rust test can assert on it.
 
+/**
+ * Stages the running scenario has reached, with milliseconds since the page loaded, so the
+ * driver can say where a run stopped when it times out.
+ */
+export const progress = [];
+window.progress = progress;
+
+/** Records that the scenario reached `stage` (with optional detail). */
+export function mark(stage, detail) {
+  progress.push(detail === undefined ? { stage, ms: Math.round(performance.now()) }
+    : { stage, ms: Math.round(performance.now()), detail });
+}
+
+/** Marks every connection, ICE and DTLS transport state change of `pc`. */
+export function traceStates(pc) {
+  pc.addEventListener('connectionstatechange', () => mark(`connection ${pc.connectionState}`));
+  pc.addEventListener('iceconnectionstatechange', () => mark(`ice ${pc.iceConnectionState}`));
+  pc.addEventListener('signalingstatechange', () => mark(`signaling ${pc.signalingState}`));
+}
+
+/** Live counters of the bulk transfer in progress (read by the driver on a timeout). */
+export const bulkProgress = { sent: 0, received: 0, bufferedAmount: 0 };
+window.bulkProgress = bulkProgress;
+
 /** Resolves when `pc.iceGatheringState` is "complete" (non-trickle signalling). */
 export function gatheringComplete(pc, timeoutMs = 10000) {
   if (pc.iceGatheringState === 'complete') return Promise.resolve();
@@ -112,11 +136,13 @@ export async function bulkEcho(channel, queue, totalBytes, chunk, highWater = 1 
   const payloads = Array.from({ length: variants }, (_, v) => pattern(chunk, 1000 + v));
   channel.bufferedAmountLowThreshold = highWater / 2;
   const started = performance.now();
+  mark('bulk start', { count, chunk });
   let mismatches = 0;
   let firstMismatch = null;
   const receiving = (async () => {
     for (let i = 0; i < count; i++) {
       const got = await queue.next(30000);
+      bulkProgress.received = i + 1;
       const ok = got instanceof ArrayBuffer && sameBytes(new Uint8Array(got), payloads[i % variants]);
       if (!ok) {
         mismatches++;
@@ -131,8 +157,12 @@ export async function bulkEcho(channel, queue, totalBytes, chunk, highWater = 1 
       }), 30000, 'bufferedamountlow');
     }
     channel.send(payloads[i % variants]);
+    bulkProgress.sent = i + 1;
+    bulkProgress.bufferedAmount = channel.bufferedAmount;
   }
+  mark('bulk all sent');
   await receiving;
+  mark('bulk all received');
   const seconds = (performance.now() - started) / 1000;
   const bytes = count * chunk;
   return {
