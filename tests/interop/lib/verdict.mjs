@@ -5,12 +5,9 @@ const LOOPBACK = new Set(['127.0.0.1', '::1']);
 
 /** Failures of a list of echo checks (`[{kind, size, ok, error?}]`). */
 export function echoFailures(echoes, expectedCount) {
-  const failures = [];
-  if (!Array.isArray(echoes) || echoes.length !== expectedCount) {
-    failures.push(`expected ${expectedCount} echo checks, got ${echoes?.length}`);
-    return failures;
-  }
-  for (const e of echoes) if (!e.ok) failures.push(`echo ${e.kind} ${e.size} B: ${e.error}`);
+  if (!Array.isArray(echoes)) return [`expected ${expectedCount} echo checks, got none`];
+  const failures = echoes.filter((e) => !e.ok).map((e) => `echo ${e.kind} ${e.size} B: ${e.error}`);
+  if (echoes.length !== expectedCount) failures.push(`expected ${expectedCount} echo checks, got ${echoes.length}`);
   return failures;
 }
 
@@ -38,7 +35,8 @@ export function bulkFailures(bulk, expectedBytes) {
   if (!bulk) return ['no bulk transfer result'];
   const failures = [];
   if (bulk.bytes < expectedBytes) failures.push(`bulk moved ${bulk.bytes} of ${expectedBytes} bytes`);
-  if (!bulk.ok) failures.push(`bulk: ${bulk.mismatches} messages wrong, first at #${bulk.firstMismatch}`);
+  if (bulk.error) failures.push(`bulk: ${bulk.error}`);
+  else if (!bulk.ok) failures.push(`bulk: ${bulk.mismatches} messages wrong, first at #${bulk.firstMismatch}`);
   return failures;
 }
 

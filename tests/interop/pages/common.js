@@ -118,7 +118,11 @@ export async function echoChecks(channel, queue, sizes) {
         const gotSize = typeof got === 'string' ? got.length : got.byteLength;
         results.push(ok ? { kind, size, ok } : { kind, size, ok, error: `got ${gotKind} of ${gotSize} bytes` });
       } catch (e) {
+        // An echo that never came back means the channel is stuck: stop here (the rest would
+        // only wait out their timeouts) and report it with the transport's figures.
         results.push({ kind, size, ok: false, error: String(e) });
+        mark('echo timed out', { kind, size });
+        return results;
       }
     }
   }
@@ -193,6 +197,30 @@ export async function selectedPair(pc) {
     local: describe(stats.get(pair.localCandidateId)),
     remote: describe(stats.get(pair.remoteCandidateId)),
   };
+}
+
+/**
+ * Figures that tell a stuck transport from a stuck peer: the transport's bytes and DTLS
+ * state, the selected pair's request/response counts, and each data channel's messages.
+ */
+export async function transportFigures(pc) {
+  const stats = await pc.getStats();
+  const out = { connectionState: pc.connectionState, sctpState: pc.sctp?.state ?? null, transports: [], channels: [] };
+  stats.forEach((s) => {
+    if (s.type === 'transport') {
+      out.transports.push({
+        dtlsState: s.dtlsState, bytesSent: s.bytesSent, bytesReceived: s.bytesReceived,
+        packetsSent: s.packetsSent, packetsReceived: s.packetsReceived, dtlsRole: s.dtlsRole,
+      });
+    }
+    if (s.type === 'data-channel') {
+      out.channels.push({
+        label: s.label, id: s.dataChannelIdentifier, state: s.state, messagesSent: s.messagesSent,
+        messagesReceived: s.messagesReceived, bytesSent: s.bytesSent, bytesReceived: s.bytesReceived,
+      });
+    }
+  });
+  return out;
 }
 
 /** `a=candidate` lines of an SDP, parsed into {address, port, protocol, type}. */
