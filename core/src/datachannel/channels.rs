@@ -267,6 +267,7 @@ impl DataChannels {
                 tracing::debug!(%err, id, "datachannel: could not send OPEN");
                 return;
             }
+            tracing::debug!(id, label = %e.label, "datachannel: OPEN sent");
         } else {
             e.acked = true;
         }
@@ -466,7 +467,10 @@ impl DataChannels {
     fn on_dcep(&mut self, id: u16, payload: &[u8]) {
         match DcepMessage::parse(payload) {
             Ok(DcepMessage::Ack) => match self.channels.get_mut(&id) {
-                Some(e) => e.acked = true,
+                Some(e) => {
+                    tracing::debug!(id, "datachannel: ACK received");
+                    e.acked = true;
+                }
                 None => self.stats.bad_dcep += 1,
             },
             Ok(DcepMessage::Open {
@@ -516,6 +520,7 @@ impl DataChannels {
                 incoming_reset: false,
             },
         );
+        tracing::debug!(id, "datachannel: OPEN received; ACK sent");
         self.events.push_back(DataChannelEvent::Incoming(id));
         self.events.push_back(DataChannelEvent::Open(id));
     }

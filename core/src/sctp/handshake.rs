@@ -23,6 +23,7 @@ impl Association {
         if self.state != AssociationState::Closed || self.finished {
             return Err(SctpError::WrongState(self.state));
         }
+        tracing::debug!(local_tag = self.local_tag, "sctp: sending INIT");
         self.epoch.get_or_insert(now);
         self.state = AssociationState::CookieWait;
         self.init_retransmits = 0;
@@ -97,6 +98,7 @@ impl Association {
             },
             ..self.our_init()
         };
+        tracing::debug!(state = ?self.state, peer_tag = init.initiate_tag, "sctp: INIT received; answering with INIT ACK");
         let mut flags = 0;
         if init.params.forward_tsn || init.params.extensions.contains(&ChunkType::FORWARD_TSN.0) {
             flags |= COOKIE_FLAG_FORWARD_TSN;
@@ -126,6 +128,10 @@ impl Association {
             self.stats.dropped_malformed += 1;
             return;
         };
+        tracing::debug!(
+            peer_tag = ack.initiate_tag,
+            "sctp: INIT ACK received; echoing the cookie"
+        );
         self.peer_tag = ack.initiate_tag;
         self.learn_peer(&ack);
         self.cookie_echo = Some(cookie);
@@ -169,6 +175,7 @@ impl Association {
             Closed | CookieWait | CookieEchoed if !self.finished => {
                 let fresh =
                     self.peer_tag != cookie.peer_tag || matches!(self.state, Closed | CookieWait);
+                tracing::debug!(state = ?self.state, fresh, peer_tag = cookie.peer_tag, "sctp: COOKIE ECHO accepted");
                 self.peer_tag = cookie.peer_tag;
                 if fresh {
                     self.learn_peer(&InitChunk {
@@ -190,17 +197,26 @@ impl Association {
             }
             // Our COOKIE ACK was lost: send it again.
             Established if cookie.peer_tag == self.peer_tag => self.queue_control(Chunk::CookieAck),
-            _ => self.stats.unexpected_chunks += 1,
+            _ => {
+                tracing::debug!(state = ?self.state, peer_tag = cookie.peer_tag, "sctp: COOKIE ECHO ignored");
+                self.stats.unexpected_chunks += 1;
+            }
         }
     }
 
     fn on_cookie_ack(&mut self, now: Instant) {
+        tracing::debug!(state = ?self.state, "sctp: COOKIE ACK received");
         if self.state == AssociationState::CookieEchoed {
             self.establish(now);
         }
     }
 
     fn establish(&mut self, now: Instant) {
+        tracing::debug!(
+            local_tag = self.local_tag,
+            peer_tag = self.peer_tag,
+            "sctp: association established"
+        );
         self.state = AssociationState::Established;
         self.timers.stop(Timer::T1);
         self.cookie_echo = None;
@@ -218,6 +234,7 @@ impl Association {
             return;
         }
         self.init_retransmits += 1;
+        tracing::debug!(state = ?self.state, attempt = self.init_retransmits, "sctp: T1 expired");
         if self.init_retransmits > self.config.max_init_retransmits {
             self.close(CloseReason::Timeout);
             return;

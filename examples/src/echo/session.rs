@@ -135,6 +135,11 @@ impl EchoSession {
         self.pc.handle_timeout(now);
     }
 
+    /// Logs the connection's counters at debug level (what was dropped, and why).
+    pub fn trace_final_figures(&self) {
+        tracing::debug!(stats = ?self.pc.stats(), "echo session ended");
+    }
+
     /// Closes the peer connection.
     pub fn close(&mut self) {
         self.pc.close();

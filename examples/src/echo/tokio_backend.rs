@@ -146,6 +146,7 @@ async fn drive(
         }
         ever_connected |= session.is_connected();
         if session.is_finished() {
+            session.trace_final_figures();
             return;
         }
         let deadline = if ever_connected {

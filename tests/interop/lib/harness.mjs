@@ -55,10 +55,15 @@ export async function serveStatic(root) {
  */
 export async function launchBrowser() {
   const userDataDir = await mkdtemp(join(tmpdir(), 'rtcpeer-chromium-'));
+  // RTCPEER_CHROMIUM_LOG=1: Chromium's WebRTC log goes to its stderr, which playwright prints
+  // with DEBUG=pw:browser (a debugging aid).
+  const logFlags = process.env.RTCPEER_CHROMIUM_LOG
+    ? ['--enable-logging=stderr', '--v=0', '--vmodule=*/webrtc/*=2,*sctp*=3,*data_channel*=3']
+    : [];
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM_PATH,
     headless: true,
-    args: CHROMIUM_FLAGS,
+    args: [...CHROMIUM_FLAGS, ...logFlags],
     timeout: 30000,
   });
   const page = context.pages()[0] || (await context.newPage());

@@ -90,11 +90,53 @@ export function messageQueue(channel) {
     if (waiter) waiter(e.data); else queued.push(e.data);
   });
   return {
+    /** The next message; a timed-out wait gives up its place, so no message is lost. */
     next(timeoutMs = 10000) {
       if (queued.length) return Promise.resolve(queued.shift());
-      return withTimeout(new Promise((resolve) => waiters.push(resolve)), timeoutMs, 'echo');
+      let waiter;
+      const message = new Promise((resolve) => {
+        waiter = resolve;
+        waiters.push(resolve);
+      });
+      return withTimeout(message, timeoutMs, 'echo').catch((e) => {
+        const at = waiters.indexOf(waiter);
+        if (at >= 0) waiters.splice(at, 1);
+        throw e;
+      });
     },
   };
+}
+
+/**
+ * Confirms that messages sent on a channel announced by `datachannel` reach the echo server,
+ * before any check counts on it.
+ *
+ * Chromium races here: the announced channel reads "open" while its network thread may not yet
+ * have finished the DCEP handshake (sent the DATA_CHANNEL_ACK); a send in that window is
+ * dropped inside Chromium (its log says "Send failed INVALID_STATE", the channel's
+ * messagesSent stays 0) and nothing reaches the wire. So: send numbered probes until one
+ * comes back, then take the echoes of the probes sent after it, which follow in order on an
+ * ordered reliable channel. Returns `{probes, lostInBrowser}`; throws if none comes back.
+ */
+export async function confirmEchoPath(channel, queue, { everyMs = 100, timeoutMs = 10000 } = {}) {
+  const until = performance.now() + timeoutMs;
+  let sent = 0;
+  let first = null;
+  while (first === null && performance.now() < until) {
+    channel.send(`probe ${sent}`);
+    sent += 1;
+    const got = await queue.next(everyMs).catch(() => null);
+    if (got !== null) first = got;
+  }
+  if (first === null) throw new Error(`no echo of ${sent} probes within ${timeoutMs} ms`);
+  const echoed = /^probe (\d+)$/.exec(first);
+  if (!echoed) throw new Error(`expected a probe echo, got ${String(first).slice(0, 40)}`);
+  for (let n = Number(echoed[1]) + 1; n < sent; n++) {
+    const got = await queue.next();
+    if (got !== `probe ${n}`) throw new Error(`expected the echo of probe ${n}, got ${String(got).slice(0, 40)}`);
+  }
+  mark('echo path confirmed', { probes: sent, lostInBrowser: Number(echoed[1]) });
+  return { probes: sent, lostInBrowser: Number(echoed[1]) };
 }
 
 /**
