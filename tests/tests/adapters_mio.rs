@@ -76,3 +76,24 @@ fn mio_two_peers_connect_open_channels_transfer_and_close() {
         &mio_peer::MioAdapter,
     ));
 }
+
+#[test]
+fn mio_transfer_survives_garbage_datagrams() {
+    mio_peer::block_on(adapters_common::stress::transfer_survives_garbage(
+        &mio_peer::MioAdapter,
+    ));
+}
+
+#[test]
+fn mio_slow_reader_pauses_and_resumes() {
+    mio_peer::block_on(adapters_common::stress::slow_reader_pauses_and_resumes(
+        &mio_peer::MioAdapter,
+    ));
+}
+
+#[test]
+fn mio_echo_under_back_pressure_completes() {
+    mio_peer::block_on(adapters_common::stress::echo_under_back_pressure_completes(
+        &mio_peer::MioAdapter,
+    ));
+}

@@ -53,12 +53,21 @@ fn smol_two_peers_connect_open_channels_transfer_and_close() {
 
 #[test]
 fn smol_transfer_survives_garbage_datagrams() {
-    smol::block_on(common::async_only::transfer_survives_garbage(rt()));
+    smol::block_on(common::stress::transfer_survives_garbage(
+        &common::peer::AsyncAdapter(rt()),
+    ));
 }
 
 #[test]
 fn smol_dropping_every_handle_closes_the_connection() {
     smol::block_on(common::async_only::dropping_every_handle_closes_the_connection(rt()));
+}
+
+#[test]
+fn smol_slow_reader_pauses_and_resumes() {
+    smol::block_on(common::stress::slow_reader_pauses_and_resumes(
+        &common::peer::AsyncAdapter(rt()),
+    ));
 }
 
 #[test]
@@ -68,5 +77,7 @@ fn smol_trickled_candidates_connect() {
 
 #[test]
 fn smol_echo_under_back_pressure_completes() {
-    smol::block_on(common::async_only::echo_under_back_pressure_completes(rt()));
+    smol::block_on(common::stress::echo_under_back_pressure_completes(
+        &common::peer::AsyncAdapter(rt()),
+    ));
 }

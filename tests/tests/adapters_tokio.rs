@@ -51,7 +51,7 @@ async fn tokio_two_peers_connect_open_channels_transfer_and_close() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokio_transfer_survives_garbage_datagrams() {
-    common::async_only::transfer_survives_garbage(rt()).await;
+    common::stress::transfer_survives_garbage(&common::peer::AsyncAdapter(rt())).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -61,7 +61,7 @@ async fn tokio_dropping_every_handle_closes_the_connection() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokio_slow_reader_pauses_and_resumes() {
-    common::async_only::slow_reader_pauses_and_resumes(rt()).await;
+    common::stress::slow_reader_pauses_and_resumes(&common::peer::AsyncAdapter(rt())).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -71,5 +71,5 @@ async fn tokio_trickled_candidates_connect() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokio_echo_under_back_pressure_completes() {
-    common::async_only::echo_under_back_pressure_completes(rt()).await;
+    common::stress::echo_under_back_pressure_completes(&common::peer::AsyncAdapter(rt())).await;
 }

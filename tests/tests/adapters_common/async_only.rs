@@ -1,63 +1,14 @@
 //! Scenarios only the async adapters run (tokio, smol): they use `AsyncPeerConnection`
-//! features beyond the shared [`Peer`](super::peer::Peer) trait (stats, dropping handles,
-//! trickled candidates through the event stream), on the shared [`connect`] and streams.
+//! features beyond the shared [`Peer`](super::peer::Peer) trait (dropping handles,
+//! trickled candidates through the event stream), on the shared [`connect`].
 
 use super::peer::AsyncAdapter;
-use super::scenario::{Connected, connect, recv_stream, send_stream, transfer_both_ways, within};
+use super::scenario::{Connected, connect, within};
 use super::sleep;
-use futures_lite::future::zip;
 use rtcpeer::peer_connection::{Event, RtcConfiguration};
 use rtcpeer::runtime::{AsyncPeerConnection, DataChannel, Message, Runtime, SocketConfig};
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// Sprays `count` random datagrams (random lengths 1..=1500, every first-byte range of
-/// RFC 7983 covered) from a fresh loopback socket at `targets`, from a plain thread.
-pub fn spray_garbage(targets: Vec<SocketAddr>, count: usize) -> std::thread::JoinHandle<usize> {
-    std::thread::spawn(move || {
-        let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind 127.0.0.1");
-        let mut rng = rtcpeer::Rng::from_u64(0x06a7_ba9e);
-        let mut sent = 0;
-        for i in 0..count {
-            let len = 1 + rng.below(1500) as usize;
-            let mut datagram = vec![0u8; len];
-            rng.fill(&mut datagram);
-            let target = targets[i % targets.len()];
-            if socket.send_to(&datagram, target).is_ok() {
-                sent += 1;
-            }
-            if i % 100 == 99 {
-                // Paced, so that the spray lasts as long as the transfer.
-                std::thread::sleep(std::time::Duration::from_millis(1));
-            }
-        }
-        sent
-    })
-}
-
-/// Connects, then runs the two-way transfer while 10,000 garbage datagrams hit both
-/// peers' sockets; the transfer must complete intact and the connection stay up.
-pub async fn transfer_survives_garbage(rt: Arc<dyn Runtime>) {
-    let adapter = AsyncAdapter(rt);
-    let c = within(&adapter, 60, "connect", connect(&adapter)).await;
-    let targets = vec![c.socket_of_b(), c.a.local_addrs()[0]];
-    let sprayer = spray_garbage(targets, 10_000);
-    transfer_both_ways(&adapter, &c).await;
-    assert_eq!(sprayer.join().expect("sprayer thread"), 10_000);
-    let stats = c.b.stats();
-    assert!(
-        stats.datagrams_received > 5_000,
-        "garbage reached b: {stats:?}"
-    );
-    assert!(stats.dropped_unknown + stats.dropped_media > 0, "{stats:?}");
-    assert_eq!(
-        c.a.connection_state(),
-        rtcpeer::peer_connection::PeerConnectionState::Connected
-    );
-    c.a.close().await;
-    c.b.close().await;
-}
 
 /// Dropping every handle of one peer closes it: the other peer's channels end.
 pub async fn dropping_every_handle_closes_the_connection(rt: Arc<dyn Runtime>) {
@@ -78,24 +29,6 @@ pub async fn dropping_every_handle_closes_the_connection(rt: Arc<dyn Runtime>) {
         "send on a closed channel fails"
     );
     b.close().await;
-}
-
-/// A reader that does not read for a while closes the SCTP receive window (its unread
-/// bytes count against it), which stalls the sender; reading again reopens it and every
-/// byte arrives.
-pub async fn slow_reader_pauses_and_resumes(rt: Arc<dyn Runtime>) {
-    const TOTAL: usize = 12 * 1024 * 1024;
-    let adapter = AsyncAdapter(rt.clone());
-    let c = within(&adapter, 60, "connect", connect(&adapter)).await;
-    let late_reader = async {
-        sleep(&*rt, Duration::from_millis(700)).await;
-        recv_stream(&c.a_to_b.1, TOTAL, 60_000).await
-    };
-    let sender = send_stream(&c.a_to_b.0, TOTAL, 60_000);
-    let (_, got) = within(&adapter, 120, "slow reader", zip(sender, late_reader)).await;
-    assert_eq!(got, TOTAL);
-    c.a.close().await;
-    c.b.close().await;
 }
 
 /// Forwards `from`'s trickled candidates to `to` (once `to` has a remote description)
@@ -203,34 +136,4 @@ pub async fn trickled_candidates_connect(rt: Arc<dyn Runtime>) {
     assert_eq!(got, Some(Message::Text("over trickle".into())));
     a.close().await;
     b.close().await;
-}
-
-/// `b` echoes every message back on the same channel (`recv`, then `send` with
-/// back-pressure) while `a` sends 32 MiB and reads the echoes concurrently. The echo
-/// starts late, so `b` holds more than its unread limit while its echoes wait for `a`'s
-/// acknowledgements; the transfer must still complete with every byte checked.
-pub async fn echo_under_back_pressure_completes(rt: Arc<dyn Runtime>) {
-    const TOTAL: usize = 32 * 1024 * 1024;
-    const CHUNK: usize = 64 * 1024;
-    let adapter = AsyncAdapter(rt.clone());
-    let c = within(&adapter, 60, "connect", connect(&adapter)).await;
-    let echo = c.a_to_b.1.clone();
-    let echo_rt = rt.clone();
-    rt.spawn(Box::pin(async move {
-        sleep(&*echo_rt, Duration::from_millis(700)).await;
-        while let Some(message) = echo.recv().await {
-            let Message::Binary(bytes) = message else {
-                panic!("echo got a text message");
-            };
-            if echo.send_binary(bytes).await.is_err() {
-                return;
-            }
-        }
-    }));
-    let sender = send_stream(&c.a_to_b.0, TOTAL, CHUNK);
-    let echoes = recv_stream(&c.a_to_b.0, TOTAL, CHUNK);
-    let (_, got) = within(&adapter, 120, "echoes of 32 MiB", zip(sender, echoes)).await;
-    assert_eq!(got, TOTAL);
-    c.a.close().await;
-    c.b.close().await;
 }

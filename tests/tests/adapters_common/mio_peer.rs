@@ -396,6 +396,23 @@ impl Peer for MioPeer {
         })
     }
 
+    async fn received_and_dropped(&self) -> (u64, u64) {
+        // The endpoint hands the connection what it can route and drops the rest itself.
+        let connection = self.link.connection;
+        let counts = self.link.handle.call(move |ep: &mut Endpoint| {
+            let routing = ep.stats();
+            let stats = ep.peer_connection(connection).map(|pc| pc.stats())?;
+            let arrived = routing.routed + routing.dropped_unroutable;
+            let dropped = routing.dropped_unroutable + stats.dropped_unknown + stats.dropped_media;
+            Some((arrived, dropped))
+        });
+        counts
+            .await
+            .ok()
+            .flatten()
+            .expect("counters of a live connection")
+    }
+
     async fn close(&self) {
         // Err: the loop has already ended, which is what closing waits for.
         let _ = self.link.handle.close();
@@ -489,8 +506,8 @@ impl Channel for MioChannel {
             .await
     }
 
-    async fn send_binary(&self, data: Vec<u8>) -> Result<(), rtcpeer::Error> {
-        self.send(data.into(), true).await
+    async fn send_binary(&self, data: Bytes) -> Result<(), rtcpeer::Error> {
+        self.send(data, true).await
     }
 
     async fn send_text(&self, text: &str) -> Result<(), rtcpeer::Error> {

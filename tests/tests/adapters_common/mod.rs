@@ -3,6 +3,7 @@
 //! - this file: socket, timer and spawn checks on the async runtime trait (`Arc<dyn Runtime>`);
 //! - [`scenario`]: the end-to-end scenario tokio, smol and mio all run from one body, over
 //!   the adapter traits of [`peer`] (async adapters) and [`mio_peer`] (mio event loops);
+//! - [`stress`]: shared scenarios under stress (garbage, slow reader, echo), all three too;
 //! - [`async_only`]: scenarios that need the async handles' extra features.
 
 #![allow(dead_code)] // each adapter test file uses a subset
@@ -11,6 +12,7 @@ pub mod async_only;
 pub mod mio_peer;
 pub mod peer;
 pub mod scenario;
+pub mod stress;
 
 use rtcpeer::Transmit;
 use rtcpeer::runtime::{AsyncUdpSocket, RecvBatch, Runtime, SocketConfig};

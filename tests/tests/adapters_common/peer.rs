@@ -7,6 +7,7 @@
 
 #![allow(async_fn_in_trait)] // test harness: every future is awaited in the task that made it
 
+use bytes::Bytes;
 use rtcpeer::peer_connection::{PeerConnectionState, RtcConfiguration, RtcSessionDescription};
 use rtcpeer::runtime::{
     AsyncPeerConnection, DataChannel, Message, Runtime, RuntimeError, SocketConfig,
@@ -53,6 +54,9 @@ pub trait Peer {
     /// The next channel the remote peer opened with `label`, or `None` if the connection
     /// ended first.
     async fn remote_channel(&self, label: &str) -> Option<Self::Channel>;
+    /// Datagrams that reached this peer's sockets and were handed to the core, and how
+    /// many of those the core dropped as not part of the connection (garbage).
+    async fn received_and_dropped(&self) -> (u64, u64);
     /// `close()`, complete once the closing datagrams are sent.
     async fn close(&self);
 }
@@ -61,7 +65,7 @@ pub trait Peer {
 pub trait Channel {
     async fn wait_open(&self) -> Result<(), rtcpeer::Error>;
     /// Sends once the channel's queue is at most `SEND_HIGH_WATER` bytes (back-pressure).
-    async fn send_binary(&self, data: Vec<u8>) -> Result<(), rtcpeer::Error>;
+    async fn send_binary(&self, data: Bytes) -> Result<(), rtcpeer::Error>;
     async fn send_text(&self, text: &str) -> Result<(), rtcpeer::Error>;
     /// `bufferedAmount`.
     async fn buffered_amount(&self) -> usize;
@@ -150,6 +154,12 @@ impl Peer for AsyncPeerConnection {
         None
     }
 
+    async fn received_and_dropped(&self) -> (u64, u64) {
+        let stats = self.stats();
+        let dropped = stats.dropped_unknown + stats.dropped_media;
+        (stats.datagrams_received, dropped)
+    }
+
     async fn close(&self) {
         AsyncPeerConnection::close(self).await;
     }
@@ -160,7 +170,7 @@ impl Channel for DataChannel {
         Ok(DataChannel::wait_open(self).await?)
     }
 
-    async fn send_binary(&self, data: Vec<u8>) -> Result<(), rtcpeer::Error> {
+    async fn send_binary(&self, data: Bytes) -> Result<(), rtcpeer::Error> {
         DataChannel::send_binary(self, data).await
     }
 

@@ -124,7 +124,7 @@ pub async fn send_stream(tx: &impl Channel, total: usize, chunk: usize) {
     let count = total.div_ceil(chunk) as u32;
     for i in 0..count {
         let len = chunk.min(total - i as usize * chunk).max(4);
-        tx.send_binary(message(i, len))
+        tx.send_binary(message(i, len).into())
             .await
             .expect("send on an open channel");
         let queued = tx.buffered_amount().await;
