@@ -2,7 +2,7 @@
 
 mod adapters_common;
 
-use adapters_common::{check_datagram, mio_peer, test_datagram, test_sizes};
+use adapters_common::{check_datagram, executor, mio_peer, test_datagram, test_sizes};
 use rtcpeer::Transmit;
 use rtcpeer_mio::mio::{Events, Interest, Poll, Token};
 use rtcpeer_mio::{MioUdpSocket, SocketConfig};
@@ -72,28 +72,44 @@ fn mio_recv_reports_nothing_queued_as_none() {
 /// The scenario body tokio and smol run too, on two mio event loops.
 #[test]
 fn mio_two_peers_connect_open_channels_transfer_and_close() {
-    mio_peer::block_on(adapters_common::scenario::two_peers_transfer(
+    executor::block_on(adapters_common::scenario::two_peers_transfer(
         &mio_peer::MioAdapter,
     ));
 }
 
 #[test]
 fn mio_transfer_survives_garbage_datagrams() {
-    mio_peer::block_on(adapters_common::stress::transfer_survives_garbage(
+    executor::block_on(adapters_common::stress::transfer_survives_garbage(
         &mio_peer::MioAdapter,
     ));
 }
 
 #[test]
 fn mio_slow_reader_pauses_and_resumes() {
-    mio_peer::block_on(adapters_common::stress::slow_reader_pauses_and_resumes(
+    executor::block_on(adapters_common::stress::slow_reader_pauses_and_resumes(
         &mio_peer::MioAdapter,
     ));
 }
 
 #[test]
 fn mio_echo_under_back_pressure_completes() {
-    mio_peer::block_on(adapters_common::stress::echo_under_back_pressure_completes(
+    executor::block_on(adapters_common::stress::echo_under_back_pressure_completes(
         &mio_peer::MioAdapter,
     ));
+}
+
+/// The one-task executor the mio scenarios run on wakes for its timers.
+#[test]
+fn mio_executor_sleeps_until_the_deadline() {
+    let started = std::time::Instant::now();
+    executor::block_on(async {
+        executor::Sleep::new(Duration::from_millis(60)).await;
+        executor::Sleep::new(Duration::from_millis(1)).await;
+    });
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed >= Duration::from_millis(61),
+        "woke after {elapsed:?}"
+    );
+    assert!(elapsed < Duration::from_secs(5), "woke after {elapsed:?}");
 }

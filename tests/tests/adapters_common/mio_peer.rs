@@ -5,11 +5,12 @@
 //! its `Reply`. The loop's event callback mirrors what the scenario waits for (gathering,
 //! connection state, remote channels, channel open/close, messages, `bufferedamountlow`)
 //! into a [`Mirror`]; every change wakes the futures waiting on it. The async body runs on
-//! [`block_on`], a one-task executor whose [`Sleep`] timers it parks on.
+//! [`block_on`](super::executor::block_on), whose [`Sleep`] is this adapter's timer.
 //!
 //! Like the async glue, sends wait while more than `SEND_HIGH_WATER` bytes are queued, and
 //! messages held unread count against the SCTP receive window (`set_application_unread`).
 
+use super::executor::Sleep;
 use super::peer::{Adapter, Channel, Peer, closed};
 use bytes::Bytes;
 use rtcpeer::endpoint::{ConnectionHandle, Endpoint};
@@ -19,84 +20,13 @@ use rtcpeer::peer_connection::{
 };
 use rtcpeer::runtime::{Message, RuntimeError, SEND_HIGH_WATER, SEND_LOW_WATER};
 use rtcpeer_mio::{EventLoop, LoopHandle, SocketConfig};
-use std::cell::RefCell;
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
-use std::future::{Future, poll_fn};
+use std::collections::{HashMap, VecDeque};
+use std::future::poll_fn;
 use std::net::SocketAddr;
-use std::pin::pin;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Poll, Waker};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-
-// ---- a one-task executor with timers ----
-
-thread_local! {
-    /// Deadlines of the pending [`Sleep`]s of the task [`block_on`] runs on this thread.
-    static DEADLINES: RefCell<BinaryHeap<Reverse<Instant>>> = RefCell::default();
-}
-
-struct Unpark(std::thread::Thread);
-
-impl Wake for Unpark {
-    fn wake(self: Arc<Self>) {
-        self.0.unpark();
-    }
-}
-
-/// Runs `fut` to completion on this thread: polls it, then parks until a waker fires or
-/// the earliest [`Sleep`] deadline passes.
-pub fn block_on<F: Future>(fut: F) -> F::Output {
-    let mut fut = pin!(fut);
-    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    loop {
-        if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
-            return v;
-        }
-        let now = Instant::now();
-        let (expired, next) = DEADLINES.with_borrow_mut(|heap| {
-            let mut expired = false;
-            while heap.peek().is_some_and(|Reverse(at)| *at <= now) {
-                heap.pop();
-                expired = true;
-            }
-            (expired, heap.peek().map(|Reverse(at)| *at))
-        });
-        match next {
-            _ if expired => {} // a sleep is due: poll again at once
-            Some(at) => std::thread::park_timeout(at - now),
-            None => std::thread::park(),
-        }
-    }
-}
-
-/// A timer for tasks run by [`block_on`] (and only those: it is woken by the executor's
-/// deadline list, not by a waker).
-#[derive(Debug)]
-pub struct Sleep {
-    deadline: Instant,
-    registered: bool,
-}
-
-impl Future for Sleep {
-    type Output = ();
-
-    fn poll(mut self: std::pin::Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
-        if Instant::now() >= self.deadline {
-            return Poll::Ready(());
-        }
-        if !self.registered {
-            self.registered = true;
-            let at = self.deadline;
-            DEADLINES.with_borrow_mut(|heap| heap.push(Reverse(at)));
-        }
-        Poll::Pending
-    }
-}
-
-// ---- what the loop callback mirrors ----
 
 #[derive(Debug, Default)]
 struct ChannelMirror {
@@ -204,9 +134,8 @@ impl Shared {
     }
 }
 
-// ---- the adapter, peer and channel ----
-
-/// Peers on mio event loops; the scenario must run under [`block_on`].
+/// Peers on mio event loops; the scenario must run under
+/// [`block_on`](super::executor::block_on).
 #[derive(Debug, Clone, Copy)]
 pub struct MioAdapter;
 
@@ -218,11 +147,7 @@ impl Adapter for MioAdapter {
     }
 
     async fn sleep(&self, duration: Duration) {
-        Sleep {
-            deadline: Instant::now() + duration,
-            registered: false,
-        }
-        .await;
+        Sleep::new(duration).await;
     }
 }
 

@@ -9,6 +9,7 @@
 #![allow(dead_code)] // each adapter test file uses a subset
 
 pub mod async_only;
+pub mod executor;
 pub mod mio_peer;
 pub mod peer;
 pub mod scenario;
