@@ -3,7 +3,8 @@
 //!
 //! The loop owns the endpoint, its sockets, a `mio::Poll` and a `mio::Waker`. Other
 //! threads talk to it through a [`LoopHandle`]: they send commands (closures run on the
-//! endpoint inside the loop: add a connection, JSEP calls, channel sends) and wake it.
+//! endpoint inside the loop: add a connection, JSEP calls, channel sends) and wake it;
+//! [`LoopHandle::call`] also brings the command's result back as a [`Reply`].
 //! Events reach the application through the callback given at construction, which may act
 //! on the endpoint at once (reply to a message, signal a candidate).
 
