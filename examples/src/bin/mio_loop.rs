@@ -11,7 +11,8 @@
 //!    `poll_output` until it returns `Timeout(at)`: send each `Transmit` from the socket
 //!    whose address is its `source`, act on each `Event` (which may issue more commands,
 //!    so drain again), and remember `at`.
-//! 2. Then sleep in `Poll::poll` until the earliest `at` or a socket becomes readable.
+//! 2. Then sleep in `Poll::poll` until the earliest `at` or a socket event: readable, or
+//!    writable again when datagrams wait for buffer space.
 //! 3. Feed what woke you: every queued datagram (mio is edge-triggered: read until the
 //!    socket is empty) and, for a peer whose `at` has passed, `handle_timeout`. Go to 1.
 //!
@@ -55,6 +56,7 @@ impl Peer {
     /// Binds the loopback sockets, registers them as tokens `index << 16 | socket` and
     /// tells the core about them (they are its host candidates).
     fn new(poll: &Poll, index: usize, now: Instant) -> Result<Self, Error> {
+        // All of the core's randomness comes from this seed (a fixed one replays a run).
         let mut pc = PeerConnection::new(RtcConfiguration::with_seed(getrandom::u64()?), now)?;
         let mut sockets = MioUdpSocket::bind_all(&SocketConfig::loopback())?;
         for (i, socket) in sockets.iter_mut().enumerate() {
