@@ -3,11 +3,12 @@
 //!
 //! The loop owns the endpoint, its sockets, a `mio::Poll` and a `mio::Waker`. Other
 //! threads talk to it through a [`LoopHandle`]: they send commands (closures run on the
-//! endpoint inside the loop: add a connection, JSEP calls, channel sends) and wake it.
+//! endpoint inside the loop: add a connection, JSEP calls, channel sends) and wake it;
+//! [`LoopHandle::call`] also brings the command's result back as a [`Reply`].
 //! Events reach the application through the callback given at construction, which may act
 //! on the endpoint at once (reply to a message, signal a candidate).
 
-use crate::MioUdpSocket;
+use crate::{MioUdpSocket, Reply};
 use mio::{Events, Interest, Poll, Token, Waker};
 use rtcpeer::Transmit;
 use rtcpeer::endpoint::{ConnectionHandle, Endpoint, EndpointOutput};
@@ -52,6 +53,23 @@ impl LoopHandle {
             .send(Some(Box::new(command)))
             .map_err(|_| LoopEnded)?;
         self.waker.wake().map_err(|_| LoopEnded)
+    }
+
+    /// Runs `command` on the endpoint inside the loop, drains its output, and hands the
+    /// command's return value back through the [`Reply`]: the way to ask the loop a
+    /// question (create an offer, read a state) from another thread.
+    ///
+    /// The reply resolves to `Err(LoopEnded)` if the loop ended before running the command.
+    /// Never wait for it on the loop thread (see [`Reply`]).
+    pub fn call<T: Send + 'static>(
+        &self,
+        command: impl FnOnce(&mut Endpoint) -> T + Send + 'static,
+    ) -> Reply<T> {
+        let (reply, responder) = crate::reply::reply();
+        // On failure the command, and with it the responder, is dropped: the reply then
+        // reports `LoopEnded`.
+        let _ = self.execute(move |endpoint| responder.send(command(endpoint)));
+        reply
     }
 
     /// Closes every connection; the loop sends the closing datagrams and returns.

@@ -3,7 +3,8 @@
 //! [`EventLoop`] is the worked example of driving the core from your own loop: it owns a
 //! core `Endpoint` (any number of peer connections on shared sockets), the sockets and a
 //! `mio::Poll`; [`LoopHandle`]s send it commands
-//! from other threads (woken through a `mio::Waker`); events arrive at a callback.
+//! from other threads (woken through a `mio::Waker`), and [`LoopHandle::call`] returns a
+//! command's result as a [`Reply`] (blocking wait or `Future`); events arrive at a callback.
 //!
 //! No async runtime: the application owns a [`mio::Poll`], registers the sockets of this
 //! crate with it and calls into the core when they become readable or a deadline passes.
@@ -33,10 +34,12 @@
 //! ```
 
 mod event_loop;
+mod reply;
 mod socket;
 
 pub use event_loop::{Command, EventHandler, EventLoop, LoopEnded, LoopHandle};
 pub use mio;
+pub use reply::Reply;
 pub use rtcpeer;
 pub use rtcpeer::runtime::{Datagram, RecvBatch, SocketConfig};
 pub use socket::MioUdpSocket;

@@ -46,25 +46,38 @@ fn smol_bind_fails_when_no_address_qualifies() {
 
 #[test]
 fn smol_two_peers_connect_open_channels_transfer_and_close() {
-    smol::block_on(common::scenario::two_peers_transfer(rt()));
+    smol::block_on(common::scenario::two_peers_transfer(
+        &common::peer::AsyncAdapter(rt()),
+    ));
 }
 
 #[test]
 fn smol_transfer_survives_garbage_datagrams() {
-    smol::block_on(common::scenario::transfer_survives_garbage(rt()));
+    smol::block_on(common::stress::transfer_survives_garbage(
+        &common::peer::AsyncAdapter(rt()),
+    ));
 }
 
 #[test]
 fn smol_dropping_every_handle_closes_the_connection() {
-    smol::block_on(common::scenario::dropping_every_handle_closes_the_connection(rt()));
+    smol::block_on(common::async_only::dropping_every_handle_closes_the_connection(rt()));
+}
+
+#[test]
+fn smol_slow_reader_pauses_and_resumes() {
+    smol::block_on(common::stress::slow_reader_pauses_and_resumes(
+        &common::peer::AsyncAdapter(rt()),
+    ));
 }
 
 #[test]
 fn smol_trickled_candidates_connect() {
-    smol::block_on(common::scenario::trickled_candidates_connect(rt()));
+    smol::block_on(common::async_only::trickled_candidates_connect(rt()));
 }
 
 #[test]
 fn smol_echo_under_back_pressure_completes() {
-    smol::block_on(common::scenario::echo_under_back_pressure_completes(rt()));
+    smol::block_on(common::stress::echo_under_back_pressure_completes(
+        &common::peer::AsyncAdapter(rt()),
+    ));
 }

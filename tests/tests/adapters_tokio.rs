@@ -46,30 +46,30 @@ async fn tokio_bind_fails_when_no_address_qualifies() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokio_two_peers_connect_open_channels_transfer_and_close() {
-    common::scenario::two_peers_transfer(rt()).await;
+    common::scenario::two_peers_transfer(&common::peer::AsyncAdapter(rt())).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokio_transfer_survives_garbage_datagrams() {
-    common::scenario::transfer_survives_garbage(rt()).await;
+    common::stress::transfer_survives_garbage(&common::peer::AsyncAdapter(rt())).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokio_dropping_every_handle_closes_the_connection() {
-    common::scenario::dropping_every_handle_closes_the_connection(rt()).await;
+    common::async_only::dropping_every_handle_closes_the_connection(rt()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokio_slow_reader_pauses_and_resumes() {
-    common::scenario::slow_reader_pauses_and_resumes(rt()).await;
+    common::stress::slow_reader_pauses_and_resumes(&common::peer::AsyncAdapter(rt())).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokio_trickled_candidates_connect() {
-    common::scenario::trickled_candidates_connect(rt()).await;
+    common::async_only::trickled_candidates_connect(rt()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokio_echo_under_back_pressure_completes() {
-    common::scenario::echo_under_back_pressure_completes(rt()).await;
+    common::stress::echo_under_back_pressure_completes(&common::peer::AsyncAdapter(rt())).await;
 }

@@ -1,9 +1,19 @@
-//! Runtime-agnostic test bodies for the adapter tests: each takes the runtime under test
-//! as `Arc<dyn Runtime>` and runs over real loopback UDP (127.0.0.1 only).
+//! Test bodies shared by the adapter tests, over real loopback UDP (127.0.0.1 only).
+//!
+//! - this file: socket, timer and spawn checks on the async runtime trait (`Arc<dyn Runtime>`);
+//! - [`scenario`]: the end-to-end scenario tokio, smol and mio all run from one body, over
+//!   the adapter traits of [`peer`] (async adapters) and [`mio_peer`] (mio event loops);
+//! - [`stress`]: shared scenarios under stress (garbage, slow reader, echo), all three too;
+//! - [`async_only`]: scenarios that need the async handles' extra features.
 
 #![allow(dead_code)] // each adapter test file uses a subset
 
+pub mod async_only;
+pub mod executor;
+pub mod mio_peer;
+pub mod peer;
 pub mod scenario;
+pub mod stress;
 
 use rtcpeer::Transmit;
 use rtcpeer::runtime::{AsyncUdpSocket, RecvBatch, Runtime, SocketConfig};
