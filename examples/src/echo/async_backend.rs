@@ -178,7 +178,7 @@ fn lock(stats: &Stats) -> std::sync::MutexGuard<'_, SessionStats> {
 }
 
 /// `future`'s output, or `None` if `limit` passes first (on `runtime`'s clock and timers).
-async fn timeout<T>(
+pub(crate) async fn timeout<T>(
     runtime: &dyn Runtime,
     limit: Duration,
     future: impl Future<Output = T>,

@@ -13,4 +13,6 @@ pub use backend::{BackendError, BoxFuture, Created, SessionBackend, SessionId, S
 pub use table::SessionTable;
 
 #[cfg(test)]
+mod async_backend_tests;
+#[cfg(test)]
 mod http_tests;
