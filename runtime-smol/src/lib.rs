@@ -5,11 +5,13 @@
 //! runtime-agnostic async glue in `rtcpeer` (feature `async`) is generic over that trait.
 //! `rtcpeer-tokio` offers the same API with `TokioRuntime` in place of `SmolRuntime`.
 //!
-//! Application API (identical in `rtcpeer-tokio` and `rtcpeer-smol`):
-//! [`new_peer_connection`] gives a [`PeerConnection`] with async JSEP methods
-//! (`create_offer().await`, `set_remote_description(..).await`, ...), an [`Events`] stream,
-//! `wait_gathering_complete()` for non-trickle signalling, `wait_connected()`, and
-//! [`DataChannel`]s with async `send_text`/`send_binary` (back-pressure) and `recv()`.
+//! Application API: the crate re-exports [`rtcpeer::runtime::api`] whole, the same list in
+//! every async adapter: [`new_peer_connection`] gives a [`PeerConnection`] with async JSEP
+//! methods (`create_offer().await`, `set_remote_description(..).await`, ...), an [`Events`]
+//! stream, `wait_gathering_complete()` for non-trickle signalling, `wait_connected()`, and
+//! [`DataChannel`]s with async `send_text`/`send_binary` (back-pressure) and `recv()`. Only
+//! [`SmolRuntime`] and [`new_peer_connection`] are this crate's own (besides re-exporting
+//! [`rtcpeer`] itself).
 //!
 //! Sockets: [`Runtime::bind`] binds one UDP socket per selected local address
 //! ([`SocketConfig`]), with 4 MiB kernel buffers where allowed, and receives and sends in
@@ -36,17 +38,11 @@ use std::task::{Context, Poll, ready};
 use std::time::Instant;
 
 pub use rtcpeer;
-pub use rtcpeer::peer_connection::{
-    ChannelId, DataChannelInit, Event, IceCandidate, IceGatheringState, PeerConnectionState,
-    RtcConfiguration, RtcSessionDescription, SdpType, SignalingState,
-};
-pub use rtcpeer::runtime::{
-    AsyncPeerConnection as PeerConnection, AsyncTimer, AsyncUdpSocket, BoxFuture, DataChannel,
-    Datagram, Events, Message, RecvBatch, Runtime, RuntimeError, SocketConfig,
-};
+pub use rtcpeer::runtime::api::*;
 
-/// Creates a [`PeerConnection`] on the current smol runtime: binds sockets per `sockets`,
-/// and spawns its driver. The same function exists in every async rtcpeer adapter.
+/// Creates a [`PeerConnection`] driven by smol's global executor: [`PeerConnection::new`]
+/// on [`SmolRuntime::current`], which binds sockets per `sockets` and spawns the driver.
+/// Every async rtcpeer adapter has this function with this signature.
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), rtcpeer::Error> {

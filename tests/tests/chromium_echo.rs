@@ -1,7 +1,8 @@
 //! Chromium against the `echo` example server: the browser offers (WHIP-style `POST /offer`),
 //! the server answers with a complete SDP; text and binary messages of 1 B to 256 KiB and a
 //! 32 MiB bulk transfer must come back unchanged, over loopback host candidates, and the
-//! session must be freed after the browser closes. All inside a loopback-only namespace.
+//! session must be freed after the browser closes, on each of the server's runtimes (tokio,
+//! smol, mio). All inside a loopback-only namespace.
 //! In reverse (`echo-reverse`) the server offers and Chromium answers, so Chromium is the DTLS
 //! client and rtcpeer the DTLS server; the same echoes and a 4 MiB bulk transfer must pass.
 
@@ -32,6 +33,11 @@ fn browser_offers_to_echo_server(runtime: &str) {
 #[test]
 fn chromium_offers_to_tokio_echo_server_and_gets_every_message_back() {
     browser_offers_to_echo_server("tokio");
+}
+
+#[test]
+fn chromium_offers_to_smol_echo_server_and_gets_every_message_back() {
+    browser_offers_to_echo_server("smol");
 }
 
 #[test]

@@ -19,10 +19,14 @@
 //!   `send_text`/`send_binary` with back-pressure, `recv`). A driver task owns the core
 //!   `PeerConnection`, the sockets and the timer; it drains `poll_output` after every input
 //!   and routes events to the handles, which share the core with it under a mutex.
+//! - With the feature `async`: [`api`], the application API of the async adapters listed
+//!   once; `rtcpeer-tokio` and `rtcpeer-smol` re-export it whole.
 //!
 //! The blocking mio adapter (`rtcpeer-mio`) uses [`SocketConfig`] and [`RecvBatch`] too, but
 //! needs no async trait.
 
+#[cfg(feature = "async")]
+pub mod api;
 mod batch;
 #[cfg(feature = "async")]
 mod channel;

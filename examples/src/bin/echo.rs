@@ -6,15 +6,14 @@
 //! ```
 //!
 //! Options: `--listen IP:PORT` (HTTP and the UDP sockets' IP; port 0 picks one),
-//! `--runtime tokio|smol|mio` (tokio tasks over the sans-IO core; the `rtcpeer-smol`
-//! adapter; or one hand-written mio loop thread), `--max-sessions N` (default 256).
+//! `--runtime tokio|smol|mio` (the `rtcpeer-tokio` or `rtcpeer-smol` adapter; or one
+//! hand-written mio loop thread over the sans-IO core), `--max-sessions N` (default 256).
 //! Prints `listening on http://IP:PORT/` once ready. Signalling is WHIP-style: see
 //! `rtcpeer_examples::echo::http`.
 
 use rtcpeer_examples::args::Args;
 use rtcpeer_examples::echo::{
-    SessionBackend, http, mio_backend::MioEchoBackend, smol_backend::SmolEchoBackend,
-    tokio_backend::TokioEchoBackend,
+    SessionBackend, async_backend::AsyncEchoBackend, http, mio_backend::MioEchoBackend,
 };
 use std::io::Write;
 use std::net::SocketAddr;
@@ -71,7 +70,7 @@ fn main() {
 async fn serve(options: Options) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(options.listen).await?;
     let backend: Arc<dyn SessionBackend> = match options.runtime.as_str() {
-        "smol" => Arc::new(SmolEchoBackend::new(
+        "smol" => Arc::new(AsyncEchoBackend::smol(
             options.listen.ip(),
             options.max_sessions,
         )),
@@ -79,7 +78,7 @@ async fn serve(options: Options) -> std::io::Result<()> {
             options.listen.ip(),
             options.max_sessions,
         )?),
-        _ => Arc::new(TokioEchoBackend::new(
+        _ => Arc::new(AsyncEchoBackend::tokio(
             options.listen.ip(),
             options.max_sessions,
         )),

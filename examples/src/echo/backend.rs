@@ -1,9 +1,23 @@
 //! What the echo server's HTTP layer needs from a WebRTC runtime, independent of which
 //! adapter (tokio, smol, mio) drives the peer connections.
 
+use rtcpeer::ice::SelectedPair;
+use rtcpeer::peer_connection::PeerConnectionState;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::time::Duration;
+
+/// How long a session may take from creation to `connected` before it is closed.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long ICE gathering may take before the offer or answer is refused.
+pub const GATHER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A fresh seed from the OS for one peer connection (certificate, ICE credentials, ...).
+pub fn os_seed() -> Result<u64, BackendError> {
+    getrandom::u64().map_err(|e| BackendError::Internal(format!("OS random source: {e}")))
+}
 
 /// A boxed, sendable future, as the backend's async methods return.
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
@@ -76,6 +90,23 @@ pub struct SessionStats {
 }
 
 impl SessionStats {
+    /// Counts one received message of `len` bytes, and its echo if `echoed`.
+    pub fn count_echo(&mut self, len: usize, echoed: bool) {
+        let len = len as u64;
+        self.messages_received += 1;
+        self.bytes_received += len;
+        if echoed {
+            self.messages_sent += 1;
+            self.bytes_sent += len;
+        }
+    }
+
+    /// Records a `connectionState` change and the selected pair at that moment.
+    pub fn set_state(&mut self, state: PeerConnectionState, pair: Option<SelectedPair>) {
+        self.state = state_name(state).to_owned();
+        self.selected_pair = pair.map(|p| format!("{} -> {}", p.local, p.remote));
+    }
+
     /// The stats as a JSON object.
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::json!({
@@ -87,6 +118,19 @@ impl SessionStats {
             "bytesSent": self.bytes_sent,
             "channels": self.channels,
         })
+    }
+}
+
+/// `connectionState` as the browser spells it.
+pub fn state_name(state: PeerConnectionState) -> &'static str {
+    match state {
+        PeerConnectionState::New => "new",
+        PeerConnectionState::Connecting => "connecting",
+        PeerConnectionState::Connected => "connected",
+        PeerConnectionState::Disconnected => "disconnected",
+        PeerConnectionState::Failed => "failed",
+        PeerConnectionState::Closed => "closed",
+        _ => "unknown",
     }
 }
 

@@ -1,24 +1,25 @@
 //! The echo sessions on a hand-written mio event loop: one thread owns every
 //! [`EchoSession`] and its non-blocking UDP socket, waits in `Poll::poll` until the earliest
 //! session deadline, and takes commands from the HTTP layer through a channel plus a
-//! `mio::Waker`. The same sessions and echo rule as the tokio backend; only the driving
-//! loop differs.
+//! `mio::Waker`. The same echo rule and session table as the async backend, but the
+//! sans-IO core is driven by hand.
 
-use super::backend::{BackendError, BoxFuture, Created, SessionBackend, SessionId, SessionStats};
+use super::backend::{
+    BackendError, BoxFuture, CONNECT_TIMEOUT, Created, GATHER_TIMEOUT, SessionBackend, SessionId,
+    SessionStats, os_seed,
+};
 use super::session::EchoSession;
-use super::tokio_backend::{CONNECT_TIMEOUT, os_seed};
+use super::table::SessionTable;
 use mio::net::UdpSocket;
 use mio::{Events, Interest, Poll, Token, Waker};
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tokio::sync::oneshot;
 
 const WAKER: Token = Token(usize::MAX);
-const GATHER_TIMEOUT: Duration = Duration::from_secs(10);
 
 enum Command {
     Start(Box<Started>),
@@ -33,27 +34,15 @@ struct Started {
     gathered: oneshot::Sender<String>,
 }
 
-struct Entry {
-    stats: Arc<Mutex<SessionStats>>,
-    waiting_for_answer: bool,
-}
-
 struct Shared {
     listen_ip: IpAddr,
-    limit: usize,
-    next_id: AtomicU64,
-    table: Mutex<HashMap<SessionId, Entry>>,
+    /// The sessions; they themselves live on the loop thread.
+    sessions: SessionTable<()>,
     commands: Mutex<mpsc::Sender<Command>>,
     waker: Waker,
 }
 
 impl Shared {
-    fn table(&self) -> std::sync::MutexGuard<'_, HashMap<SessionId, Entry>> {
-        self.table
-            .lock()
-            .expect("session table lock is never poisoned")
-    }
-
     fn send(&self, command: Command) -> bool {
         let sent = self
             .commands
@@ -88,9 +77,7 @@ impl MioEchoBackend {
         let (commands, receiver) = mpsc::channel();
         let shared = Arc::new(Shared {
             listen_ip,
-            limit,
-            next_id: AtomicU64::new(1),
-            table: Mutex::new(HashMap::new()),
+            sessions: SessionTable::new(limit),
             commands: Mutex::new(commands),
             waker,
         });
@@ -111,9 +98,7 @@ impl MioEchoBackend {
         offering: bool,
         make: impl FnOnce(SocketAddr, u64, Instant) -> Result<EchoSession, BackendError>,
     ) -> Result<Created, BackendError> {
-        if self.session_count() >= self.shared.limit {
-            return Err(BackendError::Busy(self.shared.limit));
-        }
+        self.shared.sessions.check_room()?;
         let bind = SocketAddr::new(self.shared.listen_ip, 0);
         let socket =
             UdpSocket::bind(bind).map_err(|e| BackendError::Internal(format!("bind UDP: {e}")))?;
@@ -121,12 +106,7 @@ impl MioEchoBackend {
             .local_addr()
             .map_err(|e| BackendError::Internal(e.to_string()))?;
         let session = make(local, os_seed()?, Instant::now())?;
-        let id = SessionId(self.shared.next_id.fetch_add(1, Ordering::Relaxed));
-        let entry = Entry {
-            stats: session.stats(),
-            waiting_for_answer: offering,
-        };
-        self.shared.table().insert(id, entry);
+        let id = self.shared.sessions.insert((), session.stats(), offering)?;
         let (gathered, sdp) = oneshot::channel();
         let started = Started {
             id,
@@ -135,7 +115,7 @@ impl MioEchoBackend {
             gathered,
         };
         if !self.shared.send(Command::Start(Box::new(started))) {
-            self.shared.table().remove(&id);
+            self.shared.sessions.remove(id);
             return Err(BackendError::Internal("the mio loop has stopped".into()));
         }
         match tokio::time::timeout(GATHER_TIMEOUT, sdp).await {
@@ -163,15 +143,8 @@ impl SessionBackend for MioEchoBackend {
 
     fn accept_answer(&self, id: SessionId, answer: String) -> BoxFuture<Result<(), BackendError>> {
         let (reply, result) = oneshot::channel();
-        let checked = match self.shared.table().get_mut(&id) {
-            None => Err(BackendError::NoSession(id)),
-            Some(entry) if !entry.waiting_for_answer => Err(BackendError::WrongState(id)),
-            Some(entry) => {
-                entry.waiting_for_answer = false;
-                Ok(())
-            }
-        };
-        let sent = checked.map(|()| self.shared.send(Command::Answer(id, answer, reply)));
+        let turn = self.shared.sessions.take_answer_turn(id);
+        let sent = turn.map(|()| self.shared.send(Command::Answer(id, answer, reply)));
         Box::pin(async move {
             if !sent? {
                 return Err(BackendError::NoSession(id));
@@ -181,21 +154,15 @@ impl SessionBackend for MioEchoBackend {
     }
 
     fn close(&self, id: SessionId) -> bool {
-        self.shared.table().contains_key(&id) && self.shared.send(Command::Close(id))
+        self.shared.sessions.handle(id).is_some() && self.shared.send(Command::Close(id))
     }
 
     fn stats(&self, id: SessionId) -> Option<SessionStats> {
-        let table = self.shared.table();
-        let stats = table
-            .get(&id)?
-            .stats
-            .lock()
-            .expect("stats lock is never poisoned");
-        Some(stats.clone())
+        self.shared.sessions.stats(id)
     }
 
     fn session_count(&self) -> usize {
-        self.shared.table().len()
+        self.shared.sessions.len()
     }
 }
 
@@ -310,7 +277,7 @@ impl EventLoop {
             .register(&mut socket, token, Interest::READABLE)
         {
             tracing::error!(%e, "echo mio loop: register failed");
-            self.shared.table().remove(&id);
+            self.shared.sessions.remove(id);
             return None;
         }
         let now = Instant::now();
@@ -357,9 +324,10 @@ impl EventLoop {
                 .send(sdp);
         }
         if running.session.is_finished() {
+            running.session.trace_final_figures();
             let mut running = self.sessions.remove(&token).expect("looked up above");
             let _ = self.poll.registry().deregister(&mut running.socket);
-            self.shared.table().remove(&running.id);
+            self.shared.sessions.remove(running.id);
             tracing::debug!(id = %running.id, "echo session freed");
         }
     }

@@ -2,14 +2,17 @@
 //! runs the peer connections on one of rtcpeer's runtime adapters. Every data channel
 //! message a client sends comes back on the same channel, text as text, binary as binary.
 
+pub mod async_backend;
 pub mod backend;
 pub mod http;
 pub mod mio_backend;
 pub mod session;
-pub mod smol_backend;
-pub mod tokio_backend;
+pub mod table;
 
 pub use backend::{BackendError, BoxFuture, Created, SessionBackend, SessionId, SessionStats};
+pub use table::SessionTable;
 
+#[cfg(test)]
+mod async_backend_tests;
 #[cfg(test)]
 mod http_tests;

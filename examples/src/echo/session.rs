@@ -1,6 +1,6 @@
 //! One echo session as a sans-IO object: a [`PeerConnection`] plus the echo rule and the
-//! session's live figures. Any driver (a tokio task, a mio loop) feeds it datagrams and
-//! timeouts and sends what [`EchoSession::drain`] hands out.
+//! session's live figures, for a driver that runs the core by hand (the mio backend): it
+//! feeds the session datagrams and timeouts and sends what [`EchoSession::drain`] hands out.
 
 use super::backend::{BackendError, SessionStats};
 use rtcpeer::Transmit;
@@ -25,7 +25,8 @@ pub struct EchoSession {
     stats: Arc<Mutex<SessionStats>>,
 }
 
-fn config(seed: u64) -> RtcConfiguration {
+/// The configuration of every echo session: `seed` and [`MAX_MESSAGE_SIZE`].
+pub fn echo_config(seed: u64) -> RtcConfiguration {
     RtcConfiguration {
         max_message_size: MAX_MESSAGE_SIZE,
         ..RtcConfiguration::with_seed(seed)
@@ -44,7 +45,7 @@ impl EchoSession {
         seed: u64,
         now: Instant,
     ) -> Result<Self, BackendError> {
-        let mut pc = PeerConnection::new(config(seed), now).map_err(internal)?;
+        let mut pc = PeerConnection::new(echo_config(seed), now).map_err(internal)?;
         pc.add_local_socket(now, socket).map_err(internal)?;
         pc.set_remote_description(RtcSessionDescription::offer(offer))
             .map_err(|e| BackendError::BadSdp(e.to_string()))?;
@@ -57,7 +58,7 @@ impl EchoSession {
 
     /// A session that offers one data channel ([`SERVER_CHANNEL_LABEL`]).
     pub fn offering(socket: SocketAddr, seed: u64, now: Instant) -> Result<Self, BackendError> {
-        let mut pc = PeerConnection::new(config(seed), now).map_err(internal)?;
+        let mut pc = PeerConnection::new(echo_config(seed), now).map_err(internal)?;
         pc.add_local_socket(now, socket).map_err(internal)?;
         pc.create_data_channel(SERVER_CHANNEL_LABEL, Default::default())
             .map_err(internal)?;
@@ -67,10 +68,8 @@ impl EchoSession {
     }
 
     fn with(pc: PeerConnection) -> Self {
-        let stats = SessionStats {
-            state: state_name(pc.connection_state()).to_owned(),
-            ..SessionStats::default()
-        };
+        let mut stats = SessionStats::default();
+        stats.set_state(pc.connection_state(), None);
         Self {
             pc,
             stats: Arc::new(Mutex::new(stats)),
@@ -162,12 +161,11 @@ impl EchoSession {
         match event {
             Event::ChannelMessage { id, data, binary } => self.echo(id, data, binary),
             Event::ConnectionStateChange(state) => {
-                let mut stats = self.stats.lock().expect("stats lock is never poisoned");
-                stats.state = state_name(state).to_owned();
-                stats.selected_pair = self
-                    .pc
-                    .selected_pair()
-                    .map(|p| format!("{} -> {}", p.local, p.remote));
+                let pair = self.pc.selected_pair();
+                self.stats
+                    .lock()
+                    .expect("stats lock is never poisoned")
+                    .set_state(state, pair);
             }
             Event::ChannelOpen(_) | Event::ChannelClosed(_) => {
                 let open = self.pc.data_channel_ids().len();
@@ -181,7 +179,7 @@ impl EchoSession {
     }
 
     fn echo(&mut self, id: ChannelId, data: bytes::Bytes, binary: bool) {
-        let len = data.len() as u64;
+        let data_len = data.len();
         let sent = match self.pc.data_channel(id) {
             Ok(mut channel) if binary => channel.send_binary(data),
             Ok(mut channel) => match std::str::from_utf8(&data) {
@@ -191,28 +189,12 @@ impl EchoSession {
             },
             Err(e) => Err(e),
         };
-        let mut stats = self.stats.lock().expect("stats lock is never poisoned");
-        stats.messages_received += 1;
-        stats.bytes_received += len;
-        match sent {
-            Ok(()) => {
-                stats.messages_sent += 1;
-                stats.bytes_sent += len;
-            }
-            Err(e) => tracing::debug!(%e, "echo: could not send the echo"),
+        if let Err(e) = &sent {
+            tracing::debug!(%e, "echo: could not send the echo");
         }
-    }
-}
-
-/// `connectionState` as the browser spells it.
-pub fn state_name(state: PeerConnectionState) -> &'static str {
-    match state {
-        PeerConnectionState::New => "new",
-        PeerConnectionState::Connecting => "connecting",
-        PeerConnectionState::Connected => "connected",
-        PeerConnectionState::Disconnected => "disconnected",
-        PeerConnectionState::Failed => "failed",
-        PeerConnectionState::Closed => "closed",
-        _ => "unknown",
+        self.stats
+            .lock()
+            .expect("stats lock is never poisoned")
+            .count_echo(data_len, sent.is_ok());
     }
 }

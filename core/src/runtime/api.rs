@@ -1,0 +1,29 @@
+//! The application API of every async runtime adapter, listed once (feature `async`).
+//!
+//! `rtcpeer-tokio` and `rtcpeer-smol` re-export this module whole (`pub use
+//! rtcpeer::runtime::api::*;`) and add only their runtime type and a `new_peer_connection`
+//! function, so code written against one adapter compiles against the other by changing the
+//! crate name.
+//!
+//! What an application uses:
+//! - [`PeerConnection`] (the core's [`AsyncPeerConnection`](super::AsyncPeerConnection)):
+//!   async JSEP methods (`create_offer().await`, `set_remote_description(..).await`, ...),
+//!   `wait_gathering_complete()` for non-trickle signalling, `wait_connected()`, `close()`;
+//! - [`Events`]: the connection's event stream ([`Event`]s: state changes, candidates,
+//!   channels the peer opened);
+//! - [`DataChannel`]: async `send_text`/`send_binary` with back-pressure and `recv()` of
+//!   [`Message`]s;
+//! - the configuration and JSEP types of [`crate::peer_connection`] that those take and
+//!   return, and [`SocketConfig`] to choose the local addresses to bind.
+//!
+//! What an adapter implements, and advanced users may call directly: [`Runtime`],
+//! [`AsyncTimer`], [`AsyncUdpSocket`], [`RecvBatch`] and [`Datagram`].
+
+pub use super::{
+    AsyncPeerConnection as PeerConnection, AsyncTimer, AsyncUdpSocket, BoxFuture, DataChannel,
+    Datagram, Events, Message, RecvBatch, Runtime, RuntimeError, SocketConfig,
+};
+pub use crate::peer_connection::{
+    ChannelId, DataChannelInit, Event, IceCandidate, IceGatheringState, PeerConnectionState,
+    RtcConfiguration, RtcSessionDescription, SdpType, SignalingState,
+};

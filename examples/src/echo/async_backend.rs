@@ -1,0 +1,278 @@
+//! The echo sessions on an async runtime through rtcpeer's async API (`rtcpeer-tokio`,
+//! `rtcpeer-smol`): each session is a [`PeerConnection`] whose driver runs as a task of the
+//! runtime; one task per data channel echoes messages, one task follows the connection's
+//! events and frees the session when it ends.
+//!
+//! The body is written once against the core's [`Runtime`] trait; [`AsyncEchoBackend::tokio`]
+//! and [`AsyncEchoBackend::smol`] only pick the runtime. The mio backend is the variant that
+//! drives the sans-IO core from a hand-written loop.
+
+use super::backend::{
+    BackendError, BoxFuture, CONNECT_TIMEOUT, Created, GATHER_TIMEOUT, SessionBackend, SessionId,
+    SessionStats, os_seed,
+};
+use super::session::{SERVER_CHANNEL_LABEL, echo_config};
+use super::table::SessionTable;
+use rtcpeer::runtime::api::{
+    DataChannel, Event, Message, PeerConnection, PeerConnectionState, RtcSessionDescription,
+    Runtime, SdpType, SocketConfig,
+};
+use std::future::Future;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+type Stats = Arc<Mutex<SessionStats>>;
+
+struct Inner {
+    runtime: Arc<dyn Runtime>,
+    listen_ip: IpAddr,
+    sessions: SessionTable<PeerConnection>,
+}
+
+/// [`SessionBackend`] whose sessions are async peer connections on one [`Runtime`].
+#[derive(Clone)]
+pub struct AsyncEchoBackend {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for AsyncEchoBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AsyncEchoBackend")
+            .field("runtime", &self.inner.runtime)
+            .field("listen_ip", &self.inner.listen_ip)
+            .field("sessions", &self.session_count())
+            .finish()
+    }
+}
+
+fn internal(e: impl std::fmt::Display) -> BackendError {
+    BackendError::Internal(e.to_string())
+}
+
+fn bad_sdp(e: impl std::fmt::Display) -> BackendError {
+    BackendError::BadSdp(e.to_string())
+}
+
+impl AsyncEchoBackend {
+    /// Sessions run on `runtime` and bind their UDP sockets on `listen_ip`; at most `limit`
+    /// live at once.
+    pub fn new(runtime: Arc<dyn Runtime>, listen_ip: IpAddr, limit: usize) -> Self {
+        let inner = Inner {
+            runtime,
+            listen_ip,
+            sessions: SessionTable::new(limit),
+        };
+        Self {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// Sessions on the current tokio runtime (`rtcpeer-tokio`).
+    ///
+    /// # Panics
+    /// Outside the context of a tokio runtime.
+    pub fn tokio(listen_ip: IpAddr, limit: usize) -> Self {
+        Self::new(
+            rtcpeer_tokio::TokioRuntime::current().into_dyn(),
+            listen_ip,
+            limit,
+        )
+    }
+
+    /// Sessions on smol's global executor (`rtcpeer-smol`).
+    pub fn smol(listen_ip: IpAddr, limit: usize) -> Self {
+        Self::new(
+            rtcpeer_smol::SmolRuntime::current().into_dyn(),
+            listen_ip,
+            limit,
+        )
+    }
+
+    fn spawn(&self, future: impl Future<Output = ()> + Send + 'static) {
+        self.inner.runtime.spawn(Box::pin(future));
+    }
+
+    /// A new peer connection with one socket on the listen address, if there is room.
+    fn new_pc(&self) -> Result<PeerConnection, BackendError> {
+        self.inner.sessions.check_room()?;
+        let sockets = SocketConfig::with_addresses([self.inner.listen_ip]);
+        let config = echo_config(os_seed()?);
+        PeerConnection::new(self.inner.runtime.clone(), config, &sockets).map_err(internal)
+    }
+
+    /// Registers a session and starts its tasks (`own_channel`: the channel the server
+    /// opened as offerer), then waits for gathering and returns the complete description.
+    async fn start(
+        self,
+        pc: PeerConnection,
+        own_channel: Option<DataChannel>,
+    ) -> Result<Created, BackendError> {
+        let mut stats = SessionStats::default();
+        stats.set_state(pc.connection_state(), None);
+        let stats = Arc::new(Mutex::new(stats));
+        let offering = own_channel.is_some();
+        let id = self
+            .inner
+            .sessions
+            .insert(pc.clone(), stats.clone(), offering)?;
+        if let Some(channel) = own_channel {
+            self.spawn(echo(channel, stats.clone()));
+        }
+        self.spawn(close_unless_connected(
+            self.inner.runtime.clone(),
+            pc.clone(),
+        ));
+        self.spawn(self.clone().watch(id, pc.clone(), stats));
+        let gathered = timeout(
+            &*self.inner.runtime,
+            GATHER_TIMEOUT,
+            pc.wait_gathering_complete(),
+        );
+        match gathered.await {
+            Some(Ok(description)) => Ok(Created {
+                id,
+                sdp: description.sdp,
+            }),
+            _ => {
+                self.close(id);
+                Err(internal("ICE gathering did not complete"))
+            }
+        }
+    }
+
+    /// Follows one session's events: echoes on every channel the peer opens, keeps the
+    /// figures, and frees the session once it has ended.
+    async fn watch(self, id: SessionId, pc: PeerConnection, stats: Stats) {
+        let mut events = pc.events();
+        while let Some(event) = events.next().await {
+            match event {
+                Event::DataChannel(channel) => {
+                    self.spawn(echo(pc.data_channel(channel), stats.clone()));
+                }
+                Event::ChannelOpen(_) | Event::ChannelClosed(_) => {
+                    let open = pc.with_core(|core| Ok(core.data_channel_ids().len()));
+                    lock(&stats).channels = open.unwrap_or(0);
+                }
+                Event::ConnectionStateChange(state) => {
+                    let pair = pc.with_core(|core| Ok(core.selected_pair()));
+                    lock(&stats).set_state(state, pair.ok().flatten());
+                    if matches!(
+                        state,
+                        PeerConnectionState::Failed | PeerConnectionState::Closed
+                    ) {
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        tracing::debug!(%id, stats = ?pc.stats(), "echo session ended");
+        pc.close().await;
+        self.inner.sessions.remove(id);
+        tracing::debug!(%id, "echo session freed");
+    }
+}
+
+fn lock(stats: &Stats) -> std::sync::MutexGuard<'_, SessionStats> {
+    stats.lock().expect("stats lock is never poisoned")
+}
+
+/// `future`'s output, or `None` if `limit` passes first (on `runtime`'s clock and timers).
+pub(crate) async fn timeout<T>(
+    runtime: &dyn Runtime,
+    limit: Duration,
+    future: impl Future<Output = T>,
+) -> Option<T> {
+    let mut timer = runtime.new_timer(runtime.now() + limit);
+    let expired = std::future::poll_fn(|cx| timer.as_mut().poll(cx));
+    smol::future::or(async { Some(future.await) }, async {
+        expired.await;
+        None
+    })
+    .await
+}
+
+/// Closes a session that does not connect within [`CONNECT_TIMEOUT`].
+async fn close_unless_connected(runtime: Arc<dyn Runtime>, pc: PeerConnection) {
+    if timeout(&*runtime, CONNECT_TIMEOUT, pc.wait_connected())
+        .await
+        .is_none()
+    {
+        tracing::debug!("echo: session did not connect in time");
+        pc.close().await;
+    }
+}
+
+/// Sends every message back on its channel, text as text, binary as binary.
+async fn echo(channel: DataChannel, stats: Stats) {
+    while let Some(message) = channel.recv().await {
+        let len = message.len();
+        let sent = match message {
+            Message::Text(text) => channel.send_text(&text).await,
+            Message::Binary(bytes) => channel.send_binary(bytes).await,
+        };
+        if let Err(e) = &sent {
+            tracing::debug!(%e, "echo: could not send the echo");
+        }
+        lock(&stats).count_echo(len, sent.is_ok());
+    }
+}
+
+impl SessionBackend for AsyncEchoBackend {
+    fn answer_offer(&self, offer: String) -> BoxFuture<Result<Created, BackendError>> {
+        let backend = self.clone();
+        Box::pin(async move {
+            let pc = backend.new_pc()?;
+            pc.set_remote_description(RtcSessionDescription::offer(offer))
+                .await
+                .map_err(bad_sdp)?;
+            let answer = pc.create_answer().await.map_err(bad_sdp)?;
+            pc.set_local_description(answer).await.map_err(internal)?;
+            backend.start(pc, None).await
+        })
+    }
+
+    fn create_offer(&self) -> BoxFuture<Result<Created, BackendError>> {
+        let backend = self.clone();
+        Box::pin(async move {
+            let pc = backend.new_pc()?;
+            let channel = pc
+                .create_data_channel(SERVER_CHANNEL_LABEL, Default::default())
+                .await
+                .map_err(internal)?;
+            let offer = pc.create_offer().await.map_err(internal)?;
+            pc.set_local_description(offer).await.map_err(internal)?;
+            backend.start(pc, Some(channel)).await
+        })
+    }
+
+    fn accept_answer(&self, id: SessionId, answer: String) -> BoxFuture<Result<(), BackendError>> {
+        let pc = self.inner.sessions.take_answer_turn(id);
+        Box::pin(async move {
+            let description = RtcSessionDescription {
+                sdp_type: SdpType::Answer,
+                sdp: answer,
+            };
+            pc?.set_remote_description(description)
+                .await
+                .map_err(bad_sdp)
+        })
+    }
+
+    fn close(&self, id: SessionId) -> bool {
+        let Some(pc) = self.inner.sessions.handle(id) else {
+            return false;
+        };
+        self.spawn(async move { pc.close().await });
+        true
+    }
+
+    fn stats(&self, id: SessionId) -> Option<SessionStats> {
+        self.inner.sessions.stats(id)
+    }
+
+    fn session_count(&self) -> usize {
+        self.inner.sessions.len()
+    }
+}
