@@ -4,8 +4,8 @@
 //! first by its 5-tuple (our socket, the peer's address), learned from every datagram a
 //! connection sends (ICE checks and the selected pair); for an unknown 5-tuple, by the
 //! local-ufrag part of a STUN USERNAME (RFC 8445 section 7.2.2: `local:remote` from the
-//! receiver's view). Everything else is dropped and counted. One [`poll_output`]
-//! (Endpoint::poll_output) serves all connections, tagging each output with its
+//! receiver's view). Everything else is dropped and counted. One
+//! [`poll_output`](Endpoint::poll_output) serves all connections, tagging each output with its
 //! [`ConnectionHandle`]. Each connection's seed is drawn from the endpoint's rng, so one
 //! endpoint seed fixes every byte.
 //!

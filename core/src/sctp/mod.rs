@@ -16,7 +16,7 @@
 //! Departures and gaps, on purpose: one path only (no multi-homing); no association restart
 //! (an INIT on an established association is answered but its cookie is refused); no
 //! I-DATA (RFC 8260); loss is detected RACK-style by send order, and a loss is taken as a
-//! congestion signal only when the RTT shows a standing queue (see [`congestion`]), so random
+//! congestion signal only when the RTT shows a standing queue (see the `congestion` module), so random
 //! loss on long paths does not collapse the window.
 
 mod assoc;

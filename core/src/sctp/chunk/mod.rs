@@ -1,6 +1,6 @@
 //! SCTP chunk codecs: an owned [`Chunk`] for every chunk type rtcpeer speaks, parsed from a
-//! [`RawChunk`](super::packet::RawChunk) and emitted into a
-//! [`PacketWriter`](super::packet::PacketWriter).
+//! [`RawChunk`] and emitted into a
+//! [`PacketWriter`].
 //!
 //! Implemented: DATA, INIT, INIT ACK, SACK, HEARTBEAT, HEARTBEAT ACK, ABORT, SHUTDOWN,
 //! SHUTDOWN ACK, ERROR, COOKIE ECHO, COOKIE ACK, SHUTDOWN COMPLETE (RFC 9260), FORWARD TSN
