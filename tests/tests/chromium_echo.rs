@@ -7,6 +7,7 @@
 //! client and rtcpeer the DTLS server; the same echoes and a 4 MiB bulk transfer must pass.
 
 mod chromium_support;
+mod provision;
 
 use chromium_support::{assert_passed, browser_available, example_binary, run_driver};
 

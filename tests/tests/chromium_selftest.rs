@@ -3,6 +3,7 @@
 //! that the browser side of the interop tests works before rtcpeer is involved.
 
 mod chromium_support;
+mod provision;
 
 use chromium_support::{assert_passed, browser_available, run_driver};
 

@@ -2,8 +2,10 @@
 //! UDP on 127.0.0.1 only. Checks the handshake, application data both ways, the negotiated
 //! SRTP profile and the exported DTLS-SRTP keying material against what OpenSSL prints.
 //!
-//! Skipped loudly when no `openssl` binary is installed.
+//! Needs the `openssl` CLI: installed by `tests/provision.sh` when missing (see `provision`).
 #![allow(clippy::disallowed_methods)] // real peers need the real clock
+
+mod provision;
 
 use rtcpeer::Rng;
 use rtcpeer::dtls::{
@@ -20,15 +22,33 @@ use std::time::{Duration, Instant};
 
 const LABEL: &str = "EXTRACTOR-dtls_srtp";
 
-fn openssl_available() -> bool {
-    let ok = Command::new("openssl")
+fn openssl_installed() -> bool {
+    Command::new("openssl")
         .arg("version")
         .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        eprintln!("SKIPPED: no `openssl` binary found; OpenSSL DTLS interop was NOT tested");
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Whether the `openssl` CLI is there, installing it (tests/provision.sh) when it is not.
+/// `false` (a loud skip) only with `RTCPEER_SKIP_INTEROP=1`; otherwise a CLI that cannot be
+/// installed fails the test.
+fn openssl_available() -> bool {
+    if openssl_installed() {
+        return true;
     }
-    ok
+    if std::env::var("RTCPEER_SKIP_INTEROP").as_deref() == Ok("1") {
+        eprintln!(
+            "SKIPPED: no `openssl` binary (RTCPEER_SKIP_INTEROP=1); OpenSSL DTLS interop was NOT tested"
+        );
+        return false;
+    }
+    let provisioned = provision::provision_once();
+    assert!(
+        openssl_installed(),
+        "the OpenSSL interop tests need the `openssl` CLI; installing it failed: {provisioned:?}. \
+         Run tests/provision.sh as root, or set RTCPEER_SKIP_INTEROP=1 to skip these tests."
+    );
+    true
 }
 
 /// A temporary directory with an OpenSSL P-256 certificate and key.

@@ -1,9 +1,11 @@
 //! Runs the Node/Chromium interop driver (`tests/interop/run.mjs`) inside a loopback-only
 //! network namespace (`tests/interop/netns.sh`) and returns its JSON result.
 //!
-//! Chromium, Node and the driver's `node_modules` are installed by `.ci/run`. When one is
-//! missing the test fails, unless `RTCPEER_SKIP_BROWSER=1` is set: then it prints a loud
+//! Chromium, Node and the driver's `node_modules` are installed by `tests/provision.sh`, which
+//! `.ci/run` runs first and these tests run themselves when something is missing. When
+//! `RTCPEER_SKIP_BROWSER=1` is set, nothing is installed: a missing prerequisite prints a loud
 //! notice and the test returns early, so a developer without a browser can run the rest.
+//! Otherwise a prerequisite that cannot be installed fails the test.
 
 // Each `chromium_*` test crate includes this module and uses a subset of it.
 #![allow(dead_code)]
@@ -81,10 +83,11 @@ fn missing_prerequisites() -> Vec<String> {
     missing
 }
 
-/// Whether the browser tests can run. `false` only when prerequisites are missing and
-/// `RTCPEER_SKIP_BROWSER=1` allows skipping; panics when they are missing otherwise.
+/// Whether the browser tests can run. Installs missing prerequisites first (see the module
+/// doc); `false` only when some are missing and `RTCPEER_SKIP_BROWSER=1` allows skipping;
+/// panics when they are missing and cannot be installed.
 pub fn browser_available(test: &str) -> bool {
-    let missing = missing_prerequisites();
+    let mut missing = missing_prerequisites();
     if missing.is_empty() {
         return true;
     }
@@ -93,9 +96,16 @@ pub fn browser_available(test: &str) -> bool {
         eprintln!("\n!!!!! SKIPPING {test}: missing {list} (RTCPEER_SKIP_BROWSER=1) !!!!!\n");
         return false;
     }
+    let provisioned = crate::provision::provision_once();
+    missing = missing_prerequisites();
+    if missing.is_empty() {
+        return true;
+    }
     panic!(
-        "{test} needs headless Chromium and the Node driver: missing {list}. \
-         `.ci/run` installs them; set RTCPEER_SKIP_BROWSER=1 to skip browser tests."
+        "{test} needs headless Chromium and the Node driver: missing {}; installing them \
+         failed: {provisioned:?}. Run tests/provision.sh as root (or set \
+         RTCPEER_SKIP_BROWSER=1 to skip browser tests).",
+        missing.join(", ")
     );
 }
 
