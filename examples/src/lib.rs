@@ -4,3 +4,4 @@
 pub mod args;
 pub mod echo;
 pub mod logging;
+pub mod transfer;

@@ -8,8 +8,8 @@
 //! ```
 
 use rtcpeer_examples::args::Args;
+use rtcpeer_examples::transfer::{payload, progress};
 use rtcpeer_tokio::{Message, PeerConnection, RtcConfiguration, SocketConfig, new_peer_connection};
-use std::io::Write;
 use std::time::{Duration, Instant};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -19,30 +19,6 @@ fn pair() -> Result<(PeerConnection, PeerConnection), Error> {
     let a = new_peer_connection(RtcConfiguration::default(), &SocketConfig::loopback())?;
     let b = new_peer_connection(RtcConfiguration::default(), &SocketConfig::loopback())?;
     Ok((a, b))
-}
-
-/// Payload of message `i`: its index then a byte pattern, so order and content are checkable.
-fn payload(i: u64, chunk: usize) -> Vec<u8> {
-    let mut data: Vec<u8> = (0..chunk).map(|j| (j as u64 ^ i) as u8).collect();
-    if let Some(head) = data.get_mut(..8) {
-        head.copy_from_slice(&i.to_le_bytes()[..head.len()]);
-    }
-    data
-}
-
-fn progress(done: u64, total: u64, started: Instant) {
-    const WIDTH: u64 = 40;
-    let filled = (done * WIDTH).checked_div(total).unwrap_or(WIDTH);
-    let bar: String = (0..WIDTH)
-        .map(|i| if i < filled { '#' } else { '.' })
-        .collect();
-    let mbps = done as f64 / 1e6 / started.elapsed().as_secs_f64().max(1e-9);
-    eprint!(
-        "\r[{bar}] {:>5.1}/{:.1} MiB {mbps:>7.1} MB/s",
-        done as f64 / 1048576.0,
-        total as f64 / 1048576.0
-    );
-    let _ = std::io::stderr().flush();
 }
 
 async fn run(total: u64, chunk: usize) -> Result<(), Error> {

@@ -26,10 +26,10 @@ use rtcpeer::peer_connection::{
     RtcConfiguration,
 };
 use rtcpeer_examples::args::Args;
+use rtcpeer_examples::transfer::{payload, progress};
 use rtcpeer_mio::mio::{Events, Interest, Poll, Token};
 use rtcpeer_mio::{MioUdpSocket, SocketConfig};
 use std::collections::VecDeque;
-use std::io::Write;
 use std::time::{Duration, Instant};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -294,31 +294,6 @@ fn run(total: u64, chunk: usize) -> Result<(), Error> {
         peer.flush()?;
     }
     Ok(())
-}
-
-/// Payload of message `i`: its index then a byte pattern, so order and content are checkable.
-fn payload(i: u64, chunk: usize) -> Vec<u8> {
-    let mut data: Vec<u8> = (0..chunk).map(|j| (j as u64 ^ i) as u8).collect();
-    if let Some(head) = data.get_mut(..8) {
-        head.copy_from_slice(&i.to_le_bytes()[..head.len()]);
-    }
-    data
-}
-
-fn progress(done: u64, total: u64, started: Instant) {
-    const WIDTH: u64 = 40;
-    let filled = (done * WIDTH).checked_div(total).unwrap_or(WIDTH);
-    let bar: String = (0..WIDTH)
-        .map(|i| if i < filled { '#' } else { '.' })
-        .collect();
-    let mbps = done as f64 / 1e6 / started.elapsed().as_secs_f64().max(1e-9);
-    let mib = |bytes: u64| bytes as f64 / 1048576.0;
-    eprint!(
-        "\r[{bar}] {:>5.1}/{:.1} MiB {mbps:>7.1} MB/s",
-        mib(done),
-        mib(total)
-    );
-    let _ = std::io::stderr().flush();
 }
 
 /// `--mib N --chunk BYTES`, checked.
