@@ -13,16 +13,16 @@ use super::certificate::{FingerprintVerified, verify_peer_certificate};
 use super::error::FailureReason;
 use super::extensions::{HelloExtensions, UseSrtp};
 use super::flight::FlightItem;
-use super::keys::{MasterSecret, SuiteParams, suite_params};
+use super::keys::suite_params;
 use super::messages::{
     CertificateMsg, CertificateRequest, CertificateVerify, ClientHello, ECDSA_SIGN,
     HelloVerifyRequest, ServerHello, ServerKeyExchange, emit_client_key_exchange,
 };
 use super::reassembly::Message;
-use super::state::{Action, Connected, Cx, Established, State, check_peer_finished, expect_type};
-use super::types::{
-    CipherSuite, DTLS_1_2, HandshakeType, NamedGroup, SignatureScheme, SrtpProfile,
+use super::state::{
+    Action, AgreedKeys, Connected, Cx, Negotiated, State, check_peer_finished, expect_type,
 };
+use super::types::{CipherSuite, DTLS_1_2, HandshakeType, NamedGroup, SignatureScheme};
 use crate::crypto::ecdh::EcdhP256;
 use crate::crypto::ecdsa::verify_p256_sha256_der;
 
@@ -66,16 +66,6 @@ fn send_hello(cx: &mut Cx<'_>, hello: &ClientHello) {
         items: vec![item],
         expects_reply: true,
     });
-}
-
-/// Values fixed by the ServerHello.
-#[derive(Debug, Clone)]
-struct Negotiated {
-    params: SuiteParams,
-    client_random: [u8; 32],
-    server_random: [u8; 32],
-    extended_master_secret: bool,
-    srtp_profile: Option<SrtpProfile>,
 }
 
 /// Waiting for ServerHello (or HelloVerifyRequest).
@@ -301,17 +291,7 @@ impl State for ExpectServerHelloDone {
         }
         let cke = emit_client_key_exchange(ecdh.public_key());
         items.push(cx.outgoing(0, HandshakeType::CLIENT_KEY_EXCHANGE, cke));
-        let n = &self.negotiated;
-        let session_hash = n
-            .extended_master_secret
-            .then(|| n.params.hash.digest(&[&cx.common.transcript]));
-        let master = MasterSecret::derive(
-            n.params,
-            &pre_master,
-            session_hash.as_deref(),
-            n.client_random,
-            n.server_random,
-        );
+        let keys = self.negotiated.agree(cx, &pre_master, self.proof);
         if self.certificate_requested {
             let signature = cx
                 .config
@@ -325,28 +305,23 @@ impl State for ExpectServerHelloDone {
             items.push(cx.outgoing(0, HandshakeType::CERTIFICATE_VERIFY, cv.emit()));
         }
         items.push(FlightItem::ChangeCipherSpec);
-        let verify = master.verify_data(b"client finished", &cx.common.transcript);
+        let verify = keys
+            .master
+            .verify_data(b"client finished", &cx.common.transcript);
         items.push(cx.outgoing(1, HandshakeType::FINISHED, verify.to_vec()));
-        cx.actions.push(Action::InstallKeys(master.key_block()));
+        cx.actions
+            .push(Action::InstallKeys(keys.master.key_block()));
         cx.actions.push(Action::SendFlight {
             items,
             expects_reply: true,
         });
-        Ok(Box::new(ExpectFinished {
-            srtp_profile: n.srtp_profile,
-            master,
-            proof: self.proof,
-        }))
+        Ok(Box::new(ExpectFinished(keys)))
     }
 }
 
 /// Waiting for the server's Finished (epoch 1).
 #[derive(Debug)]
-struct ExpectFinished {
-    srtp_profile: Option<SrtpProfile>,
-    master: MasterSecret,
-    proof: FingerprintVerified,
-}
+struct ExpectFinished(AgreedKeys);
 
 impl State for ExpectFinished {
     fn handle(
@@ -354,9 +329,8 @@ impl State for ExpectFinished {
         cx: &mut Cx<'_>,
         msg: Message,
     ) -> Result<Box<dyn State>, FailureReason> {
-        check_peer_finished(cx, &self.master, &msg, b"server finished")?;
-        let done = Established::new(self.master, self.srtp_profile, self.proof);
-        cx.actions.push(Action::Established(done));
+        check_peer_finished(cx, &self.0.master, &msg, b"server finished")?;
+        cx.actions.push(Action::Established(self.0.established()));
         Ok(Box::new(Connected))
     }
 }

@@ -16,16 +16,16 @@ use super::certificate::{FingerprintVerified, verify_peer_certificate};
 use super::error::FailureReason;
 use super::extensions::{HelloExtensions, UseSrtp};
 use super::flight::FlightItem;
-use super::keys::{MasterSecret, SuiteParams, suite_params};
+use super::keys::suite_params;
 use super::messages::{
     CertificateMsg, CertificateRequest, CertificateVerify, ClientHello, ECDSA_SIGN,
     HelloVerifyRequest, ServerHello, ServerKeyExchange, parse_client_key_exchange,
 };
 use super::reassembly::Message;
-use super::state::{Action, Connected, Cx, Established, State, check_peer_finished, expect_type};
-use super::types::{
-    CipherSuite, DTLS_1_2, HandshakeType, NamedGroup, SignatureScheme, SrtpProfile,
+use super::state::{
+    Action, AgreedKeys, Connected, Cx, Negotiated, State, check_peer_finished, expect_type,
 };
+use super::types::{CipherSuite, DTLS_1_2, HandshakeType, NamedGroup, SignatureScheme};
 use crate::crypto::ecdh::EcdhP256;
 use crate::crypto::ecdsa::verify_p256_sha256_der;
 use crate::crypto::{constant_time_eq, hmac_sha256};
@@ -101,16 +101,6 @@ pub(crate) fn on_client_hello(
             body,
         ));
     Ok(HelloOutcome::Accepted(send_flight_4(cx, &hello, n)))
-}
-
-/// Values fixed by the ClientHello.
-#[derive(Debug, Clone)]
-struct Negotiated {
-    params: SuiteParams,
-    client_random: [u8; 32],
-    server_random: [u8; 32],
-    extended_master_secret: bool,
-    srtp_profile: Option<SrtpProfile>,
 }
 
 fn negotiate(cx: &mut Cx<'_>, hello: &ClientHello) -> Result<Negotiated, FailureReason> {
@@ -276,33 +266,16 @@ impl State for ExpectClientKeyExchange {
                 "invalid client ECDH point",
             ))?;
         cx.record_received(&msg);
-        let n = &self.negotiated;
-        let session_hash = n
-            .extended_master_secret
-            .then(|| n.params.hash.digest(&[&cx.common.transcript]));
-        let master = MasterSecret::derive(
-            n.params,
-            &pre_master,
-            session_hash.as_deref(),
-            n.client_random,
-            n.server_random,
-        );
-        cx.actions.push(Action::InstallKeys(master.key_block()));
-        Ok(Box::new(ExpectCertificateVerify {
-            srtp_profile: n.srtp_profile,
-            master,
-            proof: self.proof,
-        }))
+        let keys = self.negotiated.agree(cx, &pre_master, self.proof);
+        cx.actions
+            .push(Action::InstallKeys(keys.master.key_block()));
+        Ok(Box::new(ExpectCertificateVerify(keys)))
     }
 }
 
 /// Waiting for CertificateVerify.
 #[derive(Debug)]
-struct ExpectCertificateVerify {
-    srtp_profile: Option<SrtpProfile>,
-    master: MasterSecret,
-    proof: FingerprintVerified,
-}
+struct ExpectCertificateVerify(AgreedKeys);
 
 impl State for ExpectCertificateVerify {
     fn handle(
@@ -318,28 +291,20 @@ impl State for ExpectCertificateVerify {
             return Err(FailureReason::NoCommonParameters("signature scheme"));
         }
         if !verify_p256_sha256_der(
-            self.proof.public_key(),
+            self.0.proof.public_key(),
             &cx.common.transcript,
             &cv.signature,
         ) {
             return Err(FailureReason::BadSignature);
         }
         cx.record_received(&msg);
-        Ok(Box::new(ExpectFinished {
-            srtp_profile: self.srtp_profile,
-            master: self.master,
-            proof: self.proof,
-        }))
+        Ok(Box::new(ExpectFinished(self.0)))
     }
 }
 
 /// Waiting for the client's Finished (epoch 1); then sends flight 6.
 #[derive(Debug)]
-struct ExpectFinished {
-    srtp_profile: Option<SrtpProfile>,
-    master: MasterSecret,
-    proof: FingerprintVerified,
-}
+struct ExpectFinished(AgreedKeys);
 
 impl State for ExpectFinished {
     fn handle(
@@ -347,8 +312,9 @@ impl State for ExpectFinished {
         cx: &mut Cx<'_>,
         msg: Message,
     ) -> Result<Box<dyn State>, FailureReason> {
-        check_peer_finished(cx, &self.master, &msg, b"client finished")?;
+        check_peer_finished(cx, &self.0.master, &msg, b"client finished")?;
         let verify = self
+            .0
             .master
             .verify_data(b"server finished", &cx.common.transcript);
         let finished = cx.outgoing(1, HandshakeType::FINISHED, verify.to_vec());
@@ -356,8 +322,7 @@ impl State for ExpectFinished {
             items: vec![FlightItem::ChangeCipherSpec, finished],
             expects_reply: false,
         });
-        let done = Established::new(self.master, self.srtp_profile, self.proof);
-        cx.actions.push(Action::Established(done));
+        cx.actions.push(Action::Established(self.0.established()));
         Ok(Box::new(Connected))
     }
 }

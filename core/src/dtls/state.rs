@@ -10,7 +10,7 @@ use super::config::DtlsConfig;
 use super::error::FailureReason;
 use super::flight::FlightItem;
 use super::handshake::full_message;
-use super::keys::{KeyBlock, MasterSecret};
+use super::keys::{KeyBlock, MasterSecret, SuiteParams};
 use super::reassembly::Message;
 use super::types::{HandshakeType, SrtpProfile};
 use crate::rng::Rng;
@@ -67,6 +67,55 @@ impl Cx<'_> {
             seq,
             body,
         }
+    }
+}
+
+/// Values the hellos fixed, on either side.
+#[derive(Debug, Clone)]
+pub(crate) struct Negotiated {
+    pub params: SuiteParams,
+    pub client_random: [u8; 32],
+    pub server_random: [u8; 32],
+    pub extended_master_secret: bool,
+    pub srtp_profile: Option<SrtpProfile>,
+}
+
+impl Negotiated {
+    /// Derives the master secret from the ECDHE `pre_master`: with the extended master
+    /// secret (RFC 7627) when negotiated, its session hash covering the transcript so far,
+    /// which must end with the ClientKeyExchange. Carries the fingerprint `proof` along.
+    pub fn agree(&self, cx: &Cx<'_>, pre_master: &[u8], proof: FingerprintVerified) -> AgreedKeys {
+        let session_hash = self
+            .extended_master_secret
+            .then(|| self.params.hash.digest(&[&cx.common.transcript]));
+        let master = MasterSecret::derive(
+            self.params,
+            pre_master,
+            session_hash.as_deref(),
+            self.client_random,
+            self.server_random,
+        );
+        AgreedKeys {
+            master,
+            srtp_profile: self.srtp_profile,
+            proof,
+        }
+    }
+}
+
+/// What the last handshake steps of either side carry: the agreed keys and the proof that
+/// the peer's certificate matched its fingerprint.
+#[derive(Debug)]
+pub(crate) struct AgreedKeys {
+    pub master: MasterSecret,
+    pub srtp_profile: Option<SrtpProfile>,
+    pub proof: FingerprintVerified,
+}
+
+impl AgreedKeys {
+    /// The handshake's result, once the peer's Finished has been checked.
+    pub fn established(self) -> Established {
+        Established::new(self.master, self.srtp_profile, self.proof)
     }
 }
 
