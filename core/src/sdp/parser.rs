@@ -49,6 +49,10 @@ const MEDIA: &str = "m=<media> <port> <proto> <fmt> ...";
 const URI: &str = "u=<uri>";
 
 /// Parses `text` (LF or CRLF line endings) within `limits`.
+///
+/// Blank (or whitespace-only) lines, which hand-assembled SDP often ends with, are skipped:
+/// no valid line is blank, so nothing else can be meant. Everything else is strict (a value's
+/// trailing spaces can be part of it, e.g. in `a=fmtp`), and printing is canonical.
 pub(crate) fn parse(text: &str, limits: &SdpLimits) -> Result<SessionDescription, SdpError> {
     if text.len() > limits.max_bytes {
         let line = line_at(text.as_bytes(), limits.max_bytes);
@@ -72,6 +76,9 @@ pub(crate) fn parse(text: &str, limits: &SdpLimits) -> Result<SessionDescription
                 return Err(SdpError::new(count, kind));
             }
             let line = raw.strip_suffix('\r').unwrap_or(raw);
+            if line.trim_matches([' ', '\t']).is_empty() {
+                continue;
+            }
             state
                 .line(line)
                 .map_err(|kind| SdpError::new(count, kind))?;

@@ -59,12 +59,6 @@ fn table() -> Vec<(&'static str, String, usize, K)> {
             K::MalformedLine,
         ),
         (
-            "blank line",
-            format!("{h}\na=ice-lite\n"),
-            5,
-            K::MalformedLine,
-        ),
-        (
             "unknown type",
             format!("{h}x=1\n"),
             5,

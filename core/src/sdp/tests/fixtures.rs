@@ -24,6 +24,35 @@ fn every_fixture_parses_the_same_with_lf_line_endings() {
 }
 
 #[test]
+fn every_fixture_parses_the_same_with_blank_lines_around_every_line() {
+    for (name, text) in FIXTURES {
+        let mut padded = String::from("\r\n");
+        for line in text.split_terminator("\r\n") {
+            padded.push_str(line);
+            padded.push_str("\r\n \t\r\n\n");
+        }
+        let strict = SessionDescription::parse(text).expect("fixtures parse");
+        assert_eq!(
+            SessionDescription::parse(&padded),
+            Ok(strict.clone()),
+            "{name}"
+        );
+        assert_eq!(
+            strict.to_string(),
+            *text,
+            "{name}: printing stays canonical"
+        );
+    }
+}
+
+#[test]
+fn errors_after_blank_lines_name_the_line_as_it_stands_in_the_text() {
+    let text = "v=0\n\no=- 1 1 IN IP4 127.0.0.1\n\ns=-\nt=0 0\nhello\n";
+    let err = SessionDescription::parse(text).expect_err("line 7 is malformed");
+    assert_eq!(err.line, 7);
+}
+
+#[test]
 fn every_fixture_passes_check() {
     for (name, _) in FIXTURES {
         fixture(name)
