@@ -350,3 +350,76 @@ fn channels_created_on_both_sides_before_connecting_open_and_cross() {
     assert_eq!(p.messages(false, ib), vec![(b"a1".to_vec(), false)]);
     assert_eq!(p.messages(true, ia), vec![(b"b1".to_vec(), false)]);
 }
+
+/// `candidate` lines (in an SDP or alone) with `ip` replaced by an mDNS-style name, as a
+/// browser hides its local addresses.
+fn hide_behind_mdns(text: &str, ip: &str) -> String {
+    text.split_inclusive('\n')
+        .map(|line| {
+            if line.contains("candidate:") {
+                line.replace(ip, "0c9d4f2e-5b1a-4d3e-9f27-6a8b1c2d3e4f.local")
+            } else {
+                line.to_owned()
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn mdns_named_candidates_are_ignored_and_the_peer_is_learned_from_its_checks() {
+    let mut p = Pair::new(31);
+    p.trickle = false;
+    let a_ip = A_ADDR.split(':').next().expect("ip");
+    let ca = p.with(true, |pc| {
+        pc.create_data_channel("m", DataChannelInit::default())
+            .expect("dc")
+    });
+    let mut offer = p.with(true, |pc| {
+        let o = pc.create_offer().expect("offer");
+        pc.set_local_description(o.clone()).expect("sld");
+        o
+    });
+    offer.sdp = hide_behind_mdns(&offer.sdp, a_ip);
+    let answer = p.with(false, |pc| {
+        pc.set_remote_description(offer)
+            .expect("an offer with mDNS candidates is accepted");
+        let a = pc.create_answer().expect("answer");
+        pc.set_local_description(a.clone()).expect("sld");
+        a
+    });
+    p.with(true, |pc| pc.set_remote_description(answer).expect("srd"));
+    let mut forwarded = 0;
+    assert!(p.run_until(Duration::from_secs(10), |p| {
+        p.collect();
+        let (a_cands, b_cands) = (candidates(&p.a_events), candidates(&p.b_events));
+        for c in a_cands.iter().skip(forwarded) {
+            let mut hidden = c.clone();
+            hidden.candidate = hide_behind_mdns(&c.candidate, a_ip);
+            p.with(false, |pc| {
+                pc.add_ice_candidate(hidden)
+                    .expect("accepted, not an error")
+            });
+        }
+        forwarded = a_cands.len();
+        for c in b_cands {
+            p.with(true, |pc| pc.add_ice_candidate(c).expect("add"));
+        }
+        p.b_events.retain(|e| !matches!(e, Event::IceCandidate(_)));
+        p.opened(true, ca) && !p.incoming(false).is_empty()
+    }));
+    assert!(p.connected());
+    let unresolved = p.pc(false).stats().remote_candidates_unresolved;
+    assert!(unresolved >= 1, "b saw a's hidden candidates: {unresolved}");
+    let learned = p.pc(false).selected_pair().expect("b has a selected pair");
+    assert_eq!(learned.remote, A_ADDR.parse().expect("addr"));
+}
+
+fn candidates(events: &[Event]) -> Vec<rtcpeer::peer_connection::IceCandidate> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::IceCandidate(c) if !c.candidate.is_empty() => Some(c.clone()),
+            _ => None,
+        })
+        .collect()
+}

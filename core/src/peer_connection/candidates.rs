@@ -1,6 +1,7 @@
 //! Remote candidates through `addIceCandidate`, before or after the remote description.
 
 use super::{IceCandidate, PeerConnection, PeerConnectionError};
+use crate::ice::ParseCandidateError;
 
 /// Remote candidates kept while no remote description is set.
 const MAX_QUEUED: usize = 64;
@@ -9,6 +10,12 @@ impl PeerConnection {
     /// `addIceCandidate`: a remote candidate (or end-of-candidates when `candidate` is
     /// empty). Before the remote description it is queued (at most 64) and applied with it.
     /// A candidate for another ufrag (an older ICE generation) is ignored.
+    ///
+    /// A candidate whose address is a host name (browsers hide local addresses behind mDNS
+    /// `.local` names) is accepted and ignored, as a browser does when it cannot resolve the
+    /// name: the core resolves no names (resolve it yourself and pass the IP if you can), and
+    /// the peer's checks still reach us, so its address is learned as peer-reflexive.
+    /// Counted in [`PeerConnectionStats::remote_candidates_unresolved`](super::PeerConnectionStats).
     ///
     /// Errors: closed; a candidate that does not parse; too many queued.
     pub fn add_ice_candidate(&mut self, candidate: IceCandidate) -> Result<(), crate::Error> {
@@ -22,8 +29,9 @@ impl PeerConnection {
                 )
                 .into());
             }
-            if !candidate.is_end_of_candidates() {
-                parse(&candidate)?;
+            if !candidate.is_end_of_candidates() && parse(&candidate)?.is_none() {
+                self.stats.remote_candidates_unresolved += 1;
+                return Ok(());
             }
             self.jsep.queued_candidates.push(candidate);
             return Ok(());
@@ -41,9 +49,11 @@ impl PeerConnection {
         }
         if candidate.is_end_of_candidates() {
             self.ice.end_of_remote_candidates(self.now);
-        } else {
-            let c = parse(&candidate)?;
+        } else if let Some(c) = parse(&candidate)? {
             self.ice.add_remote_candidate(self.now, c)?;
+        } else {
+            self.stats.remote_candidates_unresolved += 1;
+            return Ok(());
         }
         self.pump();
         Ok(())
@@ -58,10 +68,28 @@ impl PeerConnection {
     }
 }
 
-fn parse(c: &IceCandidate) -> Result<crate::ice::Candidate, PeerConnectionError> {
-    c.candidate
-        .parse()
-        .map_err(|e: crate::ice::ParseCandidateError| {
-            PeerConnectionError::InvalidCandidate(e.to_string())
-        })
+/// The candidate, or `None` when its address is a host name rather than an IP address.
+fn parse(c: &IceCandidate) -> Result<Option<crate::ice::Candidate>, PeerConnectionError> {
+    match c.candidate.parse() {
+        Ok(candidate) => Ok(Some(candidate)),
+        Err(ParseCandidateError::Address(name)) if is_host_name(&name) => {
+            tracing::debug!(%name, "pc: remote candidate with a host name ignored (not resolved)");
+            Ok(None)
+        }
+        Err(e) => Err(PeerConnectionError::InvalidCandidate(e.to_string())),
+    }
+}
+
+/// A DNS name (RFC 1123 labels), as opposed to a malformed address.
+fn is_host_name(name: &str) -> bool {
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    name.len() <= 253
+        && name.bytes().any(|b| b.is_ascii_alphabetic())
+        && name.trim_end_matches('.').split('.').all(label_ok)
 }

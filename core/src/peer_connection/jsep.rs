@@ -362,6 +362,10 @@ impl PeerConnection {
                         tracing::debug!(%e, "pc: remote SDP candidate not used");
                     }
                 }
+                Err(crate::ice::ParseCandidateError::Address(name)) => {
+                    self.stats.remote_candidates_unresolved += 1;
+                    tracing::debug!(%name, "pc: remote SDP candidate with a name ignored (not resolved)");
+                }
                 Err(e) => tracing::debug!(%e, "pc: remote SDP candidate does not parse"),
             }
         }

@@ -26,6 +26,9 @@ pub struct PeerConnectionStats {
     pub dropped_no_path: u64,
     /// Dropped: input after `close`.
     pub dropped_closed: u64,
+    /// Remote candidates ignored because their address is a host name (e.g. mDNS `.local`),
+    /// which the core does not resolve.
+    pub remote_candidates_unresolved: u64,
     /// The selected candidate pair, if any.
     pub selected_pair: Option<SelectedPair>,
     /// The ICE agent's counters.
