@@ -110,6 +110,7 @@ impl DcepMessage {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::strategy::Strategy;
 
     #[test]
     fn open_matches_the_rfc8832_layout() {
@@ -134,6 +135,48 @@ mod tests {
     fn ack_is_one_byte() {
         assert_eq!(DcepMessage::Ack.to_bytes().as_ref(), &[2]);
         assert_eq!(DcepMessage::parse(&[2]), Ok(DcepMessage::Ack));
+    }
+
+    fn channel_type() -> impl proptest::strategy::Strategy<Value = ChannelType> {
+        proptest::prelude::any::<u8>().prop_map(ChannelType)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn every_open_round_trips(
+            channel_type in channel_type(),
+            priority: u16,
+            reliability: u32,
+            label in ".{0,40}",
+            protocol in ".{0,20}",
+        ) {
+            let m = DcepMessage::Open { channel_type, priority, reliability, label, protocol };
+            proptest::prop_assert_eq!(DcepMessage::parse(&m.to_bytes()), Ok(m));
+        }
+
+        #[test]
+        fn arbitrary_bytes_parse_or_are_refused_without_panic(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64),
+        ) {
+            if let Ok(m) = DcepMessage::parse(&bytes) {
+                // What parses re-encodes to a prefix-equal message (trailing bytes ignored).
+                let again = m.to_bytes();
+                proptest::prop_assert!(bytes.starts_with(&again));
+            }
+        }
+
+        #[test]
+        fn an_open_cut_short_anywhere_is_refused(cut in 1usize..17) {
+            let m = DcepMessage::Open {
+                channel_type: ChannelType::RELIABLE,
+                priority: 256,
+                reliability: 0,
+                label: "chat".into(),
+                protocol: "x".into(),
+            };
+            let b = m.to_bytes();
+            proptest::prop_assert_eq!(DcepMessage::parse(&b[..b.len() - cut]), Err(BadDcep));
+        }
     }
 
     #[test]
