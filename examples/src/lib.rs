@@ -2,5 +2,6 @@
 //! several programs lives here.
 
 pub mod args;
+pub mod bench;
 pub mod echo;
 pub mod logging;
