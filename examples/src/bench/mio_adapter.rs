@@ -4,8 +4,13 @@
 //!
 //! The sender pumps messages from its loop's callback (on `open` and `bufferedamountlow`,
 //! keeping at most [`SEND_HIGH_WATER`] bytes queued, like the async adapters' `send`), and
-//! the receiver checks every message in its callback. In the idle measure each loop holds
-//! one side of every pair: the mio adapter's model is many connections on shared sockets.
+//! the receiver checks every message in its callback.
+//!
+//! In the idle measure one loop holds every answerer on one socket (the mio adapter's
+//! server model: many connections behind a shared socket) and each offerer has a loop and
+//! socket of its own, like separate clients. (An endpoint tells its connections apart by
+//! the peer's address, so two connections on one socket cannot both talk to one remote
+//! socket.) The loops, threads and sockets count in the memory per peer.
 
 use super::payload::Payloads;
 use super::report::{BULK_MESSAGE, Figures, IdleMemory, SMALL_MESSAGE, Transfer};
@@ -361,16 +366,20 @@ fn throughput(total: u64, size: usize) -> Result<Transfer, Error> {
 }
 
 fn idle(pairs: usize) -> Result<IdleMemory, Error> {
-    let mut a = Side::start()?;
-    let mut b = Side::start()?;
     let before = rss_bytes();
+    let mut answerers = Side::start()?;
+    let mut offerers = Vec::with_capacity(pairs);
     for _ in 0..pairs {
-        connect(&mut a, &mut b)?;
+        let mut offerer = Side::start()?;
+        connect(&mut offerer, &mut answerers)?;
+        offerers.push(offerer);
     }
     std::thread::sleep(super::async_adapter::IDLE_SETTLE);
     let after = rss_bytes();
-    a.stop()?;
-    b.stop()?;
+    for offerer in offerers {
+        offerer.stop()?;
+    }
+    answerers.stop()?;
     Ok(IdleMemory {
         pairs,
         before,
