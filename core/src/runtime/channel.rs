@@ -162,9 +162,7 @@ impl DataChannel {
         let entry = state.channel(self.id);
         if let Some(message) = entry.inbox.pop_front() {
             entry.unread_bytes = entry.unread_bytes.saturating_sub(message.len());
-            // The receive window may have reopened: the driver sends the update.
-            state.report_unread();
-            state.wake_driver();
+            state.report_read();
             return Poll::Ready(Some(message));
         }
         if entry.closed || finished {

@@ -181,7 +181,7 @@ impl Driver {
                     Message::Text(String::from_utf8_lossy(&data).into_owned())
                 });
                 entry.waiters.wake_all();
-                state.report_unread();
+                state.unread_seen_by_driver = state.report_unread();
             }
             Event::ResolveName(name) => {
                 let lookup = self.runtime.resolve(name.clone(), 0);
