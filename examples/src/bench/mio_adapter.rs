@@ -6,11 +6,12 @@
 //! keeping at most [`SEND_HIGH_WATER`] bytes queued, like the async adapters' `send`), and
 //! the receiver checks every message in its callback.
 //!
-//! In the idle measure one loop holds every answerer on one socket (the mio adapter's
-//! server model: many connections behind a shared socket) and each offerer has a loop and
-//! socket of its own, like separate clients. (An endpoint tells its connections apart by
-//! the peer's address, so two connections on one socket cannot both talk to one remote
-//! socket.) The loops, threads and sockets count in the memory per peer.
+//! In the idle measure the pairs are spread over `k` offerer loops and `k` answerer loops
+//! (`k * k >= pairs`), each loop with one socket and many connections: the mio adapter's
+//! server model. Every pair uses its own (offerer loop, answerer loop) combination, since
+//! an endpoint tells its connections apart by the peer's address and two connections on
+//! one socket cannot both talk to one remote socket. The loops, their threads and sockets
+//! count in the memory per peer, amortised over the connections of each loop.
 
 use super::payload::Payloads;
 use super::report::{BULK_MESSAGE, Figures, IdleMemory, SMALL_MESSAGE, Transfer};
@@ -367,19 +368,24 @@ fn throughput(total: u64, size: usize) -> Result<Transfer, Error> {
 
 fn idle(pairs: usize) -> Result<IdleMemory, Error> {
     let before = rss_bytes();
-    let mut answerers = Side::start()?;
-    let mut offerers = Vec::with_capacity(pairs);
-    for _ in 0..pairs {
-        let mut offerer = Side::start()?;
-        connect(&mut offerer, &mut answerers)?;
-        offerers.push(offerer);
+    // k offerer loops and k answerer loops give k * k distinct socket pairs, one per pair.
+    let k = (1..)
+        .find(|k| k * k >= pairs)
+        .expect("some k has k * k >= pairs");
+    let mut offerers = (0..k)
+        .map(|_| Side::start())
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut answerers = (0..k)
+        .map(|_| Side::start())
+        .collect::<Result<Vec<_>, _>>()?;
+    for p in 0..pairs {
+        connect(&mut offerers[p % k], &mut answerers[p / k])?;
     }
     std::thread::sleep(super::async_adapter::IDLE_SETTLE);
     let after = rss_bytes();
-    for offerer in offerers {
-        offerer.stop()?;
+    for side in offerers.into_iter().chain(answerers) {
+        side.stop()?;
     }
-    answerers.stop()?;
     Ok(IdleMemory {
         pairs,
         before,
