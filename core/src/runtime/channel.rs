@@ -201,3 +201,33 @@ impl DataChannel {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::shared::fresh_state;
+
+    #[test]
+    fn a_channel_not_yet_open_is_not_writable() {
+        let mut state = fresh_state();
+        assert!(matches!(writable(&mut state, ChannelId(0)), Ok(false)));
+    }
+
+    #[test]
+    fn an_open_channel_with_nothing_queued_is_writable() {
+        let mut state = fresh_state();
+        state.channel(ChannelId(0)).open = true;
+        assert!(matches!(writable(&mut state, ChannelId(0)), Ok(true)));
+    }
+
+    #[test]
+    fn a_closed_channel_or_ended_driver_fails_the_send() {
+        let mut state = fresh_state();
+        state.channel(ChannelId(0)).closed = true;
+        let closed = writable(&mut state, ChannelId(0));
+        assert!(matches!(closed, Err(RuntimeError::ChannelClosed)));
+        state.finished = Some(RuntimeError::Closed);
+        let ended = writable(&mut state, ChannelId(0));
+        assert!(matches!(ended, Err(RuntimeError::Closed)));
+    }
+}

@@ -126,13 +126,32 @@ impl Shared {
     }
 }
 
+/// A state around a fresh, unconnected connection, for unit tests of the handles.
+#[cfg(test)]
+pub(crate) fn fresh_state() -> State {
+    #[allow(clippy::disallowed_methods)]
+    let t0 = std::time::Instant::now();
+    let config = crate::peer_connection::RtcConfiguration::with_seed(1);
+    State {
+        pc: PeerConnection::new(config, t0).expect("valid config"),
+        channels: HashMap::new(),
+        events: VecDeque::new(),
+        event_waiters: Waiters::default(),
+        state_waiters: Waiters::default(),
+        driver_waker: None,
+        finished: None,
+        handles: 1,
+        close_requested: false,
+        pc_closed: false,
+        unread_seen_by_driver: 0,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::peer_connection::RtcConfiguration;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::task::Wake;
-    use std::time::Instant;
 
     struct CountingWaker(AtomicUsize);
 
@@ -144,23 +163,9 @@ mod tests {
 
     /// A state whose driver saw `unread` bytes on channel 0, with a counting driver waker.
     fn state_with_unread(unread: usize) -> (State, Arc<CountingWaker>) {
-        #[allow(clippy::disallowed_methods)]
-        let t0 = Instant::now();
-        let pc = PeerConnection::new(RtcConfiguration::with_seed(1), t0).expect("valid config");
         let wakes = Arc::new(CountingWaker(AtomicUsize::new(0)));
-        let mut state = State {
-            pc,
-            channels: HashMap::new(),
-            events: VecDeque::new(),
-            event_waiters: Waiters::default(),
-            state_waiters: Waiters::default(),
-            driver_waker: Some(Waker::from(wakes.clone())),
-            finished: None,
-            handles: 1,
-            close_requested: false,
-            pc_closed: false,
-            unread_seen_by_driver: 0,
-        };
+        let mut state = fresh_state();
+        state.driver_waker = Some(Waker::from(wakes.clone()));
         state.channel(ChannelId(0)).unread_bytes = unread;
         state.unread_seen_by_driver = state.report_unread();
         (state, wakes)
