@@ -86,6 +86,8 @@ impl Transfer {
             "msg_per_s": round(self.msg_per_s(), 0),
             "cpu_s": self.cpu.map(|c| round(c.as_secs_f64(), 3)),
             "cpu_s_per_64mib": self.cpu_per_64mib().map(|c| round(c, 3)),
+            // CPU seconds per wall second: how many cores both peers kept busy.
+            "cpu_cores_busy": self.cpu.map(|c| round(c.as_secs_f64() / self.seconds(), 2)),
             "udp_in_errors": self.udp.map(|u| u.in_errors),
             "udp_rcvbuf_errors": self.udp.map(|u| u.rcvbuf_errors),
         })
@@ -278,6 +280,7 @@ mod tests {
         let bulk = &line["transfers"][0];
         assert_eq!(bulk["mb_per_s"], 1677.7);
         assert_eq!(bulk["cpu_s_per_64mib"], 0.2);
+        assert_eq!(bulk["cpu_cores_busy"], 5.0, "50 ms of CPU in 10 ms");
         assert_eq!(bulk["udp_in_errors"], Value::Null);
         assert_eq!(line["checks"]["cpu_16k"], true);
         assert_eq!(
