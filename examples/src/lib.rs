@@ -2,6 +2,7 @@
 //! several programs lives here.
 
 pub mod args;
+pub mod bench;
 pub mod echo;
 pub mod logging;
 pub mod transfer;

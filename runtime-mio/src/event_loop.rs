@@ -83,6 +83,8 @@ struct SocketSlot {
     socket: MioUdpSocket,
     outbox: VecDeque<Transmit>,
     writable_wait: bool,
+    /// The socket is registered for writable events too (re-registered only on change).
+    registered_writable: bool,
 }
 
 /// The loop; see the module documentation. Build it, hand out [`LoopHandle`]s, then call
@@ -137,6 +139,7 @@ impl EventLoop {
                 socket,
                 outbox: VecDeque::new(),
                 writable_wait: false,
+                registered_writable: false,
             })
             .collect();
         Ok(Self {
@@ -297,15 +300,20 @@ impl EventLoop {
             }
             let sent = slot.socket.send_all(slot.outbox.make_contiguous())?;
             slot.outbox.drain(..sent);
-            let interest = if slot.outbox.is_empty() {
-                Interest::READABLE
-            } else {
-                slot.writable_wait = true;
+            let want_writable = !slot.outbox.is_empty();
+            slot.writable_wait = want_writable;
+            if want_writable == slot.registered_writable {
+                continue;
+            }
+            let interest = if want_writable {
                 Interest::READABLE | Interest::WRITABLE
+            } else {
+                Interest::READABLE
             };
             self.poll
                 .registry()
                 .reregister(slot.socket.source(), Token(i), interest)?;
+            slot.registered_writable = want_writable;
         }
         Ok(())
     }

@@ -50,6 +50,26 @@ pub(crate) fn configure_new(state: &mut State, id: ChannelId) {
     }
 }
 
+/// Whether channel `id` takes a message now: open, and at most [`SEND_HIGH_WATER`] bytes
+/// queued. Fails once the channel or the connection is closed.
+fn writable(state: &mut State, id: ChannelId) -> Result<bool, RuntimeError> {
+    if state.finished.is_some() {
+        return Err(RuntimeError::Closed);
+    }
+    let entry = state.channel(id);
+    if entry.closed {
+        return Err(RuntimeError::ChannelClosed);
+    }
+    if !entry.open {
+        return Ok(false);
+    }
+    let buffered = state
+        .pc
+        .data_channel(id)
+        .map_or(0, |mut h| h.buffered_amount());
+    Ok(buffered <= SEND_HIGH_WATER)
+}
+
 /// A data channel of an async peer connection. Cheap to clone; clones share the channel.
 ///
 /// Sends wait (asynchronously) while more than [`SEND_HIGH_WATER`] bytes are queued, so a
@@ -107,44 +127,45 @@ impl DataChannel {
     /// Sends a text message once the channel is open and its send queue is below the high
     /// water mark.
     pub async fn send_text(&self, text: &str) -> Result<(), crate::Error> {
-        self.wait_writable().await?;
-        let mut state = self.shared.lock();
-        state.pc.data_channel(self.id)?.send_text(text)?;
-        state.wake_driver();
-        Ok(())
+        self.send_when_writable(|state| {
+            state.pc.data_channel(self.id)?.send_text(text)?;
+            Ok(())
+        })
+        .await
     }
 
     /// Sends a binary message once the channel is open and its send queue is below the
     /// high water mark.
     pub async fn send_binary(&self, data: impl Into<Bytes>) -> Result<(), crate::Error> {
-        let data = data.into();
-        self.wait_writable().await?;
-        let mut state = self.shared.lock();
-        state.pc.data_channel(self.id)?.send_binary(data)?;
-        state.wake_driver();
-        Ok(())
+        let mut data = Some(data.into());
+        self.send_when_writable(|state| {
+            let data = data.take().expect("the send runs once, when writable");
+            state.pc.data_channel(self.id)?.send_binary(data)?;
+            Ok(())
+        })
+        .await
     }
 
-    async fn wait_writable(&self) -> Result<(), RuntimeError> {
-        self.wait_open().await?;
+    /// Waits until the channel is writable, then runs `send` under the same lock (one lock
+    /// per message on the fast path) and wakes the driver to send it. `send` runs at most
+    /// once.
+    async fn send_when_writable(
+        &self,
+        mut send: impl FnMut(&mut State) -> Result<(), crate::Error>,
+    ) -> Result<(), crate::Error> {
         poll_fn(|cx| {
             let mut state = self.shared.lock();
-            if state.finished.is_some() {
-                return Poll::Ready(Err(RuntimeError::Closed));
+            match writable(&mut state, self.id) {
+                Err(e) => return Poll::Ready(Err(e.into())),
+                Ok(false) => {
+                    state.channel(self.id).waiters.register(cx.waker());
+                    return Poll::Pending;
+                }
+                Ok(true) => {}
             }
-            let buffered = state
-                .pc
-                .data_channel(self.id)
-                .map_or(0, |mut h| h.buffered_amount());
-            let entry = state.channel(self.id);
-            if entry.closed {
-                return Poll::Ready(Err(RuntimeError::ChannelClosed));
-            }
-            if buffered <= SEND_HIGH_WATER {
-                return Poll::Ready(Ok(()));
-            }
-            entry.waiters.register(cx.waker());
-            Poll::Pending
+            let result = send(&mut state);
+            state.wake_driver();
+            Poll::Ready(result)
         })
         .await
     }
@@ -162,9 +183,7 @@ impl DataChannel {
         let entry = state.channel(self.id);
         if let Some(message) = entry.inbox.pop_front() {
             entry.unread_bytes = entry.unread_bytes.saturating_sub(message.len());
-            // The receive window may have reopened: the driver sends the update.
-            state.report_unread();
-            state.wake_driver();
+            state.report_read();
             return Poll::Ready(Some(message));
         }
         if entry.closed || finished {
@@ -180,5 +199,35 @@ impl DataChannel {
         state.pc.data_channel(self.id)?.close()?;
         state.wake_driver();
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::shared::fresh_state;
+
+    #[test]
+    fn a_channel_not_yet_open_is_not_writable() {
+        let mut state = fresh_state();
+        assert!(matches!(writable(&mut state, ChannelId(0)), Ok(false)));
+    }
+
+    #[test]
+    fn an_open_channel_with_nothing_queued_is_writable() {
+        let mut state = fresh_state();
+        state.channel(ChannelId(0)).open = true;
+        assert!(matches!(writable(&mut state, ChannelId(0)), Ok(true)));
+    }
+
+    #[test]
+    fn a_closed_channel_or_ended_driver_fails_the_send() {
+        let mut state = fresh_state();
+        state.channel(ChannelId(0)).closed = true;
+        let closed = writable(&mut state, ChannelId(0));
+        assert!(matches!(closed, Err(RuntimeError::ChannelClosed)));
+        state.finished = Some(RuntimeError::Closed);
+        let ended = writable(&mut state, ChannelId(0));
+        assert!(matches!(ended, Err(RuntimeError::Closed)));
     }
 }

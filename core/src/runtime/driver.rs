@@ -6,6 +6,11 @@
 //! returns a timeout, queueing transmits per socket and routing events, (4) sends the
 //! queued transmits, (5) re-arms and polls the timer. It repeats while anything made
 //! progress, yielding to the runtime after a bounded number of rounds.
+//!
+//! The shared state is locked only while the driver works on the core: per received batch,
+//! for the drain, for the timer. Socket system calls (receive and send) run unlocked, so
+//! the application's handles (a sender queueing the next message, a reader taking one) work
+//! on the core on another thread meanwhile instead of waiting for the driver's I/O.
 
 use super::shared::{Shared, State};
 use super::{AsyncTimer, AsyncUdpSocket, BoxFuture, Message, RecvBatch, Runtime, RuntimeError};
@@ -82,16 +87,19 @@ impl Driver {
     }
 
     /// One round; returns whether anything moved.
-    fn round(&mut self, cx: &mut Context<'_>, state: &mut State) -> io::Result<bool> {
-        let mut progress = self.poll_resolutions(cx, state);
-        progress |= self.poll_receive(cx, state)?;
-        self.drain(state);
+    fn round(&mut self, cx: &mut Context<'_>) -> io::Result<bool> {
+        let mut progress = self.poll_resolutions(cx);
+        progress |= self.poll_receive(cx)?;
+        {
+            let shared = Arc::clone(&self.shared);
+            self.drain(&mut shared.lock());
+        }
         progress |= self.flush(cx)?;
-        progress |= self.poll_timer(cx, state);
+        progress |= self.poll_timer(cx);
         Ok(progress)
     }
 
-    fn poll_resolutions(&mut self, cx: &mut Context<'_>, state: &mut State) -> bool {
+    fn poll_resolutions(&mut self, cx: &mut Context<'_>) -> bool {
         let mut progress = false;
         let mut i = 0;
         while i < self.resolving.len() {
@@ -107,13 +115,16 @@ impl Driver {
                     Vec::new()
                 }
             };
-            state.pc.handle_resolved(self.runtime.now(), &name, &ips);
+            let now = self.runtime.now();
+            self.shared.lock().pc.handle_resolved(now, &name, &ips);
             progress = true;
         }
         progress
     }
 
-    fn poll_receive(&mut self, cx: &mut Context<'_>, state: &mut State) -> io::Result<bool> {
+    /// Reads every socket, up to [`BATCHES_PER_ROUND`] batches each; the receive calls run
+    /// unlocked, each batch is fed to the core under the lock.
+    fn poll_receive(&mut self, cx: &mut Context<'_>) -> io::Result<bool> {
         let mut progress = false;
         for io in &mut self.sockets {
             for _ in 0..BATCHES_PER_ROUND {
@@ -124,6 +135,7 @@ impl Driver {
                 }
                 progress = true;
                 let now = self.runtime.now();
+                let mut state = self.shared.lock();
                 for d in io.batch.datagrams() {
                     let input = Input::Receive {
                         source: d.source,
@@ -181,7 +193,7 @@ impl Driver {
                     Message::Text(String::from_utf8_lossy(&data).into_owned())
                 });
                 entry.waiters.wake_all();
-                state.report_unread();
+                state.unread_seen_by_driver = state.report_unread();
             }
             Event::ResolveName(name) => {
                 let lookup = self.runtime.resolve(name.clone(), 0);
@@ -208,12 +220,13 @@ impl Driver {
         Ok(progress)
     }
 
-    fn poll_timer(&mut self, cx: &mut Context<'_>, state: &mut State) -> bool {
+    fn poll_timer(&mut self, cx: &mut Context<'_>) -> bool {
         if self.deadline.is_none() || self.timer.as_mut().poll(cx).is_pending() {
             return false;
         }
         self.deadline = None;
-        state.pc.handle_timeout(self.runtime.now());
+        let now = self.runtime.now();
+        self.shared.lock().pc.handle_timeout(now);
         true
     }
 
@@ -221,8 +234,9 @@ impl Driver {
         self.sockets.iter().all(|io| io.outbox.is_empty())
     }
 
-    fn finish(&mut self, state: &mut State, reason: RuntimeError) -> Poll<()> {
+    fn finish(&mut self, reason: RuntimeError) -> Poll<()> {
         tracing::debug!(%reason, "peer connection driver ends");
+        let mut state = self.shared.lock();
         state.pc.close();
         state.finished = Some(reason);
         state.wake_everyone();
@@ -260,19 +274,23 @@ impl Future for Driver {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
-        let shared = this.shared.clone();
-        let mut state = shared.lock();
-        state.driver_waker = Some(cx.waker().clone());
-        let closing = state.handles == 0 || state.close_requested;
-        if closing && !state.pc_closed {
-            state.pc.close();
-            state.pc_closed = true;
-        }
+        let closing = {
+            let mut state = this.shared.lock();
+            // A handle that commands the core while this poll runs takes this waker and
+            // wakes it; the runtime then polls the driver again after this poll.
+            state.driver_waker = Some(cx.waker().clone());
+            let closing = state.handles == 0 || state.close_requested;
+            if closing && !state.pc_closed {
+                state.pc.close();
+                state.pc_closed = true;
+            }
+            closing
+        };
         for _ in 0..ROUNDS {
-            match this.round(cx, &mut state) {
-                Err(e) => return this.finish(&mut state, RuntimeError::Io(e)),
+            match this.round(cx) {
+                Err(e) => return this.finish(RuntimeError::Io(e)),
                 Ok(_) if closing && this.outboxes_empty() => {
-                    return this.finish(&mut state, RuntimeError::Closed);
+                    return this.finish(RuntimeError::Closed);
                 }
                 Ok(false) => return Poll::Pending,
                 Ok(true) => {}

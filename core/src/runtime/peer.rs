@@ -63,6 +63,7 @@ impl AsyncPeerConnection {
             handles: 1,
             close_requested: false,
             pc_closed: false,
+            unread_seen_by_driver: 0,
         });
         let driver = Driver::new(shared.clone(), runtime.clone(), bound);
         runtime.spawn(Box::pin(driver));

@@ -9,6 +9,11 @@ use std::task::Waker;
 
 /// Application events kept for the event stream; older ones are dropped past this.
 pub(crate) const MAX_QUEUED_EVENTS: usize = 4096;
+/// Bytes the application must read, since the driver last saw the unread total, before a
+/// reader wakes the driver so that a reopened receive window reaches the peer. A 32nd of
+/// the core's 2 MiB SCTP receive window: an update goes out at most this late, and a
+/// reader keeping up with the data never wakes the driver at all.
+pub(crate) const WINDOW_WAKE_STEP: usize = 64 * 1024;
 /// Per-channel state on the async side.
 #[derive(Debug, Default)]
 pub(crate) struct ChannelEntry {
@@ -35,6 +40,8 @@ pub(crate) struct State {
     pub(crate) handles: usize,
     /// The application called `close`.
     pub(crate) close_requested: bool,
+    /// The channels' unread total when the driver last reported it to the core.
+    pub(crate) unread_seen_by_driver: usize,
     /// The driver has closed the core connection.
     pub(crate) pc_closed: bool,
 }
@@ -51,9 +58,29 @@ impl State {
     /// count against the SCTP receive window: a slow reader pushes back on the peer
     /// through flow control while the driver keeps reading the sockets (so
     /// acknowledgements for our own sends, consent checks and DTLS keep flowing).
-    pub(crate) fn report_unread(&mut self) {
+    ///
+    /// Returns the total reported.
+    pub(crate) fn report_unread(&mut self) -> usize {
         let unread = self.channels.values().map(|c| c.unread_bytes).sum();
         self.pc.set_application_unread(unread);
+        unread
+    }
+
+    /// After the application took a message: reports the new unread total and wakes the
+    /// driver when the window may have reopened enough to matter, that is once
+    /// [`WINDOW_WAKE_STEP`] bytes were read since the driver last looked.
+    ///
+    /// The core advertises a window update only when its last advertised window was
+    /// below a quarter of the receive window and half of it is open again. While the
+    /// driver last saw less than `WINDOW_WAKE_STEP` unread, the application's queue cannot
+    /// be what closes the window, so reading it needs no wake-up; otherwise the driver runs
+    /// within `WINDOW_WAKE_STEP` bytes read of the moment the update is due.
+    pub(crate) fn report_read(&mut self) {
+        let unread = self.report_unread();
+        if self.unread_seen_by_driver.saturating_sub(unread) >= WINDOW_WAKE_STEP {
+            self.unread_seen_by_driver = unread;
+            self.wake_driver();
+        }
     }
 
     pub(crate) fn push_event(&mut self, event: Event) {
@@ -96,5 +123,80 @@ impl Shared {
     /// mutation keeps it consistent), so poisoning is ignored.
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A state around a fresh, unconnected connection, for unit tests of the handles.
+#[cfg(test)]
+pub(crate) fn fresh_state() -> State {
+    #[allow(clippy::disallowed_methods)]
+    let t0 = std::time::Instant::now();
+    let config = crate::peer_connection::RtcConfiguration::with_seed(1);
+    State {
+        pc: PeerConnection::new(config, t0).expect("valid config"),
+        channels: HashMap::new(),
+        events: VecDeque::new(),
+        event_waiters: Waiters::default(),
+        state_waiters: Waiters::default(),
+        driver_waker: None,
+        finished: None,
+        handles: 1,
+        close_requested: false,
+        pc_closed: false,
+        unread_seen_by_driver: 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::task::Wake;
+
+    struct CountingWaker(AtomicUsize);
+
+    impl Wake for CountingWaker {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    /// A state whose driver saw `unread` bytes on channel 0, with a counting driver waker.
+    fn state_with_unread(unread: usize) -> (State, Arc<CountingWaker>) {
+        let wakes = Arc::new(CountingWaker(AtomicUsize::new(0)));
+        let mut state = fresh_state();
+        state.driver_waker = Some(Waker::from(wakes.clone()));
+        state.channel(ChannelId(0)).unread_bytes = unread;
+        state.unread_seen_by_driver = state.report_unread();
+        (state, wakes)
+    }
+
+    fn read(state: &mut State, bytes: usize) {
+        let entry = state.channel(ChannelId(0));
+        entry.unread_bytes -= bytes;
+        state.report_read();
+    }
+
+    #[test]
+    fn a_reader_keeping_up_never_wakes_the_driver() {
+        let (mut state, wakes) = state_with_unread(1024);
+        read(&mut state, 1024);
+        assert_eq!(wakes.0.load(Ordering::SeqCst), 0);
+    }
+
+    #[test]
+    fn reading_a_wake_step_since_the_driver_looked_wakes_it_once() {
+        let (mut state, wakes) = state_with_unread(3 * WINDOW_WAKE_STEP);
+        read(&mut state, WINDOW_WAKE_STEP - 1);
+        assert_eq!(wakes.0.load(Ordering::SeqCst), 0, "not a full step yet");
+        read(&mut state, 1);
+        assert_eq!(wakes.0.load(Ordering::SeqCst), 1);
+        assert_eq!(state.unread_seen_by_driver, 2 * WINDOW_WAKE_STEP);
+        read(&mut state, 1);
+        assert_eq!(
+            wakes.0.load(Ordering::SeqCst),
+            1,
+            "the next step starts afresh"
+        );
     }
 }
