@@ -7,7 +7,6 @@ use crate::peer_connection::{
     ChannelId, DataChannelInit, IceCandidate, IceGatheringState, PeerConnection,
     PeerConnectionState, RtcConfiguration, RtcSessionDescription, SignalingState,
 };
-use std::collections::{HashMap, VecDeque};
 use std::future::poll_fn;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -52,19 +51,7 @@ impl AsyncPeerConnection {
         for addr in local_addrs.iter() {
             pc.add_local_socket(now, *addr)?;
         }
-        let shared = Shared::new(State {
-            pc,
-            channels: HashMap::new(),
-            events: VecDeque::new(),
-            event_waiters: Default::default(),
-            state_waiters: Default::default(),
-            driver_waker: None,
-            finished: None,
-            handles: 1,
-            close_requested: false,
-            pc_closed: false,
-            unread_seen_by_driver: 0,
-        });
+        let shared = Shared::new(State::new(pc));
         let driver = Driver::new(shared.clone(), runtime.clone(), bound);
         runtime.spawn(Box::pin(driver));
         Ok(Self {

@@ -47,6 +47,23 @@ pub(crate) struct State {
 }
 
 impl State {
+    /// The state around `pc` for one application handle, before the driver runs.
+    pub(crate) fn new(pc: PeerConnection) -> Self {
+        State {
+            pc,
+            channels: HashMap::new(),
+            events: VecDeque::new(),
+            event_waiters: Waiters::default(),
+            state_waiters: Waiters::default(),
+            driver_waker: None,
+            finished: None,
+            handles: 1,
+            close_requested: false,
+            pc_closed: false,
+            unread_seen_by_driver: 0,
+        }
+    }
+
     /// Wakes the driver so it drains the core's output after a command.
     pub(crate) fn wake_driver(&mut self) {
         if let Some(waker) = self.driver_waker.take() {
@@ -132,19 +149,7 @@ pub(crate) fn fresh_state() -> State {
     #[allow(clippy::disallowed_methods)]
     let t0 = std::time::Instant::now();
     let config = crate::peer_connection::RtcConfiguration::with_seed(1);
-    State {
-        pc: PeerConnection::new(config, t0).expect("valid config"),
-        channels: HashMap::new(),
-        events: VecDeque::new(),
-        event_waiters: Waiters::default(),
-        state_waiters: Waiters::default(),
-        driver_waker: None,
-        finished: None,
-        handles: 1,
-        close_requested: false,
-        pc_closed: false,
-        unread_seen_by_driver: 0,
-    }
+    State::new(PeerConnection::new(config, t0).expect("valid config"))
 }
 
 #[cfg(test)]
