@@ -19,7 +19,7 @@ use crate::rng::Rng;
 use crate::transmit::Transmit;
 use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// A local candidate and the socket it sends from.
 #[derive(Debug, Clone)]
@@ -275,6 +275,25 @@ impl IceAgent {
         self.add_host_candidate(now, addr);
         self.finish(now);
         Ok(())
+    }
+
+    /// Sets Ta, the pacing of connectivity checks, e.g. to the value both agents agreed on
+    /// (RFC 8445 section 14.2: the larger of the two proposals, `a=ice-pacing` in SDP).
+    /// Takes effect from the next check.
+    ///
+    /// Errors: [`IceError::InvalidConfig`] for a zero duration.
+    pub fn set_pacing(&mut self, now: Instant, ta: Duration) -> Result<(), IceError> {
+        if ta.is_zero() {
+            return Err(IceError::InvalidConfig("pacing must be positive".into()));
+        }
+        self.config.timing.ta = ta;
+        self.arm_timers(now);
+        Ok(())
+    }
+
+    /// The current Ta (check pacing).
+    pub fn pacing(&self) -> Duration {
+        self.config.timing.ta
     }
 
     /// Sets the peer's ufrag and password (from its SDP). Checks start once they are known;

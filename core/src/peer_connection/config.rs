@@ -111,6 +111,13 @@ pub enum BundlePolicy {
     MaxBundle,
 }
 
+/// The least check pacing (Ta) RFC 8445 section 14.2 allows: 5 ms.
+pub const MIN_ICE_PACING: Duration = Duration::from_millis(5);
+
+/// The Ta assumed for a peer whose description carries no `a=ice-pacing` (RFC 8445 section
+/// 14.2's default): 50 ms.
+pub const DEFAULT_ICE_PACING: Duration = Duration::from_millis(50);
+
 /// Everything a [`PeerConnection`](super::PeerConnection) is built from.
 #[derive(Debug, Clone)]
 pub struct RtcConfiguration {
@@ -124,7 +131,10 @@ pub struct RtcConfiguration {
     pub certificate: Option<DtlsCertificate>,
     /// The seed of every random draw of this connection.
     pub seed: u64,
-    /// ICE timers.
+    /// ICE timers. `ice_timing.ta` is the check pacing we propose in `a=ice-pacing`
+    /// (default 5 ms, the least RFC 8445 allows); the pacing used is the larger of ours and
+    /// the peer's, a peer that proposes none (browsers) counting as 50 ms (RFC 8445 section
+    /// 14.2, RFC 8839 section 5.5). See [`MIN_ICE_PACING`].
     pub ice_timing: IceTiming,
     /// Run ICE as a lite agent (servers with public addresses).
     pub ice_lite: bool,
@@ -146,7 +156,10 @@ impl Default for RtcConfiguration {
             bundle_policy: BundlePolicy::MaxBundle,
             certificate: None,
             seed: 0,
-            ice_timing: IceTiming::default(),
+            ice_timing: IceTiming {
+                ta: MIN_ICE_PACING,
+                ..IceTiming::default()
+            },
             ice_lite: false,
             max_message_size: 256 * 1024,
             dtls_initial_retransmit: Duration::from_secs(1),
@@ -194,6 +207,11 @@ impl RtcConfiguration {
     }
 
     pub(crate) fn validate(&self) -> Result<(), PeerConnectionError> {
+        if self.ice_timing.ta < MIN_ICE_PACING {
+            return Err(PeerConnectionError::InvalidConfig(
+                "ice_timing.ta must be at least 5 ms (RFC 8445 section 14.2)".into(),
+            ));
+        }
         if !(1024..=1 << 30).contains(&self.max_message_size) {
             return Err(PeerConnectionError::InvalidConfig(
                 "max_message_size must be within 1 KiB..=1 GiB".into(),

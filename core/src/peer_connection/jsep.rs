@@ -1,11 +1,13 @@
 //! JSEP (RFC 8829): offers, answers, provisional answers, rollback and the signaling
 //! state machine. Applying a final (or provisional) answer sets up the transport.
 
+use super::config::{DEFAULT_ICE_PACING, MIN_ICE_PACING};
 use super::description::{RtcSessionDescription, SdpType};
 use super::sdp_build::{self, LocalTransport, MLine, RemoteTransport};
 use super::{Event, PeerConnection, PeerConnectionError, SignalingState};
 use crate::ice::{Credentials, IceError, IceGatheringState, IceRole};
 use crate::sdp::{Fingerprint, Origin, SessionDescription, Setup};
+use std::time::Duration;
 
 /// Negotiation state.
 #[derive(Debug)]
@@ -132,6 +134,7 @@ impl PeerConnection {
             candidates: self.ice.local_candidates().collect(),
             end_of_candidates: self.gathering_state == IceGatheringState::Complete,
             ice_lite: self.config.ice_lite,
+            ice_pacing_ms: u32::try_from(self.config.ice_timing.ta.as_millis()).unwrap_or(u32::MAX),
         }
     }
 
@@ -331,6 +334,15 @@ impl PeerConnection {
         }
     }
 
+    /// Ta for checks to this peer: the larger of our proposal and the peer's
+    /// `a=ice-pacing`, which counts as 50 ms when absent (RFC 8445 section 14.2).
+    fn agreed_pacing(&self, r: &RemoteTransport) -> Duration {
+        let theirs = r
+            .ice_pacing_ms
+            .map_or(DEFAULT_ICE_PACING, |ms| Duration::from_millis(ms.into()));
+        self.config.ice_timing.ta.max(theirs).max(MIN_ICE_PACING)
+    }
+
     /// Remote ICE credentials (restarting our agent when the peer restarted), role,
     /// and candidates from the SDP.
     fn apply_remote_ice(
@@ -347,6 +359,7 @@ impl PeerConnection {
             };
             self.ice.set_role(role);
         }
+        self.ice.set_pacing(now, self.agreed_pacing(r))?;
         let creds = Credentials::new(r.ufrag.clone(), r.pwd.clone());
         match self.ice.set_remote_credentials(now, creds.clone()) {
             Err(IceError::RestartRequired) => {

@@ -32,7 +32,10 @@ mod tests;
 mod transport;
 
 pub use channels::{ChannelId, DataChannelHandle};
-pub use config::{BundlePolicy, IceServer, IceServerUrl, IceTransportPolicy, RtcConfiguration};
+pub use config::{
+    BundlePolicy, DEFAULT_ICE_PACING, IceServer, IceServerUrl, IceTransportPolicy, MIN_ICE_PACING,
+    RtcConfiguration,
+};
 pub use description::{IceCandidate, RtcSessionDescription, SdpType};
 pub use error::PeerConnectionError;
 pub use events::{ChannelState, Event, Input, Output, PeerConnectionState, SignalingState};

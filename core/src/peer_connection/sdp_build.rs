@@ -50,6 +50,8 @@ pub(crate) struct LocalTransport<'a> {
     pub candidates: Vec<&'a Candidate>,
     pub end_of_candidates: bool,
     pub ice_lite: bool,
+    /// Our proposed Ta in milliseconds (`a=ice-pacing`).
+    pub ice_pacing_ms: u32,
 }
 
 /// Builds a description with `mlines` in order; candidates go in the first accepted one.
@@ -70,6 +72,8 @@ pub(crate) fn build(
     }
     if t.ice_lite {
         sdp.attributes.push(Attribute::IceLite);
+    } else {
+        sdp.attributes.push(Attribute::IcePacing(t.ice_pacing_ms));
     }
     sdp.attributes.push(Attribute::ExtmapAllowMixed);
     sdp.attributes.push(Attribute::MsidSemantic(MsidSemantic {
@@ -157,6 +161,8 @@ pub(crate) struct RemoteTransport {
     pub candidates: Vec<String>,
     pub end_of_candidates: bool,
     pub ice_lite: bool,
+    /// The peer's proposed Ta in milliseconds (`a=ice-pacing`), if it wrote one.
+    pub ice_pacing_ms: Option<u32>,
     /// Index and mid of the m-line the transport was read from.
     pub mline_index: usize,
     pub mid: String,
@@ -203,6 +209,7 @@ pub(crate) fn remote_transport(
         candidates: m.candidates().map(|c| c.as_str().to_string()).collect(),
         end_of_candidates: m.end_of_candidates(),
         ice_lite: sdp.ice_lite(),
+        ice_pacing_ms: sdp.ice_pacing(),
         mline_index: index,
         mid: m.mid().map_or_else(|| index.to_string(), str::to_string),
     }))

@@ -2,6 +2,7 @@
 
 use super::*;
 use proptest::prelude::*;
+use std::time::Duration;
 
 const OFFER: &str = include_str!("../sdp/fixtures/chromium-datachannel-offer.sdp");
 
@@ -130,4 +131,69 @@ fn endpoint_drops_and_counts_unroutable_datagrams() {
         &[22, 254, 253],
     );
     assert_eq!(ep.stats().dropped_unroutable, 1);
+}
+
+/// The pacing a fresh connection agrees on after `offer` (whose session attributes were
+/// rewritten by `edit`) as its remote description.
+fn pacing_after_offer(config: RtcConfiguration, edit: impl Fn(&str) -> String) -> Duration {
+    #[allow(clippy::disallowed_methods)]
+    let now = Instant::now();
+    let mut pc = PeerConnection::new(config, now).expect("pc");
+    pc.set_remote_description(RtcSessionDescription::offer(edit(OFFER)))
+        .expect("offer");
+    pc.ice.pacing()
+}
+
+fn with_session_attribute(sdp: &str, line: &str) -> String {
+    sdp.replacen("a=group:", &format!("{line}\r\na=group:"), 1)
+}
+
+#[test]
+fn our_descriptions_propose_five_ms_check_pacing() {
+    let mut pc = pc();
+    pc.create_data_channel("x", Default::default()).expect("dc");
+    let offer = pc.create_offer().expect("offer");
+    assert!(offer.sdp.contains("\r\na=ice-pacing:5\r\n"), "{}", offer.sdp);
+}
+
+#[test]
+fn a_peer_without_ice_pacing_is_paced_at_the_default_50_ms() {
+    assert!(!OFFER.contains("ice-pacing"));
+    let agreed = pacing_after_offer(RtcConfiguration::with_seed(1), str::to_owned);
+    assert_eq!(agreed, DEFAULT_ICE_PACING);
+}
+
+#[test]
+fn the_larger_of_both_proposals_paces_the_checks() {
+    let theirs_5 = |s: &str| with_session_attribute(s, "a=ice-pacing:5");
+    assert_eq!(
+        pacing_after_offer(RtcConfiguration::with_seed(1), theirs_5),
+        MIN_ICE_PACING
+    );
+    let theirs_20 = |s: &str| with_session_attribute(s, "a=ice-pacing:20");
+    assert_eq!(
+        pacing_after_offer(RtcConfiguration::with_seed(1), theirs_20),
+        Duration::from_millis(20)
+    );
+    let mut ours_30 = RtcConfiguration::with_seed(1);
+    ours_30.ice_timing.ta = Duration::from_millis(30);
+    assert_eq!(
+        pacing_after_offer(ours_30, theirs_20),
+        Duration::from_millis(30)
+    );
+    let theirs_1 = |s: &str| with_session_attribute(s, "a=ice-pacing:1");
+    assert_eq!(
+        pacing_after_offer(RtcConfiguration::with_seed(1), theirs_1),
+        MIN_ICE_PACING,
+        "a peer cannot push pacing below RFC 8445's 5 ms"
+    );
+}
+
+#[test]
+fn proposing_pacing_below_five_ms_is_a_config_error() {
+    let mut config = RtcConfiguration::with_seed(1);
+    config.ice_timing.ta = Duration::from_millis(1);
+    #[allow(clippy::disallowed_methods)]
+    let now = Instant::now();
+    assert!(PeerConnection::new(config, now).is_err());
 }

@@ -25,6 +25,9 @@ pub enum Attribute {
     MsidSemantic(MsidSemantic),
     /// `a=ice-lite` (session level).
     IceLite,
+    /// `a=ice-pacing:` (session level, RFC 8839 §5.5): the Ta, in milliseconds, the agent
+    /// proposes for pacing its connectivity checks.
+    IcePacing(u32),
     /// `a=ice-ufrag:` (4 to 256 ice-chars).
     IceUfrag(String),
     /// `a=ice-pwd:` (22 to 256 ice-chars).
@@ -101,6 +104,7 @@ impl Attribute {
             Self::Group(_) => "group",
             Self::MsidSemantic(_) => "msid-semantic",
             Self::IceLite => "ice-lite",
+            Self::IcePacing(_) => "ice-pacing",
             Self::IceUfrag(_) => "ice-ufrag",
             Self::IcePwd(_) => "ice-pwd",
             Self::IceOptions(_) => "ice-options",
@@ -132,7 +136,9 @@ impl Attribute {
 
     pub(crate) fn level(&self) -> Level {
         match self {
-            Self::Group(_) | Self::MsidSemantic(_) | Self::IceLite => Level::Session,
+            Self::Group(_) | Self::MsidSemantic(_) | Self::IceLite | Self::IcePacing(_) => {
+                Level::Session
+            }
             Self::IceUfrag(_)
             | Self::IcePwd(_)
             | Self::IceOptions(_)
@@ -252,6 +258,7 @@ fn grammar(name: &str) -> Option<&'static str> {
         "ice-ufrag" => "ice-ufrag:<4 to 256 ice-chars>",
         "ice-pwd" => "ice-pwd:<22 to 256 ice-chars>",
         "ice-options" => "ice-options:<option> ...",
+        "ice-pacing" => "ice-pacing:<milliseconds>",
         "fingerprint" => "fingerprint:<hash-func> <XX:XX:...>",
         "setup" => "setup:<active|passive|actpass|holdconn>",
         "extmap" => "extmap:<id>[/<direction>] <uri> [<attributes>]",
@@ -291,6 +298,7 @@ fn parse_valued(name: &str, v: &str) -> Result<Attribute, AttributeError> {
         "ice-ufrag" => is_ice_chars(v, 4, 256).then(|| Attribute::IceUfrag(v.into())),
         "ice-pwd" => is_ice_chars(v, 22, 256).then(|| Attribute::IcePwd(v.into())),
         "ice-options" => IceOptions::parse(v).map(Attribute::IceOptions),
+        "ice-pacing" => number(v).map(Attribute::IcePacing),
         "fingerprint" => Fingerprint::parse(v).map(Attribute::Fingerprint),
         "setup" => Setup::parse(v).map(Attribute::Setup),
         "extmap" => Extmap::parse(v).map(Attribute::Extmap),
@@ -333,6 +341,7 @@ impl fmt::Display for Attribute {
             Self::Rid(v) => write!(f, "{name}:{v}"),
             Self::Simulcast(v) => write!(f, "{name}:{v}"),
             Self::SctpPort(v) => write!(f, "{name}:{v}"),
+            Self::IcePacing(v) => write!(f, "{name}:{v}"),
             Self::MaxMessageSize(v) => write!(f, "{name}:{v}"),
             Self::Candidate(v) => write!(f, "{name}:{v}"),
             Self::Other { value: Some(v), .. } => write!(f, "{name}:{v}"),

@@ -134,6 +134,14 @@ impl SessionDescription {
         self.attributes.contains(&Attribute::IceLite)
     }
 
+    /// The `a=ice-pacing` value (milliseconds), if the session has one.
+    pub fn ice_pacing(&self) -> Option<u32> {
+        self.attributes.iter().find_map(|a| match a {
+            Attribute::IcePacing(ms) => Some(*ms),
+            _ => None,
+        })
+    }
+
     /// Whether `a=extmap-allow-mixed` is present at session level.
     pub fn extmap_allow_mixed(&self) -> bool {
         self.attributes.contains(&Attribute::ExtmapAllowMixed)

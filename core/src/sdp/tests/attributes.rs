@@ -36,6 +36,7 @@ fn typed_attributes_print_back_to_their_text() {
         "rtcp-mux-only",
         "end-of-candidates",
         "ice-lite",
+        "ice-pacing:5",
         "max-message-size:0",
     ];
     for line in lines {

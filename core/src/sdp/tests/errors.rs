@@ -204,6 +204,12 @@ fn table() -> Vec<(&'static str, String, usize, K)> {
             invalid_attr("rtpmap", "rtpmap:<pt> <encoding>/<clock rate>[/<channels>]"),
         ),
         (
+            "ice-pacing not a number",
+            format!("{h}a=ice-pacing:fast\n"),
+            5,
+            invalid_attr("ice-pacing", "ice-pacing:<milliseconds>"),
+        ),
+        (
             "short ufrag",
             format!("{h}{m}a=ice-ufrag:abc\n"),
             6,

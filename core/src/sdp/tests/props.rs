@@ -237,6 +237,7 @@ fn attribute_session() -> BoxedStrategy<Attribute> {
             }
         ),
         1 => Just(Attribute::IceLite),
+        1 => any::<u32>().prop_map(Attribute::IcePacing),
     ]
     .boxed()
 }
