@@ -153,7 +153,11 @@ fn our_descriptions_propose_five_ms_check_pacing() {
     let mut pc = pc();
     pc.create_data_channel("x", Default::default()).expect("dc");
     let offer = pc.create_offer().expect("offer");
-    assert!(offer.sdp.contains("\r\na=ice-pacing:5\r\n"), "{}", offer.sdp);
+    assert!(
+        offer.sdp.contains("\r\na=ice-pacing:5\r\n"),
+        "{}",
+        offer.sdp
+    );
 }
 
 #[test]
