@@ -2,7 +2,7 @@
 //! echoes, figures, the session limit, the server-offers flow and freeing on close.
 
 use super::async_backend::{AsyncEchoBackend, timeout};
-use super::backend::{BackendError, SessionBackend, SessionId};
+use super::backend::{BackendError, SessionBackend, SessionId, SessionStats};
 use rtcpeer::runtime::api::{
     DataChannel, Event, Message, PeerConnection, RtcConfiguration, RtcSessionDescription, Runtime,
     SdpType, SocketConfig,
@@ -75,6 +75,21 @@ async fn assert_echoes(chat: &DataChannel) {
     );
 }
 
+async fn stats_when(
+    runtime: &Arc<dyn Runtime>,
+    backend: &AsyncEchoBackend,
+    id: SessionId,
+    done: impl Fn(&SessionStats) -> bool,
+) -> SessionStats {
+    loop {
+        let stats = backend.stats(id).expect("live session");
+        if done(&stats) {
+            return stats;
+        }
+        sleep(runtime, Duration::from_millis(10)).await;
+    }
+}
+
 async fn wait_until_freed(runtime: &Arc<dyn Runtime>, backend: &AsyncEchoBackend) {
     while backend.session_count() > 0 {
         sleep(runtime, Duration::from_millis(10)).await;
@@ -85,7 +100,9 @@ async fn echoes_counts_and_frees(runtime: Arc<dyn Runtime>) {
     let backend = AsyncEchoBackend::new(runtime.clone(), LOCALHOST, 4);
     let (_pc, chat, id) = connect_as_offerer(&runtime, &backend).await;
     assert_echoes(&chat).await;
-    let stats = backend.stats(id).expect("live session");
+    // The server counts an echo once its send returns, which can be after the client has
+    // the echo in hand: wait (bounded by the test's timeout) for the count to catch up.
+    let stats = stats_when(&runtime, &backend, id, |s| s.messages_sent == 2).await;
     assert_eq!(stats.state, "connected");
     assert!(stats.selected_pair.is_some(), "{stats:?}");
     assert_eq!((stats.messages_received, stats.messages_sent), (2, 2));
