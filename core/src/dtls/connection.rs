@@ -305,6 +305,8 @@ impl Dtls {
                 }
                 Action::Established(est) => {
                     self.state = DtlsState::Connected;
+                    // Nothing hashes the transcript after Finished (no renegotiation).
+                    self.common.transcript = Vec::new();
                     if self.config.role == DtlsRole::Client {
                         self.timer.stop();
                         self.last_flight.clear();
