@@ -13,6 +13,12 @@ const MAX_GSO_BYTES: usize = 64_000;
 const PLAIN_SLOT: usize = 2048;
 /// Slot size with GRO: the kernel coalesces at most 64 KiB.
 const GRO_SLOT: usize = 65_536;
+/// Slots per receive call with GRO (up to 4 × 64 KiB, some 200 datagrams). Larger batches
+/// hand the core up to quinn-udp's 32 slots (2 MiB, the whole SCTP window) before anything it
+/// answers (SACKs) goes out, so sender and receiver take turns instead of overlapping: 4
+/// slots moved `bench` throughput up 5–15 % over 32 and keeps the buffer at 256 KiB per
+/// socket instead of 2 MiB.
+const GRO_SLOTS: usize = 4;
 
 /// The per-socket state of batched I/O: which offloads the OS grants, and the socket's
 /// address. Works with any socket type that exposes its file descriptor (std, tokio,
@@ -41,14 +47,14 @@ impl UdpIo {
         self.local
     }
 
-    /// Slots and slot size for a [`RecvBatch`] that uses batching and GRO fully.
+    /// Slots and slot size for a [`RecvBatch`]: with GRO, [`GRO_SLOTS`] slots of 64 KiB;
+    /// without, quinn-udp's full `recvmmsg` batch of datagram-sized slots.
     pub fn batch_shape(&self) -> (usize, usize) {
-        let slot = if self.state.gro_segments() > 1 {
-            GRO_SLOT
+        if self.state.gro_segments() > 1 {
+            (GRO_SLOTS.min(quinn_udp::BATCH_SIZE), GRO_SLOT)
         } else {
-            PLAIN_SLOT
-        };
-        (quinn_udp::BATCH_SIZE, slot)
+            (quinn_udp::BATCH_SIZE, PLAIN_SLOT)
+        }
     }
 
     /// A [`RecvBatch`] of [`batch_shape`](Self::batch_shape).
