@@ -47,7 +47,7 @@ impl UdpIo {
         self.local
     }
 
-    /// Slots and slot size for a [`RecvBatch`]: with GRO, [`GRO_SLOTS`] slots of 64 KiB;
+    /// Slots and slot size for a [`RecvBatch`]: with GRO, 4 slots of 64 KiB (see `GRO_SLOTS`);
     /// without, quinn-udp's full `recvmmsg` batch of datagram-sized slots.
     pub fn batch_shape(&self) -> (usize, usize) {
         if self.state.gro_segments() > 1 {
