@@ -2,10 +2,9 @@
 //! adapter and measure, with sane figures. Targets are not checked here: a debug build on a
 //! shared machine says nothing about them; the line only has to say whether they are met.
 
-mod chromium_support;
-mod provision;
+mod example_bin;
 
-use chromium_support::example_binary;
+use example_bin::example_binary;
 use serde_json::Value;
 use std::io::Read;
 use std::process::{Command, Stdio};

@@ -7,9 +7,11 @@
 //! client and rtcpeer the DTLS server; the same echoes and a 4 MiB bulk transfer must pass.
 
 mod chromium_support;
+mod example_bin;
 mod provision;
 
-use chromium_support::{assert_passed, browser_available, example_binary, run_driver};
+use chromium_support::{assert_passed, browser_available, run_driver};
+use example_bin::example_binary;
 
 fn browser_offers_to_echo_server(runtime: &str) {
     if !browser_available("chromium_echo") {
