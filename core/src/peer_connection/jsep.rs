@@ -1,7 +1,7 @@
 //! JSEP (RFC 8829): offers, answers, provisional answers, rollback and the signaling
 //! state machine. Applying a final (or provisional) answer sets up the transport.
 
-use super::config::{DEFAULT_ICE_PACING, MIN_ICE_PACING};
+use super::config::DEFAULT_ICE_PACING;
 use super::description::{RtcSessionDescription, SdpType};
 use super::sdp_build::{self, LocalTransport, MLine, RemoteTransport};
 use super::{Event, PeerConnection, PeerConnectionError, SignalingState};
@@ -335,12 +335,13 @@ impl PeerConnection {
     }
 
     /// Ta for checks to this peer: the larger of our proposal and the peer's
-    /// `a=ice-pacing`, which counts as 50 ms when absent (RFC 8445 section 14.2).
+    /// `a=ice-pacing`, which counts as 50 ms when absent (RFC 8445 section 14.2). Never
+    /// below 5 ms: the configuration refuses a smaller proposal of ours.
     fn agreed_pacing(&self, r: &RemoteTransport) -> Duration {
         let theirs = r
             .ice_pacing_ms
             .map_or(DEFAULT_ICE_PACING, |ms| Duration::from_millis(ms.into()));
-        self.config.ice_timing.ta.max(theirs).max(MIN_ICE_PACING)
+        self.config.ice_timing.ta.max(theirs)
     }
 
     /// Remote ICE credentials (restarting our agent when the peer restarted), role,
