@@ -106,7 +106,14 @@ fn open_pair(seed: u64) -> (Pair, rtcpeer::ChannelId, rtcpeer::ChannelId) {
         && !p.incoming(false).is_empty()));
     let cb = p.incoming(false)[0];
     assert!(p.run_until(Duration::from_secs(5), |p| p.opened(false, cb)));
+    // Channels open on the first valid pair; wait for nomination too, so the tests
+    // below start from a selected pair with consent tracking on both sides.
+    assert!(p.run_until(Duration::from_secs(5), nominated));
     (p, ca, cb)
+}
+
+fn nominated(p: &mut Pair) -> bool {
+    p.pc(true).selected_pair().is_some() && p.pc(false).selected_pair().is_some()
 }
 
 #[test]
@@ -408,6 +415,7 @@ fn mdns_named_candidates_are_ignored_and_the_peer_is_learned_from_its_checks() {
         p.opened(true, ca) && !p.incoming(false).is_empty()
     }));
     assert!(p.connected());
+    assert!(p.run_until(Duration::from_secs(5), nominated));
     let unresolved = p.pc(false).stats().remote_candidates_unresolved;
     assert!(unresolved >= 1, "b saw a's hidden candidates: {unresolved}");
     let learned = p.pc(false).selected_pair().expect("b has a selected pair");
@@ -422,4 +430,41 @@ fn candidates(events: &[Event]) -> Vec<rtcpeer::peer_connection::IceCandidate> {
             _ => None,
         })
         .collect()
+}
+
+#[test]
+fn channels_open_on_the_first_valid_pair_before_nomination() {
+    // A long check pacing (500 ms) puts the nominating check far behind the first
+    // successful check; DTLS, SCTP and the channel must not wait for it.
+    let slow_pacing = |seed: u64, addr: &str, now| {
+        let mut config = rtcpeer::peer_connection::RtcConfiguration::with_seed(seed);
+        config.ice_timing.ta = Duration::from_millis(500);
+        let mut pc = rtcpeer::peer_connection::PeerConnection::new(config, now).expect("config");
+        pc.add_local_socket(now, addr.parse().expect("addr"))
+            .expect("socket");
+        rtcpeer::peer_connection::SimPeer::new(pc)
+    };
+    let mut p = Pair::with_peers(31, |now| {
+        (slow_pacing(63, A_ADDR, now), slow_pacing(64, B_ADDR, now))
+    });
+    let ca = p.with(true, |pc| {
+        pc.create_data_channel("early", DataChannelInit::default())
+            .expect("dc")
+    });
+    p.negotiate(true);
+    assert!(p.run_until(Duration::from_secs(2), |p| {
+        p.opened(true, ca)
+            && p.incoming(false)
+                .first()
+                .is_some_and(|&cb| p.opened(false, cb))
+    }));
+    for side in [true, false] {
+        let pc = p.pc(side);
+        assert!(pc.selected_pair().is_none(), "nominated already");
+        assert!(pc.data_path().is_some());
+        assert_eq!(pc.connection_state(), PeerConnectionState::Connected);
+        assert_eq!(pc.stats().dropped_no_path, 0, "a flight was lost");
+    }
+    assert!(p.run_until(Duration::from_secs(5), nominated));
+    assert_eq!(p.pc(true).selected_pair(), p.pc(true).data_path());
 }

@@ -214,13 +214,24 @@ impl IceAgent {
         self.gather_state
     }
 
-    /// Where application data should go: the selected pair, or during an ICE restart the
-    /// pair selected before it. `None` before selection, after consent was lost and
-    /// after close.
+    /// The selected pair (nominated, RFC 8445 section 8), or during an ICE restart the pair
+    /// selected before it. `None` before nomination, after consent was lost and after
+    /// close. Data may flow earlier: see [`data_path`](Self::data_path).
     pub fn selected_pair(&self) -> Option<SelectedPair> {
         self.sending_path().map(|p| SelectedPair {
             local: p.local,
             remote: p.remote,
+        })
+    }
+
+    /// Where application data goes now: the [selected pair](Self::selected_pair), or
+    /// before nomination the highest-priority valid pair (RFC 8445 section 12.1; the
+    /// connection state is then already `connected`). `None` while no check has
+    /// succeeded, after consent was lost and after close.
+    pub fn data_path(&self) -> Option<SelectedPair> {
+        self.selected_pair().or_else(|| {
+            self.provisional_path()
+                .map(|(local, remote)| SelectedPair { local, remote })
         })
     }
 

@@ -80,6 +80,21 @@ impl IceAgent {
         self.selected.as_ref().or(self.previous.as_ref())
     }
 
+    /// Before any pair is selected, the highest-priority valid pair: RFC 8445 section
+    /// 12.1 lets an agent send data on a valid pair while nomination is still under way,
+    /// as browsers do. `None` once a path is selected (or kept across a restart), after
+    /// failure and after close.
+    pub(super) fn provisional_path(&self) -> Option<(SocketAddr, SocketAddr)> {
+        if self.sending_path().is_some() || self.failed || self.closed {
+            return None;
+        }
+        self.checklist
+            .pairs()
+            .iter()
+            .find(|p| p.valid)
+            .map(|p| (p.base, p.remote))
+    }
+
     /// A consent interval drawn uniformly from ±20 % around the configured one.
     pub(super) fn consent_jitter(&mut self) -> Duration {
         let base = self.config.timing.consent_interval;
@@ -303,6 +318,10 @@ impl IceAgent {
             } else {
                 IceConnectionState::Connected
             };
+        }
+        if self.provisional_path().is_some() {
+            // A usable pair while checking goes on (W3C `connected`).
+            return IceConnectionState::Connected;
         }
         if self.failed {
             IceConnectionState::Failed

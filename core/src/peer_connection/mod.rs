@@ -205,9 +205,16 @@ impl PeerConnection {
         self.gathering_state
     }
 
-    /// The path DTLS uses, once ICE selected one.
+    /// The pair ICE selected by nomination, once it did.
     pub fn selected_pair(&self) -> Option<crate::ice::SelectedPair> {
         self.ice.selected_pair()
+    }
+
+    /// The path DTLS and data use now: the selected pair, or before nomination the
+    /// best valid pair (RFC 8445 section 12.1), like a browser's
+    /// `getSelectedCandidatePair()`.
+    pub fn data_path(&self) -> Option<crate::ice::SelectedPair> {
+        self.ice.data_path()
     }
 
     /// Our current ICE ufrag (changes on ICE restart).

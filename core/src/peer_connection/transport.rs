@@ -60,8 +60,10 @@ impl PeerConnection {
         Ok(())
     }
 
+    /// Starts the DTLS client as soon as ICE has a path data can use: the first valid
+    /// pair, before nomination (RFC 8445 section 12.1), as browsers do.
     fn maybe_start_dtls(&mut self) {
-        if self.dtls_started || self.ice.selected_pair().is_none() {
+        if self.dtls_started || self.ice.data_path().is_none() {
             return;
         }
         if let Some(dtls) = self.dtls.as_mut() {
@@ -196,6 +198,7 @@ impl PeerConnection {
             IceEvent::ConnectionStateChange(s) => {
                 self.ice_state = s;
                 self.events.push_back(Event::IceConnectionStateChange(s));
+                self.maybe_start_dtls();
             }
             IceEvent::SelectedPairChanged { .. } => self.maybe_start_dtls(),
             IceEvent::ResolveName { name } => self.events.push_back(Event::ResolveName(name)),
@@ -232,8 +235,13 @@ impl PeerConnection {
             return false;
         };
         let mut moved = false;
-        let path = self.ice.selected_pair();
-        while let Some(datagram) = dtls.poll_transmit() {
+        let path = self.ice.data_path();
+        // Handshake flights wait inside DTLS until ICE has a path (a DTLS server can hear
+        // the ClientHello before its own check succeeded); they are bounded by the flight
+        // and its retransmissions. Later records without a path are dropped and counted.
+        let hold =
+            path.is_none() && matches!(dtls.state(), DtlsState::New | DtlsState::Handshaking);
+        while let Some(datagram) = (!hold).then(|| dtls.poll_transmit()).flatten() {
             moved = true;
             match path {
                 Some(p) => self.transmits.push_back(Transmit {

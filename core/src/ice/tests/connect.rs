@@ -295,3 +295,34 @@ fn lost_nomination_transaction_is_retried_without_failing_the_valid_pair() {
         "the first nomination was retransmitted"
     );
 }
+
+#[test]
+fn first_valid_pair_carries_data_before_nomination() {
+    let mut s = Shuttle::lan(controlling(), controlled(), 21);
+    let usable = |s: &Shuttle| s.a().agent.data_path().is_some();
+    assert!(s.run_until(5 * S, usable), "no valid pair");
+    // A check succeeded: data may flow (RFC 8445 section 12.1) and the state says so,
+    // while the nominating check is still to come one pacing slot later.
+    let a = &s.a().agent;
+    assert!(a.selected_pair().is_none(), "already nominated");
+    assert_eq!(s.a().state(), IceConnectionState::Connected);
+    let path = a.data_path().unwrap();
+    assert_eq!(path.local, addr("10.0.0.1:5000"));
+    assert_eq!(path.remote, addr("10.0.0.2:6000"));
+    assert!(s.run_until(5 * S, Shuttle::connected), "never nominated");
+    assert_eq!(s.a().agent.selected_pair(), Some(path));
+    assert_eq!(s.a().agent.data_path(), Some(path));
+}
+
+#[test]
+fn failed_agent_has_no_data_path() {
+    let mut s = Shuttle::new(controlling(), controlled(), 22);
+    s.exchange_credentials();
+    s.add_socket(0, addr("10.0.0.1:5000"));
+    // The peer never answers: no pair becomes valid and checking times out.
+    s.loss = 1.0;
+    s.add_socket(1, addr("10.0.0.2:6000"));
+    s.run_for(60 * S);
+    assert_eq!(s.a().state(), IceConnectionState::Failed);
+    assert!(s.a().agent.data_path().is_none());
+}
