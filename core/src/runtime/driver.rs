@@ -220,12 +220,18 @@ impl Driver {
         Ok(progress)
     }
 
+    /// Fires the core's timeout when due. A deadline already reached fires at once:
+    /// runtime timers round up to their tick (1 ms for tokio), and the core often asks
+    /// for "now" (a check to pace, gathering to finish).
     fn poll_timer(&mut self, cx: &mut Context<'_>) -> bool {
-        if self.deadline.is_none() || self.timer.as_mut().poll(cx).is_pending() {
+        let Some(deadline) = self.deadline else {
+            return false;
+        };
+        let now = self.runtime.now();
+        if deadline > now && self.timer.as_mut().poll(cx).is_pending() {
             return false;
         }
         self.deadline = None;
-        let now = self.runtime.now();
         self.shared.lock().pc.handle_timeout(now);
         true
     }
