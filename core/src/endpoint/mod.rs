@@ -206,29 +206,43 @@ impl Endpoint {
 
     /// The next output of any connection, round-robin; `Timeout` once all are drained.
     pub fn poll_output(&mut self) -> EndpointOutput {
-        let handles: Vec<ConnectionHandle> = self
-            .conns
-            .range(ConnectionHandle(self.cursor)..)
-            .chain(self.conns.range(..ConnectionHandle(self.cursor)))
-            .map(|(h, _)| *h)
-            .collect();
+        let start = ConnectionHandle(self.cursor);
         let mut earliest: Option<Instant> = None;
-        for h in handles {
-            let pc = self.conns.get_mut(&h).expect("listed just above");
-            match pc.poll_output() {
-                Output::Transmit(t) => {
-                    self.cursor = h.0;
-                    self.learn(h, t.source, t.destination);
-                    return EndpointOutput::Transmit(h, t);
-                }
-                Output::Event(e) => {
-                    self.cursor = h.0;
-                    return EndpointOutput::Event(h, e);
-                }
-                Output::Timeout(at) => earliest = Some(earliest.map_or(at, |e| e.min(at))),
+        let mut found = first_output(self.conns.range_mut(start..), &mut earliest);
+        if found.is_none() {
+            found = first_output(self.conns.range_mut(..start), &mut earliest);
+        }
+        match found {
+            Some((h, Output::Transmit(t))) => {
+                self.cursor = h.0;
+                self.learn(h, t.source, t.destination);
+                EndpointOutput::Transmit(h, t)
+            }
+            Some((h, Output::Event(e))) => {
+                self.cursor = h.0;
+                EndpointOutput::Event(h, e)
+            }
+            _ => {
+                self.cursor = 0;
+                EndpointOutput::Timeout(
+                    earliest.or(self.now.map(|n| n + Duration::from_secs(3600))),
+                )
             }
         }
-        self.cursor = 0;
-        EndpointOutput::Timeout(earliest.or(self.now.map(|n| n + Duration::from_secs(3600))))
     }
+}
+
+/// The first connection in `conns` with a transmit or an event, folding the timeouts of
+/// those before it into `earliest`.
+fn first_output<'a>(
+    conns: impl Iterator<Item = (&'a ConnectionHandle, &'a mut PeerConnection)>,
+    earliest: &mut Option<Instant>,
+) -> Option<(ConnectionHandle, Output)> {
+    for (h, pc) in conns {
+        match pc.poll_output() {
+            Output::Timeout(at) => *earliest = Some(earliest.map_or(at, |e| e.min(at))),
+            other => return Some((*h, other)),
+        }
+    }
+    None
 }
