@@ -44,6 +44,9 @@ impl DtlsPair {
         a.start(now);
         b.start(now);
         while a.state() != DtlsState::Connected || b.state() != DtlsState::Connected {
+            // Steps due "now" (the client's flight tail) run before the next exchange.
+            a.handle_timeout(now);
+            b.handle_timeout(now);
             let mut moved = false;
             while let Some(d) = a.poll_transmit() {
                 b.handle_receive(now, &d);

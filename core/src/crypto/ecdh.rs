@@ -38,6 +38,12 @@ impl EcdhP256 {
         &self.public
     }
 
+    /// Whether `peer` is a valid P-256 point (cheap: a decoding and curve check, no
+    /// scalar multiplication), so a step can refuse it before [`agree`](Self::agree).
+    pub fn is_valid_point(peer: &[u8]) -> bool {
+        p256::PublicKey::from_sec1_bytes(peer).is_ok()
+    }
+
     /// The shared secret (x coordinate) with the peer's SEC1 point; `None` if the point is
     /// not a valid P-256 point.
     pub fn agree(&self, peer: &[u8]) -> Option<[u8; 32]> {
@@ -65,5 +71,7 @@ mod tests {
         let a = EcdhP256::generate(&mut Rng::from_u64(2));
         assert!(a.agree(&[4u8; 65]).is_none());
         assert!(a.agree(&[]).is_none());
+        assert!(!EcdhP256::is_valid_point(&[4u8; 65]));
+        assert!(EcdhP256::is_valid_point(a.public_key()));
     }
 }

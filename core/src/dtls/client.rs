@@ -252,7 +252,7 @@ impl State for ExpectCertificateRequest {
     }
 }
 
-/// Waiting for ServerHelloDone; then sends flight 5.
+/// Waiting for ServerHelloDone; then sends flight 5 in two parts.
 #[derive(Debug)]
 struct ExpectServerHelloDone {
     negotiated: Negotiated,
@@ -262,6 +262,9 @@ struct ExpectServerHelloDone {
 }
 
 impl State for ExpectServerHelloDone {
+    /// Sends Certificate, ClientKeyExchange and CertificateVerify at once and leaves the
+    /// ECDH agreement, ChangeCipherSpec and Finished to [`FinishFlight`]: the server checks
+    /// the first part while we compute the shared secret.
     fn handle(
         self: Box<Self>,
         cx: &mut Cx<'_>,
@@ -273,14 +276,14 @@ impl State for ExpectServerHelloDone {
                 "malformed ServerHelloDone",
             ));
         }
+        if !EcdhP256::is_valid_point(&self.server_point) {
+            return Err(FailureReason::ProtocolViolation(
+                "invalid server ECDH point",
+            ));
+        }
         cx.record_received(&msg);
         let ecdh = EcdhP256::generate(cx.rng);
-        let pre_master = ecdh
-            .agree(&self.server_point)
-            .ok_or(FailureReason::ProtocolViolation(
-                "invalid server ECDH point",
-            ))?;
-        let mut items = Vec::with_capacity(5);
+        let mut items = Vec::with_capacity(3);
         if self.certificate_requested {
             let chain = vec![cx.config.certificate.der().to_vec()];
             items.push(cx.outgoing(
@@ -291,7 +294,7 @@ impl State for ExpectServerHelloDone {
         }
         let cke = emit_client_key_exchange(ecdh.public_key());
         items.push(cx.outgoing(0, HandshakeType::CLIENT_KEY_EXCHANGE, cke));
-        let keys = self.negotiated.agree(cx, &pre_master, self.proof);
+        let session_hash = self.negotiated.session_hash(cx);
         if self.certificate_requested {
             let signature = cx
                 .config
@@ -304,17 +307,61 @@ impl State for ExpectServerHelloDone {
             };
             items.push(cx.outgoing(0, HandshakeType::CERTIFICATE_VERIFY, cv.emit()));
         }
-        items.push(FlightItem::ChangeCipherSpec);
-        let verify = keys
-            .master
-            .verify_data(b"client finished", &cx.common.transcript);
-        items.push(cx.outgoing(1, HandshakeType::FINISHED, verify.to_vec()));
-        cx.actions
-            .push(Action::InstallKeys(keys.master.key_block()));
         cx.actions.push(Action::SendFlight {
             items,
             expects_reply: true,
         });
+        cx.actions.push(Action::Resume);
+        Ok(Box::new(FinishFlight {
+            negotiated: self.negotiated,
+            proof: self.proof,
+            ecdh,
+            server_point: self.server_point,
+            session_hash,
+        }))
+    }
+}
+
+/// Flight 5's first part is out; computes the shared secret and sends the rest.
+#[derive(Debug)]
+struct FinishFlight {
+    negotiated: Negotiated,
+    proof: FingerprintVerified,
+    ecdh: EcdhP256,
+    server_point: Vec<u8>,
+    session_hash: Option<Vec<u8>>,
+}
+
+impl State for FinishFlight {
+    fn handle(
+        self: Box<Self>,
+        cx: &mut Cx<'_>,
+        msg: Message,
+    ) -> Result<Box<dyn State>, FailureReason> {
+        // The connection resumes before any input; finish first if it did not.
+        self.resume(cx)?.handle(cx, msg)
+    }
+
+    fn resume(self: Box<Self>, cx: &mut Cx<'_>) -> Result<Box<dyn State>, FailureReason> {
+        let pre_master =
+            self.ecdh
+                .agree(&self.server_point)
+                .ok_or(FailureReason::ProtocolViolation(
+                    "invalid server ECDH point",
+                ))?;
+        let keys =
+            self.negotiated
+                .agree_with(&pre_master, self.session_hash.as_deref(), self.proof);
+        let verify = keys
+            .master
+            .verify_data(b"client finished", &cx.common.transcript);
+        let finished = cx.outgoing(1, HandshakeType::FINISHED, verify.to_vec());
+        cx.actions
+            .push(Action::InstallKeys(keys.master.key_block()));
+        cx.actions.push(Action::ExtendFlight(vec![
+            FlightItem::ChangeCipherSpec,
+            finished,
+        ]));
         Ok(Box::new(ExpectFinished(keys)))
     }
 }

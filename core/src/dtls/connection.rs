@@ -31,7 +31,10 @@ pub(crate) const MAX_EARLY_RECORDS: usize = 8;
 /// [`export_keying_material`](Self::export_keying_material).
 /// Outputs, drained after every input or command: [`poll_transmit`](Self::poll_transmit),
 /// [`poll_event`](Self::poll_event), then [`poll_timeout`](Self::poll_timeout) says when to
-/// call `handle_timeout` next (calling it early is harmless).
+/// call `handle_timeout` next (calling it early is harmless). The client asks for one at
+/// once after the server's flight: it sends Certificate, ClientKeyExchange and
+/// CertificateVerify first and computes the shared secret, ChangeCipherSpec and Finished on
+/// that call (or before the next datagram), so the server's checks overlap its work.
 ///
 /// Bytes from the network never cause an error or a panic: bad records are dropped and
 /// counted in [`DtlsStats`]; a failed handshake becomes [`DtlsEvent::Failed`].
@@ -58,6 +61,8 @@ pub struct Dtls {
     pub(crate) stats: DtlsStats,
     pub(crate) scratch: Vec<u8>,
     pub(crate) retransmitted_now: bool,
+    /// A handshake step asked to go on once what it queued has left ([`Action::Resume`]).
+    pub(crate) resume_due: Option<Instant>,
 }
 
 impl Dtls {
@@ -93,6 +98,7 @@ impl Dtls {
             stats: DtlsStats::default(),
             scratch: Vec::with_capacity(2048),
             retransmitted_now: false,
+            resume_due: None,
         })
     }
 
@@ -145,7 +151,10 @@ impl Dtls {
 
     /// When [`handle_timeout`](Self::handle_timeout) should be called next.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.timer.deadline()
+        match (self.resume_due, self.timer.deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// Advances timers: retransmits the last flight when due, fails the handshake when every
@@ -154,6 +163,7 @@ impl Dtls {
         if matches!(self.state, DtlsState::Failed | DtlsState::Closed) {
             return;
         }
+        self.resume_if_due(now);
         match self.timer.poll(now) {
             TimerAction::Idle => {}
             TimerAction::Retransmit => {
@@ -223,6 +233,7 @@ impl Dtls {
     pub(crate) fn enter_closed(&mut self) {
         self.state = DtlsState::Closed;
         self.timer.stop();
+        self.resume_due = None;
         self.hs = None;
         self.events.push_back(DtlsEvent::Closed);
     }
@@ -265,6 +276,7 @@ impl Dtls {
         }
         self.state = DtlsState::Failed;
         self.timer.stop();
+        self.resume_due = None;
         self.hs = None;
         self.established = None;
         self.events.push_back(DtlsEvent::Failed(reason));
@@ -279,9 +291,36 @@ impl Dtls {
     }
 
     fn transmit_flight(&mut self) {
-        let datagrams = self.writer.pack(&self.last_flight, self.config.mtu);
+        self.transmit_flight_from(0);
+    }
+
+    /// Sends the last flight's items from `first` on.
+    fn transmit_flight_from(&mut self, first: usize) {
+        let items = self.last_flight.get(first..).unwrap_or_default();
+        let datagrams = self.writer.pack(items, self.config.mtu);
         for d in datagrams {
             self.push_datagram(d);
+        }
+    }
+
+    /// Runs a step's [`Action::Resume`] when one is pending: before any new input, so
+    /// the handshake sees everything in order.
+    pub(crate) fn resume_if_due(&mut self, now: Instant) {
+        if self.resume_due.take().is_none() {
+            return;
+        }
+        let Some(state) = self.hs.take() else {
+            return;
+        };
+        let mut cx = self.cx();
+        let result = state.resume(&mut cx);
+        let actions = cx.actions;
+        match result {
+            Ok(next) => {
+                self.hs = Some(next);
+                self.apply(now, actions);
+            }
+            Err(reason) => self.fail(reason),
         }
     }
 
@@ -303,6 +342,12 @@ impl Dtls {
                         self.timer.stop();
                     }
                 }
+                Action::ExtendFlight(items) => {
+                    let first = self.last_flight.len();
+                    self.last_flight.extend(items);
+                    self.transmit_flight_from(first);
+                }
+                Action::Resume => self.resume_due = Some(now),
                 Action::Established(est) => {
                     self.state = DtlsState::Connected;
                     // Nothing hashes the transcript after Finished (no renegotiation).

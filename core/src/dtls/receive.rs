@@ -29,6 +29,10 @@ impl Dtls {
             }
             self.state = DtlsState::Handshaking;
         }
+        self.resume_if_due(now);
+        if matches!(self.state, DtlsState::Failed | DtlsState::Closed) {
+            return;
+        }
         self.retransmitted_now = false;
         let mut records = Records::new(datagram);
         for rec in records.by_ref() {

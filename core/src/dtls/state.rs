@@ -36,6 +36,12 @@ pub(crate) enum Action {
     },
     /// The handshake completed.
     Established(Established),
+    /// Append items to the flight just sent (and send them): the rest of a flight whose
+    /// first part went out before its expensive tail was computed.
+    ExtendFlight(Vec<FlightItem>),
+    /// Call [`State::resume`] at the next input or timeout (due at once), so what is
+    /// queued now can leave before the step goes on.
+    Resume,
 }
 
 /// The context a step runs in.
@@ -85,13 +91,28 @@ impl Negotiated {
     /// secret (RFC 7627) when negotiated, its session hash covering the transcript so far,
     /// which must end with the ClientKeyExchange. Carries the fingerprint `proof` along.
     pub fn agree(&self, cx: &Cx<'_>, pre_master: &[u8], proof: FingerprintVerified) -> AgreedKeys {
-        let session_hash = self
-            .extended_master_secret
-            .then(|| self.params.hash.digest(&[&cx.common.transcript]));
+        let session_hash = self.session_hash(cx);
+        self.agree_with(pre_master, session_hash.as_deref(), proof)
+    }
+
+    /// The RFC 7627 session hash of the transcript so far (which must end with the
+    /// ClientKeyExchange), when the extended master secret was negotiated.
+    pub fn session_hash(&self, cx: &Cx<'_>) -> Option<Vec<u8>> {
+        self.extended_master_secret
+            .then(|| self.params.hash.digest(&[&cx.common.transcript]))
+    }
+
+    /// [`agree`](Self::agree) with a session hash taken earlier.
+    pub fn agree_with(
+        &self,
+        pre_master: &[u8],
+        session_hash: Option<&[u8]>,
+        proof: FingerprintVerified,
+    ) -> AgreedKeys {
         let master = MasterSecret::derive(
             self.params,
             pre_master,
-            session_hash.as_deref(),
+            session_hash,
             self.client_random,
             self.server_random,
         );
@@ -153,6 +174,11 @@ pub(crate) trait State: core::fmt::Debug + Send {
     /// True only for the server's first step, which takes ClientHellos statelessly.
     fn expects_client_hello(&self) -> bool {
         false
+    }
+
+    /// Goes on after an [`Action::Resume`]; steps that never ask for one keep the default.
+    fn resume(self: Box<Self>, _cx: &mut Cx<'_>) -> Result<Box<dyn State>, FailureReason> {
+        Err(FailureReason::ProtocolViolation("no step to resume"))
     }
 }
 

@@ -35,6 +35,7 @@ fn finished_with_wrong_verify_data_fails_the_handshake() {
     while let Some(d) = s.poll_transmit() {
         c.handle_receive(now, &d); // flight 4
     }
+    c.handle_timeout(now); // the rest of flight 5 (due at once)
     // Flight 5 without its protected Finished record.
     let flight5: Vec<Vec<u8>> = std::iter::from_fn(|| c.poll_transmit()).collect();
     for d in &flight5 {
@@ -59,6 +60,70 @@ fn finished_with_wrong_verify_data_fails_the_handshake() {
         Some(DtlsEvent::Failed(FailureReason::BadFinished))
     );
     assert!(s.export_keying_material("EXTRACTOR-dtls_srtp", 56).is_err());
+}
+
+#[test]
+#[allow(clippy::disallowed_methods)] // tests need one real instant as a base
+fn client_sends_its_key_exchange_before_computing_the_shared_secret() {
+    let now = Instant::now();
+    let (mut c, mut s) = pair();
+    c.start(now);
+    s.handle_receive(now, &c.poll_transmit().unwrap()); // flight 1
+    while let Some(d) = s.poll_transmit() {
+        c.handle_receive(now, &d); // flight 4
+    }
+    let epochs = |c: &mut Dtls| -> Vec<(u8, u16)> {
+        std::iter::from_fn(|| c.poll_transmit())
+            .flat_map(|d| {
+                Records::new(&d)
+                    .map(|r| (r.content_type.0, r.epoch))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    };
+    // Certificate, ClientKeyExchange, CertificateVerify: plain handshake records only.
+    let first = epochs(&mut c);
+    assert!(
+        !first.is_empty() && first.iter().all(|&r| r == (22, 0)),
+        "{first:?}"
+    );
+    assert_eq!(c.poll_timeout(), Some(now), "the rest is due at once");
+    c.handle_timeout(now);
+    assert_eq!(
+        epochs(&mut c),
+        [(20, 0), (22, 1)],
+        "ChangeCipherSpec, Finished"
+    );
+    assert!(
+        c.poll_timeout().is_some_and(|t| t > now),
+        "retransmission timer armed"
+    );
+}
+
+#[test]
+#[allow(clippy::disallowed_methods)] // tests need one real instant as a base
+fn client_finishes_its_flight_before_handling_the_next_datagram() {
+    let now = Instant::now();
+    let (mut c, mut s) = pair();
+    c.start(now);
+    s.handle_receive(now, &c.poll_transmit().unwrap());
+    let flight4: Vec<Vec<u8>> = std::iter::from_fn(|| s.poll_transmit()).collect();
+    for d in &flight4 {
+        c.handle_receive(now, d);
+    }
+    // A duplicate of flight 4 arrives before any timeout call: the flight is completed
+    // first, and the handshake still succeeds.
+    c.handle_receive(now, &flight4[0]);
+    let flight5: Vec<Vec<u8>> = std::iter::from_fn(|| c.poll_transmit()).collect();
+    assert!(flight5.len() >= 2);
+    for d in &flight5 {
+        s.handle_receive(now, d);
+    }
+    while let Some(d) = s.poll_transmit() {
+        c.handle_receive(now, &d);
+    }
+    assert_eq!(s.state(), DtlsState::Connected);
+    assert_eq!(c.state(), DtlsState::Connected);
 }
 
 #[test]
