@@ -56,6 +56,9 @@ pub struct Dtls {
     pub(crate) transmits: VecDeque<Vec<u8>>,
     pub(crate) events: VecDeque<DtlsEvent>,
     pub(crate) stats: DtlsStats,
+    /// Plaintext of the record being opened; reused so that bulk traffic allocates once.
+    /// Starts empty and grows to the largest record seen, so that a connection that only
+    /// handshook and idles holds no more than its few small records needed.
     pub(crate) scratch: Vec<u8>,
     pub(crate) retransmitted_now: bool,
 }
@@ -91,7 +94,7 @@ impl Dtls {
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             stats: DtlsStats::default(),
-            scratch: Vec::with_capacity(2048),
+            scratch: Vec::new(),
             retransmitted_now: false,
         })
     }
