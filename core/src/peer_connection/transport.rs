@@ -215,11 +215,12 @@ impl PeerConnection {
 
     /// The first accepted m-line of the local description (index, mid).
     fn jsep_first_accepted(&self) -> Option<(u16, String)> {
-        let (_, sdp) = self
+        let sdp = self
             .jsep
             .pending_local
             .as_ref()
-            .or(self.jsep.current_local.as_ref())?;
+            .or(self.jsep.current_local.as_ref())?
+            .parse();
         sdp.media
             .iter()
             .enumerate()
