@@ -146,6 +146,15 @@ impl Dtls {
         self.events.pop_front()
     }
 
+    /// Frees the buffers of the transmit and event queues if both are drained (they grew
+    /// during the handshake). Nothing queued is lost; a later push allocates again.
+    pub(crate) fn release_drained_queues(&mut self) {
+        if self.transmits.is_empty() && self.events.is_empty() {
+            self.transmits = VecDeque::new();
+            self.events = VecDeque::new();
+        }
+    }
+
     /// When [`handle_timeout`](Self::handle_timeout) should be called next.
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.timer.deadline()
