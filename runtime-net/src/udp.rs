@@ -5,6 +5,7 @@ use rtcpeer::Transmit;
 use rtcpeer::runtime::{RecvBatch, RecvMeta};
 use std::io::{self, IoSliceMut};
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The largest UDP payload a GSO send may carry in total.
 const MAX_GSO_BYTES: usize = 64_000;
@@ -19,14 +20,29 @@ const GRO_SLOT: usize = 65_536;
 /// slots moved `bench` throughput up 5–15 % over 32 and keeps the buffer at 256 KiB per
 /// socket instead of 2 MiB.
 const GRO_SLOTS: usize = 4;
+/// Receive calls in a row, each finding a datagram queued, after which a socket that uses
+/// one slot per call switches to the whole batch (see [`UdpIo`]). A handshake or an idle
+/// peer's keepalives find the socket empty again after a datagram or two; bulk traffic gets
+/// there within the first milliseconds.
+const WIDEN_AFTER: usize = 8;
 
-/// The per-socket state of batched I/O: which offloads the OS grants, and the socket's
-/// address. Works with any socket type that exposes its file descriptor (std, tokio,
-/// async-io, mio), passed to each call.
+/// The per-socket state of batched I/O: which offloads the OS grants, the socket's
+/// address, and how many slots of a batch receive calls use. Works with any socket type
+/// that exposes its file descriptor (std, tokio, async-io, mio), passed to each call.
+///
+/// Receive calls start with one slot of the batch and switch to all of them once
+/// [`WIDEN_AFTER`] calls in a row found a datagram queued (traffic). The kernel writes each
+/// datagram of a call into the next slot, so a quiet socket (an idle or merely handshaking
+/// peer) only ever touches the first pages of its first slot; the rest of the batch is
+/// allocated but never made resident (some 4 KiB per socket). There is no way back: pages
+/// once written stay resident, so narrowing again would save nothing.
 #[derive(Debug)]
 pub struct UdpIo {
     state: UdpSocketState,
     local: SocketAddr,
+    /// Receive calls in a row that found a datagram, while narrow; [`WIDEN_AFTER`] or more
+    /// means wide: every slot of the batch.
+    streak: AtomicUsize,
 }
 
 impl UdpIo {
@@ -39,6 +55,7 @@ impl UdpIo {
         Ok(Self {
             state: UdpSocketState::new(socket.into())?,
             local,
+            streak: AtomicUsize::new(0),
         })
     }
 
@@ -57,13 +74,28 @@ impl UdpIo {
         }
     }
 
-    /// A [`RecvBatch`] of [`batch_shape`](Self::batch_shape).
+    /// A [`RecvBatch`] of [`batch_shape`](Self::batch_shape), in an anonymous memory
+    /// mapping of its own: its pages stay unallocated until the kernel writes into them,
+    /// so a quiet socket costs the page or two it received into. A heap allocation of the
+    /// same size (hundreds of KiB with GRO) gives no such promise: once the process has
+    /// freed one, the allocator serves the next from recycled memory and zeroes all of it.
+    /// Falls back to the heap if the mapping is refused.
     pub fn new_batch(&self) -> RecvBatch {
         let (slots, slot_len) = self.batch_shape();
-        RecvBatch::new(slots, slot_len)
+        let mapped = memmap2::MmapMut::map_anon(slots * slot_len)
+            .inspect_err(|e| {
+                tracing::debug!(local = %self.local, error = %e, "receive batch not mapped, on the heap");
+            })
+            .ok()
+            .and_then(|map| RecvBatch::with_memory(Box::new(map), slot_len));
+        mapped.unwrap_or_else(|| RecvBatch::new(slots, slot_len))
     }
 
     /// One batched receive into `batch`; returns the number of filled slots.
+    ///
+    /// Uses only the first slot of `batch` until traffic arrives, then all of them (see
+    /// [`UdpIo`]); the result is the same datagrams either way, only spread over more
+    /// calls while narrow.
     ///
     /// `WouldBlock` means nothing is queued. ICMP-induced errors and interruptions are
     /// absorbed by trying again; other errors are returned.
@@ -72,23 +104,49 @@ impl UdpIo {
         for<'a> UdpSockRef<'a>: From<&'a S>,
     {
         let mut quinn_meta = [quinn_udp::RecvMeta::default(); quinn_udp::BATCH_SIZE];
+        let streak = self.streak.load(Ordering::Relaxed);
+        let active = if streak >= WIDEN_AFTER { usize::MAX } else { 1 };
         loop {
             let (bufs, _) = batch.parts_mut();
             let mut slices: Vec<IoSliceMut<'_>> = bufs.map(IoSliceMut::new).collect();
-            let n = quinn_meta.len().min(slices.len());
+            let n = quinn_meta.len().min(slices.len()).min(active);
             match self
                 .state
                 .recv(socket.into(), &mut slices[..n], &mut quinn_meta[..n])
             {
                 Ok(filled) => {
                     self.store_meta(batch, &quinn_meta[..filled]);
+                    self.count_streak(streak);
                     return Ok(filled);
                 }
                 Err(e) if is_transient(&e) => {
                     tracing::trace!(local = %self.local, error = %e, "transient receive error");
                 }
-                Err(e) => return Err(e),
+                Err(e) => {
+                    if e.kind() == io::ErrorKind::WouldBlock {
+                        self.reset_streak(streak);
+                    }
+                    return Err(e);
+                }
             }
+        }
+    }
+
+    /// Counts a narrow call that found a datagram; the count widens the socket at
+    /// [`WIDEN_AFTER`] and stops there.
+    fn count_streak(&self, streak: usize) {
+        if streak < WIDEN_AFTER {
+            self.streak.store(streak + 1, Ordering::Relaxed);
+            if streak + 1 == WIDEN_AFTER {
+                tracing::trace!(local = %self.local, "receive traffic: using every batch slot");
+            }
+        }
+    }
+
+    /// The socket was found empty: a narrow socket's count starts again.
+    fn reset_streak(&self, streak: usize) {
+        if streak > 0 && streak < WIDEN_AFTER {
+            self.streak.store(0, Ordering::Relaxed);
         }
     }
 
@@ -245,6 +303,61 @@ mod tests {
         b.payload = vec![4, 5];
         assert_eq!(join_payloads(&[a, b]), vec![1, 2, 3, 4, 5]);
         assert!(join_payloads(&[]).is_empty());
+    }
+
+    /// A receiving socket with its `UdpIo` and batch, and a sender aimed at it.
+    #[cfg(target_os = "linux")]
+    fn loopback_pair() -> (std::net::UdpSocket, UdpIo, RecvBatch, std::net::UdpSocket) {
+        let any = SocketAddr::from(([127, 0, 0, 1], 0));
+        let receiver = crate::bind_socket(any, 1 << 20).expect("bind on loopback");
+        let local = receiver.local_addr().expect("bound");
+        let io = UdpIo::new(&receiver, local).expect("socket state");
+        let batch = io.new_batch();
+        let sender = std::net::UdpSocket::bind(any).expect("bind on loopback");
+        sender.connect(local).expect("connect on loopback");
+        (receiver, io, batch, sender)
+    }
+
+    /// Sends `count` datagrams, each one byte longer than the one before, so that GRO
+    /// cannot coalesce them: every datagram takes a slot of its own.
+    #[cfg(target_os = "linux")]
+    fn send_growing(sender: &std::net::UdpSocket, count: usize) {
+        for i in 0..count {
+            sender.send(&vec![7; 100 + i]).expect("loopback send");
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn receive_uses_one_slot_until_traffic_then_the_whole_batch() {
+        let (receiver, io, mut batch, sender) = loopback_pair();
+        assert!(batch.slots() > 1);
+        send_growing(&sender, WIDEN_AFTER + 3);
+        for _ in 0..WIDEN_AFTER {
+            assert_eq!(io.recv(&receiver, &mut batch).expect("queued"), 1);
+        }
+        assert_eq!(io.recv(&receiver, &mut batch).expect("queued"), 3);
+        let lengths: Vec<usize> = batch.datagrams().map(|d| d.payload.len()).collect();
+        assert_eq!(
+            lengths,
+            [100 + WIDEN_AFTER, 101 + WIDEN_AFTER, 102 + WIDEN_AFTER]
+        );
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn an_empty_socket_restarts_the_count_towards_the_whole_batch() {
+        let (receiver, io, mut batch, sender) = loopback_pair();
+        send_growing(&sender, WIDEN_AFTER - 1);
+        for _ in 0..WIDEN_AFTER - 1 {
+            assert_eq!(io.recv(&receiver, &mut batch).expect("queued"), 1);
+        }
+        let empty = io.recv(&receiver, &mut batch).expect_err("nothing queued");
+        assert_eq!(empty.kind(), io::ErrorKind::WouldBlock);
+        send_growing(&sender, 3);
+        for _ in 0..3 {
+            assert_eq!(io.recv(&receiver, &mut batch).expect("queued"), 1);
+        }
     }
 
     #[test]

@@ -194,4 +194,8 @@ impl AsyncUdpSocket for TokioUdpSocket {
     fn recv_batch_shape(&self) -> (usize, usize) {
         self.udp.batch_shape()
     }
+
+    fn new_recv_batch(&self) -> RecvBatch {
+        self.udp.new_batch()
+    }
 }

@@ -59,6 +59,9 @@ pub struct Dtls {
     pub(crate) transmits: VecDeque<Vec<u8>>,
     pub(crate) events: VecDeque<DtlsEvent>,
     pub(crate) stats: DtlsStats,
+    /// Plaintext of the record being opened; reused so that bulk traffic allocates once.
+    /// Starts empty and grows to the largest record seen, so that a connection that only
+    /// handshook and idles holds no more than its few small records needed.
     pub(crate) scratch: Vec<u8>,
     pub(crate) retransmitted_now: bool,
     /// A handshake step asked to go on once what it queued has left ([`Action::Resume`]).
@@ -96,7 +99,7 @@ impl Dtls {
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             stats: DtlsStats::default(),
-            scratch: Vec::with_capacity(2048),
+            scratch: Vec::new(),
             retransmitted_now: false,
             resume_due: None,
         })
@@ -147,6 +150,15 @@ impl Dtls {
     /// The next event, if any.
     pub fn poll_event(&mut self) -> Option<DtlsEvent> {
         self.events.pop_front()
+    }
+
+    /// Frees the buffers of the transmit and event queues if both are drained (they grew
+    /// during the handshake). Nothing queued is lost; a later push allocates again.
+    pub(crate) fn release_drained_queues(&mut self) {
+        if self.transmits.is_empty() && self.events.is_empty() {
+            self.transmits = VecDeque::new();
+            self.events = VecDeque::new();
+        }
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) should be called next.

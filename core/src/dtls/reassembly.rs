@@ -117,6 +117,11 @@ impl Reassembler {
         }
         let seq = *entry.key();
         let partial = entry.remove();
+        if self.pending.is_empty() {
+            // An emptied map keeps its node; after the handshake nothing is pending for
+            // good, so release it.
+            self.pending = BTreeMap::new();
+        }
         self.next_seq = self.next_seq.wrapping_add(1);
         Some(Message {
             msg_type: partial.msg_type,

@@ -56,7 +56,9 @@ pub struct Endpoint {
     rng: Rng,
     now: Option<Instant>,
     sockets: Vec<SocketAddr>,
-    conns: BTreeMap<ConnectionHandle, PeerConnection>,
+    /// Boxed: a `PeerConnection` is several KiB, and a B-tree node holds eleven values
+    /// inline, mostly spare, moved by value on every split.
+    conns: BTreeMap<ConnectionHandle, Box<PeerConnection>>,
     routes: HashMap<(SocketAddr, SocketAddr), ConnectionHandle>,
     next: u32,
     /// Round-robin start of the next poll.
@@ -106,13 +108,13 @@ impl Endpoint {
         }
         let h = ConnectionHandle(self.next);
         self.next += 1;
-        self.conns.insert(h, pc);
+        self.conns.insert(h, Box::new(pc));
         Ok(h)
     }
 
     /// The connection `h`, to command it (JSEP, data channels); drain afterwards.
     pub fn peer_connection(&mut self, h: ConnectionHandle) -> Option<&mut PeerConnection> {
-        self.conns.get_mut(&h)
+        self.conns.get_mut(&h).map(Box::as_mut)
     }
 
     /// Handles of every connection.

@@ -484,6 +484,16 @@ impl IceAgent {
         self.events.pop_front()
     }
 
+    /// Frees the buffers of the event and transmit queues if both are drained: a burst
+    /// (gathering, the checks) grows them and they would keep that capacity for the
+    /// connection's life. Nothing queued is lost; a later push allocates again.
+    pub(crate) fn release_drained_queues(&mut self) {
+        if self.events.is_empty() && self.transmits.is_empty() {
+            self.events = VecDeque::new();
+            self.transmits = VecDeque::new();
+        }
+    }
+
     /// When [`handle_timeout`](Self::handle_timeout) should be called next.
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.timers.next()

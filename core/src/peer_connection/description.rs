@@ -109,3 +109,74 @@ impl IceCandidate {
         self.candidate.trim().is_empty()
     }
 }
+
+/// A description the connection applied and keeps (pending or current, local or remote),
+/// held as its printed SDP text: a few hundred bytes, where the parsed form takes several
+/// KiB of vectors and strings for every connection, for its whole life. Reading it parses
+/// the text again; `parse(print(x)) == x` is a tested property of the SDP module, so the
+/// stored form loses nothing.
+#[derive(Debug, Clone)]
+pub(crate) struct StoredDescription {
+    pub sdp_type: SdpType,
+    text: Box<str>,
+}
+
+impl StoredDescription {
+    /// Keeps `sdp` (already parsed and checked) as text.
+    pub fn new(sdp_type: SdpType, sdp: &crate::sdp::SessionDescription) -> Self {
+        Self {
+            sdp_type,
+            text: sdp.to_string().into_boxed_str(),
+        }
+    }
+
+    /// The printed SDP.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The description, parsed again. Without size limits: the text is our own printing
+    /// of a description that passed the limits once, and printing may lengthen it (CRLF
+    /// for LF).
+    pub fn parse(&self) -> crate::sdp::SessionDescription {
+        let unlimited = crate::sdp::SdpLimits {
+            max_bytes: usize::MAX,
+            max_lines: usize::MAX,
+            max_media: usize::MAX,
+        };
+        crate::sdp::SessionDescription::parse_with_limits(&self.text, &unlimited)
+            .expect("a printed description parses back (SDP round-trip property)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sdp::SessionDescription;
+
+    const OFFER: &str = include_str!("../sdp/fixtures/chromium-datachannel-offer.sdp");
+
+    #[test]
+    fn stored_description_reads_back_what_it_kept() {
+        let sdp = SessionDescription::parse(OFFER).expect("fixture parses");
+        let stored = StoredDescription::new(SdpType::Offer, &sdp);
+        assert_eq!(stored.sdp_type, SdpType::Offer);
+        assert_eq!(stored.text(), sdp.to_string());
+        assert_eq!(stored.parse(), sdp);
+    }
+
+    #[test]
+    fn stored_description_reads_back_text_that_printing_pushed_over_the_size_limit() {
+        // LF-only lines that fit the default limit; printing them with CRLF does not.
+        let limit = crate::sdp::SdpLimits::default().max_bytes;
+        let mut text = OFFER.replace("\r\n", "\n");
+        let line = format!("a=x-padding:{}\n", "p".repeat(40));
+        while text.len() + line.len() <= limit {
+            text.push_str(&line);
+        }
+        let sdp = SessionDescription::parse(&text).expect("within the limits");
+        let stored = StoredDescription::new(SdpType::Answer, &sdp);
+        assert!(stored.text().len() > limit);
+        assert_eq!(stored.parse(), sdp);
+    }
+}

@@ -2,7 +2,7 @@
 //! state machine. Applying a final (or provisional) answer sets up the transport.
 
 use super::config::DEFAULT_ICE_PACING;
-use super::description::{RtcSessionDescription, SdpType};
+use super::description::{RtcSessionDescription, SdpType, StoredDescription};
 use super::sdp_build::{self, LocalTransport, MLine, RemoteTransport};
 use super::{Event, PeerConnection, PeerConnectionError, SignalingState};
 use crate::ice::{Credentials, IceError, IceGatheringState, IceRole};
@@ -17,10 +17,10 @@ pub(crate) struct Jsep {
     version: u64,
     /// The m-lines of the last completed negotiation, in order.
     pub mlines: Vec<MLine>,
-    pub pending_local: Option<(SdpType, SessionDescription)>,
-    pub current_local: Option<(SdpType, SessionDescription)>,
-    pub pending_remote: Option<(SdpType, SessionDescription)>,
-    pub current_remote: Option<(SdpType, SessionDescription)>,
+    pub pending_local: Option<StoredDescription>,
+    pub current_local: Option<StoredDescription>,
+    pub pending_remote: Option<StoredDescription>,
+    pub current_remote: Option<StoredDescription>,
     pub remote: Option<RemoteTransport>,
     next_mid: u32,
     /// A data channel was created: the next offer carries an application m-line.
@@ -172,12 +172,13 @@ impl PeerConnection {
                 SignalingState::HaveLocalPranswer,
             ],
         )?;
-        let (_, offer) = self
+        let offer = self
             .jsep
             .pending_remote
             .as_ref()
-            .expect("have-remote-offer holds the offer");
-        let lines = answer_mlines(&sdp_build::mlines_of(offer));
+            .expect("have-remote-offer holds the offer")
+            .parse();
+        let lines = answer_mlines(&sdp_build::mlines_of(&offer));
         let setup = match self.jsep.remote.as_ref().and_then(|r| r.setup) {
             Some(Setup::Active) => Setup::Passive,
             _ => Setup::Active,
@@ -238,7 +239,7 @@ impl PeerConnection {
         }
         match desc.sdp_type {
             SdpType::Offer => {
-                self.jsep.pending_local = Some((SdpType::Offer, sdp));
+                self.jsep.pending_local = Some(StoredDescription::new(SdpType::Offer, &sdp));
                 self.start_gathering()?;
             }
             _ => {
@@ -249,7 +250,7 @@ impl PeerConnection {
                     .and_then(|m| sdp.setup_for(m));
                 let lines = sdp_build::mlines_of(&sdp);
                 self.apply_negotiated(lines, local_setup.map(|s| s == Setup::Active))?;
-                self.finish_answer(desc.sdp_type, sdp, true);
+                self.finish_answer(desc.sdp_type, &sdp, true);
                 self.start_gathering()?;
             }
         }
@@ -299,13 +300,15 @@ impl PeerConnection {
         }
         self.jsep.remote = remote.or(self.jsep.remote.take());
         match desc.sdp_type {
-            SdpType::Offer => self.jsep.pending_remote = Some((SdpType::Offer, sdp)),
+            SdpType::Offer => {
+                self.jsep.pending_remote = Some(StoredDescription::new(SdpType::Offer, &sdp));
+            }
             _ => {
                 let remote_setup = self.jsep.remote.as_ref().and_then(|r| r.setup);
                 let lines = sdp_build::mlines_of(&sdp);
                 // The answerer says active: it is the DTLS client and we are the server.
                 self.apply_negotiated(lines, remote_setup.map(|s| s != Setup::Active))?;
-                self.finish_answer(desc.sdp_type, sdp, false);
+                self.finish_answer(desc.sdp_type, &sdp, false);
             }
         }
         self.apply_queued_candidates();
@@ -314,10 +317,10 @@ impl PeerConnection {
     }
 
     fn check_answer_matches(&self, answer: &SessionDescription) -> Result<(), crate::Error> {
-        let Some((_, offer)) = &self.jsep.pending_local else {
+        let Some(offer) = &self.jsep.pending_local else {
             return Ok(());
         };
-        let offered = sdp_build::mlines_of(offer);
+        let offered = sdp_build::mlines_of(&offer.parse());
         let answered = sdp_build::mlines_of(answer);
         let same = offered.len() == answered.len()
             && offered
@@ -389,8 +392,8 @@ impl PeerConnection {
         Ok(())
     }
 
-    fn finish_answer(&mut self, sdp_type: SdpType, sdp: SessionDescription, local: bool) {
-        let mine = (sdp_type, sdp);
+    fn finish_answer(&mut self, sdp_type: SdpType, sdp: &SessionDescription, local: bool) {
+        let mine = StoredDescription::new(sdp_type, sdp);
         if local {
             if sdp_type == SdpType::Answer {
                 self.jsep.current_local = Some(mine);
@@ -484,12 +487,12 @@ impl PeerConnection {
     /// `localDescription`: the pending local description, else the current one, with
     /// every candidate gathered so far (and end-of-candidates once gathering completed).
     pub fn local_description(&self) -> Option<RtcSessionDescription> {
-        let (t, sdp) = self
+        let stored = self
             .jsep
             .pending_local
             .as_ref()
             .or(self.jsep.current_local.as_ref())?;
-        let mut sdp = sdp.clone();
+        let mut sdp = stored.parse();
         let lt = self.local_transport(Setup::ActPass);
         if let Some(m) = sdp.media.iter_mut().find(|m| !m.is_port_zero()) {
             use crate::sdp::Attribute;
@@ -518,21 +521,21 @@ impl PeerConnection {
             }
         }
         Some(RtcSessionDescription {
-            sdp_type: *t,
+            sdp_type: stored.sdp_type,
             sdp: sdp.to_string(),
         })
     }
 
     /// `remoteDescription`: the pending remote description, else the current one.
     pub fn remote_description(&self) -> Option<RtcSessionDescription> {
-        let (t, sdp) = self
+        let stored = self
             .jsep
             .pending_remote
             .as_ref()
             .or(self.jsep.current_remote.as_ref())?;
         Some(RtcSessionDescription {
-            sdp_type: *t,
-            sdp: sdp.to_string(),
+            sdp_type: stored.sdp_type,
+            sdp: stored.text().to_string(),
         })
     }
 

@@ -127,6 +127,9 @@ pub struct PeerConnection {
     pub(crate) gathering_state: IceGatheringState,
     pub(crate) closed: bool,
     pub(crate) stats: PeerConnectionStats,
+    /// A timeout or state change happened: free the drained queues' buffers at the end
+    /// of the next drain.
+    pub(crate) release_pending: bool,
 }
 
 impl PeerConnection {
@@ -174,6 +177,7 @@ impl PeerConnection {
             gathering_state: IceGatheringState::New,
             closed: false,
             stats: PeerConnectionStats::default(),
+            release_pending: false,
         };
         pc.pump();
         Ok(pc)

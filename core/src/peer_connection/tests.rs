@@ -201,3 +201,46 @@ fn proposing_pacing_below_five_ms_is_a_config_error() {
     let now = Instant::now();
     assert!(PeerConnection::new(config, now).is_err());
 }
+
+/// Drains `pc` until it asks for a timeout; returns how many events came out.
+fn drain(pc: &mut PeerConnection) -> usize {
+    let mut events = 0;
+    loop {
+        match pc.poll_output() {
+            Output::Transmit(_) => {}
+            Output::Event(_) => events += 1,
+            Output::Timeout(_) => return events,
+        }
+    }
+}
+
+#[test]
+fn drain_after_a_timeout_frees_the_queues_that_gathering_grew() {
+    let mut pc = pc();
+    let now = pc.now;
+    pc.add_local_socket(now, "10.0.0.1:5000".parse().expect("addr"))
+        .expect("socket");
+    pc.create_data_channel("x", DataChannelInit::default())
+        .expect("channel");
+    let offer = pc.create_offer().expect("offer");
+    pc.set_local_description(offer).expect("local offer");
+    assert!(drain(&mut pc) > 0);
+    assert!(pc.events.capacity() > 0, "gathering queued events");
+    pc.handle_timeout(now + Duration::from_millis(1));
+    drain(&mut pc);
+    assert_eq!(pc.events.capacity(), 0);
+    assert_eq!(pc.transmits.capacity(), 0);
+}
+
+#[test]
+fn queued_output_survives_the_release_of_queue_buffers() {
+    let mut pc = pc();
+    let now = pc.now;
+    pc.add_local_socket(now, "10.0.0.1:5000".parse().expect("addr"))
+        .expect("socket");
+    pc.handle_timeout(now + Duration::from_millis(1));
+    pc.create_data_channel("x", DataChannelInit::default())
+        .expect("channel");
+    // negotiationneeded is queued and must come out although a release is pending.
+    assert_eq!(pc.poll_output(), Output::Event(Event::NegotiationNeeded));
+}

@@ -8,6 +8,7 @@ use crate::dtls::{Dtls, DtlsConfig, DtlsEvent, DtlsRole, DtlsState, Fingerprint}
 use crate::ice::{IceConnectionState, IceEvent, IceGatheringState};
 use crate::sctp::SctpConfig;
 use crate::transmit::Transmit;
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 /// DTLS datagrams kept while the DTLS endpoint does not exist yet.
@@ -126,6 +127,7 @@ impl PeerConnection {
         if let Some(s) = self.sctp.as_mut() {
             s.handle_timeout(now);
         }
+        self.release_pending = true;
         self.pump();
     }
 
@@ -140,7 +142,25 @@ impl PeerConnection {
         if let Some(e) = self.events.pop_front() {
             return Output::Event(e);
         }
+        if self.release_pending {
+            self.release_drained_queues();
+        }
         Output::Timeout(self.next_timeout())
+    }
+
+    /// Frees the buffers of the drained output queues here and in ICE and DTLS, which
+    /// bursts (gathering, checks, handshakes) grew and which would otherwise keep that
+    /// capacity while the connection idles. Runs when a drain completes after a timeout or
+    /// a connection state change: rare next to datagrams, so bulk traffic does not pay
+    /// for reallocating its queues.
+    fn release_drained_queues(&mut self) {
+        self.release_pending = false;
+        self.transmits = VecDeque::new();
+        self.events = VecDeque::new();
+        self.ice.release_drained_queues();
+        if let Some(d) = self.dtls.as_mut() {
+            d.release_drained_queues();
+        }
     }
 
     fn next_timeout(&self) -> Instant {
@@ -218,11 +238,12 @@ impl PeerConnection {
 
     /// The first accepted m-line of the local description (index, mid).
     fn jsep_first_accepted(&self) -> Option<(u16, String)> {
-        let (_, sdp) = self
+        let sdp = self
             .jsep
             .pending_local
             .as_ref()
-            .or(self.jsep.current_local.as_ref())?;
+            .or(self.jsep.current_local.as_ref())?
+            .parse();
         sdp.media
             .iter()
             .enumerate()
@@ -390,6 +411,7 @@ impl PeerConnection {
         if s != self.state {
             self.state = s;
             self.events.push_back(Event::ConnectionStateChange(s));
+            self.release_pending = true;
         }
     }
 

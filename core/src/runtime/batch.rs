@@ -4,6 +4,12 @@
 //! slots at once; with GRO one slot may hold several datagrams of equal size back to back
 //! (`stride` bytes each, the last one possibly shorter). [`RecvBatch::datagrams`] splits
 //! them again so the core sees one datagram per input.
+//!
+//! The slots live in a `Vec` by default, or in memory the driver supplies
+//! ([`RecvBatch::with_memory`]), such as an anonymous memory mapping: with GRO a batch is
+//! hundreds of KiB per socket of which a quiet socket touches a page, and only a mapping
+//! of its own guarantees that the untouched rest never becomes resident (a heap allocator
+//! may hand out, and zero, recycled memory).
 
 use std::net::SocketAddr;
 
@@ -31,38 +37,64 @@ pub struct Datagram<'a> {
     pub payload: &'a [u8],
 }
 
+/// Memory a driver supplies for the slots of a [`RecvBatch`]: any owned byte buffer, for
+/// example an anonymous memory mapping.
+pub trait SlotMemory: AsRef<[u8]> + AsMut<[u8]> + Send + Sync + 'static {}
+
+impl<T: AsRef<[u8]> + AsMut<[u8]> + Send + Sync + 'static> SlotMemory for T {}
+
 /// `slots` receive buffers of `slot_len` bytes each plus their metadata.
 ///
 /// Contract for drivers: take [`RecvBatch::parts_mut`], let the OS fill the first `n`
 /// slots and their metadata, then call [`RecvBatch::set_filled`]`(n)`. Readers then iterate
 /// [`RecvBatch::datagrams`]. Metadata that claims more bytes than a slot holds is clamped,
 /// so a misbehaving driver cannot make the reader panic.
-#[derive(Debug)]
 pub struct RecvBatch {
-    buf: Vec<u8>,
+    buf: Box<dyn SlotMemory>,
     slot_len: usize,
     meta: Vec<RecvMeta>,
     filled: usize,
 }
 
+impl std::fmt::Debug for RecvBatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecvBatch")
+            .field("slots", &self.meta.len())
+            .field("slot_len", &self.slot_len)
+            .field("filled", &self.filled)
+            .finish_non_exhaustive()
+    }
+}
+
 impl RecvBatch {
-    /// A batch of `slots` buffers (at least 1) of `slot_len` bytes (at least 1) each.
+    /// A batch of `slots` buffers (at least 1) of `slot_len` bytes (at least 1) each, on
+    /// the heap.
     pub fn new(slots: usize, slot_len: usize) -> Self {
         let slots = slots.max(1);
         let slot_len = slot_len.max(1);
+        Self::over(Box::new(vec![0u8; slots * slot_len]), slots, slot_len)
+    }
+
+    /// A batch whose slots are `memory`, cut into as many buffers of `slot_len` bytes as
+    /// fit (a shorter tail is unused). `None` if `memory` holds no full slot or `slot_len`
+    /// is 0.
+    pub fn with_memory(memory: Box<dyn SlotMemory>, slot_len: usize) -> Option<Self> {
+        let slots = (*memory).as_ref().len().checked_div(slot_len)?;
+        (slots > 0).then(|| Self::over(memory, slots, slot_len))
+    }
+
+    fn over(buf: Box<dyn SlotMemory>, slots: usize, slot_len: usize) -> Self {
         let unset = SocketAddr::from(([0, 0, 0, 0], 0));
+        let meta = RecvMeta {
+            source: unset,
+            destination: unset,
+            len: 0,
+            stride: 0,
+        };
         Self {
-            buf: vec![0; slots * slot_len],
+            buf,
             slot_len,
-            meta: vec![
-                RecvMeta {
-                    source: unset,
-                    destination: unset,
-                    len: 0,
-                    stride: 0,
-                };
-                slots
-            ],
+            meta: vec![meta; slots],
             filled: 0,
         }
     }
@@ -81,7 +113,9 @@ impl RecvBatch {
     /// array, for a driver to fill. Clears the batch.
     pub fn parts_mut(&mut self) -> (std::slice::ChunksExactMut<'_, u8>, &mut [RecvMeta]) {
         self.filled = 0;
-        (self.buf.chunks_exact_mut(self.slot_len), &mut self.meta)
+        let slots = self.meta.len();
+        let bytes = &mut (*self.buf).as_mut()[..slots * self.slot_len];
+        (bytes.chunks_exact_mut(self.slot_len), &mut self.meta)
     }
 
     /// Declares the first `n` slots filled (clamped to the number of slots).
@@ -103,7 +137,7 @@ impl RecvBatch {
     pub fn datagrams(&self) -> impl Iterator<Item = Datagram<'_>> + '_ {
         self.meta[..self.filled]
             .iter()
-            .zip(self.buf.chunks_exact(self.slot_len))
+            .zip((*self.buf).as_ref().chunks_exact(self.slot_len))
             .flat_map(|(meta, slot)| {
                 let data = &slot[..meta.len.min(slot.len())];
                 let stride = if meta.stride == 0 {
@@ -172,6 +206,22 @@ mod tests {
         b.set_filled(99);
         assert_eq!(b.datagrams().next().map(|d| d.payload.len()), Some(4));
         assert_eq!(b.datagrams().count(), 1, "an empty slot yields nothing");
+    }
+
+    #[test]
+    fn supplied_memory_is_cut_into_whole_slots() {
+        let mut b = RecvBatch::with_memory(Box::new(vec![0u8; 10]), 4).expect("two slots fit");
+        assert_eq!((b.slots(), b.slot_len()), (2, 4));
+        assert_eq!(b.parts_mut().0.count(), 2);
+        fill(&mut b, &[(b"abcd", 0), (b"ef", 0)]);
+        let got: Vec<_> = b.datagrams().map(|d| d.payload).collect();
+        assert_eq!(got, vec![&b"abcd"[..], b"ef"]);
+    }
+
+    #[test]
+    fn supplied_memory_without_a_full_slot_is_refused() {
+        assert!(RecvBatch::with_memory(Box::new(vec![0u8; 3]), 4).is_none());
+        assert!(RecvBatch::with_memory(Box::new(vec![0u8; 3]), 0).is_none());
     }
 
     #[test]

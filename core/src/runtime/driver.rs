@@ -67,13 +67,10 @@ impl Driver {
         let timer = runtime.new_timer(now);
         let sockets = sockets
             .into_iter()
-            .map(|socket| {
-                let (slots, slot_len) = socket.recv_batch_shape();
-                SocketIo {
-                    socket,
-                    batch: RecvBatch::new(slots, slot_len),
-                    outbox: VecDeque::new(),
-                }
+            .map(|socket| SocketIo {
+                batch: socket.new_recv_batch(),
+                socket,
+                outbox: VecDeque::new(),
             })
             .collect();
         Self {

@@ -46,7 +46,7 @@ mod traits;
 #[cfg(feature = "async")]
 mod waiters;
 
-pub use batch::{Datagram, RecvBatch, RecvMeta};
+pub use batch::{Datagram, RecvBatch, RecvMeta, SlotMemory};
 #[cfg(feature = "async")]
 pub use channel::{DataChannel, Message, SEND_HIGH_WATER, SEND_LOW_WATER};
 pub use config::SocketConfig;

@@ -76,4 +76,12 @@ pub trait AsyncUdpSocket: Send + Sync + Debug + 'static {
     /// The number of slots and the slot size a [`RecvBatch`] for this socket should have
     /// to use batching and GRO fully.
     fn recv_batch_shape(&self) -> (usize, usize);
+
+    /// A receive batch of [`recv_batch_shape`](Self::recv_batch_shape) for this socket.
+    /// The default puts it on the heap; an adapter may supply memory that stays
+    /// unallocated until written ([`RecvBatch::with_memory`]).
+    fn new_recv_batch(&self) -> RecvBatch {
+        let (slots, slot_len) = self.recv_batch_shape();
+        RecvBatch::new(slots, slot_len)
+    }
 }
