@@ -237,7 +237,7 @@ impl Endpoint {
 /// The first connection in `conns` with a transmit or an event, folding the timeouts of
 /// those before it into `earliest`.
 fn first_output<'a>(
-    conns: impl Iterator<Item = (&'a ConnectionHandle, &'a mut PeerConnection)>,
+    conns: impl Iterator<Item = (&'a ConnectionHandle, &'a mut Box<PeerConnection>)>,
     earliest: &mut Option<Instant>,
 ) -> Option<(ConnectionHandle, Output)> {
     for (h, pc) in conns {

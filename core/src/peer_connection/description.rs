@@ -113,20 +113,32 @@ impl IceCandidate {
 /// A description the connection applied and keeps (pending or current, local or remote),
 /// held as its printed SDP text: a few hundred bytes, where the parsed form takes several
 /// KiB of vectors and strings for every connection, for its whole life. Reading it parses
-/// the text again; `parse(print(x)) == x` is a tested property of the SDP module, so the
-/// stored form loses nothing.
+/// the text again; `parse(print(x)) == x` is a tested property of the SDP module, and
+/// [`new`](Self::new) checks it once per description, keeping the parsed form in the
+/// unexpected case that it does not hold, so reading never fails.
 #[derive(Debug, Clone)]
 pub(crate) struct StoredDescription {
     pub sdp_type: SdpType,
     text: Box<str>,
+    /// Only when the text does not parse back to the description (never seen).
+    parsed: Option<Box<crate::sdp::SessionDescription>>,
 }
 
 impl StoredDescription {
     /// Keeps `sdp` (already parsed and checked) as text.
     pub fn new(sdp_type: SdpType, sdp: &crate::sdp::SessionDescription) -> Self {
+        let text = sdp.to_string().into_boxed_str();
+        let parsed = match reparse(&text) {
+            Ok(back) if back == *sdp => None,
+            _ => {
+                tracing::debug!("pc: description does not survive printing; kept parsed");
+                Some(Box::new(sdp.clone()))
+            }
+        };
         Self {
             sdp_type,
-            text: sdp.to_string().into_boxed_str(),
+            text,
+            parsed,
         }
     }
 
@@ -135,18 +147,24 @@ impl StoredDescription {
         &self.text
     }
 
-    /// The description, parsed again. Without size limits: the text is our own printing
-    /// of a description that passed the limits once, and printing may lengthen it (CRLF
-    /// for LF).
+    /// The description, parsed again.
     pub fn parse(&self) -> crate::sdp::SessionDescription {
-        let unlimited = crate::sdp::SdpLimits {
-            max_bytes: usize::MAX,
-            max_lines: usize::MAX,
-            max_media: usize::MAX,
-        };
-        crate::sdp::SessionDescription::parse_with_limits(&self.text, &unlimited)
-            .expect("a printed description parses back (SDP round-trip property)")
+        match &self.parsed {
+            Some(sdp) => (**sdp).clone(),
+            None => reparse(&self.text).expect("checked to parse back in `new`"),
+        }
     }
+}
+
+/// Parses our own printing without size limits: it passed the limits once, and printing
+/// may lengthen it (CRLF for LF).
+fn reparse(text: &str) -> Result<crate::sdp::SessionDescription, crate::sdp::SdpError> {
+    let unlimited = crate::sdp::SdpLimits {
+        max_bytes: usize::MAX,
+        max_lines: usize::MAX,
+        max_media: usize::MAX,
+    };
+    crate::sdp::SessionDescription::parse_with_limits(text, &unlimited)
 }
 
 #[cfg(test)]

@@ -155,7 +155,7 @@ impl AsyncEchoBackend {
                     lock(&stats).channels = open.unwrap_or(0);
                 }
                 Event::ConnectionStateChange(state) => {
-                    let pair = pc.with_core(|core| Ok(core.selected_pair()));
+                    let pair = pc.with_core(|core| Ok(core.data_path()));
                     lock(&stats).set_state(state, pair.ok().flatten());
                     if matches!(
                         state,

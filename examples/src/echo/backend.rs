@@ -75,7 +75,7 @@ pub enum BackendError {
 pub struct SessionStats {
     /// `connectionState`, in the browser's spelling.
     pub state: String,
-    /// The selected pair as `local -> remote`, if connected.
+    /// The candidate pair in use as `local -> remote` (like `getSelectedCandidatePair()`), if connected.
     pub selected_pair: Option<String>,
     /// Data channel messages and bytes received and echoed.
     pub messages_received: u64,

@@ -161,7 +161,7 @@ impl EchoSession {
         match event {
             Event::ChannelMessage { id, data, binary } => self.echo(id, data, binary),
             Event::ConnectionStateChange(state) => {
-                let pair = self.pc.selected_pair();
+                let pair = self.pc.data_path();
                 self.stats
                     .lock()
                     .expect("stats lock is never poisoned")
