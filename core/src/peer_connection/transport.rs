@@ -16,6 +16,13 @@ const MAX_EARLY_DTLS: usize = 8;
 /// How far ahead `poll_output` reports a timeout when nothing is scheduled.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(3600);
 
+/// Datagrams queued for [`PeerConnection::poll_output`] beyond which SCTP packets are left
+/// in the association: they are built and encrypted only as the caller drains the queue.
+/// So a driver that sends every few dozen datagrams overlaps its sends with the peer's
+/// receive work instead of encrypting a whole window first, and packets built later carry
+/// the newest acknowledgement state.
+pub(crate) const TRANSMIT_BATCH: usize = 32;
+
 impl PeerConnection {
     /// Creates DTLS and the data channel layer once negotiation fixed the roles.
     pub(crate) fn create_transport(&mut self, client: bool) -> Result<(), crate::Error> {
@@ -136,6 +143,10 @@ impl PeerConnection {
             return Output::Transmit(t);
         }
         if let Some(e) = self.events.pop_front() {
+            if let Event::ChannelMessage { data, .. } = &e {
+                self.channels.queued_message_bytes -= data.len();
+                self.report_unread();
+            }
             return Output::Event(e);
         }
         Output::Timeout(self.next_timeout())
@@ -275,7 +286,11 @@ impl PeerConnection {
         };
         let mut moved = false;
         if dtls.state() == DtlsState::Connected {
-            while let Some(packet) = dc.poll_transmit(self.now) {
+            let room = TRANSMIT_BATCH.saturating_sub(self.transmits.len());
+            for _ in 0..room {
+                let Some(packet) = dc.poll_transmit(self.now) else {
+                    break;
+                };
                 moved = true;
                 if let Err(e) = dtls.send_application_data(&packet) {
                     tracing::debug!(%e, "pc: SCTP packet not sent over DTLS");
@@ -287,8 +302,12 @@ impl PeerConnection {
             events.push(e);
         }
         moved |= !events.is_empty();
+        let queued_before = self.channels.queued_message_bytes;
         for e in events {
             self.on_channel_event(e);
+        }
+        if self.channels.queued_message_bytes != queued_before {
+            self.report_unread();
         }
         moved
     }
@@ -320,6 +339,7 @@ impl PeerConnection {
             }
             DataChannelEvent::Message { id, data, binary } => {
                 if let Some(id) = id_of(self, id) {
+                    self.channels.queued_message_bytes += data.len();
                     self.events
                         .push_back(Event::ChannelMessage { id, data, binary });
                 }

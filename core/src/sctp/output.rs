@@ -15,7 +15,11 @@ const MIN_FRAGMENT: usize = 256;
 impl Association {
     /// The next packet to send, if any. Call until `None` after every input.
     pub fn poll_transmit(&mut self, now: Instant) -> Option<Vec<u8>> {
-        let pkt = self.poll_alone().or_else(|| self.poll_bundle(now))?;
+        let Some(pkt) = self.poll_alone().or_else(|| self.poll_bundle(now)) else {
+            // The send opportunity is over: the next SACK starts a fresh burst budget.
+            self.burst_pending = false;
+            return None;
+        };
         self.stats.packets_sent += 1;
         self.last_send = Some(now);
         Some(pkt)
