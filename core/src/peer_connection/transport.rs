@@ -1,5 +1,9 @@
 //! The pipeline: RFC 7983 demultiplexing of received datagrams, ICE → DTLS → SCTP →
 //! data channels, the connection state, timers and [`PeerConnection::poll_output`].
+//!
+//! SCTP packets are built lazily: `handle_input` builds none, and `poll_output` keeps at most
+//! `TRANSMIT_BATCH` datagrams built ahead of the caller. Messages waiting in the event
+//! queue count against the SCTP receive window like those the application holds.
 
 use super::channels::Slot;
 use super::{ChannelState, Event, Input, Output, PeerConnection, PeerConnectionState};
@@ -79,6 +83,12 @@ impl PeerConnection {
 
     /// A datagram from the network. Never fails: what cannot be used is dropped and
     /// counted in [`stats`](Self::stats).
+    ///
+    /// What the datagram carries moves up at once (events are queued), but SCTP packets in
+    /// answer are built only by [`poll_output`](Self::poll_output): datagrams fed one after
+    /// the other before draining (one batch of a batched receive) are acknowledged by one
+    /// SACK, as a TCP receiver acknowledges a GRO batch. Fed one at a time with a drain in
+    /// between, SACKs follow RFC 9260 section 6.2 (every second packet).
     pub fn handle_input(&mut self, now: Instant, input: Input<'_>) {
         self.now = now;
         let Input::Receive {
@@ -115,7 +125,10 @@ impl PeerConnection {
                 self.stats.dropped_unknown += 1;
             }
         }
-        self.pump();
+        // Received data moves up at once; SCTP packets (acknowledgements, the data they
+        // allow) are built when the caller drains, so a batch of datagrams fed together is
+        // answered together.
+        self.pump_layers(false);
     }
 
     /// The clock reached the last [`Output::Timeout`] (an early call is harmless).
@@ -166,9 +179,14 @@ impl PeerConnection {
 
     /// Moves everything between the layers until nothing moves.
     pub(crate) fn pump(&mut self) {
+        self.pump_layers(true);
+    }
+
+    /// [`pump`](Self::pump), building SCTP packets only if `build_sctp`.
+    fn pump_layers(&mut self, build_sctp: bool) {
         loop {
             let mut moved = self.pump_ice();
-            moved |= self.pump_sctp();
+            moved |= self.pump_sctp(build_sctp);
             moved |= self.pump_dtls();
             self.update_connection_state();
             if !moved {
@@ -280,12 +298,12 @@ impl PeerConnection {
         moved
     }
 
-    fn pump_sctp(&mut self) -> bool {
+    fn pump_sctp(&mut self, build: bool) -> bool {
         let (Some(dc), Some(dtls)) = (self.sctp.as_mut(), self.dtls.as_mut()) else {
             return false;
         };
         let mut moved = false;
-        if dtls.state() == DtlsState::Connected {
+        if build && dtls.state() == DtlsState::Connected {
             let room = TRANSMIT_BATCH.saturating_sub(self.transmits.len());
             for _ in 0..room {
                 let Some(packet) = dc.poll_transmit(self.now) else {
