@@ -99,6 +99,9 @@ pub struct Association {
     /// SACKs arrived since `poll_transmit` last ran dry: their budgets add up (see
     /// `on_sack`).
     pub(super) burst_pending: bool,
+    /// The congestion window was full when `poll_transmit` last ran dry: the SACKs that
+    /// arrive before the next send opportunity acknowledge a fully used window.
+    pub(super) window_was_full: bool,
     pub(super) fast_rtx_pending: bool,
     pub(super) error_count: u32,
     pub(super) heartbeat_nonce: Option<u64>,
@@ -156,6 +159,7 @@ impl Association {
             control: VecDeque::new(),
             burst_budget: 0,
             burst_pending: false,
+            window_was_full: false,
             fast_rtx_pending: false,
             error_count: 0,
             heartbeat_nonce: None,
@@ -529,7 +533,11 @@ impl Association {
             return;
         }
         self.stats.sacks_received += 1;
-        let window_full = self.inflight.flight_bytes + self.config.max_packet_size >= self.cc.cwnd;
+        // Whether cwnd was fully used (RFC 9260 section 7.2.1) is judged at the last send
+        // opportunity, not after earlier SACKs of the same batch shrank the flight: each
+        // SACK of a batch acknowledges data sent while the window was full.
+        let window_full = self.window_was_full
+            || self.inflight.flight_bytes + self.config.max_packet_size >= self.cc.cwnd;
         let out = self.inflight.on_sack(now, sack, &mut self.stats);
         if let Some(rtt) = out.rtt {
             self.rto.sample(rtt);
