@@ -22,6 +22,8 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 const WAKER: Token = Token(usize::MAX);
+/// Transmits taken from the endpoint between two sends: about one GSO send's worth.
+const FLUSH_EVERY: usize = 32;
 /// Transmits queued per socket before the oldest are dropped.
 const MAX_OUTBOX: usize = 16_384;
 
@@ -214,8 +216,7 @@ impl EventLoop {
             self.deadline = None;
             self.endpoint.handle_timeout(now);
         }
-        self.drain_output();
-        Ok(())
+        self.drain_and_flush()
     }
 
     fn run_commands(&mut self) {
@@ -235,32 +236,55 @@ impl EventLoop {
         }
     }
 
-    /// Edge-triggered readiness: read every socket until it has nothing queued.
+    /// Edge-triggered readiness: read every socket until it has nothing queued. What the
+    /// endpoint answers to a batch (acknowledgements, data they allow) is sent before the
+    /// next receive, so the peer works on it while this loop reads on.
     fn receive_all(&mut self) -> io::Result<()> {
-        for slot in &mut self.sockets {
-            while let Some(batch) = slot.socket.recv()? {
+        for i in 0..self.sockets.len() {
+            while let Some(batch) = self.sockets[i].socket.recv()? {
                 let now = Instant::now();
                 for d in batch.datagrams() {
                     self.endpoint
                         .handle_receive(now, d.source, d.destination, d.payload);
                 }
+                self.drain_and_flush()?;
             }
         }
         Ok(())
     }
 
     fn drain_output(&mut self) {
-        loop {
+        while !self.drain_some(usize::MAX) {}
+    }
+
+    /// Drains the endpoint, sending every [`FLUSH_EVERY`] datagrams on the way, so the first
+    /// datagrams leave while the endpoint still builds the rest.
+    fn drain_and_flush(&mut self) -> io::Result<()> {
+        while !self.drain_some(FLUSH_EVERY) {
+            self.flush()?;
+        }
+        self.flush()
+    }
+
+    /// Drains the endpoint until it returns a timeout (then returns `true`) or until
+    /// `limit` transmits were queued.
+    fn drain_some(&mut self, limit: usize) -> bool {
+        let mut queued = 0;
+        while queued < limit {
             match self.endpoint.poll_output() {
-                EndpointOutput::Transmit(_, t) => self.queue(t),
+                EndpointOutput::Transmit(_, t) => {
+                    self.queue(t);
+                    queued += 1;
+                }
                 EndpointOutput::Event(h, Event::ResolveName(name)) => self.resolve(h, &name),
                 EndpointOutput::Event(h, event) => (self.on_event)(&mut self.endpoint, h, event),
                 EndpointOutput::Timeout(at) => {
                     self.deadline = at;
-                    return;
+                    return true;
                 }
             }
         }
+        false
     }
 
     fn resolve(&mut self, h: ConnectionHandle, name: &str) {

@@ -27,6 +27,11 @@ pub(crate) struct Channels {
     pub slots: BTreeMap<ChannelId, Slot>,
     pub by_stream: BTreeMap<u16, ChannelId>,
     next: u32,
+    /// Bytes of [`Event::ChannelMessage`]s queued in the connection's events, not yet
+    /// taken by `poll_output`.
+    pub queued_message_bytes: usize,
+    /// What the application last reported with `set_application_unread`.
+    pub app_unread: usize,
 }
 
 impl Channels {
@@ -119,8 +124,18 @@ impl PeerConnection {
     /// its channels. They count against the SCTP receive window, so a slow reader slows
     /// the peer down instead of growing memory, without stopping to read the network.
     pub fn set_application_unread(&mut self, bytes: usize) {
+        self.channels.app_unread = bytes;
+        self.report_unread();
+    }
+
+    /// Tells the data channel layer what is received but not yet read beyond its own
+    /// queue: the messages waiting in our event queue plus what the application holds. Both
+    /// count against the SCTP receive window, so that a window advertised while messages
+    /// wait here cannot promise room they already take.
+    pub(crate) fn report_unread(&mut self) {
+        let unread = self.channels.app_unread + self.channels.queued_message_bytes;
         if let Some(dc) = self.sctp.as_mut() {
-            dc.set_application_unread(bytes);
+            dc.set_application_unread(unread);
         }
     }
 

@@ -1,5 +1,9 @@
 //! The pipeline: RFC 7983 demultiplexing of received datagrams, ICE → DTLS → SCTP →
 //! data channels, the connection state, timers and [`PeerConnection::poll_output`].
+//!
+//! SCTP packets are built lazily: `handle_input` builds none, and `poll_output` keeps at most
+//! `TRANSMIT_BATCH` datagrams built ahead of the caller. Messages waiting in the event
+//! queue count against the SCTP receive window like those the application holds.
 
 use super::channels::Slot;
 use super::{ChannelState, Event, Input, Output, PeerConnection, PeerConnectionState};
@@ -16,6 +20,13 @@ const MAX_EARLY_DTLS: usize = 8;
 
 /// How far ahead `poll_output` reports a timeout when nothing is scheduled.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(3600);
+
+/// Datagrams queued for [`PeerConnection::poll_output`] beyond which SCTP packets are left
+/// in the association: they are built and encrypted only as the caller drains the queue.
+/// So a driver that sends every few dozen datagrams overlaps its sends with the peer's
+/// receive work instead of encrypting a whole window first, and packets built later carry
+/// the newest acknowledgement state.
+pub(crate) const TRANSMIT_BATCH: usize = 32;
 
 impl PeerConnection {
     /// Creates DTLS and the data channel layer once negotiation fixed the roles.
@@ -75,6 +86,12 @@ impl PeerConnection {
 
     /// A datagram from the network. Never fails: what cannot be used is dropped and
     /// counted in [`stats`](Self::stats).
+    ///
+    /// What the datagram carries moves up at once (events are queued), but SCTP packets in
+    /// answer are built only by [`poll_output`](Self::poll_output): datagrams fed one after
+    /// the other before draining (one batch of a batched receive) are acknowledged by one
+    /// SACK, as a TCP receiver acknowledges a GRO batch. Fed one at a time with a drain in
+    /// between, SACKs follow RFC 9260 section 6.2 (every second packet).
     pub fn handle_input(&mut self, now: Instant, input: Input<'_>) {
         self.now = now;
         let Input::Receive {
@@ -111,7 +128,10 @@ impl PeerConnection {
                 self.stats.dropped_unknown += 1;
             }
         }
-        self.pump();
+        // Received data moves up at once; SCTP packets (acknowledgements, the data they
+        // allow) are built when the caller drains, so a batch of datagrams fed together is
+        // answered together.
+        self.pump_layers(false);
     }
 
     /// The clock reached the last [`Output::Timeout`] (an early call is harmless).
@@ -140,6 +160,10 @@ impl PeerConnection {
             return Output::Transmit(t);
         }
         if let Some(e) = self.events.pop_front() {
+            if let Event::ChannelMessage { data, .. } = &e {
+                self.channels.queued_message_bytes -= data.len();
+                self.report_unread();
+            }
             return Output::Event(e);
         }
         if self.release_pending {
@@ -177,9 +201,14 @@ impl PeerConnection {
 
     /// Moves everything between the layers until nothing moves.
     pub(crate) fn pump(&mut self) {
+        self.pump_layers(true);
+    }
+
+    /// [`pump`](Self::pump), building SCTP packets only if `build_sctp`.
+    fn pump_layers(&mut self, build_sctp: bool) {
         loop {
             let mut moved = self.pump_ice();
-            moved |= self.pump_sctp();
+            moved |= self.pump_sctp(build_sctp);
             moved |= self.pump_dtls();
             self.update_connection_state();
             if !moved {
@@ -298,13 +327,17 @@ impl PeerConnection {
         moved
     }
 
-    fn pump_sctp(&mut self) -> bool {
+    fn pump_sctp(&mut self, build: bool) -> bool {
         let (Some(dc), Some(dtls)) = (self.sctp.as_mut(), self.dtls.as_mut()) else {
             return false;
         };
         let mut moved = false;
-        if dtls.state() == DtlsState::Connected {
-            while let Some(packet) = dc.poll_transmit(self.now) {
+        if build && dtls.state() == DtlsState::Connected {
+            let room = TRANSMIT_BATCH.saturating_sub(self.transmits.len());
+            for _ in 0..room {
+                let Some(packet) = dc.poll_transmit(self.now) else {
+                    break;
+                };
                 moved = true;
                 if let Err(e) = dtls.send_application_data(&packet) {
                     tracing::debug!(%e, "pc: SCTP packet not sent over DTLS");
@@ -316,8 +349,12 @@ impl PeerConnection {
             events.push(e);
         }
         moved |= !events.is_empty();
+        let queued_before = self.channels.queued_message_bytes;
         for e in events {
             self.on_channel_event(e);
+        }
+        if self.channels.queued_message_bytes != queued_before {
+            self.report_unread();
         }
         moved
     }
@@ -349,6 +386,7 @@ impl PeerConnection {
             }
             DataChannelEvent::Message { id, data, binary } => {
                 if let Some(id) = id_of(self, id) {
+                    self.channels.queued_message_bytes += data.len();
                     self.events
                         .push_back(Event::ChannelMessage { id, data, binary });
                 }

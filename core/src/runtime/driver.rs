@@ -2,10 +2,14 @@
 //! and routes its events to the application's handles.
 //!
 //! It runs on the runtime as one spawned future. Each wake-up it (1) takes finished name
-//! resolutions, (2) reads every socket in batches, (3) drains `poll_output` until the core
-//! returns a timeout, queueing transmits per socket and routing events, (4) sends the
-//! queued transmits, (5) re-arms and polls the timer. It repeats while anything made
-//! progress, yielding to the runtime after a bounded number of rounds.
+//! resolutions, (2) reads every socket in batches, and after each batch drains
+//! `poll_output` and sends what came out, (3) drains once more for what commands and
+//! timers produced, (4) re-arms and polls the timer. It repeats while anything made
+//! progress, yielding to the runtime after a bounded number of rounds. Every drain sends
+//! each few dozen transmits as they come out (the core builds SCTP packets lazily, see
+//! `TRANSMIT_BATCH` in the peer connection), so the peer starts on the first datagrams of a
+//! burst while the rest are still being built: sender and receiver overlap instead of
+//! taking turns.
 //!
 //! The shared state is locked only while the driver works on the core: per received batch,
 //! for the drain, for the timer. Socket system calls (receive and send) run unlocked, so
@@ -29,6 +33,8 @@ use std::time::Instant;
 const ROUNDS: usize = 16;
 /// Receive batches per socket per round.
 const BATCHES_PER_ROUND: usize = 8;
+/// Transmits taken from the core between two sends: about one GSO send's worth.
+const FLUSH_EVERY: usize = 32;
 /// Transmits queued per socket before the oldest are dropped (UDP may drop anyway).
 const MAX_OUTBOX: usize = 16_384;
 
@@ -87,11 +93,7 @@ impl Driver {
     fn round(&mut self, cx: &mut Context<'_>) -> io::Result<bool> {
         let mut progress = self.poll_resolutions(cx);
         progress |= self.poll_receive(cx)?;
-        {
-            let shared = Arc::clone(&self.shared);
-            self.drain(&mut shared.lock());
-        }
-        progress |= self.flush(cx)?;
+        progress |= self.drain_and_flush(cx)?;
         progress |= self.poll_timer(cx);
         Ok(progress)
     }
@@ -119,12 +121,15 @@ impl Driver {
         progress
     }
 
-    /// Reads every socket, up to [`BATCHES_PER_ROUND`] batches each; the receive calls run
-    /// unlocked, each batch is fed to the core under the lock.
+    /// Reads every socket, up to [`BATCHES_PER_ROUND`] batches each. The receive calls run
+    /// unlocked; each batch is fed to the core under the lock, and what the core answers
+    /// (acknowledgements, data the acknowledgements allow) is sent before the next receive,
+    /// so the peer works on it while this side reads on.
     fn poll_receive(&mut self, cx: &mut Context<'_>) -> io::Result<bool> {
         let mut progress = false;
-        for io in &mut self.sockets {
+        for i in 0..self.sockets.len() {
             for _ in 0..BATCHES_PER_ROUND {
+                let io = &mut self.sockets[i];
                 match io.socket.poll_recv(cx, &mut io.batch) {
                     Poll::Ready(Ok(())) => {}
                     Poll::Ready(Err(e)) => return Err(e),
@@ -132,35 +137,59 @@ impl Driver {
                 }
                 progress = true;
                 let now = self.runtime.now();
-                let mut state = self.shared.lock();
-                for d in io.batch.datagrams() {
-                    let input = Input::Receive {
-                        source: d.source,
-                        destination: d.destination,
-                        payload: d.payload,
-                    };
-                    state.pc.handle_input(now, input);
+                {
+                    let mut state = self.shared.lock();
+                    for d in io.batch.datagrams() {
+                        let input = Input::Receive {
+                            source: d.source,
+                            destination: d.destination,
+                            payload: d.payload,
+                        };
+                        state.pc.handle_input(now, input);
+                    }
                 }
+                self.drain_and_flush(cx)?;
             }
         }
         Ok(progress)
     }
 
-    /// Drains the core until it returns a timeout.
-    fn drain(&mut self, state: &mut State) {
+    /// Drains the core until it returns a timeout, sending every [`FLUSH_EVERY`] datagrams
+    /// on the way (unlocked), so that the first datagrams leave while the core still builds
+    /// the rest. Returns whether anything was sent.
+    fn drain_and_flush(&mut self, cx: &mut Context<'_>) -> io::Result<bool> {
+        let shared = Arc::clone(&self.shared);
+        let mut progress = false;
         loop {
+            let done = self.drain(&mut shared.lock(), FLUSH_EVERY);
+            progress |= self.flush(cx)?;
+            if done {
+                return Ok(progress);
+            }
+        }
+    }
+
+    /// Drains the core until it returns a timeout (then returns `true`) or until `limit`
+    /// transmits were queued.
+    fn drain(&mut self, state: &mut State, limit: usize) -> bool {
+        let mut queued = 0;
+        while queued < limit {
             match state.pc.poll_output() {
-                Output::Transmit(t) => self.queue(t),
+                Output::Transmit(t) => {
+                    self.queue(t);
+                    queued += 1;
+                }
                 Output::Event(e) => self.route(state, e),
                 Output::Timeout(at) => {
                     if self.deadline != Some(at) {
                         self.timer.as_mut().reset(at);
                         self.deadline = Some(at);
                     }
-                    return;
+                    return true;
                 }
             }
         }
+        false
     }
 
     fn queue(&mut self, t: Transmit) {

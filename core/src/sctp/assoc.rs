@@ -96,6 +96,12 @@ pub struct Association {
     pub(super) events: VecDeque<SctpEvent>,
     pub(super) control: VecDeque<Control>,
     pub(super) burst_budget: usize,
+    /// SACKs arrived since `poll_transmit` last ran dry: their budgets add up (see
+    /// `on_sack`).
+    pub(super) burst_pending: bool,
+    /// The congestion window was full when `poll_transmit` last ran dry: the SACKs that
+    /// arrive before the next send opportunity acknowledge a fully used window.
+    pub(super) window_was_full: bool,
     pub(super) fast_rtx_pending: bool,
     pub(super) error_count: u32,
     pub(super) heartbeat_nonce: Option<u64>,
@@ -152,6 +158,8 @@ impl Association {
             events: VecDeque::new(),
             control: VecDeque::new(),
             burst_budget: 0,
+            burst_pending: false,
+            window_was_full: false,
             fast_rtx_pending: false,
             error_count: 0,
             heartbeat_nonce: None,
@@ -525,7 +533,11 @@ impl Association {
             return;
         }
         self.stats.sacks_received += 1;
-        let window_full = self.inflight.flight_bytes + self.config.max_packet_size >= self.cc.cwnd;
+        // Whether cwnd was fully used (RFC 9260 section 7.2.1) is judged at the last send
+        // opportunity, not after earlier SACKs of the same batch shrank the flight: each
+        // SACK of a batch acknowledges data sent while the window was full.
+        let window_full = self.window_was_full
+            || self.inflight.flight_bytes + self.config.max_packet_size >= self.cc.cwnd;
         let out = self.inflight.on_sack(now, sack, &mut self.stats);
         if let Some(rtt) = out.rtt {
             self.rto.sample(rtt);
@@ -541,7 +553,17 @@ impl Association {
             self.inflight.recovery_until = Some(self.inflight.next_tsn() - 1);
             self.fast_rtx_pending = true;
         }
-        self.burst_budget = out.acked_bytes + self.config.max_burst * self.config.max_packet_size;
+        // Burst limit (RFC 9260 section 6.1 D): what this SACK freed plus Max.Burst packets.
+        // SACKs handled before the next send opportunity (a caller feeding a batch of
+        // datagrams before draining) add their freed bytes to one budget, so a batch of
+        // SACKs opens as much as the same SACKs one by one; Max.Burst is added once.
+        let base = if self.burst_pending {
+            self.burst_budget
+        } else {
+            self.config.max_burst * self.config.max_packet_size
+        };
+        self.burst_budget = base + out.acked_bytes;
+        self.burst_pending = true;
         for a in &out.abandoned {
             if a.truncated {
                 self.abandon_queued_rest(a.stream);

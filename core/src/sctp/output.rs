@@ -5,7 +5,7 @@
 use super::assoc::Association;
 use super::chunk::Chunk;
 use super::chunk::data::{DATA_HEADER_LEN, emit_data};
-use super::packet::{COMMON_HEADER_LEN, PacketWriter};
+use super::packet::PacketWriter;
 use super::timer::Timer;
 use std::time::Instant;
 
@@ -15,7 +15,14 @@ const MIN_FRAGMENT: usize = 256;
 impl Association {
     /// The next packet to send, if any. Call until `None` after every input.
     pub fn poll_transmit(&mut self, now: Instant) -> Option<Vec<u8>> {
-        let pkt = self.poll_alone().or_else(|| self.poll_bundle(now))?;
+        let Some(pkt) = self.poll_alone().or_else(|| self.poll_bundle(now)) else {
+            // The send opportunity is over: the next SACK starts a fresh burst budget, and
+            // is judged against the window as this opportunity left it.
+            self.burst_pending = false;
+            self.window_was_full =
+                self.inflight.flight_bytes + self.config.max_packet_size >= self.cc.cwnd;
+            return None;
+        };
         self.stats.packets_sent += 1;
         self.last_send = Some(now);
         Some(pkt)
@@ -158,6 +165,7 @@ impl Association {
         let dropped = self.send.drop_expired_head(now, &mut low);
         self.stats.messages_abandoned += dropped;
         let start_len = w.remaining();
+        let mut payload_sent = 0;
         while let Some(remaining) = self.send.head_remaining() {
             let space = w.remaining().saturating_sub(DATA_HEADER_LEN);
             let want = remaining.min(space);
@@ -183,12 +191,15 @@ impl Association {
                 &frag.payload,
             );
             self.inflight.peer_rwnd = self.inflight.peer_rwnd.saturating_sub(frag.payload.len());
+            payload_sent += frag.payload.len();
             self.inflight.push(now, frag);
             self.stats.data_chunks_sent += 1;
         }
         let used = start_len - w.remaining();
         if used > 0 {
-            self.burst_budget = self.burst_budget.saturating_sub(used + COMMON_HEADER_LEN);
+            // In payload bytes, the unit of what SACKs acknowledge, of the flight and of cwnd:
+            // counting headers too would stop each refill short of the window it may fill.
+            self.burst_budget = self.burst_budget.saturating_sub(payload_sent);
             if !self.timers.is_set(Timer::T3) {
                 self.timers.set(Timer::T3, now + self.rto.rto());
             }

@@ -541,3 +541,67 @@ fn sixteen_mebibyte_message_arrives_when_configured() {
     assert_eq!(got.len(), 1);
     assert!(got[0].1 == big, "byte-exact");
 }
+
+#[test]
+fn sacks_handled_before_the_next_send_add_up_their_burst_budgets() {
+    let mut p = established(ideal(1), 77);
+    let now = p.now;
+    // Only the burst limit may hold a back: a large window, 1000-byte messages (one per
+    // packet, 1000 bytes of budget each).
+    p.a.cc.cwnd = 1 << 20;
+    for i in 0..64u8 {
+        let msg = Bytes::from(vec![i; 1000]);
+        p.a.send(now, 0, 53, msg, SendOptions::default())
+            .expect("send");
+    }
+    let first: Vec<_> = std::iter::from_fn(|| p.a.poll_transmit(now)).collect();
+    // b answers packet by packet: a SACK every second packet.
+    let mut sacks = Vec::new();
+    for pkt in &first {
+        p.b.handle_receive(now, pkt.clone());
+        sacks.extend(std::iter::from_fn(|| p.b.poll_transmit(now)));
+    }
+    assert!(
+        sacks.len() >= 2,
+        "{} SACKs for {} packets",
+        sacks.len(),
+        first.len()
+    );
+    let acked = 2 * sacks.len() * 1000;
+    for sack in sacks {
+        p.a.handle_receive(now, sack);
+    }
+    let second = std::iter::from_fn(|| p.a.poll_transmit(now)).count();
+    let budget = acked + p.a.config.max_burst * p.a.config.max_packet_size;
+    assert_eq!(
+        second,
+        budget.div_ceil(1000),
+        "all SACKs' bytes plus one Max.Burst"
+    );
+}
+
+#[test]
+fn every_sack_of_a_batch_for_a_full_window_grows_it_in_slow_start() {
+    let mut p = established(ideal(1), 78);
+    let now = p.now;
+    p.a.cc.cwnd = 10_000;
+    p.a.burst_budget = 1 << 20;
+    for i in 0..64u8 {
+        let msg = Bytes::from(vec![i; 1000]);
+        p.a.send(now, 0, 53, msg, SendOptions::default())
+            .expect("send");
+    }
+    let flight: Vec<_> = std::iter::from_fn(|| p.a.poll_transmit(now)).collect();
+    assert_eq!(flight.len(), 10, "cwnd fills with ten 1000-byte chunks");
+    let mut sacks = Vec::new();
+    for pkt in &flight {
+        p.b.handle_receive(now, pkt.clone());
+        sacks.extend(std::iter::from_fn(|| p.b.poll_transmit(now)));
+    }
+    assert_eq!(sacks.len(), 5, "a SACK every second packet");
+    for sack in sacks {
+        p.a.handle_receive(now, sack);
+    }
+    // Each SACK acknowledged 2000 bytes of a full window: slow start adds them all.
+    assert_eq!(p.a.cc.cwnd, 20_000);
+}
