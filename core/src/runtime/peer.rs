@@ -28,6 +28,7 @@ use std::task::Poll;
 pub struct AsyncPeerConnection {
     shared: Arc<Shared>,
     local_addrs: Arc<[SocketAddr]>,
+    runtime: Arc<dyn Runtime>,
 }
 
 impl AsyncPeerConnection {
@@ -57,6 +58,7 @@ impl AsyncPeerConnection {
         Ok(Self {
             shared,
             local_addrs,
+            runtime,
         })
     }
 
@@ -180,6 +182,14 @@ impl AsyncPeerConnection {
             if state.finished.is_some() {
                 return Poll::Ready(Err(RuntimeError::Closed.into()));
             }
+            if state.pc.ice_gathering_state() == IceGatheringState::Gathering {
+                // With host candidates only, gathering ends on a core timeout due at once:
+                // run it here rather than wait for the driver to wake, run it and wake us
+                // (an early call is harmless). The driver drains what it produced.
+                let now = self.runtime.now();
+                state.pc.handle_timeout(now);
+                state.wake_driver();
+            }
             if state.pc.ice_gathering_state() == IceGatheringState::Complete {
                 let desc = state.pc.local_description();
                 return Poll::Ready(desc.ok_or_else(|| {
@@ -247,6 +257,7 @@ impl Clone for AsyncPeerConnection {
         Self {
             shared: self.shared.clone(),
             local_addrs: self.local_addrs.clone(),
+            runtime: self.runtime.clone(),
         }
     }
 }
