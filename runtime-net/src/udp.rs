@@ -31,7 +31,7 @@ const WIDEN_AFTER: usize = 8;
 /// that exposes its file descriptor (std, tokio, async-io, mio), passed to each call.
 ///
 /// Receive calls start with one slot of the batch and switch to all of them once
-/// [`WIDEN_AFTER`] calls in a row found a datagram queued (traffic). The kernel writes each
+/// eight calls in a row (`WIDEN_AFTER`) found a datagram queued (traffic). The kernel writes each
 /// datagram of a call into the next slot, so a quiet socket (an idle or merely handshaking
 /// peer) only ever touches the first pages of its first slot; the rest of the batch is
 /// allocated but never made resident (some 4 KiB per socket). There is no way back: pages
