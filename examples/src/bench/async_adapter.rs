@@ -71,24 +71,47 @@ impl Exec for TokioExec {
     }
 }
 
-/// smol's global executor (the adapter's default), with `smol::block_on` for the caller.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SmolExec;
+/// A smol executor, run the way smol's documentation runs one: the caller drives it with
+/// `smol::block_on(executor.run(future))`, so the drivers run on the caller's thread between
+/// its awaits (no thread hop per datagram), and `helpers` more threads (`--smol-helpers`,
+/// default none) run it too.
+#[derive(Debug, Clone)]
+pub struct SmolExec {
+    executor: Arc<smol::Executor<'static>>,
+}
+
+impl SmolExec {
+    /// Starts `helpers` threads that run the executor for the rest of the program.
+    ///
+    /// # Panics
+    /// If the OS refuses a thread.
+    pub fn new(helpers: usize) -> Self {
+        let executor = Arc::new(smol::Executor::new());
+        for i in 0..helpers {
+            let executor = executor.clone();
+            std::thread::Builder::new()
+                .name(format!("smol-exec-{i}"))
+                .spawn(move || smol::block_on(executor.run(smol::future::pending::<()>())))
+                .expect("start a smol executor thread");
+        }
+        Self { executor }
+    }
+}
 
 impl Exec for SmolExec {
     fn runtime(&self) -> Arc<dyn Runtime> {
-        rtcpeer_smol::SmolRuntime::current().into_dyn()
+        rtcpeer_smol::SmolRuntime::with_executor(self.executor.clone()).into_dyn()
     }
 
     fn block_on<F: Future>(&self, future: F) -> F::Output {
-        smol::block_on(future)
+        smol::block_on(self.executor.run(future))
     }
 
     fn spawn<T: Send + 'static>(
         &self,
         future: impl Future<Output = T> + Send + 'static,
     ) -> BoxFuture<Result<T, Error>> {
-        let task = smol::spawn(future);
+        let task = self.executor.spawn(future);
         Box::pin(async move { Ok(task.await) })
     }
 }

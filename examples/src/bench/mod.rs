@@ -50,7 +50,10 @@ fn run_here(options: &Options, adapter: Adapter, measure: Measure) -> bool {
         Adapter::Tokio => {
             async_adapter::measure(&async_adapter::TokioExec::new(), options, measure)
         }
-        Adapter::Smol => async_adapter::measure(&async_adapter::SmolExec, options, measure),
+        Adapter::Smol => {
+            let exec = async_adapter::SmolExec::new(options.smol_helpers);
+            async_adapter::measure(&exec, options, measure)
+        }
         Adapter::Mio => mio_adapter::measure(options, measure),
     };
     match result {

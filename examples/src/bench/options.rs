@@ -7,7 +7,7 @@ use crate::args::Args;
 pub enum Adapter {
     /// `rtcpeer-tokio` on a multi-thread tokio runtime.
     Tokio,
-    /// `rtcpeer-smol` on smol's global executor.
+    /// `rtcpeer-smol` on a smol `Executor` that the calling thread runs (`--smol-helpers`).
     Smol,
     /// `rtcpeer-mio`: one blocking event loop thread per side.
     Mio,
@@ -63,17 +63,19 @@ pub struct Options {
     pub pairs: usize,
     /// Connections timed by the setup measure.
     pub runs: usize,
+    /// Threads that run the smol executor besides the caller's (see `SmolExec`).
+    pub smol_helpers: usize,
 }
 
 impl Options {
     /// What the program prints on a usage error.
     pub const USAGE: &'static str = "usage: bench [--adapter tokio|smol|mio|all] \
-        [--measure setup|throughput|idle|all] [--mib N (64)] [--pairs N (200)] [--runs N (20)]";
+        [--measure setup|throughput|idle|all] [--mib N (64)] [--pairs N (200)] [--runs N (20)] [--smol-helpers N (0)]";
 
     /// Parses the arguments after the program name.
     pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Self, String> {
         let args = Args::parse(args, &[])?;
-        let unknown = args.unknown(&["adapter", "measure", "mib", "pairs", "runs"]);
+        let unknown = args.unknown(&["adapter", "measure", "mib", "pairs", "runs", "smol-helpers"]);
         if !unknown.is_empty() {
             return Err(format!("unknown option(s): --{}", unknown.join(", --")));
         }
@@ -85,6 +87,7 @@ impl Options {
             mib: args.get("mib", 64)?,
             pairs: args.get("pairs", 200)?,
             runs: args.get("runs", 20)?,
+            smol_helpers: args.get("smol-helpers", 0)?,
         };
         if options.mib == 0 || options.pairs == 0 || options.runs == 0 {
             return Err("--mib, --pairs and --runs must be at least 1".to_owned());
@@ -110,6 +113,7 @@ impl Options {
             ("--mib", self.mib.to_string()),
             ("--pairs", self.pairs.to_string()),
             ("--runs", self.runs.to_string()),
+            ("--smol-helpers", self.smol_helpers.to_string()),
         ]
         .into_iter()
         .flat_map(|(k, v)| [k.to_owned(), v])
