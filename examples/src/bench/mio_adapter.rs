@@ -25,7 +25,6 @@ use rtcpeer::peer_connection::{
 use rtcpeer::runtime::{SEND_HIGH_WATER, SEND_LOW_WATER};
 use rtcpeer_mio::{EventLoop, LoopHandle, SocketConfig};
 use std::sync::{Arc, Mutex, PoisonError, mpsc};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// Longest one step of a connection setup may take before the measure fails.
@@ -119,10 +118,31 @@ fn lock(t: &Mutex<Transfers>) -> std::sync::MutexGuard<'_, Transfers> {
     t.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// One event loop on its own thread.
+/// A thread that runs one event loop after another: a new side then costs a socket and a
+/// loop, not a thread (the setup measure times connections; an application keeps its loop
+/// thread).
+struct Runner {
+    jobs: mpsc::Sender<Box<dyn FnOnce() + Send>>,
+}
+
+impl Runner {
+    fn new() -> Result<Self, Error> {
+        let (jobs, queue) = mpsc::channel::<Box<dyn FnOnce() + Send>>();
+        std::thread::Builder::new()
+            .name("mio-loop".to_owned())
+            .spawn(move || {
+                while let Ok(job) = queue.recv() {
+                    job();
+                }
+            })?;
+        Ok(Self { jobs })
+    }
+}
+
+/// One event loop on its own thread (a fresh one, or a [`Runner`]'s).
 struct Side {
     handle: LoopHandle,
-    thread: Option<JoinHandle<std::io::Result<()>>>,
+    done: Option<mpsc::Receiver<std::io::Result<()>>>,
     notes: mpsc::Receiver<Note>,
     notes_tx: mpsc::Sender<Note>,
     /// Notes received while waiting for another one.
@@ -131,8 +151,27 @@ struct Side {
 }
 
 impl Side {
-    /// Binds the loop's socket on 127.0.0.1 and starts the loop thread.
+    /// Binds the loop's socket on 127.0.0.1 and runs the loop on a new thread.
     fn start() -> Result<Self, Error> {
+        Self::start_with(|job| {
+            std::thread::spawn(job);
+            Ok(())
+        })
+    }
+
+    /// Binds the loop's socket on 127.0.0.1 and runs the loop on `runner`'s thread.
+    fn start_on(runner: &Runner) -> Result<Self, Error> {
+        Self::start_with(|job| {
+            runner
+                .jobs
+                .send(job)
+                .map_err(|_| "the loop runner thread ended".into())
+        })
+    }
+
+    fn start_with(
+        launch: impl FnOnce(Box<dyn FnOnce() + Send>) -> Result<(), Error>,
+    ) -> Result<Self, Error> {
         let (notes_tx, notes) = mpsc::channel();
         let transfers = Arc::new(Mutex::new(Transfers::default()));
         let tx = notes_tx.clone();
@@ -141,10 +180,13 @@ impl Side {
             on_event(ep, h, event, &tx, &shared);
         })?;
         let handle = event_loop.handle();
-        let thread = std::thread::spawn(move || event_loop.run());
+        let (finished, done) = mpsc::channel();
+        launch(Box::new(move || {
+            let _ = finished.send(event_loop.run());
+        }))?;
         Ok(Self {
             handle,
-            thread: Some(thread),
+            done: Some(done),
             notes,
             notes_tx,
             backlog: Vec::new(),
@@ -197,8 +239,8 @@ impl Side {
     /// Closes every connection of the loop and waits for its thread.
     fn stop(mut self) -> Result<(), Error> {
         self.handle.close()?;
-        if let Some(thread) = self.thread.take() {
-            thread.join().map_err(|_| "event loop thread panicked")??;
+        if let Some(done) = self.done.take() {
+            done.recv().map_err(|_| "event loop thread panicked")??;
         }
         Ok(())
     }
@@ -304,10 +346,11 @@ fn opened(note: &Note, want: ConnectionHandle) -> Option<ChannelId> {
 
 fn setup(runs: usize) -> Result<Vec<Duration>, Error> {
     let mut samples = Vec::with_capacity(runs);
+    let (runner_a, runner_b) = (Runner::new()?, Runner::new()?);
     for _ in 0..runs {
         let started = Instant::now();
-        let mut a = Side::start()?;
-        let mut b = Side::start()?;
+        let mut a = Side::start_on(&runner_a)?;
+        let mut b = Side::start_on(&runner_b)?;
         connect(&mut a, &mut b)?;
         samples.push(started.elapsed());
         a.stop()?;
