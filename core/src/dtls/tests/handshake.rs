@@ -25,16 +25,22 @@ fn pair() -> (Dtls, Dtls) {
     )
 }
 
-#[test]
-#[allow(clippy::disallowed_methods)] // tests need one real instant as a base
-fn finished_with_wrong_verify_data_fails_the_handshake() {
-    let now = Instant::now();
+/// A client and server whose client has just handled the server's flight 4.
+fn client_after_flight_4(now: Instant) -> (Dtls, Dtls) {
     let (mut c, mut s) = pair();
     c.start(now);
     s.handle_receive(now, &c.poll_transmit().unwrap()); // flight 1
     while let Some(d) = s.poll_transmit() {
         c.handle_receive(now, &d); // flight 4
     }
+    (c, s)
+}
+
+#[test]
+#[allow(clippy::disallowed_methods)] // tests need one real instant as a base
+fn finished_with_wrong_verify_data_fails_the_handshake() {
+    let now = Instant::now();
+    let (mut c, mut s) = client_after_flight_4(now);
     c.handle_timeout(now); // the rest of flight 5 (due at once)
     // Flight 5 without its protected Finished record.
     let flight5: Vec<Vec<u8>> = std::iter::from_fn(|| c.poll_transmit()).collect();
@@ -66,12 +72,7 @@ fn finished_with_wrong_verify_data_fails_the_handshake() {
 #[allow(clippy::disallowed_methods)] // tests need one real instant as a base
 fn client_sends_its_key_exchange_before_computing_the_shared_secret() {
     let now = Instant::now();
-    let (mut c, mut s) = pair();
-    c.start(now);
-    s.handle_receive(now, &c.poll_transmit().unwrap()); // flight 1
-    while let Some(d) = s.poll_transmit() {
-        c.handle_receive(now, &d); // flight 4
-    }
+    let (mut c, _server) = client_after_flight_4(now);
     let epochs = |c: &mut Dtls| -> Vec<(u8, u16)> {
         std::iter::from_fn(|| c.poll_transmit())
             .flat_map(|d| {
