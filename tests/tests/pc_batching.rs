@@ -6,7 +6,7 @@
 mod pc_common;
 use pc_common::*;
 use rtcpeer::Transmit;
-use rtcpeer::peer_connection::{ChannelId, DataChannelInit, Event, Input, Output, PeerConnection};
+use rtcpeer::peer_connection::{ChannelId, Event, Input, Output, PeerConnection};
 use std::time::{Duration, Instant};
 
 /// SCTP's default receive window (what each peer advertises).
@@ -17,16 +17,7 @@ const MESSAGE: usize = 16 * 1024;
 /// A connected pair with an open channel `ca` (at a) / `cb` (at b), after a 2 MiB transfer
 /// a → b in [`round`]s that grew a's congestion window; also returns the current time.
 fn warm_pair(seed: u64) -> (Pair, ChannelId, ChannelId, Instant) {
-    let mut p = Pair::new(seed);
-    let ca = p.with(true, |pc| {
-        pc.create_data_channel("c", DataChannelInit::default())
-            .expect("dc")
-    });
-    p.negotiate(true);
-    assert!(p.run_until(Duration::from_secs(10), |p| p.opened(true, ca)
-        && !p.incoming(false).is_empty()));
-    let cb = p.incoming(false)[0];
-    assert!(p.run_until(Duration::from_secs(5), |p| p.opened(false, cb)));
+    let (mut p, ca, cb) = open_pair(seed);
     let total = WINDOW;
     {
         let mut h = p.pa().pc.data_channel(ca).expect("channel");

@@ -95,27 +95,6 @@ fn unreachable_peer_fails() {
     );
 }
 
-fn open_pair(seed: u64) -> (Pair, rtcpeer::ChannelId, rtcpeer::ChannelId) {
-    let mut p = Pair::new(seed);
-    let ca = p.with(true, |pc| {
-        pc.create_data_channel("c", DataChannelInit::default())
-            .expect("dc")
-    });
-    p.negotiate(true);
-    assert!(p.run_until(Duration::from_secs(10), |p| p.opened(true, ca)
-        && !p.incoming(false).is_empty()));
-    let cb = p.incoming(false)[0];
-    assert!(p.run_until(Duration::from_secs(5), |p| p.opened(false, cb)));
-    // Channels open on the first valid pair; wait for nomination too, so the tests
-    // below start from a selected pair with consent tracking on both sides.
-    assert!(p.run_until(Duration::from_secs(5), nominated));
-    (p, ca, cb)
-}
-
-fn nominated(p: &mut Pair) -> bool {
-    p.pc(true).selected_pair().is_some() && p.pc(false).selected_pair().is_some()
-}
-
 #[test]
 fn channel_created_after_connecting_from_the_answerer_opens_on_both_sides() {
     let (mut p, _, _) = open_pair(4);

@@ -213,3 +213,26 @@ pub fn addr(s: &str) -> SocketAddr {
 pub fn offer_of(pc: &mut PeerConnection) -> RtcSessionDescription {
     pc.create_offer().expect("offer")
 }
+
+/// A connected pair with channel `ca` opened by a and seen as `cb` at b, open on both
+/// sides and nominated: channels open on the first valid pair, so this also waits for
+/// the selected pair (with consent tracking) on both sides.
+pub fn open_pair(seed: u64) -> (Pair, ChannelId, ChannelId) {
+    let mut p = Pair::new(seed);
+    let ca = p.with(true, |pc| {
+        pc.create_data_channel("c", rtcpeer::peer_connection::DataChannelInit::default())
+            .expect("dc")
+    });
+    p.negotiate(true);
+    assert!(p.run_until(Duration::from_secs(10), |p| p.opened(true, ca)
+        && !p.incoming(false).is_empty()));
+    let cb = p.incoming(false)[0];
+    assert!(p.run_until(Duration::from_secs(5), |p| p.opened(false, cb)));
+    assert!(p.run_until(Duration::from_secs(5), nominated));
+    (p, ca, cb)
+}
+
+/// Whether both sides have a nominated (selected) pair.
+pub fn nominated(p: &mut Pair) -> bool {
+    p.pc(true).selected_pair().is_some() && p.pc(false).selected_pair().is_some()
+}
