@@ -1,12 +1,13 @@
 //! The async driver fires core deadlines that are already due without waiting for a
 //! runtime timer (tokio's round up to a 1 ms tick). Shown with a runtime whose timers never
 //! fire: gathering, the first checks, DTLS (its client finishes a flight on an immediate
-//! timeout) and SCTP need no timer at all, so the channel must still open on both sides.
+//! timeout) and SCTP need no timer at all, so the shared connect scenario (both sides
+//! connected, a channel open from each side) must still complete.
 
-use rtcpeer_tokio::{
-    AsyncTimer, AsyncUdpSocket, BoxFuture, Event, PeerConnection, RtcConfiguration, Runtime,
-    SocketConfig, TokioRuntime,
-};
+mod adapters_common;
+
+use adapters_common::{peer::AsyncAdapter, scenario};
+use rtcpeer_tokio::{AsyncTimer, AsyncUdpSocket, BoxFuture, Runtime, SocketConfig, TokioRuntime};
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -57,39 +58,10 @@ impl Runtime for NoTimers {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn channel_opens_with_timers_that_never_fire() {
-    let rt: Arc<dyn Runtime> = Arc::new(NoTimers(TokioRuntime::current()));
-    let connect = async {
-        let sockets = SocketConfig::loopback();
-        let config = RtcConfiguration::default;
-        let offerer = PeerConnection::new(rt.clone(), config(), &sockets).expect("offerer");
-        let answerer = PeerConnection::new(rt.clone(), config(), &sockets).expect("answerer");
-        let mut answerer_events = answerer.events();
-        let sending = offerer
-            .create_data_channel("due-now", Default::default())
-            .await
-            .expect("channel");
-        let offer = offerer.create_offer().await.expect("offer");
-        offerer.set_local_description(offer).await.expect("sld");
-        let offer = offerer.wait_gathering_complete().await.expect("gathered");
-        answerer.set_remote_description(offer).await.expect("srd");
-        let answer = answerer.create_answer().await.expect("answer");
-        answerer.set_local_description(answer).await.expect("sld");
-        let answer = answerer.wait_gathering_complete().await.expect("gathered");
-        offerer.set_remote_description(answer).await.expect("srd");
-        let id = loop {
-            match answerer_events.next().await.expect("events end") {
-                Event::DataChannel(id) => break id,
-                _ => continue,
-            }
-        };
-        sending.wait_open().await.expect("open at the offerer");
-        answerer
-            .data_channel(id)
-            .wait_open()
-            .await
-            .expect("open at the answerer");
-    };
-    tokio::time::timeout(Duration::from_secs(10), connect)
+    // The scenario's own step timeouts use the runtime's timers, which never fire here;
+    // tokio's timeout bounds the whole.
+    let adapter = AsyncAdapter(Arc::new(NoTimers(TokioRuntime::current())));
+    tokio::time::timeout(Duration::from_secs(10), scenario::connect(&adapter))
         .await
         .expect("stalled: a due deadline waited for a timer that never fires");
 }
