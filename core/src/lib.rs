@@ -15,13 +15,16 @@ pub mod dtls;
 pub mod endpoint;
 mod error;
 pub mod ice;
+pub mod media;
 pub mod peer_connection;
 pub mod rng;
+pub mod rtp;
 pub mod runtime;
 pub mod sctp;
 pub mod sdp;
 #[cfg(feature = "sim")]
 pub mod sim;
+pub mod srtp;
 pub mod stun;
 pub mod time;
 pub mod transmit;

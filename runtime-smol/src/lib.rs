@@ -133,6 +133,10 @@ impl Runtime for SmolRuntime {
     fn seed(&self) -> [u8; 32] {
         rtcpeer_net::os_seed()
     }
+
+    fn system_time(&self) -> std::time::SystemTime {
+        std::time::SystemTime::now()
+    }
 }
 
 #[derive(Debug)]

@@ -54,6 +54,10 @@ impl Runtime for NoTimers {
     fn seed(&self) -> [u8; 32] {
         self.0.seed()
     }
+
+    fn system_time(&self) -> std::time::SystemTime {
+        self.0.system_time()
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

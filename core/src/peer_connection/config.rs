@@ -4,6 +4,9 @@
 use super::PeerConnectionError;
 use crate::dtls::DtlsCertificate;
 use crate::ice::{IceTiming, StunServer};
+use crate::media::codec::MediaCodecs;
+use crate::time::WallClock;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// One entry of `iceServers`: STUN or TURN URLs with optional credentials.
@@ -146,6 +149,14 @@ pub struct RtcConfiguration {
     pub dtls_max_retransmissions: u32,
     /// How many remote data channels may exist at once. Default 1024.
     pub max_channels: usize,
+    /// The audio and video codecs and header extensions we offer and accept, in preference
+    /// order. Default: what Chromium offers (Opus, G.722, PCMU, PCMA; VP8, VP9, H.264, AV1
+    /// with RTX). An empty list for a kind rejects every m-line of that kind.
+    pub codecs: MediaCodecs,
+    /// Wall-clock time for RTCP sender reports (NTP timestamps). The adapters give the
+    /// system clock; `None` uses a fixed anchor (the connection's creation is
+    /// 2023-11-14T22:13:20Z), which keeps simulations replayable.
+    pub wall_clock: Option<Arc<dyn WallClock>>,
 }
 
 impl Default for RtcConfiguration {
@@ -165,6 +176,8 @@ impl Default for RtcConfiguration {
             dtls_initial_retransmit: Duration::from_secs(1),
             dtls_max_retransmissions: 6,
             max_channels: 1024,
+            codecs: MediaCodecs::default(),
+            wall_clock: None,
         }
     }
 }

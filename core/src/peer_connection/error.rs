@@ -34,4 +34,22 @@ pub enum PeerConnectionError {
     /// Too many data channels.
     #[error("too many data channels")]
     TooManyChannels,
+    /// A track or transceiver call that cannot be honoured (wrong kind, limits, duplicates).
+    #[error("invalid media call: {0}")]
+    InvalidMedia(&'static str),
+    /// No transceiver with this id.
+    #[error("no transceiver {0:?}")]
+    NoSuchTransceiver(crate::media::TransceiverId),
+    /// The transceiver is stopped.
+    #[error("transceiver {0:?} is stopped")]
+    TransceiverStopped(crate::media::TransceiverId),
+    /// The negotiated direction of the transceiver does not send.
+    #[error("transceiver {0:?} does not send (negotiated direction)")]
+    NotSending(crate::media::TransceiverId),
+    /// The payload type is not negotiated on this transceiver.
+    #[error("payload type {0} is not negotiated on this transceiver")]
+    UnknownPayloadType(u8),
+    /// Media cannot be sent yet (no SRTP keys, no path, no known peer SSRC).
+    #[error("media not ready: {0}")]
+    MediaNotReady(&'static str),
 }

@@ -109,6 +109,28 @@ pub enum Event {
     ChannelClosing(ChannelId),
     /// `close`.
     ChannelClosed(ChannelId),
+    /// `track`: the peer sends media on a transceiver (fired while applying the
+    /// description that says so, before `set_remote_description` returns).
+    Track(crate::media::TrackEvent),
+    /// The peer stopped sending on a transceiver (its track ended or was removed).
+    TrackEnded(crate::media::TransceiverId),
+    /// An RTP packet arrived, decrypted, on a transceiver's receiver.
+    Rtp(crate::media::ReceivedRtp),
+    /// An RTCP packet about one of a transceiver's streams arrived (reports and keyframe
+    /// requests are also handled by the core).
+    Rtcp {
+        /// The transceiver the packet's SSRC belongs to.
+        transceiver: crate::media::TransceiverId,
+        /// The packet.
+        packet: crate::rtp::rtcp::RtcpPacket,
+    },
+    /// The peer asked for a keyframe on what a transceiver sends (PLI or FIR).
+    KeyframeRequest {
+        /// The transceiver whose sender must produce a keyframe.
+        transceiver: crate::media::TransceiverId,
+        /// PLI or FIR.
+        kind: crate::media::KeyframeRequestKind,
+    },
     /// The application must resolve this STUN server name and answer with
     /// [`PeerConnection::handle_resolved`](super::PeerConnection::handle_resolved).
     ResolveName(String),

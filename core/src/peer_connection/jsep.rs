@@ -22,7 +22,7 @@ pub(crate) struct Jsep {
     pub pending_remote: Option<StoredDescription>,
     pub current_remote: Option<StoredDescription>,
     pub remote: Option<RemoteTransport>,
-    next_mid: u32,
+    pub next_mid: u32,
     /// A data channel was created: the next offer carries an application m-line.
     pub want_application: bool,
     pub negotiation_needed: bool,
@@ -77,12 +77,17 @@ impl Jsep {
     }
 
     fn fresh_mid(&mut self, lines: &[MLine]) -> String {
-        loop {
-            let mid = self.next_mid.to_string();
-            self.next_mid += 1;
-            if !lines.iter().any(|m| m.mid == mid) {
-                return mid;
-            }
+        fresh_mid(&mut self.next_mid, lines)
+    }
+}
+
+/// The next mid from `counter` that no m-line in `lines` uses.
+fn fresh_mid(counter: &mut u32, lines: &[MLine]) -> String {
+    loop {
+        let mid = counter.to_string();
+        *counter += 1;
+        if !lines.iter().any(|m| m.mid == mid) {
+            return mid;
         }
     }
 }
@@ -153,15 +158,26 @@ impl PeerConnection {
             self.ice.restart(self.now)?;
             self.pump();
         }
-        let lines = self.jsep.offer_mlines();
+        let mut lines = self.jsep.offer_mlines();
+        let mut counter = self.jsep.next_mid;
+        self.offer_media_mlines(&mut lines, &mut |ls| fresh_mid(&mut counter, ls));
+        self.jsep.next_mid = counter;
+        let media: Vec<_> = lines.iter().map(|l| self.offer_media_section(l)).collect();
         let origin = self.jsep.origin();
-        let sdp = sdp_build::build(origin, &lines, &self.local_transport(Setup::ActPass));
+        let sdp = sdp_build::build(
+            origin,
+            &lines,
+            &self.local_transport(Setup::ActPass),
+            &media,
+        );
         Ok(RtcSessionDescription::offer(sdp.to_string()))
     }
 
-    /// `createAnswer`: answers the remote offer, accepting its first data m-line and
-    /// rejecting the others (media is not implemented). `a=setup` is `active` unless the
-    /// offer said `active` (then `passive`).
+    /// `createAnswer`: answers the remote offer: its first data m-line is accepted; each
+    /// audio/video m-line is answered from its transceiver (codecs in common, direction per
+    /// RFC 3264) or rejected with port 0 when the transceiver is stopped or no codec is in
+    /// common; other m-lines are rejected. `a=setup` is `active` unless the offer said
+    /// `active` (then `passive`).
     ///
     /// Errors: `InvalidState` unless have-remote-offer or have-local-pranswer; closed.
     pub fn create_answer(&mut self) -> Result<RtcSessionDescription, crate::Error> {
@@ -178,13 +194,24 @@ impl PeerConnection {
             .as_ref()
             .expect("have-remote-offer holds the offer")
             .parse();
-        let lines = answer_mlines(&sdp_build::mlines_of(&offer));
+        let mut lines = answer_mlines(&sdp_build::mlines_of(&offer));
+        let media: Vec<_> = lines
+            .iter_mut()
+            .zip(&offer.media)
+            .map(|(line, m)| {
+                let section = self.answer_media_section(m, &line.mid);
+                if section.is_some() {
+                    line.rejected = false;
+                }
+                section
+            })
+            .collect();
         let setup = match self.jsep.remote.as_ref().and_then(|r| r.setup) {
             Some(Setup::Active) => Setup::Passive,
             _ => Setup::Active,
         };
         let origin = self.jsep.origin();
-        let sdp = sdp_build::build(origin, &lines, &self.local_transport(setup));
+        let sdp = sdp_build::build(origin, &lines, &self.local_transport(setup), &media);
         Ok(RtcSessionDescription::answer(sdp.to_string()))
     }
 
@@ -250,6 +277,7 @@ impl PeerConnection {
                     .and_then(|m| sdp.setup_for(m));
                 let lines = sdp_build::mlines_of(&sdp);
                 self.apply_negotiated(lines, local_setup.map(|s| s == Setup::Active))?;
+                self.apply_negotiated_media(&sdp, true);
                 self.finish_answer(desc.sdp_type, &sdp, true);
                 self.start_gathering()?;
             }
@@ -302,12 +330,14 @@ impl PeerConnection {
         match desc.sdp_type {
             SdpType::Offer => {
                 self.jsep.pending_remote = Some(StoredDescription::new(SdpType::Offer, &sdp));
+                self.apply_remote_media_offer(&sdp);
             }
             _ => {
                 let remote_setup = self.jsep.remote.as_ref().and_then(|r| r.setup);
                 let lines = sdp_build::mlines_of(&sdp);
                 // The answerer says active: it is the DTLS client and we are the server.
                 self.apply_negotiated(lines, remote_setup.map(|s| s != Setup::Active))?;
+                self.apply_negotiated_media(&sdp, false);
                 self.finish_answer(desc.sdp_type, &sdp, false);
             }
         }
@@ -436,6 +466,10 @@ impl PeerConnection {
             &[HaveRemoteOffer, HaveRemotePranswer]
         };
         self.check_state("rollback", allowed)?;
+        self.rollback_media(matches!(
+            self.jsep.state,
+            HaveLocalOffer | HaveRemotePranswer
+        ));
         match self.jsep.state {
             HaveLocalOffer | HaveRemotePranswer => self.jsep.pending_local = None,
             _ => self.jsep.pending_remote = None,
@@ -464,7 +498,8 @@ impl PeerConnection {
     /// Fires `negotiationneeded` once when something needs an offer and the state is stable.
     pub(crate) fn update_negotiation_needed(&mut self) {
         let needed = (self.jsep.want_application && !self.jsep.has_application())
-            || self.jsep.restart_pending;
+            || self.jsep.restart_pending
+            || self.media_negotiation_needed();
         if needed
             && !self.jsep.negotiation_needed
             && self.jsep.state == SignalingState::Stable

@@ -23,6 +23,9 @@ mod description;
 mod error;
 mod events;
 mod jsep;
+mod media;
+mod media_io;
+mod media_jsep;
 mod sdp_build;
 #[cfg(feature = "sim")]
 mod sim_node;
@@ -39,9 +42,10 @@ pub use config::{
 pub use description::{IceCandidate, RtcSessionDescription, SdpType};
 pub use error::PeerConnectionError;
 pub use events::{ChannelState, Event, Input, Output, PeerConnectionState, SignalingState};
+pub use media::{MediaTransportStats, TransceiverHandle};
 #[cfg(feature = "sim")]
 pub use sim_node::SimPeer;
-pub use stats::PeerConnectionStats;
+pub use stats::{PeerConnectionStats, TransceiverStats};
 
 pub use crate::datachannel::DataChannelInit;
 pub use crate::ice::{IceConnectionState, IceGatheringState};
@@ -127,6 +131,7 @@ pub struct PeerConnection {
     pub(crate) gathering_state: IceGatheringState,
     pub(crate) closed: bool,
     pub(crate) stats: PeerConnectionStats,
+    pub(crate) media: media::MediaState,
     /// A timeout or state change happened: free the drained queues' buffers at the end
     /// of the next drain.
     pub(crate) release_pending: bool,
@@ -177,8 +182,15 @@ impl PeerConnection {
             gathering_state: IceGatheringState::New,
             closed: false,
             stats: PeerConnectionStats::default(),
+            media: media::MediaState::default(),
             release_pending: false,
         };
+        if pc.config.wall_clock.is_none() {
+            let anchor = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
+            pc.config.wall_clock = Some(std::sync::Arc::new(crate::time::AnchoredWallClock::new(
+                now, anchor,
+            )));
+        }
         pc.pump();
         Ok(pc)
     }
@@ -240,6 +252,13 @@ impl PeerConnection {
         if let Some(sctp) = &self.sctp {
             s.sctp = Some(sctp.association().stats().clone());
         }
+        s.media = self.media.stats.clone();
+        s.transceivers = self
+            .media
+            .transceivers
+            .iter()
+            .map(media::transceiver_stats)
+            .collect();
         s
     }
 

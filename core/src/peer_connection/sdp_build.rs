@@ -3,9 +3,11 @@
 
 use super::PeerConnectionError;
 use crate::ice::Candidate;
+use crate::media::codec::{self, NegotiatedCodec};
 use crate::sdp::{
-    Attribute, CandidateValue, ConnectionAddress, Fingerprint, Group, IceOptions, MediaDescription,
-    MediaKind, MsidSemantic, Origin, SessionDescription, Setup,
+    Attribute, CandidateValue, ConnectionAddress, Direction, Fingerprint, Group, IceOptions,
+    MediaDescription, MediaKind, Msid, MsidSemantic, Origin, SessionDescription, Setup, Ssrc,
+    SsrcGroup,
 };
 
 /// One m-line of the negotiation: its slot in the ordering and what it carries.
@@ -54,17 +56,37 @@ pub(crate) struct LocalTransport<'a> {
     pub ice_pacing_ms: u32,
 }
 
+/// What a description says about one audio or video m-line beyond the transport.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct MediaSection {
+    pub direction: Direction,
+    pub codecs: Vec<NegotiatedCodec>,
+    pub extensions: Vec<(u8, String)>,
+    /// Stream ids and track id for `a=msid` (only when we send).
+    pub msid: Option<(Vec<String>, String)>,
+    /// Our media SSRC and RTX SSRC for `a=ssrc` / `a=ssrc-group:FID` (only when we send).
+    pub ssrcs: Option<(u32, Option<u32>)>,
+    pub cname: String,
+}
+
 /// Builds a description with `mlines` in order; candidates go in the first accepted one.
+/// `media` gives, per m-line, what an accepted audio/video section carries (`None` for
+/// data m-lines, and for media m-lines it rejects them).
 pub(crate) fn build(
     origin: Origin,
     mlines: &[MLine],
     t: &LocalTransport<'_>,
+    media: &[Option<MediaSection>],
 ) -> SessionDescription {
     let mut sdp = SessionDescription::new(origin);
+    let accepted = |i: usize, m: &MLine| {
+        !m.rejected && (m.is_data() || media.get(i).is_some_and(Option::is_some))
+    };
     let bundled: Vec<&str> = mlines
         .iter()
-        .filter(|m| !m.rejected)
-        .map(|m| m.mid.as_str())
+        .enumerate()
+        .filter(|(i, m)| accepted(*i, m))
+        .map(|(_, m)| m.mid.as_str())
         .collect();
     if !bundled.is_empty() {
         sdp.attributes
@@ -82,11 +104,14 @@ pub(crate) fn build(
         ids: Vec::new(),
     }));
     let mut first = true;
-    for m in mlines {
-        sdp.media.push(if m.rejected {
-            rejected_section(m)
+    for (i, m) in mlines.iter().enumerate() {
+        sdp.media.push(if !accepted(i, m) {
+            rejected_section(m, t)
         } else {
-            let s = accepted_section(m, t, first);
+            let mut s = accepted_section(m, t, first);
+            if let Some(Some(section)) = media.get(i) {
+                write_media(&mut s, section);
+            }
             first = false;
             s
         });
@@ -94,10 +119,82 @@ pub(crate) fn build(
     sdp
 }
 
-fn rejected_section(m: &MLine) -> MediaDescription {
-    MediaDescription::new(m.kind.clone(), 0, m.proto.clone(), m.formats.clone())
-        .with_connection(ConnectionAddress::ip4("0.0.0.0"))
-        .with_attribute(Attribute::Mid(m.mid.clone()))
+/// A rejected m-line (port 0). Media m-lines keep the transport attributes and
+/// `a=rtcp-mux`, as Chromium writes its own rejected sections: Chromium checks RTCP
+/// multiplexing and aiortc reads ICE credentials on every m-line, rejected or not.
+fn rejected_section(m: &MLine, t: &LocalTransport<'_>) -> MediaDescription {
+    let formats = if m.formats.is_empty() {
+        vec!["0".to_string()]
+    } else {
+        m.formats.clone()
+    };
+    let mut s = MediaDescription::new(m.kind.clone(), 0, m.proto.clone(), formats)
+        .with_connection(ConnectionAddress::ip4("0.0.0.0"));
+    if m.is_data() || !matches!(m.kind, MediaKind::Audio | MediaKind::Video) {
+        return s.with_attribute(Attribute::Mid(m.mid.clone()));
+    }
+    push_transport(&mut s, t);
+    s.attributes.push(Attribute::Mid(m.mid.clone()));
+    s.attributes.push(Attribute::Direction(Direction::Inactive));
+    s.attributes.push(Attribute::RtcpMux);
+    s
+}
+
+fn push_transport(s: &mut MediaDescription, t: &LocalTransport<'_>) {
+    s.attributes.push(Attribute::IceUfrag(t.ufrag.into()));
+    s.attributes.push(Attribute::IcePwd(t.pwd.into()));
+    s.attributes.push(Attribute::IceOptions(IceOptions(vec![
+        IceOptions::TRICKLE.into(),
+    ])));
+    s.attributes
+        .push(Attribute::Fingerprint(t.fingerprint.clone()));
+    s.attributes.push(Attribute::Setup(t.setup));
+}
+
+/// The media attributes after `a=mid`, in Chromium's order: extensions, direction, msid,
+/// rtcp-mux, rtcp-rsize, codecs, then the SSRC lines.
+fn write_media(s: &mut MediaDescription, m: &MediaSection) {
+    codec::write_extensions(s, &m.extensions);
+    s.attributes.push(Attribute::Direction(m.direction));
+    if let Some((streams, track)) = &m.msid {
+        let streams: Vec<&str> = if streams.is_empty() {
+            vec!["-"]
+        } else {
+            streams.iter().map(String::as_str).collect()
+        };
+        for stream in streams {
+            s.attributes.push(Attribute::Msid(Msid {
+                stream_id: stream.to_string(),
+                track_id: Some(track.clone()),
+            }));
+        }
+    }
+    s.attributes.push(Attribute::RtcpMux);
+    s.attributes.push(Attribute::RtcpRsize);
+    codec::write_codecs(s, &m.codecs);
+    if let Some((ssrc, rtx)) = m.ssrcs {
+        if let Some(rtx) = rtx {
+            s.attributes.push(Attribute::SsrcGroup(SsrcGroup {
+                semantics: "FID".into(),
+                ssrcs: vec![ssrc, rtx],
+            }));
+        }
+        for source in std::iter::once(ssrc).chain(rtx) {
+            s.attributes.push(Attribute::Ssrc(Ssrc {
+                ssrc: source,
+                attribute: Ssrc::CNAME.into(),
+                value: Some(m.cname.clone()),
+            }));
+            if let Some((streams, track)) = &m.msid {
+                let stream = streams.first().map_or("-", String::as_str);
+                s.attributes.push(Attribute::Ssrc(Ssrc {
+                    ssrc: source,
+                    attribute: "msid".into(),
+                    value: Some(format!("{stream} {track}")),
+                }));
+            }
+        }
+    }
 }
 
 fn accepted_section(m: &MLine, t: &LocalTransport<'_>, with_candidates: bool) -> MediaDescription {
@@ -113,14 +210,13 @@ fn accepted_section(m: &MLine, t: &LocalTransport<'_>, with_candidates: bool) ->
             }
         }
     }
-    s.attributes.push(Attribute::IceUfrag(t.ufrag.into()));
-    s.attributes.push(Attribute::IcePwd(t.pwd.into()));
-    s.attributes.push(Attribute::IceOptions(IceOptions(vec![
-        IceOptions::TRICKLE.into(),
-    ])));
-    s.attributes
-        .push(Attribute::Fingerprint(t.fingerprint.clone()));
-    s.attributes.push(Attribute::Setup(t.setup));
+    if !m.is_data() {
+        s.attributes.push(Attribute::Rtcp(crate::sdp::Rtcp {
+            port: 9,
+            address: Some(ConnectionAddress::ip4("0.0.0.0")),
+        }));
+    }
+    push_transport(&mut s, t);
     s.attributes.push(Attribute::Mid(m.mid.clone()));
     if m.is_data() {
         s.attributes

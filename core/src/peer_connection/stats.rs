@@ -37,4 +37,28 @@ pub struct PeerConnectionStats {
     pub dtls: DtlsStats,
     /// The SCTP association's counters, once it exists.
     pub sctp: Option<SctpStats>,
+    /// SRTP and RTP routing counters (`transport` stats of media).
+    pub media: super::media::MediaTransportStats,
+    /// One entry per transceiver: its streams' `outbound-rtp`, `remote-inbound-rtp` and
+    /// `inbound-rtp` figures and the negotiated codecs.
+    pub transceivers: Vec<TransceiverStats>,
+}
+
+/// Stats of one transceiver (the W3C `outbound-rtp`, `remote-inbound-rtp`, `inbound-rtp`
+/// and `codec` entries that belong to it).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TransceiverStats {
+    /// The transceiver.
+    pub transceiver: Option<crate::media::TransceiverId>,
+    /// Its mid.
+    pub mid: Option<String>,
+    /// `audio` or `video`.
+    pub kind: String,
+    /// The sender's counters (the peer's last report about them inside).
+    pub outbound: crate::media::OutboundRtpStats,
+    /// One entry per SSRC received.
+    pub inbound: Vec<crate::media::InboundRtpStats>,
+    /// Negotiated codecs as `mimeType` (`video/VP8`) and payload type.
+    pub codecs: Vec<(String, u8)>,
 }

@@ -116,10 +116,7 @@ impl PeerConnection {
                 }
                 None => self.stats.dropped_early_dtls += 1,
             },
-            Some(128..=191) => {
-                tracing::trace!("pc: RTP/RTCP dropped (media not implemented)");
-                self.stats.dropped_media += 1;
-            }
+            Some(128..=191) => self.handle_media_datagram(payload),
             _ => {
                 tracing::debug!(
                     len = payload.len(),
@@ -147,8 +144,14 @@ impl PeerConnection {
         if let Some(s) = self.sctp.as_mut() {
             s.handle_timeout(now);
         }
+        self.poll_media_timeout();
         self.release_pending = true;
         self.pump();
+    }
+
+    /// Datagrams built and waiting to be taken by [`poll_output`](Self::poll_output).
+    pub fn queued_transmits(&self) -> usize {
+        self.transmits.len()
     }
 
     /// The next output. Drain until [`Output::Timeout`] after every input or command.
@@ -192,6 +195,10 @@ impl PeerConnection {
             self.ice.poll_timeout(),
             self.dtls.as_ref().and_then(Dtls::poll_timeout),
             self.sctp.as_ref().and_then(DataChannels::poll_timeout),
+            self.media
+                .srtp
+                .as_ref()
+                .and_then(|_| self.media.reports.deadline()),
         ]
         .into_iter()
         .flatten()
@@ -291,40 +298,63 @@ impl PeerConnection {
         // and its retransmissions. Later records without a path are dropped and counted.
         let hold =
             path.is_none() && matches!(dtls.state(), DtlsState::New | DtlsState::Handshaking);
+        let mut outgoing = Vec::new();
         while let Some(datagram) = (!hold).then(|| dtls.poll_transmit()).flatten() {
-            moved = true;
-            match path {
-                Some(p) => self.transmits.push_back(Transmit {
-                    source: p.local,
-                    destination: p.remote,
-                    payload: datagram,
-                }),
-                None => self.stats.dropped_no_path += 1,
-            }
+            outgoing.push(datagram);
         }
         let mut incoming = Vec::new();
-        let mut connected = false;
+        let mut connected = None;
         while let Some(e) = dtls.poll_event() {
             moved = true;
             match e {
-                DtlsEvent::Connected { .. } => connected = true,
+                DtlsEvent::Connected { srtp_profile } => connected = Some(srtp_profile),
                 DtlsEvent::ApplicationData(b) => incoming.push(b),
                 DtlsEvent::Failed(reason) => tracing::debug!(?reason, "pc: DTLS failed"),
                 _ => {}
             }
         }
+        moved |= !outgoing.is_empty();
+        for datagram in outgoing {
+            self.transmit_data(datagram);
+        }
+        if let Some(profile) = connected {
+            self.setup_srtp(profile);
+        }
+        self.maybe_start_sctp();
         if let Some(dc) = self.sctp.as_mut() {
-            if connected && !self.sctp_started {
-                self.sctp_started = true;
-                if let Err(e) = dc.connect(self.now) {
-                    tracing::debug!(%e, "pc: SCTP connect refused");
-                }
-            }
             for packet in incoming {
                 dc.handle_receive(self.now, packet);
             }
         }
         moved
+    }
+
+    /// Sends `payload` (DTLS or SRTP) on the path data uses; without one it is dropped
+    /// and counted.
+    pub(crate) fn transmit_data(&mut self, payload: Vec<u8>) {
+        match self.ice.data_path() {
+            Some(p) => self.transmits.push_back(Transmit {
+                source: p.local,
+                destination: p.remote,
+                payload,
+            }),
+            None => self.stats.dropped_no_path += 1,
+        }
+    }
+
+    /// Starts SCTP once DTLS is connected and a data m-line was negotiated (a media-only
+    /// session runs no association; one added later starts when negotiated).
+    fn maybe_start_sctp(&mut self) {
+        let connected = self.dtls.as_ref().map(Dtls::state) == Some(DtlsState::Connected);
+        if self.sctp_started || !connected || !self.jsep.has_application() {
+            return;
+        }
+        if let Some(dc) = self.sctp.as_mut() {
+            self.sctp_started = true;
+            if let Err(e) = dc.connect(self.now) {
+                tracing::debug!(%e, "pc: SCTP connect refused");
+            }
+        }
     }
 
     fn pump_sctp(&mut self, build: bool) -> bool {
@@ -483,6 +513,7 @@ impl PeerConnection {
         self.pump_ice_events_after_close();
         self.sctp = None;
         self.dtls = None;
+        self.media.srtp = None;
         self.early_dtls.clear();
         self.update_connection_state();
     }

@@ -13,6 +13,9 @@
 //!   channels the peer opened);
 //! - [`DataChannel`]: async `send_text`/`send_binary` with back-pressure and `recv()` of
 //!   [`Message`]s;
+//! - media: `add_track(..)` gives a [`TrackLocal`] (`write_rtp(..).await`, keyframe
+//!   requests from the peer); an [`Event::Track`] names a transceiver whose
+//!   [`TrackRemote`] `read_rtp().await`s decrypted [`ReceivedRtp`] packets;
 //! - the configuration and JSEP types of [`crate::peer_connection`] that those take and
 //!   return, and [`SocketConfig`] to choose the local addresses to bind.
 //!
@@ -21,9 +24,16 @@
 
 pub use super::{
     AsyncPeerConnection as PeerConnection, AsyncTimer, AsyncUdpSocket, BoxFuture, DataChannel,
-    Datagram, Events, Message, RecvBatch, Runtime, RuntimeError, SocketConfig,
+    Datagram, Events, Message, RecvBatch, Runtime, RuntimeError, SocketConfig, TrackLocal,
+    TrackRemote,
+};
+pub use crate::media::codec::MediaCodecs;
+pub use crate::media::{
+    KeyframeRequestKind, ReceivedRtp, RtpWrite, TrackEvent, TrackInfo, TransceiverDirection,
+    TransceiverId, TransceiverInit,
 };
 pub use crate::peer_connection::{
     ChannelId, DataChannelInit, Event, IceCandidate, IceGatheringState, PeerConnectionState,
     RtcConfiguration, RtcSessionDescription, SdpType, SignalingState,
 };
+pub use crate::sdp::MediaKind;

@@ -181,6 +181,7 @@ impl Driver {
                 }
                 Output::Event(e) => self.route(state, e),
                 Output::Timeout(at) => {
+                    state.send_waiters.wake_all();
                     if self.deadline != Some(at) {
                         self.timer.as_mut().reset(at);
                         self.deadline = Some(at);
@@ -225,6 +226,11 @@ impl Driver {
                 let lookup = self.runtime.resolve(name.clone(), 0);
                 self.resolving.push((name, lookup));
             }
+            Event::Rtp(packet) => state.track(packet.transceiver).push_rtp(packet),
+            Event::Rtcp {
+                transceiver,
+                packet,
+            } => state.track(transceiver).push_rtcp(packet),
             other => route_notification(state, other),
         }
     }
@@ -290,6 +296,19 @@ fn route_notification(state: &mut State, event: Event) {
             entry.waiters.wake_all();
         }
         Event::ChannelBufferedAmountLow(id) => state.channel(*id).waiters.wake_all(),
+        Event::Track(track) => {
+            let entry = state.track(track.transceiver);
+            entry.ended = false;
+            entry.waiters.wake_all();
+        }
+        Event::TrackEnded(id) => {
+            let entry = state.track(*id);
+            entry.ended = true;
+            entry.waiters.wake_all();
+        }
+        Event::KeyframeRequest { transceiver, kind } => {
+            state.track(*transceiver).push_keyframe_request(*kind);
+        }
         Event::ChannelClosing(id) | Event::ChannelClosed(id) => {
             let entry = state.channel(*id);
             entry.closed = true;

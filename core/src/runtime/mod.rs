@@ -42,6 +42,8 @@ mod peer;
 #[cfg(feature = "async")]
 mod shared;
 #[cfg(feature = "async")]
+mod track;
+#[cfg(feature = "async")]
 mod traits;
 #[cfg(feature = "async")]
 mod waiters;
@@ -56,5 +58,7 @@ pub use error::RuntimeError;
 pub use events::Events;
 #[cfg(feature = "async")]
 pub use peer::AsyncPeerConnection;
+#[cfg(feature = "async")]
+pub use track::{MAX_QUEUED_RTP, RTP_SEND_HIGH_WATER, TrackLocal, TrackRemote};
 #[cfg(feature = "async")]
 pub use traits::{AsyncTimer, AsyncUdpSocket, BoxFuture, Runtime};

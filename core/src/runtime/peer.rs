@@ -2,11 +2,13 @@
 
 use super::driver::Driver;
 use super::shared::{Shared, State};
-use super::{DataChannel, Events, Runtime, RuntimeError, SocketConfig};
+use super::{DataChannel, Events, Runtime, RuntimeError, SocketConfig, TrackLocal, TrackRemote};
+use crate::media::{TrackInfo, TransceiverId, TransceiverInit};
 use crate::peer_connection::{
     ChannelId, DataChannelInit, IceCandidate, IceGatheringState, PeerConnection,
     PeerConnectionState, RtcConfiguration, RtcSessionDescription, SignalingState,
 };
+use crate::sdp::MediaKind;
 use std::future::poll_fn;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -47,6 +49,12 @@ impl AsyncPeerConnection {
             config.seed = u64::from_le_bytes(eight);
         }
         let now = runtime.now();
+        if config.wall_clock.is_none() {
+            config.wall_clock = Some(Arc::new(crate::time::AnchoredWallClock::new(
+                now,
+                runtime.system_time(),
+            )));
+        }
         let mut pc = PeerConnection::new(config, now)?;
         let local_addrs: Arc<[SocketAddr]> = bound.iter().map(|s| s.local_addr()).collect();
         for addr in local_addrs.iter() {
@@ -161,6 +169,44 @@ impl AsyncPeerConnection {
     /// The handle of channel `id` (for example from an `Event::DataChannel`).
     pub fn data_channel(&self, id: ChannelId) -> DataChannel {
         DataChannel {
+            shared: self.shared.clone(),
+            id,
+        }
+    }
+
+    /// `addTrack(track)`: sends on a transceiver of the track's kind (see
+    /// [`PeerConnection::add_track`](crate::peer_connection::PeerConnection::add_track));
+    /// the handle writes RTP once negotiation and DTLS-SRTP completed.
+    pub async fn add_track(&self, track: TrackInfo) -> Result<TrackLocal, crate::Error> {
+        let id = self.with_core(|pc| pc.add_track(track))?;
+        Ok(self.track_local(id))
+    }
+
+    /// `addTransceiver(kind, init)`.
+    pub async fn add_transceiver(
+        &self,
+        kind: MediaKind,
+        init: TransceiverInit,
+    ) -> Result<TransceiverId, crate::Error> {
+        self.with_core(|pc| pc.add_transceiver(kind, init))
+    }
+
+    /// `removeTrack(sender)`.
+    pub async fn remove_track(&self, id: TransceiverId) -> Result<(), crate::Error> {
+        self.with_core(|pc| pc.remove_track(id))
+    }
+
+    /// The sending handle of transceiver `id`.
+    pub fn track_local(&self, id: TransceiverId) -> TrackLocal {
+        TrackLocal {
+            shared: self.shared.clone(),
+            id,
+        }
+    }
+
+    /// The receiving handle of transceiver `id` (for example from an `Event::Track`).
+    pub fn track_remote(&self, id: TransceiverId) -> TrackRemote {
+        TrackRemote {
             shared: self.shared.clone(),
             id,
         }

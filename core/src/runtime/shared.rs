@@ -1,7 +1,9 @@
 //! The state shared between the driver task and the application's handles.
 
+use super::track::TrackEntry;
 use super::waiters::Waiters;
 use super::{Message, RuntimeError};
+use crate::media::TransceiverId;
 use crate::peer_connection::{ChannelId, Event, PeerConnection};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -29,6 +31,9 @@ pub(crate) struct ChannelEntry {
 pub(crate) struct State {
     pub(crate) pc: PeerConnection,
     pub(crate) channels: HashMap<ChannelId, ChannelEntry>,
+    pub(crate) tracks: HashMap<TransceiverId, TrackEntry>,
+    /// Tasks in `write_rtp` waiting for the driver to send what the core holds.
+    pub(crate) send_waiters: Waiters,
     pub(crate) events: VecDeque<Event>,
     pub(crate) event_waiters: Waiters,
     /// Tasks waiting for a connection, gathering or signaling state change.
@@ -52,6 +57,8 @@ impl State {
         State {
             pc,
             channels: HashMap::new(),
+            tracks: HashMap::new(),
+            send_waiters: Waiters::default(),
             events: VecDeque::new(),
             event_waiters: Waiters::default(),
             state_waiters: Waiters::default(),
@@ -113,10 +120,18 @@ impl State {
         self.channels.entry(id).or_default()
     }
 
+    pub(crate) fn track(&mut self, id: TransceiverId) -> &mut TrackEntry {
+        self.tracks.entry(id).or_default()
+    }
+
     /// Wakes everybody: used when the driver ends.
     pub(crate) fn wake_everyone(&mut self) {
         self.event_waiters.wake_all();
         self.state_waiters.wake_all();
+        self.send_waiters.wake_all();
+        for track in self.tracks.values_mut() {
+            track.waiters.wake_all();
+        }
         for channel in self.channels.values_mut() {
             channel.waiters.wake_all();
         }

@@ -41,6 +41,9 @@ pub trait Runtime: Send + Sync + Debug + 'static {
 
     /// 32 bytes from the OS random source, to seed the core's [`crate::Rng`].
     fn seed(&self) -> [u8; 32];
+
+    /// The wall clock now (for RTCP sender reports' NTP timestamps).
+    fn system_time(&self) -> std::time::SystemTime;
 }
 
 /// A resettable one-shot timer.

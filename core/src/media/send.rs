@@ -1,0 +1,376 @@
+//! The sending side of a transceiver at the RTP level: our SSRC, a continuous sequence
+//! number and timestamp space over whatever the application writes, the header extensions
+//! we negotiated, and the counters sender reports and stats need.
+
+use crate::rtp::RtpHeader;
+use crate::rtp::extensions::{self, ExtensionMap};
+use crate::rtp::rtcp::{ReportBlock, SenderReport};
+use std::time::{Duration, Instant};
+
+/// An RTP packet for a transceiver's sender, as the application has it: from its own
+/// packetizer, or received from another peer and forwarded.
+///
+/// The core rewrites what is per peer: the SSRC becomes the sender's, and sequence numbers
+/// and timestamps are moved into the sender's own space by a fixed offset (gaps and
+/// reordering of the source are kept). When `source` changes (a forwarder switches to
+/// another upstream stream), the offsets are chosen again so that numbering continues
+/// without a jump. Header extensions are written for the URIs negotiated on this m-line
+/// (the mid always, when negotiated); others are left out.
+#[derive(Debug, Clone, Copy)]
+pub struct RtpWrite<'a> {
+    /// A payload type negotiated on this transceiver.
+    pub payload_type: u8,
+    /// The source's sequence number.
+    pub sequence_number: u16,
+    /// The source's RTP timestamp (in the codec's clock).
+    pub timestamp: u32,
+    /// The marker bit (last packet of a video frame, start of an audio talkspurt).
+    pub marker: bool,
+    /// The payload (a packetizer's output, or a received packet's payload).
+    pub payload: &'a [u8],
+    /// Identifies the source stream the numbers belong to (e.g. the upstream SSRC).
+    pub source: u32,
+    /// Header extension values by URI (see [`crate::rtp::extensions`]).
+    pub extensions: &'a [(&'a str, &'a [u8])],
+}
+
+impl<'a> RtpWrite<'a> {
+    /// A packet with no extensions from source 0.
+    pub fn new(
+        payload_type: u8,
+        sequence_number: u16,
+        timestamp: u32,
+        marker: bool,
+        payload: &'a [u8],
+    ) -> Self {
+        Self {
+            payload_type,
+            sequence_number,
+            timestamp,
+            marker,
+            payload,
+            source: 0,
+            extensions: &[],
+        }
+    }
+}
+
+/// `outbound-rtp` statistics of one sender.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OutboundRtpStats {
+    /// Our SSRC.
+    pub ssrc: u32,
+    /// RTP packets sent.
+    pub packets_sent: u64,
+    /// Payload bytes sent.
+    pub bytes_sent: u64,
+    /// Header bytes (RTP header and extensions) sent.
+    pub header_bytes_sent: u64,
+    /// NACK packets the peer sent about this stream.
+    pub nack_count: u64,
+    /// PLIs the peer sent.
+    pub pli_count: u64,
+    /// FIRs the peer sent.
+    pub fir_count: u64,
+    /// What the peer last reported about this stream (`remote-inbound-rtp`).
+    pub remote: Option<RemoteInboundStats>,
+}
+
+/// `remote-inbound-rtp`: the peer's receiver report about one of our streams.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RemoteInboundStats {
+    /// Fraction lost since the previous report, in 1/256.
+    pub fraction_lost: u8,
+    /// Packets lost in total (may be negative with duplicates).
+    pub packets_lost: i64,
+    /// Interarrival jitter in RTP timestamp units.
+    pub jitter: u32,
+    /// Round-trip time from the report's LSR/DLSR (RFC 3550 §6.4.1), once known.
+    pub round_trip_time: Option<Duration>,
+    /// Reports received.
+    pub reports_received: u64,
+}
+
+/// Numbering of one outbound stream.
+#[derive(Debug)]
+pub(crate) struct OutboundStream {
+    pub ssrc: u32,
+    /// The SSRC announced for retransmissions (`a=ssrc-group:FID`).
+    pub rtx_ssrc: u32,
+    /// Sequence number and timestamp of the first packet (random, RFC 3550 §5.1).
+    next_seq: u16,
+    next_ts_base: u32,
+    /// Offsets from the current source's numbers to ours.
+    mapping: Option<SourceMapping>,
+    /// Our timestamp of the last packet and when it was sent, with its codec clock.
+    last: Option<(u32, Instant, u32)>,
+    pub stats: OutboundRtpStats,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct SourceMapping {
+    source: u32,
+    seq_offset: u16,
+    ts_offset: u32,
+    /// Highest sequence number written so far, in our space.
+    highest_seq: u16,
+}
+
+impl OutboundStream {
+    pub fn new(ssrc: u32, rtx_ssrc: u32, first_seq: u16, first_ts: u32) -> Self {
+        Self {
+            ssrc,
+            rtx_ssrc,
+            next_seq: first_seq,
+            next_ts_base: first_ts,
+            mapping: None,
+            last: None,
+            stats: OutboundRtpStats {
+                ssrc,
+                ..OutboundRtpStats::default()
+            },
+        }
+    }
+
+    /// Builds the RTP packet for `w` in our numbering: header with our SSRC and the
+    /// negotiated extensions (`mid` when negotiated, `transport_seq` when transport-cc was),
+    /// then the payload. Returns the plaintext packet.
+    pub fn build(
+        &mut self,
+        now: Instant,
+        w: &RtpWrite<'_>,
+        clock_rate: u32,
+        mid: &str,
+        ext: &ExtensionMap,
+        transport_seq: Option<u16>,
+    ) -> Vec<u8> {
+        let map = self.map_source(now, w);
+        let seq = w.sequence_number.wrapping_add(map.seq_offset);
+        let ts = w.timestamp.wrapping_add(map.ts_offset);
+        let header = RtpHeader {
+            marker: w.marker,
+            payload_type: w.payload_type,
+            sequence_number: seq,
+            timestamp: ts,
+            ssrc: self.ssrc,
+            csrcs: Vec::new(),
+            extensions: header_extensions(w, mid, ext, transport_seq),
+        };
+        let mut packet = Vec::with_capacity(header.encoded_len() + w.payload.len() + 16);
+        header.write_to(&mut packet);
+        let header_len = packet.len();
+        packet.extend_from_slice(w.payload);
+        self.record_sent(now, seq, ts, clock_rate, header_len, w.payload.len());
+        packet
+    }
+
+    /// The mapping for `w.source`, chosen so that numbering continues when a new source
+    /// starts (the first one starts at our random initial numbers).
+    fn map_source(&mut self, now: Instant, w: &RtpWrite<'_>) -> SourceMapping {
+        if let Some(m) = self.mapping.filter(|m| m.source == w.source) {
+            return m;
+        }
+        let ts_next = match self.last {
+            Some((ts, at, rate)) => ts.wrapping_add(elapsed_ticks(at, now, rate).max(1)),
+            None => self.next_ts_base,
+        };
+        let m = SourceMapping {
+            source: w.source,
+            seq_offset: self.next_seq.wrapping_sub(w.sequence_number),
+            ts_offset: ts_next.wrapping_sub(w.timestamp),
+            highest_seq: self.next_seq.wrapping_sub(1),
+        };
+        self.mapping = Some(m);
+        m
+    }
+
+    fn record_sent(
+        &mut self,
+        now: Instant,
+        seq: u16,
+        ts: u32,
+        clock_rate: u32,
+        header_len: usize,
+        payload_len: usize,
+    ) {
+        if let Some(m) = self.mapping.as_mut() {
+            // A sequence number ahead of the highest (within half the space) moves it on.
+            if seq.wrapping_sub(m.highest_seq) < 0x8000 {
+                m.highest_seq = seq;
+                self.next_seq = seq.wrapping_add(1);
+                self.last = Some((ts, now, clock_rate));
+            }
+        }
+        self.stats.packets_sent += 1;
+        self.stats.bytes_sent += payload_len as u64;
+        self.stats.header_bytes_sent += header_len as u64;
+    }
+
+    /// The sender report of this stream at `now`, or `None` before the first packet (an
+    /// SR without RTP carries no valid NTP↔RTP mapping). `ntp` is the wall clock at `now`.
+    pub fn sender_report(
+        &self,
+        now: Instant,
+        ntp: u64,
+        reports: Vec<ReportBlock>,
+    ) -> Option<SenderReport> {
+        let (ts, at, rate) = self.last?;
+        Some(SenderReport {
+            ssrc: self.ssrc,
+            ntp_time: ntp,
+            rtp_time: ts.wrapping_add(elapsed_ticks(at, now, rate)),
+            packet_count: self.stats.packets_sent as u32,
+            octet_count: self.stats.bytes_sent as u32,
+            reports,
+        })
+    }
+
+    /// Whether any packet was sent.
+    pub fn has_sent(&self) -> bool {
+        self.last.is_some()
+    }
+
+    /// A receiver report block about this stream arrived at `arrival_ntp`.
+    pub fn on_report_block(&mut self, block: &ReportBlock, arrival_ntp: u64) {
+        let remote = self
+            .stats
+            .remote
+            .get_or_insert_with(RemoteInboundStats::default);
+        remote.fraction_lost = block.fraction_lost;
+        remote.packets_lost = i64::from(block.cumulative_lost);
+        remote.jitter = block.jitter;
+        remote.reports_received += 1;
+        if block.last_sr != 0 {
+            let arrival = ((arrival_ntp >> 16) & 0xffff_ffff) as u32;
+            let rtt = arrival
+                .wrapping_sub(block.last_sr)
+                .wrapping_sub(block.delay_since_last_sr);
+            // Above 2^31 the subtraction went negative: clocks disagree, no RTT.
+            if rtt < 0x8000_0000 {
+                let nanos = (u64::from(rtt) * 1_000_000_000) >> 16;
+                remote.round_trip_time = Some(Duration::from_nanos(nanos));
+            }
+        }
+    }
+}
+
+/// RTP clock ticks between `from` and `to` at `clock_rate` Hz (wrapping like RTP time).
+fn elapsed_ticks(from: Instant, to: Instant, clock_rate: u32) -> u32 {
+    let d = to.saturating_duration_since(from);
+    ((d.as_nanos() * u128::from(clock_rate)) / 1_000_000_000) as u32
+}
+
+fn header_extensions(
+    w: &RtpWrite<'_>,
+    mid: &str,
+    ext: &ExtensionMap,
+    transport_seq: Option<u16>,
+) -> Vec<(u8, Vec<u8>)> {
+    let mut out = Vec::new();
+    if let Some(id) = ext.id_of(extensions::MID) {
+        out.push((id, mid.as_bytes().to_vec()));
+    }
+    if let (Some(id), Some(seq)) = (ext.id_of(extensions::TRANSPORT_CC), transport_seq) {
+        out.push((id, seq.to_be_bytes().to_vec()));
+    }
+    for (uri, value) in w.extensions {
+        let ours = *uri == extensions::MID || *uri == extensions::TRANSPORT_CC;
+        if let (false, Some(id)) = (ours, ext.id_of(uri)) {
+            out.push((id, value.to_vec()));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[allow(clippy::disallowed_methods)]
+    fn t0() -> Instant {
+        Instant::now()
+    }
+
+    fn ext() -> ExtensionMap {
+        let mut m = ExtensionMap::default();
+        m.insert(4, extensions::MID);
+        m
+    }
+
+    #[test]
+    fn rewrites_ssrc_and_offsets_numbers() {
+        let now = t0();
+        let mut s = OutboundStream::new(0x1234, 0x5678, 1000, 50_000);
+        let a = s.build(
+            now,
+            &RtpWrite::new(96, 7, 90, true, b"ab"),
+            90_000,
+            "0",
+            &ext(),
+            None,
+        );
+        let b = s.build(
+            now,
+            &RtpWrite::new(96, 9, 180, false, b"cd"),
+            90_000,
+            "0",
+            &ext(),
+            None,
+        );
+        let (ha, _) = RtpHeader::parse(&a).unwrap();
+        let (hb, _) = RtpHeader::parse(&b).unwrap();
+        assert_eq!(
+            (ha.ssrc, ha.sequence_number, ha.timestamp),
+            (0x1234, 1000, 50_000)
+        );
+        // The gap of the source (8 missing) is kept.
+        assert_eq!((hb.sequence_number, hb.timestamp), (1002, 50_090));
+        assert_eq!(ha.extensions, vec![(4, b"0".to_vec())]);
+        assert!(a.ends_with(b"ab"));
+    }
+
+    #[test]
+    fn a_new_source_continues_the_numbering() {
+        let now = t0();
+        let mut s = OutboundStream::new(1, 2, 100, 0);
+        s.build(
+            now,
+            &RtpWrite::new(96, 500, 1000, false, b"x"),
+            90_000,
+            "0",
+            &ext(),
+            None,
+        );
+        let mut w = RtpWrite::new(96, 7, 77, false, b"y");
+        w.source = 9;
+        let later = now + Duration::from_millis(100);
+        let p = s.build(later, &w, 90_000, "0", &ext(), None);
+        let (h, _) = RtpHeader::parse(&p).unwrap();
+        assert_eq!(h.sequence_number, 101);
+        assert_eq!(h.timestamp, 9_000);
+    }
+
+    #[test]
+    fn no_sender_report_before_the_first_packet() {
+        let s = OutboundStream::new(1, 2, 0, 0);
+        assert!(s.sender_report(t0(), 0, Vec::new()).is_none());
+    }
+
+    #[test]
+    fn round_trip_time_from_lsr_and_dlsr() {
+        let mut s = OutboundStream::new(1, 2, 0, 0);
+        // SR sent at NTP middle 0x0001_0000 (1 s); receiver held it 0.25 s; report
+        // arrives at 1.5 s: RTT 0.25 s.
+        let block = ReportBlock {
+            ssrc: 1,
+            last_sr: 0x0001_0000,
+            delay_since_last_sr: 0x4000,
+            ..ReportBlock::default()
+        };
+        s.on_report_block(&block, 0x0001_8000u64 << 16);
+        let rtt = s.stats.remote.unwrap().round_trip_time.unwrap();
+        assert_eq!(rtt, Duration::from_millis(250));
+    }
+}

@@ -1,0 +1,412 @@
+//! Tracks and transceivers as the application sees them: `add_track`, `add_transceiver`,
+//! `remove_track`, and the borrowed [`TransceiverHandle`] (direction, stop, the sender's
+//! `write_rtp`, the receiver's `request_keyframe`, stats).
+
+use super::{PeerConnection, PeerConnectionError};
+use crate::media::ReportTimer;
+use crate::media::codec::NegotiatedCodec;
+use crate::media::{
+    InboundRtpStats, KeyframeRequestKind, OutboundRtpStats, OutboundStream, RtpWrite, TrackInfo,
+    Transceiver, TransceiverDirection, TransceiverId, TransceiverInit,
+};
+use crate::sdp::MediaKind;
+use crate::srtp::SrtpSession;
+use std::collections::HashMap;
+
+/// Most transceivers one connection holds (each is an m-line; a remote offer cannot make
+/// more).
+pub(crate) const MAX_TRANSCEIVERS: usize = 256;
+
+/// Most SSRCs learned from received packets and routed without SDP.
+pub(crate) const MAX_SSRC_ROUTES: usize = 1024;
+
+/// Counters of the media transport (`transport` stats and drops).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MediaTransportStats {
+    /// SRTP packets decrypted.
+    pub srtp_packets_received: u64,
+    /// SRTCP packets decrypted.
+    pub srtcp_packets_received: u64,
+    /// SRTP/SRTCP dropped: the authentication tag did not verify.
+    pub srtp_auth_failures: u64,
+    /// SRTP/SRTCP dropped: replayed (or too old for the replay window).
+    pub srtp_replays: u64,
+    /// SRTP/SRTCP dropped for another reason (malformed, too many streams).
+    pub srtp_other_failures: u64,
+    /// Media before the SRTP keys existed.
+    pub dropped_before_keys: u64,
+    /// RTP that matched no transceiver (mid, SSRC, payload type).
+    pub rtp_unroutable: u64,
+    /// RTP on a transceiver whose direction does not receive.
+    pub rtp_not_receiving: u64,
+    /// Retransmissions and padding (RTX payload types), not used yet.
+    pub rtx_dropped: u64,
+    /// RTCP packets that did not parse.
+    pub rtcp_malformed: u64,
+    /// RTCP compound packets sent.
+    pub rtcp_sent: u64,
+}
+
+/// Media state of a connection.
+#[derive(Debug, Default)]
+pub(crate) struct MediaState {
+    pub transceivers: Vec<Transceiver>,
+    next_id: u32,
+    /// The SRTP keys, once DTLS-SRTP completed.
+    pub srtp: Option<SrtpSession>,
+    /// RTCP CNAME of every stream we send (RFC 7022: random per connection).
+    pub cname: String,
+    pub reports: ReportTimer,
+    /// Next transport-wide sequence number (transport-cc extension).
+    pub transport_seq: u16,
+    /// SSRC -> transceiver, from descriptions and from routed packets.
+    pub routes: HashMap<u32, TransceiverId>,
+    /// Header extension ids of the BUNDLE group (one id means one URI in the group).
+    pub bundle_extensions: crate::rtp::extensions::ExtensionMap,
+    pub stats: MediaTransportStats,
+}
+
+impl MediaState {
+    pub fn get(&self, id: TransceiverId) -> Option<&Transceiver> {
+        self.transceivers.iter().find(|t| t.id == id)
+    }
+
+    pub fn get_mut(&mut self, id: TransceiverId) -> Option<&mut Transceiver> {
+        self.transceivers.iter_mut().find(|t| t.id == id)
+    }
+
+    pub fn by_mid(&self, mid: &str) -> Option<&Transceiver> {
+        self.transceivers
+            .iter()
+            .find(|t| t.mid.as_deref() == Some(mid))
+    }
+
+    pub fn next_id(&mut self) -> TransceiverId {
+        let id = TransceiverId(self.next_id);
+        self.next_id += 1;
+        id
+    }
+
+    /// Remembers that `ssrc` belongs to `id` (bounded: beyond the limit nothing new is
+    /// learned and routing falls back to mid and payload type).
+    pub fn learn_route(&mut self, ssrc: u32, id: TransceiverId) {
+        if self.routes.len() < MAX_SSRC_ROUTES || self.routes.contains_key(&ssrc) {
+            self.routes.insert(ssrc, id);
+        }
+    }
+}
+
+/// The stats entry of one transceiver.
+pub(crate) fn transceiver_stats(t: &Transceiver) -> super::TransceiverStats {
+    let mut s = super::TransceiverStats::default();
+    s.transceiver = Some(t.id);
+    s.mid = t.mid.clone();
+    s.kind = t.kind.to_string();
+    s.outbound = t.outbound.stats.clone();
+    s.inbound = t.inbound.iter().map(|i| i.stats.clone()).collect();
+    s.codecs = t
+        .codecs
+        .iter()
+        .map(|c| (format!("{}/{}", t.kind, c.codec.name), c.payload_type))
+        .collect();
+    s
+}
+
+impl PeerConnection {
+    /// A new transceiver of `kind` with fresh SSRCs and numbering from the seeded RNG.
+    pub(crate) fn new_transceiver(
+        &mut self,
+        kind: MediaKind,
+        direction: TransceiverDirection,
+    ) -> Result<TransceiverId, crate::Error> {
+        if self.closed {
+            return Err(PeerConnectionError::Closed.into());
+        }
+        if !matches!(kind, MediaKind::Audio | MediaKind::Video) {
+            return Err(
+                PeerConnectionError::InvalidMedia("a transceiver is audio or video").into(),
+            );
+        }
+        if self.media.transceivers.len() >= MAX_TRANSCEIVERS {
+            return Err(PeerConnectionError::InvalidMedia("too many transceivers").into());
+        }
+        if self.media.cname.is_empty() {
+            self.media.cname = self.rng.ice_chars(16);
+        }
+        let outbound = OutboundStream::new(
+            self.fresh_ssrc(),
+            self.fresh_ssrc(),
+            (self.rng.u32() & 0x7fff) as u16,
+            self.rng.u32(),
+        );
+        let id = self.media.next_id();
+        self.media
+            .transceivers
+            .push(Transceiver::new(id, kind, direction, outbound));
+        Ok(id)
+    }
+
+    /// An SSRC not used by any of our streams.
+    fn fresh_ssrc(&mut self) -> u32 {
+        loop {
+            let ssrc = self.rng.u32();
+            let taken = ssrc == 0
+                || self
+                    .media
+                    .transceivers
+                    .iter()
+                    .any(|t| t.outbound.ssrc == ssrc || t.outbound.rtx_ssrc == ssrc);
+            if !taken {
+                return ssrc;
+            }
+        }
+    }
+
+    /// `addTransceiver(kind, init)`: a new m-line of `kind` (audio or video) with the
+    /// direction wanted. Fires `negotiationneeded`.
+    ///
+    /// Errors: closed connection, a kind other than audio or video, too many transceivers.
+    pub fn add_transceiver(
+        &mut self,
+        kind: MediaKind,
+        init: TransceiverInit,
+    ) -> Result<TransceiverId, crate::Error> {
+        let id = self.new_transceiver(kind, init.direction)?;
+        if let Some(t) = self.media.get_mut(id) {
+            t.stream_ids = init.stream_ids;
+        }
+        self.update_negotiation_needed();
+        Ok(id)
+    }
+
+    /// `addTrack(track, ...streams)`: sends `track` on a transceiver of its kind whose
+    /// sender never had a track (one a remote offer created, JSEP §5.10), switching its
+    /// direction to include sending; else on a new `sendrecv` transceiver. Fires
+    /// `negotiationneeded` when the negotiation must change.
+    ///
+    /// Errors: closed connection, a kind other than audio or video, a track already added,
+    /// too many transceivers.
+    pub fn add_track(&mut self, track: TrackInfo) -> Result<TransceiverId, crate::Error> {
+        if self.closed {
+            return Err(PeerConnectionError::Closed.into());
+        }
+        let duplicate = self
+            .media
+            .transceivers
+            .iter()
+            .any(|t| t.track.as_ref().is_some_and(|x| x.id == track.id));
+        if duplicate {
+            return Err(PeerConnectionError::InvalidMedia("this track is already added").into());
+        }
+        let reusable = self.media.transceivers.iter_mut().find(|t| {
+            t.kind == track.kind
+                && !t.stopping
+                && !t.stopped
+                && t.track.is_none()
+                && !t.added_by_track
+        });
+        let id = match reusable {
+            Some(t) => {
+                t.direction = crate::media::transceiver_with_send(t.direction, true);
+                t.id
+            }
+            None => self.new_transceiver(track.kind.clone(), TransceiverDirection::SendRecv)?,
+        };
+        let t = self.media.get_mut(id).expect("found or created above");
+        t.added_by_track = true;
+        t.stream_ids = track.stream_ids.clone();
+        t.track = Some(track);
+        self.update_negotiation_needed();
+        Ok(id)
+    }
+
+    /// `removeTrack(sender)`: the transceiver stops sending (its direction loses `send`);
+    /// fires `negotiationneeded`.
+    ///
+    /// Errors: no such transceiver.
+    pub fn remove_track(&mut self, id: TransceiverId) -> Result<(), crate::Error> {
+        let t = self
+            .media
+            .get_mut(id)
+            .ok_or(PeerConnectionError::NoSuchTransceiver(id))?;
+        t.track = None;
+        t.direction = crate::media::transceiver_with_send(t.direction, false);
+        self.update_negotiation_needed();
+        Ok(())
+    }
+
+    /// A handle on transceiver `id`.
+    ///
+    /// Errors: no such transceiver.
+    pub fn transceiver(
+        &mut self,
+        id: TransceiverId,
+    ) -> Result<TransceiverHandle<'_>, crate::Error> {
+        if self.media.get(id).is_none() {
+            return Err(PeerConnectionError::NoSuchTransceiver(id).into());
+        }
+        Ok(TransceiverHandle { pc: self, id })
+    }
+
+    /// `getTransceivers()`: every transceiver's id, in creation order.
+    pub fn transceivers(&self) -> Vec<TransceiverId> {
+        self.media.transceivers.iter().map(|t| t.id).collect()
+    }
+
+    /// Whether a transceiver's wanted state differs from the last negotiation (JSEP §4.1.5's
+    /// "negotiation needed" for media).
+    pub(crate) fn media_negotiation_needed(&self) -> bool {
+        self.media.transceivers.iter().any(|t| {
+            if t.stopped {
+                return false;
+            }
+            match (&t.mid, t.current_direction) {
+                (None, _) => !t.stopping,
+                (Some(_), _) if t.stopping => true,
+                (Some(_), Some(current)) => current != t.direction && !t.mid_provisional,
+                (Some(_), None) => false,
+            }
+        })
+    }
+}
+
+/// A short-lived handle on one transceiver (the browser's `RTCRtpTransceiver` with its
+/// `sender` and `receiver`). What it sends leaves through
+/// [`PeerConnection::poll_output`](super::PeerConnection::poll_output).
+#[derive(Debug)]
+pub struct TransceiverHandle<'a> {
+    pc: &'a mut PeerConnection,
+    id: TransceiverId,
+}
+
+impl TransceiverHandle<'_> {
+    fn get(&self) -> &Transceiver {
+        self.pc
+            .media
+            .get(self.id)
+            .expect("handle made for an existing transceiver")
+    }
+
+    fn get_mut(&mut self) -> &mut Transceiver {
+        self.pc
+            .media
+            .get_mut(self.id)
+            .expect("handle made for an existing transceiver")
+    }
+
+    /// The id.
+    pub fn id(&self) -> TransceiverId {
+        self.id
+    }
+
+    /// `mid`, once negotiation associated one.
+    pub fn mid(&self) -> Option<&str> {
+        self.get().mid.as_deref()
+    }
+
+    /// `audio` or `video`.
+    pub fn kind(&self) -> &MediaKind {
+        &self.get().kind
+    }
+
+    /// `direction`: what the application wants.
+    pub fn direction(&self) -> TransceiverDirection {
+        self.get().direction
+    }
+
+    /// `currentDirection`: what the last negotiation agreed (`None` before, or once stopped).
+    pub fn current_direction(&self) -> Option<TransceiverDirection> {
+        let t = self.get();
+        if t.stopped { None } else { t.current_direction }
+    }
+
+    /// Whether `stop()` was called or the m-line was rejected.
+    pub fn is_stopped(&self) -> bool {
+        let t = self.get();
+        t.stopped || t.stopping
+    }
+
+    /// `direction = d`: fires `negotiationneeded` when it differs from the negotiated one.
+    ///
+    /// Errors: the transceiver is stopped.
+    pub fn set_direction(&mut self, d: TransceiverDirection) -> Result<(), crate::Error> {
+        if self.is_stopped() {
+            return Err(PeerConnectionError::TransceiverStopped(self.id).into());
+        }
+        self.get_mut().direction = d;
+        self.pc.update_negotiation_needed();
+        Ok(())
+    }
+
+    /// `sender.replaceTrack(track)`: the track announced for what we send (no
+    /// renegotiation unless it is the first track of a transceiver without one).
+    pub fn replace_track(&mut self, track: Option<TrackInfo>) {
+        let t = self.get_mut();
+        if let Some(track) = &track {
+            if t.stream_ids.is_empty() {
+                t.stream_ids = track.stream_ids.clone();
+            }
+        }
+        t.track = track;
+    }
+
+    /// `stop()`: the next negotiation rejects the m-line (port 0); sending stops at once.
+    pub fn stop(&mut self) {
+        let t = self.get_mut();
+        if !t.stopped && !t.stopping {
+            t.stopping = true;
+            t.direction = TransceiverDirection::Inactive;
+            // Not yet negotiated at all: nothing to tell the peer.
+            if t.mid.is_none() {
+                t.stopped = true;
+            }
+            self.pc.update_negotiation_needed();
+        }
+    }
+
+    /// The codecs the last negotiation agreed, in preference order (RTX included).
+    pub fn codecs(&self) -> &[NegotiatedCodec] {
+        &self.get().codecs
+    }
+
+    /// The codec a negotiated payload type stands for.
+    pub fn codec(&self, payload_type: u8) -> Option<&NegotiatedCodec> {
+        self.get().codec(payload_type)
+    }
+
+    /// Our SSRC for this sender.
+    pub fn sender_ssrc(&self) -> u32 {
+        self.get().outbound.ssrc
+    }
+
+    /// `outbound-rtp` stats of the sender.
+    pub fn sender_stats(&self) -> OutboundRtpStats {
+        self.get().outbound.stats.clone()
+    }
+
+    /// `inbound-rtp` stats of every SSRC received on this transceiver.
+    pub fn receiver_stats(&self) -> Vec<InboundRtpStats> {
+        self.get().inbound.iter().map(|s| s.stats.clone()).collect()
+    }
+
+    /// The sender's `write_rtp`: sends one RTP packet (see [`RtpWrite`] for what is
+    /// rewritten), protected with SRTP, on the connection's path.
+    ///
+    /// Errors: `NotSending` unless the negotiated direction sends; `UnknownPayloadType`
+    /// for a payload type not negotiated on this m-line; `MediaNotReady` before DTLS-SRTP
+    /// completed or without a path; closed connection.
+    pub fn write_rtp(&mut self, packet: RtpWrite<'_>) -> Result<(), crate::Error> {
+        let id = self.id;
+        self.pc.send_rtp(id, &packet)
+    }
+
+    /// The receiver's keyframe request: a PLI (or FIR) to the peer's current SSRC on this
+    /// m-line.
+    ///
+    /// Errors: `MediaNotReady` before keys or before the peer's SSRC is known.
+    pub fn request_keyframe(&mut self, kind: KeyframeRequestKind) -> Result<(), crate::Error> {
+        let id = self.id;
+        self.pc.send_keyframe_request(id, kind)
+    }
+}

@@ -1,0 +1,451 @@
+//! Media on the wire: SRTP keys from DTLS (RFC 5764), received SRTP/SRTCP decrypted and
+//! routed (RFC 8843 §9.2: mid extension, then SSRC, then payload type), RTCP consumed
+//! (reports, keyframe requests), and what we send (RTP from the application, reports,
+//! keyframe requests) protected and put on the data path.
+
+use super::media::MAX_TRANSCEIVERS;
+use super::{Event, PeerConnection, PeerConnectionError};
+use crate::media::{InboundStream, KeyframeRequestKind, ReceivedRtp, RtpWrite, TransceiverId};
+use crate::rtp::rtcp::{self, Fir, Pli, ReceiverReport, RtcpPacket, Sdes, SdesChunk};
+use crate::rtp::{RtpPacket, extensions};
+use crate::srtp::{SrtpConfig, SrtpError, SrtpSession};
+use bytes::Bytes;
+
+/// The DTLS exporter label of DTLS-SRTP (RFC 5764 §4.2).
+const SRTP_EXPORTER_LABEL: &str = "EXTRACTOR-dtls_srtp";
+
+/// Most inbound SSRCs one transceiver tracks (the media SSRC and a few changes of it).
+const MAX_INBOUND_PER_TRANSCEIVER: usize = 8;
+
+/// RTCP SDES item type of the CNAME (RFC 3550 §6.5.1).
+const SDES_CNAME: u8 = 1;
+
+impl PeerConnection {
+    /// Derives the SRTP keys once DTLS connected with a `use_srtp` profile.
+    pub(crate) fn setup_srtp(&mut self, profile: Option<crate::dtls::SrtpProfile>) {
+        let (Some(profile), Some(dtls)) = (profile, self.dtls.as_ref()) else {
+            return;
+        };
+        let Some(len) = profile.keying_material_len() else {
+            return;
+        };
+        let is_client = self.dtls_role == Some(crate::dtls::DtlsRole::Client);
+        let keys = dtls
+            .export_keying_material(SRTP_EXPORTER_LABEL, len)
+            .map_err(|e| e.to_string())
+            .and_then(|material| {
+                SrtpSession::from_keying_material(
+                    profile,
+                    &material,
+                    is_client,
+                    &SrtpConfig::default(),
+                )
+                .map_err(|e| e.to_string())
+            });
+        match keys {
+            Ok(session) => {
+                self.media.srtp = Some(session);
+                if self.media.transceivers.iter().any(|t| t.mid.is_some()) {
+                    self.media.reports.start(self.now, &mut self.rng);
+                }
+            }
+            Err(e) => tracing::warn!(%e, "pc: SRTP keys could not be derived"),
+        }
+    }
+
+    /// A datagram in the RTP/RTCP range (first byte 128..=191).
+    pub(crate) fn handle_media_datagram(&mut self, payload: &[u8]) {
+        if self.media.srtp.is_none() {
+            self.media.stats.dropped_before_keys += 1;
+            return;
+        }
+        let mut buf = payload.to_vec();
+        if crate::rtp::is_rtcp(payload) {
+            let result = self
+                .media
+                .srtp
+                .as_mut()
+                .map(|s| s.inbound.unprotect_rtcp(&mut buf));
+            if self.count_unprotect(result) {
+                self.media.stats.srtcp_packets_received += 1;
+                self.handle_rtcp(&buf);
+            }
+        } else {
+            let result = self
+                .media
+                .srtp
+                .as_mut()
+                .map(|s| s.inbound.unprotect_rtp(&mut buf));
+            if self.count_unprotect(result) {
+                self.media.stats.srtp_packets_received += 1;
+                self.handle_rtp(buf);
+            }
+        }
+    }
+
+    /// Counts a failed unprotect; true when the packet decrypted.
+    fn count_unprotect(&mut self, result: Option<Result<(), SrtpError>>) -> bool {
+        let stats = &mut self.media.stats;
+        match result {
+            Some(Ok(())) => return true,
+            Some(Err(SrtpError::AuthenticationFailed)) => stats.srtp_auth_failures += 1,
+            Some(Err(SrtpError::Replayed)) => stats.srtp_replays += 1,
+            Some(Err(_)) | None => stats.srtp_other_failures += 1,
+        }
+        tracing::trace!(?result, "pc: SRTP/SRTCP packet dropped");
+        false
+    }
+
+    fn handle_rtp(&mut self, buf: Vec<u8>) {
+        let Ok(packet) = RtpPacket::new_checked(&buf[..]) else {
+            self.media.stats.srtp_other_failures += 1;
+            return;
+        };
+        let Some(id) = self.route_rtp(&packet) else {
+            self.media.stats.rtp_unroutable += 1;
+            return;
+        };
+        let ssrc = packet.ssrc();
+        let pt = packet.payload_type();
+        let (seq, ts, marker) = (
+            packet.sequence_number(),
+            packet.timestamp(),
+            packet.marker(),
+        );
+        let header_len = packet.header_len();
+        let payload_len = packet.payload().len();
+        let now = self.now;
+        let t = self
+            .media
+            .get_mut(id)
+            .expect("routed to an existing transceiver");
+        if t.rtx_payload_types.contains(&pt) {
+            self.media.stats.rtx_dropped += 1;
+            return;
+        }
+        if !t.can_receive() {
+            self.media.stats.rtp_not_receiving += 1;
+            return;
+        }
+        let clock_rate = t.codec(pt).map_or(90_000, |c| c.codec.clock_rate);
+        if t.inbound_mut(ssrc).is_none() {
+            if t.inbound.len() >= MAX_INBOUND_PER_TRANSCEIVER {
+                t.inbound.remove(0);
+            }
+            t.inbound.push(InboundStream::new(ssrc, seq, clock_rate));
+        }
+        let stream = t.inbound_mut(ssrc).expect("inserted above");
+        stream.on_packet(now, seq, ts, header_len, payload_len);
+        self.media.learn_route(ssrc, id);
+        self.events.push_back(Event::Rtp(ReceivedRtp {
+            transceiver: id,
+            ssrc,
+            payload_type: pt,
+            sequence_number: seq,
+            timestamp: ts,
+            marker,
+            packet: Bytes::from(buf),
+            header_len,
+            payload_len,
+        }));
+    }
+
+    /// RFC 8843 §9.2: the mid header extension names the m-line; else a known SSRC; else a
+    /// payload type that only one receiving m-line uses.
+    fn route_rtp(&mut self, packet: &RtpPacket<&[u8]>) -> Option<TransceiverId> {
+        if let Some(ext_id) = self.media.bundle_extensions.id_of(extensions::MID) {
+            if let Some(mid) = packet.extension(ext_id) {
+                let by_mid = std::str::from_utf8(mid)
+                    .ok()
+                    .and_then(|mid| self.media.by_mid(mid))
+                    .map(|t| t.id);
+                if by_mid.is_some() {
+                    return by_mid;
+                }
+            }
+        }
+        if let Some(id) = self.media.routes.get(&packet.ssrc()) {
+            return Some(*id);
+        }
+        let pt = packet.payload_type();
+        let mut candidates = self
+            .media
+            .transceivers
+            .iter()
+            .filter(|t| t.can_receive() && t.codec(pt).is_some());
+        match (candidates.next(), candidates.next()) {
+            (Some(t), None) => Some(t.id),
+            _ => None,
+        }
+    }
+
+    fn handle_rtcp(&mut self, buf: &[u8]) {
+        let arrival_ntp = self.ntp_now();
+        for item in rtcp::parse_compound(buf) {
+            let packet = match item {
+                Ok(p) => p,
+                Err(e) => {
+                    self.media.stats.rtcp_malformed += 1;
+                    tracing::trace!(%e, "pc: RTCP packet does not parse");
+                    break;
+                }
+            };
+            self.handle_rtcp_packet(packet, arrival_ntp);
+        }
+    }
+
+    fn handle_rtcp_packet(&mut self, packet: RtcpPacket, arrival_ntp: u64) {
+        let now = self.now;
+        match &packet {
+            RtcpPacket::SenderReport(sr) => {
+                if let Some(s) = self.inbound_stream_mut(sr.ssrc) {
+                    s.on_sender_report(now, sr.ntp_time);
+                }
+                self.on_report_blocks(&sr.reports, arrival_ntp);
+            }
+            RtcpPacket::ReceiverReport(rr) => self.on_report_blocks(&rr.reports, arrival_ntp),
+            RtcpPacket::Pli(pli) => {
+                self.on_keyframe_request(pli.media_ssrc, KeyframeRequestKind::Pli)
+            }
+            RtcpPacket::Fir(fir) => {
+                for (ssrc, _seq) in fir.entries.clone() {
+                    self.on_keyframe_request(ssrc, KeyframeRequestKind::Fir);
+                }
+            }
+            RtcpPacket::Nack(nack) => {
+                if let Some(t) = self.sender_of_mut(nack.media_ssrc) {
+                    t.outbound.stats.nack_count += 1;
+                }
+            }
+            _ => {}
+        }
+        let target = packet
+            .media_ssrcs()
+            .into_iter()
+            .find_map(|ssrc| self.transceiver_of_ssrc(ssrc));
+        if let Some(transceiver) = target {
+            self.events.push_back(Event::Rtcp {
+                transceiver,
+                packet,
+            });
+        }
+    }
+
+    fn on_report_blocks(&mut self, blocks: &[rtcp::ReportBlock], arrival_ntp: u64) {
+        for block in blocks {
+            if let Some(t) = self.sender_of_mut(block.ssrc) {
+                t.outbound.on_report_block(block, arrival_ntp);
+            }
+        }
+    }
+
+    fn on_keyframe_request(&mut self, ssrc: u32, kind: KeyframeRequestKind) {
+        let Some(t) = self.sender_of_mut(ssrc) else {
+            return;
+        };
+        match kind {
+            KeyframeRequestKind::Pli => t.outbound.stats.pli_count += 1,
+            _ => t.outbound.stats.fir_count += 1,
+        }
+        let transceiver = t.id;
+        self.events
+            .push_back(Event::KeyframeRequest { transceiver, kind });
+    }
+
+    fn sender_of_mut(&mut self, ssrc: u32) -> Option<&mut crate::media::Transceiver> {
+        self.media
+            .transceivers
+            .iter_mut()
+            .find(|t| t.outbound.ssrc == ssrc || t.outbound.rtx_ssrc == ssrc)
+    }
+
+    fn inbound_stream_mut(&mut self, ssrc: u32) -> Option<&mut InboundStream> {
+        self.media
+            .transceivers
+            .iter_mut()
+            .find_map(|t| t.inbound_mut(ssrc))
+    }
+
+    /// The transceiver an SSRC (ours or the peer's) belongs to.
+    fn transceiver_of_ssrc(&self, ssrc: u32) -> Option<TransceiverId> {
+        self.media
+            .transceivers
+            .iter()
+            .find(|t| t.outbound.ssrc == ssrc || t.inbound.iter().any(|s| s.ssrc == ssrc))
+            .map(|t| t.id)
+            .or_else(|| self.media.routes.get(&ssrc).copied())
+    }
+
+    /// The wall clock now as an NTP timestamp.
+    pub(crate) fn ntp_now(&self) -> u64 {
+        let time = match &self.config.wall_clock {
+            Some(clock) => clock.system_time(self.now),
+            None => std::time::UNIX_EPOCH,
+        };
+        crate::time::ntp_timestamp(time)
+    }
+
+    /// Sends one RTP packet on transceiver `id` (see [`RtpWrite`]).
+    pub(crate) fn send_rtp(
+        &mut self,
+        id: TransceiverId,
+        w: &RtpWrite<'_>,
+    ) -> Result<(), crate::Error> {
+        if self.closed {
+            return Err(PeerConnectionError::Closed.into());
+        }
+        let now = self.now;
+        let transport_seq = self.media.transport_seq;
+        let t = self
+            .media
+            .get_mut(id)
+            .ok_or(PeerConnectionError::NoSuchTransceiver(id))?;
+        if !t.can_send() {
+            return Err(PeerConnectionError::NotSending(id).into());
+        }
+        let Some(codec) = t.codec(w.payload_type).filter(|c| !c.codec.is_rtx()) else {
+            return Err(PeerConnectionError::UnknownPayloadType(w.payload_type).into());
+        };
+        let clock_rate = codec.codec.clock_rate;
+        let mid = t.mid.clone().unwrap_or_default();
+        let uses_twcc = t.extensions.id_of(extensions::TRANSPORT_CC).is_some();
+        let mut packet = t.outbound.build(
+            now,
+            w,
+            clock_rate,
+            &mid,
+            &t.extensions,
+            uses_twcc.then_some(transport_seq),
+        );
+        if uses_twcc {
+            self.media.transport_seq = transport_seq.wrapping_add(1);
+        }
+        let srtp = self
+            .media
+            .srtp
+            .as_mut()
+            .ok_or(PeerConnectionError::MediaNotReady("no SRTP keys yet"))?;
+        srtp.outbound.protect_rtp(&mut packet).map_err(|e| {
+            tracing::debug!(%e, "pc: RTP packet not protected");
+            PeerConnectionError::MediaNotReady("SRTP refused the packet")
+        })?;
+        self.transmit_data(packet);
+        Ok(())
+    }
+
+    /// Sends a PLI or FIR about the peer's current SSRC on transceiver `id`.
+    pub(crate) fn send_keyframe_request(
+        &mut self,
+        id: TransceiverId,
+        kind: KeyframeRequestKind,
+    ) -> Result<(), crate::Error> {
+        let t = self
+            .media
+            .get_mut(id)
+            .ok_or(PeerConnectionError::NoSuchTransceiver(id))?;
+        let sender_ssrc = t.outbound.ssrc;
+        let media_ssrc = t
+            .inbound
+            .last()
+            .map(|s| s.ssrc)
+            .or_else(|| t.remote_ssrcs.first().copied())
+            .ok_or(PeerConnectionError::MediaNotReady(
+                "the peer's SSRC is not known yet",
+            ))?;
+        let feedback = match kind {
+            KeyframeRequestKind::Pli => {
+                if let Some(s) = t.inbound_mut(media_ssrc) {
+                    s.stats.pli_count += 1;
+                }
+                RtcpPacket::Pli(Pli {
+                    sender_ssrc,
+                    media_ssrc,
+                })
+            }
+            _ => {
+                let seq = t.inbound_mut(media_ssrc).map_or(0, |s| {
+                    s.stats.fir_count += 1;
+                    s.fir_seq = s.fir_seq.wrapping_add(1);
+                    s.fir_seq
+                });
+                RtcpPacket::Fir(Fir {
+                    sender_ssrc,
+                    entries: vec![(media_ssrc, seq)],
+                })
+            }
+        };
+        let head = RtcpPacket::ReceiverReport(ReceiverReport {
+            ssrc: sender_ssrc,
+            reports: Vec::new(),
+        });
+        self.send_rtcp(&[head, feedback])
+    }
+
+    /// Protects and sends one compound RTCP packet.
+    fn send_rtcp(&mut self, packets: &[RtcpPacket]) -> Result<(), crate::Error> {
+        let srtp = self
+            .media
+            .srtp
+            .as_mut()
+            .ok_or(PeerConnectionError::MediaNotReady("no SRTP keys yet"))?;
+        let mut buf =
+            Vec::with_capacity(packets.iter().map(RtcpPacket::encoded_len).sum::<usize>() + 32);
+        for p in packets {
+            p.write_to(&mut buf);
+        }
+        srtp.outbound.protect_rtcp(&mut buf).map_err(|e| {
+            tracing::debug!(%e, "pc: RTCP packet not protected");
+            PeerConnectionError::MediaNotReady("SRTCP refused the packet")
+        })?;
+        self.media.stats.rtcp_sent += 1;
+        self.transmit_data(buf);
+        Ok(())
+    }
+
+    /// The report timer: one compound per transceiver that sends or receives — an SR
+    /// (after its first RTP packet) or an RR with a block for each SSRC received, then the
+    /// SDES CNAME (RFC 3550 §6.1).
+    pub(crate) fn poll_media_timeout(&mut self) {
+        let now = self.now;
+        if self.media.srtp.is_none() || !self.media.reports.poll_due(now, &mut self.rng) {
+            return;
+        }
+        let ntp = self.ntp_now();
+        let cname = self.media.cname.clone().into_bytes();
+        let mut compounds = Vec::new();
+        for t in self.media.transceivers.iter_mut().take(MAX_TRANSCEIVERS) {
+            if t.stopped || t.current_direction.is_none() {
+                continue;
+            }
+            let blocks: Vec<_> = t
+                .inbound
+                .iter_mut()
+                .take(31)
+                .map(|s| s.report_block(now))
+                .collect();
+            if blocks.is_empty() && !t.outbound.has_sent() {
+                continue;
+            }
+            let ssrc = t.outbound.ssrc;
+            let head = match t.outbound.sender_report(now, ntp, blocks.clone()) {
+                Some(sr) => RtcpPacket::SenderReport(sr),
+                None => RtcpPacket::ReceiverReport(ReceiverReport {
+                    ssrc,
+                    reports: blocks,
+                }),
+            };
+            let sdes = RtcpPacket::Sdes(Sdes {
+                chunks: vec![SdesChunk {
+                    ssrc,
+                    items: vec![(SDES_CNAME, cname.clone())],
+                }],
+            });
+            compounds.push([head, sdes]);
+        }
+        for compound in compounds {
+            if let Err(e) = self.send_rtcp(&compound) {
+                tracing::debug!(%e, "pc: RTCP report not sent");
+            }
+        }
+    }
+}

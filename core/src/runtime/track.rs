@@ -1,0 +1,215 @@
+//! The application's handles on media tracks: [`TrackLocal`] writes RTP on a transceiver's
+//! sender, [`TrackRemote`] reads what its receiver gets.
+
+use super::RuntimeError;
+use super::shared::{Shared, State};
+use crate::media::{KeyframeRequestKind, ReceivedRtp, RtpWrite, TransceiverId};
+use crate::rtp::rtcp::RtcpPacket;
+use std::collections::VecDeque;
+use std::future::poll_fn;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+/// RTP packets kept per track for a reader that is behind; older ones are dropped past
+/// this (media is real-time: a late reader wants the newest packets).
+pub const MAX_QUEUED_RTP: usize = 1024;
+/// RTCP packets and keyframe requests kept per track.
+const MAX_QUEUED_FEEDBACK: usize = 64;
+/// `write_rtp` waits while the core holds more datagrams than this for the driver to send.
+pub const RTP_SEND_HIGH_WATER: usize = 2048;
+
+/// Per-transceiver state on the async side.
+#[derive(Debug, Default)]
+pub(crate) struct TrackEntry {
+    pub(crate) rtp: VecDeque<ReceivedRtp>,
+    pub(crate) rtcp: VecDeque<RtcpPacket>,
+    pub(crate) keyframe_requests: VecDeque<KeyframeRequestKind>,
+    /// RTP packets dropped because the reader was behind.
+    pub(crate) dropped: u64,
+    /// The peer stopped sending (track ended); reads return `None` once drained.
+    pub(crate) ended: bool,
+    pub(crate) waiters: super::waiters::Waiters,
+}
+
+impl TrackEntry {
+    pub(crate) fn push_rtp(&mut self, packet: ReceivedRtp) {
+        if self.rtp.len() >= MAX_QUEUED_RTP {
+            self.rtp.pop_front();
+            self.dropped += 1;
+        }
+        self.rtp.push_back(packet);
+        self.ended = false;
+        self.waiters.wake_all();
+    }
+
+    pub(crate) fn push_rtcp(&mut self, packet: RtcpPacket) {
+        if self.rtcp.len() >= MAX_QUEUED_FEEDBACK {
+            self.rtcp.pop_front();
+        }
+        self.rtcp.push_back(packet);
+        self.waiters.wake_all();
+    }
+
+    pub(crate) fn push_keyframe_request(&mut self, kind: KeyframeRequestKind) {
+        if self.keyframe_requests.len() >= MAX_QUEUED_FEEDBACK {
+            self.keyframe_requests.pop_front();
+        }
+        self.keyframe_requests.push_back(kind);
+        self.waiters.wake_all();
+    }
+}
+
+/// Waits on `shared` until `take` yields something; `None` once the connection ended (or
+/// `take` says the track is over).
+async fn wait_for<T>(
+    shared: &Shared,
+    id: TransceiverId,
+    mut take: impl FnMut(&mut TrackEntry, bool) -> Poll<Option<T>>,
+) -> Option<T> {
+    poll_fn(|cx: &mut Context<'_>| {
+        let mut state = shared.lock();
+        let finished = state.finished.is_some();
+        let entry = state.track(id);
+        match take(entry, finished) {
+            Poll::Pending => {
+                entry.waiters.register(cx.waker());
+                Poll::Pending
+            }
+            ready => ready,
+        }
+    })
+    .await
+}
+
+/// The receiving side of a transceiver (`RTCRtpReceiver` with its track), from an
+/// [`Event::Track`](crate::peer_connection::Event::Track). Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct TrackRemote {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) id: TransceiverId,
+}
+
+impl TrackRemote {
+    /// The transceiver.
+    pub fn transceiver(&self) -> TransceiverId {
+        self.id
+    }
+
+    /// The next RTP packet, decrypted; `None` once the peer stopped sending on this
+    /// transceiver (and every packet before was read) or the connection ended. A reader
+    /// that falls [`MAX_QUEUED_RTP`] packets behind loses the oldest.
+    pub async fn read_rtp(&self) -> Option<ReceivedRtp> {
+        wait_for(&self.shared, self.id, |entry, finished| {
+            if let Some(p) = entry.rtp.pop_front() {
+                return Poll::Ready(Some(p));
+            }
+            if entry.ended || finished {
+                return Poll::Ready(None);
+            }
+            Poll::Pending
+        })
+        .await
+    }
+
+    /// The next RTCP packet about this transceiver's streams (sender reports, feedback);
+    /// `None` once the connection ended.
+    pub async fn read_rtcp(&self) -> Option<RtcpPacket> {
+        wait_for(&self.shared, self.id, |entry, finished| {
+            match entry.rtcp.pop_front() {
+                Some(p) => Poll::Ready(Some(p)),
+                None if finished => Poll::Ready(None),
+                None => Poll::Pending,
+            }
+        })
+        .await
+    }
+
+    /// RTP packets dropped because the reader was behind.
+    pub fn dropped(&self) -> u64 {
+        self.shared.lock().track(self.id).dropped
+    }
+
+    /// Asks the peer for a keyframe (PLI or FIR) on what it sends here.
+    pub fn request_keyframe(&self, kind: KeyframeRequestKind) -> Result<(), crate::Error> {
+        let mut state = self.shared.lock();
+        let result = state.pc.transceiver(self.id)?.request_keyframe(kind);
+        state.wake_driver();
+        result
+    }
+
+    /// `inbound-rtp` stats of the SSRCs received here.
+    pub fn stats(&self) -> Vec<crate::media::InboundRtpStats> {
+        let mut state = self.shared.lock();
+        state
+            .pc
+            .transceiver(self.id)
+            .map(|t| t.receiver_stats())
+            .unwrap_or_default()
+    }
+}
+
+/// The sending side of a transceiver (`RTCRtpSender`): writes RTP. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct TrackLocal {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) id: TransceiverId,
+}
+
+impl TrackLocal {
+    /// The transceiver.
+    pub fn transceiver(&self) -> TransceiverId {
+        self.id
+    }
+
+    /// Sends one RTP packet (see [`RtpWrite`] for what the core rewrites). Waits while
+    /// more than [`RTP_SEND_HIGH_WATER`] datagrams wait for the driver (back-pressure when
+    /// the socket cannot keep up).
+    ///
+    /// Errors: those of [`TransceiverHandle::write_rtp`](crate::peer_connection::TransceiverHandle::write_rtp),
+    /// and `Closed` once the connection ended.
+    pub async fn write_rtp(&self, packet: RtpWrite<'_>) -> Result<(), crate::Error> {
+        poll_fn(|cx| {
+            let mut state = self.shared.lock();
+            if state.finished.is_some() {
+                return Poll::Ready(Err(RuntimeError::Closed.into()));
+            }
+            if state.pc.queued_transmits() > RTP_SEND_HIGH_WATER {
+                state.send_waiters.register(cx.waker());
+                state.wake_driver();
+                return Poll::Pending;
+            }
+            let result = write_now(&mut state, self.id, &packet);
+            Poll::Ready(result)
+        })
+        .await
+    }
+
+    /// The next keyframe request (PLI or FIR) the peer sent about this sender; `None` once
+    /// the connection ended.
+    pub async fn keyframe_request(&self) -> Option<KeyframeRequestKind> {
+        wait_for(&self.shared, self.id, |entry, finished| {
+            match entry.keyframe_requests.pop_front() {
+                Some(k) => Poll::Ready(Some(k)),
+                None if finished => Poll::Ready(None),
+                None => Poll::Pending,
+            }
+        })
+        .await
+    }
+
+    /// `outbound-rtp` stats of the sender.
+    pub fn stats(&self) -> Option<crate::media::OutboundRtpStats> {
+        let mut state = self.shared.lock();
+        state.pc.transceiver(self.id).ok().map(|t| t.sender_stats())
+    }
+}
+
+fn write_now(
+    state: &mut State,
+    id: TransceiverId,
+    packet: &RtpWrite<'_>,
+) -> Result<(), crate::Error> {
+    let result = state.pc.transceiver(id)?.write_rtp(*packet);
+    state.wake_driver();
+    result
+}
