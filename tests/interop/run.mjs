@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchBrowser, openHarnessPage, serveStatic } from './lib/harness.mjs';
 import { startServer } from './lib/server.mjs';
-import { echoRunFailures, selftestVerdict } from './lib/verdict.mjs';
+import { echoRunFailures, mediaFailures, selftestVerdict } from './lib/verdict.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 // Overridable (milliseconds) to exercise the timeout report.
@@ -95,7 +95,35 @@ async function echoScenario(scenario, mode, fn, defaultBulkMib) {
 const echo = () => echoScenario('echo', 'browser-offers', 'browserOffers', 32);
 const echoReverse = () => echoScenario('echo-reverse', 'server-offers', 'serverOffers', 4);
 
-const scenarios = { selftest, echo, 'echo-reverse': echoReverse };
+/**
+ * `media-echo --server PATH [--runtime R] [--codec VP8|H264|...] [--media echo|decline]
+ * [--seconds N]`: Chromium's fake camera and mic plus a data channel offered to `echo`.
+ */
+async function mediaEcho() {
+  const opts = options(process.argv.slice(3));
+  const runtime = opts.runtime ?? 'tokio';
+  const policy = opts.media ?? 'echo';
+  const args = { codec: opts.codec ?? null, expectMedia: policy === 'echo', seconds: Number(opts.seconds ?? 3) };
+  const server = await startServer(opts.server, ['--runtime', runtime, '--media', policy]);
+  live.server = server;
+  const pages = await serveStatic(join(here, 'pages'));
+  const browser = await launchBrowser();
+  live.browser = browser;
+  try {
+    await openHarnessPage(browser.page, `${pages.url}/media.html`);
+    const run = await browser.page.evaluate((a) => window.mediaEcho(a), { server: server.url, ...args })
+      .catch((e) => ({ error: String(e.message || e).split('\n')[0] }));
+    const failures = mediaFailures(run, args);
+    const details = failures.length ? await diagnostics() : { logs: browser.logs };
+    return { scenario: 'media-echo', runtime, ok: failures.length === 0, failures, browser: browser.version, run, ...details };
+  } finally {
+    await browser.close();
+    await pages.close();
+    await server.stop();
+  }
+}
+
+const scenarios = { selftest, echo, 'echo-reverse': echoReverse, 'media-echo': mediaEcho };
 
 async function main() {
   const name = process.argv[2];

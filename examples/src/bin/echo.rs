@@ -7,11 +7,13 @@
 //!
 //! Options: `--listen IP:PORT` (HTTP and the UDP sockets' IP; port 0 picks one),
 //! `--runtime tokio|smol|mio` (the `rtcpeer-tokio` or `rtcpeer-smol` adapter; or one
-//! hand-written mio loop thread over the sans-IO core), `--max-sessions N` (default 256).
+//! hand-written mio loop thread over the sans-IO core), `--max-sessions N` (default 256),
+//! `--media echo|decline` (send each audio/video track back, the default; or reject them).
 //! Prints `listening on http://IP:PORT/` once ready. Signalling is WHIP-style: see
 //! `rtcpeer_examples::echo::http`.
 
 use rtcpeer_examples::args::Args;
+use rtcpeer_examples::echo::media::{self, MediaPolicy};
 use rtcpeer_examples::echo::{
     SessionBackend, async_backend::AsyncEchoBackend, http, mio_backend::MioEchoBackend,
 };
@@ -19,17 +21,18 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-const USAGE: &str = "usage: echo [--listen IP:PORT] [--runtime tokio|smol|mio] [--max-sessions N]";
+const USAGE: &str = "usage: echo [--listen IP:PORT] [--runtime tokio|smol|mio] [--max-sessions N] [--media echo|decline]";
 
 struct Options {
     listen: SocketAddr,
     runtime: String,
     max_sessions: usize,
+    media: MediaPolicy,
 }
 
 fn options() -> Result<Options, String> {
     let args = Args::parse(std::env::args().skip(1), &[])?;
-    let unknown = args.unknown(&["listen", "runtime", "max-sessions"]);
+    let unknown = args.unknown(&["listen", "runtime", "max-sessions", "media"]);
     if !unknown.is_empty() {
         return Err(format!("unknown option(s): --{}", unknown.join(", --")));
     }
@@ -37,6 +40,7 @@ fn options() -> Result<Options, String> {
         listen: args.get("listen", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
         runtime: args.get("runtime", "tokio".to_owned())?,
         max_sessions: args.get("max-sessions", 256)?,
+        media: args.get("media", MediaPolicy::Echo)?,
     })
 }
 
@@ -60,6 +64,7 @@ fn main() {
         );
         std::process::exit(2);
     }
+    media::set_policy(options.media);
     let runtime = tokio::runtime::Runtime::new().expect("start the tokio runtime");
     if let Err(e) = runtime.block_on(serve(options)) {
         eprintln!("echo: {e}");

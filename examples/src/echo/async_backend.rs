@@ -15,7 +15,7 @@ use super::session::{SERVER_CHANNEL_LABEL, echo_config};
 use super::table::SessionTable;
 use rtcpeer::runtime::api::{
     DataChannel, Event, Message, PeerConnection, PeerConnectionState, RtcSessionDescription,
-    Runtime, SdpType, SocketConfig,
+    Runtime, SdpType, SocketConfig, TrackLocal, TrackRemote,
 };
 use std::future::Future;
 use std::net::IpAddr;
@@ -150,6 +150,15 @@ impl AsyncEchoBackend {
                 Event::DataChannel(channel) => {
                     self.spawn(echo(pc.data_channel(channel), stats.clone()));
                 }
+                Event::Track(track) => {
+                    let id = track.transceiver;
+                    self.spawn(echo_track(
+                        pc.track_remote(id),
+                        pc.track_local(id),
+                        stats.clone(),
+                    ));
+                    self.spawn(forward_keyframes(pc.track_local(id), pc.track_remote(id)));
+                }
                 Event::ChannelOpen(_) | Event::ChannelClosed(_) => {
                     let open = pc.with_core(|core| Ok(core.data_channel_ids().len()));
                     lock(&stats).channels = open.unwrap_or(0);
@@ -219,6 +228,26 @@ async fn echo(channel: DataChannel, stats: Stats) {
     }
 }
 
+/// Sends every RTP packet of a client's track back on the same transceiver.
+async fn echo_track(remote: TrackRemote, local: TrackLocal, stats: Stats) {
+    while let Some(packet) = remote.read_rtp().await {
+        let sent = local.write_rtp(super::media::echo_write(&packet)).await;
+        if let Err(e) = &sent {
+            tracing::trace!(%e, "echo: RTP packet not echoed");
+        }
+        lock(&stats).count_rtp(packet.payload_len, sent.is_ok());
+    }
+}
+
+/// Forwards the client's keyframe requests about our echo to the client's own sender.
+async fn forward_keyframes(local: TrackLocal, remote: TrackRemote) {
+    while let Some(kind) = local.keyframe_request().await {
+        if let Err(e) = remote.request_keyframe(kind) {
+            tracing::debug!(%e, "echo: keyframe request not forwarded");
+        }
+    }
+}
+
 impl SessionBackend for AsyncEchoBackend {
     fn answer_offer(&self, offer: String) -> BoxFuture<Result<Created, BackendError>> {
         let backend = self.clone();
@@ -227,6 +256,11 @@ impl SessionBackend for AsyncEchoBackend {
             pc.set_remote_description(RtcSessionDescription::offer(offer))
                 .await
                 .map_err(bad_sdp)?;
+            pc.with_core(|core| {
+                super::media::prepare_answer(core);
+                Ok(())
+            })
+            .map_err(internal)?;
             let answer = pc.create_answer().await.map_err(bad_sdp)?;
             pc.set_local_description(answer).await.map_err(internal)?;
             backend.start(pc, None).await

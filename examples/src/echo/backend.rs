@@ -87,9 +87,22 @@ pub struct SessionStats {
     pub bytes_sent: u64,
     /// Open data channels.
     pub channels: usize,
+    /// RTP packets received on the client's tracks.
+    pub rtp_received: u64,
+    /// RTP packets echoed back.
+    pub rtp_echoed: u64,
+    /// Payload bytes of the RTP packets received.
+    pub rtp_bytes_received: u64,
 }
 
 impl SessionStats {
+    /// Counts one received RTP packet of `payload_len` bytes, and its echo if `echoed`.
+    pub fn count_rtp(&mut self, payload_len: usize, echoed: bool) {
+        self.rtp_received += 1;
+        self.rtp_bytes_received += payload_len as u64;
+        self.rtp_echoed += u64::from(echoed);
+    }
+
     /// Counts one received message of `len` bytes, and its echo if `echoed`.
     pub fn count_echo(&mut self, len: usize, echoed: bool) {
         let len = len as u64;
@@ -117,6 +130,9 @@ impl SessionStats {
             "messagesSent": self.messages_sent,
             "bytesSent": self.bytes_sent,
             "channels": self.channels,
+            "rtpReceived": self.rtp_received,
+            "rtpEchoed": self.rtp_echoed,
+            "rtpBytesReceived": self.rtp_bytes_received,
         })
     }
 }

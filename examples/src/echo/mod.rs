@@ -5,6 +5,7 @@
 pub mod async_backend;
 pub mod backend;
 pub mod http;
+pub mod media;
 pub mod mio_backend;
 pub mod session;
 pub mod table;

@@ -49,6 +49,7 @@ impl EchoSession {
         pc.add_local_socket(now, socket).map_err(internal)?;
         pc.set_remote_description(RtcSessionDescription::offer(offer))
             .map_err(|e| BackendError::BadSdp(e.to_string()))?;
+        super::media::prepare_answer(&mut pc);
         let answer = pc
             .create_answer()
             .map_err(|e| BackendError::BadSdp(e.to_string()))?;
@@ -160,6 +161,16 @@ impl EchoSession {
     fn on_event(&mut self, event: Event) {
         match event {
             Event::ChannelMessage { id, data, binary } => self.echo(id, data, binary),
+            Event::Rtp(packet) => {
+                let sent = super::media::echo_rtp(&mut self.pc, &packet);
+                self.stats
+                    .lock()
+                    .expect("stats lock is never poisoned")
+                    .count_rtp(packet.payload_len, sent);
+            }
+            Event::KeyframeRequest { transceiver, kind } => {
+                super::media::forward_keyframe_request(&mut self.pc, transceiver, kind);
+            }
             Event::ConnectionStateChange(state) => {
                 let pair = self.pc.data_path();
                 self.stats

@@ -72,3 +72,37 @@ export function echoRunFailures(run, { sizes, bulkBytes }) {
   if (run.sessionsAfterClose !== 0) failures.push(`${label}: ${run.sessionsAfterClose} sessions alive after close`);
   return failures;
 }
+
+/**
+ * Failures of a media echo run (`pages/media.html`): the data channel echoes before and after
+ * media; with media echoed, the browser decodes the echoed video (> 30 frames within 10 s,
+ * still rising later, no freezes) and receives the echoed audio (> 100 packets, little
+ * concealment) in the codec asked for; with media declined, the answer was accepted, no
+ * track arrived and every media transceiver ended up rejected.
+ */
+export function mediaFailures(run, { expectMedia, codec }) {
+  if (run.error) return [run.error];
+  const failures = [...echoFailures(run.echoes, 3), ...echoFailures(run.lateEchoes, 1), ...selectedFailures(run.selected)];
+  if (run.status !== 201) failures.push(`POST /offer answered ${run.status}`);
+  const video = run.figures?.inbound?.video;
+  const audio = run.figures?.inbound?.audio;
+  if (!expectMedia) {
+    if (run.tracks?.length) failures.push(`tracks arrived although media was declined: ${JSON.stringify(run.tracks)}`);
+    const live = (run.transceivers ?? []).filter((t) => t.currentDirection && t.currentDirection !== 'stopped');
+    if (live.length) failures.push(`media transceivers not rejected: ${JSON.stringify(live)}`);
+    return failures;
+  }
+  if (!((video?.framesDecoded ?? 0) > 30)) failures.push(`echoed video: ${video?.framesDecoded ?? 0} frames decoded in ${run.figures?.waitedMs} ms (want > 30)`);
+  if (!((audio?.packetsReceived ?? 0) > 100)) failures.push(`echoed audio: ${audio?.packetsReceived ?? 0} packets (want > 100)`);
+  const later = run.later?.inbound?.video;
+  if (!((later?.framesDecoded ?? 0) > (video?.framesDecoded ?? 0))) failures.push('echoed video stopped decoding');
+  if ((later?.freezeCount ?? 0) > 1) failures.push(`echoed video froze ${later.freezeCount} times`);
+  const laterAudio = run.later?.inbound?.audio;
+  if (laterAudio && laterAudio.totalSamplesReceived > 0 && laterAudio.concealedSamples / laterAudio.totalSamplesReceived > 0.2) {
+    failures.push(`echoed audio: ${laterAudio.concealedSamples} of ${laterAudio.totalSamplesReceived} samples concealed`);
+  }
+  if (codec && !(video?.codec ?? '').toLowerCase().endsWith(codec.toLowerCase())) {
+    failures.push(`echoed video codec ${video?.codec}, wanted ${codec}`);
+  }
+  return failures;
+}
