@@ -5,4 +5,5 @@ pub mod args;
 pub mod bench;
 pub mod echo;
 pub mod logging;
+pub mod media;
 pub mod transfer;

@@ -10,7 +10,9 @@
 //        binary messages of 1 B..256 KiB and a 32 MiB bulk transfer.
 //   node run.mjs echo-reverse --server ...   the server offers (POST /sessions), Chromium
 //        answers (PUT .../answer); same echo checks, 4 MiB bulk.
+import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { launchBrowser, openHarnessPage, serveStatic } from './lib/harness.mjs';
 import { startServer } from './lib/server.mjs';
@@ -123,7 +125,48 @@ async function mediaEcho() {
   }
 }
 
-const scenarios = { selftest, echo, 'echo-reverse': echoReverse, 'media-echo': mediaEcho };
+/**
+ * `play-vp8 --player PATH --ivf FILE [--seconds N]`: the `play_file` example offers a
+ * sendonly VP8 track of the file's frames (signalling as JSON lines on its stdin/stdout);
+ * Chromium answers and must decode at least 90 % of the frames sent.
+ */
+async function playVp8() {
+  const opts = options(process.argv.slice(3));
+  const seconds = Number(opts.seconds ?? 5);
+  const player = spawn(opts.player, ['--ivf', opts.ivf, '--seconds', String(seconds)], {
+    stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'info', NO_COLOR: '1' },
+  });
+  const stderrTail = [];
+  createInterface({ input: player.stderr }).on('line', (l) => { stderrTail.push(l); if (stderrTail.length > 100) stderrTail.shift(); });
+  live.server = { stderrTail, stop: async () => player.kill('SIGKILL') };
+  const lines = createInterface({ input: player.stdout })[Symbol.asyncIterator]();
+  const offer = JSON.parse((await lines.next()).value);
+  const pages = await serveStatic(join(here, 'pages'));
+  const browser = await launchBrowser();
+  live.browser = browser;
+  try {
+    await openHarnessPage(browser.page, `${pages.url}/media.html`);
+    const answer = await browser.page.evaluate((sdp) => window.answerOffer(sdp), offer.sdp);
+    player.stdin.write(`${JSON.stringify({ type: 'answer', sdp: answer })}\n`);
+    const figures = await browser.page.evaluate((a) => window.receivedVideo(a), { frames: 30 * seconds, ms: (seconds + 5) * 1000 });
+    const summary = JSON.parse((await lines.next()).value ?? '{}');
+    const video = figures.inbound.video ?? {};
+    const failures = [];
+    if (!summary.framesSent) failures.push('the player sent no frame');
+    if (!((video.framesDecoded ?? 0) >= 0.9 * (summary.framesSent ?? 0))) {
+      failures.push(`Chromium decoded ${video.framesDecoded ?? 0} of ${summary.framesSent} frames (want >= 90 %)`);
+    }
+    if (!(video.codec ?? '').toLowerCase().endsWith('vp8')) failures.push(`codec ${video.codec}, not VP8`);
+    const details = failures.length ? await diagnostics() : { logs: browser.logs };
+    return { scenario: 'play-vp8', ok: failures.length === 0, failures, browser: browser.version, run: { figures, summary }, ...details };
+  } finally {
+    await browser.close();
+    await pages.close();
+    player.kill('SIGKILL');
+  }
+}
+
+const scenarios = { selftest, echo, 'echo-reverse': echoReverse, 'media-echo': mediaEcho, 'play-vp8': playVp8 };
 
 async function main() {
   const name = process.argv[2];

@@ -95,3 +95,33 @@ fn declined_camera_and_mic_leave_the_data_channel_working() {
         assert_eq!(r["run"]["tracks"].as_array().map(Vec::len), Some(0));
     }
 }
+
+#[test]
+fn rtcpeer_offers_vp8_frames_from_a_file_and_chromium_decodes_them() {
+    if !browser_available("chromium_media") {
+        return;
+    }
+    let player = example_binary("play_file");
+    let player = player.to_str().expect("target path is UTF-8");
+    let ivf = chromium_support::repo_root().join("tests/data/testsrc-320x240-30fps-vp8.ivf");
+    let ivf = ivf.to_str().expect("path is UTF-8");
+    let result = run_driver(&[
+        "play-vp8",
+        "--player",
+        player,
+        "--ivf",
+        ivf,
+        "--seconds",
+        "5",
+    ]);
+    assert_passed(&result);
+    let summary = &result["run"]["summary"];
+    let video = &result["run"]["figures"]["inbound"]["video"];
+    let sent = summary["framesSent"].as_u64().unwrap_or(0);
+    assert!(sent >= 140, "{summary}");
+    assert!(
+        video["framesDecoded"].as_u64().unwrap_or(0) * 10 >= sent * 9,
+        "{video}"
+    );
+    assert_eq!(video["codec"], "video/VP8");
+}

@@ -18,7 +18,9 @@
 //! - RTCP: sender and receiver reports (RFC 3550) with loss, jitter and round-trip time,
 //!   keyframe requests (PLI, FIR: RFC 4585, RFC 5104) both ways.
 //!
-//! Not implemented yet: the frame level (packetizers, jitter buffer, NACK/RTX answering),
+//! - [`vp8`]: the VP8 payload descriptor, a packetizer and RTP-level keyframe detection.
+//!
+//! Not implemented yet: the frame level (other packetizers, jitter buffer, NACK/RTX answering),
 //! congestion control and simulcast; RTX and padding-only packets from the peer are counted
 //! and dropped.
 
@@ -27,6 +29,7 @@ mod receive;
 mod reports;
 mod send;
 mod transceiver;
+pub mod vp8;
 
 pub(crate) use receive::InboundStream;
 pub use receive::{InboundRtpStats, ReceivedRtp};

@@ -1,0 +1,3 @@
+//! Media files for the examples: reading encoded frames from disk.
+
+pub mod ivf;
