@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the interop tests need on a fresh Debian machine, and nothing that is already
 # there: the `openssl` CLI (DTLS interop peer), `unshare` and `ip` (loopback-only network
-# namespaces), Debian's `chromium` and Node.js, and playwright-core in tests/interop (reinstalled
+# namespaces), Debian's `chromium`, `ffmpeg` and Node.js, aiortc from PyPI in
+# tests/interop/.venv, and playwright-core in tests/interop (reinstalled
 # only when package-lock.json changes). Needs root for apt-get and network access for the
 # package registries; run it before entering a network namespace.
 #
@@ -29,6 +30,15 @@ command -v unshare >/dev/null || apt_install util-linux
 command -v ip >/dev/null || apt_install iproute2
 command -v chromium >/dev/null || apt_install chromium
 command -v node >/dev/null || apt_install nodejs npm
+command -v ffmpeg >/dev/null || apt_install ffmpeg
+
+# aiortc (PyPI) in its own virtual environment, for the aiortc interop tests.
+venv=tests/interop/.venv
+if ! "$venv/bin/python" -c 'import aiortc' 2>/dev/null; then
+    echo "provision.sh: installing aiortc into $venv" >&2
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check -r tests/interop/requirements.txt >&2
+fi
 
 lock_sum=$(sha256sum tests/interop/package-lock.json | cut -d' ' -f1)
 if [ "$(cat tests/interop/node_modules/.rtcpeer-lock 2>/dev/null)" != "$lock_sum" ]; then
