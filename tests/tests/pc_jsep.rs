@@ -64,7 +64,7 @@ fn answer_to_chromium_data_offer_is_active_and_well_formed() {
 }
 
 #[test]
-fn answer_to_chromium_av_offer_rejects_media_and_keeps_order() {
+fn answer_to_chromium_av_offer_receives_media_and_keeps_order() {
     let mut pc = pc(3);
     pc.set_remote_description(RtcSessionDescription::offer(CHROMIUM_AV_OFFER))
         .expect("srd");
@@ -72,13 +72,46 @@ fn answer_to_chromium_av_offer_rejects_media_and_keeps_order() {
     let offer = SessionDescription::parse(CHROMIUM_AV_OFFER).expect("offer");
     let parsed = SessionDescription::parse(&answer.sdp).expect("answer parses");
     assert_eq!(parsed.media.len(), offer.media.len());
+    let group = parsed.bundle_groups().next().expect("BUNDLE group");
     for (o, a) in offer.media.iter().zip(&parsed.media) {
         assert_eq!(o.mid(), a.mid());
         assert_eq!(o.kind, a.kind);
+        assert_ne!(a.port, 0, "{} is accepted", a.kind);
+        assert!(group.mids.iter().any(|m| Some(m.as_str()) == a.mid()));
         if a.kind != MediaKind::Application {
-            assert_eq!(a.port, 0, "media is rejected");
+            assert!(a.rtcp_mux(), "rtcp-mux on {}", a.kind);
+            // Nothing to send yet: the transceivers a remote offer creates are recvonly.
+            assert_eq!(a.direction(), Some(rtcpeer::sdp::Direction::RecvOnly));
+            let offered: Vec<u8> = o.payload_types().collect();
+            assert!(a.payload_types().all(|pt| offered.contains(&pt)), "offer's PTs kept");
         }
     }
+    pc.set_local_description(answer).expect("sld");
+}
+
+#[test]
+fn stopped_transceivers_reject_chromium_av_offer_media_with_transport_attributes() {
+    let mut pc = pc(3);
+    pc.set_remote_description(RtcSessionDescription::offer(CHROMIUM_AV_OFFER))
+        .expect("srd");
+    for id in pc.transceivers() {
+        pc.transceiver(id).expect("transceiver").stop();
+    }
+    let answer = pc.create_answer().expect("answer");
+    let parsed = SessionDescription::parse(&answer.sdp).expect("answer parses");
+    let group = parsed.bundle_groups().next().expect("BUNDLE group");
+    for a in &parsed.media {
+        if a.kind == MediaKind::Application {
+            assert_ne!(a.port, 0);
+            continue;
+        }
+        assert_eq!(a.port, 0, "media is rejected");
+        assert!(!group.mids.iter().any(|m| Some(m.as_str()) == a.mid()));
+        // Chromium checks rtcp-mux and aiortc reads ICE credentials on rejected m-lines too.
+        assert!(a.rtcp_mux());
+        assert!(parsed.ice_credentials(a).is_some());
+    }
+    pc.set_local_description(answer).expect("sld");
 }
 
 #[test]
