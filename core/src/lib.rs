@@ -6,7 +6,7 @@
 //! (`rtcpeer-tokio`, `rtcpeer-smol`, `rtcpeer-mio`).
 //!
 //! Modules follow the protocol layers: [`stun`], [`ice`], [`dtls`], [`sctp`],
-//! [`datachannel`], [`sdp`], and [`peer_connection`] which ties them together;
+//! [`datachannel`], [`sdp`], [`srtp`], and [`peer_connection`] which ties them together;
 //! `sim` (feature `sim`) is a deterministic network simulator.
 
 pub mod crypto;
@@ -22,6 +22,7 @@ pub mod sctp;
 pub mod sdp;
 #[cfg(feature = "sim")]
 pub mod sim;
+pub mod srtp;
 pub mod stun;
 pub mod time;
 pub mod transmit;
