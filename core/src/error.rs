@@ -30,6 +30,9 @@ pub enum Error {
     /// An SCTP association call was misused.
     #[error(transparent)]
     Sctp(#[from] crate::sctp::SctpError),
+    /// An SRTP context could not be built or a packet not protected.
+    #[error(transparent)]
+    Srtp(#[from] crate::srtp::SrtpError),
     /// A data channel call was misused.
     #[error(transparent)]
     DataChannel(#[from] crate::datachannel::DataChannelError),
