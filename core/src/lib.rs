@@ -6,7 +6,7 @@
 //! (`rtcpeer-tokio`, `rtcpeer-smol`, `rtcpeer-mio`).
 //!
 //! Modules follow the protocol layers: [`stun`], [`ice`], [`dtls`], [`sctp`],
-//! [`datachannel`], [`sdp`], and [`peer_connection`] which ties them together;
+//! [`datachannel`], [`sdp`], [`rtp`] (RTP/RTCP wire formats), and [`peer_connection`] which ties them together;
 //! `sim` (feature `sim`) is a deterministic network simulator.
 
 pub mod crypto;
@@ -17,6 +17,7 @@ mod error;
 pub mod ice;
 pub mod peer_connection;
 pub mod rng;
+pub mod rtp;
 pub mod runtime;
 pub mod sctp;
 pub mod sdp;
