@@ -19,7 +19,11 @@ fn video_packet() -> (RtpHeader, Vec<u8>) {
         timestamp: 0x1234_5678,
         ssrc: 0x4f1b_8c2a,
         csrcs: vec![],
-        extensions: vec![(2, vec![0x12, 0x34, 0x56]), (3, vec![0, 7]), (4, b"0".to_vec())],
+        extensions: vec![
+            (2, vec![0x12, 0x34, 0x56]),
+            (3, vec![0, 7]),
+            (4, b"0".to_vec()),
+        ],
     };
     let mut bytes = Vec::new();
     header.write_to(&mut bytes);
@@ -35,7 +39,12 @@ fn bench_rtp(c: &mut Criterion) {
     group.bench_function("view_parse", |b| {
         b.iter(|| {
             let p = RtpPacket::new_checked(black_box(&bytes[..])).expect("valid packet");
-            black_box((p.sequence_number(), p.ssrc(), p.extension(3), p.payload().len()))
+            black_box((
+                p.sequence_number(),
+                p.ssrc(),
+                p.extension(3),
+                p.payload().len(),
+            ))
         })
     });
     group.bench_function("header_write", |b| {

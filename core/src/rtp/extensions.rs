@@ -204,14 +204,16 @@ impl ExtensionValue {
             Self::AbsSendTime(t) => out.extend_from_slice(&t.to_be_bytes()[1..]),
             Self::TransportCc(seq) => out.extend_from_slice(&seq.to_be_bytes()),
             Self::AudioLevel { voice, level } => {
-                out.push(if *voice { 0x80 } else { 0 } | (level & 0x7f))
+                out.push((if *voice { 0x80 } else { 0 }) | (level & 0x7f))
             }
             Self::VideoOrientation {
                 back_camera,
                 flip,
                 rotation,
             } => out.push(
-                if *back_camera { 0x08 } else { 0 } | if *flip { 0x04 } else { 0 } | (rotation & 3),
+                (if *back_camera { 0x08 } else { 0 })
+                    | (if *flip { 0x04 } else { 0 })
+                    | (rotation & 3),
             ),
             Self::AbsCaptureTime {
                 timestamp,
@@ -275,7 +277,12 @@ impl fmt::Display for ExtensionValue {
                 clock_offset,
             } => write!(f, "abs-capture-time={timestamp:#x} offset={clock_offset:?}"),
             Self::PlayoutDelay { min, max } => {
-                write!(f, "playout-delay={}..{}ms", u32::from(*min) * 10, u32::from(*max) * 10)
+                write!(
+                    f,
+                    "playout-delay={}..{}ms",
+                    u32::from(*min) * 10,
+                    u32::from(*max) * 10
+                )
             }
             Self::Unknown(b) => write!(f, "unknown({}B)", b.len()),
         }

@@ -122,7 +122,7 @@ impl RtpHeader {
             FIXED_HEADER_LEN + 4 * csrcs.len() + ext_body.map_or(0, |b| 4 + b.next_multiple_of(4)),
         );
         out.push((RTP_VERSION << 6) | x_bit | csrcs.len() as u8);
-        out.push(if self.marker { 0x80 } else { 0 } | (self.payload_type & 0x7f));
+        out.push((if self.marker { 0x80 } else { 0 }) | (self.payload_type & 0x7f));
         out.extend_from_slice(&self.sequence_number.to_be_bytes());
         out.extend_from_slice(&self.timestamp.to_be_bytes());
         out.extend_from_slice(&self.ssrc.to_be_bytes());

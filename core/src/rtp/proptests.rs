@@ -24,24 +24,26 @@ fn rtp_header() -> impl Strategy<Value = RtpHeader> {
         vec(any::<u32>(), 0..=15),
         vec(extension(), 0..6),
     )
-        .prop_map(|(marker, payload_type, sequence_number, timestamp, ssrc, csrcs, exts)| {
-            // Ids unique, as a negotiated map makes them.
-            let mut extensions: Vec<(u8, Vec<u8>)> = Vec::new();
-            for (id, v) in exts {
-                if extensions.iter().all(|(i, _)| *i != id) {
-                    extensions.push((id, v));
+        .prop_map(
+            |(marker, payload_type, sequence_number, timestamp, ssrc, csrcs, exts)| {
+                // Ids unique, as a negotiated map makes them.
+                let mut extensions: Vec<(u8, Vec<u8>)> = Vec::new();
+                for (id, v) in exts {
+                    if extensions.iter().all(|(i, _)| *i != id) {
+                        extensions.push((id, v));
+                    }
                 }
-            }
-            RtpHeader {
-                marker,
-                payload_type,
-                sequence_number,
-                timestamp,
-                ssrc,
-                csrcs,
-                extensions,
-            }
-        })
+                RtpHeader {
+                    marker,
+                    payload_type,
+                    sequence_number,
+                    timestamp,
+                    ssrc,
+                    csrcs,
+                    extensions,
+                }
+            },
+        )
 }
 
 fn report_block() -> impl Strategy<Value = ReportBlock> {
@@ -79,9 +81,8 @@ fn twcc() -> impl Strategy<Value = TransportCc> {
         (i64::from(i16::MIN)..=i64::from(i16::MAX)).prop_map(Some),
     ];
     // Long runs as well as mixed stretches.
-    let stretch = (delta, 1usize..40, any::<bool>()).prop_map(|(d, n, repeat)| {
-        if repeat { vec![d; n] } else { vec![d] }
-    });
+    let stretch = (delta, 1usize..40, any::<bool>())
+        .prop_map(|(d, n, repeat)| if repeat { vec![d; n] } else { vec![d] });
     (
         any::<[u32; 2]>(),
         any::<u16>(),
@@ -89,22 +90,24 @@ fn twcc() -> impl Strategy<Value = TransportCc> {
         any::<u8>(),
         vec(stretch, 0..30),
     )
-        .prop_map(|(ssrcs, base_seq, reference_time, fb_pkt_count, stretches)| {
-            let packets = stretches
-                .concat()
-                .into_iter()
-                .enumerate()
-                .map(|(i, d)| (base_seq.wrapping_add(i as u16), d))
-                .collect();
-            TransportCc {
-                sender_ssrc: ssrcs[0],
-                media_ssrc: ssrcs[1],
-                base_seq,
-                reference_time,
-                fb_pkt_count,
-                packets,
-            }
-        })
+        .prop_map(
+            |(ssrcs, base_seq, reference_time, fb_pkt_count, stretches)| {
+                let packets = stretches
+                    .concat()
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, d)| (base_seq.wrapping_add(i as u16), d))
+                    .collect();
+                TransportCc {
+                    sender_ssrc: ssrcs[0],
+                    media_ssrc: ssrcs[1],
+                    base_seq,
+                    reference_time,
+                    fb_pkt_count,
+                    packets,
+                }
+            },
+        )
 }
 
 fn xr_block() -> impl Strategy<Value = XrBlock> {
@@ -156,13 +159,15 @@ fn rtcp_packet() -> impl Strategy<Value = RtcpPacket> {
                 data
             })
         ),
-        (any::<[u32; 2]>(), proptest::collection::btree_set(any::<u16>(), 0..40)).prop_map(
-            |(s, lost)| RtcpPacket::Nack(GenericNack {
+        (
+            any::<[u32; 2]>(),
+            proptest::collection::btree_set(any::<u16>(), 0..40)
+        )
+            .prop_map(|(s, lost)| RtcpPacket::Nack(GenericNack {
                 sender_ssrc: s[0],
                 media_ssrc: s[1],
                 lost: lost.into_iter().collect(),
-            })
-        ),
+            })),
         any::<[u32; 2]>().prop_map(|s| RtcpPacket::Pli(Pli {
             sender_ssrc: s[0],
             media_ssrc: s[1]
@@ -173,33 +178,41 @@ fn rtcp_packet() -> impl Strategy<Value = RtcpPacket> {
                 entries,
             })
         }),
-        (any::<u32>(), 0u64..(1 << 18), 0u32..=46, vec(any::<u32>(), 0..4)).prop_map(
-            |(sender_ssrc, mantissa, exp, ssrcs)| RtcpPacket::Remb(Remb {
-                sender_ssrc,
-                bitrate_bps: mantissa << exp,
-                ssrcs,
-            })
-        ),
+        (
+            any::<u32>(),
+            0u64..(1 << 18),
+            0u32..=46,
+            vec(any::<u32>(), 0..4)
+        )
+            .prop_map(
+                |(sender_ssrc, mantissa, exp, ssrcs)| RtcpPacket::Remb(Remb {
+                    sender_ssrc,
+                    bitrate_bps: mantissa << exp,
+                    ssrcs,
+                })
+            ),
         twcc().prop_map(RtcpPacket::TransportCc),
         (any::<u32>(), vec(xr_block(), 0..4))
             .prop_map(|(ssrc, blocks)| RtcpPacket::Xr(ExtendedReport { ssrc, blocks })),
-        (
-            prop_oneof![192u8..200, 208u8..=223],
-            0u8..32,
-            words(4)
-        )
-            .prop_map(|(packet_type, count, body)| RtcpPacket::Unknown {
+        (prop_oneof![192u8..200, 208u8..=223], 0u8..32, words(4)).prop_map(
+            |(packet_type, count, body)| RtcpPacket::Unknown {
                 packet_type,
                 count,
                 body
-            }),
+            }
+        ),
     ]
 }
 
 fn exercise_view(bytes: &[u8]) {
     if let Ok(p) = RtpPacket::new_checked(bytes) {
         let _ = (p.marker(), p.payload_type(), p.sequence_number());
-        let _ = (p.timestamp(), p.ssrc(), p.csrcs().count(), p.payload().len());
+        let _ = (
+            p.timestamp(),
+            p.ssrc(),
+            p.csrcs().count(),
+            p.payload().len(),
+        );
         let _ = (p.padding_len(), p.extensions().count(), p.extension(1));
         let _ = (p.to_string(), p.extension_profile());
         assert!(p.header_len() + p.padding_len() <= bytes.len());

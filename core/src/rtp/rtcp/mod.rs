@@ -27,7 +27,9 @@ mod xr;
 mod tests;
 
 pub use bye_app::{App, Bye};
-pub use feedback::{GenericNack, MAX_FIR_ENTRIES, MAX_NACK_ENTRIES, Fir, Pli, REMB_IDENTIFIER, Remb};
+pub use feedback::{
+    Fir, GenericNack, MAX_FIR_ENTRIES, MAX_NACK_ENTRIES, Pli, REMB_IDENTIFIER, Remb,
+};
 pub use report::{REPORT_BLOCK_LEN, ReceiverReport, ReportBlock, SenderReport};
 pub use sdes::{SDES_CNAME, SDES_NAME, SDES_PRIV, SDES_TOOL, Sdes, SdesChunk};
 pub use twcc::{MAX_STATUSES, TransportCc};
@@ -433,7 +435,11 @@ impl fmt::Display for RtcpPacket {
                 packet_type,
                 count,
                 body,
-            } => write!(f, "RTCP pt={packet_type} count={count} body={}B", body.len()),
+            } => write!(
+                f,
+                "RTCP pt={packet_type} count={count} body={}B",
+                body.len()
+            ),
         }
     }
 }

@@ -111,8 +111,22 @@ fn reduced_size_pli_is_byte_exact() {
 #[test]
 fn nack_with_blp_is_byte_exact() {
     let bytes = [
-        0x81, 205, 0, 3, 0, 0, 0, 1, 0x4f, 0x1b, 0x8c, 0x2a, // header, SSRCs
-        0x00, 0x64, 0b0000_0000, 0b0000_0101, // PID 100, BLP: 101 and 103
+        0x81,
+        205,
+        0,
+        3,
+        0,
+        0,
+        0,
+        1,
+        0x4f,
+        0x1b,
+        0x8c,
+        0x2a, // header, SSRCs
+        0x00,
+        0x64,
+        0b0000_0000,
+        0b0000_0101, // PID 100, BLP: 101 and 103
     ];
     let nack = GenericNack {
         sender_ssrc: 1,
@@ -163,8 +177,7 @@ fn remb_rounds_down_and_saturates() {
     let (exp, mantissa) = remb.exponent_mantissa();
     assert_eq!(u64::from(mantissa) << exp, 1 << 40);
     let bytes = [
-        0x8f, 206, 0, 4, 0, 0, 0, 1, 0, 0, 0, 0, b'R', b'E', b'M', b'B', 0x00, 0xff, 0xff,
-        0xff,
+        0x8f, 206, 0, 4, 0, 0, 0, 1, 0, 0, 0, 0, b'R', b'E', b'M', b'B', 0x00, 0xff, 0xff, 0xff,
     ];
     let Some(Ok(RtcpPacket::Remb(r))) = parse_compound(&bytes).next() else {
         panic!("REMB expected");
@@ -293,7 +306,9 @@ fn xr_rrtr_and_dlrr_are_byte_exact() {
 
 #[test]
 fn xr_unknown_block_is_kept() {
-    let bytes = [0x80, 207, 0, 3, 0, 0, 0, 1, 0x07, 0x09, 0x00, 0x01, 1, 2, 3, 4];
+    let bytes = [
+        0x80, 207, 0, 3, 0, 0, 0, 1, 0x07, 0x09, 0x00, 0x01, 1, 2, 3, 4,
+    ];
     byte_exact(
         &bytes,
         &[RtcpPacket::Xr(ExtendedReport {
@@ -387,7 +402,9 @@ fn bad_packet_ends_iteration() {
     assert!(parsed[0].is_ok());
     assert_eq!(parsed[1], Err(RtpError::BadLength));
 
-    let bad_count = [0x82, 200, 0, 6, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    let bad_count = [
+        0x82, 200, 0, 6, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    ];
     let mut bytes = bad_count.to_vec();
     bytes.extend_from_slice(&PLI);
     let parsed = parse_all(&bytes);
@@ -395,7 +412,10 @@ fn bad_packet_ends_iteration() {
     assert!(matches!(parsed[0], Err(RtpError::Malformed(_))));
 
     assert_eq!(parse_all(&[0x81, 206, 0]), vec![Err(RtpError::TooShort)]);
-    assert_eq!(parse_all(&[0x41, 206, 0, 0]), vec![Err(RtpError::BadVersion)]);
+    assert_eq!(
+        parse_all(&[0x41, 206, 0, 0]),
+        vec![Err(RtpError::BadVersion)]
+    );
     assert!(parse_all(&[]).is_empty());
 }
 
@@ -433,7 +453,7 @@ fn fir_is_byte_exact() {
 #[test]
 fn sdes_with_several_items_and_chunks_is_byte_exact() {
     let bytes = [
-        0x82, 202, 0, 5, // SC=2
+        0x82, 202, 0, 6, // SC=2, 7 words
         0, 0, 0, 1, 1, 1, b'a', 6, 2, b'x', b'y', 0, // chunk 1: CNAME "a", TOOL "xy", end
         0, 0, 0, 2, 1, 2, b'b', b'c', 0, 0, 0, 0, // chunk 2: CNAME "bc", end + pad
     ];
