@@ -113,16 +113,7 @@ fn twcc() -> impl Strategy<Value = TransportCc> {
 fn xr_block() -> impl Strategy<Value = XrBlock> {
     prop_oneof![
         any::<u64>().prop_map(|ntp| XrBlock::Rrtr { ntp }),
-        vec(any::<[u32; 3]>(), 0..4).prop_map(|items| XrBlock::Dlrr(
-            items
-                .into_iter()
-                .map(|[ssrc, last_rr, delay_since_last_rr]| DlrrItem {
-                    ssrc,
-                    last_rr,
-                    delay_since_last_rr
-                })
-                .collect()
-        )),
+        vec(any::<(u32, u32, u32)>(), 0..4).prop_map(XrBlock::Dlrr),
         (6u8..=255, any::<u8>(), words(5)).prop_map(|(block_type, type_specific, body)| {
             XrBlock::Unknown {
                 block_type,

@@ -33,7 +33,7 @@ pub use feedback::{
 pub use report::{REPORT_BLOCK_LEN, ReceiverReport, ReportBlock, SenderReport};
 pub use sdes::{SDES_CNAME, SDES_NAME, SDES_PRIV, SDES_TOOL, Sdes, SdesChunk};
 pub use twcc::{MAX_STATUSES, TransportCc};
-pub use xr::{BT_DLRR, BT_RRTR, DlrrItem, ExtendedReport, XrBlock};
+pub use xr::{BT_DLRR, BT_RRTR, ExtendedReport, XrBlock};
 
 use super::{RTP_VERSION, RtpError};
 use std::fmt;
@@ -180,9 +180,9 @@ impl Iterator for RtcpIter<'_> {
         if self.rest.is_empty() {
             return None;
         }
-        let result = split_packet(self.rest).and_then(|(first, body, rest)| {
-            self.rest = rest;
-            RtcpPacket::decode(first[0] & 0x1f, first[1], body)
+        let result = split_packet(self.rest).and_then(|framed| {
+            self.rest = framed.rest;
+            RtcpPacket::decode(framed.count, framed.packet_type, framed.body)
         });
         if result.is_err() {
             self.rest = &[];
@@ -191,8 +191,18 @@ impl Iterator for RtcpIter<'_> {
     }
 }
 
-/// Splits the first packet off `buf`: its header, its body without padding, and the rest.
-fn split_packet(buf: &[u8]) -> Result<(&[u8], &[u8], &[u8]), RtpError> {
+/// The first packet of a datagram, split off by [`split_packet`].
+struct Framed<'a> {
+    count: u8,
+    packet_type: u8,
+    /// The body after the common header, padding removed.
+    body: &'a [u8],
+    /// The packets after this one.
+    rest: &'a [u8],
+}
+
+/// Splits the first packet off `buf`, checking version, length and padding.
+fn split_packet(buf: &[u8]) -> Result<Framed<'_>, RtpError> {
     if buf.len() < 4 {
         return Err(RtpError::TooShort);
     }
@@ -212,7 +222,12 @@ fn split_packet(buf: &[u8]) -> Result<(&[u8], &[u8], &[u8]), RtpError> {
         }
         end -= pad;
     }
-    Ok((&packet[..2], &packet[4..end], rest))
+    Ok(Framed {
+        count: packet[0] & 0x1f,
+        packet_type: packet[1],
+        body: &packet[4..end],
+        rest,
+    })
 }
 
 impl RtcpPacket {
@@ -372,7 +387,7 @@ impl RtcpPacket {
                 .blocks
                 .iter()
                 .filter_map(|b| match b {
-                    XrBlock::Dlrr(items) => Some(items.iter().map(|i| i.ssrc)),
+                    XrBlock::Dlrr(items) => Some(items.iter().map(|(ssrc, _, _)| *ssrc)),
                     _ => None,
                 })
                 .flatten()

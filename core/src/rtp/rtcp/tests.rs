@@ -294,11 +294,7 @@ fn xr_rrtr_and_dlrr_are_byte_exact() {
                 XrBlock::Rrtr {
                     ntp: 0xe95a_1b2c_3d4e_5f60,
                 },
-                XrBlock::Dlrr(vec![DlrrItem {
-                    ssrc: MEDIA,
-                    last_rr: 0x1b2c_3d4e,
-                    delay_since_last_rr: 0x1_0000,
-                }]),
+                XrBlock::Dlrr(vec![(MEDIA, 0x1b2c_3d4e, 0x1_0000)]),
             ],
         })],
     );

@@ -14,17 +14,6 @@ const MAX_DLRR_ITEMS: usize = 0xffff / 3;
 /// Largest raw block body (16-bit length in words).
 const MAX_BLOCK_BODY: usize = 0xffff * 4;
 
-/// One DLRR sub-block: the delay since the last RRTR from `ssrc`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct DlrrItem {
-    /// The receiver whose RRTR this answers.
-    pub ssrc: u32,
-    /// Middle 32 bits of that RRTR's NTP timestamp.
-    pub last_rr: u32,
-    /// Delay since then in 1/65536 s.
-    pub delay_since_last_rr: u32,
-}
-
 /// An XR report block.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -34,8 +23,10 @@ pub enum XrBlock {
         /// NTP timestamp, 32.32 fixed point.
         ntp: u64,
     },
-    /// Delays since the last RRTR of each listed receiver; at most 21,845 are written.
-    Dlrr(Vec<DlrrItem>),
+    /// Per receiver: `(ssrc, last_rr, delay_since_last_rr)`: the middle 32 bits of that
+    /// receiver's last RRTR NTP timestamp and the delay since then in 1/65536 s; at most
+    /// 21,845 are written.
+    Dlrr(Vec<(u32, u32, u32)>),
     /// Any other block, kept raw; `body` is zero-padded to 4 bytes and cut at 262,140
     /// bytes when written.
     Unknown {
@@ -61,13 +52,7 @@ impl XrBlock {
             BT_RRTR if len == 8 => Self::Rrtr { ntp: b.u64()? },
             BT_DLRR if len % 12 == 0 => Self::Dlrr(
                 (0..len / 12)
-                    .map(|_| {
-                        Ok(DlrrItem {
-                            ssrc: b.u32()?,
-                            last_rr: b.u32()?,
-                            delay_since_last_rr: b.u32()?,
-                        })
-                    })
+                    .map(|_| Ok((b.u32()?, b.u32()?, b.u32()?)))
                     .collect::<Result<_, RtpError>>()?,
             ),
             _ => Self::Unknown {
@@ -103,10 +88,10 @@ impl XrBlock {
         match self {
             Self::Rrtr { ntp } => out.extend_from_slice(&ntp.to_be_bytes()),
             Self::Dlrr(items) => {
-                for item in &items[..items.len().min(MAX_DLRR_ITEMS)] {
-                    out.extend_from_slice(&item.ssrc.to_be_bytes());
-                    out.extend_from_slice(&item.last_rr.to_be_bytes());
-                    out.extend_from_slice(&item.delay_since_last_rr.to_be_bytes());
+                for (ssrc, lrr, dlrr) in &items[..items.len().min(MAX_DLRR_ITEMS)] {
+                    out.extend_from_slice(&ssrc.to_be_bytes());
+                    out.extend_from_slice(&lrr.to_be_bytes());
+                    out.extend_from_slice(&dlrr.to_be_bytes());
                 }
             }
             Self::Unknown { body, .. } => out.extend_from_slice(&body[..body.len().min(len)]),
