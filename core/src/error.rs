@@ -36,6 +36,9 @@ pub enum Error {
     /// A data channel call was misused.
     #[error(transparent)]
     DataChannel(#[from] crate::datachannel::DataChannelError),
+    /// RTP or RTCP bytes the caller handed in could not be parsed.
+    #[error("rtp: {0}")]
+    Rtp(#[from] crate::rtp::RtpError),
     /// A `PeerConnection` call was refused.
     #[error(transparent)]
     PeerConnection(#[from] crate::peer_connection::PeerConnectionError),

@@ -6,7 +6,8 @@
 //! (`rtcpeer-tokio`, `rtcpeer-smol`, `rtcpeer-mio`).
 //!
 //! Modules follow the protocol layers: [`stun`], [`ice`], [`dtls`], [`sctp`],
-//! [`datachannel`], [`sdp`], [`srtp`], and [`peer_connection`] which ties them together;
+//! [`datachannel`], [`sdp`], [`srtp`], [`rtp`] (RTP/RTCP wire formats), [`media`], and
+//! [`peer_connection`] which ties them together;
 //! `sim` (feature `sim`) is a deterministic network simulator.
 
 pub mod crypto;
