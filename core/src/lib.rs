@@ -15,6 +15,7 @@ pub mod dtls;
 pub mod endpoint;
 mod error;
 pub mod ice;
+pub mod media;
 pub mod peer_connection;
 pub mod rng;
 pub mod runtime;
