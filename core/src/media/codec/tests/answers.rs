@@ -254,3 +254,55 @@ fn our_own_offer_answered_by_our_defaults_is_itself() {
         assert_eq!(answer_codecs(&local, &kind, &offer), offer, "{kind}");
     }
 }
+
+fn h265(payload_type: u8, params: &[(&str, &str)]) -> CodecConfig {
+    let codec = params
+        .iter()
+        .fold(RtpCodec::new("H265", 90_000, None), |c, (k, v)| {
+            c.with_fmtp(k, Some(v))
+        });
+    CodecConfig {
+        payload_type,
+        codec,
+        rtx_payload_type: Some(payload_type + 1),
+    }
+}
+
+fn offered(c: CodecConfig) -> NegotiatedCodec {
+    NegotiatedCodec {
+        payload_type: c.payload_type,
+        codec: c.codec,
+        rtx_payload_type: c.rtx_payload_type,
+    }
+}
+
+#[test]
+fn h265_matches_on_profile_tier_and_tx_mode_and_answers_the_lower_level() {
+    let ours = [
+        ("level-id", "93"),
+        ("profile-id", "1"),
+        ("tier-flag", "0"),
+        ("tx-mode", "SRST"),
+    ];
+    let local = MediaCodecs {
+        video: vec![h265(49, &ours)],
+        ..MediaCodecs::default()
+    };
+    let answer = |params: &[(&str, &str)]| {
+        answer_codecs(&local, &MediaKind::Video, &[offered(h265(110, params))])
+    };
+    let higher = answer(&[
+        ("level-id", "180"),
+        ("profile-id", "1"),
+        ("tx-mode", "SRST"),
+    ]);
+    assert_eq!(pts(&higher), [(110, Some(111))]);
+    assert_eq!(higher[0].codec.fmtp_param("level-id"), Some("93"));
+    let lower = answer(&[("level-id", "60")]);
+    assert_eq!(lower[0].codec.fmtp_param("level-id"), Some("60"));
+    assert!(answer(&[("profile-id", "2")]).is_empty());
+    assert!(answer(&[("tier-flag", "1")]).is_empty());
+    assert!(answer(&[("tx-mode", "MRST")]).is_empty());
+    let unreadable = answer(&[("level-id", "x")]);
+    assert_eq!(unreadable[0].codec.fmtp_param("level-id"), Some("93"));
+}

@@ -105,3 +105,44 @@ proptest! {
         }
     }
 }
+
+/// An offer with lines deleted, duplicated and swapped (indices taken modulo the line count).
+fn mutated_offer() -> impl Strategy<Value = String> {
+    let ops = prop::collection::vec((0u8..3, any::<usize>(), any::<usize>()), 0..12);
+    (select(super::OFFERS.to_vec()), ops).prop_map(|((_, text), ops)| {
+        let mut lines: Vec<&str> = text.lines().collect();
+        for (op, a, b) in ops {
+            let n = lines.len();
+            if n == 0 {
+                break;
+            }
+            match op {
+                0 => drop(lines.remove(a % n)),
+                1 => lines.insert(a % n, lines[a % n]),
+                _ => lines.swap(a % n, b % n),
+            }
+        }
+        lines.join("\r\n") + "\r\n"
+    })
+}
+
+proptest! {
+    #[test]
+    fn answering_mutated_offers_never_panics_and_keeps_offered_payload_types(
+        text in mutated_offer()
+    ) {
+        let Ok(sdp) = SessionDescription::parse(&text) else { return Ok(()) };
+        let local = crate::media::codec::MediaCodecs::default();
+        for m in &sdp.media {
+            let offered = read_codecs(m);
+            let answer = crate::media::codec::answer_codecs(&local, &m.kind, &offered);
+            for a in &answer {
+                let o = offered.iter().find(|o| o.payload_type == a.payload_type);
+                prop_assert!(o.is_some_and(|o| a.rtx_payload_type.is_none()
+                    || a.rtx_payload_type == o.rtx_payload_type));
+            }
+            let exts = read_extensions(m);
+            let _ = crate::media::codec::answer_extensions(&local, &m.kind, &exts);
+        }
+    }
+}
