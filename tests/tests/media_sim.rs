@@ -74,7 +74,8 @@ fn send_packets(p: &mut Pair, a: bool, id: TransceiverId, pt: u8, first: u16, n:
         let seq = first.wrapping_add(i);
         let data = payload(seq);
         p.with(a, |pc| {
-            let w = RtpWrite::new(pt, seq, u32::from(seq) * 3000, i % 3 == 2, &data);
+            let ts = (u32::from(first) + u32::from(i)).wrapping_mul(3000);
+            let w = RtpWrite::new(pt, seq, ts, i % 3 == 2, &data);
             pc.transceiver(id)
                 .expect("transceiver")
                 .write_rtp(w)
@@ -387,7 +388,8 @@ fn reports_give_round_trip_time_and_loss_and_keyframe_requests_cross() {
         if media {
             n += 1;
         }
-        media && n % 10 == 0
+        // Never the last packet: a receiver cannot know of a loss after the highest seen.
+        media && n % 10 == 5
     }));
     send_packets(&mut p, true, a_video, VP8, 0, 200);
     p.run_until(Duration::from_secs(3), |_| false);
@@ -463,11 +465,19 @@ fn srtp_replays_and_forged_packets_are_dropped_and_counted() {
             pc.handle_input(now, input);
         };
         feed(pc, &srtp[2]);
-        let mut forged = srtp[3].clone();
+        // Forgeries use sequence numbers not seen yet: the replay check (which comes
+        // first, RFC 3711 section 3.3) passes them and authentication must refuse them.
+        let ahead = |packet: &[u8], by: u16| {
+            let mut p = packet.to_vec();
+            let seq = u16::from_be_bytes([p[2], p[3]]).wrapping_add(by);
+            p[2..4].copy_from_slice(&seq.to_be_bytes());
+            p
+        };
+        let mut forged = ahead(&srtp[3], 1000);
         let last = forged.len() - 1;
         forged[last] ^= 1;
         feed(pc, &forged);
-        let mut body = srtp[4].clone();
+        let mut body = ahead(&srtp[4], 2000);
         body[20] ^= 0x40;
         feed(pc, &body);
         let s = pc.stats().media;
