@@ -12,6 +12,19 @@ use crate::media::{
 use crate::rtp::extensions::ExtensionMap;
 use crate::sdp::{MediaDescription, MediaKind, SessionDescription};
 
+/// The RTCP feedback the core implements (RFC 4585 PLI, RFC 5104 FIR): our offers and
+/// answers announce these and no others, so a peer never waits for NACK answers,
+/// transport-wide feedback or REMB that would not come.
+pub(crate) const IMPLEMENTED_FEEDBACK: &[&str] = &["nack pli", "ccm fir"];
+
+fn keep_implemented_feedback(codecs: &mut [NegotiatedCodec]) {
+    for c in codecs {
+        c.codec
+            .feedback
+            .retain(|f| IMPLEMENTED_FEEDBACK.iter().any(|i| f.eq_ignore_ascii_case(i)));
+    }
+}
+
 /// The transport protocol of our media m-lines (RFC 8829 §5.2.1).
 pub(crate) const MEDIA_PROTO: &str = "UDP/TLS/RTP/SAVPF";
 
@@ -66,7 +79,8 @@ impl PeerConnection {
             return None;
         }
         let t = self.media.by_mid(&line.mid)?;
-        let codecs = codec::offer_codecs(&self.config.codecs, &t.kind);
+        let mut codecs = codec::offer_codecs(&self.config.codecs, &t.kind);
+        keep_implemented_feedback(&mut codecs);
         let extensions = codec::offer_extensions(&self.config.codecs, &t.kind);
         Some(self.section_for(t.id, t.direction, codecs, extensions))
     }
@@ -85,7 +99,8 @@ impl PeerConnection {
         if t.stopping || t.stopped {
             return None;
         }
-        let codecs = codec::answer_codecs(&self.config.codecs, &t.kind, &codec::read_codecs(m));
+        let mut codecs = codec::answer_codecs(&self.config.codecs, &t.kind, &codec::read_codecs(m));
+        keep_implemented_feedback(&mut codecs);
         if !codecs.iter().any(|c| !c.codec.is_rtx()) {
             return None;
         }

@@ -14,6 +14,8 @@ export const CHROMIUM_FLAGS = [
   '--use-fake-device-for-media-stream',
   '--use-fake-ui-for-media-stream',
   '--allow-loopback-in-peer-connection',
+  // Echoed audio plays without a click, so that receive statistics count its samples.
+  '--autoplay-policy=no-user-gesture-required',
   '--disable-quic',
   '--no-first-run',
   '--disable-background-networking',

@@ -82,7 +82,7 @@ export function echoRunFailures(run, { sizes, bulkBytes }) {
  */
 export function mediaFailures(run, { expectMedia, codec }) {
   if (run.error) return [run.error];
-  const failures = [...echoFailures(run.echoes, 3), ...echoFailures(run.lateEchoes, 1), ...selectedFailures(run.selected)];
+  const failures = [...echoFailures(run.echoes, 6), ...echoFailures(run.lateEchoes, 2), ...selectedFailures(run.selected)];
   if (run.status !== 201) failures.push(`POST /offer answered ${run.status}`);
   const video = run.figures?.inbound?.video;
   const audio = run.figures?.inbound?.audio;
