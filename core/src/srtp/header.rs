@@ -59,7 +59,9 @@ pub(super) fn rtcp_ssrc(packet: &[u8]) -> Result<u32, SrtpError> {
     if packet[0] >> 6 != 2 {
         return Err(SrtpError::Malformed);
     }
-    Ok(u32::from_be_bytes([packet[4], packet[5], packet[6], packet[7]]))
+    Ok(u32::from_be_bytes([
+        packet[4], packet[5], packet[6], packet[7],
+    ]))
 }
 
 #[cfg(test)]
@@ -80,7 +82,9 @@ mod tests {
 
     #[test]
     fn rtp_header_running_past_the_packet_is_malformed() {
-        let mut p = vec![0x90, 0x60, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xbe, 0xde, 0x00, 0x02];
+        let mut p = vec![
+            0x90, 0x60, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xbe, 0xde, 0x00, 0x02,
+        ];
         assert_eq!(rtp_header(&p), Err(SrtpError::Malformed));
         p.truncate(14);
         assert_eq!(rtp_header(&p), Err(SrtpError::Malformed));

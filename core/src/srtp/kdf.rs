@@ -54,8 +54,16 @@ pub(super) fn derive(master_key: &[u8], master_salt: &[u8], label: u8, out: &mut
     iv[KDF_SALT_LEN - 7] ^= label;
     out.fill(0);
     match master_key.len() {
-        16 => aes_ctr_xor(&Aes128::new(&Array::from(to_array::<16>(master_key))), &iv, out),
-        32 => aes_ctr_xor(&Aes256::new(&Array::from(to_array::<32>(master_key))), &iv, out),
+        16 => aes_ctr_xor(
+            &Aes128::new(&Array::from(to_array::<16>(master_key))),
+            &iv,
+            out,
+        ),
+        32 => aes_ctr_xor(
+            &Aes256::new(&Array::from(to_array::<32>(master_key))),
+            &iv,
+            out,
+        ),
         n => unreachable!("master key length {n} is checked by the caller"),
     }
 }

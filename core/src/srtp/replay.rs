@@ -106,7 +106,7 @@ impl ReplayWindow {
         let mut index = from + 1;
         while index <= to {
             let (word, mask) = self.position(index);
-            if index % 64 == 0 && to - index >= 63 {
+            if index.is_multiple_of(64) && to - index >= 63 {
                 self.bits[word] = 0;
                 index += 64;
             } else {
@@ -176,7 +176,14 @@ mod tests {
         assert_eq!(w.check(1000), Verdict::Fresh);
         w.commit(1130);
         for i in 1003..=1130 {
-            assert_eq!(w.check(i), if i == 1130 { Verdict::Replayed } else { Verdict::Fresh });
+            assert_eq!(
+                w.check(i),
+                if i == 1130 {
+                    Verdict::Replayed
+                } else {
+                    Verdict::Fresh
+                }
+            );
         }
     }
 

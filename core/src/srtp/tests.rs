@@ -77,7 +77,9 @@ fn assert_rtcp_encrypted_vector(profile: SrtpProfile, protected: &[u8]) {
     let mut packet = plain.clone();
     sender.protect_rtcp(&mut packet).unwrap();
     assert_eq!(packet, protected, "protect");
-    rfc7714_context(profile).unprotect_rtcp(&mut packet).unwrap();
+    rfc7714_context(profile)
+        .unprotect_rtcp(&mut packet)
+        .unwrap();
     assert_eq!(packet, plain, "unprotect");
 }
 
@@ -102,13 +104,21 @@ fn rfc7714_17_2_srtcp_aead_aes_256_gcm_encrypted() {
 #[test]
 fn rfc7714_17_3_and_17_4_srtcp_unencrypted_is_authenticated_and_accepted() {
     for (profile, trailer) in [
-        (SrtpProfile::AEAD_AES_128_GCM, "841dd968 3dd78ec9 2ae58790 125f62b3 000005d4"),
-        (SrtpProfile::AEAD_AES_256_GCM, "91db4afb feee5a97 8fab4393 ed2615fe 000005d4"),
+        (
+            SrtpProfile::AEAD_AES_128_GCM,
+            "841dd968 3dd78ec9 2ae58790 125f62b3 000005d4",
+        ),
+        (
+            SrtpProfile::AEAD_AES_256_GCM,
+            "91db4afb feee5a97 8fab4393 ed2615fe 000005d4",
+        ),
     ] {
         let plain = unhex(RFC7714_RTCP);
         let mut packet = [plain.clone(), unhex(trailer)].concat();
         let mut tampered = packet.clone();
-        rfc7714_context(profile).unprotect_rtcp(&mut packet).unwrap();
+        rfc7714_context(profile)
+            .unprotect_rtcp(&mut packet)
+            .unwrap();
         assert_eq!(packet, plain);
         // The unencrypted body is authenticated too.
         tampered[20] ^= 1;
@@ -195,8 +205,10 @@ fn keying_material_gives_the_client_keys_to_the_client_outbound() {
         let len = profile.keying_material_len().unwrap();
         let material: Vec<u8> = (0..len as u8).collect();
         let config = SrtpConfig::default();
-        let mut client = SrtpSession::from_keying_material(profile, &material, true, &config).unwrap();
-        let mut server = SrtpSession::from_keying_material(profile, &material, false, &config).unwrap();
+        let mut client =
+            SrtpSession::from_keying_material(profile, &material, true, &config).unwrap();
+        let mut server =
+            SrtpSession::from_keying_material(profile, &material, false, &config).unwrap();
         let plain = rtp_packet(7, 0x1111, b"hello");
         let mut packet = plain.clone();
         client.outbound.protect_rtp(&mut packet).unwrap();
@@ -383,7 +395,11 @@ fn replayed_and_too_old_packets_are_refused() {
         let mut p = sent[199].clone();
         rx.unprotect_rtp(&mut p).unwrap();
         let mut p = sent[71].clone();
-        assert_eq!(rx.unprotect_rtp(&mut p), Err(SrtpError::Replayed), "too old");
+        assert_eq!(
+            rx.unprotect_rtp(&mut p),
+            Err(SrtpError::Replayed),
+            "too old"
+        );
         let mut p = sent[72].clone();
         rx.unprotect_rtp(&mut p).unwrap();
         let mut p = sent[72].clone();
@@ -488,12 +504,27 @@ fn srtcp_index_exhaustion_is_reported() {
 fn short_and_malformed_packets_are_refused() {
     for profile in ALL_PROFILES {
         let (mut tx, mut rx) = pair(profile, &SrtpConfig::default());
-        assert_eq!(tx.protect_rtp(&mut vec![0x80; 11]), Err(SrtpError::TooShort));
-        assert_eq!(tx.protect_rtcp(&mut vec![0x80; 7]), Err(SrtpError::TooShort));
-        assert_eq!(tx.protect_rtp(&mut vec![0x00; 12]), Err(SrtpError::Malformed));
+        assert_eq!(
+            tx.protect_rtp(&mut vec![0x80; 11]),
+            Err(SrtpError::TooShort)
+        );
+        assert_eq!(
+            tx.protect_rtcp(&mut vec![0x80; 7]),
+            Err(SrtpError::TooShort)
+        );
+        assert_eq!(
+            tx.protect_rtp(&mut vec![0x00; 12]),
+            Err(SrtpError::Malformed)
+        );
         // Header only, no room for a tag.
-        assert_eq!(rx.unprotect_rtp(&mut rtp_packet(1, 1, b"")), Err(SrtpError::TooShort));
-        assert_eq!(rx.unprotect_rtcp(&mut rtcp_packet(1, b"")), Err(SrtpError::TooShort));
+        assert_eq!(
+            rx.unprotect_rtp(&mut rtp_packet(1, 1, b"")),
+            Err(SrtpError::TooShort)
+        );
+        assert_eq!(
+            rx.unprotect_rtcp(&mut rtcp_packet(1, b"")),
+            Err(SrtpError::TooShort)
+        );
     }
 }
 

@@ -234,7 +234,9 @@ impl Transform {
             Self::CmSha1(_) => packet.len() - CM_TAG_80 - RTCP_INDEX_LEN,
             Self::Gcm(_) => packet.len() - RTCP_INDEX_LEN,
         };
-        Ok(u32::from_be_bytes(to_array(&packet[at..at + RTCP_INDEX_LEN])))
+        Ok(u32::from_be_bytes(to_array(
+            &packet[at..at + RTCP_INDEX_LEN],
+        )))
     }
 
     /// Verifies an SRTCP packet whose trailer holds `e_index` and decrypts it in place if
@@ -335,28 +337,6 @@ fn xor_into(dst: &mut [u8], src: &[u8]) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::srtp::tests::unhex;
-
-    #[test]
-    fn rfc7714_iv_vectors() {
-        let salt = to_array(&unhex("517569642070726f2071756f"));
-        // §16.1: SSRC 0x5501a0b2, ROC 0, SEQ 0xf17b.
-        assert_eq!(gcm_rtp_iv(&salt, 0x5501_a0b2, 0xf17b)[..], unhex("51753c6580c2726f20718414")[..]);
-        // §17.1: SSRC 0x4d617273, SRTCP index 0x5d4.
-        assert_eq!(gcm_rtcp_iv(&salt, 0x4d61_7273, 0x5d4)[..], unhex("517524055203726f207170bb")[..]);
-    }
-
-    #[test]
-    fn cm_iv_places_ssrc_and_index() {
-        let salt = [0u8; CM_SALT_LEN];
-        let iv = cm_iv(&salt, 0xcafe_babe, 0x1234_5678_9abc);
-        assert_eq!(iv[..], unhex("00000000cafebabe123456789abc0000")[..]);
-    }
-}
-
-#[cfg(test)]
 impl Transform {
     /// GCM with the given session key and salt for both SRTP and SRTCP, skipping the KDF:
     /// the shape of the RFC 7714 §16/§17 vectors.
@@ -368,5 +348,33 @@ impl Transform {
             rtcp: key(),
             rtcp_salt: to_array(salt),
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::srtp::tests::unhex;
+
+    #[test]
+    fn rfc7714_iv_vectors() {
+        let salt = to_array(&unhex("517569642070726f2071756f"));
+        // §16.1: SSRC 0x5501a0b2, ROC 0, SEQ 0xf17b.
+        assert_eq!(
+            gcm_rtp_iv(&salt, 0x5501_a0b2, 0xf17b)[..],
+            unhex("51753c6580c2726f20718414")[..]
+        );
+        // §17.1: SSRC 0x4d617273, SRTCP index 0x5d4.
+        assert_eq!(
+            gcm_rtcp_iv(&salt, 0x4d61_7273, 0x5d4)[..],
+            unhex("517524055203726f207170bb")[..]
+        );
+    }
+
+    #[test]
+    fn cm_iv_places_ssrc_and_index() {
+        let salt = [0u8; CM_SALT_LEN];
+        let iv = cm_iv(&salt, 0xcafe_babe, 0x1234_5678_9abc);
+        assert_eq!(iv[..], unhex("00000000cafebabe123456789abc0000")[..]);
     }
 }
