@@ -83,28 +83,28 @@ impl RtpHeader {
     /// Whether the extensions fit the one-byte form: every id in 1..=14 and every value
     /// 1..=16 bytes long.
     pub fn uses_one_byte_form(&self) -> bool {
-        self.writable_extensions()
-            .all(|(id, v)| (1..=14).contains(id) && (1..=16).contains(&v.len()))
+        self.extension_layout().0
     }
 
-    /// Bytes of the extension block's elements, before padding to 4 bytes; `None` when no
-    /// extension will be written.
-    fn extension_body_len(&self, one_byte: bool) -> Option<usize> {
-        let per_element = if one_byte { 1 } else { 2 };
-        let mut any = false;
-        let len = self
-            .writable_extensions()
-            .inspect(|_| any = true)
-            .map(|(_, v)| per_element + v.len())
-            .sum();
-        any.then_some(len)
+    /// One pass over the written extensions: whether they fit the one-byte form, and the
+    /// bytes of the block's elements before padding (`None` when none will be written).
+    fn extension_layout(&self) -> (bool, Option<usize>) {
+        let (mut one_byte, mut values, mut count) = (true, 0, 0);
+        for (id, v) in self.writable_extensions() {
+            one_byte &= (1..=14).contains(id) && (1..=16).contains(&v.len());
+            values += v.len();
+            count += 1;
+        }
+        let body = values + if one_byte { count } else { 2 * count };
+        (one_byte, (count > 0).then_some(body))
     }
 
     /// The number of bytes [`RtpHeader::write_to`] appends.
     pub fn encoded_len(&self) -> usize {
         let csrcs = self.csrcs.len().min(MAX_CSRCS);
         let ext = self
-            .extension_body_len(self.uses_one_byte_form())
+            .extension_layout()
+            .1
             .map_or(0, |body| 4 + body.next_multiple_of(4));
         FIXED_HEADER_LEN + 4 * csrcs + ext
     }
@@ -115,8 +115,7 @@ impl RtpHeader {
     /// skipped. The block is zero-padded to a multiple of 4 bytes.
     pub fn write_to(&self, out: &mut Vec<u8>) {
         let csrcs = &self.csrcs[..self.csrcs.len().min(MAX_CSRCS)];
-        let one_byte = self.uses_one_byte_form();
-        let ext_body = self.extension_body_len(one_byte);
+        let (one_byte, ext_body) = self.extension_layout();
         let x_bit = if ext_body.is_some() { 0x10 } else { 0 };
         out.reserve(
             FIXED_HEADER_LEN + 4 * csrcs.len() + ext_body.map_or(0, |b| 4 + b.next_multiple_of(4)),
