@@ -449,6 +449,27 @@ impl IceAgent {
         Ok(())
     }
 
+    /// Forgets the remote credentials, candidates and pairs, keeping ours, so that another
+    /// remote transport can be applied: an answerer that rejected the m-line whose transport
+    /// it had read moves the BUNDLE transport to the first m-line it accepted (RFC 8843
+    /// section 7.3). Refused once a check succeeded (that would be a restart).
+    pub fn forget_remote(&mut self, now: Instant) -> Result<(), IceError> {
+        self.check_open()?;
+        if self.first_valid_at.is_some() || self.selected.is_some() {
+            return Err(IceError::RestartRequired);
+        }
+        self.remote_creds = None;
+        self.checklist = CheckList::new(self.config.max_pairs);
+        self.remote.clear();
+        self.remote_eoc = false;
+        self.checking_since = None;
+        self.last_check_at = None;
+        self.nominating = None;
+        self.failed = false;
+        self.finish(now);
+        Ok(())
+    }
+
     /// Sets the role before or between checks (JSEP: the side that applies a remote
     /// offer becomes controlled). Pair priorities are recomputed; a lite agent stays
     /// controlled. Conflicts found later are still repaired by the tie-breaker.

@@ -200,7 +200,7 @@ impl PeerConnection {
             .zip(&offer.media)
             .map(|(line, m)| {
                 let section = self.answer_media_section(m, &line.mid);
-                if section.is_some() {
+                if section.as_ref().is_some_and(|s| !s.rejected) {
                     line.rejected = false;
                 }
                 section
@@ -276,6 +276,7 @@ impl PeerConnection {
                     .find(|m| !m.is_port_zero())
                     .and_then(|m| sdp.setup_for(m));
                 let lines = sdp_build::mlines_of(&sdp);
+                self.retarget_bundle_transport(&lines)?;
                 self.apply_negotiated(lines, local_setup.map(|s| s == Setup::Active))?;
                 self.apply_negotiated_media(&sdp, true);
                 self.finish_answer(desc.sdp_type, &sdp, true);
@@ -365,6 +366,42 @@ impl PeerConnection {
             )
             .into())
         }
+    }
+
+    /// After we answered: the BUNDLE transport is the first m-line we accepted (RFC 8843
+    /// section 7.3). When that is not the m-line read on `set_remote_description` (we
+    /// rejected the first ones), the remote transport — credentials, fingerprint,
+    /// candidates — is read again from it.
+    fn retarget_bundle_transport(&mut self, answered: &[MLine]) -> Result<(), crate::Error> {
+        let Some(first) = answered.iter().find(|m| !m.rejected) else {
+            return Ok(());
+        };
+        let current = self.jsep.remote.as_ref();
+        if current.is_none_or(|r| r.mid == first.mid) {
+            return Ok(());
+        }
+        let Some(offer) = self
+            .jsep
+            .pending_remote
+            .as_ref()
+            .map(StoredDescription::parse)
+        else {
+            return Ok(());
+        };
+        let Some(target) = sdp_build::remote_transport_of(&offer, &first.mid)? else {
+            return Ok(());
+        };
+        // Candidates differ even where credentials are shared (aiortc keeps one socket per
+        // m-line until BUNDLE is agreed), so the remote side is applied afresh.
+        match self.ice.forget_remote(self.now) {
+            Ok(()) => self.apply_remote_ice(&target, true)?,
+            Err(e) => {
+                tracing::debug!(%e, "pc: BUNDLE transport not moved: checks already succeeded");
+                return Ok(());
+            }
+        }
+        self.jsep.remote = Some(target);
+        Ok(())
     }
 
     /// Ta for checks to this peer: the larger of our proposal and the peer's

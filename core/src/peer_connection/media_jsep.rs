@@ -19,9 +19,11 @@ pub(crate) const IMPLEMENTED_FEEDBACK: &[&str] = &["nack pli", "ccm fir"];
 
 fn keep_implemented_feedback(codecs: &mut [NegotiatedCodec]) {
     for c in codecs {
-        c.codec
-            .feedback
-            .retain(|f| IMPLEMENTED_FEEDBACK.iter().any(|i| f.eq_ignore_ascii_case(i)));
+        c.codec.feedback.retain(|f| {
+            IMPLEMENTED_FEEDBACK
+                .iter()
+                .any(|i| f.eq_ignore_ascii_case(i))
+        });
     }
 }
 
@@ -73,36 +75,46 @@ impl PeerConnection {
         }
     }
 
-    /// What our offer says about the media m-line `line`.
+    /// What our offer says about the media m-line `line` (a rejected one when its
+    /// transceiver is stopping: it keeps the codecs last agreed).
     pub(crate) fn offer_media_section(&self, line: &MLine) -> Option<MediaSection> {
-        if line.rejected || line.is_data() {
+        if line.is_data() {
             return None;
         }
         let t = self.media.by_mid(&line.mid)?;
+        if line.rejected {
+            return Some(MediaSection::rejected(t.codecs.clone()));
+        }
         let mut codecs = codec::offer_codecs(&self.config.codecs, &t.kind);
         keep_implemented_feedback(&mut codecs);
         let extensions = codec::offer_extensions(&self.config.codecs, &t.kind);
         Some(self.section_for(t.id, t.direction, codecs, extensions))
     }
 
-    /// Our answer's media section for the offered `m`, or `None` to reject it: a stopped
-    /// transceiver, a protocol we cannot carry, or no codec in common.
+    /// Our answer's section for the offered audio/video `m`: accepted, or rejected (port 0)
+    /// for a stopped transceiver, a protocol we cannot carry, or no codec in common. A
+    /// rejected section repeats the offered codecs: aiortc refuses an answer whose rejected
+    /// m-line has no codec it knows. `None` for other kinds of m-line.
     pub(crate) fn answer_media_section(
         &self,
         m: &MediaDescription,
         mid: &str,
     ) -> Option<MediaSection> {
+        if !matches!(m.kind, MediaKind::Audio | MediaKind::Video) {
+            return None;
+        }
+        let offered_codecs = codec::read_codecs(m);
+        let reject = || Some(MediaSection::rejected(offered_codecs.clone()));
         if m.is_port_zero() || !is_rtp_media(&m.kind, &m.proto) {
-            return None;
+            return reject();
         }
-        let t = self.media.by_mid(mid)?;
-        if t.stopping || t.stopped {
-            return None;
-        }
-        let mut codecs = codec::answer_codecs(&self.config.codecs, &t.kind, &codec::read_codecs(m));
+        let Some(t) = self.media.by_mid(mid).filter(|t| !t.stopping && !t.stopped) else {
+            return reject();
+        };
+        let mut codecs = codec::answer_codecs(&self.config.codecs, &t.kind, &offered_codecs);
         keep_implemented_feedback(&mut codecs);
         if !codecs.iter().any(|c| !c.codec.is_rtx()) {
-            return None;
+            return reject();
         }
         let offered = codec::read_extensions(m);
         let extensions = codec::answer_extensions(&self.config.codecs, &t.kind, &offered);
@@ -132,6 +144,7 @@ impl PeerConnection {
             msid: sending.then(|| (t.stream_ids.clone(), track_id)),
             ssrcs: sending.then(|| (t.outbound.ssrc, has_rtx.then_some(t.outbound.rtx_ssrc))),
             cname: self.media.cname.clone(),
+            rejected: false,
         }
     }
 

@@ -67,6 +67,23 @@ pub(crate) struct MediaSection {
     /// Our media SSRC and RTX SSRC for `a=ssrc` / `a=ssrc-group:FID` (only when we send).
     pub ssrcs: Option<(u32, Option<u32>)>,
     pub cname: String,
+    /// The m-line is rejected (port 0); only `codecs` are written.
+    pub rejected: bool,
+}
+
+impl MediaSection {
+    /// A rejected m-line that lists `codecs` (without feedback, extensions or sources).
+    pub fn rejected(codecs: Vec<NegotiatedCodec>) -> Self {
+        Self {
+            direction: Direction::Inactive,
+            codecs,
+            extensions: Vec::new(),
+            msid: None,
+            ssrcs: None,
+            cname: String::new(),
+            rejected: true,
+        }
+    }
 }
 
 /// Builds a description with `mlines` in order; candidates go in the first accepted one.
@@ -79,8 +96,9 @@ pub(crate) fn build(
     media: &[Option<MediaSection>],
 ) -> SessionDescription {
     let mut sdp = SessionDescription::new(origin);
+    let section = |i: usize| media.get(i).and_then(Option::as_ref);
     let accepted = |i: usize, m: &MLine| {
-        !m.rejected && (m.is_data() || media.get(i).is_some_and(Option::is_some))
+        !m.rejected && (m.is_data() || section(i).is_some_and(|s| !s.rejected))
     };
     let bundled: Vec<&str> = mlines
         .iter()
@@ -106,7 +124,7 @@ pub(crate) fn build(
     let mut first = true;
     for (i, m) in mlines.iter().enumerate() {
         sdp.media.push(if !accepted(i, m) {
-            rejected_section(m, t)
+            rejected_section(m, t, section(i))
         } else {
             let mut s = accepted_section(m, t, first);
             if let Some(Some(section)) = media.get(i) {
@@ -119,10 +137,15 @@ pub(crate) fn build(
     sdp
 }
 
-/// A rejected m-line (port 0). Media m-lines keep the transport attributes and
-/// `a=rtcp-mux`, as Chromium writes its own rejected sections: Chromium checks RTCP
-/// multiplexing and aiortc reads ICE credentials on every m-line, rejected or not.
-fn rejected_section(m: &MLine, t: &LocalTransport<'_>) -> MediaDescription {
+/// A rejected m-line (port 0). Media m-lines keep the transport attributes, `a=rtcp-mux`
+/// and their codecs, as Chromium writes its own rejected sections: Chromium checks RTCP
+/// multiplexing, and aiortc reads ICE credentials and wants a known codec on every m-line,
+/// rejected or not; `a=end-of-candidates` says no candidate follows.
+fn rejected_section(
+    m: &MLine,
+    t: &LocalTransport<'_>,
+    media: Option<&MediaSection>,
+) -> MediaDescription {
     let formats = if m.formats.is_empty() {
         vec!["0".to_string()]
     } else {
@@ -137,6 +160,18 @@ fn rejected_section(m: &MLine, t: &LocalTransport<'_>) -> MediaDescription {
     s.attributes.push(Attribute::Mid(m.mid.clone()));
     s.attributes.push(Attribute::Direction(Direction::Inactive));
     s.attributes.push(Attribute::RtcpMux);
+    let codecs: Vec<NegotiatedCodec> = media
+        .map(|section| {
+            let plain = section.codecs.iter().filter(|c| !c.codec.is_rtx());
+            plain.cloned().collect()
+        })
+        .unwrap_or_default();
+    if !codecs.is_empty() {
+        codec::write_codecs(&mut s, &codecs);
+    }
+    // No candidate will ever come for it: a peer that keeps a transport per m-line until
+    // BUNDLE is agreed (aiortc) gives up on this one at once instead of waiting.
+    s.attributes.push(Attribute::EndOfCandidates);
     s
 }
 
@@ -273,11 +308,28 @@ fn invalid(msg: &str) -> PeerConnectionError {
 pub(crate) fn remote_transport(
     sdp: &SessionDescription,
 ) -> Result<Option<RemoteTransport>, PeerConnectionError> {
+    remote_transport_where(sdp, |_, _| true)
+}
+
+/// Like [`remote_transport`], from the m-line with `mid`.
+pub(crate) fn remote_transport_of(
+    sdp: &SessionDescription,
+    mid: &str,
+) -> Result<Option<RemoteTransport>, PeerConnectionError> {
+    remote_transport_where(sdp, |i, m| {
+        m.mid().map_or_else(|| i.to_string(), str::to_string) == mid
+    })
+}
+
+fn remote_transport_where(
+    sdp: &SessionDescription,
+    pick: impl Fn(usize, &MediaDescription) -> bool,
+) -> Result<Option<RemoteTransport>, PeerConnectionError> {
     let Some((index, m)) = sdp
         .media
         .iter()
         .enumerate()
-        .find(|(_, m)| !m.is_port_zero())
+        .find(|(i, m)| !m.is_port_zero() && pick(*i, m))
     else {
         return Ok(None);
     };
