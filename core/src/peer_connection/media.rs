@@ -48,6 +48,20 @@ pub struct MediaTransportStats {
     pub rtcp_sent: u64,
 }
 
+impl MediaTransportStats {
+    /// Media datagrams dropped, every reason summed.
+    pub fn dropped(&self) -> u64 {
+        self.dropped_before_keys
+            + self.srtp_auth_failures
+            + self.srtp_replays
+            + self.srtp_other_failures
+            + self.rtp_unroutable
+            + self.rtp_not_receiving
+            + self.rtx_dropped
+            + self.rtcp_malformed
+    }
+}
+
 /// Media state of a connection.
 #[derive(Debug, Default)]
 pub(crate) struct MediaState {

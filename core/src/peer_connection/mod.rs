@@ -253,6 +253,7 @@ impl PeerConnection {
             s.sctp = Some(sctp.association().stats().clone());
         }
         s.media = self.media.stats.clone();
+        s.dropped_media = s.media.dropped();
         s.transceivers = self
             .media
             .transceivers

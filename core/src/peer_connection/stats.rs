@@ -16,7 +16,8 @@ pub struct PeerConnectionStats {
     pub datagrams_sent: u64,
     /// Bytes of those datagrams.
     pub bytes_sent: u64,
-    /// Dropped: RTP/RTCP (first byte 128..=191), which is not handled yet.
+    /// Dropped: RTP/RTCP datagrams (first byte 128..=191) of any reason — before the SRTP
+    /// keys, failed SRTP/SRTCP, unroutable or unwanted RTP (the reasons are in `media`).
     pub dropped_media: u64,
     /// Dropped: a first byte in no RFC 7983 range (or an empty datagram).
     pub dropped_unknown: u64,
