@@ -23,6 +23,7 @@ pub mod sdp;
 #[cfg(feature = "sim")]
 pub mod sim;
 pub mod stun;
+pub mod turn;
 pub mod time;
 pub mod transmit;
 
