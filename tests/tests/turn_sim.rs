@@ -144,6 +144,12 @@ fn peers_behind_symmetric_nats_connect_only_through_the_relay_and_move_data() {
     let (ca, cb) = open_channel(&mut s.pair);
     assert!(exchange(&mut s.pair, ca, cb, "through the relay", 2 * S));
     assert!(relayed_on_both_sides(&s.pair));
+    assert!(
+        s.pair.run_until(5 * S, pc_common::nominated),
+        "a: {:#?}\nb: {:#?}",
+        s.pair.pc(true).ice_agent().pairs(),
+        s.pair.pc(false).ice_agent().pairs()
+    );
     let stats = s.server().stats().clone();
     assert_eq!(stats.allocations, 2);
     assert!(stats.to_peer > 0 && stats.to_client > 0, "{stats:?}");
@@ -174,9 +180,13 @@ fn a_twenty_minute_call_refreshes_everything_and_survives_stale_nonces() {
         "438 on Refresh, CreatePermission and ChannelBind: {stats:?}"
     );
     for a in [true, false] {
-        assert_eq!(
-            s.pair.pc(a).ice_connection_state(),
-            IceConnectionState::Connected
+        let state = s.pair.pc(a).ice_connection_state();
+        assert!(
+            matches!(
+                state,
+                IceConnectionState::Connected | IceConnectionState::Completed
+            ),
+            "side {a}: {state:?}"
         );
     }
 }
@@ -186,12 +196,20 @@ fn a_server_restart_is_survived_by_reallocation_and_an_ice_restart() {
     let mut s = setup(3, ["s3cret"; 2], false, false, 600 * S);
     let (ca, cb) = open_channel(&mut s.pair);
     assert!(exchange(&mut s.pair, ca, cb, "before", 2 * S));
+    assert!(s.pair.run_until(5 * S, pc_common::nominated));
     let before = s.server().relayed_addresses();
     s.server().restart();
     // Consent fails through the dead relay; the clients probe and re-allocate.
-    assert!(s.pair.run_until(30 * S, |p| {
+    let disconnected = s.pair.run_until(30 * S, |p| {
         p.pc(true).ice_connection_state() == IceConnectionState::Disconnected
-    }));
+    });
+    let server_stats = s.server().stats().clone();
+    assert!(
+        disconnected,
+        "state {:?}, a {:?}, server {server_stats:?}",
+        s.pair.pc(true).ice_connection_state(),
+        s.pair.pc(true).ice_agent().stats(),
+    );
     let server = s.server;
     assert!(s.pair.run_until(20 * S, |p| {
         p.sim.node::<TurnServer>(server).relayed_addresses().len() == 2
