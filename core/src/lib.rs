@@ -23,9 +23,9 @@ pub mod sdp;
 #[cfg(feature = "sim")]
 pub mod sim;
 pub mod stun;
-pub mod turn;
 pub mod time;
 pub mod transmit;
+pub mod turn;
 
 pub use endpoint::{ConnectionHandle, Endpoint, EndpointOutput};
 pub use error::Error;

@@ -52,7 +52,9 @@ fn inside_namespace(test: &str) -> bool {
     }
     if !coturn_installed() {
         if std::env::var("RTCPEER_SKIP_INTEROP").as_deref() == Ok("1") {
-            eprintln!("SKIPPED {test}: no `turnserver` (RTCPEER_SKIP_INTEROP=1); coturn interop NOT tested");
+            eprintln!(
+                "SKIPPED {test}: no `turnserver` (RTCPEER_SKIP_INTEROP=1); coturn interop NOT tested"
+            );
             return false;
         }
         let provisioned = provision::provision_once();
@@ -87,7 +89,8 @@ struct Coturn {
 
 impl Coturn {
     fn start(port: u16) -> Coturn {
-        let log = std::env::temp_dir().join(format!("rtcpeer-coturn-{}-{port}.log", std::process::id()));
+        let log =
+            std::env::temp_dir().join(format!("rtcpeer-coturn-{}-{port}.log", std::process::id()));
         let child = Command::new("turnserver")
             .args(["-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1"])
             .arg(format!("--listening-port={port}"))
@@ -113,11 +116,10 @@ impl Coturn {
         socket
             .set_read_timeout(Some(Duration::from_millis(100)))
             .expect("timeout");
-        let request = rtcpeer::stun::StunMessage::binding_request(rtcpeer::stun::TransactionId(
-            [9; 12],
-        ))
-        .encode(None, true)
-        .expect("encode");
+        let request =
+            rtcpeer::stun::StunMessage::binding_request(rtcpeer::stun::TransactionId([9; 12]))
+                .encode(None, true)
+                .expect("encode");
         let deadline = Instant::now() + Duration::from_secs(5);
         let mut buf = [0u8; 1500];
         while Instant::now() < deadline {
@@ -182,8 +184,15 @@ fn coturn_relays_between_two_relay_only_rtcpeer_peers_over_udp() {
         let offer = within(5, "a gathers", a.wait_gathering_complete())
             .await
             .expect("offer");
-        assert!(offer.sdp.contains("typ relay"), "no relayed candidate:\n{}", offer.sdp);
-        assert!(!offer.sdp.contains("typ host"), "relay-only offer has host candidates");
+        assert!(
+            offer.sdp.contains("typ relay"),
+            "no relayed candidate:\n{}",
+            offer.sdp
+        );
+        assert!(
+            !offer.sdp.contains("typ host"),
+            "relay-only offer has host candidates"
+        );
         let mut b_events = b.events();
         b.set_remote_description(offer).await.expect("srd");
         let answer = b.create_answer().await.expect("answer");
@@ -192,7 +201,9 @@ fn coturn_relays_between_two_relay_only_rtcpeer_peers_over_udp() {
             .await
             .expect("answer");
         a.set_remote_description(answer).await.expect("srd");
-        within(10, "a connects", a.wait_connected()).await.expect("a connected");
+        within(10, "a connects", a.wait_connected())
+            .await
+            .expect("a connected");
         let cb = within(10, "b sees the channel", async {
             loop {
                 match b_events.next().await {
@@ -210,23 +221,46 @@ fn coturn_relays_between_two_relay_only_rtcpeer_peers_over_udp() {
         cb.send_text("and back").await.expect("send");
         let got = within(5, "a receives", ca.recv()).await.expect("message");
         assert_eq!(got, Message::Text("and back".into()));
-        let stats = a.with_core(|pc| Ok(pc.ice_agent().stats().clone())).expect("stats");
-        assert!(stats.relay_allocations >= 1 && stats.relay_errors == 0, "{stats:?}");
-        let path = a.with_core(|pc| Ok(pc.data_path())).expect("path").expect("a path");
+        let stats = a
+            .with_core(|pc| Ok(pc.ice_agent().stats().clone()))
+            .expect("stats");
+        assert!(
+            stats.relay_allocations >= 1 && stats.relay_errors == 0,
+            "{stats:?}"
+        );
+        let path = a
+            .with_core(|pc| Ok(pc.data_path()))
+            .expect("path")
+            .expect("a path");
         assert_eq!(path.local.ip(), coturn.addr.ip());
-        assert!((50000..=50100).contains(&path.local.port()), "relayed port {path:?}");
+        assert!(
+            (50000..=50100).contains(&path.local.port()),
+            "relayed port {path:?}"
+        );
         a.close().await;
         b.close().await;
     });
 }
 
 /// Drives a sans-IO agent on a real socket until `done` or `limit`.
-fn drive_agent(agent: &mut IceAgent, socket: &UdpSocket, limit: Duration, mut done: impl FnMut(&IceEvent) -> bool) -> bool {
+fn drive_agent(
+    agent: &mut IceAgent,
+    socket: &UdpSocket,
+    limit: Duration,
+    mut done: impl FnMut(&IceEvent) -> bool,
+) -> bool {
     let start = Instant::now();
     let mut buf = [0u8; 1500];
-    socket.set_read_timeout(Some(Duration::from_millis(10))).expect("timeout");
+    socket
+        .set_read_timeout(Some(Duration::from_millis(10)))
+        .expect("timeout");
     while start.elapsed() < limit {
-        while let Some(Transmit { destination, payload, .. }) = agent.poll_transmit() {
+        while let Some(Transmit {
+            destination,
+            payload,
+            ..
+        }) = agent.poll_transmit()
+        {
             socket.send_to(&payload, destination).expect("send");
         }
         while let Some(e) = agent.poll_event() {
@@ -235,7 +269,12 @@ fn drive_agent(agent: &mut IceAgent, socket: &UdpSocket, limit: Duration, mut do
             }
         }
         if let Ok((n, from)) = socket.recv_from(&mut buf) {
-            agent.handle_receive(Instant::now(), from, socket.local_addr().expect("addr"), &buf[..n]);
+            agent.handle_receive(
+                Instant::now(),
+                from,
+                socket.local_addr().expect("addr"),
+                &buf[..n],
+            );
         }
         agent.handle_timeout(Instant::now());
     }
@@ -273,7 +312,8 @@ fn coturn_answers_stun_binding_requests_for_server_reflexive_gathering() {
 
 #[test]
 fn coturn_rejects_wrong_credentials_with_an_error_event_within_two_seconds() {
-    if !inside_namespace("coturn_rejects_wrong_credentials_with_an_error_event_within_two_seconds") {
+    if !inside_namespace("coturn_rejects_wrong_credentials_with_an_error_event_within_two_seconds")
+    {
         return;
     }
     let coturn = Coturn::start(3480);
@@ -286,13 +326,19 @@ fn coturn_rejects_wrong_credentials_with_an_error_event_within_two_seconds() {
         .expect("a");
         let mut events = a.events();
         let t0 = Instant::now();
-        a.create_data_channel("x", Default::default()).await.expect("dc");
+        a.create_data_channel("x", Default::default())
+            .await
+            .expect("dc");
         let offer = a.create_offer().await.expect("offer");
         a.set_local_description(offer).await.expect("sld");
         let (code, text) = within(2, "an icecandidateerror", async {
             loop {
                 match events.next().await {
-                    Some(Event::IceCandidateError { error_code, error_text, .. }) => {
+                    Some(Event::IceCandidateError {
+                        error_code,
+                        error_text,
+                        ..
+                    }) => {
                         return (error_code, error_text);
                     }
                     Some(_) => {}
@@ -303,7 +349,9 @@ fn coturn_rejects_wrong_credentials_with_an_error_event_within_two_seconds() {
         .await;
         assert!(t0.elapsed() <= Duration::from_secs(2));
         assert_eq!(code, 401, "{text}");
-        let state = a.with_core(|pc| Ok(pc.ice_connection_state())).expect("state");
+        let state = a
+            .with_core(|pc| Ok(pc.ice_connection_state()))
+            .expect("state");
         assert_eq!(state, rtcpeer::ice::IceConnectionState::Failed);
         a.close().await;
     });

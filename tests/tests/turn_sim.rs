@@ -86,7 +86,10 @@ fn setup(seed: u64, passwords: [&str; 2], relay_only: bool, lan: bool, nonce: Du
         )
         .expect("config");
         pc.add_local_socket(t0, socket).expect("socket");
-        ids.push(sim.add_node(net, ip(&host), SimPeer::new(pc)).expect("peer"));
+        ids.push(
+            sim.add_node(net, ip(&host), SimPeer::new(pc))
+                .expect("peer"),
+        );
     }
     let pair = Pair {
         sim,
@@ -109,7 +112,8 @@ fn open_channel(p: &mut Pair) -> (ChannelId, ChannelId) {
     });
     p.negotiate(true);
     assert!(
-        p.run_until(10 * S, |p| p.opened(true, ca) && !p.incoming(false).is_empty()),
+        p.run_until(10 * S, |p| p.opened(true, ca)
+            && !p.incoming(false).is_empty()),
         "channel not open: a={:?} b={:?}",
         p.pc(true).ice_agent().stats(),
         p.pc(false).ice_agent().stats()
@@ -121,8 +125,18 @@ fn open_channel(p: &mut Pair) -> (ChannelId, ChannelId) {
 
 /// Sends `text` both ways and waits until both arrived.
 fn exchange(p: &mut Pair, ca: ChannelId, cb: ChannelId, text: &str, within: Duration) -> bool {
-    p.with(true, |pc| pc.data_channel(ca).expect("ca").send_text(text).expect("send"));
-    p.with(false, |pc| pc.data_channel(cb).expect("cb").send_text(text).expect("send"));
+    p.with(true, |pc| {
+        pc.data_channel(ca)
+            .expect("ca")
+            .send_text(text)
+            .expect("send")
+    });
+    p.with(false, |pc| {
+        pc.data_channel(cb)
+            .expect("cb")
+            .send_text(text)
+            .expect("send")
+    });
     let want = text.as_bytes().to_vec();
     p.run_until(within, |p| {
         p.messages(false, cb).iter().any(|(m, _)| *m == want)
@@ -165,7 +179,10 @@ fn a_twenty_minute_call_refreshes_everything_and_survives_stale_nonces() {
     let (ca, cb) = open_channel(&mut s.pair);
     for minute in 0..20 {
         let text = format!("minute {minute}");
-        assert!(exchange(&mut s.pair, ca, cb, &text, 60 * S), "lost at {text}");
+        assert!(
+            exchange(&mut s.pair, ca, cb, &text, 60 * S),
+            "lost at {text}"
+        );
         let until = s.pair.sim.now() + 60 * S;
         s.pair.run_until(61 * S, |p| p.sim.now() >= until);
     }
@@ -215,7 +232,10 @@ fn a_server_restart_is_survived_by_reallocation_and_an_ice_restart() {
         p.sim.node::<TurnServer>(server).relayed_addresses().len() == 2
     }));
     let after = s.server().relayed_addresses();
-    assert!(after.iter().all(|a| !before.contains(a)), "{before:?} {after:?}");
+    assert!(
+        after.iter().all(|a| !before.contains(a)),
+        "{before:?} {after:?}"
+    );
     // The application restarts ICE, as browsers' applications do on disconnection.
     s.pair.with(true, |pc| pc.restart_ice());
     s.pair.negotiate(true);
@@ -256,9 +276,15 @@ fn wrong_credentials_give_an_error_event_within_two_seconds_and_ice_fails() {
     });
     s.pair.negotiate(true);
     assert!(s.pair.run_until(2 * S, |p| {
-        p.events(true)
-            .iter()
-            .any(|e| matches!(e, Event::IceCandidateError { error_code: 401, .. }))
+        p.events(true).iter().any(|e| {
+            matches!(
+                e,
+                Event::IceCandidateError {
+                    error_code: 401,
+                    ..
+                }
+            )
+        })
     }));
     assert!(s.pair.sim.now() - t0 <= 2 * S);
     assert!(s.pair.run_until(S, |p| {

@@ -30,11 +30,7 @@ impl IceAgent {
         destination: SocketAddr,
         data: &[u8],
     ) -> bool {
-        if !self.closed
-            && self
-                .relay_receive(now, source, destination, data)
-                .is_some()
-        {
+        if !self.closed && self.relay_receive(now, source, destination, data).is_some() {
             self.finish(now);
             return true;
         }

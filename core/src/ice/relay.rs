@@ -102,7 +102,13 @@ impl IceAgent {
         }
     }
 
-    fn start_relay(&mut self, now: Instant, socket: SocketAddr, server: SocketAddr, cfg: &RelayServer) {
+    fn start_relay(
+        &mut self,
+        now: Instant,
+        socket: SocketAddr,
+        server: SocketAddr,
+        cfg: &RelayServer,
+    ) {
         if socket.is_ipv4() != server.is_ipv4() || self.relays.list.len() >= MAX_RELAYS {
             return;
         }
@@ -128,16 +134,24 @@ impl IceAgent {
 
     /// A resolved name that belongs to TURN servers: start allocating from every socket.
     /// Returns whether `name` was one.
-    pub(super) fn relay_name_resolved(&mut self, now: Instant, name: &str, addrs: &[IpAddr]) -> bool {
+    pub(super) fn relay_name_resolved(
+        &mut self,
+        now: Instant,
+        name: &str,
+        addrs: &[IpAddr],
+    ) -> bool {
         let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.relays.pending_names)
             .into_iter()
             .partition(|(n, _, _)| n == name);
         self.relays.pending_names = rest;
         for (_, port, cfg) in &mine {
             // One address per family is enough for a relay.
-            for ip in [addrs.iter().find(|a| a.is_ipv4()), addrs.iter().find(|a| a.is_ipv6())]
-                .into_iter()
-                .flatten()
+            for ip in [
+                addrs.iter().find(|a| a.is_ipv4()),
+                addrs.iter().find(|a| a.is_ipv6()),
+            ]
+            .into_iter()
+            .flatten()
             {
                 let server = SocketAddr::new(*ip, *port);
                 self.relays.servers.push((server, cfg.clone()));

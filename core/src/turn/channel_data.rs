@@ -112,7 +112,9 @@ pub fn stream_frame_len(buf: &[u8]) -> Option<Result<usize, ()>> {
     match first {
         0..=3 => {
             let len = buf.get(2..4)?;
-            Some(Ok(HEADER_LEN + usize::from(u16::from_be_bytes([len[0], len[1]]))))
+            Some(Ok(
+                HEADER_LEN + usize::from(u16::from_be_bytes([len[0], len[1]]))
+            ))
         }
         0x40..=0x4F => {
             let len = buf.get(2..4)?;
@@ -142,7 +144,10 @@ mod tests {
     fn channel_data_parse_ignores_padding_and_rejects_bad_input() {
         let cd = ChannelData::parse(&[0x4F, 0xFF, 0, 2, 7, 8, 0, 0]).expect("valid");
         assert_eq!((cd.channel, cd.payload), (0x4FFF, &[7u8, 8][..]));
-        assert_eq!(ChannelData::parse(&[0x40, 0]), Err(ChannelDataError::TooShort));
+        assert_eq!(
+            ChannelData::parse(&[0x40, 0]),
+            Err(ChannelDataError::TooShort)
+        );
         assert_eq!(
             ChannelData::parse(&[0x50, 0, 0, 0]),
             Err(ChannelDataError::BadChannel(0x5000))

@@ -450,7 +450,13 @@ impl TurnClient {
             }
             if self.refresh_at.is_some_and(|at| now >= at) && !self.in_flight_refresh() {
                 self.refresh_at = None;
-                self.send_request(now, Request::Refresh { lifetime: self.config.lifetime }, 0);
+                self.send_request(
+                    now,
+                    Request::Refresh {
+                        lifetime: self.config.lifetime,
+                    },
+                    0,
+                );
             }
             self.step_permissions(now);
             self.step_channels(now);
@@ -467,7 +473,13 @@ impl TurnClient {
             return;
         }
         self.last_probe = Some(now);
-        self.send_request(now, Request::Refresh { lifetime: self.config.lifetime }, 0);
+        self.send_request(
+            now,
+            Request::Refresh {
+                lifetime: self.config.lifetime,
+            },
+            0,
+        );
     }
 
     /// Deallocates (Refresh with LIFETIME 0, sent once, not retransmitted) and stops.
@@ -655,7 +667,10 @@ impl TurnClient {
             }
             None => {
                 self.stats.dropped += 1;
-                tracing::debug!(channel = cd.channel, "turn: ChannelData on an unknown channel");
+                tracing::debug!(
+                    channel = cd.channel,
+                    "turn: ChannelData on an unknown channel"
+                );
                 Received::Consumed
             }
         }

@@ -191,9 +191,9 @@ impl TurnServer {
         self.origin.get_or_insert(now);
         self.expire(now);
         if destination == self.config.listen {
-            self.from_client(now, source, data);
+            self.on_client_datagram(now, source, data);
         } else {
-            self.from_peer(now, source, destination, data);
+            self.on_peer_datagram(now, source, destination, data);
         }
     }
 
@@ -243,8 +243,10 @@ impl TurnServer {
         let (Some(epoch), Some(secs)) = (nonce.get(..8), nonce.get(8..)) else {
             return false;
         };
-        let (Ok(epoch), Ok(secs)) = (u32::from_str_radix(epoch, 16), u64::from_str_radix(secs, 16))
-        else {
+        let (Ok(epoch), Ok(secs)) = (
+            u32::from_str_radix(epoch, 16),
+            u64::from_str_radix(secs, 16),
+        ) else {
             return false;
         };
         let age = self
@@ -254,7 +256,7 @@ impl TurnServer {
         epoch == self.epoch && age < self.config.nonce_lifetime.as_secs()
     }
 
-    fn from_client(&mut self, now: Instant, source: SocketAddr, data: &[u8]) {
+    fn on_client_datagram(&mut self, now: Instant, source: SocketAddr, data: &[u8]) {
         if is_channel_data(data) {
             self.client_channel_data(now, source, data);
             return;
@@ -316,7 +318,7 @@ impl TurnServer {
         }
     }
 
-    fn from_peer(&mut self, now: Instant, source: SocketAddr, relay: SocketAddr, data: &[u8]) {
+    fn on_peer_datagram(&mut self, now: Instant, source: SocketAddr, relay: SocketAddr, data: &[u8]) {
         let Some(a) = self.allocations.iter().find(|a| a.relay == relay) else {
             self.stats.dropped += 1;
             return;

@@ -30,7 +30,12 @@ impl Rig {
     fn new(password: &str) -> Rig {
         #[allow(clippy::disallowed_methods)]
         let now = Instant::now();
-        let server = TurnServer::new(TurnServerConfig::new(addr(SERVER), "sim", "alice", "s3cret"));
+        let server = TurnServer::new(TurnServerConfig::new(
+            addr(SERVER),
+            "sim",
+            "alice",
+            "s3cret",
+        ));
         let client = TurnClient::new(
             TurnClientConfig::new(addr(SERVER), "alice", password),
             addr(CLIENT),
@@ -118,7 +123,8 @@ impl Rig {
     /// The peer sends `data` to the relayed address.
     fn peer_sends(&mut self, data: &[u8]) {
         let relayed = self.client.relayed().expect("allocated");
-        self.server.handle_receive(self.now, addr(PEER), relayed, data);
+        self.server
+            .handle_receive(self.now, addr(PEER), relayed, data);
         self.shuttle();
     }
 }
@@ -174,7 +180,8 @@ fn send_indications_until_the_channel_is_bound_then_channel_data() {
     let number = r.client.channel(peer).expect("bound");
     let cd = r.client.wrap(peer, b"two").expect("allocated");
     assert_eq!(&cd[..2], number.to_be_bytes());
-    r.server.handle_receive(r.now, addr(CLIENT), addr(SERVER), &cd);
+    r.server
+        .handle_receive(r.now, addr(CLIENT), addr(SERVER), &cd);
     r.peer_sends(b"again");
     assert_eq!(r.at_peer.last(), Some(&(peer, b"two".to_vec())));
     assert_eq!(r.relayed.last(), Some(&(peer, b"again".to_vec())));
@@ -263,7 +270,10 @@ fn a_server_restart_leads_to_a_new_allocation() {
     r.run_for(Duration::from_secs(301));
     let new = r.client.relayed().expect("re-allocated");
     assert_ne!(old, new);
-    assert!(r.events.contains(&TurnEvent::Reallocated { old, relayed: new }));
+    assert!(
+        r.events
+            .contains(&TurnEvent::Reallocated { old, relayed: new })
+    );
 }
 
 #[test]

@@ -24,7 +24,11 @@ pub fn xor_address_attribute(typ: AttributeType, a: SocketAddr, tid: &Transactio
 /// Reads an XOR address attribute of type `typ` from a checked view.
 pub fn xor_address(view: &StunView<'_>, typ: AttributeType) -> Option<SocketAddr> {
     let value = view.get(typ)?;
-    match Attribute::decode(AttributeType::XOR_MAPPED_ADDRESS.0, value, &view.transaction_id()) {
+    match Attribute::decode(
+        AttributeType::XOR_MAPPED_ADDRESS.0,
+        value,
+        &view.transaction_id(),
+    ) {
         Ok(Attribute::XorMappedAddress(a)) => Some(a),
         _ => None,
     }
@@ -102,7 +106,11 @@ pub fn data_indication(tid: TransactionId, peer: SocketAddr, payload: &[u8]) -> 
 
 fn indication(method: Method, tid: TransactionId, peer: SocketAddr, payload: &[u8]) -> Vec<u8> {
     StunMessage::new(Class::Indication, method, tid)
-        .with(xor_address_attribute(AttributeType::XOR_PEER_ADDRESS, peer, &tid))
+        .with(xor_address_attribute(
+            AttributeType::XOR_PEER_ADDRESS,
+            peer,
+            &tid,
+        ))
         .with(data_attribute(payload))
         .encode(None, false)
         .unwrap_or_default()
@@ -146,7 +154,10 @@ mod tests {
         let view = StunView::new_checked(&bytes).expect("valid");
         assert_eq!(view.method(), Method::SEND);
         assert_eq!(view.class(), Class::Indication);
-        assert_eq!(xor_address(&view, AttributeType::XOR_PEER_ADDRESS), Some(peer));
+        assert_eq!(
+            xor_address(&view, AttributeType::XOR_PEER_ADDRESS),
+            Some(peer)
+        );
         assert_eq!(data(&view), Some(&b"abc"[..]));
     }
 
