@@ -356,3 +356,158 @@ fn coturn_rejects_wrong_credentials_with_an_error_event_within_two_seconds() {
         a.close().await;
     });
 }
+
+/// A UDP proxy in front of coturn that swallows its ChannelBind success responses for a
+/// while (the client cannot tell whether its binding exists) and counts ChannelBind
+/// error responses and ChannelData from clients.
+struct ChannelBindDropper {
+    addr: SocketAddr,
+    stats: std::sync::Arc<DropperStats>,
+}
+
+#[derive(Default)]
+struct DropperStats {
+    bind_success_dropped: std::sync::atomic::AtomicU64,
+    bind_errors: std::sync::atomic::AtomicU64,
+    channel_data_from_clients: std::sync::atomic::AtomicU64,
+    stop: std::sync::atomic::AtomicBool,
+}
+
+impl ChannelBindDropper {
+    fn start(upstream: SocketAddr, drop_for: Duration) -> ChannelBindDropper {
+        use std::sync::atomic::Ordering::Relaxed;
+        let front = UdpSocket::bind("127.0.0.1:0").expect("bind proxy");
+        front
+            .set_read_timeout(Some(Duration::from_millis(20)))
+            .expect("timeout");
+        let addr = front.local_addr().expect("addr");
+        let stats = std::sync::Arc::new(DropperStats::default());
+        let front = std::sync::Arc::new(front);
+        let until = Instant::now() + drop_for;
+        let s = stats.clone();
+        std::thread::spawn(move || {
+            let mut clients: Vec<(SocketAddr, std::sync::Arc<UdpSocket>)> = Vec::new();
+            let mut buf = [0u8; 2048];
+            while !s.stop.load(Relaxed) {
+                let Ok((n, from)) = front.recv_from(&mut buf) else {
+                    continue;
+                };
+                if (0x40..=0x4F).contains(&buf[0]) {
+                    s.channel_data_from_clients.fetch_add(1, Relaxed);
+                }
+                let up = match clients.iter().find(|(c, _)| *c == from) {
+                    Some((_, up)) => up.clone(),
+                    None => {
+                        let up = std::sync::Arc::new(UdpSocket::bind("127.0.0.1:0").expect("bind"));
+                        up.set_read_timeout(Some(Duration::from_millis(20)))
+                            .expect("timeout");
+                        clients.push((from, up.clone()));
+                        let (up2, front2, s2) = (up.clone(), front.clone(), s.clone());
+                        std::thread::spawn(move || {
+                            let mut buf = [0u8; 2048];
+                            while !s2.stop.load(Relaxed) {
+                                let Ok(n) = up2.recv(&mut buf) else { continue };
+                                match buf[..2] {
+                                    [0x01, 0x09] if Instant::now() < until => {
+                                        s2.bind_success_dropped.fetch_add(1, Relaxed);
+                                        continue;
+                                    }
+                                    [0x01, 0x19] => {
+                                        s2.bind_errors.fetch_add(1, Relaxed);
+                                    }
+                                    _ => {}
+                                }
+                                let _ = front2.send_to(&buf[..n], from);
+                            }
+                        });
+                        up
+                    }
+                };
+                let _ = up.send_to(&buf[..n], upstream);
+            }
+        });
+        ChannelBindDropper { addr, stats }
+    }
+}
+
+impl Drop for ChannelBindDropper {
+    fn drop(&mut self) {
+        self.stats
+            .stop
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+#[test]
+fn coturn_channel_bind_responses_lost_for_a_while_never_cause_a_400() {
+    if !inside_namespace("coturn_channel_bind_responses_lost_for_a_while_never_cause_a_400") {
+        return;
+    }
+    use std::sync::atomic::Ordering::Relaxed;
+    let coturn = Coturn::start(3481);
+    let proxy = ChannelBindDropper::start(coturn.addr, Duration::from_secs(4));
+    let rt = tokio::runtime::Runtime::new().expect("tokio");
+    rt.block_on(async {
+        let sockets = SocketConfig::loopback();
+        let a = rtcpeer_tokio::new_peer_connection(turn_config(7, proxy.addr, PASSWORD), &sockets)
+            .expect("a");
+        let b = rtcpeer_tokio::new_peer_connection(turn_config(8, proxy.addr, PASSWORD), &sockets)
+            .expect("b");
+        let ca = a
+            .create_data_channel("c", Default::default())
+            .await
+            .expect("dc");
+        let offer = a.create_offer().await.expect("offer");
+        a.set_local_description(offer).await.expect("sld");
+        let offer = within(5, "a gathers", a.wait_gathering_complete())
+            .await
+            .expect("offer");
+        let mut b_events = b.events();
+        b.set_remote_description(offer).await.expect("srd");
+        let answer = b.create_answer().await.expect("answer");
+        b.set_local_description(answer).await.expect("sld");
+        let answer = within(5, "b gathers", b.wait_gathering_complete())
+            .await
+            .expect("answer");
+        a.set_remote_description(answer).await.expect("srd");
+        within(10, "a connects", a.wait_connected())
+            .await
+            .expect("connected");
+        let cb = within(10, "b sees the channel", async {
+            loop {
+                if let Some(Event::DataChannel(id)) = b_events.next().await {
+                    return b.data_channel(id);
+                }
+            }
+        })
+        .await;
+        ca.wait_open().await.expect("open");
+        // While the bindings are unconfirmed, Send/Data indications carry the data.
+        ca.send_text("while ambiguous").await.expect("send");
+        let got = within(5, "b receives", cb.recv()).await.expect("message");
+        assert_eq!(got, Message::Text("while ambiguous".into()));
+        assert!(
+            proxy.stats.bind_success_dropped.load(Relaxed) > 0,
+            "no ChannelBind dropped"
+        );
+        // After the loss ends, a retransmission with the same number is confirmed and
+        // ChannelData flows.
+        tokio::time::sleep(Duration::from_secs(8)).await;
+        for i in 0..5 {
+            ca.send_text(&format!("bound {i}")).await.expect("send");
+            let got = within(5, "b receives", cb.recv()).await.expect("message");
+            assert_eq!(got, Message::Text(format!("bound {i}")));
+        }
+        assert_eq!(
+            proxy.stats.bind_errors.load(Relaxed),
+            0,
+            "a ChannelBind was refused"
+        );
+        assert!(
+            proxy.stats.channel_data_from_clients.load(Relaxed) > 0,
+            "no ChannelData after the bindings were confirmed"
+        );
+        a.close().await;
+        b.close().await;
+    });
+}

@@ -318,7 +318,13 @@ impl TurnServer {
         }
     }
 
-    fn on_peer_datagram(&mut self, now: Instant, source: SocketAddr, relay: SocketAddr, data: &[u8]) {
+    fn on_peer_datagram(
+        &mut self,
+        now: Instant,
+        source: SocketAddr,
+        relay: SocketAddr,
+        data: &[u8],
+    ) {
         let Some(a) = self.allocations.iter().find(|a| a.relay == relay) else {
             self.stats.dropped += 1;
             return;
