@@ -8,7 +8,7 @@ mod pc_common;
 
 use pc_common::{Pair, addr, start};
 use rtcpeer::Rng;
-use rtcpeer::ice::IceConnectionState;
+use rtcpeer::ice::{CandidateKind, IceConnectionState};
 use rtcpeer::peer_connection::{
     ChannelId, DataChannelInit, Event, IceServer, IceTransportPolicy, PeerConnection,
     RtcConfiguration, SimPeer,
@@ -164,6 +164,21 @@ fn peers_behind_symmetric_nats_connect_only_through_the_relay_and_move_data() {
         s.pair.pc(true).ice_agent().pairs(),
         s.pair.pc(false).ice_agent().pairs()
     );
+    // RFC 8445 section 5.1.2.1: type preference 0 for relayed candidates.
+    let relay = s
+        .pair
+        .pc(true)
+        .ice_agent()
+        .local_candidates()
+        .find(|c| c.kind == CandidateKind::Relayed)
+        .expect("a relayed candidate")
+        .clone();
+    assert_eq!(relay.priority, (65535 << 8) + 255);
+    assert_eq!(relay.address.ip(), addr(TURN).ip());
+    assert!(
+        relay.to_string().contains("typ relay raddr 203.0.113.1"),
+        "{relay}"
+    );
     let stats = s.server().stats().clone();
     assert_eq!(stats.allocations, 2);
     assert!(stats.to_peer > 0 && stats.to_client > 0, "{stats:?}");
@@ -314,4 +329,15 @@ fn relay_only_never_puts_host_pairs_on_the_wire() {
             assert_eq!(pair.local.ip(), server_ip, "a non-relayed pair: {pair:?}");
         }
     }
+}
+
+#[test]
+fn a_relayed_call_is_deterministic() {
+    let run = || {
+        let mut s = setup(9, ["s3cret"; 2], false, false, 600 * S);
+        let (ca, cb) = open_channel(&mut s.pair);
+        assert!(exchange(&mut s.pair, ca, cb, "same bytes", 2 * S));
+        s.pair.sim.capture_digest()
+    };
+    assert_eq!(run(), run());
 }

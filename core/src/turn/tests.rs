@@ -285,3 +285,46 @@ fn close_deallocates() {
     assert!(r.server.relayed_addresses().is_empty());
     assert_eq!(r.client.poll_timeout(), None);
 }
+
+mod robustness {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever arrives from the "server" (before and after allocation), the client
+        /// neither panics nor grows its queues without bound.
+        #[test]
+        fn client_survives_arbitrary_datagrams(datagrams in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..120), 1..20)) {
+            let mut r = Rig::new("s3cret");
+            r.allocate();
+            for d in &datagrams {
+                let _ = r.client.handle_receive(r.now, d);
+                // Datagrams shaped like TURN responses and ChannelData too.
+                let mut shaped = d.clone();
+                if shaped.len() >= 20 {
+                    shaped[0] = 0x01;
+                    shaped[4..8].copy_from_slice(&crate::stun::MAGIC_COOKIE.to_be_bytes());
+                    let _ = r.client.handle_receive(r.now, &shaped);
+                    shaped[0] = 0x40;
+                    let _ = r.client.handle_receive(r.now, &shaped);
+                }
+            }
+            r.run_for(Duration::from_secs(700));
+            prop_assert!(r.client.relayed().is_some());
+        }
+
+        /// The server takes arbitrary datagrams on its listen and relayed addresses.
+        #[test]
+        fn server_survives_arbitrary_datagrams(datagrams in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..120), 1..20)) {
+            let mut r = Rig::new("s3cret");
+            let relayed = r.allocate();
+            for d in &datagrams {
+                r.server.handle_receive(r.now, addr(CLIENT), addr(SERVER), d);
+                r.server.handle_receive(r.now, addr(PEER), relayed, d);
+            }
+            while r.server.poll_transmit().is_some() {}
+            r.run_for(Duration::from_secs(10));
+            prop_assert!(r.client.relayed().is_some());
+        }
+    }
+}
