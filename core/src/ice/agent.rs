@@ -87,6 +87,14 @@ pub struct PairInfo {
 /// forward [`IceEvent::LocalCandidate`] to the peer and the peer's candidates to
 /// `add_remote_candidate`; answer [`IceEvent::ResolveName`] with `handle_resolved`.
 /// Application data goes on [`selected_pair`](Self::selected_pair) while it is `Some`.
+///
+/// With TURN servers ([`IceConfig::relay_servers`](super::IceConfig::relay_servers)) the
+/// agent also sends to and receives from those servers on the same sockets: feed it
+/// ChannelData (first byte 64..=79) as well as STUN, drain
+/// [`poll_relayed`](Self::poll_relayed) after each datagram (application data that came
+/// through a relay, unwrapped), and build application datagrams with
+/// [`wrap_data`](Self::wrap_data), which wraps them for the relay when the data path's
+/// local candidate is relayed.
 #[derive(Debug)]
 pub struct IceAgent {
     pub(super) config: IceConfig,
