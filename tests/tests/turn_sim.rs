@@ -341,3 +341,22 @@ fn a_relayed_call_is_deterministic() {
     };
     assert_eq!(run(), run());
 }
+
+#[test]
+fn turn_over_tcp_or_tls_is_a_clear_configuration_error() {
+    for url in ["turns:turn.example.org", "turn:198.51.100.5?transport=tcp"] {
+        let config = RtcConfiguration {
+            ice_servers: vec![IceServer {
+                urls: vec![url.into()],
+                username: Some("u".into()),
+                credential: Some("p".into()),
+            }],
+            ..RtcConfiguration::with_seed(1)
+        };
+        let err = PeerConnection::new(config, start()).expect_err(url);
+        assert!(
+            err.to_string().contains("only turn: over UDP"),
+            "{url}: {err}"
+        );
+    }
+}
