@@ -25,10 +25,15 @@ fn ip(s: &str) -> IpAddr {
     s.parse().expect("ip")
 }
 
+thread_local! {
+    /// The TURN URL the peers of this test thread are configured with.
+    static TURN_URL: std::cell::RefCell<String> = std::cell::RefCell::new(format!("turn:{TURN}"));
+}
+
 fn config(seed: u64, password: &str, relay_only: bool) -> RtcConfiguration {
     RtcConfiguration {
         ice_servers: vec![IceServer {
-            urls: vec![format!("turn:{TURN}")],
+            urls: vec![TURN_URL.with(|u| u.borrow().clone())],
             username: Some("alice".into()),
             credential: Some(password.into()),
         }],
@@ -359,4 +364,26 @@ fn turn_over_tcp_or_tls_is_a_clear_configuration_error() {
             "{url}: {err}"
         );
     }
+}
+
+#[test]
+fn a_turn_server_given_by_name_is_resolved_through_the_application() {
+    TURN_URL.with(|u| *u.borrow_mut() = "turn:turn.sim.test:3478".into());
+    let mut s = setup(10, ["s3cret"; 2], true, false, 600 * S);
+    let server_ip = addr(TURN).ip();
+    for a in [true, false] {
+        let asked = s.pair.run_until(S, |p| {
+            p.events(a)
+                .iter()
+                .any(|e| *e == Event::ResolveName("turn.sim.test".into()))
+        });
+        assert!(asked, "side {a} did not ask for the name");
+        let now = s.pair.sim.now();
+        s.pair.with(a, |pc| {
+            pc.handle_resolved(now, "turn.sim.test", &[server_ip])
+        });
+    }
+    let (ca, cb) = open_channel(&mut s.pair);
+    assert!(exchange(&mut s.pair, ca, cb, "by name", 2 * S));
+    assert!(relayed_on_both_sides(&s.pair));
 }
