@@ -29,6 +29,7 @@ command -v openssl >/dev/null || apt_install openssl
 command -v unshare >/dev/null || apt_install util-linux
 command -v ip >/dev/null || apt_install iproute2
 command -v chromium >/dev/null || apt_install chromium
+command -v turnserver >/dev/null || apt_install coturn
 command -v node >/dev/null || apt_install nodejs npm
 command -v ffmpeg >/dev/null || apt_install ffmpeg
 

@@ -29,6 +29,7 @@ pub mod srtp;
 pub mod stun;
 pub mod time;
 pub mod transmit;
+pub mod turn;
 
 pub use endpoint::{ConnectionHandle, Endpoint, EndpointOutput};
 pub use error::Error;

@@ -6,6 +6,8 @@ use std::collections::HashMap;
 #[derive(Debug, Default)]
 pub struct Args {
     values: HashMap<String, String>,
+    /// Every `--name value` in order, for options that may repeat.
+    all: Vec<(String, String)>,
 }
 
 impl Args {
@@ -15,6 +17,7 @@ impl Args {
         switches: &[&str],
     ) -> Result<Self, String> {
         let mut values = HashMap::new();
+        let mut all = Vec::new();
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
             let Some(name) = arg.strip_prefix("--") else {
@@ -26,9 +29,10 @@ impl Args {
                 args.next()
                     .ok_or_else(|| format!("--{name} needs a value"))?
             };
+            all.push((name.to_owned(), value.clone()));
             values.insert(name.to_owned(), value);
         }
-        Ok(Self { values })
+        Ok(Self { values, all })
     }
 
     /// The value of `--name` parsed as `T`, or `default` when absent.
@@ -40,6 +44,15 @@ impl Args {
             None => Ok(default),
             Some(v) => v.parse().map_err(|e| format!("--{name} {v:?}: {e}")),
         }
+    }
+
+    /// Every value of a repeatable `--name`, in order.
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.all
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
     }
 
     /// Whether the switch `--name` was given.

@@ -13,6 +13,7 @@ use super::credentials::Credentials;
 use super::events::{IceConnectionState, IceEvent, IceGatheringState, IceRole};
 use super::gather::Gatherer;
 use super::pair::{PairId, PairState};
+use super::relay::Relays;
 use super::stats::IceStats;
 use super::timers::{Timer, Timers};
 use crate::rng::Rng;
@@ -86,6 +87,14 @@ pub struct PairInfo {
 /// forward [`IceEvent::LocalCandidate`] to the peer and the peer's candidates to
 /// `add_remote_candidate`; answer [`IceEvent::ResolveName`] with `handle_resolved`.
 /// Application data goes on [`selected_pair`](Self::selected_pair) while it is `Some`.
+///
+/// With TURN servers ([`IceConfig::relay_servers`](super::IceConfig::relay_servers)) the
+/// agent also sends to and receives from those servers on the same sockets: feed it
+/// ChannelData (first byte 64..=79) as well as STUN, drain
+/// [`poll_relayed`](Self::poll_relayed) after each datagram (application data that came
+/// through a relay, unwrapped), and build application datagrams with
+/// [`wrap_data`](Self::wrap_data), which wraps them for the relay when the data path's
+/// local candidate is relayed.
 #[derive(Debug)]
 pub struct IceAgent {
     pub(super) config: IceConfig,
@@ -104,6 +113,8 @@ pub struct IceAgent {
     pub(super) generation: u32,
     pub(super) checklist: CheckList,
     pub(super) gather: Gatherer,
+    /// TURN clients and relayed candidates.
+    pub(super) relays: Relays,
     /// The pair the controlling agent is nominating.
     pub(super) nominating: Option<PairId>,
     /// The selected path and its consent state.
@@ -139,10 +150,18 @@ impl IceAgent {
             config.role
         };
         let mut events = VecDeque::new();
-        let gather = if config.lite {
-            Gatherer::default()
+        let (gather, relays) = if config.lite {
+            (Gatherer::default(), Relays::default())
         } else {
-            Gatherer::from_servers(&config.stun_servers, &mut events)
+            let stun = if config.relay_only {
+                &[][..]
+            } else {
+                &config.stun_servers[..]
+            };
+            (
+                Gatherer::from_servers(stun, &mut events),
+                Relays::from_servers(&config.relay_servers, &mut events),
+            )
         };
         Ok(IceAgent {
             checklist: CheckList::new(config.max_pairs),
@@ -159,6 +178,7 @@ impl IceAgent {
             prflx_count: 0,
             generation: 0,
             gather,
+            relays,
             nominating: None,
             selected: None,
             previous: None,
@@ -377,13 +397,17 @@ impl IceAgent {
         if self.closed {
             return;
         }
+        let relay = self.relay_name_resolved(now, name, addrs);
         let Some(i) = self
             .gather
             .pending_names
             .iter()
             .position(|(n, _)| n == name)
         else {
-            tracing::debug!(name, "ice: resolution for a name never asked for, ignored");
+            if !relay {
+                tracing::debug!(name, "ice: resolution for a name never asked for, ignored");
+            }
+            self.finish(now);
             return;
         };
         let (_, port) = self.gather.pending_names.remove(i);
@@ -406,6 +430,9 @@ impl IceAgent {
             return;
         }
         self.step_transactions(now);
+        if self.timers.is_due(Timer::Relay, now) {
+            self.relay_timeout(now);
+        }
         if self.timers.is_due(Timer::Pacing, now) {
             self.send_next_check(now);
         }
@@ -490,6 +517,7 @@ impl IceAgent {
         self.selected = None;
         self.previous = None;
         self.transmits.clear();
+        self.close_relays(now);
         self.finish(now);
     }
 
@@ -543,11 +571,17 @@ impl IceAgent {
                 path.last_sent = now;
             }
         }
-        self.transmits.push_back(Transmit {
-            source,
-            destination,
-            payload,
-        });
+        match self.relay_wrap(source, destination, &payload) {
+            Some(Some(t)) => self.transmits.push_back(t),
+            Some(None) => self.stats.relay_dropped += 1,
+            None if self.sockets.contains(&source) => self.transmits.push_back(Transmit {
+                source,
+                destination,
+                payload,
+            }),
+            // A relayed address whose allocation is gone.
+            None => self.stats.relay_dropped += 1,
+        }
     }
 
     /// The 12 random bytes of a new transaction id.
@@ -566,8 +600,11 @@ impl IceAgent {
     /// After every input: nominate, settle the states, re-arm the timers.
     pub(super) fn finish(&mut self, now: Instant) {
         if !self.closed {
+            self.pump_relays(now);
             self.nominate(now, false);
             self.check_liveness(now);
+            self.probe_disconnected_relay(now);
+            self.pump_relays(now);
             self.check_failure(now);
         }
         self.update_connection_state();
@@ -607,9 +644,11 @@ impl IceAgent {
         };
         self.timers.set(Timer::Checking, checking);
         let gathering = (self.gather_state == IceGatheringState::Gathering
-            && self.gather.is_idle())
+            && self.gathering_idle())
         .then_some(now);
         self.timers.set(Timer::Gathering, gathering);
+        let relay = self.relay_deadline();
+        self.timers.set(Timer::Relay, relay);
     }
 
     /// Whether ordinary and triggered checks may be sent now.

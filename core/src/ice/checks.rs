@@ -76,7 +76,11 @@ impl IceAgent {
     fn host_ends(&self) -> Vec<(SocketAddr, u32, String)> {
         self.local
             .iter()
-            .filter(|l| l.candidate.kind == CandidateKind::Host)
+            .filter(|l| match l.candidate.kind {
+                CandidateKind::Host => !self.config.relay_only,
+                CandidateKind::Relayed => true,
+                _ => false,
+            })
             .map(|l| (l.base, l.candidate.priority, l.candidate.foundation.clone()))
             .collect()
     }
@@ -121,6 +125,7 @@ impl IceAgent {
             foundation: &remote.foundation,
         };
         let id = self.checklist.add(self.role, local, remote_end, None)?;
+        self.relay_permit(now, base, remote.address.ip());
         self.checking_since.get_or_insert(now);
         Some(id)
     }
@@ -499,11 +504,12 @@ impl IceAgent {
             && self.remote_creds.is_some()
             && (self.checklist.all_failed()
                 || (self.checklist.pairs().is_empty() && !self.sockets.is_empty()));
+        let relays_dead = self.config.relay_only && self.relays.all_failed();
         let timed_out = self
             .checking_since
             .is_some_and(|t| now >= t + self.config.timing.checking_timeout);
-        if all_failed || timed_out {
-            tracing::debug!(all_failed, timed_out, "ice: checking failed");
+        if all_failed || timed_out || relays_dead {
+            tracing::debug!(all_failed, timed_out, relays_dead, "ice: checking failed");
             self.failed = true;
         }
     }

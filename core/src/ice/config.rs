@@ -21,6 +21,27 @@ pub enum StunServer {
     },
 }
 
+/// A TURN server (RFC 8656) to allocate relayed candidates on, over UDP, with
+/// long-term credentials.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RelayServer {
+    /// Where the server is (UDP port 3478 by default for `turn:`).
+    pub server: StunServer,
+    /// User name.
+    pub username: String,
+    /// Password.
+    pub password: String,
+}
+
+impl std::fmt::Debug for RelayServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RelayServer")
+            .field("server", &self.server)
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
 /// The agent's clocks. Defaults follow RFC 8445, RFC 7675 and browser practice.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IceTiming {
@@ -86,6 +107,11 @@ pub struct IceConfig {
     pub lite: bool,
     /// STUN servers for server-reflexive candidates (ignored when `lite`).
     pub stun_servers: Vec<StunServer>,
+    /// TURN servers for relayed candidates (ignored when `lite`).
+    pub relay_servers: Vec<RelayServer>,
+    /// `iceTransportPolicy: "relay"`: only relayed local candidates are announced,
+    /// paired and answered on; host and server-reflexive ones never reach the wire.
+    pub relay_only: bool,
     /// Timers.
     pub timing: IceTiming,
     /// Upper bound on remote candidates (signalled plus peer-reflexive). Default 64.
@@ -102,6 +128,8 @@ impl Default for IceConfig {
             role: IceRole::Controlling,
             lite: false,
             stun_servers: Vec::new(),
+            relay_servers: Vec::new(),
+            relay_only: false,
             timing: IceTiming::default(),
             max_remote_candidates: 64,
             max_pairs: 100,

@@ -64,7 +64,17 @@ pub enum IceEvent {
     },
     /// The agent switched role (after a role conflict, RFC 8445 section 7.3.1.1).
     RoleChange(IceRole),
-    /// Please resolve this STUN server name and answer with
+    /// A TURN allocation failed for good: wrong credentials
+    /// ([`TurnError::Unauthorized`](crate::turn::TurnError::Unauthorized)), no answer
+    /// ([`TurnError::Timeout`](crate::turn::TurnError::Timeout)) or another server error.
+    /// No relayed candidate comes from this server and socket.
+    RelayFailed {
+        /// The TURN server.
+        server: SocketAddr,
+        /// Why.
+        error: crate::turn::TurnError,
+    },
+    /// Please resolve this STUN or TURN server name and answer with
     /// [`IceAgent::handle_resolved`](super::IceAgent::handle_resolved).
     ResolveName {
         /// The host name from the configuration.

@@ -70,7 +70,7 @@ impl Gatherer {
 impl IceAgent {
     /// The foundation of a local candidate: equal for the same type, base IP and server
     /// (RFC 8445 section 5.1.1.3), as a small decimal number.
-    fn foundation(
+    pub(super) fn foundation(
         &mut self,
         kind: CandidateKind,
         base: SocketAddr,
@@ -93,7 +93,7 @@ impl IceAgent {
         65535u32.saturating_sub(index as u32)
     }
 
-    fn announce(&mut self, mut candidate: Candidate) {
+    pub(super) fn announce(&mut self, mut candidate: Candidate) {
         candidate.ufrag = Some(self.local_creds.ufrag.clone());
         candidate.generation = Some(self.generation);
         self.emit(IceEvent::LocalCandidate(candidate));
@@ -108,6 +108,12 @@ impl IceAgent {
 
     /// Makes `addr` a host candidate, pairs it, and asks the STUN servers about it.
     pub(super) fn add_host_candidate(&mut self, now: Instant, addr: SocketAddr) {
+        self.start_relays(now, addr);
+        if self.config.relay_only {
+            // Only relayed candidates: the socket carries TURN traffic and nothing else.
+            self.set_gathering(IceGatheringState::Gathering);
+            return;
+        }
         let foundation = self.foundation(CandidateKind::Host, addr, None);
         let priority = candidate_priority(CandidateKind::Host, self.local_preference(addr), 1);
         let candidate = Candidate::new(CandidateKind::Host, foundation, 1, priority, addr, None);
@@ -279,9 +285,14 @@ impl IceAgent {
         }
     }
 
+    /// Whether no STUN request, name or first TURN allocation is outstanding.
+    pub(super) fn gathering_idle(&self) -> bool {
+        self.gather.is_idle() && !self.relays.is_gathering()
+    }
+
     /// Moves to `complete` when nothing is outstanding.
     pub(super) fn update_gathering_state(&mut self) {
-        if self.gather_state == IceGatheringState::Gathering && self.gather.is_idle() {
+        if self.gather_state == IceGatheringState::Gathering && self.gathering_idle() {
             self.set_gathering(IceGatheringState::Complete);
         }
     }

@@ -13,7 +13,13 @@
 //! freshness with disconnected/failed states, keepalives, ICE restart that keeps the old
 //! pair until a new one is selected, lite mode, and counters of everything dropped.
 //!
-//! Not implemented: relayed candidates (TURN, RFC 8656), TCP candidates (RFC 6544: they
+//! Relayed candidates (RFC 8656, [`crate::turn`]): one allocation per local socket and
+//! TURN server (UDP to the server), permissions per remote candidate IP, a channel for
+//! the data path's peer, re-allocation when the server lost the allocation, and the
+//! relay-only transport policy ([`IceConfig::relay_only`]). TURN errors surface as
+//! [`IceEvent::RelayFailed`] and in [`IceStats`].
+//!
+//! Not implemented: TURN over TCP or TLS, TCP candidates (RFC 6544: they
 //! parse but are never paired), more than one component or data stream (WebRTC uses one
 //! with BUNDLE and rtcp-mux), aggressive nomination, re-gathering server-reflexive
 //! candidates on restart (existing ones are announced again), mDNS `.local` candidates
@@ -34,6 +40,7 @@ mod events;
 mod gather;
 mod pair;
 mod receive;
+mod relay;
 mod stats;
 mod timers;
 mod wire;
@@ -46,7 +53,7 @@ pub use candidate::{
     Candidate, CandidateKind, MAX_EXTENSIONS, ParseCandidateError, TcpType, Transport,
     candidate_priority,
 };
-pub use config::{IceConfig, IceTiming, StunServer};
+pub use config::{IceConfig, IceTiming, RelayServer, StunServer};
 pub use credentials::{Credentials, PWD_LEN, UFRAG_LEN};
 pub use events::{IceConnectionState, IceEvent, IceGatheringState, IceRole};
 pub use pair::{PairState, pair_priority};

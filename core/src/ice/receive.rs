@@ -30,6 +30,10 @@ impl IceAgent {
         destination: SocketAddr,
         data: &[u8],
     ) -> bool {
+        if !self.closed && self.relay_receive(now, source, destination, data).is_some() {
+            self.finish(now);
+            return true;
+        }
         if !crate::stun::looks_like_stun(data) {
             return false;
         }
@@ -37,6 +41,19 @@ impl IceAgent {
             self.stats.dropped_other += 1;
             return true;
         }
+        self.handle_stun(now, source, destination, data);
+        self.finish(now);
+        true
+    }
+
+    /// A STUN datagram on `destination` (a socket or a relayed address) from `source`.
+    pub(super) fn handle_stun(
+        &mut self,
+        now: Instant,
+        source: SocketAddr,
+        destination: SocketAddr,
+        data: &[u8],
+    ) {
         match wire::parse(data) {
             Ok(msg) => self.on_stun(now, source, destination, data, &msg),
             Err(Reject::Malformed) => {
@@ -48,8 +65,6 @@ impl IceAgent {
                 tracing::debug!(%source, "ice: non-Binding STUN dropped");
             }
         }
-        self.finish(now);
-        true
     }
 
     fn on_stun(
@@ -116,7 +131,7 @@ impl IceAgent {
             tracing::debug!(%source, "ice: check with a wrong MESSAGE-INTEGRITY dropped");
             return;
         }
-        if !self.sockets.contains(&destination) {
+        if !self.is_local_base(destination) {
             self.stats.dropped_other += 1;
             tracing::debug!(%destination, "ice: check to an address that is not ours dropped");
             return;

@@ -43,4 +43,10 @@ pub struct IceStats {
     pub dropped_unsupported: u64,
     /// Dropped: a request to an address that is not one of our sockets, or over a bound.
     pub dropped_other: u64,
+    /// TURN allocations made (first ones and re-allocations).
+    pub relay_allocations: u64,
+    /// TURN failures: allocations, permissions and channel bindings refused or unanswered.
+    pub relay_errors: u64,
+    /// Relayed datagrams dropped because `poll_relayed` was not drained.
+    pub relay_dropped: u64,
 }

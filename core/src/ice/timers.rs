@@ -24,10 +24,12 @@ pub(crate) enum Timer {
     Checking,
     /// Re-evaluate the gathering state.
     Gathering,
+    /// The earliest TURN client deadline (retransmission, refresh).
+    Relay,
 }
 
 impl Timer {
-    const ALL: [Timer; 8] = [
+    const ALL: [Timer; 9] = [
         Timer::Pacing,
         Timer::Transaction,
         Timer::Consent,
@@ -36,6 +38,7 @@ impl Timer {
         Timer::Liveness,
         Timer::Checking,
         Timer::Gathering,
+        Timer::Relay,
     ];
 }
 

@@ -3,7 +3,7 @@
 
 use super::PeerConnectionError;
 use crate::dtls::DtlsCertificate;
-use crate::ice::{IceTiming, StunServer};
+use crate::ice::{IceTiming, RelayServer, StunServer};
 use crate::media::codec::MediaCodecs;
 use crate::time::WallClock;
 use std::sync::Arc;
@@ -11,8 +11,9 @@ use std::time::Duration;
 
 /// One entry of `iceServers`: STUN or TURN URLs with optional credentials.
 ///
-/// STUN URLs feed server-reflexive gathering. TURN URLs are parsed and kept, but relayed
-/// candidates are not gathered yet (TURN comes with a later release).
+/// STUN URLs feed server-reflexive gathering; `turn:` URLs (UDP) relayed candidates.
+/// `turns:` and `?transport=tcp` are refused by the configuration check: TURN over TLS
+/// and TCP are not implemented yet.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct IceServer {
     /// `stun:host[:port]`, `turn:host[:port][?transport=udp]`, `turns:...`.
@@ -97,7 +98,8 @@ pub enum IceTransportPolicy {
     /// Use every candidate.
     #[default]
     All,
-    /// Use relayed candidates only (no TURN yet: nothing is gathered or signalled).
+    /// Use relayed candidates only (TURN allocations; host and server-reflexive
+    /// candidates are neither signalled nor checked).
     Relay,
 }
 
@@ -219,6 +221,40 @@ impl RtcConfiguration {
         Ok(out)
     }
 
+    /// The TURN servers (`turn:` over UDP) for relayed candidates. `turns:` and
+    /// `?transport=tcp` are errors (not implemented).
+    pub(crate) fn relay_servers(&self) -> Result<Vec<RelayServer>, PeerConnectionError> {
+        let mut out = Vec::new();
+        for server in &self.ice_servers {
+            for url in &server.urls {
+                let parsed = IceServerUrl::parse(url)?;
+                if !parsed.scheme.starts_with("turn") {
+                    continue;
+                }
+                let udp = parsed.scheme == "turn"
+                    && matches!(parsed.transport.as_deref(), None | Some("udp"));
+                if !udp {
+                    return Err(PeerConnectionError::InvalidConfig(format!(
+                        "TURN URL {url:?}: only turn: over UDP is implemented (no TCP or TLS yet)"
+                    )));
+                }
+                let host = match parsed.host.parse() {
+                    Ok(ip) => StunServer::Addr(std::net::SocketAddr::new(ip, parsed.port)),
+                    Err(_) => StunServer::Name {
+                        host: parsed.host,
+                        port: parsed.port,
+                    },
+                };
+                out.push(RelayServer {
+                    server: host,
+                    username: server.username.clone().unwrap_or_default(),
+                    password: server.credential.clone().unwrap_or_default(),
+                });
+            }
+        }
+        Ok(out)
+    }
+
     pub(crate) fn validate(&self) -> Result<(), PeerConnectionError> {
         if self.ice_timing.ta < MIN_ICE_PACING {
             return Err(PeerConnectionError::InvalidConfig(
@@ -235,6 +271,7 @@ impl RtcConfiguration {
                 "max_channels must be within 1..=65534".into(),
             ));
         }
-        self.stun_servers().map(|_| ())
+        self.stun_servers()?;
+        self.relay_servers().map(|_| ())
     }
 }

@@ -134,4 +134,15 @@ pub enum Event {
     /// The application must resolve this STUN server name and answer with
     /// [`PeerConnection::handle_resolved`](super::PeerConnection::handle_resolved).
     ResolveName(String),
+    /// `icecandidateerror`: a TURN server refused us or never answered, so no relayed
+    /// candidate comes from it. `error_code` is the STUN error code (401: wrong
+    /// credentials) or 701 when the server did not answer, as in the browser.
+    IceCandidateError {
+        /// The TURN server.
+        server: std::net::SocketAddr,
+        /// STUN error code, or 701 for no answer.
+        error_code: u16,
+        /// What happened, readable.
+        error_text: String,
+    },
 }

@@ -616,9 +616,6 @@ impl PeerConnection {
             return Ok(());
         }
         self.gathering_started = true;
-        if self.config.ice_transport_policy == super::IceTransportPolicy::Relay {
-            return Ok(());
-        }
         for addr in self.sockets.clone() {
             self.ice.add_local_socket(self.now, addr)?;
         }

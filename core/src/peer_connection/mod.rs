@@ -154,6 +154,8 @@ impl PeerConnection {
             role: IceRole::Controlling,
             lite: config.ice_lite,
             stun_servers: config.stun_servers()?,
+            relay_servers: config.relay_servers()?,
+            relay_only: config.ice_transport_policy == IceTransportPolicy::Relay,
             timing: config.ice_timing.clone(),
             ..IceConfig::default()
         };

@@ -11,7 +11,6 @@ use crate::datachannel::{self, DataChannelConfig, DataChannelEvent, DataChannels
 use crate::dtls::{Dtls, DtlsConfig, DtlsEvent, DtlsRole, DtlsState, Fingerprint};
 use crate::ice::{IceConnectionState, IceEvent, IceGatheringState};
 use crate::sctp::SctpConfig;
-use crate::transmit::Transmit;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
@@ -106,9 +105,29 @@ impl PeerConnection {
             return;
         }
         match payload.first() {
-            Some(0..=3) => {
-                self.ice.handle_receive(now, source, destination, payload);
+            // STUN, and ChannelData from a TURN server (RFC 7983): relayed data comes back
+            // out of the agent unwrapped.
+            Some(0..=3 | 64..=79) => {
+                if !self.ice.handle_receive(now, source, destination, payload) {
+                    self.stats.dropped_unknown += 1;
+                }
+                while let Some((_, _, data)) = self.ice.poll_relayed() {
+                    self.receive_data(&data);
+                }
             }
+            _ => self.receive_data(payload),
+        }
+        // Received data moves up at once; SCTP packets (acknowledgements, the data they
+        // allow) are built when the caller drains, so a batch of datagrams fed together is
+        // answered together.
+        self.pump_layers(false);
+    }
+
+    /// Demultiplexes a datagram that is not STUN (directly received or unwrapped from a
+    /// relay): DTLS, RTP/RTCP, or dropped.
+    fn receive_data(&mut self, payload: &[u8]) {
+        let now = self.now;
+        match payload.first() {
             Some(20..=63) => match self.dtls.as_mut() {
                 Some(dtls) => dtls.handle_receive(now, payload),
                 None if self.early_dtls.len() < MAX_EARLY_DTLS => {
@@ -125,10 +144,16 @@ impl PeerConnection {
                 self.stats.dropped_unknown += 1;
             }
         }
-        // Received data moves up at once; SCTP packets (acknowledgements, the data they
-        // allow) are built when the caller drains, so a batch of datagrams fed together is
-        // answered together.
-        self.pump_layers(false);
+    }
+
+    /// Sends one non-STUN datagram (DTLS or SRTP) on ICE's data path: as is, or
+    /// wrapped for the TURN server when the path's local candidate is relayed. Dropped and
+    /// counted while there is no path. Every non-STUN send goes through here.
+    pub(crate) fn transmit_data(&mut self, payload: Vec<u8>) {
+        match self.ice.wrap_data(self.now, payload) {
+            Some(t) => self.transmits.push_back(t),
+            None => self.stats.dropped_no_path += 1,
+        }
     }
 
     /// The clock reached the last [`Output::Timeout`] (an early call is harmless).
@@ -258,6 +283,13 @@ impl PeerConnection {
             }
             IceEvent::SelectedPairChanged { .. } => self.maybe_start_dtls(),
             IceEvent::ResolveName { name } => self.events.push_back(Event::ResolveName(name)),
+            IceEvent::RelayFailed { server, error } => {
+                self.events.push_back(Event::IceCandidateError {
+                    server,
+                    error_code: error.code().unwrap_or(701),
+                    error_text: error.to_string(),
+                })
+            }
             _ => {}
         }
     }
@@ -327,19 +359,6 @@ impl PeerConnection {
             }
         }
         moved
-    }
-
-    /// Sends `payload` (DTLS or SRTP) on the path data uses; without one it is dropped
-    /// and counted.
-    pub(crate) fn transmit_data(&mut self, payload: Vec<u8>) {
-        match self.ice.data_path() {
-            Some(p) => self.transmits.push_back(Transmit {
-                source: p.local,
-                destination: p.remote,
-                payload,
-            }),
-            None => self.stats.dropped_no_path += 1,
-        }
     }
 
     /// Starts SCTP once DTLS is connected and a data m-line was negotiated (a media-only

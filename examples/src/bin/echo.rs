@@ -9,11 +9,15 @@
 //! `--runtime tokio|smol|mio` (the `rtcpeer-tokio` or `rtcpeer-smol` adapter; or one
 //! hand-written mio loop thread over the sans-IO core), `--max-sessions N` (default 256),
 //! `--media echo|decline` (send each audio/video track back, the default; or reject them).
+//! `--ice-server URL` (repeatable: `stun:host:port`, `turn:host:port`,
+//! `turn:user:pass@host:port`; `--turn-user`/`--turn-pass` for URLs without credentials),
+//! `--relay-only` (only relayed candidates, through the TURN servers).
 //! Prints `listening on http://IP:PORT/` once ready. Signalling is WHIP-style: see
 //! `rtcpeer_examples::echo::http`.
 
 use rtcpeer_examples::args::Args;
 use rtcpeer_examples::echo::media::{self, MediaPolicy};
+use rtcpeer_examples::echo::session::{parse_ice_server, set_ice_servers};
 use rtcpeer_examples::echo::{
     SessionBackend, async_backend::AsyncEchoBackend, http, mio_backend::MioEchoBackend,
 };
@@ -21,7 +25,7 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-const USAGE: &str = "usage: echo [--listen IP:PORT] [--runtime tokio|smol|mio] [--max-sessions N] [--media echo|decline]";
+const USAGE: &str = "usage: echo [--listen IP:PORT] [--runtime tokio|smol|mio] [--max-sessions N] [--media echo|decline] [--ice-server URL]... [--turn-user U --turn-pass P] [--relay-only]";
 
 struct Options {
     listen: SocketAddr,
@@ -31,11 +35,31 @@ struct Options {
 }
 
 fn options() -> Result<Options, String> {
-    let args = Args::parse(std::env::args().skip(1), &[])?;
-    let unknown = args.unknown(&["listen", "runtime", "max-sessions", "media"]);
+    let args = Args::parse(std::env::args().skip(1), &["relay-only"])?;
+    let unknown = args.unknown(&[
+        "listen",
+        "runtime",
+        "max-sessions",
+        "ice-server",
+        "turn-user",
+        "turn-pass",
+        "relay-only",
+        "media",
+    ]);
     if !unknown.is_empty() {
         return Err(format!("unknown option(s): --{}", unknown.join(", --")));
     }
+    let user = args.get::<String>("turn-user", String::new())?;
+    let pass = args.get::<String>("turn-pass", String::new())?;
+    let servers = args
+        .all("ice-server")
+        .into_iter()
+        .map(|url| {
+            let (u, p) = (!user.is_empty(), !pass.is_empty());
+            parse_ice_server(url, u.then_some(&*user), p.then_some(&*pass))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    set_ice_servers(servers, args.flag("relay-only"));
     Ok(Options {
         listen: args.get("listen", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
         runtime: args.get("runtime", "tokio".to_owned())?,

@@ -5,8 +5,8 @@
 use super::backend::{BackendError, SessionStats};
 use rtcpeer::Transmit;
 use rtcpeer::peer_connection::{
-    ChannelId, Event, IceGatheringState, Input, Output, PeerConnection, PeerConnectionState,
-    RtcConfiguration, RtcSessionDescription,
+    ChannelId, Event, IceGatheringState, IceServer, IceTransportPolicy, Input, Output,
+    PeerConnection, PeerConnectionState, RtcConfiguration, RtcSessionDescription,
 };
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -25,10 +25,56 @@ pub struct EchoSession {
     stats: Arc<Mutex<SessionStats>>,
 }
 
-/// The configuration of every echo session: `seed` and [`MAX_MESSAGE_SIZE`].
+/// ICE servers and the relay-only policy of every session, set once at start.
+static ICE: std::sync::OnceLock<(Vec<IceServer>, bool)> = std::sync::OnceLock::new();
+
+/// Sets the `iceServers` and `iceTransportPolicy: relay` of every session created from now
+/// on (once per process; later calls are ignored).
+pub fn set_ice_servers(servers: Vec<IceServer>, relay_only: bool) {
+    let _ = ICE.set((servers, relay_only));
+}
+
+/// Parses `--ice-server` values: `stun:host[:port]`, `turn:host[:port]`, or
+/// `turn:user:password@host[:port]`; `user`/`password` apply to TURN URLs without inline
+/// credentials.
+pub fn parse_ice_server(
+    url: &str,
+    user: Option<&str>,
+    password: Option<&str>,
+) -> Result<IceServer, String> {
+    let (scheme, rest) = url
+        .split_once(':')
+        .ok_or_else(|| format!("{url:?}: not an ICE server URL"))?;
+    let (creds, host) = match rest.rsplit_once('@') {
+        Some((c, h)) if scheme.starts_with("turn") => (Some(c), h),
+        _ => (None, rest),
+    };
+    let (username, credential) = match creds.and_then(|c| c.split_once(':')) {
+        Some((u, p)) => (Some(u.to_owned()), Some(p.to_owned())),
+        None if scheme.starts_with("turn") => {
+            (user.map(str::to_owned), password.map(str::to_owned))
+        }
+        None => (None, None),
+    };
+    Ok(IceServer {
+        urls: vec![format!("{scheme}:{host}")],
+        username,
+        credential,
+    })
+}
+
+/// The configuration of every echo session: `seed`, [`MAX_MESSAGE_SIZE`] and the ICE
+/// servers given to [`set_ice_servers`].
 pub fn echo_config(seed: u64) -> RtcConfiguration {
+    let (ice_servers, relay_only) = ICE.get().cloned().unwrap_or_default();
     RtcConfiguration {
         max_message_size: MAX_MESSAGE_SIZE,
+        ice_servers,
+        ice_transport_policy: if relay_only {
+            IceTransportPolicy::Relay
+        } else {
+            IceTransportPolicy::All
+        },
         ..RtcConfiguration::with_seed(seed)
     }
 }
@@ -207,5 +253,28 @@ impl EchoSession {
             .lock()
             .expect("stats lock is never poisoned")
             .count_echo(data_len, sent.is_ok());
+    }
+}
+
+#[cfg(test)]
+mod ice_server_flag_tests {
+    use super::parse_ice_server;
+
+    #[test]
+    fn ice_server_flags_take_inline_or_separate_credentials() {
+        let s = parse_ice_server("turn:alice:s3cret@127.0.0.1:3478", None, None).expect("url");
+        assert_eq!(s.urls, ["turn:127.0.0.1:3478"]);
+        assert_eq!(
+            (s.username.as_deref(), s.credential.as_deref()),
+            (Some("alice"), Some("s3cret"))
+        );
+        let s = parse_ice_server("turn:127.0.0.1", Some("u"), Some("p")).expect("url");
+        assert_eq!(
+            (s.username.as_deref(), s.credential.as_deref()),
+            (Some("u"), Some("p"))
+        );
+        let s = parse_ice_server("stun:127.0.0.1:3478", Some("u"), Some("p")).expect("url");
+        assert_eq!((s.urls.len(), s.username), (1, None));
+        assert!(parse_ice_server("nonsense", None, None).is_err());
     }
 }

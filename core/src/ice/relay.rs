@@ -1,0 +1,386 @@
+//! Relayed candidates (RFC 8445 section 5.1.1.2) from TURN allocations (RFC 8656): the
+//! agent owns one [`TurnClient`] per (local socket, TURN server), makes a relayed
+//! candidate of each allocation, and routes every datagram of a pair whose local
+//! candidate is relayed through its client.
+//!
+//! - Sending: [`IceAgent::send`] wraps datagrams from a relayed address (Send indication,
+//!   or ChannelData once bound); [`IceAgent::wrap_data`] does the same for application
+//!   data on the data path and binds a channel to the remote peer on first use.
+//! - Receiving: datagrams from a TURN server on the client's socket go to its client; the
+//!   STUN inside (checks) is handled as if it had arrived on the relayed address, and
+//!   everything else is queued for [`IceAgent::poll_relayed`].
+//! - Permissions: one per remote candidate IP paired with a relayed candidate.
+//! - Relay-only policy ([`IceConfig::relay_only`](super::IceConfig::relay_only)): host and
+//!   server-reflexive candidates are neither announced nor paired, and checks that reach
+//!   a host socket directly are dropped.
+
+use super::agent::{IceAgent, LocalCandidate};
+use super::candidate::{Candidate, CandidateKind, candidate_priority};
+use super::config::{RelayServer, StunServer};
+use super::events::IceEvent;
+use crate::transmit::Transmit;
+use crate::turn::{Received, TurnClient, TurnClientConfig, TurnEvent};
+use std::collections::VecDeque;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Instant;
+
+/// The most TURN clients (allocations) per agent.
+pub(crate) const MAX_RELAYS: usize = 8;
+/// Relayed application datagrams held for `poll_relayed`.
+const MAX_RELAYED_QUEUE: usize = 1024;
+
+/// One allocation and the relayed candidate made of it.
+#[derive(Debug)]
+pub(crate) struct Relay {
+    pub(crate) client: TurnClient,
+    /// The relayed address announced as a candidate (the current one).
+    pub(crate) candidate: Option<SocketAddr>,
+}
+
+/// The agent's TURN state.
+#[derive(Debug, Default)]
+pub(crate) struct Relays {
+    pub(crate) list: Vec<Relay>,
+    /// Servers with a resolved address.
+    pub(crate) servers: Vec<(SocketAddr, RelayServer)>,
+    /// Servers whose name waits for `handle_resolved`: (name, port, config).
+    pub(crate) pending_names: Vec<(String, u16, RelayServer)>,
+    /// Relayed non-STUN datagrams: (relayed local address, peer, data).
+    pub(crate) queue: VecDeque<(SocketAddr, SocketAddr, Vec<u8>)>,
+}
+
+impl Relays {
+    /// Starts from the configured servers; names to resolve are asked for in `events`.
+    pub(crate) fn from_servers(servers: &[RelayServer], events: &mut VecDeque<IceEvent>) -> Self {
+        let mut r = Relays::default();
+        for s in servers {
+            match &s.server {
+                StunServer::Addr(a) => r.servers.push((*a, s.clone())),
+                StunServer::Name { host, port } => {
+                    if !r.pending_names.iter().any(|(n, _, _)| n == host) {
+                        events.push_back(IceEvent::ResolveName { name: host.clone() });
+                    }
+                    r.pending_names.push((host.clone(), *port, s.clone()));
+                }
+            }
+        }
+        r
+    }
+
+    /// Whether a first allocation or a name is still outstanding.
+    pub(crate) fn is_gathering(&self) -> bool {
+        !self.pending_names.is_empty()
+            || self
+                .list
+                .iter()
+                .any(|r| r.candidate.is_none() && r.client.is_allocating())
+    }
+
+    /// The relay whose current relayed address is `addr`.
+    pub(crate) fn by_relayed(&self, addr: SocketAddr) -> Option<usize> {
+        self.list
+            .iter()
+            .position(|r| r.client.relayed() == Some(addr))
+    }
+
+    /// Whether every allocation failed (and none is pending).
+    pub(crate) fn all_failed(&self) -> bool {
+        self.pending_names.is_empty()
+            && !self.list.is_empty()
+            && self.list.iter().all(|r| r.client.is_failed())
+    }
+}
+
+impl IceAgent {
+    /// Starts an allocation from `socket` on every known TURN server of its family.
+    pub(super) fn start_relays(&mut self, now: Instant, socket: SocketAddr) {
+        if self.config.lite {
+            return;
+        }
+        for (server, cfg) in self.relays.servers.clone() {
+            self.start_relay(now, socket, server, &cfg);
+        }
+    }
+
+    fn start_relay(
+        &mut self,
+        now: Instant,
+        socket: SocketAddr,
+        server: SocketAddr,
+        cfg: &RelayServer,
+    ) {
+        if socket.is_ipv4() != server.is_ipv4() || self.relays.list.len() >= MAX_RELAYS {
+            return;
+        }
+        if self
+            .relays
+            .list
+            .iter()
+            .any(|r| r.client.socket() == socket && r.client.server() == server)
+        {
+            return;
+        }
+        let mut config = TurnClientConfig::new(server, &cfg.username, &cfg.password);
+        config.initial_rto = self.config.timing.initial_rto;
+        config.max_rto = self.config.timing.max_rto;
+        config.max_retransmits = self.config.timing.max_retransmits;
+        let mut client = TurnClient::new(config, socket, self.rng.child());
+        client.start(now);
+        self.relays.list.push(Relay {
+            client,
+            candidate: None,
+        });
+    }
+
+    /// A resolved name that belongs to TURN servers: start allocating from every socket.
+    /// Returns whether `name` was one.
+    pub(super) fn relay_name_resolved(
+        &mut self,
+        now: Instant,
+        name: &str,
+        addrs: &[IpAddr],
+    ) -> bool {
+        let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.relays.pending_names)
+            .into_iter()
+            .partition(|(n, _, _)| n == name);
+        self.relays.pending_names = rest;
+        for (_, port, cfg) in &mine {
+            // One address per family is enough for a relay.
+            for ip in [
+                addrs.iter().find(|a| a.is_ipv4()),
+                addrs.iter().find(|a| a.is_ipv6()),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let server = SocketAddr::new(*ip, *port);
+                self.relays.servers.push((server, cfg.clone()));
+                for socket in self.sockets.clone() {
+                    self.start_relay(now, socket, server, cfg);
+                }
+            }
+        }
+        !mine.is_empty()
+    }
+
+    /// A datagram from `source` on `destination`: if it comes from the TURN server of a
+    /// client on that socket and is TURN, it is handled here. `None`: not TURN.
+    pub(super) fn relay_receive(
+        &mut self,
+        now: Instant,
+        source: SocketAddr,
+        destination: SocketAddr,
+        data: &[u8],
+    ) -> Option<()> {
+        let i = self
+            .relays
+            .list
+            .iter()
+            .position(|r| r.client.server() == source && r.client.socket() == destination)?;
+        match self.relays.list[i].client.handle_receive(now, data) {
+            Received::NotMine => return None,
+            Received::Consumed => {}
+            Received::Relayed { peer, data } => {
+                let local = self.relays.list[i].client.relayed()?;
+                if crate::stun::looks_like_stun(&data) {
+                    self.handle_stun(now, peer, local, &data);
+                } else if self.relays.queue.len() < MAX_RELAYED_QUEUE {
+                    self.relays.queue.push_back((local, peer, data));
+                } else {
+                    self.stats.relay_dropped += 1;
+                }
+            }
+        }
+        self.pump_relays(now);
+        Some(())
+    }
+
+    /// The next application datagram that came through a relay: (relayed local address,
+    /// peer address, data). Drain after every [`handle_receive`](Self::handle_receive)
+    /// and hand the data to DTLS/SRTP as if it had arrived from the peer.
+    pub fn poll_relayed(&mut self) -> Option<(SocketAddr, SocketAddr, Vec<u8>)> {
+        self.relays.queue.pop_front()
+    }
+
+    /// The datagram that carries `payload` on the data path (RFC 8445 section 12): as is
+    /// from the pair's local socket, or wrapped for its TURN server when the local
+    /// candidate is relayed (a channel is bound to the peer on first use; Send
+    /// indications until it is confirmed). `None` while there is no data path.
+    pub fn wrap_data(&mut self, now: Instant, payload: Vec<u8>) -> Option<Transmit> {
+        let path = self.data_path()?;
+        let Some(i) = self.relays.by_relayed(path.local) else {
+            return Some(Transmit {
+                source: path.local,
+                destination: path.remote,
+                payload,
+            });
+        };
+        let relay = &mut self.relays.list[i].client;
+        if relay.channel(path.remote).is_none() {
+            relay.ensure_channel(now, path.remote);
+        }
+        let wrapped = relay.wrap(path.remote, &payload)?;
+        let t = Transmit {
+            source: relay.socket(),
+            destination: relay.server(),
+            payload: wrapped,
+        };
+        self.pump_relays(now);
+        Some(t)
+    }
+
+    /// Wraps a datagram the agent sends from a relayed address; `None` when `source` is
+    /// not relayed (send as is) and `Some(None)` when it cannot go out (not allocated).
+    pub(super) fn relay_wrap(
+        &mut self,
+        source: SocketAddr,
+        destination: SocketAddr,
+        payload: &[u8],
+    ) -> Option<Option<Transmit>> {
+        let i = self.relays.by_relayed(source)?;
+        let relay = &mut self.relays.list[i].client;
+        Some(relay.wrap(destination, payload).map(|wrapped| Transmit {
+            source: relay.socket(),
+            destination: relay.server(),
+            payload: wrapped,
+        }))
+    }
+
+    /// Installs a permission for `remote` on the relay of `base`, if `base` is relayed.
+    pub(super) fn relay_permit(&mut self, now: Instant, base: SocketAddr, remote: IpAddr) {
+        if let Some(i) = self.relays.by_relayed(base) {
+            self.relays.list[i].client.ensure_permission(now, remote);
+        }
+    }
+
+    /// Steps the clients' timers.
+    pub(super) fn relay_timeout(&mut self, now: Instant) {
+        for r in &mut self.relays.list {
+            if r.client.poll_timeout().is_some_and(|at| at <= now) {
+                r.client.handle_timeout(now);
+            }
+        }
+        self.pump_relays(now);
+    }
+
+    /// The earliest client deadline.
+    pub(super) fn relay_deadline(&self) -> Option<Instant> {
+        self.relays
+            .list
+            .iter()
+            .filter_map(|r| r.client.poll_timeout())
+            .min()
+    }
+
+    /// Moves the clients' datagrams to the agent's queue and acts on their events.
+    pub(super) fn pump_relays(&mut self, now: Instant) {
+        for i in 0..self.relays.list.len() {
+            let (socket, server) = {
+                let c = &self.relays.list[i].client;
+                (c.socket(), c.server())
+            };
+            while let Some(payload) = self.relays.list[i].client.poll_transmit() {
+                self.transmits.push_back(Transmit {
+                    source: socket,
+                    destination: server,
+                    payload,
+                });
+            }
+            while let Some(e) = self.relays.list[i].client.poll_event() {
+                self.on_turn_event(now, i, server, e);
+            }
+        }
+    }
+
+    fn on_turn_event(&mut self, now: Instant, i: usize, server: SocketAddr, e: TurnEvent) {
+        match e {
+            TurnEvent::Allocated { relayed, mapped } => {
+                self.stats.relay_allocations += 1;
+                self.add_relayed_candidate(now, i, relayed, mapped);
+            }
+            TurnEvent::Reallocated { old, relayed } => {
+                self.stats.relay_allocations += 1;
+                tracing::debug!(%old, %relayed, "ice: relay re-allocated");
+                self.local.retain(|l| l.base != old);
+                let mapped = self.relays.list[i].client.mapped();
+                self.add_relayed_candidate(now, i, relayed, mapped);
+            }
+            TurnEvent::Failed(error) => {
+                self.stats.relay_errors += 1;
+                tracing::debug!(%server, %error, "ice: TURN allocation failed");
+                self.emit(IceEvent::RelayFailed { server, error });
+            }
+            TurnEvent::PermissionFailed { peer, error } => {
+                self.stats.relay_errors += 1;
+                tracing::debug!(%server, %peer, %error, "ice: TURN permission failed");
+            }
+            TurnEvent::ChannelFailed { peer, error } => {
+                self.stats.relay_errors += 1;
+                tracing::debug!(%server, %peer, %error, "ice: TURN channel refused");
+            }
+        }
+    }
+
+    /// Makes `relayed` a local candidate (base: itself), announces and pairs it.
+    fn add_relayed_candidate(
+        &mut self,
+        now: Instant,
+        i: usize,
+        relayed: SocketAddr,
+        mapped: Option<SocketAddr>,
+    ) {
+        let (socket, server) = {
+            let c = &self.relays.list[i].client;
+            (c.socket(), c.server())
+        };
+        self.relays.list[i].candidate = Some(relayed);
+        if self.local.iter().any(|l| l.candidate.address == relayed) {
+            return;
+        }
+        let foundation = self.foundation(CandidateKind::Relayed, socket, Some(server));
+        let priority = candidate_priority(CandidateKind::Relayed, self.local_preference(socket), 1);
+        let candidate = Candidate::new(
+            CandidateKind::Relayed,
+            foundation,
+            1,
+            priority,
+            relayed,
+            mapped.or(Some(socket)),
+        );
+        self.local.push(LocalCandidate {
+            candidate: candidate.clone(),
+            base: relayed,
+        });
+        self.announce(candidate);
+        self.pair_local(now, relayed);
+    }
+
+    /// Whether a check that arrived on `destination` may be answered: one of our sockets
+    /// (unless relay-only) or a current relayed address.
+    pub(super) fn is_local_base(&self, destination: SocketAddr) -> bool {
+        (!self.config.relay_only && self.sockets.contains(&destination))
+            || self.relays.by_relayed(destination).is_some()
+    }
+
+    /// While the path in use is disconnected and its local candidate relayed, asks that
+    /// relay's server whether the allocation still exists (see [`TurnClient::probe`]).
+    pub(super) fn probe_disconnected_relay(&mut self, now: Instant) {
+        let Some(path) = self.sending_path() else {
+            return;
+        };
+        if !path.disconnected {
+            return;
+        }
+        if let Some(i) = self.relays.by_relayed(path.local) {
+            self.relays.list[i].client.probe(now);
+        }
+    }
+
+    /// Deallocates every relay (on close).
+    pub(super) fn close_relays(&mut self, now: Instant) {
+        for r in &mut self.relays.list {
+            r.client.close(now);
+        }
+        self.pump_relays(now);
+    }
+}

@@ -1,0 +1,513 @@
+//! Interop with a TURN server nobody here wrote: Debian's `coturn` (`turnserver`), started
+//! by each test on 127.0.0.1 inside a loopback-only network namespace
+//! (`tests/interop/netns.sh`): the test binary runs itself again inside the namespace
+//! with `RTCPEER_TURN_NETNS=1`, starts coturn there and talks to it over real UDP.
+//!
+//! - two rtcpeer peers (tokio adapter) with the relay-only policy connect through coturn
+//!   and exchange data channel messages;
+//! - coturn answers our STUN Binding requests (server-reflexive gathering);
+//! - wrong credentials give `IceCandidateError` 401 within 2 s and ICE fails.
+//!
+//! Needs `turnserver` (installed by `tests/provision.sh`). `RTCPEER_SKIP_INTEROP=1` skips
+//! loudly when it is missing.
+#![allow(clippy::disallowed_methods)] // real peers need the real clock
+
+mod provision;
+
+use rtcpeer::ice::{IceAgent, IceConfig, IceEvent, IceGatheringState, StunServer};
+use rtcpeer::peer_connection::{Event, IceServer, IceTransportPolicy, RtcConfiguration};
+use rtcpeer::runtime::{Message, SocketConfig};
+use rtcpeer::{Rng, Transmit};
+use std::net::{SocketAddr, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const USER: &str = "alice";
+const PASSWORD: &str = "s3cret";
+const REALM: &str = "rtcpeer.test";
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("repository root")
+        .to_path_buf()
+}
+
+fn coturn_installed() -> bool {
+    Command::new("turnserver")
+        .arg("--help")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok()
+}
+
+/// Outside the namespace: runs this very test again inside a fresh loopback-only
+/// namespace and asserts it passed there. Returns `true` when already inside (the caller
+/// runs the body).
+fn inside_namespace(test: &str) -> bool {
+    if std::env::var("RTCPEER_TURN_NETNS").as_deref() == Ok("1") {
+        return true;
+    }
+    if !coturn_installed() {
+        if std::env::var("RTCPEER_SKIP_INTEROP").as_deref() == Ok("1") {
+            eprintln!(
+                "SKIPPED {test}: no `turnserver` (RTCPEER_SKIP_INTEROP=1); coturn interop NOT tested"
+            );
+            return false;
+        }
+        let provisioned = provision::provision_once();
+        assert!(
+            coturn_installed(),
+            "{test} needs coturn's `turnserver`; installing it failed: {provisioned:?}"
+        );
+    }
+    let exe = std::env::current_exe().expect("test binary path");
+    let output = Command::new(repo_root().join("tests/interop/netns.sh"))
+        .arg(exe)
+        .args([test, "--exact", "--nocapture", "--test-threads=1"])
+        .env("RTCPEER_TURN_NETNS", "1")
+        .output()
+        .expect("spawn tests/interop/netns.sh");
+    let out = String::from_utf8_lossy(&output.stdout);
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success() && out.contains("1 passed"),
+        "{test} failed inside the namespace ({}):\n{out}\n{err}",
+        output.status
+    );
+    false
+}
+
+/// A coturn process on 127.0.0.1:`port`, killed on drop.
+struct Coturn {
+    child: Child,
+    addr: SocketAddr,
+    log: PathBuf,
+}
+
+impl Coturn {
+    fn start(port: u16) -> Coturn {
+        let log =
+            std::env::temp_dir().join(format!("rtcpeer-coturn-{}-{port}.log", std::process::id()));
+        let child = Command::new("turnserver")
+            .args(["-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1"])
+            .arg(format!("--listening-port={port}"))
+            .args(["--min-port=50000", "--max-port=50100"])
+            .args(["--lt-cred-mech", "--fingerprint", "--allow-loopback-peers"])
+            .arg(format!("--user={USER}:{PASSWORD}"))
+            .arg(format!("--realm={REALM}"))
+            .args(["--no-cli", "--no-tls", "--no-dtls", "--simple-log"])
+            .arg(format!("--log-file={}", log.display()))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn turnserver");
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let c = Coturn { child, addr, log };
+        c.wait_ready();
+        c
+    }
+
+    /// Sends Binding requests until coturn answers (at most 5 s).
+    fn wait_ready(&self) {
+        let socket = UdpSocket::bind("127.0.0.1:0").expect("bind");
+        socket
+            .set_read_timeout(Some(Duration::from_millis(100)))
+            .expect("timeout");
+        let request =
+            rtcpeer::stun::StunMessage::binding_request(rtcpeer::stun::TransactionId([9; 12]))
+                .encode(None, true)
+                .expect("encode");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut buf = [0u8; 1500];
+        while Instant::now() < deadline {
+            let _ = socket.send_to(&request, self.addr);
+            if socket.recv_from(&mut buf).is_ok() {
+                return;
+            }
+        }
+        panic!("coturn did not answer in 5 s; log:\n{}", self.log_text());
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Coturn {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
+    }
+}
+
+fn turn_config(seed: u64, server: SocketAddr, password: &str) -> RtcConfiguration {
+    RtcConfiguration {
+        ice_servers: vec![IceServer {
+            urls: vec![format!("turn:{server}")],
+            username: Some(USER.into()),
+            credential: Some(password.into()),
+        }],
+        ice_transport_policy: IceTransportPolicy::Relay,
+        ..RtcConfiguration::with_seed(seed)
+    }
+}
+
+async fn within<T>(secs: u64, what: &str, f: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(Duration::from_secs(secs), f)
+        .await
+        .unwrap_or_else(|_| panic!("{what}: not done in {secs} s"))
+}
+
+#[test]
+fn coturn_relays_between_two_relay_only_rtcpeer_peers_over_udp() {
+    if !inside_namespace("coturn_relays_between_two_relay_only_rtcpeer_peers_over_udp") {
+        return;
+    }
+    let coturn = Coturn::start(3478);
+    let rt = tokio::runtime::Runtime::new().expect("tokio");
+    rt.block_on(async {
+        let sockets = SocketConfig::loopback();
+        let a = rtcpeer_tokio::new_peer_connection(turn_config(1, coturn.addr, PASSWORD), &sockets)
+            .expect("a");
+        let b = rtcpeer_tokio::new_peer_connection(turn_config(2, coturn.addr, PASSWORD), &sockets)
+            .expect("b");
+        let ca = a
+            .create_data_channel("relay", Default::default())
+            .await
+            .expect("dc");
+        let offer = a.create_offer().await.expect("offer");
+        a.set_local_description(offer).await.expect("sld");
+        let offer = within(5, "a gathers", a.wait_gathering_complete())
+            .await
+            .expect("offer");
+        assert!(
+            offer.sdp.contains("typ relay"),
+            "no relayed candidate:\n{}",
+            offer.sdp
+        );
+        assert!(
+            !offer.sdp.contains("typ host"),
+            "relay-only offer has host candidates"
+        );
+        let mut b_events = b.events();
+        b.set_remote_description(offer).await.expect("srd");
+        let answer = b.create_answer().await.expect("answer");
+        b.set_local_description(answer).await.expect("sld");
+        let answer = within(5, "b gathers", b.wait_gathering_complete())
+            .await
+            .expect("answer");
+        a.set_remote_description(answer).await.expect("srd");
+        within(10, "a connects", a.wait_connected())
+            .await
+            .expect("a connected");
+        let cb = within(10, "b sees the channel", async {
+            loop {
+                match b_events.next().await {
+                    Some(Event::DataChannel(id)) => return b.data_channel(id),
+                    Some(_) => {}
+                    None => panic!("b ended"),
+                }
+            }
+        })
+        .await;
+        ca.wait_open().await.expect("open");
+        ca.send_text("via coturn").await.expect("send");
+        let got = within(5, "b receives", cb.recv()).await.expect("message");
+        assert_eq!(got, Message::Text("via coturn".into()));
+        cb.send_text("and back").await.expect("send");
+        let got = within(5, "a receives", ca.recv()).await.expect("message");
+        assert_eq!(got, Message::Text("and back".into()));
+        let stats = a
+            .with_core(|pc| Ok(pc.ice_agent().stats().clone()))
+            .expect("stats");
+        assert!(
+            stats.relay_allocations >= 1 && stats.relay_errors == 0,
+            "{stats:?}"
+        );
+        let path = a
+            .with_core(|pc| Ok(pc.data_path()))
+            .expect("path")
+            .expect("a path");
+        assert_eq!(path.local.ip(), coturn.addr.ip());
+        assert!(
+            (50000..=50100).contains(&path.local.port()),
+            "relayed port {path:?}"
+        );
+        a.close().await;
+        b.close().await;
+    });
+}
+
+/// Drives a sans-IO agent on a real socket until `done` or `limit`.
+fn drive_agent(
+    agent: &mut IceAgent,
+    socket: &UdpSocket,
+    limit: Duration,
+    mut done: impl FnMut(&IceEvent) -> bool,
+) -> bool {
+    let start = Instant::now();
+    let mut buf = [0u8; 1500];
+    socket
+        .set_read_timeout(Some(Duration::from_millis(10)))
+        .expect("timeout");
+    while start.elapsed() < limit {
+        while let Some(Transmit {
+            destination,
+            payload,
+            ..
+        }) = agent.poll_transmit()
+        {
+            socket.send_to(&payload, destination).expect("send");
+        }
+        while let Some(e) = agent.poll_event() {
+            if done(&e) {
+                return true;
+            }
+        }
+        if let Ok((n, from)) = socket.recv_from(&mut buf) {
+            agent.handle_receive(
+                Instant::now(),
+                from,
+                socket.local_addr().expect("addr"),
+                &buf[..n],
+            );
+        }
+        agent.handle_timeout(Instant::now());
+    }
+    false
+}
+
+#[test]
+fn coturn_answers_stun_binding_requests_for_server_reflexive_gathering() {
+    if !inside_namespace("coturn_answers_stun_binding_requests_for_server_reflexive_gathering") {
+        return;
+    }
+    let coturn = Coturn::start(3479);
+    let socket = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let config = IceConfig {
+        stun_servers: vec![StunServer::Addr(coturn.addr)],
+        ..IceConfig::default()
+    };
+    let mut agent = IceAgent::new(config, Rng::from_u64(3)).expect("agent");
+    let t0 = Instant::now();
+    agent
+        .add_local_socket(t0, socket.local_addr().expect("addr"))
+        .expect("socket");
+    let complete = drive_agent(&mut agent, &socket, Duration::from_secs(5), |e| {
+        *e == IceEvent::GatheringStateChange(IceGatheringState::Complete)
+    });
+    assert!(complete, "gathering did not complete");
+    // On loopback the mapped address equals the host address (so no new candidate), but
+    // the answer was matched to our request and ended gathering well before the 12 s a
+    // silent server takes.
+    assert!(t0.elapsed() < Duration::from_secs(2));
+    assert_eq!(agent.stats().gather_requests_sent, 1);
+    assert_eq!(agent.stats().responses_received, 1);
+    assert_eq!(agent.stats().retransmits, 0);
+}
+
+#[test]
+fn coturn_rejects_wrong_credentials_with_an_error_event_within_two_seconds() {
+    if !inside_namespace("coturn_rejects_wrong_credentials_with_an_error_event_within_two_seconds")
+    {
+        return;
+    }
+    let coturn = Coturn::start(3480);
+    let rt = tokio::runtime::Runtime::new().expect("tokio");
+    rt.block_on(async {
+        let a = rtcpeer_tokio::new_peer_connection(
+            turn_config(5, coturn.addr, "not-the-password"),
+            &SocketConfig::loopback(),
+        )
+        .expect("a");
+        let mut events = a.events();
+        let t0 = Instant::now();
+        a.create_data_channel("x", Default::default())
+            .await
+            .expect("dc");
+        let offer = a.create_offer().await.expect("offer");
+        a.set_local_description(offer).await.expect("sld");
+        let (code, text) = within(2, "an icecandidateerror", async {
+            loop {
+                match events.next().await {
+                    Some(Event::IceCandidateError {
+                        error_code,
+                        error_text,
+                        ..
+                    }) => {
+                        return (error_code, error_text);
+                    }
+                    Some(_) => {}
+                    None => panic!("ended"),
+                }
+            }
+        })
+        .await;
+        assert!(t0.elapsed() <= Duration::from_secs(2));
+        assert_eq!(code, 401, "{text}");
+        let state = a
+            .with_core(|pc| Ok(pc.ice_connection_state()))
+            .expect("state");
+        assert_eq!(state, rtcpeer::ice::IceConnectionState::Failed);
+        a.close().await;
+    });
+}
+
+/// A UDP proxy in front of coturn that swallows its ChannelBind success responses for a
+/// while (the client cannot tell whether its binding exists) and counts ChannelBind
+/// error responses and ChannelData from clients.
+struct ChannelBindDropper {
+    addr: SocketAddr,
+    stats: std::sync::Arc<DropperStats>,
+}
+
+#[derive(Default)]
+struct DropperStats {
+    bind_success_dropped: std::sync::atomic::AtomicU64,
+    bind_errors: std::sync::atomic::AtomicU64,
+    channel_data_from_clients: std::sync::atomic::AtomicU64,
+    stop: std::sync::atomic::AtomicBool,
+}
+
+impl ChannelBindDropper {
+    fn start(upstream: SocketAddr, drop_for: Duration) -> ChannelBindDropper {
+        use std::sync::atomic::Ordering::Relaxed;
+        let front = UdpSocket::bind("127.0.0.1:0").expect("bind proxy");
+        front
+            .set_read_timeout(Some(Duration::from_millis(20)))
+            .expect("timeout");
+        let addr = front.local_addr().expect("addr");
+        let stats = std::sync::Arc::new(DropperStats::default());
+        let front = std::sync::Arc::new(front);
+        let until = Instant::now() + drop_for;
+        let s = stats.clone();
+        std::thread::spawn(move || {
+            let mut clients: Vec<(SocketAddr, std::sync::Arc<UdpSocket>)> = Vec::new();
+            let mut buf = [0u8; 2048];
+            while !s.stop.load(Relaxed) {
+                let Ok((n, from)) = front.recv_from(&mut buf) else {
+                    continue;
+                };
+                if (0x40..=0x4F).contains(&buf[0]) {
+                    s.channel_data_from_clients.fetch_add(1, Relaxed);
+                }
+                let up = match clients.iter().find(|(c, _)| *c == from) {
+                    Some((_, up)) => up.clone(),
+                    None => {
+                        let up = std::sync::Arc::new(UdpSocket::bind("127.0.0.1:0").expect("bind"));
+                        up.set_read_timeout(Some(Duration::from_millis(20)))
+                            .expect("timeout");
+                        clients.push((from, up.clone()));
+                        let (up2, front2, s2) = (up.clone(), front.clone(), s.clone());
+                        std::thread::spawn(move || {
+                            let mut buf = [0u8; 2048];
+                            while !s2.stop.load(Relaxed) {
+                                let Ok(n) = up2.recv(&mut buf) else { continue };
+                                match buf[..2] {
+                                    [0x01, 0x09] if Instant::now() < until => {
+                                        s2.bind_success_dropped.fetch_add(1, Relaxed);
+                                        continue;
+                                    }
+                                    [0x01, 0x19] => {
+                                        s2.bind_errors.fetch_add(1, Relaxed);
+                                    }
+                                    _ => {}
+                                }
+                                let _ = front2.send_to(&buf[..n], from);
+                            }
+                        });
+                        up
+                    }
+                };
+                let _ = up.send_to(&buf[..n], upstream);
+            }
+        });
+        ChannelBindDropper { addr, stats }
+    }
+}
+
+impl Drop for ChannelBindDropper {
+    fn drop(&mut self) {
+        self.stats
+            .stop
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+#[test]
+fn coturn_channel_bind_responses_lost_for_a_while_never_cause_a_400() {
+    if !inside_namespace("coturn_channel_bind_responses_lost_for_a_while_never_cause_a_400") {
+        return;
+    }
+    use std::sync::atomic::Ordering::Relaxed;
+    let coturn = Coturn::start(3481);
+    let proxy = ChannelBindDropper::start(coturn.addr, Duration::from_secs(4));
+    let rt = tokio::runtime::Runtime::new().expect("tokio");
+    rt.block_on(async {
+        let sockets = SocketConfig::loopback();
+        let a = rtcpeer_tokio::new_peer_connection(turn_config(7, proxy.addr, PASSWORD), &sockets)
+            .expect("a");
+        let b = rtcpeer_tokio::new_peer_connection(turn_config(8, proxy.addr, PASSWORD), &sockets)
+            .expect("b");
+        let ca = a
+            .create_data_channel("c", Default::default())
+            .await
+            .expect("dc");
+        let offer = a.create_offer().await.expect("offer");
+        a.set_local_description(offer).await.expect("sld");
+        let offer = within(5, "a gathers", a.wait_gathering_complete())
+            .await
+            .expect("offer");
+        let mut b_events = b.events();
+        b.set_remote_description(offer).await.expect("srd");
+        let answer = b.create_answer().await.expect("answer");
+        b.set_local_description(answer).await.expect("sld");
+        let answer = within(5, "b gathers", b.wait_gathering_complete())
+            .await
+            .expect("answer");
+        a.set_remote_description(answer).await.expect("srd");
+        within(10, "a connects", a.wait_connected())
+            .await
+            .expect("connected");
+        let cb = within(10, "b sees the channel", async {
+            loop {
+                if let Some(Event::DataChannel(id)) = b_events.next().await {
+                    return b.data_channel(id);
+                }
+            }
+        })
+        .await;
+        ca.wait_open().await.expect("open");
+        // While the bindings are unconfirmed, Send/Data indications carry the data.
+        ca.send_text("while ambiguous").await.expect("send");
+        let got = within(5, "b receives", cb.recv()).await.expect("message");
+        assert_eq!(got, Message::Text("while ambiguous".into()));
+        assert!(
+            proxy.stats.bind_success_dropped.load(Relaxed) > 0,
+            "no ChannelBind dropped"
+        );
+        // After the loss ends, a retransmission with the same number is confirmed and
+        // ChannelData flows.
+        tokio::time::sleep(Duration::from_secs(8)).await;
+        for i in 0..5 {
+            ca.send_text(&format!("bound {i}")).await.expect("send");
+            let got = within(5, "b receives", cb.recv()).await.expect("message");
+            assert_eq!(got, Message::Text(format!("bound {i}")));
+        }
+        assert_eq!(
+            proxy.stats.bind_errors.load(Relaxed),
+            0,
+            "a ChannelBind was refused"
+        );
+        assert!(
+            proxy.stats.channel_data_from_clients.load(Relaxed) > 0,
+            "no ChannelData after the bindings were confirmed"
+        );
+        a.close().await;
+        b.close().await;
+    });
+}
