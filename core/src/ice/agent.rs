@@ -113,6 +113,8 @@ pub struct IceAgent {
     pub(super) remote_eoc: bool,
     pub(super) checking_since: Option<Instant>,
     pub(super) first_valid_at: Option<Instant>,
+    /// [`IceEvent::PeerReady`] reported: `[first check, nomination]`.
+    pub(super) peer_ready: [bool; 2],
     pub(super) last_check_at: Option<Instant>,
     pub(super) failed: bool,
     pub(super) closed: bool,
@@ -165,6 +167,7 @@ impl IceAgent {
             remote_eoc: false,
             checking_since: None,
             first_valid_at: None,
+            peer_ready: [false; 2],
             last_check_at: None,
             failed: false,
             closed: false,
@@ -440,6 +443,7 @@ impl IceAgent {
         self.remote_eoc = false;
         self.checking_since = None;
         self.first_valid_at = None;
+        self.peer_ready = [false; 2];
         self.last_check_at = None;
         self.nominating = None;
         self.failed = false;

@@ -64,6 +64,15 @@ pub enum IceEvent {
     },
     /// The agent switched role (after a role conflict, RFC 8445 section 7.3.1.1).
     RoleChange(IceRole),
+    /// The peer showed it uses the connection now: its first valid connectivity check
+    /// arrived (`nominated: false`; it holds our credentials, so it has our description),
+    /// or, on a controlled agent, its first nomination (USE-CANDIDATE, `nominated: true`).
+    /// Each is reported once per ICE generation. A stack that listens for DTLS only from
+    /// such a moment on may have dropped what reached it before.
+    PeerReady {
+        /// The peer nominated a pair (rather than sent its first check).
+        nominated: bool,
+    },
     /// Please resolve this STUN server name and answer with
     /// [`IceAgent::handle_resolved`](super::IceAgent::handle_resolved).
     ResolveName {
