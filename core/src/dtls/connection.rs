@@ -70,6 +70,8 @@ pub struct Dtls {
     pub(crate) reply_flights: u32,
     /// [`resend_first_flight`](Self::resend_first_flight) has resent (it does so once).
     pub(crate) early_resend_done: bool,
+    /// When the first flight that expects an answer was sent.
+    pub(crate) first_flight_at: Option<Instant>,
 }
 
 impl Dtls {
@@ -108,6 +110,7 @@ impl Dtls {
             resume_due: None,
             reply_flights: 0,
             early_resend_done: false,
+            first_flight_at: None,
         })
     }
 
@@ -356,6 +359,7 @@ impl Dtls {
                     self.transmit_flight();
                     if expects_reply {
                         self.reply_flights += 1;
+                        self.first_flight_at.get_or_insert(now);
                         self.timer.start(now);
                     } else {
                         self.timer.stop();

@@ -115,6 +115,8 @@ pub struct IceAgent {
     pub(super) first_valid_at: Option<Instant>,
     /// [`IceEvent::PeerReady`] reported: `[first check, nomination]`.
     pub(super) peer_ready: [bool; 2],
+    /// Round-trip time of the latest check answered without retransmission.
+    pub(super) check_rtt: Option<Duration>,
     pub(super) last_check_at: Option<Instant>,
     pub(super) failed: bool,
     pub(super) closed: bool,
@@ -168,6 +170,7 @@ impl IceAgent {
             checking_since: None,
             first_valid_at: None,
             peer_ready: [false; 2],
+            check_rtt: None,
             last_check_at: None,
             failed: false,
             closed: false,

@@ -141,7 +141,11 @@ impl IceAgent {
         for (i, is_it) in [(0, true), (1, nominated)] {
             if is_it && !self.peer_ready[i] {
                 self.peer_ready[i] = true;
-                self.emit(IceEvent::PeerReady { nominated: i == 1 });
+                let rtt = self.check_rtt;
+                self.emit(IceEvent::PeerReady {
+                    nominated: i == 1,
+                    rtt,
+                });
             }
         }
     }

@@ -10,19 +10,22 @@
 
 use super::PeerConnection;
 use crate::ice::IceRole;
+use std::time::Duration;
 
 impl PeerConnection {
     /// The peer nominated a pair, or its first check arrived. The nomination means its
     /// checks are done, so it listens now. Its first check counts only while we control
     /// (no nomination will come from the peer): on a controlled agent the first check
     /// usually comes before a peer's answer to our flight, so resending then would cost
-    /// a datagram on the normal path.
-    pub(crate) fn on_peer_ready(&mut self, nominated: bool) {
+    /// a datagram on the normal path. `rtt` (of our checks) keeps a flight whose answer
+    /// may still be on its way from going twice.
+    pub(crate) fn on_peer_ready(&mut self, nominated: bool, rtt: Option<Duration>) {
         if !nominated && self.ice.role() != IceRole::Controlling {
             return;
         }
+        let now = self.now;
         if let Some(dtls) = self.dtls.as_mut()
-            && dtls.resend_first_flight()
+            && dtls.resend_first_flight(now, rtt)
         {
             tracing::debug!(nominated, "pc: peer ready, first DTLS flight resent");
         }

@@ -22,7 +22,9 @@ mod config;
 mod description;
 mod error;
 mod events;
+mod first_flight;
 mod jsep;
+mod pacer;
 mod sdp_build;
 #[cfg(feature = "sim")]
 mod sim_node;
@@ -130,6 +132,8 @@ pub struct PeerConnection {
     /// A timeout or state change happened: free the drained queues' buffers at the end
     /// of the next drain.
     pub(crate) release_pending: bool,
+    /// Paces SCTP output (see `pacer.rs`).
+    pub(crate) pacer: pacer::Pacer,
 }
 
 impl PeerConnection {
@@ -178,6 +182,7 @@ impl PeerConnection {
             closed: false,
             stats: PeerConnectionStats::default(),
             release_pending: false,
+            pacer: pacer::Pacer::default(),
         };
         pc.pump();
         Ok(pc)
