@@ -10,8 +10,8 @@ use rtcpeer::Rng;
 use rtcpeer::Transmit;
 use rtcpeer::dtls::DtlsRole;
 use rtcpeer::peer_connection::{
-    DataChannelInit, Event, IceCandidate, PeerConnection, RtcConfiguration,
-    RtcSessionDescription, SimPeer,
+    DataChannelInit, Event, IceCandidate, PeerConnection, RtcConfiguration, RtcSessionDescription,
+    SimPeer,
 };
 use rtcpeer::sim::{Direction, LinkConfig, Node, NodeId, Sim};
 use std::collections::VecDeque;
@@ -215,7 +215,10 @@ fn scenario(seed: u64, deaf: bool, peer_dtls_client: bool) -> Scenario {
     }
     {
         let h = host(&mut sim, peer);
-        h.peer.pc.set_remote_description(answer).expect("srd answer");
+        h.peer
+            .pc
+            .set_remote_description(answer)
+            .expect("srd answer");
         h.peer.drain();
     }
     sim.poke(peer).expect("poke");
@@ -258,14 +261,20 @@ fn assert_opens_soon_after_nomination(s: &Scenario) {
 #[test]
 fn deaf_dtls_server_gets_our_client_hello_again_when_it_nominates() {
     let s = scenario(3, true, false);
-    assert_eq!(view(&s.sim, s.us).peer.pc.dtls_role(), Some(DtlsRole::Client));
+    assert_eq!(
+        view(&s.sim, s.us).peer.pc.dtls_role(),
+        Some(DtlsRole::Client)
+    );
     assert!(
         view(&s.sim, s.peer).dropped_dtls > 0,
         "our first ClientHello reached the peer before it listened"
     );
     assert_opens_soon_after_nomination(&s);
     let us = view(&s.sim, s.us).peer.pc.stats();
-    assert_eq!(us.dtls.retransmits, 1, "one early resend, no timer retransmission");
+    assert_eq!(
+        us.dtls.retransmits, 1,
+        "one early resend, no timer retransmission"
+    );
 }
 
 /// As DTLS server we only ever answer: a client that ignores DTLS until its checks are
@@ -276,7 +285,10 @@ fn deaf_dtls_server_gets_our_client_hello_again_when_it_nominates() {
 #[test]
 fn dtls_client_that_waits_for_its_checks_opens_right_after_its_nomination() {
     let s = scenario(4, true, true);
-    assert_eq!(view(&s.sim, s.us).peer.pc.dtls_role(), Some(DtlsRole::Server));
+    assert_eq!(
+        view(&s.sim, s.us).peer.pc.dtls_role(),
+        Some(DtlsRole::Server)
+    );
     assert_opens_soon_after_nomination(&s);
     let us = view(&s.sim, s.us).peer.pc.stats();
     assert_eq!(us.dtls.retransmits, 0, "nothing lost, nothing resent");

@@ -191,7 +191,8 @@ fn run(seed: u64) -> Outcome {
     let zero = sim.add_rule(Rule::count(move |d| {
         d.source.ip() == b_ip && closed_window_sack(d.payload)
     }));
-    let up = |s: &Sim, n| s.node::<Host>(n).dc.association().state() == AssociationState::Established;
+    let up =
+        |s: &Sim, n| s.node::<Host>(n).dc.association().state() == AssociationState::Established;
     sim.run_until_condition(|s| up(s, a) && up(s, b), Duration::from_secs(30))
         .expect("association up");
     let start = sim.now();
@@ -230,7 +231,10 @@ fn slow_reader_and_a_sender_that_never_probes_finish_sixty_four_mebibytes() {
             o.pauses,
             o.closed_window_sacks
         );
-        assert!(o.closed_window_sacks >= 5, "seed {seed}: the window closed repeatedly");
+        assert!(
+            o.closed_window_sacks >= 5,
+            "seed {seed}: the window closed repeatedly"
+        );
         assert_eq!(o.read, TOTAL, "seed {seed}: transfer stalled");
     }
 }

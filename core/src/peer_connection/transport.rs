@@ -336,8 +336,7 @@ impl PeerConnection {
         let mut moved = false;
         if build && dtls.state() == DtlsState::Connected {
             let room = TRANSMIT_BATCH.saturating_sub(self.transmits.len());
-            self.pacer
-                .update(self.now, dc.association().pacing_rate());
+            self.pacer.update(self.now, dc.association().pacing_rate());
             for _ in 0..room {
                 if !self.pacer.may_send() {
                     break;

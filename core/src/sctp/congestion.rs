@@ -18,6 +18,11 @@ use std::time::{Duration, Instant};
 /// RTT instead of 5 ms, and grow CUBIC-like after slow start.
 pub(crate) const SHORT_PATH: Duration = Duration::from_millis(5);
 
+/// Below this window (in packets) a queue neither ends slow start nor holds the window:
+/// on a path whose RTT is mostly noise (loopback, coarse timers) the delay signal would
+/// otherwise pin a small window, and a window this small cannot overrun a socket buffer.
+pub(crate) const HOLD_FLOOR_PACKETS: usize = 48;
+
 /// RTO estimator (RFC 6298).
 #[derive(Debug, Clone)]
 pub(crate) struct Rto {
@@ -141,7 +146,10 @@ impl Congestion {
             return;
         }
         let slow_start = self.cwnd <= self.ssthresh;
-        let queue = if slow_start && self.w_max == 0 {
+        let small = self.cwnd < HOLD_FLOOR_PACKETS * self.mtu;
+        let queue = if small {
+            false
+        } else if slow_start && self.w_max == 0 {
             rto.latest_shows_queue()
         } else {
             rto.srtt().is_some() && rto.queue_building()

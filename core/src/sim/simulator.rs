@@ -2,10 +2,10 @@
 //! `engine.rs`, the run functions in `run.rs`.
 
 use super::capture::{CaptureRecord, SimStats};
+use super::engine::Packet;
 use super::link::{Link, LinkConfig};
 use super::nat::{Nat, NatConfig};
 use super::pcap::PcapWriter;
-use super::engine::Packet;
 use super::rule::{Rule, RuleSlot};
 use super::socket::{ReceiveBuffer, RxQueue};
 use super::{Direction, NetworkId, Node, NodeId, RuleId, SimError};

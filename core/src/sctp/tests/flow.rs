@@ -54,7 +54,11 @@ fn reading_after_a_zero_window_sends_a_window_update_to_a_peer_that_never_probes
     // The peer waits: no new data however long we wait.
     let sent = p.a.stats().data_chunks_sent;
     p.run_until(Duration::from_secs(20), |_| false);
-    assert_eq!(p.a.stats().data_chunks_sent, sent, "a non-probing sender waits");
+    assert_eq!(
+        p.a.stats().data_chunks_sent,
+        sent,
+        "a non-probing sender waits"
+    );
     assert_eq!(p.a.state(), AssociationState::Established);
     // The application reads: b must say so without being asked.
     let mut got = Vec::new();
@@ -88,7 +92,11 @@ fn a_small_read_after_a_zero_window_is_announced_once_it_is_worth_a_packet() {
     let pkt = p.b.poll_transmit(p.now).expect("window update");
     let windows = sack_windows(&pkt);
     assert_eq!(windows.len(), 1, "a SACK");
-    assert!(windows[0] as usize >= step, "advertises {} bytes", windows[0]);
+    assert!(
+        windows[0] as usize >= step,
+        "advertises {} bytes",
+        windows[0]
+    );
 }
 
 #[test]
@@ -101,8 +109,15 @@ fn zero_window_is_probed_with_t3_running_and_recovers_when_the_update_is_lost() 
     p.run_until(Duration::from_secs(10), |_| false);
     assert!(p.a.bytes_in_flight() > 0, "one chunk probes the window");
     assert!(p.a.timers.is_set(Timer::T3), "T3-rtx runs while probing");
-    assert!(p.a.stats().t3_timeouts > t3_before, "the probe was repeated");
-    assert_eq!(p.a.state(), AssociationState::Established, "probing is no failure");
+    assert!(
+        p.a.stats().t3_timeouts > t3_before,
+        "the probe was repeated"
+    );
+    assert_eq!(
+        p.a.state(),
+        AssociationState::Established,
+        "probing is no failure"
+    );
     // b reads everything, but its window update is lost: the next probe finds room.
     let mut got = Vec::new();
     drain_messages(&mut p.b, &mut got);
