@@ -77,7 +77,7 @@ fn a_small_read_after_a_zero_window_is_announced_once_it_is_worth_a_packet() {
     let step = p.b.window_update_step();
     // Read less than a step: no SACK of its own.
     let mut read = 0;
-    let mut read_one = |b: &mut Association| loop {
+    let read_one = |b: &mut Association| loop {
         match b.poll_event().expect("messages are waiting") {
             SctpEvent::Message { payload, .. } => return payload.len(),
             _ => continue,
