@@ -66,6 +66,12 @@ pub struct Dtls {
     pub(crate) retransmitted_now: bool,
     /// A handshake step asked to go on once what it queued has left ([`Action::Resume`]).
     pub(crate) resume_due: Option<Instant>,
+    /// Flights sent that expect an answer (1 while the first one is outstanding).
+    pub(crate) reply_flights: u32,
+    /// [`resend_first_flight`](Self::resend_first_flight) has resent (it does so once).
+    pub(crate) early_resend_done: bool,
+    /// When the first flight that expects an answer was sent.
+    pub(crate) first_flight_at: Option<Instant>,
 }
 
 impl Dtls {
@@ -102,6 +108,9 @@ impl Dtls {
             scratch: Vec::new(),
             retransmitted_now: false,
             resume_due: None,
+            reply_flights: 0,
+            early_resend_done: false,
+            first_flight_at: None,
         })
     }
 
@@ -349,6 +358,8 @@ impl Dtls {
                     self.peer_flight_start = self.reassembler.next_seq();
                     self.transmit_flight();
                     if expects_reply {
+                        self.reply_flights += 1;
+                        self.first_flight_at.get_or_insert(now);
                         self.timer.start(now);
                     } else {
                         self.timer.stop();

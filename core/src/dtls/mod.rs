@@ -6,7 +6,8 @@
 //! (RFC 8122, RFC 8827); extended master secret (RFC 7627); use_srtp (RFC 5764, RFC 7714);
 //! empty renegotiation_info (RFC 5746); HelloVerifyRequest cookies (stateless on the
 //! server); fragmentation to an MTU and reassembly; flight retransmission with exponential
-//! backoff; 64-entry replay window; keying material export (RFC 5705).
+//! backoff, and a one-time early resend of the first flight when the peer signals it
+//! listens ([`Dtls::resend_first_flight`]); 64-entry replay window; keying material export (RFC 5705).
 //!
 //! Not implemented: DTLS 1.0 and 1.3, session resumption, renegotiation (refused), other
 //! suites, groups or signature schemes, certificate chains (only the leaf is used), X.509
@@ -20,6 +21,7 @@ mod client;
 mod codec;
 mod config;
 mod connection;
+mod early_resend;
 mod error;
 mod events;
 mod extensions;

@@ -124,6 +124,10 @@ pub struct IceAgent {
     pub(super) remote_eoc: bool,
     pub(super) checking_since: Option<Instant>,
     pub(super) first_valid_at: Option<Instant>,
+    /// [`IceEvent::PeerReady`] reported: `[first check, nomination]`.
+    pub(super) peer_ready: [bool; 2],
+    /// Round-trip time of the latest check answered without retransmission.
+    pub(super) check_rtt: Option<Duration>,
     pub(super) last_check_at: Option<Instant>,
     pub(super) failed: bool,
     pub(super) closed: bool,
@@ -185,6 +189,8 @@ impl IceAgent {
             remote_eoc: false,
             checking_since: None,
             first_valid_at: None,
+            peer_ready: [false; 2],
+            check_rtt: None,
             last_check_at: None,
             failed: false,
             closed: false,
@@ -467,6 +473,7 @@ impl IceAgent {
         self.remote_eoc = false;
         self.checking_since = None;
         self.first_valid_at = None;
+        self.peer_ready = [false; 2];
         self.last_check_at = None;
         self.nominating = None;
         self.failed = false;

@@ -353,6 +353,11 @@ impl IceAgent {
         let (base, remote, foundation) = (pair.base, pair.remote, pair.foundation.clone());
         self.checklist.unfreeze_foundation(&foundation);
         self.first_valid_at.get_or_insert(now);
+        if tx.retransmits == 0
+            && let Some(sent) = tx.next_at.checked_sub(tx.rto)
+        {
+            self.check_rtt = Some(now.saturating_duration_since(sent));
+        }
         if let Some(mapped) = mapped.filter(|m| *m != base) {
             // The valid pair is represented by this pair (same base and remote); the new
             // address is remembered as a peer-reflexive local candidate.

@@ -74,6 +74,18 @@ pub enum IceEvent {
         /// Why.
         error: crate::turn::TurnError,
     },
+    /// The peer showed it uses the connection now: its first valid connectivity check
+    /// arrived (`nominated: false`; it holds our credentials, so it has our description),
+    /// or, on a controlled agent, its first nomination (USE-CANDIDATE, `nominated: true`).
+    /// Each is reported once per ICE generation. A stack that listens for DTLS only from
+    /// such a moment on may have dropped what reached it before.
+    PeerReady {
+        /// The peer nominated a pair (rather than sent its first check).
+        nominated: bool,
+        /// The round-trip time of our latest check answered without retransmission, if
+        /// any: what was sent to the peer less than this long ago may still be answered.
+        rtt: Option<std::time::Duration>,
+    },
     /// Please resolve this STUN or TURN server name and answer with
     /// [`IceAgent::handle_resolved`](super::IceAgent::handle_resolved).
     ResolveName {

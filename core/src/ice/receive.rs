@@ -6,7 +6,7 @@
 //! check is dropped, counted in [`IceStats`](super::IceStats) and traced.
 
 use super::agent::IceAgent;
-use super::events::IceRole;
+use super::events::{IceEvent, IceRole};
 use super::pair::PairState;
 use super::wire::{self, InClass, Incoming, Reject};
 use std::net::SocketAddr;
@@ -148,6 +148,21 @@ impl IceAgent {
         self.respond(now, source, destination, msg.id, &pwd);
         self.note_request_on_path(now, destination, source);
         self.process_check(now, source, destination, msg);
+        self.report_peer_ready(msg.use_candidate && self.role == IceRole::Controlled);
+    }
+
+    /// Reports the peer's first check and first nomination, once each.
+    fn report_peer_ready(&mut self, nominated: bool) {
+        for (i, is_it) in [(0, true), (1, nominated)] {
+            if is_it && !self.peer_ready[i] {
+                self.peer_ready[i] = true;
+                let rtt = self.check_rtt;
+                self.emit(IceEvent::PeerReady {
+                    nominated: i == 1,
+                    rtt,
+                });
+            }
+        }
     }
 
     fn respond(

@@ -22,10 +22,12 @@ mod config;
 mod description;
 mod error;
 mod events;
+mod first_flight;
 mod jsep;
 mod media;
 mod media_io;
 mod media_jsep;
+mod pacer;
 mod sdp_build;
 #[cfg(feature = "sim")]
 mod sim_node;
@@ -135,6 +137,8 @@ pub struct PeerConnection {
     /// A timeout or state change happened: free the drained queues' buffers at the end
     /// of the next drain.
     pub(crate) release_pending: bool,
+    /// Paces SCTP output (see `pacer.rs`).
+    pub(crate) pacer: pacer::Pacer,
 }
 
 impl PeerConnection {
@@ -186,6 +190,7 @@ impl PeerConnection {
             stats: PeerConnectionStats::default(),
             media: media::MediaState::default(),
             release_pending: false,
+            pacer: pacer::Pacer::default(),
         };
         if pc.config.wall_clock.is_none() {
             let anchor = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);

@@ -224,6 +224,7 @@ impl PeerConnection {
                 .srtp
                 .as_ref()
                 .and_then(|_| self.media.reports.deadline()),
+            self.pacer.next_send(),
         ]
         .into_iter()
         .flatten()
@@ -282,6 +283,7 @@ impl PeerConnection {
                 self.maybe_start_dtls();
             }
             IceEvent::SelectedPairChanged { .. } => self.maybe_start_dtls(),
+            IceEvent::PeerReady { nominated, rtt } => self.on_peer_ready(nominated, rtt),
             IceEvent::ResolveName { name } => self.events.push_back(Event::ResolveName(name)),
             IceEvent::RelayFailed { server, error } => {
                 self.events.push_back(Event::IceCandidateError {
@@ -383,10 +385,16 @@ impl PeerConnection {
         let mut moved = false;
         if build && dtls.state() == DtlsState::Connected {
             let room = TRANSMIT_BATCH.saturating_sub(self.transmits.len());
+            self.pacer.update(self.now, dc.association().pacing_rate());
             for _ in 0..room {
+                if !self.pacer.may_send() {
+                    break;
+                }
                 let Some(packet) = dc.poll_transmit(self.now) else {
+                    self.pacer.idle();
                     break;
                 };
+                self.pacer.on_sent(packet.len());
                 moved = true;
                 if let Err(e) = dtls.send_application_data(&packet) {
                     tracing::debug!(%e, "pc: SCTP packet not sent over DTLS");

@@ -212,6 +212,19 @@ impl Association {
         self.inflight.flight_bytes
     }
 
+    /// The rate at which a pacer should let this association's packets leave, in bytes
+    /// per second: the congestion window per smoothed RTT, times two while the window
+    /// grows as in slow start (it doubles per round trip) and times 1.25 after, plus the
+    /// packets' header overhead. `None` before the first RTT sample.
+    pub fn pacing_rate(&self) -> Option<u64> {
+        let srtt = self.rto.srtt()?;
+        let growing = self.cc.cwnd <= self.cc.ssthresh || !self.rto.queue_building();
+        let gain_percent: u128 = if growing { 210 } else { 130 };
+        let nanos = srtt.as_nanos().max(1_000);
+        let rate = self.cc.cwnd as u128 * gain_percent * 10_000_000 / nanos;
+        Some(u64::try_from(rate).unwrap_or(u64::MAX))
+    }
+
     /// Sets the threshold below which [`SctpEvent::BufferedAmountLow`] fires for `stream`.
     pub fn set_buffered_amount_low_threshold(&mut self, stream: u16, threshold: usize) {
         self.send.stream_mut(stream).low_threshold = threshold;
@@ -274,14 +287,27 @@ impl Association {
         Some(ev)
     }
 
-    /// After the application consumed data: if our last SACK closed the window and it has
-    /// opened up, tell the peer at once instead of waiting for its probe.
+    /// After the application consumed data: once the window we would advertise is larger
+    /// than the one in our last SACK by [`window_update_step`](Self::window_update_step),
+    /// tell the peer at once (a window-update SACK). A peer that saw a small or zero window
+    /// may be waiting for exactly this: not every stack probes a zero window.
     fn maybe_window_update(&mut self) {
+        if !self.is_data_state() {
+            return;
+        }
         let window = self.config.receive_window as usize;
         let open = window.saturating_sub(self.receive_backlog());
-        if self.is_data_state() && self.last_rwnd < window / 4 && open >= window / 2 {
+        if open >= self.last_rwnd.saturating_add(self.window_update_step()) {
             self.ack.sack_now = true;
         }
+    }
+
+    /// Growth of the open window that is worth a SACK of its own: an eighth of the
+    /// receive window, at least two packets. Any read of that much after a small window
+    /// reaches the peer, and on a busy association (SACKs every second packet keep
+    /// `last_rwnd` current) it costs at most one extra SACK per eighth of a window read.
+    pub(super) fn window_update_step(&self) -> usize {
+        (self.config.receive_window as usize / 8).max(2 * self.config.max_packet_size)
     }
 
     /// Tells the association how many bytes of delivered messages the application still
@@ -543,8 +569,9 @@ impl Association {
             self.rto.sample(rtt);
         }
         // Progress, or a peer answering our zero window probes, is not a path failure
-        // (RFC 9260 section 6.1).
-        if out.cum_advanced || sack.a_rwnd == 0 {
+        // (RFC 9260 section 6.1). A window too small for a packet counts as zero: a
+        // receiver may advertise a few hundred bytes while it drops every probe.
+        if out.cum_advanced || (sack.a_rwnd as usize) < self.config.max_packet_size {
             self.error_count = 0;
         }
         self.cc.on_ack(now, out.acked_bytes, window_full, &self.rto);

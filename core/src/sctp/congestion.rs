@@ -6,15 +6,29 @@
 //!   triggers retransmission but keeps the window. On a real bottleneck the queue fills
 //!   before it drops, so the RTT rises first and the window is halved as usual.
 //! - While the RTT shows no queue the window keeps growing as in slow start (the path has
-//!   spare capacity); once a queue shows, growth is CUBIC-like: by one packet per RTT near the
-//!   last congestion point, faster the further away from it.
+//!   spare capacity); on short paths (below 5 ms) only in slow start, CUBIC-like after: by
+//!   one packet per RTT near the last congestion point, faster the further away from it.
+//! - Once a queue shows, slow start ends and the window holds (a delay signal, as HyStart
+//!   and Vegas use): on a short path a socket buffer of a few hundred kilobytes is the
+//!   whole queue, and a window grown until it drops loses datagrams every few RTTs.
 
 use std::time::{Duration, Instant};
+
+/// Paths with a shorter minimum RTT (LAN, loopback) get a queue allowance of one minimum
+/// RTT instead of 5 ms, and grow CUBIC-like after slow start.
+pub(crate) const SHORT_PATH: Duration = Duration::from_millis(5);
+
+/// Below this window (in packets) a queue neither ends slow start nor holds the window:
+/// on a path whose RTT is mostly noise (loopback, coarse timers) the delay signal would
+/// otherwise pin a small window, and a window this small cannot overrun a socket buffer.
+pub(crate) const HOLD_FLOOR_PACKETS: usize = 48;
 
 /// RTO estimator (RFC 6298).
 #[derive(Debug, Clone)]
 pub(crate) struct Rto {
     srtt: Option<Duration>,
+    /// The latest sample.
+    latest: Option<Duration>,
     rttvar: Duration,
     rto: Duration,
     min_rtt: Option<Duration>,
@@ -26,6 +40,7 @@ impl Rto {
     pub(crate) fn new(initial: Duration, min: Duration, max: Duration) -> Self {
         Self {
             srtt: None,
+            latest: None,
             rttvar: Duration::ZERO,
             rto: initial.clamp(min, max),
             min_rtt: None,
@@ -44,6 +59,7 @@ impl Rto {
             }
         };
         self.srtt = Some(srtt);
+        self.latest = Some(rtt);
         self.rttvar = rttvar;
         self.min_rtt = Some(self.min_rtt.map_or(rtt, |m| m.min(rtt)));
         self.rto = (srtt + (rttvar * 4).max(Duration::from_millis(1))).clamp(self.min, self.max);
@@ -62,10 +78,32 @@ impl Rto {
         self.srtt
     }
 
-    /// Whether the RTT shows a standing queue (see the module doc).
+    /// Whether the latest RTT sample shows a queue (by the allowance of
+    /// [`queue_building`](Self::queue_building)): the prompt signal that ends slow start,
+    /// where the smoothed RTT lags a window that doubles every round trip.
+    pub(crate) fn latest_shows_queue(&self) -> bool {
+        match (self.latest, self.min_rtt) {
+            (Some(rtt), Some(min)) => rtt > min + (min / 4).max(min.min(SHORT_PATH)),
+            _ => false,
+        }
+    }
+
+    /// Whether the path's minimum RTT is below [`SHORT_PATH`].
+    pub(crate) fn short_path(&self) -> bool {
+        self.min_rtt.is_some_and(|m| m < SHORT_PATH)
+    }
+
+    /// Whether the RTT shows a standing queue (see the module doc): the smoothed RTT
+    /// exceeds the minimum by a quarter, at least 5 ms, except on paths shorter than
+    /// 5 ms (LAN, loopback), where the allowance is the minimum RTT itself: there a few
+    /// milliseconds of queue are a full socket buffer (Linux's default holds about
+    /// 90 datagrams, 1 ms at 100 MB/s).
     pub(crate) fn queue_building(&self) -> bool {
         match (self.srtt, self.min_rtt) {
-            (Some(srtt), Some(min)) => srtt > min + (min / 4).max(Duration::from_millis(5)),
+            (Some(srtt), Some(min)) => {
+                let allowance = (min / 4).max(min.min(SHORT_PATH));
+                srtt > min + allowance
+            }
             _ => true,
         }
     }
@@ -97,11 +135,37 @@ impl Congestion {
     }
 
     /// New data was acknowledged: `acked` bytes, with the window fully used or not.
+    ///
+    /// Without a queue on the path the window grows as in slow start; on a path shorter
+    /// than [`SHORT_PATH`] only during slow start, and CUBIC-like after, since there a
+    /// doubling overshoots a small buffer before the RTT can show it. Once the RTT shows
+    /// a queue, slow start ends (before the queue overflows, as HyStart does) and the
+    /// window holds: growing it would only lengthen the queue until it drops.
     pub(crate) fn on_ack(&mut self, now: Instant, acked: usize, window_full: bool, rto: &Rto) {
         if !window_full || acked == 0 {
             return;
         }
-        if self.cwnd <= self.ssthresh || !rto.queue_building() {
+        let slow_start = self.cwnd <= self.ssthresh;
+        let small = self.cwnd < HOLD_FLOOR_PACKETS * self.mtu;
+        let queue = if small {
+            false
+        } else if slow_start && self.w_max == 0 {
+            rto.latest_shows_queue()
+        } else {
+            rto.srtt().is_some() && rto.queue_building()
+        };
+        if queue {
+            // After a loss or timeout, slow start climbs back to the ssthresh that event
+            // set whatever the (possibly stale) RTT says; only the first one ends early.
+            if !slow_start {
+                return;
+            }
+            if self.w_max == 0 {
+                self.ssthresh = self.cwnd;
+                return;
+            }
+        }
+        if slow_start || !rto.short_path() {
             self.cwnd += acked.min(2 * self.mtu);
             return;
         }

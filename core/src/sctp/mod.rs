@@ -8,7 +8,8 @@
 //! (and zero checksum, RFC 9653, when both sides offer it), ABORT, SHUTDOWN sequence,
 //! heartbeats, error causes, unknown-chunk handling by type bits; DATA with fragmentation,
 //! reassembly, ordered and unordered delivery; SACK with gap blocks and duplicate TSNs,
-//! delayed SACK; receive window; bundling up to the packet size; RTO (RFC 6298), T3-rtx,
+//! delayed SACK; receive window with window-update SACKs as the application reads and
+//! zero window probing (section 6.1 rule A); bundling up to the packet size; RTO (RFC 6298), T3-rtx,
 //! fast retransmit and fast recovery, slow start and congestion avoidance, burst limit;
 //! PR-SCTP FORWARD TSN (RFC 3758) for the limited-retransmissions and timed policies;
 //! outgoing SSN reset requests and responses (RFC 6525).
@@ -89,6 +90,11 @@ pub struct SctpConfig {
     pub zero_checksum: bool,
     /// How long a state cookie stays valid.
     pub cookie_lifetime: Duration,
+    /// Probe a zero window (RFC 9260 section 6.1 rule A): with nothing in flight, send
+    /// one DATA chunk even when the peer's window has no room, with T3-rtx running, so a
+    /// lost window update cannot stall us. On by default; off models peers that wait for
+    /// the receiver's window update instead (tests).
+    pub zero_window_probe: bool,
 }
 
 impl Default for SctpConfig {
@@ -111,6 +117,7 @@ impl Default for SctpConfig {
             max_burst: 4,
             zero_checksum: true,
             cookie_lifetime: Duration::from_secs(60),
+            zero_window_probe: true,
         }
     }
 }

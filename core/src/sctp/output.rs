@@ -153,6 +153,20 @@ impl Association {
             && (self.burst_budget > 0 || self.inflight.flight_bytes == 0)
     }
 
+    /// Whether a new chunk of `len` payload bytes fits the congestion window and the
+    /// peer's receive window. With nothing in flight one chunk always may go (RFC 9260
+    /// section 6.1 rules A and B): into a zero window that is the zero window probe, kept
+    /// alive by T3-rtx; without [`SctpConfig::zero_window_probe`](super::SctpConfig) the
+    /// peer's window must have room.
+    fn window_allows(&self, len: usize) -> bool {
+        let flight = self.inflight.flight_bytes;
+        let rwnd_ok = len <= self.inflight.peer_rwnd;
+        if flight == 0 {
+            return rwnd_ok || self.config.zero_window_probe;
+        }
+        flight + len <= self.cc.cwnd && rwnd_ok
+    }
+
     fn bundle_new_data(&mut self, now: Instant, w: &mut PacketWriter) {
         if !self.may_send_new_data() {
             return;
@@ -172,8 +186,7 @@ impl Association {
             if want == 0 || (want < remaining && want < MIN_FRAGMENT && !w.is_empty()) {
                 break;
             }
-            let flight = self.inflight.flight_bytes;
-            if flight > 0 && (flight + want > self.cc.cwnd || want > self.inflight.peer_rwnd) {
+            if !self.window_allows(want) {
                 break;
             }
             let frag = self

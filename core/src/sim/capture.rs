@@ -33,6 +33,8 @@ pub enum DropReason {
     NatTableFull,
     /// A datagram from inside a NAT to the NAT's own public address, with hairpinning off.
     NatHairpin,
+    /// The receiving node's socket buffer was full ([`ReceiveBuffer`](super::ReceiveBuffer)).
+    ReceiveBufferFull,
 }
 
 impl fmt::Display for DropReason {

@@ -50,6 +50,8 @@ pub(crate) enum EventKind {
     AtNetwork(NetworkId, Packet),
     /// A datagram came down a link to an interface.
     AtIface(usize, Packet),
+    /// A node with a receive buffer reads the next datagram waiting in it.
+    Read(NodeId),
 }
 
 /// An entry of the event queue, ordered by (time, sequence number), earliest first.
@@ -117,6 +119,7 @@ impl Sim {
             EventKind::Enter(iface, packet) => self.enter_up_link(iface, packet),
             EventKind::AtNetwork(network, packet) => self.at_network(network, packet),
             EventKind::AtIface(iface, packet) => self.at_iface(iface, packet),
+            EventKind::Read(node) => self.read(node),
         }
     }
 
@@ -352,7 +355,45 @@ impl Sim {
         self.at_network(network, packet);
     }
 
+    /// A datagram reached `node`'s host: into its receive buffer if it has one (dropped
+    /// when full), else straight to the node.
     fn deliver(&mut self, node: NodeId, packet: Packet) {
+        let Some(rx) = self.nodes[node.0].rx.as_mut() else {
+            return self.hand_over(node, packet);
+        };
+        let len = packet.payload.len();
+        if let Err(packet) = rx.push(packet, len) {
+            return self.drop_packet(&packet, DropReason::ReceiveBufferFull);
+        }
+        self.schedule_read(node);
+    }
+
+    fn schedule_read(&mut self, node: NodeId) {
+        let now = self.now;
+        let Some(rx) = self.nodes[node.0].rx.as_mut() else {
+            return;
+        };
+        if let Some(at) = rx.next_read(now) {
+            rx.read_scheduled = true;
+            self.push(at, EventKind::Read(node));
+        }
+    }
+
+    /// The node's reader takes the next datagram from its receive buffer.
+    fn read(&mut self, node: NodeId) {
+        let now = self.now;
+        let Some(rx) = self.nodes[node.0].rx.as_mut() else {
+            return;
+        };
+        rx.read_scheduled = false;
+        let Some(packet) = rx.pop(now) else {
+            return;
+        };
+        self.hand_over(node, packet);
+        self.schedule_read(node);
+    }
+
+    pub(crate) fn hand_over(&mut self, node: NodeId, packet: Packet) {
         self.stats.delivered += 1;
         tracing::trace!(id = packet.id, %packet.source, %packet.destination, "sim: deliver");
         self.record(&packet, Fate::Delivered { node });

@@ -31,6 +31,10 @@
 //!   [`NatConfig::symmetric`]), mapping timeouts refreshed by outbound traffic,
 //!   sequential, random or preserving port allocation, optional hairpinning, a bounded
 //!   table.
+//! - **Receive buffers** ([`ReceiveBuffer`], [`Sim::set_receive_buffer`]): optionally a
+//!   node's socket buffer is modelled: datagrams wait in a bounded buffer until the node
+//!   reads them at a modelled speed, and what does not fit is dropped
+//!   ([`DropReason::ReceiveBufferFull`]), like a kernel's `SO_RCVBUF` overflow.
 //! - **Rules** ([`Rule`]) drop, delay, rewrite or count chosen datagrams as they are sent.
 //! - **Capture.** Every datagram sent, delivered and dropped is recorded with its virtual
 //!   time and [`Fate`] ([`Sim::capture`]); [`Sim::write_pcap`] writes a pcap file
@@ -135,6 +139,7 @@ mod pcap;
 mod rule;
 mod run;
 mod simulator;
+mod socket;
 
 #[cfg(test)]
 mod tests;
@@ -147,6 +152,7 @@ pub use node::Node;
 pub use pcap::{LINKTYPE_RAW, PcapWriter, ip_udp_packet};
 pub use rule::{Action, Datagram, Rule, is_dtls, is_stun};
 pub use simulator::{Sim, SimConfig};
+pub use socket::ReceiveBuffer;
 
 use std::fmt;
 

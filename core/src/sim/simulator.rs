@@ -2,10 +2,12 @@
 //! `engine.rs`, the run functions in `run.rs`.
 
 use super::capture::{CaptureRecord, SimStats};
+use super::engine::Packet;
 use super::link::{Link, LinkConfig};
 use super::nat::{Nat, NatConfig};
 use super::pcap::PcapWriter;
 use super::rule::{Rule, RuleSlot};
+use super::socket::{ReceiveBuffer, RxQueue};
 use super::{Direction, NetworkId, Node, NodeId, RuleId, SimError};
 use crate::rng::Rng;
 use std::any::Any;
@@ -107,6 +109,8 @@ pub(crate) struct NodeSlot {
     /// The deadline currently scheduled in the event queue, and its generation.
     pub(crate) timer: Option<Instant>,
     pub(crate) timer_gen: u64,
+    /// The receive socket buffer, when one is modelled.
+    pub(crate) rx: Option<RxQueue<Packet>>,
 }
 
 /// Who owns an interface.
@@ -270,6 +274,7 @@ impl Sim {
             ifaces: Vec::new(),
             timer: None,
             timer_gen: 0,
+            rx: None,
         });
         self.attach(id, network, ip);
         self.schedule_poke(id);
@@ -322,6 +327,30 @@ impl Sim {
             .ok_or(SimError::NoNat(network))?;
         nat.reset();
         Ok(())
+    }
+
+    /// Models `node`'s receive socket buffer (`None`: the node reads every datagram the
+    /// instant it arrives, the default). Datagrams already waiting in a buffer being
+    /// replaced are handed to the node at once.
+    pub fn set_receive_buffer(
+        &mut self,
+        node: NodeId,
+        buffer: Option<ReceiveBuffer>,
+    ) -> Result<(), SimError> {
+        self.slot(node)?;
+        let old = std::mem::replace(&mut self.nodes[node.0].rx, buffer.map(RxQueue::new));
+        if let Some(mut old) = old {
+            let now = self.now;
+            while let Some(packet) = old.pop(now) {
+                self.hand_over(node, packet);
+            }
+        }
+        Ok(())
+    }
+
+    /// Charged bytes waiting in `node`'s receive buffer (0 without one).
+    pub fn receive_buffer_used(&self, node: NodeId) -> Result<usize, SimError> {
+        Ok(self.slot(node)?.rx.as_ref().map_or(0, RxQueue::used))
     }
 
     /// Sets the link(s) between `node` and its network(s): `Up` is what the node sends,

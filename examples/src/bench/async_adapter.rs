@@ -125,7 +125,8 @@ pub fn measure(exec: &impl Exec, options: &Options, measure: Measure) -> Result<
             Measure::Throughput => {
                 let mut transfers = Vec::new();
                 for size in [BULK_MESSAGE, SMALL_MESSAGE] {
-                    transfers.push(throughput(exec, &rt, options.mib << 20, size).await?);
+                    let buffer = options.throughput_buffer_size();
+                    transfers.push(throughput(exec, &rt, options.mib << 20, size, buffer).await?);
                 }
                 Ok(Figures::Throughput(transfers))
             }
@@ -145,8 +146,11 @@ struct Pair {
 impl Pair {
     /// Binds both peers' sockets, makes their certificates, signals offer and answer
     /// (non-trickle) and waits until the channel is open on both sides.
-    async fn connect(rt: &Arc<dyn Runtime>) -> Result<Self, Error> {
-        let sockets = SocketConfig::loopback();
+    async fn connect(rt: &Arc<dyn Runtime>, buffer_size: usize) -> Result<Self, Error> {
+        let sockets = SocketConfig {
+            buffer_size,
+            ..SocketConfig::loopback()
+        };
         let offerer = PeerConnection::new(rt.clone(), RtcConfiguration::default(), &sockets)?;
         let answerer = PeerConnection::new(rt.clone(), RtcConfiguration::default(), &sockets)?;
         let mut answerer_events = answerer.events();
@@ -189,7 +193,8 @@ async fn setup(rt: &Arc<dyn Runtime>, runs: usize) -> Result<Vec<Duration>, Erro
     let mut samples = Vec::with_capacity(runs);
     for _ in 0..runs {
         let started = Instant::now();
-        let pair = within(rt, SETUP_LIMIT, "connection setup", Pair::connect(rt)).await??;
+        let connect = Pair::connect(rt, SocketConfig::DEFAULT_BUFFER_SIZE);
+        let pair = within(rt, SETUP_LIMIT, "connection setup", connect).await??;
         samples.push(started.elapsed());
         within(rt, SETUP_LIMIT, "closing", pair.close()).await?;
     }
@@ -201,8 +206,10 @@ async fn throughput(
     rt: &Arc<dyn Runtime>,
     total: u64,
     size: usize,
+    buffer_size: usize,
 ) -> Result<Transfer, Error> {
-    let pair = within(rt, SETUP_LIMIT, "connection setup", Pair::connect(rt)).await??;
+    let connect = Pair::connect(rt, buffer_size);
+    let pair = within(rt, SETUP_LIMIT, "connection setup", connect).await??;
     let payloads = Payloads::new(size);
     let messages = total.div_ceil(payloads.size() as u64);
     let limit = TRANSFER_LIMIT_PER_MIB * (total >> 20).max(1) as u32;
@@ -252,7 +259,8 @@ async fn idle(rt: &Arc<dyn Runtime>, pairs: usize) -> Result<IdleMemory, Error> 
     let before = rss_bytes();
     let mut connected = Vec::with_capacity(pairs);
     for _ in 0..pairs {
-        connected.push(within(rt, SETUP_LIMIT, "connection setup", Pair::connect(rt)).await??);
+        let connect = Pair::connect(rt, SocketConfig::DEFAULT_BUFFER_SIZE);
+        connected.push(within(rt, SETUP_LIMIT, "connection setup", connect).await??);
     }
     sleep(rt, IDLE_SETTLE).await;
     let after = rss_bytes();

@@ -39,7 +39,11 @@ pub fn measure(options: &Options, measure: Measure) -> Result<Figures, Error> {
         Measure::Throughput => {
             let mut transfers = Vec::new();
             for size in [BULK_MESSAGE, SMALL_MESSAGE] {
-                transfers.push(throughput(options.mib << 20, size)?);
+                transfers.push(throughput(
+                    options.mib << 20,
+                    size,
+                    options.throughput_buffer_size(),
+                )?);
             }
             Ok(Figures::Throughput(transfers))
         }
@@ -151,9 +155,10 @@ struct Side {
 }
 
 impl Side {
-    /// Binds the loop's socket on 127.0.0.1 and runs the loop on a new thread.
-    fn start() -> Result<Self, Error> {
-        Self::start_with(|job| {
+    /// Binds the loop's socket on 127.0.0.1 (asking for `buffer_size` bytes of kernel
+    /// buffers) and runs the loop on a new thread.
+    fn start(buffer_size: usize) -> Result<Self, Error> {
+        Self::start_with(buffer_size, |job| {
             std::thread::spawn(job);
             Ok(())
         })
@@ -161,7 +166,7 @@ impl Side {
 
     /// Binds the loop's socket on 127.0.0.1 and runs the loop on `runner`'s thread.
     fn start_on(runner: &Runner) -> Result<Self, Error> {
-        Self::start_with(|job| {
+        Self::start_with(SocketConfig::DEFAULT_BUFFER_SIZE, |job| {
             runner
                 .jobs
                 .send(job)
@@ -170,13 +175,18 @@ impl Side {
     }
 
     fn start_with(
+        buffer_size: usize,
         launch: impl FnOnce(Box<dyn FnOnce() + Send>) -> Result<(), Error>,
     ) -> Result<Self, Error> {
         let (notes_tx, notes) = mpsc::channel();
         let transfers = Arc::new(Mutex::new(Transfers::default()));
         let tx = notes_tx.clone();
         let shared = transfers.clone();
-        let event_loop = EventLoop::new(&SocketConfig::loopback(), move |ep, h, event| {
+        let sockets = SocketConfig {
+            buffer_size,
+            ..SocketConfig::loopback()
+        };
+        let event_loop = EventLoop::new(&sockets, move |ep, h, event| {
             on_event(ep, h, event, &tx, &shared);
         })?;
         let handle = event_loop.handle();
@@ -359,9 +369,9 @@ fn setup(runs: usize) -> Result<Vec<Duration>, Error> {
     Ok(samples)
 }
 
-fn throughput(total: u64, size: usize) -> Result<Transfer, Error> {
-    let mut a = Side::start()?;
-    let mut b = Side::start()?;
+fn throughput(total: u64, size: usize, buffer_size: usize) -> Result<Transfer, Error> {
+    let mut a = Side::start(buffer_size)?;
+    let mut b = Side::start(buffer_size)?;
     let (h, channel) = connect(&mut a, &mut b)?;
     let payloads = Payloads::new(size);
     let messages = total.div_ceil(payloads.size() as u64);
@@ -416,10 +426,10 @@ fn idle(pairs: usize) -> Result<IdleMemory, Error> {
         .find(|k| k * k >= pairs)
         .expect("some k has k * k >= pairs");
     let mut offerers = (0..k)
-        .map(|_| Side::start())
+        .map(|_| Side::start(SocketConfig::DEFAULT_BUFFER_SIZE))
         .collect::<Result<Vec<_>, _>>()?;
     let mut answerers = (0..k)
-        .map(|_| Side::start())
+        .map(|_| Side::start(SocketConfig::DEFAULT_BUFFER_SIZE))
         .collect::<Result<Vec<_>, _>>()?;
     for p in 0..pairs {
         connect(&mut offerers[p % k], &mut answerers[p / k])?;

@@ -2,6 +2,9 @@
 
 use crate::args::Args;
 
+/// Linux's default UDP socket receive buffer (`net.core.rmem_default`).
+pub const OS_DEFAULT_BUFFER: usize = 212_992;
+
 /// A runtime adapter under test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Adapter {
@@ -65,17 +68,30 @@ pub struct Options {
     pub runs: usize,
     /// Threads that run the smol executor besides the caller's (see `SmolExec`).
     pub smol_helpers: usize,
+    /// Throughput with the kernel's default socket buffers instead of the adapters' 4 MiB,
+    /// as a peer that never sized its sockets has them; the report's
+    /// `udp_rcvbuf_errors` then counts what bursts overran.
+    pub os_buffers: bool,
 }
 
 impl Options {
     /// What the program prints on a usage error.
     pub const USAGE: &'static str = "usage: bench [--adapter tokio|smol|mio|all] \
-        [--measure setup|throughput|idle|all] [--mib N (64)] [--pairs N (200)] [--runs N (20)] [--smol-helpers N (0)]";
+        [--measure setup|throughput|idle|all] [--mib N (64)] [--pairs N (200)] [--runs N (20)] [--smol-helpers N (0)] \
+        [--os-buffers]";
 
     /// Parses the arguments after the program name.
     pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Self, String> {
-        let args = Args::parse(args, &[])?;
-        let unknown = args.unknown(&["adapter", "measure", "mib", "pairs", "runs", "smol-helpers"]);
+        let args = Args::parse(args, &["os-buffers"])?;
+        let unknown = args.unknown(&[
+            "adapter",
+            "measure",
+            "mib",
+            "pairs",
+            "runs",
+            "smol-helpers",
+            "os-buffers",
+        ]);
         if !unknown.is_empty() {
             return Err(format!("unknown option(s): --{}", unknown.join(", --")));
         }
@@ -88,6 +104,7 @@ impl Options {
             pairs: args.get("pairs", 200)?,
             runs: args.get("runs", 20)?,
             smol_helpers: args.get("smol-helpers", 0)?,
+            os_buffers: args.flag("os-buffers"),
         };
         if options.mib == 0 || options.pairs == 0 || options.runs == 0 {
             return Err("--mib, --pairs and --runs must be at least 1".to_owned());
@@ -117,7 +134,19 @@ impl Options {
         ]
         .into_iter()
         .flat_map(|(k, v)| [k.to_owned(), v])
+        .chain(self.os_buffers.then(|| "--os-buffers".to_owned()))
         .collect()
+    }
+
+    /// Socket buffer size the throughput measure asks for: the adapters' default, or
+    /// with `--os-buffers` half of Linux's default `rmem_default` (212,992 bytes), which
+    /// the kernel doubles back to exactly that default.
+    pub fn throughput_buffer_size(&self) -> usize {
+        if self.os_buffers {
+            OS_DEFAULT_BUFFER / 2
+        } else {
+            rtcpeer::runtime::SocketConfig::DEFAULT_BUFFER_SIZE
+        }
     }
 }
 

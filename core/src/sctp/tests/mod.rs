@@ -1,8 +1,10 @@
 //! Association behaviour over the in-memory shuttle.
 
+mod flow;
 mod throughput;
 
 use super::testing::{Link, Pair};
+use super::timer::Timer;
 use super::*;
 use crate::rng::Rng;
 use bytes::Bytes;
