@@ -18,6 +18,7 @@
 
 mod candidates;
 mod channels;
+mod close;
 mod config;
 mod description;
 mod error;
@@ -32,6 +33,7 @@ mod tests;
 mod transport;
 
 pub use channels::{ChannelId, DataChannelHandle};
+pub use close::PeerClose;
 pub use config::{
     BundlePolicy, DEFAULT_ICE_PACING, IceServer, IceServerUrl, IceTransportPolicy, MIN_ICE_PACING,
     RtcConfiguration,
@@ -126,6 +128,8 @@ pub struct PeerConnection {
     pub(crate) ice_state: IceConnectionState,
     pub(crate) gathering_state: IceGatheringState,
     pub(crate) closed: bool,
+    /// What the peer sent to close the connection, once it did (see `close.rs`).
+    pub(crate) peer_close: Option<PeerClose>,
     pub(crate) stats: PeerConnectionStats,
     /// A timeout or state change happened: free the drained queues' buffers at the end
     /// of the next drain.
@@ -176,6 +180,7 @@ impl PeerConnection {
             ice_state: IceConnectionState::New,
             gathering_state: IceGatheringState::New,
             closed: false,
+            peer_close: None,
             stats: PeerConnectionStats::default(),
             release_pending: false,
         };
@@ -235,6 +240,7 @@ impl PeerConnection {
     pub fn stats(&self) -> PeerConnectionStats {
         let mut s = self.stats.clone();
         s.selected_pair = self.ice.selected_pair();
+        s.closed_by_peer = self.closed_by_peer();
         s.ice = self.ice.stats().clone();
         s.dtls = self.dtls.as_ref().map(|d| d.stats()).unwrap_or_default();
         if let Some(sctp) = &self.sctp {

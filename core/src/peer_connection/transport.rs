@@ -132,6 +132,7 @@ impl PeerConnection {
         // allow) are built when the caller drains, so a batch of datagrams fed together is
         // answered together.
         self.pump_layers(false);
+        self.close_if_peer_left();
     }
 
     /// The clock reached the last [`Output::Timeout`] (an early call is harmless).
@@ -149,6 +150,7 @@ impl PeerConnection {
         }
         self.release_pending = true;
         self.pump();
+        self.close_if_peer_left();
     }
 
     /// The next output. Drain until [`Output::Timeout`] after every input or command.
@@ -310,6 +312,9 @@ impl PeerConnection {
                 DtlsEvent::Connected { .. } => connected = true,
                 DtlsEvent::ApplicationData(b) => incoming.push(b),
                 DtlsEvent::Failed(reason) => tracing::debug!(?reason, "pc: DTLS failed"),
+                DtlsEvent::CloseNotify => {
+                    self.peer_close.get_or_insert(super::PeerClose::CloseNotify);
+                }
                 _ => {}
             }
         }
@@ -408,6 +413,7 @@ impl PeerConnection {
                     self.events.push_back(Event::ChannelClosed(id));
                 }
             }
+            DataChannelEvent::Disconnected(reason) => self.on_sctp_ended(&reason),
             _ => {}
         }
     }
