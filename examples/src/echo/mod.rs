@@ -2,17 +2,24 @@
 //! runs the peer connections on one of rtcpeer's runtime adapters. Every data channel
 //! message a client sends comes back on the same channel, text as text, binary as binary.
 
+pub mod admission;
 pub mod async_backend;
 pub mod backend;
+pub mod config;
 pub mod http;
+pub mod lifecycle;
 pub mod mio_backend;
 pub mod session;
 pub mod table;
 
 pub use backend::{BackendError, BoxFuture, Created, SessionBackend, SessionId, SessionStats};
-pub use table::SessionTable;
+pub use config::EchoConfig;
+pub use http::HttpLimits;
+pub use table::{SessionTable, TableLimits};
 
 #[cfg(test)]
 mod async_backend_tests;
 #[cfg(test)]
 mod http_tests;
+#[cfg(test)]
+mod lifecycle_tests;
