@@ -10,6 +10,9 @@
 //        binary messages of 1 B..256 KiB and a 32 MiB bulk transfer.
 //   node run.mjs echo-reverse --server ...   the server offers (POST /sessions), Chromium
 //        answers (PUT .../answer); same echo checks, 4 MiB bulk.
+//   --ice-lite on|off   passed to the echo server (its default: on).
+//   --browser firefox   (echo, echo-reverse) runs the scenario in Firefox ESR instead of
+//        Chromium (puppeteer-core over WebDriver BiDi); the result's `browser` names it.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchBrowser, openHarnessPage, serveStatic } from './lib/harness.mjs';
@@ -72,10 +75,10 @@ async function echoScenario(scenario, mode, fn, defaultBulkMib) {
   const runtime = opts.runtime ?? 'tokio';
   const bulkBytes = Number(opts['bulk-mib'] ?? defaultBulkMib) * (1 << 20);
   const server = opts.url ? { url: opts.url, stderrTail: [], stop: async () => {} }
-    : await startServer(opts.server, ['--runtime', runtime]);
+    : await startServer(opts.server, ['--runtime', runtime, ...(opts['ice-lite'] ? ['--ice-lite', opts['ice-lite']] : [])]);
   live.server = server;
   const pages = await serveStatic(join(here, 'pages'));
-  const browser = await launchBrowser();
+  const browser = await launchBrowser(opts.browser ?? 'chromium');
   live.browser = browser;
   try {
     await openHarnessPage(browser.page, `${pages.url}/echo.html`);
