@@ -90,7 +90,9 @@ impl PeerConnection {
         self.pump();
         // The association has ended or is ending on the peer's side: nothing more goes
         // out on it (no ABORT after a SHUTDOWN ACK). `pump` delivered its channel events;
-        // `close` closes the channels it did not report.
+        // `close` closes the channels it did not report. Its final counters stay in
+        // `stats()` for whoever logs a finished session.
+        self.stats.sctp = self.sctp.as_ref().map(|dc| dc.association().stats().clone());
         self.sctp = None;
         self.close();
     }
