@@ -50,6 +50,9 @@ fn large_echo_tail_comes_with_receive_buffer_drops() {
         sorted[32], sorted[63]
     );
     if slow > 0 {
-        assert!(drops > 0, "slow echoes without receive-buffer drops: the explanation is wrong");
+        assert!(
+            drops > 0,
+            "slow echoes without receive-buffer drops: the explanation is wrong"
+        );
     }
 }

@@ -68,7 +68,10 @@ fn firefox_offers_to_the_echo_server_and_gets_every_message_back_quickly() {
     }
     let run = firefox_offers_to_echo_server("on");
     let ms = open_after_answer_ms(&run);
-    assert!(ms < OPEN_AFTER_ANSWER_MS, "channel open {ms} ms after the answer");
+    assert!(
+        ms < OPEN_AFTER_ANSWER_MS,
+        "channel open {ms} ms after the answer"
+    );
 }
 
 /// AWAITS THE CORE FIX of issue 11 item 3 (first DTLS flight robust to the answer race):

@@ -92,7 +92,10 @@ impl PeerConnection {
         // out on it (no ABORT after a SHUTDOWN ACK). `pump` delivered its channel events;
         // `close` closes the channels it did not report. Its final counters stay in
         // `stats()` for whoever logs a finished session.
-        self.stats.sctp = self.sctp.as_ref().map(|dc| dc.association().stats().clone());
+        self.stats.sctp = self
+            .sctp
+            .as_ref()
+            .map(|dc| dc.association().stats().clone());
         self.sctp = None;
         self.close();
     }
