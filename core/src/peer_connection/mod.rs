@@ -9,7 +9,9 @@
 //! (one ICE/DTLS/SCTP transport, a BUNDLE group of every accepted mid); m-line ordering
 //! kept across renegotiation and rejected m-lines recycled; DTLS role from `a=setup`;
 //! `restart_ice`; `negotiationneeded`; trickled and in-SDP candidates both ways; the
-//! ICE → DTLS → SCTP → data channel pipeline; connection state per W3C; close.
+//! ICE → DTLS → SCTP → data channel pipeline; connection state per W3C; close, and closing
+//! at once when the peer closes (DTLS close_notify, SCTP ABORT or SHUTDOWN; see
+//! [`PeerClose`]).
 //!
 //! Not implemented: media (audio/video m-lines in a remote offer are rejected with port 0;
 //! the transceiver list keeps their kind so media can be added later), TURN (URLs are
