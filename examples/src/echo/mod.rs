@@ -1,6 +1,15 @@
 //! The `echo` server: an HTTP signalling front ([`http`]) over a [`SessionBackend`] that
 //! runs the peer connections on one of rtcpeer's runtime adapters. Every data channel
 //! message a client sends comes back on the same channel, text as text, binary as binary.
+//!
+//! Built to face the internet ([`EchoConfig`], [`HttpLimits`]): ICE-lite by default (no
+//! STUN to addresses an offer names), sessions without an ICE check closed after a few
+//! seconds, limits per client address, HTTP head/body deadlines and connection limits,
+//! unguessable session ids, offers and answers checked against their route
+//! ([`admission`]), and each session's lifecycle at `info` ([`lifecycle`]). A client's
+//! close (DTLS close_notify, SCTP ABORT or SHUTDOWN) frees its session at once.
+//!
+//! Media echo will come in its own modules beside these.
 
 pub mod admission;
 pub mod async_backend;
