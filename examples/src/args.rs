@@ -2,6 +2,22 @@
 
 use std::collections::HashMap;
 
+/// Whether `args` (without the program name) ask for help: `--help` or `-h` anywhere.
+pub fn wants_help<S: AsRef<str>>(args: &[S]) -> bool {
+    args.iter().any(|a| matches!(a.as_ref(), "--help" | "-h"))
+}
+
+/// If the process's arguments ask for help, prints `usage` to stdout and exits with
+/// status 0. Every example binary calls this first, so `--help` never reads as a
+/// missing value or an unknown option.
+pub fn exit_if_help(usage: &str) {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if wants_help(&args) {
+        println!("{usage}");
+        std::process::exit(0);
+    }
+}
+
 /// Options given as `--name value` pairs, plus `--flag` switches listed in `switches`.
 #[derive(Debug, Default)]
 pub struct Args {
@@ -90,6 +106,14 @@ mod tests {
         );
         assert!(args.flag("quiet"));
         assert_eq!(args.get("missing", 7u32).unwrap(), 7);
+    }
+
+    #[test]
+    fn help_is_recognised_anywhere() {
+        assert!(super::wants_help(&["--help"]));
+        assert!(super::wants_help(&["--listen", "x", "-h"]));
+        assert!(!super::wants_help(&["--listen", "help"]));
+        assert!(!super::wants_help::<&str>(&[]));
     }
 
     #[test]

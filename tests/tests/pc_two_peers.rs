@@ -227,21 +227,17 @@ fn wrong_fingerprint_in_the_answer_fails_the_connection() {
 }
 
 #[test]
-fn close_on_one_side_closes_channels_on_the_other_then_ice_disconnects() {
+fn close_on_one_side_closes_the_other_at_once() {
     let (mut p, _ca, cb) = open_pair(8);
     p.with(true, |pc| pc.close());
     assert_eq!(p.pc(true).connection_state(), PeerConnectionState::Closed);
-    assert!(p.run_until(Duration::from_secs(5), |p| {
+    // The close (SCTP ABORT, then DTLS close_notify) closes the peer on arrival, not
+    // after ICE consent expires (issue 11).
+    assert!(p.run_until(Duration::from_secs(1), |p| {
         p.events(false).contains(&Event::ChannelClosed(cb))
+            && p.pc(false).connection_state() == PeerConnectionState::Closed
     }));
-    assert!(
-        p.run_until(Duration::from_secs(20), |p| p.pc(false).connection_state()
-            == PeerConnectionState::Disconnected)
-    );
-    assert!(
-        p.run_until(Duration::from_secs(40), |p| p.pc(false).connection_state()
-            == PeerConnectionState::Failed)
-    );
+    assert!(p.pc(false).closed_by_peer().is_some());
 }
 
 #[test]

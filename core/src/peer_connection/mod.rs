@@ -9,7 +9,9 @@
 //! (one ICE/DTLS/SCTP transport, a BUNDLE group of every accepted mid); m-line ordering
 //! kept across renegotiation and rejected m-lines recycled; DTLS role from `a=setup`;
 //! `restart_ice`; `negotiationneeded`; trickled and in-SDP candidates both ways; the
-//! ICE → DTLS → SCTP → data channel pipeline; connection state per W3C; close.
+//! ICE → DTLS → SCTP → data channel pipeline; connection state per W3C; close, and closing
+//! at once when the peer closes (DTLS close_notify, SCTP ABORT or SHUTDOWN; see
+//! [`PeerClose`]).
 //!
 //! Not implemented: media (audio/video m-lines in a remote offer are rejected with port 0;
 //! the transceiver list keeps their kind so media can be added later), TURN (URLs are
@@ -18,6 +20,7 @@
 
 mod candidates;
 mod channels;
+mod close;
 mod config;
 mod description;
 mod error;
@@ -37,6 +40,7 @@ mod tests;
 mod transport;
 
 pub use channels::{ChannelId, DataChannelHandle};
+pub use close::PeerClose;
 pub use config::{
     BundlePolicy, DEFAULT_ICE_PACING, IceServer, IceServerUrl, IceTransportPolicy, MIN_ICE_PACING,
     RtcConfiguration,
@@ -132,6 +136,8 @@ pub struct PeerConnection {
     pub(crate) ice_state: IceConnectionState,
     pub(crate) gathering_state: IceGatheringState,
     pub(crate) closed: bool,
+    /// What the peer sent to close the connection, once it did (see `close.rs`).
+    pub(crate) peer_close: Option<PeerClose>,
     pub(crate) stats: PeerConnectionStats,
     pub(crate) media: media::MediaState,
     /// A timeout or state change happened: free the drained queues' buffers at the end
@@ -187,6 +193,7 @@ impl PeerConnection {
             ice_state: IceConnectionState::New,
             gathering_state: IceGatheringState::New,
             closed: false,
+            peer_close: None,
             stats: PeerConnectionStats::default(),
             media: media::MediaState::default(),
             release_pending: false,
@@ -254,6 +261,7 @@ impl PeerConnection {
     pub fn stats(&self) -> PeerConnectionStats {
         let mut s = self.stats.clone();
         s.selected_pair = self.ice.selected_pair();
+        s.closed_by_peer = self.closed_by_peer();
         s.ice = self.ice.stats().clone();
         s.dtls = self.dtls.as_ref().map(|d| d.stats()).unwrap_or_default();
         if let Some(sctp) = &self.sctp {

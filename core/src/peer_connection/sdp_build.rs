@@ -275,7 +275,7 @@ pub(crate) fn mlines_of(sdp: &SessionDescription) -> Vec<MLine> {
             kind: m.kind.clone(),
             proto: m.proto.clone(),
             formats: m.formats.clone(),
-            rejected: m.is_port_zero(),
+            rejected: sdp.is_rejected(m),
         })
         .collect()
 }
@@ -346,7 +346,7 @@ fn remote_transport_where(
     let data = sdp
         .media
         .iter()
-        .find(|m| !m.is_port_zero() && m.sctp_port().is_some());
+        .find(|m| !sdp.is_rejected(m) && m.sctp_port().is_some());
     Ok(Some(RemoteTransport {
         ufrag: ufrag.to_string(),
         pwd: pwd.to_string(),

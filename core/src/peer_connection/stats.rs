@@ -30,6 +30,9 @@ pub struct PeerConnectionStats {
     /// Remote candidates ignored because their address is a host name (e.g. mDNS `.local`),
     /// which the core does not resolve.
     pub remote_candidates_unresolved: u64,
+    /// What the peer sent that closed the connection, if it closed it (see
+    /// [`PeerConnection::closed_by_peer`](super::PeerConnection::closed_by_peer)).
+    pub closed_by_peer: Option<super::PeerClose>,
     /// The selected candidate pair, if any.
     pub selected_pair: Option<SelectedPair>,
     /// The ICE agent's counters.

@@ -121,6 +121,7 @@ impl PeerConnection {
         // allow) are built when the caller drains, so a batch of datagrams fed together is
         // answered together.
         self.pump_layers(false);
+        self.close_if_peer_left();
     }
 
     /// Demultiplexes a datagram that is not STUN (directly received or unwrapped from a
@@ -172,6 +173,7 @@ impl PeerConnection {
         self.poll_media_timeout();
         self.release_pending = true;
         self.pump();
+        self.close_if_peer_left();
     }
 
     /// Datagrams built and waiting to be taken by [`poll_output`](Self::poll_output).
@@ -344,6 +346,9 @@ impl PeerConnection {
                 DtlsEvent::Connected { srtp_profile } => connected = Some(srtp_profile),
                 DtlsEvent::ApplicationData(b) => incoming.push(b),
                 DtlsEvent::Failed(reason) => tracing::debug!(?reason, "pc: DTLS failed"),
+                DtlsEvent::CloseNotify => {
+                    self.peer_close.get_or_insert(super::PeerClose::CloseNotify);
+                }
                 _ => {}
             }
         }
@@ -465,6 +470,7 @@ impl PeerConnection {
                     self.events.push_back(Event::ChannelClosed(id));
                 }
             }
+            DataChannelEvent::Disconnected(reason) => self.on_sctp_ended(&reason),
             _ => {}
         }
     }

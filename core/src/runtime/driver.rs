@@ -19,7 +19,7 @@
 use super::shared::{Shared, State};
 use super::{AsyncTimer, AsyncUdpSocket, BoxFuture, Message, RecvBatch, Runtime, RuntimeError};
 use crate::Transmit;
-use crate::peer_connection::{Event, Input, Output};
+use crate::peer_connection::{Event, Input, Output, PeerConnectionState};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::io;
@@ -330,7 +330,11 @@ impl Future for Driver {
             // A handle that commands the core while this poll runs takes this waker and
             // wakes it; the runtime then polls the driver again after this poll.
             state.driver_waker = Some(cx.waker().clone());
-            let closing = state.handles == 0 || state.close_requested;
+            // The core also closes itself when the peer closes (close_notify, SCTP ABORT
+            // or SHUTDOWN): then the driver ends too and frees the sockets.
+            let closing = state.handles == 0
+                || state.close_requested
+                || state.pc.connection_state() == PeerConnectionState::Closed;
             if closing && !state.pc_closed {
                 state.pc.close();
                 state.pc_closed = true;
@@ -342,6 +346,15 @@ impl Future for Driver {
                 Err(e) => return this.finish(RuntimeError::Io(e)),
                 Ok(_) if closing && this.outboxes_empty() => {
                     return this.finish(RuntimeError::Closed);
+                }
+                Ok(false)
+                    if !closing
+                        && this.shared.lock().pc.connection_state()
+                            == PeerConnectionState::Closed =>
+                {
+                    // The peer closed the core during this poll: come back to end.
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
                 }
                 Ok(false) => return Poll::Pending,
                 Ok(true) => {}

@@ -165,8 +165,37 @@ impl Attribute {
 
     /// Parses the part of an `a=` line after `a=`: `<name>` or `<name>:<value>`.
     ///
+    /// Liberal where it costs nothing: a line that fails its grammar only because of
+    /// trailing spaces or tabs (`a=msid-semantic: WMS `, `a=rtcp-mux `) is read without
+    /// them, and an attribute that only describes (see [`is_descriptive`]) whose value
+    /// still does not follow its grammar is kept verbatim as [`Attribute::Other`], as
+    /// browsers ignore it. Attributes negotiation depends on stay strict.
+    ///
     /// On failure returns the grammar the attribute must follow (for the error message).
     pub(crate) fn parse(line: &str) -> Result<Self, AttributeError> {
+        let strict = Self::parse_strict(line);
+        let trimmed = line.trim_end_matches([' ', '\t']);
+        let Err(error) = strict else {
+            return strict;
+        };
+        if trimmed.len() < line.len()
+            && let Ok(attribute) = Self::parse_strict(trimmed)
+        {
+            return Ok(attribute);
+        }
+        match trimmed.split_once(':') {
+            Some((name, value)) if is_descriptive(name) && is_text(value) => {
+                tracing::debug!(name, "sdp: malformed a={name} kept verbatim");
+                Ok(Self::Other {
+                    name: name.into(),
+                    value: Some(line.get(name.len() + 1..).unwrap_or_default().into()),
+                })
+            }
+            _ => Err(error),
+        }
+    }
+
+    fn parse_strict(line: &str) -> Result<Self, AttributeError> {
         let (name, value) = match line.split_once(':') {
             Some((n, v)) => (n, Some(v)),
             None => (line, None),
@@ -248,6 +277,16 @@ fn flag_grammar(name: &str) -> &'static str {
         "recvonly" => "recvonly",
         _ => "inactive",
     }
+}
+
+/// Attributes that describe streams or tune behaviour but do not decide whether an offer
+/// can be answered: a malformed one is kept as [`Attribute::Other`] instead of refusing
+/// the whole description (browsers skip such lines too).
+fn is_descriptive(name: &str) -> bool {
+    matches!(
+        name,
+        "msid-semantic" | "msid" | "ssrc" | "ssrc-group" | "rtcp" | "rtcp-fb" | "ice-options"
+    )
 }
 
 /// The grammar of each valued attribute this module types, for error messages.

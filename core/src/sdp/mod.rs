@@ -15,6 +15,14 @@
 //! - Placement: session-only (`group`, `msid-semantic`, `ice-lite`) and media-only
 //!   attributes are rejected at the wrong level.
 //! - Limits against hostile input ([`SdpLimits`]): size, lines, media sections.
+//! - Liberal input, strict output: trailing spaces or tabs after an attribute that fails
+//!   its grammar only because of them are ignored (`a=msid-semantic: WMS `); attributes
+//!   that only describe (`msid-semantic`, `msid`, `ssrc`, `ssrc-group`, `rtcp`, `rtcp-fb`,
+//!   `ice-options`) are kept verbatim as [`Attribute::Other`] when malformed; what
+//!   negotiation depends on stays a line-numbered error. Tested against a corpus of offers
+//!   and answers from other stacks (`tests/corpus`). A bundle-only section (port 0,
+//!   `a=bundle-only`, in a BUNDLE group) is not rejected
+//!   ([`SessionDescription::is_rejected`]).
 //!
 //! Not here: JSEP offer/answer rules and BUNDLE negotiation (built on this model), the typed
 //! ICE candidate (`a=candidate` values are a validated [`CandidateValue`] string until the

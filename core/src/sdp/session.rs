@@ -194,6 +194,25 @@ impl SessionDescription {
         }
     }
 
+    /// Whether `media` is rejected: port 0, unless it is a bundle-only section (port 0 with
+    /// `a=bundle-only`, RFC 8843 section 6) whose mid is in a BUNDLE group, which an offerer
+    /// with the max-bundle policy (Firefox, GStreamer) sends for every section but the
+    /// first.
+    pub fn is_rejected(&self, media: &MediaDescription) -> bool {
+        if !media.is_port_zero() {
+            return false;
+        }
+        let bundle_only = media
+            .attributes
+            .iter()
+            .any(|a| matches!(a, Attribute::Other { name, value: None } if name == "bundle-only"));
+        let bundled = media.mid().is_some_and(|mid| {
+            self.bundle_groups()
+                .any(|g| g.mids.iter().any(|m| m == mid))
+        });
+        !(bundle_only && bundled)
+    }
+
     /// The `a=setup` that applies to `media`: the section's, else the session-level one.
     pub fn setup_for(&self, media: &MediaDescription) -> Option<Setup> {
         media.setup().or_else(|| self.setup())

@@ -13,6 +13,7 @@
 use rtcpeer_examples::bench::{self, Options};
 
 fn main() {
+    rtcpeer_examples::args::exit_if_help(Options::USAGE);
     rtcpeer_examples::logging::init();
     let options = match Options::parse(std::env::args().skip(1)) {
         Ok(options) => options,

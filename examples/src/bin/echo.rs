@@ -5,50 +5,102 @@
 //! cargo run --release -p rtcpeer-examples --bin echo -- --listen 127.0.0.1:8080
 //! ```
 //!
-//! Options: `--listen IP:PORT` (HTTP and the UDP sockets' IP; port 0 picks one),
-//! `--runtime tokio|smol|mio` (the `rtcpeer-tokio` or `rtcpeer-smol` adapter; or one
-//! hand-written mio loop thread over the sans-IO core), `--max-sessions N` (default 256),
-//! `--media echo|decline` (send each audio/video track back, the default; or reject them).
-//! `--ice-server URL` (repeatable: `stun:host:port`, `turn:host:port`,
-//! `turn:user:pass@host:port`; `--turn-user`/`--turn-pass` for URLs without credentials),
-//! `--relay-only` (only relayed candidates, through the TURN servers).
-//! Prints `listening on http://IP:PORT/` once ready. Signalling is WHIP-style: see
-//! `rtcpeer_examples::echo::http`.
+//! Prints `listening on http://IP:PORT/` once ready; `--help` lists the options (limits,
+//! timeouts, ICE mode). Signalling is WHIP-style: see `rtcpeer_examples::echo::http`.
 
-use rtcpeer_examples::args::Args;
+use rtcpeer_examples::args::{Args, exit_if_help};
 use rtcpeer_examples::echo::media::{self, MediaPolicy};
 use rtcpeer_examples::echo::session::{parse_ice_server, set_ice_servers};
 use rtcpeer_examples::echo::{
-    SessionBackend, async_backend::AsyncEchoBackend, http, mio_backend::MioEchoBackend,
+    EchoConfig, HttpLimits, SessionBackend, async_backend::AsyncEchoBackend, http,
+    mio_backend::MioEchoBackend,
 };
 use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
-const USAGE: &str = "usage: echo [--listen IP:PORT] [--runtime tokio|smol|mio] [--max-sessions N] [--media echo|decline] [--ice-server URL]... [--turn-user U --turn-pass P] [--relay-only]";
+const USAGE: &str = "\
+usage: echo [options]
+  --listen IP:PORT              HTTP address; its IP also carries the UDP sockets
+                                (default 127.0.0.1:8080; port 0 picks one)
+  --runtime tokio|smol|mio      adapter that drives the peer connections (default tokio)
+  --max-sessions N              sessions alive at once (default 256)
+  --max-sessions-per-client N   sessions alive at once per client IP (default 16)
+  --unchecked-timeout SECS      close a session that sees no ICE check by then (default 5)
+  --connect-timeout SECS        close a session not connected by then (default 30)
+  --ice-lite on|off             answer checks only, send none (default on)
+  --header-timeout SECS         HTTP request head deadline and keep-alive idle limit (default 5)
+  --body-timeout SECS           HTTP request body deadline (default 5)
+  --max-connections N           HTTP connections open at once (default 512)
+  --max-connections-per-client N  HTTP connections per client IP (default 32)
+  --media echo|decline          send each audio/video track back (default), or reject them
+  --ice-server URL              STUN/TURN server, repeatable: stun:host:port, turn:host:port,
+                                turn:user:pass@host:port
+  --turn-user U --turn-pass P   credentials for TURN URLs without inline ones
+  --relay-only                  only relayed candidates, through the TURN servers
+  --help                        print this and exit";
+
+const OPTIONS: &[&str] = &[
+    "listen",
+    "runtime",
+    "max-sessions",
+    "max-sessions-per-client",
+    "unchecked-timeout",
+    "connect-timeout",
+    "ice-lite",
+    "header-timeout",
+    "body-timeout",
+    "max-connections",
+    "max-connections-per-client",
+    "media",
+    "ice-server",
+    "turn-user",
+    "turn-pass",
+    "relay-only",
+];
 
 struct Options {
     listen: SocketAddr,
     runtime: String,
-    max_sessions: usize,
-    media: MediaPolicy,
+    echo: EchoConfig,
+    http: HttpLimits,
+}
+
+fn seconds(args: &Args, name: &str, default: Duration) -> Result<Duration, String> {
+    let secs: f64 = args.get(name, default.as_secs_f64())?;
+    Duration::try_from_secs_f64(secs).map_err(|e| format!("--{name} {secs}: {e}"))
+}
+
+fn on_off(args: &Args, name: &str, default: bool) -> Result<bool, String> {
+    let default = if default { "on" } else { "off" };
+    match args.get(name, default.to_owned())?.as_str() {
+        "on" | "true" | "yes" => Ok(true),
+        "off" | "false" | "no" => Ok(false),
+        other => Err(format!("--{name} {other:?}: expected on or off")),
+    }
 }
 
 fn options() -> Result<Options, String> {
     let args = Args::parse(std::env::args().skip(1), &["relay-only"])?;
-    let unknown = args.unknown(&[
-        "listen",
-        "runtime",
-        "max-sessions",
-        "ice-server",
-        "turn-user",
-        "turn-pass",
-        "relay-only",
-        "media",
-    ]);
+    let unknown = args.unknown(OPTIONS);
     if !unknown.is_empty() {
         return Err(format!("unknown option(s): --{}", unknown.join(", --")));
     }
+    let mut echo = EchoConfig::default();
+    echo.limits.total = args.get("max-sessions", echo.limits.total)?;
+    echo.limits.per_client = args.get("max-sessions-per-client", echo.limits.per_client)?;
+    echo.unchecked_timeout = seconds(&args, "unchecked-timeout", echo.unchecked_timeout)?;
+    echo.connect_timeout = seconds(&args, "connect-timeout", echo.connect_timeout)?;
+    echo.ice_lite = on_off(&args, "ice-lite", echo.ice_lite)?;
+    let mut http = HttpLimits::default();
+    http.header_timeout = seconds(&args, "header-timeout", http.header_timeout)?;
+    http.body_timeout = seconds(&args, "body-timeout", http.body_timeout)?;
+    http.max_connections = args.get("max-connections", http.max_connections)?;
+    http.max_connections_per_client = args.get(
+        "max-connections-per-client",
+        http.max_connections_per_client,
+    )?;
     let user = args.get::<String>("turn-user", String::new())?;
     let pass = args.get::<String>("turn-pass", String::new())?;
     let servers = args
@@ -60,16 +112,18 @@ fn options() -> Result<Options, String> {
         })
         .collect::<Result<Vec<_>, _>>()?;
     set_ice_servers(servers, args.flag("relay-only"));
+    media::set_policy(args.get("media", MediaPolicy::Echo)?);
     Ok(Options {
         listen: args.get("listen", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
         runtime: args.get("runtime", "tokio".to_owned())?,
-        max_sessions: args.get("max-sessions", 256)?,
-        media: args.get("media", MediaPolicy::Echo)?,
+        echo,
+        http,
     })
 }
 
 fn main() {
-    rtcpeer_examples::logging::init();
+    exit_if_help(USAGE);
+    rtcpeer_examples::logging::init_with_default("warn,rtcpeer_examples::echo=info");
     let options = match options() {
         Ok(o) => o,
         Err(e) => {
@@ -88,7 +142,6 @@ fn main() {
         );
         std::process::exit(2);
     }
-    media::set_policy(options.media);
     let runtime = tokio::runtime::Runtime::new().expect("start the tokio runtime");
     if let Err(e) = runtime.block_on(serve(options)) {
         eprintln!("echo: {e}");
@@ -98,20 +151,13 @@ fn main() {
 
 async fn serve(options: Options) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(options.listen).await?;
+    let ip = options.listen.ip();
     let backend: Arc<dyn SessionBackend> = match options.runtime.as_str() {
-        "smol" => Arc::new(AsyncEchoBackend::smol(
-            options.listen.ip(),
-            options.max_sessions,
-        )),
-        "mio" => Arc::new(MioEchoBackend::start(
-            options.listen.ip(),
-            options.max_sessions,
-        )?),
-        _ => Arc::new(AsyncEchoBackend::tokio(
-            options.listen.ip(),
-            options.max_sessions,
-        )),
+        "smol" => Arc::new(AsyncEchoBackend::smol(ip, options.echo)),
+        "mio" => Arc::new(MioEchoBackend::start(ip, options.echo)?),
+        _ => Arc::new(AsyncEchoBackend::tokio(ip, options.echo)),
     };
+    tracing::info!(config = ?options.echo, http = ?options.http, "echo server configuration");
     let mut stdout = std::io::stdout();
     writeln!(
         stdout,
@@ -120,5 +166,5 @@ async fn serve(options: Options) -> std::io::Result<()> {
         options.runtime
     )?;
     stdout.flush()?;
-    http::serve(listener, backend).await
+    http::serve(listener, backend, options.http).await
 }

@@ -343,7 +343,11 @@ fn print_summary(sim: &Sim) {
     println!("capture digest {digest}… (same seed, same digest)");
 }
 
+const USAGE: &str = "usage: ice_sim [--seed N (1)] [--pcap FILE]\n\
+    Two peers behind NATs connect through a simulated internet in virtual time.";
+
 fn main() -> ExitCode {
+    rtcpeer_examples::args::exit_if_help(USAGE);
     let options = match parse_args() {
         Ok(o) => o,
         Err(e) => {

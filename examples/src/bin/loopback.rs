@@ -84,7 +84,10 @@ async fn run(total: u64, chunk: usize) -> Result<(), Error> {
     Ok(())
 }
 
+const USAGE: &str = "usage: loopback [--mib N (16)] [--chunk BYTES (16384, 8..=262144)]";
+
 fn main() {
+    rtcpeer_examples::args::exit_if_help(USAGE);
     rtcpeer_examples::logging::init();
     let parsed = Args::parse(std::env::args().skip(1), &[]).and_then(|args| {
         let unknown = args.unknown(&["mib", "chunk"]);
@@ -100,7 +103,7 @@ fn main() {
             std::process::exit(2);
         }
         Err(e) => {
-            eprintln!("loopback: {e}\nusage: loopback [--mib N] [--chunk BYTES]");
+            eprintln!("loopback: {e}\n{USAGE}");
             std::process::exit(2);
         }
     };

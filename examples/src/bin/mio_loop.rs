@@ -310,10 +310,13 @@ fn options() -> Result<(u64, usize), String> {
     Ok((args.get("mib", 16u64)?, chunk))
 }
 
+const USAGE: &str = "usage: mio_loop [--mib N (16)] [--chunk BYTES (16384, 8..=262144)]";
+
 fn main() {
+    rtcpeer_examples::args::exit_if_help(USAGE);
     rtcpeer_examples::logging::init();
     let (mib, chunk) = options().unwrap_or_else(|e| {
-        eprintln!("mio_loop: {e}\nusage: mio_loop [--mib N] [--chunk BYTES]");
+        eprintln!("mio_loop: {e}\n{USAGE}");
         std::process::exit(2);
     });
     if let Err(e) = run(mib << 20, chunk) {

@@ -8,9 +8,11 @@
 //! drives the sans-IO core from a hand-written loop.
 
 use super::backend::{
-    BackendError, BoxFuture, CONNECT_TIMEOUT, Created, GATHER_TIMEOUT, SessionBackend, SessionId,
-    SessionStats, os_seed,
+    BackendError, BoxFuture, Created, GATHER_TIMEOUT, SessionBackend, SessionId, SessionStats,
+    os_seed,
 };
+use super::config::EchoConfig;
+use super::lifecycle::{self, EndReason};
 use super::session::{SERVER_CHANNEL_LABEL, echo_config};
 use super::table::SessionTable;
 use rtcpeer::runtime::api::{
@@ -24,9 +26,13 @@ use std::time::Duration;
 
 type Stats = Arc<Mutex<SessionStats>>;
 
+/// Why the server itself ended a session, if it did (the watcher logs it).
+type Why = Arc<Mutex<Option<EndReason>>>;
+
 struct Inner {
     runtime: Arc<dyn Runtime>,
     listen_ip: IpAddr,
+    config: EchoConfig,
     sessions: SessionTable<PeerConnection>,
 }
 
@@ -41,6 +47,7 @@ impl std::fmt::Debug for AsyncEchoBackend {
         f.debug_struct("AsyncEchoBackend")
             .field("runtime", &self.inner.runtime)
             .field("listen_ip", &self.inner.listen_ip)
+            .field("config", &self.inner.config)
             .field("sessions", &self.session_count())
             .finish()
     }
@@ -55,13 +62,13 @@ fn bad_sdp(e: impl std::fmt::Display) -> BackendError {
 }
 
 impl AsyncEchoBackend {
-    /// Sessions run on `runtime` and bind their UDP sockets on `listen_ip`; at most `limit`
-    /// live at once.
-    pub fn new(runtime: Arc<dyn Runtime>, listen_ip: IpAddr, limit: usize) -> Self {
+    /// Sessions run on `runtime` and bind their UDP sockets on `listen_ip`, under `config`.
+    pub fn new(runtime: Arc<dyn Runtime>, listen_ip: IpAddr, config: EchoConfig) -> Self {
         let inner = Inner {
             runtime,
             listen_ip,
-            sessions: SessionTable::new(limit),
+            config,
+            sessions: SessionTable::new(config.limits),
         };
         Self {
             inner: Arc::new(inner),
@@ -72,20 +79,20 @@ impl AsyncEchoBackend {
     ///
     /// # Panics
     /// Outside the context of a tokio runtime.
-    pub fn tokio(listen_ip: IpAddr, limit: usize) -> Self {
+    pub fn tokio(listen_ip: IpAddr, config: EchoConfig) -> Self {
         Self::new(
             rtcpeer_tokio::TokioRuntime::current().into_dyn(),
             listen_ip,
-            limit,
+            config,
         )
     }
 
     /// Sessions on smol's global executor (`rtcpeer-smol`).
-    pub fn smol(listen_ip: IpAddr, limit: usize) -> Self {
+    pub fn smol(listen_ip: IpAddr, config: EchoConfig) -> Self {
         Self::new(
             rtcpeer_smol::SmolRuntime::current().into_dyn(),
             listen_ip,
-            limit,
+            config,
         )
     }
 
@@ -93,11 +100,12 @@ impl AsyncEchoBackend {
         self.inner.runtime.spawn(Box::pin(future));
     }
 
-    /// A new peer connection with one socket on the listen address, if there is room.
-    fn new_pc(&self) -> Result<PeerConnection, BackendError> {
-        self.inner.sessions.check_room()?;
+    /// A new peer connection with one socket on the listen address, if there is room
+    /// for `client`.
+    fn new_pc(&self, client: IpAddr) -> Result<PeerConnection, BackendError> {
+        self.inner.sessions.check_room(client)?;
         let sockets = SocketConfig::with_addresses([self.inner.listen_ip]);
-        let config = echo_config(os_seed()?);
+        let config = echo_config(os_seed()?, self.inner.config.ice_lite);
         PeerConnection::new(self.inner.runtime.clone(), config, &sockets).map_err(internal)
     }
 
@@ -107,6 +115,7 @@ impl AsyncEchoBackend {
         self,
         pc: PeerConnection,
         own_channel: Option<DataChannel>,
+        client: IpAddr,
     ) -> Result<Created, BackendError> {
         let mut stats = SessionStats::default();
         stats.set_state(pc.connection_state(), None);
@@ -115,15 +124,14 @@ impl AsyncEchoBackend {
         let id = self
             .inner
             .sessions
-            .insert(pc.clone(), stats.clone(), offering)?;
+            .insert(pc.clone(), stats.clone(), offering, client)?;
+        lifecycle::created(id, client, offering);
+        let why = Why::default();
         if let Some(channel) = own_channel {
             self.spawn(echo(channel, stats.clone()));
         }
-        self.spawn(close_unless_connected(
-            self.inner.runtime.clone(),
-            pc.clone(),
-        ));
-        self.spawn(self.clone().watch(id, pc.clone(), stats));
+        self.spawn(self.clone().guard(pc.clone(), why.clone()));
+        self.spawn(self.clone().watch(id, pc.clone(), stats, why.clone()));
         let gathered = timeout(
             &*self.inner.runtime,
             GATHER_TIMEOUT,
@@ -135,16 +143,39 @@ impl AsyncEchoBackend {
                 sdp: description.sdp,
             }),
             _ => {
-                self.close(id);
+                end(&pc, &why, EndReason::GatherTimeout).await;
                 Err(internal("ICE gathering did not complete"))
             }
         }
     }
 
+    /// Closes a session that sees no ICE check within the unchecked timeout, or does not
+    /// connect within the connect timeout.
+    async fn guard(self, pc: PeerConnection, why: Why) {
+        let config = self.inner.config;
+        let runtime = &*self.inner.runtime;
+        if timeout(runtime, config.unchecked_timeout, pc.wait_connected())
+            .await
+            .is_some()
+        {
+            return; // connected, or already ended
+        }
+        if pc.stats().ice.checks_received == 0 {
+            return end(&pc, &why, EndReason::NoCheck).await;
+        }
+        let rest = config
+            .connect_timeout
+            .saturating_sub(config.unchecked_timeout);
+        if timeout(runtime, rest, pc.wait_connected()).await.is_none() {
+            end(&pc, &why, EndReason::ConnectTimeout).await;
+        }
+    }
+
     /// Follows one session's events: echoes on every channel the peer opens, keeps the
     /// figures, and frees the session once it has ended.
-    async fn watch(self, id: SessionId, pc: PeerConnection, stats: Stats) {
+    async fn watch(self, id: SessionId, pc: PeerConnection, stats: Stats, why: Why) {
         let mut events = pc.events();
+        let mut failed = false;
         while let Some(event) = events.next().await {
             match event {
                 Event::DataChannel(channel) => {
@@ -165,22 +196,44 @@ impl AsyncEchoBackend {
                 }
                 Event::ConnectionStateChange(state) => {
                     let pair = pc.with_core(|core| Ok(core.data_path()));
-                    lock(&stats).set_state(state, pair.ok().flatten());
-                    if matches!(
-                        state,
-                        PeerConnectionState::Failed | PeerConnectionState::Closed
-                    ) {
+                    let mut figures = lock(&stats);
+                    figures.set_state(state, pair.ok().flatten());
+                    if state == PeerConnectionState::Connected {
+                        lifecycle::connected(id, figures.selected_pair.as_deref());
+                    }
+                    failed = state == PeerConnectionState::Failed;
+                    if failed || state == PeerConnectionState::Closed {
                         break;
                     }
                 }
                 _ => {}
             }
         }
-        tracing::debug!(%id, stats = ?pc.stats(), "echo session ended");
+        let fallback = if failed {
+            EndReason::Failed
+        } else {
+            EndReason::Closed
+        };
+        let fallback = lock_why(&why).unwrap_or(fallback);
+        let final_stats = pc.stats();
         pc.close().await;
         self.inner.sessions.remove(id);
-        tracing::debug!(%id, "echo session freed");
+        lifecycle::ended(
+            id,
+            lifecycle::end_reason(&final_stats, fallback),
+            &final_stats,
+        );
     }
+}
+
+fn lock_why(why: &Why) -> std::sync::MutexGuard<'_, Option<EndReason>> {
+    why.lock().expect("reason lock is never poisoned")
+}
+
+/// Records why the server ends the session (first reason wins) and closes it.
+async fn end(pc: &PeerConnection, why: &Why, reason: EndReason) {
+    lock_why(why).get_or_insert(reason);
+    pc.close().await;
 }
 
 fn lock(stats: &Stats) -> std::sync::MutexGuard<'_, SessionStats> {
@@ -200,17 +253,6 @@ pub(crate) async fn timeout<T>(
         None
     })
     .await
-}
-
-/// Closes a session that does not connect within [`CONNECT_TIMEOUT`].
-async fn close_unless_connected(runtime: Arc<dyn Runtime>, pc: PeerConnection) {
-    if timeout(&*runtime, CONNECT_TIMEOUT, pc.wait_connected())
-        .await
-        .is_none()
-    {
-        tracing::debug!("echo: session did not connect in time");
-        pc.close().await;
-    }
 }
 
 /// Sends every message back on its channel, text as text, binary as binary.
@@ -249,10 +291,14 @@ async fn forward_keyframes(local: TrackLocal, remote: TrackRemote) {
 }
 
 impl SessionBackend for AsyncEchoBackend {
-    fn answer_offer(&self, offer: String) -> BoxFuture<Result<Created, BackendError>> {
+    fn answer_offer(
+        &self,
+        offer: String,
+        client: IpAddr,
+    ) -> BoxFuture<Result<Created, BackendError>> {
         let backend = self.clone();
         Box::pin(async move {
-            let pc = backend.new_pc()?;
+            let pc = backend.new_pc(client)?;
             pc.set_remote_description(RtcSessionDescription::offer(offer))
                 .await
                 .map_err(bad_sdp)?;
@@ -263,21 +309,21 @@ impl SessionBackend for AsyncEchoBackend {
             .map_err(internal)?;
             let answer = pc.create_answer().await.map_err(bad_sdp)?;
             pc.set_local_description(answer).await.map_err(internal)?;
-            backend.start(pc, None).await
+            backend.start(pc, None, client).await
         })
     }
 
-    fn create_offer(&self) -> BoxFuture<Result<Created, BackendError>> {
+    fn create_offer(&self, client: IpAddr) -> BoxFuture<Result<Created, BackendError>> {
         let backend = self.clone();
         Box::pin(async move {
-            let pc = backend.new_pc()?;
+            let pc = backend.new_pc(client)?;
             let channel = pc
                 .create_data_channel(SERVER_CHANNEL_LABEL, Default::default())
                 .await
                 .map_err(internal)?;
             let offer = pc.create_offer().await.map_err(internal)?;
             pc.set_local_description(offer).await.map_err(internal)?;
-            backend.start(pc, Some(channel)).await
+            backend.start(pc, Some(channel), client).await
         })
     }
 

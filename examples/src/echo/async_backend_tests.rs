@@ -3,6 +3,7 @@
 
 use super::async_backend::{AsyncEchoBackend, timeout};
 use super::backend::{BackendError, SessionBackend, SessionId, SessionStats};
+use super::config::EchoConfig;
 use rtcpeer::runtime::api::{
     DataChannel, Event, Message, PeerConnection, RtcConfiguration, RtcSessionDescription, Runtime,
     SdpType, SocketConfig,
@@ -55,7 +56,10 @@ async fn connect_as_offerer(
     let offer = pc.create_offer().await.expect("create offer");
     pc.set_local_description(offer).await.expect("set offer");
     let offer = pc.wait_gathering_complete().await.expect("gathered offer");
-    let created = backend.answer_offer(offer.sdp).await.expect("answered");
+    let created = backend
+        .answer_offer(offer.sdp, LOCALHOST)
+        .await
+        .expect("answered");
     pc.set_remote_description(answer(created.sdp))
         .await
         .expect("set answer");
@@ -97,7 +101,8 @@ async fn wait_until_freed(runtime: &Arc<dyn Runtime>, backend: &AsyncEchoBackend
 }
 
 async fn echoes_counts_and_frees(runtime: Arc<dyn Runtime>) {
-    let backend = AsyncEchoBackend::new(runtime.clone(), LOCALHOST, 4);
+    let backend =
+        AsyncEchoBackend::new(runtime.clone(), LOCALHOST, EchoConfig::with_max_sessions(4));
     let (_pc, chat, id) = connect_as_offerer(&runtime, &backend).await;
     assert_echoes(&chat).await;
     // The server counts an echo once its send returns, which can be after the client has
@@ -127,8 +132,9 @@ fn smol_backend_echoes_text_and_binary_counts_them_and_frees_the_session() {
 }
 
 async fn server_offers(runtime: Arc<dyn Runtime>) {
-    let backend = AsyncEchoBackend::new(runtime.clone(), LOCALHOST, 4);
-    let created = backend.create_offer().await.expect("server offer");
+    let backend =
+        AsyncEchoBackend::new(runtime.clone(), LOCALHOST, EchoConfig::with_max_sessions(4));
+    let created = backend.create_offer(LOCALHOST).await.expect("server offer");
     let pc = client(&runtime);
     let mut events = pc.events();
     pc.set_remote_description(RtcSessionDescription::offer(created.sdp))
@@ -167,15 +173,16 @@ async fn server_offered_session_takes_one_answer_and_echoes_on_its_channel() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn backend_refuses_sessions_beyond_its_limit() {
     let runtime = rtcpeer_tokio::TokioRuntime::current().into_dyn();
-    let backend = AsyncEchoBackend::new(runtime.clone(), LOCALHOST, 1);
-    let first = backend.create_offer().await.expect("room for one");
-    let refused = backend.create_offer().await;
+    let backend =
+        AsyncEchoBackend::new(runtime.clone(), LOCALHOST, EchoConfig::with_max_sessions(1));
+    let first = backend.create_offer(LOCALHOST).await.expect("room for one");
+    let refused = backend.create_offer(LOCALHOST).await;
     assert!(matches!(refused, Err(BackendError::Busy(1))), "{refused:?}");
     assert_eq!(backend.session_count(), 1);
     assert!(backend.close(first.id));
     bounded(&runtime, wait_until_freed(&runtime, &backend)).await;
     backend
-        .create_offer()
+        .create_offer(LOCALHOST)
         .await
         .expect("room again after close");
 }
@@ -183,8 +190,10 @@ async fn backend_refuses_sessions_beyond_its_limit() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_offer_is_refused_as_bad_sdp_and_leaves_no_session() {
     let runtime = rtcpeer_tokio::TokioRuntime::current().into_dyn();
-    let backend = AsyncEchoBackend::new(runtime, LOCALHOST, 4);
-    let refused = backend.answer_offer("v=0\r\nnot an offer\r\n".into()).await;
+    let backend = AsyncEchoBackend::new(runtime, LOCALHOST, EchoConfig::with_max_sessions(4));
+    let refused = backend
+        .answer_offer("v=0\r\nnot an offer\r\n".into(), LOCALHOST)
+        .await;
     assert!(
         matches!(refused, Err(BackendError::BadSdp(_))),
         "{refused:?}"

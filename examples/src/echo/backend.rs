@@ -5,11 +5,9 @@ use rtcpeer::ice::SelectedPair;
 use rtcpeer::peer_connection::PeerConnectionState;
 use std::fmt;
 use std::future::Future;
+use std::net::IpAddr;
 use std::pin::Pin;
 use std::time::Duration;
-
-/// How long a session may take from creation to `connected` before it is closed.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How long ICE gathering may take before the offer or answer is refused.
 pub const GATHER_TIMEOUT: Duration = Duration::from_secs(10);
@@ -23,19 +21,33 @@ pub fn os_seed() -> Result<u64, BackendError> {
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
 /// Identifies one session (one peer connection) of the server; printed in `Location` URLs.
+///
+/// 128 random bits from the OS ([`SessionId::random`]): the URL of a session is its only
+/// credential (whoever knows it can read its figures or end it), so it must not be
+/// guessable from another session's id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct SessionId(pub u64);
+pub struct SessionId(pub u128);
+
+impl SessionId {
+    /// A fresh id from the OS random source.
+    pub fn random() -> Result<Self, BackendError> {
+        let mut bytes = [0u8; 16];
+        getrandom::fill(&mut bytes)
+            .map_err(|e| BackendError::Internal(format!("OS random source: {e}")))?;
+        Ok(Self(u128::from_le_bytes(bytes)))
+    }
+}
 
 impl fmt::Display for SessionId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:016x}", self.0)
+        write!(f, "{:032x}", self.0)
     }
 }
 
 impl std::str::FromStr for SessionId {
     type Err = std::num::ParseIntError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        u64::from_str_radix(s, 16).map(SessionId)
+        u128::from_str_radix(s, 16).map(SessionId)
     }
 }
 
@@ -65,6 +77,9 @@ pub enum BackendError {
     /// The server is at its session limit (503).
     #[error("too many sessions (limit {0})")]
     Busy(usize),
+    /// This client address is at its own session limit (429).
+    #[error("too many sessions for {0} (limit {1} per client)")]
+    ClientBusy(IpAddr, usize),
     /// Anything else that went wrong on the server side (500).
     #[error("{0}")]
     Internal(String),
@@ -156,13 +171,18 @@ pub fn state_name(state: PeerConnectionState) -> &'static str {
 /// channel it came in on, text as text and binary as binary; a session is freed (and stops
 /// counting in [`session_count`](Self::session_count)) once it is closed or has failed.
 pub trait SessionBackend: Send + Sync + 'static {
-    /// Answers a client's offer. Resolves once ICE gathering is complete, so the answer
-    /// carries every host candidate (non-trickle).
-    fn answer_offer(&self, offer: String) -> BoxFuture<Result<Created, BackendError>>;
+    /// Answers the offer of the client at `client`. Resolves once ICE gathering is
+    /// complete, so the answer carries every host candidate (non-trickle).
+    fn answer_offer(
+        &self,
+        offer: String,
+        client: IpAddr,
+    ) -> BoxFuture<Result<Created, BackendError>>;
 
-    /// Starts a session with the server as offerer (one data channel, `echo`). Resolves
-    /// with the complete offer; [`accept_answer`](Self::accept_answer) finishes it.
-    fn create_offer(&self) -> BoxFuture<Result<Created, BackendError>>;
+    /// Starts a session for the client at `client` with the server as offerer (one data
+    /// channel, `echo`). Resolves with the complete offer;
+    /// [`accept_answer`](Self::accept_answer) finishes it.
+    fn create_offer(&self, client: IpAddr) -> BoxFuture<Result<Created, BackendError>>;
 
     /// Applies the client's answer to a session made by [`create_offer`](Self::create_offer).
     fn accept_answer(&self, id: SessionId, answer: String) -> BoxFuture<Result<(), BackendError>>;

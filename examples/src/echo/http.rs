@@ -13,14 +13,30 @@
 //!
 //! Every answer allows cross-origin use (`Access-Control-Allow-Origin: *`, `Location`
 //! exposed), so a page served elsewhere (the interop tests) can signal directly.
+//!
+//! The session URL is the session's credential: its id is 128 random bits. An answer
+//! POSTed as an offer, or an offer PUT as an answer, is refused (400, see
+//! [`admission`](super::admission)), as is an offer without a data channel section.
+//!
+//! [`serve`] holds up against slow and greedy clients ([`HttpLimits`]): a connection must
+//! deliver each request head within `header_timeout` (also the idle limit between
+//! keep-alive requests) and its body within `body_timeout` (else `408`); at most
+//! `max_connections` connections are open, and `max_connections_per_client` from one IP
+//! address; connections beyond either are closed at once.
 
+use super::admission;
 use super::backend::{BackendError, Created, SessionBackend, SessionId};
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::body::Body;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post, put};
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// Largest SDP body accepted.
 pub const MAX_SDP_BYTES: usize = 64 * 1024;
@@ -33,8 +49,35 @@ type Backend = Arc<dyn SessionBackend>;
 /// A request refused before it reaches the backend: status and reason.
 type Refused = (StatusCode, String);
 
-/// The server's routes over `backend`.
-pub fn router(backend: Backend) -> Router {
+/// Limits of the HTTP layer against slow and greedy clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpLimits {
+    /// Time to receive a request head (from the connection's start or the previous
+    /// response); a connection that does not deliver one in time is closed.
+    pub header_timeout: Duration,
+    /// Time to receive a request body once its head arrived; `408` and close after.
+    pub body_timeout: Duration,
+    /// Connections open at once.
+    pub max_connections: usize,
+    /// Connections open at once from one IP address.
+    pub max_connections_per_client: usize,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        Self {
+            header_timeout: Duration::from_secs(5),
+            body_timeout: Duration::from_secs(5),
+            max_connections: 512,
+            max_connections_per_client: 32,
+        }
+    }
+}
+
+/// The server's routes over `backend`; request bodies must arrive within `body_timeout`.
+/// Handlers read the client's address from a [`ConnectInfo`] extension, which [`serve`]
+/// adds.
+pub fn router(backend: Backend, body_timeout: Duration) -> Router {
     Router::new()
         .route("/", get(|| async { Html(PAGE) }))
         .route("/offer", post(answer_offer).options(preflight))
@@ -51,14 +94,131 @@ pub fn router(backend: Backend) -> Router {
             put(accept_answer).options(preflight),
         )
         .route("/sessions/{id}/stats", get(stats))
+        .layer(axum::middleware::from_fn_with_state(
+            body_timeout,
+            read_body_in_time,
+        ))
         .layer(DefaultBodyLimit::max(MAX_SDP_BYTES))
         .layer(axum::middleware::map_response(allow_cross_origin))
         .with_state(backend)
 }
 
-/// Serves `router(backend)` on `listener` until the process ends.
-pub async fn serve(listener: tokio::net::TcpListener, backend: Backend) -> std::io::Result<()> {
-    axum::serve(listener, router(backend)).await
+/// Serves `router(backend)` on `listener` within `limits` until the process ends.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    backend: Backend,
+    limits: HttpLimits,
+) -> std::io::Result<()> {
+    let app = router(backend, limits.body_timeout);
+    let open = Arc::new(OpenConnections::default());
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                // Out of file descriptors and the like: let the other connections finish.
+                tracing::warn!(%e, "echo http: accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let Some(slot) = OpenConnections::admit(&open, peer.ip(), &limits) else {
+            tracing::debug!(%peer, "echo http: connection limit reached; closed");
+            continue;
+        };
+        let app = app.clone().layer(axum::Extension(ConnectInfo(peer)));
+        tokio::spawn(serve_connection(stream, app, limits, slot));
+    }
+}
+
+async fn serve_connection(
+    stream: tokio::net::TcpStream,
+    app: Router,
+    limits: HttpLimits,
+    _slot: Slot,
+) {
+    let io = hyper_util::rt::TokioIo::new(stream);
+    let service = hyper_util::service::TowerToHyperService::new(app);
+    let connection = hyper::server::conn::http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .serve_connection(io, service);
+    if let Err(e) = connection.await {
+        tracing::debug!(%e, "echo http: connection ended");
+    }
+}
+
+/// Open connections, in total and per client address.
+#[derive(Debug, Default)]
+struct OpenConnections {
+    inner: Mutex<(usize, HashMap<IpAddr, usize>)>,
+}
+
+/// One admitted connection; dropping it frees its place.
+#[derive(Debug)]
+struct Slot {
+    open: Arc<OpenConnections>,
+    client: IpAddr,
+}
+
+impl OpenConnections {
+    fn admit(open: &Arc<Self>, client: IpAddr, limits: &HttpLimits) -> Option<Slot> {
+        let mut guard = open.inner.lock().expect("connection count lock");
+        let (total, per_client) = &mut *guard;
+        let theirs = per_client.entry(client).or_default();
+        if *total >= limits.max_connections || *theirs >= limits.max_connections_per_client {
+            if *theirs == 0 {
+                per_client.remove(&client);
+            }
+            return None;
+        }
+        *theirs += 1;
+        *total += 1;
+        Some(Slot {
+            open: Arc::clone(open),
+            client,
+        })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut guard = self.open.inner.lock().expect("connection count lock");
+        let (total, per_client) = &mut *guard;
+        *total -= 1;
+        if let Some(theirs) = per_client.get_mut(&self.client) {
+            *theirs -= 1;
+            if *theirs == 0 {
+                per_client.remove(&self.client);
+            }
+        }
+    }
+}
+
+/// Reads the whole request body within `limit` (`408` and close otherwise; `413` beyond
+/// [`MAX_SDP_BYTES`]) before the handler runs.
+async fn read_body_in_time(
+    State(limit): State<Duration>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    match tokio::time::timeout(limit, axum::body::to_bytes(body, MAX_SDP_BYTES)).await {
+        Ok(Ok(bytes)) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
+        Ok(Err(_)) => (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("request body above {MAX_SDP_BYTES} bytes"),
+        )
+            .into_response(),
+        Err(_) => (
+            StatusCode::REQUEST_TIMEOUT,
+            [(header::CONNECTION, "close")],
+            "request body not received in time",
+        )
+            .into_response(),
+    }
 }
 
 impl IntoResponse for BackendError {
@@ -68,6 +228,7 @@ impl IntoResponse for BackendError {
             BackendError::NoSession(_) => StatusCode::NOT_FOUND,
             BackendError::WrongState(_) => StatusCode::CONFLICT,
             BackendError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
+            BackendError::ClientBusy(..) => StatusCode::TOO_MANY_REQUESTS,
             BackendError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         (status, self.to_string()).into_response()
@@ -112,20 +273,27 @@ fn parse_id(id: &str) -> Result<SessionId, Refused> {
 
 async fn answer_offer(
     State(backend): State<Backend>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     offer: String,
 ) -> Response {
     if let Err(refused) = require_sdp(&headers) {
         return refused.into_response();
     }
-    match backend.answer_offer(offer).await {
+    if let Err(refused) = admission::check_offer(&offer) {
+        return refused.into_response();
+    }
+    match backend.answer_offer(offer, client.ip()).await {
         Ok(answer) => created(answer),
         Err(e) => e.into_response(),
     }
 }
 
-async fn create_offer(State(backend): State<Backend>) -> Response {
-    match backend.create_offer().await {
+async fn create_offer(
+    State(backend): State<Backend>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+) -> Response {
+    match backend.create_offer(client.ip()).await {
         Ok(offer) => created(offer),
         Err(e) => e.into_response(),
     }
@@ -141,6 +309,9 @@ async fn accept_answer(
         Ok(id) => id,
         Err(refused) => return refused.into_response(),
     };
+    if let Err(refused) = admission::check_answer(&answer) {
+        return refused.into_response();
+    }
     match backend.accept_answer(id, answer).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => e.into_response(),

@@ -5,10 +5,12 @@
 //! sans-IO core is driven by hand.
 
 use super::backend::{
-    BackendError, BoxFuture, CONNECT_TIMEOUT, Created, GATHER_TIMEOUT, SessionBackend, SessionId,
-    SessionStats, os_seed,
+    BackendError, BoxFuture, Created, GATHER_TIMEOUT, SessionBackend, SessionId, SessionStats,
+    os_seed,
 };
-use super::session::EchoSession;
+use super::config::EchoConfig;
+use super::lifecycle::{self, EndReason};
+use super::session::{EchoSession, echo_config};
 use super::table::SessionTable;
 use mio::net::UdpSocket;
 use mio::{Events, Interest, Poll, Token, Waker};
@@ -29,6 +31,8 @@ enum Command {
 
 struct Started {
     id: SessionId,
+    client: IpAddr,
+    offering: bool,
     session: EchoSession,
     socket: UdpSocket,
     gathered: oneshot::Sender<String>,
@@ -36,6 +40,7 @@ struct Started {
 
 struct Shared {
     listen_ip: IpAddr,
+    config: EchoConfig,
     /// The sessions; they themselves live on the loop thread.
     sessions: SessionTable<()>,
     commands: Mutex<mpsc::Sender<Command>>,
@@ -70,14 +75,15 @@ impl std::fmt::Debug for MioEchoBackend {
 }
 
 impl MioEchoBackend {
-    /// Starts the loop thread. Sessions bind UDP sockets on `listen_ip`; at most `limit`.
-    pub fn start(listen_ip: IpAddr, limit: usize) -> std::io::Result<Self> {
+    /// Starts the loop thread. Sessions bind UDP sockets on `listen_ip`, under `config`.
+    pub fn start(listen_ip: IpAddr, config: EchoConfig) -> std::io::Result<Self> {
         let poll = Poll::new()?;
         let waker = Waker::new(poll.registry(), WAKER)?;
         let (commands, receiver) = mpsc::channel();
         let shared = Arc::new(Shared {
             listen_ip,
-            sessions: SessionTable::new(limit),
+            config,
+            sessions: SessionTable::new(config.limits),
             commands: Mutex::new(commands),
             waker,
         });
@@ -86,6 +92,7 @@ impl MioEchoBackend {
             receiver,
             shared: Arc::clone(&shared),
             sessions: HashMap::new(),
+            next_token: 0,
         };
         std::thread::Builder::new()
             .name("echo-mio".into())
@@ -96,20 +103,31 @@ impl MioEchoBackend {
     async fn create(
         self,
         offering: bool,
-        make: impl FnOnce(SocketAddr, u64, Instant) -> Result<EchoSession, BackendError>,
+        client: IpAddr,
+        make: impl FnOnce(
+            SocketAddr,
+            rtcpeer::peer_connection::RtcConfiguration,
+            Instant,
+        ) -> Result<EchoSession, BackendError>,
     ) -> Result<Created, BackendError> {
-        self.shared.sessions.check_room()?;
+        self.shared.sessions.check_room(client)?;
         let bind = SocketAddr::new(self.shared.listen_ip, 0);
         let socket =
             UdpSocket::bind(bind).map_err(|e| BackendError::Internal(format!("bind UDP: {e}")))?;
         let local = socket
             .local_addr()
             .map_err(|e| BackendError::Internal(e.to_string()))?;
-        let session = make(local, os_seed()?, Instant::now())?;
-        let id = self.shared.sessions.insert((), session.stats(), offering)?;
+        let config = echo_config(os_seed()?, self.shared.config.ice_lite);
+        let session = make(local, config, Instant::now())?;
+        let id = self
+            .shared
+            .sessions
+            .insert((), session.stats(), offering, client)?;
         let (gathered, sdp) = oneshot::channel();
         let started = Started {
             id,
+            client,
+            offering,
             session,
             socket,
             gathered,
@@ -131,14 +149,21 @@ impl MioEchoBackend {
 }
 
 impl SessionBackend for MioEchoBackend {
-    fn answer_offer(&self, offer: String) -> BoxFuture<Result<Created, BackendError>> {
-        Box::pin(self.clone().create(false, move |socket, seed, now| {
-            EchoSession::answering(&offer, socket, seed, now)
-        }))
+    fn answer_offer(
+        &self,
+        offer: String,
+        client: IpAddr,
+    ) -> BoxFuture<Result<Created, BackendError>> {
+        Box::pin(
+            self.clone()
+                .create(false, client, move |socket, config, now| {
+                    EchoSession::answering(&offer, socket, config, now)
+                }),
+        )
     }
 
-    fn create_offer(&self) -> BoxFuture<Result<Created, BackendError>> {
-        Box::pin(self.clone().create(true, EchoSession::offering))
+    fn create_offer(&self, client: IpAddr) -> BoxFuture<Result<Created, BackendError>> {
+        Box::pin(self.clone().create(true, client, EchoSession::offering))
     }
 
     fn accept_answer(&self, id: SessionId, answer: String) -> BoxFuture<Result<(), BackendError>> {
@@ -173,8 +198,13 @@ struct Running {
     socket: UdpSocket,
     local: SocketAddr,
     deadline: Instant,
+    /// Closed unless an ICE check arrived by then.
+    checked_by: Instant,
+    saw_check: bool,
     connect_by: Instant,
     ever_connected: bool,
+    /// Why the loop ended the session, if it did.
+    why: Option<EndReason>,
     gathered: Option<oneshot::Sender<String>>,
 }
 
@@ -183,6 +213,7 @@ struct EventLoop {
     receiver: mpsc::Receiver<Command>,
     shared: Arc<Shared>,
     sessions: HashMap<Token, Running>,
+    next_token: usize,
 }
 
 impl EventLoop {
@@ -215,9 +246,7 @@ impl EventLoop {
             let now = Instant::now();
             for (token, running) in &mut self.sessions {
                 if running.deadline <= now {
-                    if !running.ever_connected && now >= running.connect_by {
-                        running.session.close();
-                    }
+                    running.enforce_timeouts(now);
                     running.session.handle_timeout(now);
                     touched.insert(*token);
                 }
@@ -246,6 +275,7 @@ impl EventLoop {
                 }
                 Command::Close(id) => {
                     if let Some((token, running)) = self.find(id) {
+                        running.why.get_or_insert(EndReason::Closed);
                         running.session.close();
                         touched.push(token);
                     }
@@ -265,11 +295,15 @@ impl EventLoop {
     fn register(&mut self, started: Started) -> Option<Token> {
         let Started {
             id,
+            client,
+            offering,
             session,
             mut socket,
             gathered,
         } = started;
-        let token = Token(usize::try_from(id.0).expect("session ids fit a usize"));
+        // Tokens count up (ids are random); `usize::MAX` is the waker's.
+        let token = Token(self.next_token);
+        self.next_token += 1;
         let local = socket.local_addr().ok()?;
         if let Err(e) = self
             .poll
@@ -280,15 +314,20 @@ impl EventLoop {
             self.shared.sessions.remove(id);
             return None;
         }
+        lifecycle::created(id, client, offering);
         let now = Instant::now();
+        let config = self.shared.config;
         let running = Running {
             id,
             session,
             socket,
             local,
             deadline: now,
-            connect_by: now + CONNECT_TIMEOUT,
+            checked_by: now + config.unchecked_timeout,
+            saw_check: false,
+            connect_by: now + config.connect_timeout,
             ever_connected: false,
+            why: None,
             gathered: Some(gathered),
         };
         self.sessions.insert(token, running);
@@ -310,7 +349,15 @@ impl EventLoop {
         });
         if !running.ever_connected {
             running.ever_connected = running.session.is_connected();
+            if running.ever_connected {
+                let pair = running.session.stats();
+                let pair = pair.lock().expect("stats lock is never poisoned");
+                lifecycle::connected(running.id, pair.selected_pair.as_deref());
+            }
             running.deadline = running.deadline.min(running.connect_by);
+            if !running.saw_check {
+                running.deadline = running.deadline.min(running.checked_by);
+            }
         }
         if let Some(sdp) = running
             .gathered
@@ -324,12 +371,38 @@ impl EventLoop {
                 .send(sdp);
         }
         if running.session.is_finished() {
-            running.session.trace_final_figures();
             let mut running = self.sessions.remove(&token).expect("looked up above");
             let _ = self.poll.registry().deregister(&mut running.socket);
             self.shared.sessions.remove(running.id);
-            tracing::debug!(id = %running.id, "echo session freed");
+            let stats = running.session.pc_stats();
+            let fallback = running.why.unwrap_or(EndReason::Failed);
+            let fallback = if running.session.is_closed() && running.why.is_none() {
+                EndReason::Closed
+            } else {
+                fallback
+            };
+            lifecycle::ended(running.id, lifecycle::end_reason(&stats, fallback), &stats);
         }
+    }
+}
+
+impl Running {
+    /// Closes the session if it saw no ICE check by `checked_by` or did not connect by
+    /// `connect_by`.
+    fn enforce_timeouts(&mut self, now: Instant) {
+        if self.ever_connected || self.why.is_some() {
+            return;
+        }
+        self.saw_check = self.saw_check || self.session.saw_check();
+        let reason = if !self.saw_check && now >= self.checked_by {
+            EndReason::NoCheck
+        } else if now >= self.connect_by {
+            EndReason::ConnectTimeout
+        } else {
+            return;
+        };
+        self.why = Some(reason);
+        self.session.close();
     }
 }
 

@@ -63,12 +63,15 @@ pub fn parse_ice_server(
     })
 }
 
-/// The configuration of every echo session: `seed`, [`MAX_MESSAGE_SIZE`] and the ICE
-/// servers given to [`set_ice_servers`].
-pub fn echo_config(seed: u64) -> RtcConfiguration {
+/// The configuration of every echo session: `seed`, [`MAX_MESSAGE_SIZE`], the ICE servers
+/// given to [`set_ice_servers`], and whether ICE runs as a lite agent (see
+/// [`EchoConfig::ice_lite`](super::config::EchoConfig::ice_lite)); a relay-only server runs
+/// full ICE, since only a full agent allocates relayed candidates.
+pub fn echo_config(seed: u64, ice_lite: bool) -> RtcConfiguration {
     let (ice_servers, relay_only) = ICE.get().cloned().unwrap_or_default();
     RtcConfiguration {
         max_message_size: MAX_MESSAGE_SIZE,
+        ice_lite: ice_lite && !relay_only,
         ice_servers,
         ice_transport_policy: if relay_only {
             IceTransportPolicy::Relay
@@ -88,10 +91,10 @@ impl EchoSession {
     pub fn answering(
         offer: &str,
         socket: SocketAddr,
-        seed: u64,
+        config: RtcConfiguration,
         now: Instant,
     ) -> Result<Self, BackendError> {
-        let mut pc = PeerConnection::new(echo_config(seed), now).map_err(internal)?;
+        let mut pc = PeerConnection::new(config, now).map_err(internal)?;
         pc.add_local_socket(now, socket).map_err(internal)?;
         pc.set_remote_description(RtcSessionDescription::offer(offer))
             .map_err(|e| BackendError::BadSdp(e.to_string()))?;
@@ -104,8 +107,12 @@ impl EchoSession {
     }
 
     /// A session that offers one data channel ([`SERVER_CHANNEL_LABEL`]).
-    pub fn offering(socket: SocketAddr, seed: u64, now: Instant) -> Result<Self, BackendError> {
-        let mut pc = PeerConnection::new(echo_config(seed), now).map_err(internal)?;
+    pub fn offering(
+        socket: SocketAddr,
+        config: RtcConfiguration,
+        now: Instant,
+    ) -> Result<Self, BackendError> {
+        let mut pc = PeerConnection::new(config, now).map_err(internal)?;
         pc.add_local_socket(now, socket).map_err(internal)?;
         pc.create_data_channel(SERVER_CHANNEL_LABEL, Default::default())
             .map_err(internal)?;
@@ -150,6 +157,11 @@ impl EchoSession {
         )
     }
 
+    /// Whether the connection is closed (by either side), as opposed to failed.
+    pub fn is_closed(&self) -> bool {
+        self.pc.connection_state() == PeerConnectionState::Closed
+    }
+
     /// Whether the connection is up (ICE and DTLS connected).
     pub fn is_connected(&self) -> bool {
         self.pc.connection_state() == PeerConnectionState::Connected
@@ -181,9 +193,14 @@ impl EchoSession {
         self.pc.handle_timeout(now);
     }
 
-    /// Logs the connection's counters at debug level (what was dropped, and why).
-    pub fn trace_final_figures(&self) {
-        tracing::debug!(stats = ?self.pc.stats(), "echo session ended");
+    /// Whether an ICE connectivity check has arrived (the client is really there).
+    pub fn saw_check(&self) -> bool {
+        self.pc.stats().ice.checks_received > 0
+    }
+
+    /// The connection's counters.
+    pub fn pc_stats(&self) -> rtcpeer::peer_connection::PeerConnectionStats {
+        self.pc.stats()
     }
 
     /// Closes the peer connection.

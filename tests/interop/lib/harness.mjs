@@ -1,10 +1,14 @@
 // Node side of the interop harness: a static file server on 127.0.0.1 and a headless
-// Chromium (Debian's /usr/bin/chromium, never a downloaded build) driven by playwright-core.
+// browser — Debian's Chromium driven by playwright-core, or Debian's Firefox ESR driven by
+// puppeteer-core over WebDriver BiDi; never a downloaded build. Both come back as the same
+// small object ({page, logs, version, close}) so scenarios do not care which it is. Both
+// have fake camera and microphone granted, so media scenarios can call getUserMedia.
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize, sep } from 'node:path';
 import { chromium } from 'playwright-core';
+import puppeteer from 'puppeteer-core';
 
 /** Flags every interop run uses; the user data dir is fresh per launch. */
 export const CHROMIUM_FLAGS = [
@@ -27,6 +31,35 @@ export const CHROMIUM_FLAGS = [
 ];
 
 export const CHROMIUM_PATH = process.env.RTCPEER_CHROMIUM || '/usr/bin/chromium';
+
+export const FIREFOX_PATH = process.env.RTCPEER_FIREFOX || '/usr/bin/firefox-esr';
+
+/** Firefox preferences every interop run uses (the counterpart of CHROMIUM_FLAGS). */
+export const FIREFOX_PREFS = {
+  // Fake camera and microphone, granted without a prompt.
+  'media.navigator.streams.fake': true,
+  'media.navigator.permission.disabled': true,
+  'permissions.default.camera': 1,
+  'permissions.default.microphone': 1,
+  // Host candidates on loopback, as plain addresses (no mDNS `.local` names, which a
+  // loopback-only namespace cannot resolve), and every address, not just the default route's.
+  'media.peerconnection.ice.loopback': true,
+  'media.peerconnection.ice.obfuscate_host_addresses': false,
+  'media.peerconnection.ice.default_address_only': false,
+  'media.peerconnection.ice.no_host': false,
+  'media.peerconnection.ice.proxy_only': false,
+  'media.peerconnection.ice.link_local': true,
+  // Nothing leaves for the network on its own.
+  'network.captive-portal-service.enabled': false,
+  'network.connectivity-service.enabled': false,
+  'app.update.enabled': false,
+  'browser.shell.checkDefaultBrowser': false,
+  'datareporting.policy.dataSubmissionEnabled': false,
+  'toolkit.telemetry.enabled': false,
+};
+
+/** Which browser a scenario runs in: `--browser chromium|firefox` (default chromium). */
+export const BROWSERS = ['chromium', 'firefox'];
 
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript' };
 
@@ -52,10 +85,47 @@ export async function serveStatic(root) {
 }
 
 /**
- * Launches headless Chromium with a fresh user data dir and opens one page. Browser console
- * errors and page errors are collected in `logs` for the result.
+ * Launches `kind` (`chromium` or `firefox`) headless with a fresh profile and opens one
+ * page. Browser console errors and warnings and page errors are collected in `logs`.
  */
-export async function launchBrowser() {
+export async function launchBrowser(kind = 'chromium') {
+  if (kind === 'firefox') return launchFirefox();
+  if (kind !== 'chromium') throw new Error(`unknown browser ${kind}; use ${BROWSERS.join(' or ')}`);
+  return launchChromium();
+}
+
+/** Headless Firefox ESR through puppeteer-core over WebDriver BiDi. */
+async function launchFirefox() {
+  const userDataDir = await mkdtemp(join(tmpdir(), 'rtcpeer-firefox-'));
+  const browser = await puppeteer.launch({
+    browser: 'firefox',
+    protocol: 'webDriverBiDi',
+    executablePath: FIREFOX_PATH,
+    headless: true,
+    userDataDir,
+    extraPrefsFirefox: FIREFOX_PREFS,
+    timeout: 30000,
+    protocolTimeout: 120000,
+  });
+  const page = (await browser.pages())[0] || (await browser.newPage());
+  const logs = [];
+  page.on('console', (m) => {
+    if (['error', 'warn', 'warning'].includes(m.type())) logs.push(`${m.type()}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
+  return {
+    page,
+    logs,
+    version: await browser.version().catch(() => null),
+    async close() {
+      await browser.close().catch(() => {});
+      await rm(userDataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Headless Chromium through playwright-core. */
+async function launchChromium() {
   const userDataDir = await mkdtemp(join(tmpdir(), 'rtcpeer-chromium-'));
   // RTCPEER_CHROMIUM_LOG=1: Chromium's WebRTC log goes to its stderr, which playwright prints
   // with DEBUG=pw:browser (a debugging aid).
@@ -85,8 +155,15 @@ export async function launchBrowser() {
   };
 }
 
-/** Opens `url` and waits for the page script to set `window.harnessReady`. */
+/**
+ * Opens `url` and waits for the page script to set `window.harnessReady` (polled through
+ * `evaluate`, which playwright and puppeteer pages both have with the same signature).
+ */
 export async function openHarnessPage(page, url) {
   await page.goto(url);
-  await page.waitForFunction(() => window.harnessReady === true, null, { timeout: 10000 });
+  const until = Date.now() + 10000;
+  while (!(await page.evaluate(() => window.harnessReady === true))) {
+    if (Date.now() > until) throw new Error(`${url}: harness not ready after 10 s`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

@@ -3,6 +3,7 @@
 
 mod attributes;
 mod builder;
+mod corpus;
 mod errors;
 mod fixtures;
 mod props;
