@@ -113,18 +113,18 @@ impl MediaState {
 
 /// The stats entry of one transceiver.
 pub(crate) fn transceiver_stats(t: &Transceiver) -> super::TransceiverStats {
-    let mut s = super::TransceiverStats::default();
-    s.transceiver = Some(t.id);
-    s.mid = t.mid.clone();
-    s.kind = t.kind.to_string();
-    s.outbound = t.outbound.stats.clone();
-    s.inbound = t.inbound.iter().map(|i| i.stats.clone()).collect();
-    s.codecs = t
-        .codecs
-        .iter()
-        .map(|c| (format!("{}/{}", t.kind, c.codec.name), c.payload_type))
-        .collect();
-    s
+    super::TransceiverStats {
+        transceiver: Some(t.id),
+        mid: t.mid.clone(),
+        kind: t.kind.to_string(),
+        outbound: t.outbound.stats.clone(),
+        inbound: t.inbound.iter().map(|i| i.stats.clone()).collect(),
+        codecs: t
+            .codecs
+            .iter()
+            .map(|c| (format!("{}/{}", t.kind, c.codec.name), c.payload_type))
+            .collect(),
+    }
 }
 
 impl PeerConnection {
@@ -357,10 +357,10 @@ impl TransceiverHandle<'_> {
     /// renegotiation unless it is the first track of a transceiver without one).
     pub fn replace_track(&mut self, track: Option<TrackInfo>) {
         let t = self.get_mut();
-        if let Some(track) = &track {
-            if t.stream_ids.is_empty() {
-                t.stream_ids = track.stream_ids.clone();
-            }
+        if let Some(track) = &track
+            && t.stream_ids.is_empty()
+        {
+            t.stream_ids = track.stream_ids.clone();
         }
         t.track = track;
     }

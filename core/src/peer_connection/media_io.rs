@@ -153,15 +153,15 @@ impl PeerConnection {
     /// RFC 8843 §9.2: the mid header extension names the m-line; else a known SSRC; else a
     /// payload type that only one receiving m-line uses.
     fn route_rtp(&mut self, packet: &RtpPacket<&[u8]>) -> Option<TransceiverId> {
-        if let Some(ext_id) = self.media.bundle_extensions.id_of(extensions::MID) {
-            if let Some(mid) = packet.extension(ext_id) {
-                let by_mid = std::str::from_utf8(mid)
-                    .ok()
-                    .and_then(|mid| self.media.by_mid(mid))
-                    .map(|t| t.id);
-                if by_mid.is_some() {
-                    return by_mid;
-                }
+        if let Some(ext_id) = self.media.bundle_extensions.id_of(extensions::MID)
+            && let Some(mid) = packet.extension(ext_id)
+        {
+            let by_mid = std::str::from_utf8(mid)
+                .ok()
+                .and_then(|mid| self.media.by_mid(mid))
+                .map(|t| t.id);
+            if by_mid.is_some() {
+                return by_mid;
             }
         }
         if let Some(id) = self.media.routes.get(&packet.ssrc()) {

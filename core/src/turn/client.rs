@@ -247,7 +247,7 @@ struct Channel {
     next_at: Option<Instant>,
 }
 
-/// A TURN client for one allocation. See the [module documentation](self).
+/// A TURN client for one allocation. See the [module documentation](crate::turn).
 ///
 /// Contract: [`start`](Self::start) once; feed datagrams that came from the server on
 /// the client's socket to [`handle_receive`](Self::handle_receive); call

@@ -74,7 +74,10 @@ fn main() {
     }
 }
 
-fn read_frames(path: &str) -> Result<(Vec<IvfFrame>, (u32, u32)), Box<dyn std::error::Error>> {
+/// The frames of a VP8 IVF file and its time base.
+type Clip = (Vec<IvfFrame>, (u32, u32));
+
+fn read_frames(path: &str) -> Result<Clip, Box<dyn std::error::Error>> {
     let mut reader = IvfReader::new(std::io::BufReader::new(std::fs::File::open(path)?))?;
     if &reader.header().fourcc != b"VP80" {
         return Err(format!("{path} is not VP8 (FourCC {:?})", reader.header().fourcc).into());

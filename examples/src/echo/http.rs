@@ -16,7 +16,7 @@
 //!
 //! The session URL is the session's credential: its id is 128 random bits. An answer
 //! POSTed as an offer, or an offer PUT as an answer, is refused (400, see
-//! [`admission`](super::admission)), as is an offer without a data channel section.
+//! [`admission`]), as is an offer with nothing to echo.
 //!
 //! [`serve`] holds up against slow and greedy clients ([`HttpLimits`]): a connection must
 //! deliver each request head within `header_timeout` (also the idle limit between
