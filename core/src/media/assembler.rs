@@ -13,6 +13,10 @@
 //! Newly missing sequence numbers are reported at once ([`AssemblerEvent::Missing`]) so
 //! that the caller can send NACKs.
 //!
+//! At the start of a video stream, frames wait (the bounded wait) until a keyframe is
+//! complete, so that packets of the first frames arriving reordered are not lost; a stream
+//! joined without a keyframe gives its frames after that wait, not contiguous.
+//!
 //! Audio takes a separate, shorter path ([`AssemblerConfig::audio`]): every packet is a
 //! frame, the window is small and the wait short, since late audio is useless.
 //!
@@ -204,6 +208,8 @@ pub struct FrameAssembler {
     /// Something was given up since the last emitted frame.
     lost_since_frame: bool,
     blocked_since: Option<Instant>,
+    /// The latest `now` given, for emitting after the caller drained a full queue.
+    last_now: Option<Instant>,
     bytes: usize,
     events: VecDeque<AssemblerEvent>,
     jitter: JitterEstimate,
@@ -229,6 +235,7 @@ impl FrameAssembler {
             need_start: true,
             lost_since_frame: false,
             blocked_since: None,
+            last_now: None,
             bytes: 0,
             events: VecDeque::new(),
             last_timestamp: None,
@@ -266,6 +273,7 @@ impl FrameAssembler {
 
     /// Takes one received packet. Never fails: what cannot be used is dropped and counted.
     pub fn handle_packet(&mut self, now: Instant, packet: AssemblerPacket) {
+        self.last_now = Some(now);
         let Some(ext) = self.place(packet.sequence_number) else {
             self.stats.late += 1;
             return;
@@ -274,7 +282,10 @@ impl FrameAssembler {
             || self.bytes + packet.payload.len() > self.config.max_bytes
         {
             self.stats.overflow += 1;
-            tracing::debug!(seq = packet.sequence_number, "assembler: byte limit, packet dropped");
+            tracing::debug!(
+                seq = packet.sequence_number,
+                "assembler: byte limit, packet dropped"
+            );
             return;
         }
         let index = self.index(ext);
@@ -311,6 +322,7 @@ impl FrameAssembler {
     /// Gives up on missing packets whose wait is over and emits what follows. Calling it
     /// early is harmless.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.last_now = Some(now);
         while self.poll_timeout().is_some_and(|at| at <= now) {
             self.give_up();
             self.emit_ready(now);
@@ -319,9 +331,14 @@ impl FrameAssembler {
 
     /// The next event, in order.
     pub fn poll_event(&mut self) -> Option<AssemblerEvent> {
+        let was_full = self.events.len() >= self.config.max_events;
         let event = self.events.pop_front()?;
         if let AssemblerEvent::Frame(f) = &event {
             self.bytes -= f.data.len().min(self.bytes);
+        }
+        if let (true, Some(now)) = (was_full, self.last_now) {
+            // Emission stopped at a full queue: frames may be waiting in the window.
+            self.emit_ready(now);
         }
         Some(event)
     }
@@ -449,7 +466,11 @@ impl FrameAssembler {
         self.lost_since_frame = true;
         self.blocked_since = None;
         self.stats.lost += span;
-        tracing::debug!(first = first as u16, span, "assembler: packets lost for good");
+        tracing::debug!(
+            first = first as u16,
+            span,
+            "assembler: packets lost for good"
+        );
         self.push_event(AssemblerEvent::Lost {
             first: first as u16,
             count: span.min(u64::from(u16::MAX)) as u16,
@@ -487,6 +508,9 @@ impl FrameAssembler {
                 return self.block(now);
             }
             match self.scan() {
+                Scan::Complete(end) if self.must_wait_for_keyframe(end) => {
+                    return self.block(now);
+                }
                 Scan::Complete(end) => self.emit(end),
                 Scan::Missing => return self.block(now),
                 Scan::Incomplete => {
@@ -495,6 +519,14 @@ impl FrameAssembler {
                 }
             }
         }
+    }
+
+    /// Before anything is emitted or given up, a video frame that is not a keyframe waits
+    /// (the bounded wait): earlier packets, the keyframe among them, may still arrive.
+    fn must_wait_for_keyframe(&self, end: u64) -> bool {
+        !self.floor_fixed
+            && !self.config.one_packet_per_frame
+            && !(self.next..=end).any(|ext| self.slot(ext).is_some_and(|s| s.keyframe))
     }
 
     /// Looks for the end of the frame that starts at `next`.
@@ -562,7 +594,11 @@ impl FrameAssembler {
             contiguous: !std::mem::take(&mut self.lost_since_frame),
             first_sequence_number: start as u16,
             last_sequence_number: end as u16,
-            received_at: slots.iter().map(|s| s.arrival).max().unwrap_or(first.arrival),
+            received_at: slots
+                .iter()
+                .map(|s| s.arrival)
+                .max()
+                .unwrap_or(first.arrival),
             data,
         };
         self.bytes += frame.data.len();

@@ -47,7 +47,12 @@ impl JitterEstimate {
 }
 
 /// How long to wait for a missing packet: `min + 3 × jitter + extra`, at most `max`.
-pub(crate) fn wait_for(jitter: Duration, extra: Duration, min: Duration, max: Duration) -> Duration {
+pub(crate) fn wait_for(
+    jitter: Duration,
+    extra: Duration,
+    min: Duration,
+    max: Duration,
+) -> Duration {
     (min + jitter * 3 + extra).min(max).max(min.min(max))
 }
 
@@ -56,11 +61,15 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::disallowed_methods)] // tests need one real instant as a base
     fn steady_arrivals_have_no_jitter_and_late_ones_raise_it() {
         let start = Instant::now();
         let mut j = JitterEstimate::new(90_000);
         for i in 0..50u32 {
-            j.on_packet(start + Duration::from_millis(u64::from(i) * 33), i64::from(i) * 2970);
+            j.on_packet(
+                start + Duration::from_millis(u64::from(i) * 33),
+                i64::from(i) * 2970,
+            );
         }
         assert!(j.jitter() < Duration::from_micros(100), "{:?}", j.jitter());
         for i in 50..100u32 {

@@ -263,7 +263,10 @@ impl Depacketizer for Av1Depacketizer {
 
 /// The OBU elements of a payload body: with W = 0 each has a length; otherwise W elements,
 /// all but the last with a length.
-fn elements(aggregation: u8, mut body: &[u8]) -> impl Iterator<Item = Result<&[u8], DepacketizeError>> {
+fn elements(
+    aggregation: u8,
+    mut body: &[u8],
+) -> impl Iterator<Item = Result<&[u8], DepacketizeError>> {
     let w = usize::from((aggregation >> 4) & 0x03);
     let mut index = 0;
     std::iter::from_fn(move || {

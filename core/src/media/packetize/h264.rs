@@ -141,15 +141,12 @@ fn aggregate(units: &[&[u8]], max_payload: usize, out: &mut Vec<Vec<u8>>) -> usi
         count += 1;
     }
     match count {
-        0 => return 1, // too large: fragmented by the caller
-        1 => out.push(units[0].to_vec()),
+        0 if units[0].len() > max_payload => return 1, // fragmented by the caller
+        0 | 1 => out.push(units[0].to_vec()),
         _ => {
             let taken = &units[..count];
-            let f_nri = taken.iter().fold(0u8, |acc, n| acc | (n[0] & 0x80)) | taken
-                .iter()
-                .map(|n| n[0] & 0x60)
-                .max()
-                .unwrap_or(0);
+            let f_nri = taken.iter().fold(0u8, |acc, n| acc | (n[0] & 0x80))
+                | taken.iter().map(|n| n[0] & 0x60).max().unwrap_or(0);
             let mut p = Vec::with_capacity(len);
             p.push(f_nri | STAP_A);
             for nal in taken {
@@ -159,7 +156,7 @@ fn aggregate(units: &[&[u8]], max_payload: usize, out: &mut Vec<Vec<u8>>) -> usi
             out.push(p);
         }
     }
-    count
+    count.max(1)
 }
 
 /// Splits one NAL unit into FU-A payloads of at most `room` bytes of NAL data each.
@@ -227,7 +224,9 @@ impl Depacketizer for H264Depacketizer {
         let key = |t: u8| t == IDR || t == SPS;
         match payload.first().map(|b| b & 0x1f) {
             Some(STAP_A) => stap_units(&payload[1..]).any(|n| n.is_ok_and(|n| key(nal_type(n)))),
-            Some(FU_A) => payload.get(1).is_some_and(|h| h & 0x80 != 0 && key(h & 0x1f)),
+            Some(FU_A) => payload
+                .get(1)
+                .is_some_and(|h| h & 0x80 != 0 && key(h & 0x1f)),
             Some(t) => key(t),
             None => false,
         }

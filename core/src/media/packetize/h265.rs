@@ -120,7 +120,10 @@ fn aggregate(units: &[&[u8]]) -> Vec<u8> {
         .min()
         .unwrap_or(0);
     let tid = units.iter().map(|n| n[1] & 7).min().unwrap_or(1);
-    let mut p = vec![f | (AP << 1) | (layer >> 5) as u8, ((layer as u8 & 0x1f) << 3) | tid];
+    let mut p = vec![
+        f | (AP << 1) | (layer >> 5) as u8,
+        ((layer as u8 & 0x1f) << 3) | tid,
+    ];
     for nal in units {
         p.extend_from_slice(&(nal.len() as u16).to_be_bytes());
         p.extend_from_slice(nal);
@@ -202,7 +205,9 @@ impl Depacketizer for H265Depacketizer {
         match nal_type(payload) {
             AP => ap_units(payload.get(2..).unwrap_or_default())
                 .any(|n| n.is_ok_and(|n| key(nal_type(n)))),
-            FU => payload.get(2).is_some_and(|fu| fu & 0x80 != 0 && key(fu & 0x3f)),
+            FU => payload
+                .get(2)
+                .is_some_and(|fu| fu & 0x80 != 0 && key(fu & 0x3f)),
             t => payload.len() >= 2 && key(t),
         }
     }

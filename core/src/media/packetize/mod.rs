@@ -81,8 +81,11 @@ pub enum DepacketizeError {
 /// parameter sets), so use one per outgoing stream.
 pub trait Packetizer: std::fmt::Debug + Send {
     /// The payloads of `frame`, each at most `max_payload` bytes.
-    fn packetize(&mut self, frame: &[u8], max_payload: usize)
-    -> Result<Vec<Vec<u8>>, PacketizeError>;
+    fn packetize(
+        &mut self,
+        frame: &[u8],
+        max_payload: usize,
+    ) -> Result<Vec<Vec<u8>>, PacketizeError>;
 }
 
 /// Turns RTP payloads back into frame bytes for one stream.

@@ -57,7 +57,9 @@ mod tests {
 
     #[test]
     fn nal_units_are_split_at_three_and_four_byte_start_codes() {
-        let stream = [0, 0, 0, 1, 0x67, 1, 2, 0, 0, 1, 0x68, 3, 0, 0, 0, 1, 0x65, 4, 0, 0];
+        let stream = [
+            0, 0, 0, 1, 0x67, 1, 2, 0, 0, 1, 0x68, 3, 0, 0, 0, 1, 0x65, 4, 0, 0,
+        ];
         let units: Vec<&[u8]> = split_annex_b(&stream).collect();
         assert_eq!(units, vec![&[0x67, 1, 2][..], &[0x68, 3], &[0x65, 4]]);
         let bare: Vec<&[u8]> = split_annex_b(&[0x65, 9, 9]).collect();

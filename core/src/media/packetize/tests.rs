@@ -23,7 +23,10 @@ const SPS: [u8; 4] = [0x67, 0x42, 0x00, 0x1f];
 const PPS: [u8; 4] = [0x68, 0xce, 0x3c, 0x80];
 
 fn annex_b(units: &[&[u8]]) -> Vec<u8> {
-    units.iter().flat_map(|u| [&[0, 0, 0, 1][..], u].concat()).collect()
+    units
+        .iter()
+        .flat_map(|u| [&[0, 0, 0, 1][..], u].concat())
+        .collect()
 }
 
 #[test]
@@ -79,7 +82,11 @@ fn h264_parameter_sets_are_put_before_every_idr() {
     let expected = [
         0x78, 0, 4, 0x67, 0x42, 0x00, 0x1f, 0, 4, 0x68, 0xce, 0x3c, 0x80, 0, 2, 0x65, 0x99,
     ];
-    assert_eq!(idr, vec![expected.to_vec()], "AUD dropped, SPS and PPS inserted");
+    assert_eq!(
+        idr,
+        vec![expected.to_vec()],
+        "AUD dropped, SPS and PPS inserted"
+    );
 }
 
 #[test]
@@ -266,7 +273,10 @@ fn vp9_descriptors_expose_layers_references_and_picture_groups() {
         })
     );
     assert_eq!((d.reference_diffs, d.len), (vec![1, 4], 5));
-    assert!(!Vp9Depacketizer.is_frame_start(&flexible), "not the base layer");
+    assert!(
+        !Vp9Depacketizer.is_frame_start(&flexible),
+        "not the base layer"
+    );
     let with_ss = [
         0xaa, 0x01, 0x00, 0x07, 0x38, 0, 160, 0, 120, 1, 64, 0, 240, 1, 0x04, 0x01, 0xbb,
     ];
@@ -285,7 +295,10 @@ fn vp8_descriptors_with_every_extension_are_read() {
     let payload = [0x90, 0xe0, 0x81, 0x23, 0x05, 0x60, 0x50];
     let d = Vp8Descriptor::parse(&payload).expect("valid");
     assert_eq!(d.picture_id, Some(0x123));
-    assert_eq!((d.tl0_pic_idx, d.temporal, d.key_idx), (Some(5), Some((1, true)), None));
+    assert_eq!(
+        (d.tl0_pic_idx, d.temporal, d.key_idx),
+        (Some(5), Some((1, true)), None)
+    );
     assert_eq!(d.len, 6);
     let mut out = Vec::new();
     Vp8Depacketizer
@@ -314,18 +327,35 @@ fn codecs_are_chosen_by_name() {
     }
     assert!(packetizer_for(&RtpCodec::new("rtx", 90_000, None), 1).is_none());
     let mut mode1 = RtpCodec::new("H264", 90_000, None);
-    mode1.fmtp.push(("packetization-mode".into(), Some("1".into())));
+    mode1
+        .fmtp
+        .push(("packetization-mode".into(), Some("1".into())));
     let big = annex_b(&[&[0x65; 3000]]);
-    assert!(packetizer_for(&mode1, 0).expect("h264").packetize(&big, 1200).is_ok());
+    assert!(
+        packetizer_for(&mode1, 0)
+            .expect("h264")
+            .packetize(&big, 1200)
+            .is_ok()
+    );
     let mode0 = RtpCodec::new("H264", 90_000, None);
-    assert!(packetizer_for(&mode0, 0).expect("h264").packetize(&big, 1200).is_err());
+    assert!(
+        packetizer_for(&mode0, 0)
+            .expect("h264")
+            .packetize(&big, 1200)
+            .is_err()
+    );
 }
 
 /// A frame in each codec's canonical form, from arbitrary bytes.
 fn canonical_frame(codec: &str, body: &[u8]) -> Vec<u8> {
     match codec {
         "H264" => annex_b(&[&SPS, &PPS, &[&[0x65][..], body, &[0x01]].concat()]),
-        "H265" => annex_b(&[&VPS5, &SPS5, &PPS5, &[&[0x26, 0x01][..], body, &[0x01]].concat()]),
+        "H265" => annex_b(&[
+            &VPS5,
+            &SPS5,
+            &PPS5,
+            &[&[0x26, 0x01][..], body, &[0x01]].concat(),
+        ]),
         "AV1" => {
             let mut f = vec![0x0a, 0x01, 0x00, 0x32];
             write_leb128(body.len() as u64 + 1, &mut f);

@@ -27,7 +27,6 @@ impl Vp8Packetizer {
             picture_id: first_picture_id & 0x7fff,
         }
     }
-
 }
 
 impl Packetizer for Vp8Packetizer {

@@ -225,10 +225,16 @@ fn frame_info(frame: &[u8]) -> Option<FrameInfo> {
         r.read(1)?;
     }
     if r.read(1)? == 1 {
-        return Some(FrameInfo { key: false, size: None }); // show_existing_frame
+        return Some(FrameInfo {
+            key: false,
+            size: None,
+        }); // show_existing_frame
     }
     if r.read(1)? != 0 {
-        return Some(FrameInfo { key: false, size: None });
+        return Some(FrameInfo {
+            key: false,
+            size: None,
+        });
     }
     r.read(2)?; // show_frame, error_resilient_mode
     if r.read(24)? != 0x49_83_42 {
@@ -357,8 +363,7 @@ impl Depacketizer for Vp9Depacketizer {
     }
 
     fn is_keyframe(&self, payload: &[u8]) -> bool {
-        Vp9Descriptor::parse(payload).is_ok_and(|d| {
-            d.start_of_frame && !d.inter_picture_predicted && d.is_first_layer()
-        })
+        Vp9Descriptor::parse(payload)
+            .is_ok_and(|d| d.start_of_frame && !d.inter_picture_predicted && d.is_first_layer())
     }
 }
