@@ -32,8 +32,18 @@ pub(crate) fn split_annex_b(stream: &[u8]) -> impl Iterator<Item = &[u8]> {
 
 /// The offset and length (3) of the first `00 00 01` in `data`.
 fn find_start_code(data: &[u8]) -> Option<(usize, usize)> {
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
     let mut i = 0;
     while i + 2 < data.len() {
+        // Eight bytes without a zero cannot hold the start of a start code.
+        if let Some(word) = data.get(i..i + 8) {
+            let w = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+            if w.wrapping_sub(LOW) & !w & HIGH == 0 {
+                i += 8;
+                continue;
+            }
+        }
         // Skip quickly: a start code needs data[i + 2] == 1 and two zeros before it.
         match data[i + 2] {
             1 if data[i] == 0 && data[i + 1] == 0 => return Some((i, 3)),
