@@ -19,11 +19,9 @@ pub(crate) const IMPLEMENTED_FEEDBACK: &[&str] = &["nack pli", "ccm fir"];
 
 fn keep_implemented_feedback(codecs: &mut [NegotiatedCodec]) {
     for c in codecs {
-        c.codec.feedback.retain(|f| {
-            IMPLEMENTED_FEEDBACK
-                .iter()
-                .any(|i| f.eq_ignore_ascii_case(i))
-        });
+        c.codec
+            .feedback
+            .retain(|f| IMPLEMENTED_FEEDBACK.iter().any(|i| f.eq_ignore_ascii_case(i)));
     }
 }
 
