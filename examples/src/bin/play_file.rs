@@ -13,7 +13,8 @@
 //! to stderr; the last stdout line is a JSON summary. Options: `--ivf PATH` (required),
 //! `--seconds N`, `--ip IP` (UDP socket address, default 127.0.0.1).
 
-use rtcpeer::media::vp8::Vp8Packetizer;
+use rtcpeer::media::packetize::Packetizer;
+use rtcpeer::media::packetize::vp8::Vp8Packetizer;
 use rtcpeer_examples::args::Args;
 use rtcpeer_examples::media::ivf::{IvfFrame, IvfReader};
 use rtcpeer_tokio::{
@@ -186,7 +187,7 @@ async fn stream(
         if restart.swap(false, Ordering::Relaxed) {
             index = 0;
         }
-        let payloads = packetizer.packetize(&frames[index].data, MAX_PAYLOAD);
+        let payloads = packetizer.packetize(&frames[index].data, MAX_PAYLOAD)?;
         let last = payloads.len().saturating_sub(1);
         for (i, payload) in payloads.iter().enumerate() {
             let write = RtpWrite::new(pt, seq, ts, i == last, payload);
