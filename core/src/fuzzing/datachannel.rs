@@ -7,8 +7,8 @@
 use super::ops::{Ops, OpsWriter};
 use super::{Milestones, Target};
 use crate::datachannel::{
-    DataChannelConfig, DataChannelEvent, DataChannelInit, DataChannels, DcepMessage, DtlsRole,
-    ChannelType,
+    ChannelType, DataChannelConfig, DataChannelEvent, DataChannelInit, DataChannels, DcepMessage,
+    DtlsRole,
 };
 use crate::rng::Rng;
 use crate::sctp::SendOptions;
@@ -61,8 +61,16 @@ impl Harness {
     fn connect(now: Instant) -> Harness {
         let mut h = Harness {
             sides: [
-                DataChannels::new(DataChannelConfig::new(DtlsRole::Client), Rng::from_u64(1), now),
-                DataChannels::new(DataChannelConfig::new(DtlsRole::Server), Rng::from_u64(2), now),
+                DataChannels::new(
+                    DataChannelConfig::new(DtlsRole::Client),
+                    Rng::from_u64(1),
+                    now,
+                ),
+                DataChannels::new(
+                    DataChannelConfig::new(DtlsRole::Server),
+                    Rng::from_u64(2),
+                    now,
+                ),
             ],
             now,
             reached: Milestones::new(),
@@ -202,7 +210,12 @@ fn seeds(_: Instant) -> Vec<Vec<u8>> {
     out.push(w.0);
     let mut w = OpsWriter::default();
     for side in 0..2 {
-        w.u8(0).u8(side).u8(1 | 2 | 8 | 16 | 0x20).u8(7).short(b"game").short(b"proto");
+        w.u8(0)
+            .u8(side)
+            .u8(1 | 2 | 8 | 16 | 0x20)
+            .u8(7)
+            .short(b"game")
+            .short(b"proto");
     }
     w.u8(1).u8(0).u8(0).u8(1).u16(5000);
     w.u8(3).u8(0x0f).u8(4).u8(50).u8(3).u8(0xff);

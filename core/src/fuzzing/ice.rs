@@ -165,7 +165,11 @@ impl Harness {
         id[..8].copy_from_slice(&tie_breaker.to_be_bytes());
         id[8..].copy_from_slice(&priority.to_be_bytes());
         let ours = &self.agent.local_credentials().ufrag;
-        let ufrag = if flags & 4 == 0 { ours.clone() } else { "nope".into() };
+        let ufrag = if flags & 4 == 0 {
+            ours.clone()
+        } else {
+            "nope".into()
+        };
         let mut msg = StunMessage::binding_request(TransactionId(id))
             .with(Attribute::Username(format!("{ufrag}:{REMOTE_UFRAG}")))
             .with(Attribute::Priority(priority));
@@ -203,7 +207,11 @@ impl Harness {
             return;
         }
         let (id, from, to) = self.pending[index % self.pending.len()];
-        let class = if flags & 1 == 0 { Class::Success } else { Class::Error };
+        let class = if flags & 1 == 0 {
+            Class::Success
+        } else {
+            Class::Error
+        };
         let mut msg = StunMessage::new(class, Method::BINDING, id);
         if class == Class::Error {
             let code = [487, 400, 401, 500, 300 + u16::from(code)][usize::from(code % 5)];
@@ -252,7 +260,12 @@ impl Harness {
 }
 
 fn check(w: &mut OpsWriter, source: u8, flags: u8, tie_breaker: u32) {
-    w.u8(0).u8(source).u8(flags).u32(0x6e00_1eff).u32(0).u32(tie_breaker);
+    w.u8(0)
+        .u8(source)
+        .u8(flags)
+        .u32(0x6e00_1eff)
+        .u32(0)
+        .u32(tie_breaker);
 }
 
 fn respond_all(w: &mut OpsWriter) {
@@ -303,8 +316,11 @@ fn seeds(_: Instant) -> Vec<Vec<u8>> {
     // Candidate line, raw bytes and a wrong password.
     let mut w = OpsWriter::default();
     w.u8(1);
-    w.u8(4).short(b"candidate:9 1 udp 1694498815 192.0.2.9 9000 typ srflx raddr 0.0.0.0 rport 0");
-    w.u8(2).u8(0).short(&[0, 1, 0, 0, 0x21, 0x12, 0xa4, 0x42, 1, 2, 3]);
+    w.u8(4)
+        .short(b"candidate:9 1 udp 1694498815 192.0.2.9 9000 typ srflx raddr 0.0.0.0 rport 0");
+    w.u8(2)
+        .u8(0)
+        .short(&[0, 1, 0, 0, 0x21, 0x12, 0xa4, 0x42, 1, 2, 3]);
     check(&mut w, 1, 16 | 2, 3);
     wait(&mut w, 255);
     out.push(w.0);

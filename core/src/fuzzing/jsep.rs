@@ -155,9 +155,15 @@ impl Harness {
             }
             5 => {
                 let _ = match ops.u8() % 3 {
-                    0 => pc.add_track(TrackInfo::new(MediaKind::Audio, "mic", "s")).map(drop),
-                    1 => pc.add_track(TrackInfo::new(MediaKind::Video, "cam", "s")).map(drop),
-                    _ => pc.create_data_channel("dc", DataChannelInit::default()).map(drop),
+                    0 => pc
+                        .add_track(TrackInfo::new(MediaKind::Audio, "mic", "s"))
+                        .map(drop),
+                    1 => pc
+                        .add_track(TrackInfo::new(MediaKind::Video, "cam", "s"))
+                        .map(drop),
+                    _ => pc
+                        .create_data_channel("dc", DataChannelInit::default())
+                        .map(drop),
                 };
             }
             6 => {
@@ -187,7 +193,7 @@ impl Harness {
         let Some(desc) = self.last[side].take() else {
             return;
         };
-        let edited = edit % 4 != 0;
+        let edited = !edit.is_multiple_of(4);
         let text = if edited {
             edit_line(desc.sdp.as_str(), edit % 4, line, &replacement)
         } else {
@@ -287,7 +293,9 @@ fn seeds(_: Instant) -> Vec<Vec<u8>> {
     send(&mut w, 0);
     answer(&mut w, 1, false);
     w.u8(2).u8(1).u8(1).u8(2).short(b"s=edited");
-    w.u8(6).u8(0).short(b"candidate:1 1 udp 2130706431 10.0.0.9 9 typ host");
+    w.u8(6)
+        .u8(0)
+        .short(b"candidate:1 1 udp 2130706431 10.0.0.9 9 typ host");
     w.u8(7).u8(0);
     out.push(w.0);
     out

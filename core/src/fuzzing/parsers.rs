@@ -62,11 +62,19 @@ fn stun(data: &[u8], _: Instant) -> Milestones {
         let _ = (view.priority(), view.use_candidate());
         let _ = (view.ice_controlling(), view.ice_controlled());
         let _ = (view.xor_mapped_address(), view.mapped_address());
-        let _ = (view.alternate_server(), view.error_code(), view.unknown_attributes());
+        let _ = (
+            view.alternate_server(),
+            view.error_code(),
+            view.unknown_attributes(),
+        );
         if view.verify_integrity(&key) {
             reached.insert("stun_integrity_ok");
         }
-        let _ = (view.verify_integrity_sha256(&key), view.fingerprint_ok(), view.to_string());
+        let _ = (
+            view.verify_integrity_sha256(&key),
+            view.fingerprint_ok(),
+            view.to_string(),
+        );
     }
     if let Ok(message) = StunMessage::parse(data) {
         reached.insert("stun_parsed");
@@ -92,8 +100,9 @@ fn stun_seeds(_: Instant) -> Vec<Vec<u8>> {
         .with(Attribute::UseCandidate);
     let view_bytes = request.encode(Some(&key), true).expect("small");
     let view = StunView::new_checked(&view_bytes).expect("own encoding");
-    let response = StunMessage::success_response_to(&view)
-        .with(Attribute::XorMappedAddress("192.0.2.1:3478".parse().expect("addr")));
+    let response = StunMessage::success_response_to(&view).with(Attribute::XorMappedAddress(
+        "192.0.2.1:3478".parse().expect("addr"),
+    ));
     vec![
         view_bytes.clone(),
         response.encode(Some(&key), true).expect("small"),
@@ -140,7 +149,10 @@ fn dcep_seeds(_: Instant) -> Vec<Vec<u8>> {
         label: "chat".into(),
         protocol: "json".into(),
     };
-    vec![open.to_bytes().to_vec(), DcepMessage::Ack.to_bytes().to_vec()]
+    vec![
+        open.to_bytes().to_vec(),
+        DcepMessage::Ack.to_bytes().to_vec(),
+    ]
 }
 
 const URIS: [&str; 9] = [
@@ -222,11 +234,18 @@ fn rtcp(data: &[u8], _: Instant) -> Milestones {
     let mut reached = Milestones::new();
     for packet in parse_compound(data).flatten() {
         reached.insert("rtcp_parsed");
-        let _ = (packet.to_string(), packet.media_ssrcs(), packet.sender_ssrc());
+        let _ = (
+            packet.to_string(),
+            packet.media_ssrcs(),
+            packet.sender_ssrc(),
+        );
         let bytes = packet.to_bytes();
         assert_eq!(bytes.len(), packet.encoded_len());
         let mut again = parse_compound(&bytes);
-        let reparsed = again.next().expect("one packet").expect("written packet parses");
+        let reparsed = again
+            .next()
+            .expect("one packet")
+            .expect("written packet parses");
         // A second encode is stable even where the first normalised (NACK packing,
         // TWCC chunk choice, padding).
         assert_eq!(reparsed.to_bytes(), bytes);
@@ -257,10 +276,19 @@ const PROFILES: [SrtpProfile; 4] = [
 ];
 
 fn srtp_context(profile: SrtpProfile) -> SrtpContext {
-    let key_len = if profile == SrtpProfile::AEAD_AES_256_GCM { 32 } else { 16 };
+    let key_len = if profile == SrtpProfile::AEAD_AES_256_GCM {
+        32
+    } else {
+        16
+    };
     let salt_len = if profile.0 >= 7 { 12 } else { 14 };
-    SrtpContext::new(profile, &vec![1; key_len], &vec![2; salt_len], &SrtpConfig::default())
-        .expect("valid lengths")
+    SrtpContext::new(
+        profile,
+        &vec![1; key_len],
+        &vec![2; salt_len],
+        &SrtpConfig::default(),
+    )
+    .expect("valid lengths")
 }
 
 /// The first byte picks the profile, the rest is the packet: unprotect must never
@@ -297,7 +325,11 @@ fn srtp(data: &[u8], _: Instant) -> Milestones {
 
 fn srtp_seeds(now: Instant) -> Vec<Vec<u8>> {
     let mut seeds = Vec::new();
-    for (selector, packet) in rtp_seeds(now).into_iter().chain(rtcp_seeds(now)).enumerate() {
+    for (selector, packet) in rtp_seeds(now)
+        .into_iter()
+        .chain(rtcp_seeds(now))
+        .enumerate()
+    {
         let mut seed = vec![selector as u8];
         seed.extend_from_slice(&packet);
         seeds.push(seed);

@@ -80,7 +80,9 @@ fn mutate(datagram: &mut Vec<u8>, edits: &[(u8, u16, u8)]) {
 }
 
 fn read_edits(ops: &mut Ops<'_>) -> Vec<(u8, u16, u8)> {
-    (0..ops.u8() % 4).map(|_| (ops.u8(), ops.u16(), ops.u8())).collect()
+    (0..ops.u8() % 4)
+        .map(|_| (ops.u8(), ops.u16(), ops.u8()))
+        .collect()
 }
 
 impl Pair {
@@ -93,12 +95,17 @@ impl Pair {
             reached: Milestones::new(),
         };
         let [a, b] = &mut pair.pcs;
-        pair.video[0] = a.add_track(TrackInfo::new(MediaKind::Video, "cam", "s")).ok();
-        a.create_data_channel("chat", DataChannelInit::default()).ok()?;
+        pair.video[0] = a
+            .add_track(TrackInfo::new(MediaKind::Video, "cam", "s"))
+            .ok();
+        a.create_data_channel("chat", DataChannelInit::default())
+            .ok()?;
         let offer = a.create_offer().ok()?;
         a.set_local_description(offer.clone()).ok()?;
         b.set_remote_description(offer).ok()?;
-        pair.video[1] = b.add_track(TrackInfo::new(MediaKind::Video, "cam", "s")).ok();
+        pair.video[1] = b
+            .add_track(TrackInfo::new(MediaKind::Video, "cam", "s"))
+            .ok();
         let answer = b.create_answer().ok()?;
         b.set_local_description(answer.clone()).ok()?;
         a.set_remote_description(answer).ok()?;
@@ -274,7 +281,10 @@ fn seeds(_: Instant) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     let mut w = OpsWriter::default();
     w.u8(0).u8(0).u16(100);
-    w.u8(1).u8(0).u8(1).short(b"\x90\x80\x00\x00\x10 vp8 payload");
+    w.u8(1)
+        .u8(0)
+        .u8(1)
+        .short(b"\x90\x80\x00\x00\x10 vp8 payload");
     w.u8(2).u8(0).u8(0);
     w.u8(2).u8(0).u8(1);
     w.u8(3).u8(0).u8(30);
@@ -287,9 +297,12 @@ fn seeds(_: Instant) -> Vec<Vec<u8>> {
     w.u8(3).u8(1).u8(0).u16(21).u8(4).u8(60);
     out.push(w.0);
     let mut w = OpsWriter::default();
-    w.u8(4).long(&[0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42]);
-    w.u8(4).long(&[23, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, 9, 0, 4, 1, 2, 3, 4]);
-    w.u8(4).long(&[0x80, 0x60, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 9, 9, 9, 9]);
+    w.u8(4)
+        .long(&[0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42]);
+    w.u8(4)
+        .long(&[23, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, 9, 0, 4, 1, 2, 3, 4]);
+    w.u8(4)
+        .long(&[0x80, 0x60, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 9, 9, 9, 9]);
     w.u8(4).long(&[0x81, 0xc9, 0, 1, 0, 0, 0, 1, 0x80, 0, 0, 1]);
     out.push(w.0);
     out

@@ -86,8 +86,20 @@ impl Harness {
             h.deliver(u8::MAX);
         }
         // One message each way teaches the harness both sides' TSNs.
-        let _ = h.a.send(now, 0, 51, Bytes::from_static(b"hi"), SendOptions::default());
-        let _ = h.b.send(now, 0, 51, Bytes::from_static(b"hi"), SendOptions::default());
+        let _ = h.a.send(
+            now,
+            0,
+            51,
+            Bytes::from_static(b"hi"),
+            SendOptions::default(),
+        );
+        let _ = h.b.send(
+            now,
+            0,
+            51,
+            Bytes::from_static(b"hi"),
+            SendOptions::default(),
+        );
         h.exchange();
         h.deliver(u8::MAX);
         h.exchange();
