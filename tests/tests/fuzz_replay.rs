@@ -44,8 +44,9 @@ fn seeds_are_committed(target: &Target) {
             std::fs::create_dir_all(&dir).expect("corpus directory");
             std::fs::write(&path, seed).expect("write seed");
         }
-        let committed = std::fs::read(&path)
-            .unwrap_or_else(|_| panic!("{} is missing; run with FUZZ_WRITE_SEEDS=1", path.display()));
+        let committed = std::fs::read(&path).unwrap_or_else(|_| {
+            panic!("{} is missing; run with FUZZ_WRITE_SEEDS=1", path.display())
+        });
         assert_eq!(
             &committed,
             seed,
@@ -74,7 +75,11 @@ fn replay_reaches_deep_states(name: &str) {
     let target = fuzzing::target(name).expect("known target");
     seeds_are_committed(target);
     let reached = replay(target);
-    let missing: Vec<_> = target.deep.iter().filter(|m| !reached.contains(*m)).collect();
+    let missing: Vec<_> = target
+        .deep
+        .iter()
+        .filter(|m| !reached.contains(*m))
+        .collect();
     assert!(
         missing.is_empty(),
         "{name}: corpus no longer reaches {missing:?} (reached {reached:?})"
@@ -85,7 +90,11 @@ fn replay_reaches_deep_states(name: &str) {
 fn every_target_has_a_replay_test() {
     let here = include_str!("fuzz_replay.rs");
     for t in fuzzing::TARGETS {
-        assert!(here.contains(&format!("\"{}\"", t.name)), "{} has no test", t.name);
+        assert!(
+            here.contains(&format!("\"{}\"", t.name)),
+            "{} has no test",
+            t.name
+        );
     }
 }
 
