@@ -21,7 +21,7 @@ JOBS=${JOBS:-1}
 SANITIZER=${SANITIZER:-none}
 unset CARGO_TARGET_DIR # cargo-fuzz builds in fuzz/target
 
-cargo +nightly fuzz build -s "$SANITIZER" $TARGETS >/dev/null
+cargo +nightly fuzz build -s "$SANITIZER" >/dev/null 2>&1
 mkdir -p logs
 
 run_one() {
@@ -46,8 +46,8 @@ wait
 printf '%-16s %12s %10s %8s %8s %8s\n' target execs execs/s cov ft crashes
 for t in $TARGETS; do
     log="logs/$t.log"
-    execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | awk '{print $2}' | tail -1)
-    rate=$(grep -o 'stat::average_exec_per_sec: [0-9]*' "$log" | awk '{print $2}' | tail -1)
+    execs=$(grep 'stat::number_of_executed_units:' "$log" | awk '{print $2}' | tail -1)
+    rate=$(grep 'stat::average_exec_per_sec:' "$log" | awk '{print $2}' | tail -1)
     cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | awk '{print $2}')
     ft=$(grep -o 'ft: [0-9]*' "$log" | tail -1 | awk '{print $2}')
     crashes=$(find "artifacts/$t" -type f \( -name 'crash-*' -o -name 'oom-*' -o -name 'timeout-*' \) | wc -l)
