@@ -15,6 +15,9 @@ pub mod datachannel;
 pub mod dtls;
 pub mod endpoint;
 mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod ice;
 pub mod media;
 pub mod peer_connection;

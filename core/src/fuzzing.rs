@@ -1,0 +1,68 @@
+//! Fuzz target bodies (feature `fuzzing`), shared by the cargo-fuzz binaries in `fuzz/` and
+//! by the stable-toolchain replay test (`tests/tests/fuzz_replay.rs`), so that every
+//! committed corpus file and every past crash input runs through exactly the code the
+//! fuzzer ran.
+//!
+//! Each [`Target`] has a body that takes the fuzzer's bytes and a base instant (the core
+//! reads no clock: the caller supplies one) and returns the [`Milestones`] the input
+//! reached, a seed generator that builds a small corpus with the project's own code, and
+//! the milestones its seeds must reach (the replay test asserts them, so a target that
+//! silently stops reaching its deep states fails `cargo test`).
+//!
+//! The stateful targets read their input as a sequence of operations ([`Ops`]) rather than
+//! raw datagrams: they build what must be valid to get past the first gate (ICE checks
+//! signed with the known passwords, SCTP chunks with TSNs relative to the receive window,
+//! SRTP made by the sending peer) and let the fuzzer choose everything else.
+//!
+//! Not here: TURN, ChannelData, mDNS and codec depacketizer targets (their owners add them).
+
+use std::collections::BTreeSet;
+use std::time::Instant;
+
+mod datachannel;
+mod dtls;
+mod ice;
+mod jsep;
+mod ops;
+mod parsers;
+mod peer_connection;
+mod sctp;
+
+pub use ops::Ops;
+
+/// Names of the deep states an input reached (e.g. `"dtls_client_connected"`).
+pub type Milestones = BTreeSet<&'static str>;
+
+/// One fuzz target: its body, its seed corpus and what that corpus must reach.
+#[derive(Debug, Clone, Copy)]
+pub struct Target {
+    /// The cargo-fuzz binary's name and the corpus directory's name.
+    pub name: &'static str,
+    /// Runs one input. Must never panic on any bytes (the fuzzer's finding if it does).
+    pub run: fn(&[u8], Instant) -> Milestones,
+    /// Builds the committed seed corpus with the project's own code (deterministic).
+    pub seeds: fn(Instant) -> Vec<Vec<u8>>,
+    /// Milestones the union of the seeds' runs must contain.
+    pub deep: &'static [&'static str],
+}
+
+/// Every target, in the order `fuzz/run.sh` runs them.
+pub const TARGETS: &[Target] = &[
+    parsers::STUN,
+    parsers::SDP,
+    parsers::DCEP,
+    parsers::RTP,
+    parsers::RTCP,
+    parsers::SRTP,
+    ice::TARGET,
+    dtls::TARGET,
+    sctp::TARGET,
+    datachannel::TARGET,
+    jsep::TARGET,
+    peer_connection::TARGET,
+];
+
+/// The target called `name`.
+pub fn target(name: &str) -> Option<&'static Target> {
+    TARGETS.iter().find(|t| t.name == name)
+}
