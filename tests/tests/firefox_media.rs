@@ -51,6 +51,14 @@ fn firefox_camera_and_mic_echoed_by_tokio() {
 }
 
 #[test]
+fn firefox_camera_and_mic_echoed_by_smol() {
+    if let Some(r) = firefox_media_echo("smol", &["--codec", "VP8"]) {
+        let video = &r["run"]["later"]["inbound"]["video"];
+        assert!(video["framesDecoded"].as_u64() > Some(30), "{video}");
+    }
+}
+
+#[test]
 fn firefox_camera_and_mic_echoed_by_mio() {
     if let Some(r) = firefox_media_echo("mio", &["--codec", "VP8"]) {
         let video = &r["run"]["later"]["inbound"]["video"];
