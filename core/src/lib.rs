@@ -36,6 +36,6 @@ pub use peer_connection::{
     ChannelId, Event, Input, Output, PeerConnection, PeerConnectionState, RtcConfiguration,
     RtcSessionDescription, SdpType, SignalingState,
 };
-pub use rng::Rng;
+pub use rng::{Rng, Seed};
 pub use time::{AnchoredWallClock, WallClock};
 pub use transmit::Transmit;
