@@ -51,6 +51,27 @@ pub struct EndpointStats {
 
 /// Many peer connections sharing sockets, sans-IO. Inputs take `now`; drain
 /// [`poll_output`](Self::poll_output) until `Timeout` after each.
+///
+/// ```
+/// use rtcpeer::peer_connection::RtcConfiguration;
+/// use rtcpeer::{Endpoint, EndpointOutput, Seed};
+///
+/// # fn main() -> Result<(), rtcpeer::Error> {
+/// let now = std::time::Instant::now();
+/// // A replayable seed for this example; a server takes 32 bytes from the OS.
+/// let mut server = Endpoint::new(Seed::from_u64(7));
+/// server.add_local_socket(now, "192.0.2.1:3478".parse().unwrap())?;
+/// let h = server.add_peer_connection(RtcConfiguration::default(), now)?;
+/// let pc = server.peer_connection(h).expect("just added");
+/// pc.create_data_channel("chat", Default::default())?;
+/// let offer = pc.create_offer()?;
+/// pc.set_local_description(offer)?;
+/// // Drain: every output names its connection.
+/// while let EndpointOutput::Transmit(..) | EndpointOutput::Event(..) = server.poll_output() {}
+/// let second = server.add_peer_connection(RtcConfiguration::default(), now)?;
+/// assert_ne!(h, second);
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 pub struct Endpoint {
     rng: Rng,
