@@ -65,17 +65,27 @@ pub struct Options {
     pub runs: usize,
     /// Threads that run the smol executor besides the caller's (see `SmolExec`).
     pub smol_helpers: usize,
+    /// Print the JSON lines instead of the table.
+    pub json: bool,
 }
 
 impl Options {
     /// What the program prints on a usage error.
     pub const USAGE: &'static str = "usage: bench [--adapter tokio|smol|mio|all] \
-        [--measure setup|throughput|idle|all] [--mib N (64)] [--pairs N (200)] [--runs N (20)] [--smol-helpers N (0)]";
+        [--measure setup|throughput|idle|all] [--mib N (64)] [--pairs N (200)] [--runs N (20)] [--smol-helpers N (0)] [--json]";
 
     /// Parses the arguments after the program name.
     pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Self, String> {
-        let args = Args::parse(args, &[])?;
-        let unknown = args.unknown(&["adapter", "measure", "mib", "pairs", "runs", "smol-helpers"]);
+        let args = Args::parse(args, &["json"])?;
+        let unknown = args.unknown(&[
+            "adapter",
+            "measure",
+            "mib",
+            "pairs",
+            "runs",
+            "smol-helpers",
+            "json",
+        ]);
         if !unknown.is_empty() {
             return Err(format!("unknown option(s): --{}", unknown.join(", --")));
         }
@@ -88,6 +98,7 @@ impl Options {
             pairs: args.get("pairs", 200)?,
             runs: args.get("runs", 20)?,
             smol_helpers: args.get("smol-helpers", 0)?,
+            json: args.get("json", false)?,
         };
         if options.mib == 0 || options.pairs == 0 || options.runs == 0 {
             return Err("--mib, --pairs and --runs must be at least 1".to_owned());
@@ -105,9 +116,10 @@ impl Options {
         &self.measures
     }
 
-    /// The arguments that make a child process run exactly (`adapter`, `measure`).
+    /// The arguments that make a child process run exactly (`adapter`, `measure`) and
+    /// print its JSON line (the parent renders it).
     pub fn child_args(&self, adapter: Adapter, measure: Measure) -> Vec<String> {
-        [
+        let mut args: Vec<String> = [
             ("--adapter", adapter.name().to_owned()),
             ("--measure", measure.name().to_owned()),
             ("--mib", self.mib.to_string()),
@@ -117,7 +129,9 @@ impl Options {
         ]
         .into_iter()
         .flat_map(|(k, v)| [k.to_owned(), v])
-        .collect()
+        .collect();
+        args.push("--json".to_owned());
+        args
     }
 }
 
@@ -190,5 +204,7 @@ mod tests {
         assert_eq!(child.adapters(), [Adapter::Smol]);
         assert_eq!(child.measures(), [Measure::Setup]);
         assert_eq!((child.mib, child.pairs, child.runs), (2, 200, 3));
+        assert!(child.json, "children report JSON to the parent");
+        assert!(!o.json, "the table is the default");
     }
 }

@@ -208,7 +208,10 @@ async fn close_unless_connected(runtime: Arc<dyn Runtime>, pc: PeerConnection) {
         .await
         .is_none()
     {
-        tracing::debug!("echo: session did not connect in time");
+        tracing::warn!(
+            "echo: a session did not connect within {CONNECT_TIMEOUT:?} (no ICE check \
+             arrived: the browser may have no candidate that reaches this server)"
+        );
         pc.close().await;
     }
 }

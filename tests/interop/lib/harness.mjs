@@ -55,7 +55,7 @@ export async function serveStatic(root) {
  * Launches headless Chromium with a fresh user data dir and opens one page. Browser console
  * errors and page errors are collected in `logs` for the result.
  */
-export async function launchBrowser() {
+export async function launchBrowser({ loopback = true } = {}) {
   const userDataDir = await mkdtemp(join(tmpdir(), 'rtcpeer-chromium-'));
   // RTCPEER_CHROMIUM_LOG=1: Chromium's WebRTC log goes to its stderr, which playwright prints
   // with DEBUG=pw:browser (a debugging aid).
@@ -65,7 +65,7 @@ export async function launchBrowser() {
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM_PATH,
     headless: true,
-    args: [...CHROMIUM_FLAGS, ...logFlags],
+    args: [...CHROMIUM_FLAGS.filter((f) => loopback || f !== '--allow-loopback-in-peer-connection'), ...logFlags],
     timeout: 30000,
   });
   const page = context.pages()[0] || (await context.newPage());
