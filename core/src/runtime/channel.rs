@@ -330,6 +330,12 @@ impl DataChannel {
     pub fn send(&self, message: impl Into<Message>) -> Result<(), crate::Error> {
         let mut state = self.shared.lock();
         check_alive(&mut state, self.id)?;
+        if matches!(
+            state.channel(self.id).ready,
+            ChannelState::Closing | ChannelState::Closed
+        ) {
+            return Err(RuntimeError::ChannelClosed.into());
+        }
         send_now(&mut state, self.id, message.into())
     }
 
@@ -431,6 +437,8 @@ impl DataChannel {
             return Ok(());
         }
         state.pc.data_channel(self.id)?.close()?;
+        // `readyState` is `closing` as soon as `close()` returns, as in the browser.
+        state.channel(self.id).set_ready(ChannelState::Closing);
         state.wake_driver();
         Ok(())
     }

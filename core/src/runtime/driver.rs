@@ -23,7 +23,7 @@ use super::{
 };
 use crate::Transmit;
 use crate::datachannel::ChannelState;
-use crate::peer_connection::{Event, Input, Output};
+use crate::peer_connection::{Event, Input, Output, PeerConnectionState};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::io;
@@ -318,6 +318,10 @@ fn route_notification(state: &mut State, event: Event) {
         }
         Event::KeyframeRequest { transceiver, kind } => {
             state.track(*transceiver).push_keyframe_request(*kind);
+        }
+        // As in the browser, a failed connection fails its channels: `error`, then `close`.
+        Event::ConnectionStateChange(PeerConnectionState::Failed) => {
+            state.close_all_channels(&RuntimeError::ConnectionFailed);
         }
         Event::ChannelClosing(id) => state.channel(*id).set_ready(ChannelState::Closing),
         Event::ChannelClosed(id) => state.channel(*id).set_ready(ChannelState::Closed),

@@ -287,6 +287,37 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_connection_reports_error_then_close_on_every_open_channel() {
+        let mut state = fresh_state();
+        state.channel(ChannelId(0)).set_ready(ChannelState::Open);
+        state.channel(ChannelId(1)).set_ready(ChannelState::Closed);
+        state.close_all_channels(&RuntimeError::ConnectionFailed);
+        let open = state.channel(ChannelId(0));
+        assert_eq!(open.ready, ChannelState::Closed);
+        let events: Vec<_> = open.events.drain(..).collect();
+        assert_eq!(
+            events,
+            vec![
+                ChannelEvent::Open,
+                ChannelEvent::Error("the connection failed".into()),
+                ChannelEvent::Close
+            ]
+        );
+        let closed = state.channel(ChannelId(1));
+        assert_eq!(closed.events.back(), Some(&ChannelEvent::Close));
+        assert_eq!(closed.events.len(), 1, "a closed channel reports nothing more");
+    }
+
+    #[test]
+    fn closing_the_connection_closes_channels_without_error() {
+        let mut state = fresh_state();
+        state.channel(ChannelId(0)).set_ready(ChannelState::Open);
+        state.close_all_channels(&RuntimeError::Closed);
+        let events: Vec<_> = state.channel(ChannelId(0)).events.drain(..).collect();
+        assert_eq!(events, vec![ChannelEvent::Open, ChannelEvent::Close]);
+    }
+
+    #[test]
     fn a_reader_keeping_up_never_wakes_the_driver() {
         let (mut state, wakes) = state_with_unread(1024);
         read(&mut state, 1024);
