@@ -190,7 +190,10 @@ mod tests {
     fn a_seed_fixes_the_same_stream_as_its_generator() {
         assert_eq!(Seed::from_u64(7).rng().u64(), Rng::from_u64(7).u64());
         let bytes = [9u8; 32];
-        assert_eq!(Seed::from_bytes(bytes).rng().u64(), Rng::from_seed(bytes).u64());
+        assert_eq!(
+            Seed::from_bytes(bytes).rng().u64(),
+            Rng::from_seed(bytes).u64()
+        );
     }
 
     #[test]

@@ -34,7 +34,9 @@ pub fn progress(done: u64, total: u64, started: Instant) {
     const WIDTH: u64 = 40;
     let now = Instant::now();
     {
-        let mut last = LAST_DRAWN.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut last = LAST_DRAWN
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if !due(done, total, now, *last) {
             return;
         }
@@ -65,7 +67,10 @@ mod tests {
         assert!(due(1, 100, t0, None), "the first state is drawn");
         assert!(!due(2, 100, t0 + Duration::from_millis(5), Some(t0)));
         assert!(due(3, 100, t0 + REDRAW_EVERY, Some(t0)));
-        assert!(due(100, 100, t0 + Duration::from_millis(1), Some(t0)), "the end");
+        assert!(
+            due(100, 100, t0 + Duration::from_millis(1), Some(t0)),
+            "the end"
+        );
         // A 0.1 s run calling it for every message draws a handful of times.
         let mut last = None;
         let mut draws = 0;

@@ -30,7 +30,11 @@ fn credentials(sdp: &str) -> (String, String, String) {
             .unwrap_or_else(|| panic!("{name} in {sdp}"))
             .to_string()
     };
-    (attr("a=ice-ufrag:"), attr("a=ice-pwd:"), attr("a=fingerprint:"))
+    (
+        attr("a=ice-ufrag:"),
+        attr("a=ice-pwd:"),
+        attr("a=fingerprint:"),
+    )
 }
 
 fn core_offer(pc: &mut PeerConnection) -> String {
@@ -48,7 +52,10 @@ async fn async_offer(pc: &AsyncPeerConnection) -> String {
 
 /// Asserts that no two of `sdps` share a ufrag, a password or a certificate.
 fn assert_pairwise_distinct(sdps: &[(String, String)]) {
-    let creds: Vec<_> = sdps.iter().map(|(way, sdp)| (way, credentials(sdp))).collect();
+    let creds: Vec<_> = sdps
+        .iter()
+        .map(|(way, sdp)| (way, credentials(sdp)))
+        .collect();
     for pick in 0..3 {
         let mut seen = HashSet::new();
         for (way, c) in &creds {
@@ -166,7 +173,10 @@ fn dtls_randoms_differ_between_connections_seeded_from_the_os() {
                     .expect("socket");
                 rtcpeer::peer_connection::SimPeer::new(pc)
             };
-            (peer(seeds.0, "10.0.0.1:5000"), peer(seeds.1, "10.0.0.2:5000"))
+            (
+                peer(seeds.0, "10.0.0.1:5000"),
+                peer(seeds.1, "10.0.0.2:5000"),
+            )
         });
         p.with(true, |pc| {
             pc.create_data_channel("r", Default::default())
@@ -280,7 +290,8 @@ async fn data_channel_checklist(rt: Arc<dyn Runtime>) {
     // The high water mark refuses try_send.
     ca.set_high_water_mark(0);
     for _ in 0..16 {
-        ca.send(chunk.clone()).expect("send ignores the high water mark");
+        ca.send(chunk.clone())
+            .expect("send ignores the high water mark");
     }
     let refused = ca.try_send(chunk.clone());
     assert!(
@@ -305,17 +316,15 @@ async fn data_channel_checklist(rt: Arc<dyn Runtime>) {
     })
     .await;
     assert_eq!(received, expected, "close() delivered what was queued");
-    bounded(&rt, "closed", ca.wait_closed()).await.expect("closed");
+    bounded(&rt, "closed", ca.wait_closed())
+        .await
+        .expect("closed");
     assert_eq!(ca.ready_state(), ChannelState::Closed);
     let mut a_events = Vec::new();
     while let Some(e) = ca.next_event().await {
         a_events.push(e);
     }
-    assert_eq!(
-        a_events.last(),
-        Some(&ChannelEvent::Close),
-        "{a_events:?}"
-    );
+    assert_eq!(a_events.last(), Some(&ChannelEvent::Close), "{a_events:?}");
     // No wait on a made-up channel id.
     let ghost = a.data_channel(ChannelId(999));
     let result = ghost.wait_open().await;
@@ -345,7 +354,9 @@ async fn data_channel_checklist(rt: Arc<dyn Runtime>) {
         "{other_events:?}"
     );
     assert!(
-        !other_events.iter().any(|e| matches!(e, ChannelEvent::Error(_))),
+        !other_events
+            .iter()
+            .any(|e| matches!(e, ChannelEvent::Error(_))),
         "closing the connection is no error: {other_events:?}"
     );
     assert!(other.send("after").is_err());
@@ -358,7 +369,10 @@ async fn gathering_wait_without_a_description_fails(rt: Arc<dyn Runtime>) {
         .expect("pc");
     let result = pc.wait_gathering_complete().await;
     assert!(
-        matches!(result, Err(Error::Runtime(RuntimeError::NoLocalDescription))),
+        matches!(
+            result,
+            Err(Error::Runtime(RuntimeError::NoLocalDescription))
+        ),
         "{result:?}"
     );
 }

@@ -23,6 +23,8 @@ fn demo_page_explains_why_a_browser_without_loopback_candidates_cannot_connect()
         .expect("a reason");
     assert!(reason.contains("loopback"), "{reason}");
     assert_eq!(result["run"]["noLoopback"]["state"], "failed");
-    let http = result["run"]["httpError"]["reason"].as_str().expect("a reason");
+    let http = result["run"]["httpError"]["reason"]
+        .as_str()
+        .expect("a reason");
     assert!(http.starts_with("HTTP error"), "{http}");
 }

@@ -24,8 +24,15 @@ fn ice_sim_into_a_closed_pipe_does_not_panic_and_still_writes_its_pcap() {
     let output = child.wait_with_output().expect("ice_sim ends");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
-    assert_eq!(output.status.code(), Some(0), "the peers connected: {stderr}");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "the peers connected: {stderr}"
+    );
     let size = std::fs::metadata(&pcap).map(|m| m.len()).unwrap_or(0);
-    assert!(size > 24, "a pcap with packets after its 24-byte header: {size} bytes");
+    assert!(
+        size > 24,
+        "a pcap with packets after its 24-byte header: {size} bytes"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -83,7 +83,10 @@ fn answer_to_chromium_av_offer_receives_media_and_keeps_order() {
             // Nothing to send yet: the transceivers a remote offer creates are recvonly.
             assert_eq!(a.direction(), Some(rtcpeer::sdp::Direction::RecvOnly));
             let offered: Vec<u8> = o.payload_types().collect();
-            assert!(a.payload_types().all(|pt| offered.contains(&pt)), "offer's PTs kept");
+            assert!(
+                a.payload_types().all(|pt| offered.contains(&pt)),
+                "offer's PTs kept"
+            );
         }
     }
     pc.set_local_description(answer).expect("sld");

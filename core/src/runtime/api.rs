@@ -30,16 +30,15 @@ pub use super::{
     DataChannel, Datagram, Events, Message, RecvBatch, Runtime, RuntimeError, SEND_HIGH_WATER,
     SocketConfig, TrackLocal, TrackRemote,
 };
-pub use crate::{Error, Seed};
-pub use bytes::Bytes;
 pub use crate::media::codec::MediaCodecs;
 pub use crate::media::{
     KeyframeRequestKind, ReceivedRtp, RtpWrite, TrackEvent, TrackInfo, TransceiverDirection,
     TransceiverId, TransceiverInit,
 };
 pub use crate::peer_connection::{
-    ChannelId, ChannelState, DataChannelInit, Event, IceCandidate, IceGatheringState,
-    IceServer, PeerConnectionState, RtcConfiguration, RtcSessionDescription, SdpType,
-    SignalingState,
+    ChannelId, ChannelState, DataChannelInit, Event, IceCandidate, IceGatheringState, IceServer,
+    PeerConnectionState, RtcConfiguration, RtcSessionDescription, SdpType, SignalingState,
 };
 pub use crate::sdp::MediaKind;
+pub use crate::{Error, Seed};
+pub use bytes::Bytes;

@@ -310,7 +310,11 @@ impl DataChannel {
                 return Poll::Ready(Err(e));
             }
             let entry = state.channel(self.id);
-            let ready = if ended { ChannelState::Closed } else { entry.ready };
+            let ready = if ended {
+                ChannelState::Closed
+            } else {
+                entry.ready
+            };
             if let Some(result) = done(ready) {
                 if ended && result.is_err() {
                     return Poll::Ready(Err(RuntimeError::Closed.into()));
@@ -468,7 +472,9 @@ mod tests {
         assert!(
             matches!(
                 result,
-                Err(crate::Error::PeerConnection(PeerConnectionError::NoSuchChannel(ChannelId(7))))
+                Err(crate::Error::PeerConnection(
+                    PeerConnectionError::NoSuchChannel(ChannelId(7))
+                ))
             ),
             "{result:?}"
         );
@@ -493,11 +499,17 @@ mod tests {
         state.channel(ChannelId(0)).ready = ChannelState::Closing;
         let closed = writable(&mut state, ChannelId(0));
         assert!(
-            matches!(closed, Err(crate::Error::Runtime(RuntimeError::ChannelClosed))),
+            matches!(
+                closed,
+                Err(crate::Error::Runtime(RuntimeError::ChannelClosed))
+            ),
             "{closed:?}"
         );
         state.finished = Some(RuntimeError::Closed);
         let ended = writable(&mut state, ChannelId(0));
-        assert!(matches!(ended, Err(crate::Error::Runtime(RuntimeError::Closed))));
+        assert!(matches!(
+            ended,
+            Err(crate::Error::Runtime(RuntimeError::Closed))
+        ));
     }
 }

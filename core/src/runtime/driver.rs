@@ -18,8 +18,7 @@
 
 use super::shared::{Shared, State};
 use super::{
-    AsyncTimer, AsyncUdpSocket, BoxFuture, ChannelEvent, Message, RecvBatch, Runtime,
-    RuntimeError,
+    AsyncTimer, AsyncUdpSocket, BoxFuture, ChannelEvent, Message, RecvBatch, Runtime, RuntimeError,
 };
 use crate::Transmit;
 use crate::datachannel::ChannelState;

@@ -16,7 +16,9 @@ pub enum RuntimeError {
     #[error("the data channel is closed")]
     ChannelClosed,
     /// `try_send`: the channel is still connecting or holds more than its high water mark.
-    #[error("the data channel cannot take a message now (connecting or buffer above its high water mark)")]
+    #[error(
+        "the data channel cannot take a message now (connecting or buffer above its high water mark)"
+    )]
     WouldBlock,
     /// `wait_gathering_complete` before `set_local_description`: gathering never starts.
     #[error("no local description was set, so ICE gathering has not started")]

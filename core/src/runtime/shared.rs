@@ -305,7 +305,11 @@ mod tests {
         );
         let closed = state.channel(ChannelId(1));
         assert_eq!(closed.events.back(), Some(&ChannelEvent::Close));
-        assert_eq!(closed.events.len(), 1, "a closed channel reports nothing more");
+        assert_eq!(
+            closed.events.len(),
+            1,
+            "a closed channel reports nothing more"
+        );
     }
 
     #[test]

@@ -402,7 +402,11 @@ fn demo(options: &Options) -> Result<bool, Box<dyn std::error::Error>> {
         let st = p.agent.stats();
         out!(
             "{:<5} checks: {} sent, {} retransmitted, {} answered; {} consent checks",
-            p.name, st.checks_sent, st.retransmits, st.responses_sent, st.consent_checks_sent
+            p.name,
+            st.checks_sent,
+            st.retransmits,
+            st.responses_sent,
+            st.consent_checks_sent
         );
     }
     out!("application datagrams (every 20 ms once a pair is selected):");

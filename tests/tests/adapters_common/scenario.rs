@@ -202,7 +202,13 @@ pub async fn close_delivers_queued_data<A: Adapter>(adapter: &A) {
         }
         got
     };
-    let (queued, got) = within(adapter, 60, "close after queued data", zip(sending, receiving)).await;
+    let (queued, got) = within(
+        adapter,
+        60,
+        "close after queued data",
+        zip(sending, receiving),
+    )
+    .await;
     assert!(queued > 0, "data was still queued when close() was called");
     assert_eq!(got, TOTAL, "every byte queued before close() arrived");
     within(adapter, 20, "close a", c.a.close()).await;
