@@ -50,7 +50,9 @@
 //! a.set_local_description(offer)?;
 //! let mut greeted = false;
 //! let mut heard = None;
+//! let start = now;
 //! while heard.is_none() {
+//!     assert!(now - start < Duration::from_secs(60), "connects in virtual time");
 //!     let mut deadline = now + Duration::from_secs(1);
 //!     // Drain both sides, delivering each datagram to the other.
 //!     pump(&mut a, &mut b, now, &mut deadline, &mut heard);
