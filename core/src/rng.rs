@@ -7,11 +7,61 @@
 //! component sees. Same seed and same inputs give byte-identical outputs.
 //!
 //! The core never reads OS randomness; drivers seed it (the runtime adapters from the OS,
-//! tests from fixed values).
+//! tests from fixed values). A [`Seed`] is what a configuration carries: 32 bytes from a
+//! random source in production, or a small number for a replayable test.
 
 use core::convert::Infallible;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{SeedableRng, TryCryptoRng, TryRng};
+
+/// What a connection's randomness is derived from: every key, credential and random of a
+/// connection follows from its seed, so two connections with equal seeds share keys.
+///
+/// - [`Seed::from_bytes`] with 32 bytes from the OS random source (`getrandom`, what the
+///   runtime adapters do) is the only way to get keys nobody can predict.
+/// - [`Seed::from_u64`] makes a run replayable (tests, simulations, benchmarks) and its
+///   keys predictable to anyone who can guess the number: never use it for a connection
+///   that must be private.
+///
+/// `Debug` does not print the seed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Seed(SeedValue);
+
+#[derive(Clone, PartialEq, Eq)]
+enum SeedValue {
+    Small(u64),
+    Bytes([u8; 32]),
+}
+
+impl Seed {
+    /// A seed of 32 bytes, which should come from a cryptographically secure random
+    /// source.
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Seed(SeedValue::Bytes(bytes))
+    }
+
+    /// A replayable seed for tests and simulations: predictable keys (see [`Seed`]).
+    pub fn from_u64(seed: u64) -> Self {
+        Seed(SeedValue::Small(seed))
+    }
+
+    /// The generator this seed fixes.
+    pub fn rng(&self) -> Rng {
+        match &self.0 {
+            SeedValue::Small(n) => Rng::from_u64(*n),
+            SeedValue::Bytes(b) => Rng::from_seed(*b),
+        }
+    }
+}
+
+impl core::fmt::Debug for Seed {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.0 {
+            SeedValue::Small(_) => f.write_str("Seed(replayable, ..)"),
+            SeedValue::Bytes(_) => f.write_str("Seed(32 bytes, ..)"),
+        }
+    }
+}
 
 /// A deterministic, cryptographically strong generator (ChaCha20).
 pub struct Rng {
@@ -134,6 +184,22 @@ mod tests {
         let mut b = Rng::from_u64(7);
         assert_eq!(a.array::<64>(), b.array::<64>());
         assert_eq!(a.child().u64(), b.child().u64());
+    }
+
+    #[test]
+    fn a_seed_fixes_the_same_stream_as_its_generator() {
+        assert_eq!(Seed::from_u64(7).rng().u64(), Rng::from_u64(7).u64());
+        let bytes = [9u8; 32];
+        assert_eq!(
+            Seed::from_bytes(bytes).rng().u64(),
+            Rng::from_seed(bytes).u64()
+        );
+    }
+
+    #[test]
+    fn seed_debug_hides_the_value() {
+        let printed = format!("{:?}", Seed::from_u64(123_456_789));
+        assert!(!printed.contains("123456789"), "{printed}");
     }
 
     #[test]

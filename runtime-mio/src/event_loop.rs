@@ -124,8 +124,7 @@ impl EventLoop {
         let poll = Poll::new().map_err(io_err)?;
         let waker = Arc::new(Waker::new(poll.registry(), WAKER).map_err(io_err)?);
         let mut bound = MioUdpSocket::bind_all(sockets).map_err(io_err)?;
-        let seed = rtcpeer_net::os_seed();
-        let seed = u64::from_le_bytes(seed[..8].try_into().expect("8 of 32 bytes"));
+        let seed = rtcpeer::Seed::from_bytes(rtcpeer_net::os_seed());
         let now = Instant::now();
         let mut endpoint = Endpoint::new(seed);
         for (i, socket) in bound.iter_mut().enumerate() {

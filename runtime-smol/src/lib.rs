@@ -17,14 +17,35 @@
 //! ([`SocketConfig`]), with 4 MiB kernel buffers where allowed, and receives and sends in
 //! batches (`recvmmsg`, GRO and GSO on Linux; one datagram per call elsewhere).
 //!
-//! ```no_run
-//! use rtcpeer_smol::{Runtime, SmolRuntime, SocketConfig};
-//! # fn demo() -> std::io::Result<()> {
-//! let runtime = SmolRuntime::current();
-//! let sockets = runtime.bind(&SocketConfig::loopback())?;
-//! println!("bound {}", sockets[0].local_addr());
-//! # Ok(()) }
+//! Two peers in one process talking over UDP on 127.0.0.1 (non-trickle signalling: each
+//! description carries all of its candidates):
+//!
 //! ```
+//! use rtcpeer_smol::{Message, RtcConfiguration, SocketConfig, new_peer_connection};
+//!
+//! fn main() -> Result<(), rtcpeer_smol::Error> {
+//!     smol::block_on(async {
+//!         let sockets = SocketConfig::loopback();
+//!         let alice = new_peer_connection(RtcConfiguration::default(), &sockets)?;
+//!         let bob = new_peer_connection(RtcConfiguration::default(), &sockets)?;
+//!         let chat = alice.create_data_channel("chat", Default::default()).await?;
+//!         let offer = alice.create_offer().await?;
+//!         alice.set_local_description(offer).await?;
+//!         bob.set_remote_description(alice.wait_gathering_complete().await?).await?;
+//!         let answer = bob.create_answer().await?;
+//!         bob.set_local_description(answer).await?;
+//!         alice.set_remote_description(bob.wait_gathering_complete().await?).await?;
+//!         chat.wait_open().await?;
+//!         chat.send("hello bob")?; // queues and returns, as the browser's send()
+//!         let at_bob = bob.accept_channel().await.expect("alice's channel");
+//!         assert_eq!(at_bob.recv().await, Some(Message::Text("hello bob".into())));
+//!         Ok(())
+//!     })
+//! }
+//! ```
+//!
+//! `RtcConfiguration::default()` leaves the seed unset and the adapter fills it with 32
+//! bytes from the OS, so every connection has its own keys.
 
 use rtcpeer::Transmit;
 use rtcpeer_net::UdpIo;

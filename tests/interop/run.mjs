@@ -18,6 +18,9 @@
 //   node run.mjs media-echo --server ... [--codec VP8|H264] [--media echo|decline] [--browser firefox]
 //        camera, mic and a data channel echoed; judged by what the browser decodes.
 //   node run.mjs play-vp8 --player target/debug/play_file --ivf FILE   rtcpeer offers VP8.
+//   node run.mjs demo-failure --server ...   the echo demo page in Chromium WITHOUT
+//        --allow-loopback-in-peer-connection: the page must say why it cannot connect; then
+//        with /offer answered 500, it must report the HTTP error.
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -177,11 +180,48 @@ async function playVp8() {
   }
 }
 
+/** Clicks Connect on the demo page and returns what `#reason` says (or '' after 45 s). */
+async function demoReason(page) {
+  await page.click('#connect');
+  const shown = await page.waitForFunction(() => document.getElementById('reason').textContent, null, { timeout: 45000 })
+    .then((h) => h.jsonValue()).catch(() => '');
+  return { reason: shown, state: await page.textContent('#state') };
+}
+
+/** `demo-failure --server PATH [--runtime R]`: the demo page explains failed connections. */
+async function demoFailure() {
+  const opts = options(process.argv.slice(3));
+  const runtime = opts.runtime ?? 'tokio';
+  const server = await startServer(opts.server, ['--runtime', runtime]);
+  live.server = server;
+  const browser = await launchBrowser('chromium', { loopback: false });
+  live.browser = browser;
+  try {
+    const page = browser.page;
+    await page.goto(`${server.url}/`);
+    const noLoopback = await demoReason(page);
+    await page.route('**/offer', (route) => route.fulfill({ status: 500, body: 'refused for the test' }));
+    await page.goto(`${server.url}/`);
+    const httpError = await demoReason(page);
+    const failures = [];
+    if (!/no candidates|ICE failed/i.test(noLoopback.reason)) failures.push(`no reason for the ICE failure: ${JSON.stringify(noLoopback)}`);
+    if (!/loopback/i.test(noLoopback.reason)) failures.push(`the reason does not name loopback: ${noLoopback.reason}`);
+    if (!/HTTP error.*500/.test(httpError.reason)) failures.push(`no HTTP error shown: ${JSON.stringify(httpError)}`);
+    const details = failures.length ? await diagnostics() : { logs: browser.logs };
+    return { scenario: 'demo-failure', runtime, ok: failures.length === 0, failures, browser: browser.version,
+      run: { noLoopback, httpError, serverStderr: server.stderrTail.filter((l) => /WARN/.test(l)) }, ...details };
+  } finally {
+    await browser.close();
+    await server.stop();
+  }
+}
+
+
 /** 64 sequential 256 KiB echoes, each timed (issue 11 item 4); reports, never fails on time. */
 const largeEcho = () => echoScenario('large-echo', 'large-echoes', 'largeEchoes', 0);
 
 const scenarios = {
-  selftest, echo, 'echo-reverse': echoReverse, 'large-echo': largeEchoWithUdpCounters,
+  'demo-failure': demoFailure, selftest, echo, 'echo-reverse': echoReverse, 'large-echo': largeEchoWithUdpCounters,
   'media-echo': mediaEcho, 'play-vp8': playVp8,
 };
 

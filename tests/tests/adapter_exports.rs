@@ -47,6 +47,13 @@ macro_rules! adapter_exports {
                     RtcSessionDescription => pc::RtcSessionDescription,
                     SdpType => pc::SdpType,
                     SignalingState => pc::SignalingState,
+                    // Issue 12: what every application needs without direct dependencies.
+                    Error => $adapter::rtcpeer::Error,
+                    IceServer => pc::IceServer,
+                    Bytes => bytes::Bytes,
+                    Seed => $adapter::rtcpeer::Seed,
+                    ChannelState => pc::ChannelState,
+                    ChannelEvent => rt::ChannelEvent,
                 }
             }
 

@@ -113,3 +113,11 @@ fn mio_executor_sleeps_until_the_deadline() {
     );
     assert!(elapsed < Duration::from_secs(5), "woke after {elapsed:?}");
 }
+
+/// W3C semantics on mio: a channel's `close()` delivers what was queued first.
+#[test]
+fn mio_channel_close_delivers_queued_data() {
+    executor::block_on(adapters_common::scenario::close_delivers_queued_data(
+        &mio_peer::MioAdapter,
+    ));
+}

@@ -81,3 +81,10 @@ fn smol_echo_under_back_pressure_completes() {
         &common::peer::AsyncAdapter(rt()),
     ));
 }
+
+#[test]
+fn smol_channel_close_delivers_queued_data() {
+    smol::block_on(common::scenario::close_delivers_queued_data(
+        &common::peer::AsyncAdapter(rt()),
+    ));
+}

@@ -73,3 +73,8 @@ async fn tokio_trickled_candidates_connect() {
 async fn tokio_echo_under_back_pressure_completes() {
     common::stress::echo_under_back_pressure_completes(&common::peer::AsyncAdapter(rt())).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokio_channel_close_delivers_queued_data() {
+    common::scenario::close_delivers_queued_data(&common::peer::AsyncAdapter(rt())).await;
+}

@@ -85,7 +85,7 @@ fn check_idle(line: &Value) {
 
 #[test]
 fn bench_prints_one_sane_json_line_per_adapter_and_measure() {
-    let (code, out) = run_bench(&["--mib", "1", "--runs", "3", "--pairs", "4"]);
+    let (code, out) = run_bench(&["--mib", "1", "--runs", "3", "--pairs", "4", "--json"]);
     let lines: Vec<Value> = out
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
@@ -114,6 +114,22 @@ fn bench_prints_one_sane_json_line_per_adapter_and_measure() {
         .collect();
     assert_eq!(seen, expected);
     assert_eq!(code, Some(0), "every measure completed");
+}
+
+#[test]
+fn bench_prints_a_table_naming_the_machine_by_default() {
+    let (code, out) = run_bench(&["--adapter", "mio", "--measure", "setup", "--runs", "3"]);
+    assert_eq!(code, Some(0), "{out}");
+    let mut lines = out.lines();
+    let header = lines.next().expect("a header");
+    assert!(header.contains("logical CPUs"), "{out}");
+    assert!(!out.contains("{\""), "no JSON without --json: {out}");
+    let row = out
+        .lines()
+        .find(|l| l.starts_with("mio"))
+        .unwrap_or_else(|| panic!("a mio row: {out}"));
+    assert!(row.contains("median") && row.contains("ms"), "{row}");
+    assert!(row.ends_with("target]"), "{row}");
 }
 
 #[test]

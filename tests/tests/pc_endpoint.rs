@@ -61,7 +61,7 @@ fn hundred_clients_on_one_endpoint_all_connect_and_exchange_data() {
     let mut sim = Sim::new(t0, Rng::from_u64(77));
     let net = sim.internet();
     let server_addr: SocketAddr = "192.0.2.1:3478".parse().expect("addr");
-    let mut ep = Endpoint::new(99);
+    let mut ep = Endpoint::new(rtcpeer::Seed::from_u64(99));
     ep.add_local_socket(t0, server_addr).expect("socket");
     let mut clients: Vec<(NodeId, ConnectionHandle, rtcpeer::ChannelId)> = Vec::new();
     let mut client_peers = Vec::new();

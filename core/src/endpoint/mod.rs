@@ -15,7 +15,7 @@
 use crate::peer_connection::{
     Event, Input, Output, PeerConnection, PeerConnectionState, RtcConfiguration,
 };
-use crate::rng::Rng;
+use crate::rng::{Rng, Seed};
 use crate::transmit::Transmit;
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -51,6 +51,27 @@ pub struct EndpointStats {
 
 /// Many peer connections sharing sockets, sans-IO. Inputs take `now`; drain
 /// [`poll_output`](Self::poll_output) until `Timeout` after each.
+///
+/// ```
+/// use rtcpeer::peer_connection::RtcConfiguration;
+/// use rtcpeer::{Endpoint, EndpointOutput, Seed};
+///
+/// # fn main() -> Result<(), rtcpeer::Error> {
+/// let now = std::time::Instant::now();
+/// // A replayable seed for this example; a server takes 32 bytes from the OS.
+/// let mut server = Endpoint::new(Seed::from_u64(7));
+/// server.add_local_socket(now, "192.0.2.1:3478".parse().unwrap())?;
+/// let h = server.add_peer_connection(RtcConfiguration::default(), now)?;
+/// let pc = server.peer_connection(h).expect("just added");
+/// pc.create_data_channel("chat", Default::default())?;
+/// let offer = pc.create_offer()?;
+/// pc.set_local_description(offer)?;
+/// // Drain: every output names its connection.
+/// while let EndpointOutput::Transmit(..) | EndpointOutput::Event(..) = server.poll_output() {}
+/// let second = server.add_peer_connection(RtcConfiguration::default(), now)?;
+/// assert_ne!(h, second);
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 pub struct Endpoint {
     rng: Rng,
@@ -67,10 +88,12 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
-    /// An endpoint whose connections' seeds all come from `seed`.
-    pub fn new(seed: u64) -> Self {
+    /// An endpoint whose connections' seeds all come from `seed`: give it 32 bytes from
+    /// the OS random source ([`Seed::from_bytes`]), or [`Seed::from_u64`] to replay a test
+    /// (then every key is predictable; see [`Seed`]).
+    pub fn new(seed: Seed) -> Self {
         Self {
-            rng: Rng::from_u64(seed),
+            rng: seed.rng(),
             now: None,
             sockets: Vec::new(),
             conns: BTreeMap::new(),
@@ -93,15 +116,16 @@ impl Endpoint {
         Ok(())
     }
 
-    /// Adds a connection built from `config` with a seed drawn from the endpoint's rng
-    /// (the config's own seed is replaced).
+    /// Adds a connection built from `config` with 32 bytes of seed drawn from the
+    /// endpoint's rng (the config's own seed is replaced), so no two connections of an
+    /// endpoint share keys.
     pub fn add_peer_connection(
         &mut self,
         mut config: RtcConfiguration,
         now: Instant,
     ) -> Result<ConnectionHandle, crate::Error> {
         self.now = Some(now);
-        config.seed = self.rng.u64();
+        config.seed = Some(Seed::from_bytes(self.rng.array()));
         let mut pc = PeerConnection::new(config, now)?;
         for s in &self.sockets {
             pc.add_local_socket(now, *s)?;

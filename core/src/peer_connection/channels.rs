@@ -229,7 +229,13 @@ impl DataChannelHandle<'_> {
         self.with_channel(|h| Ok(h.buffered_amount())).unwrap_or(0)
     }
 
-    /// `bufferedAmountLowThreshold`.
+    /// `bufferedAmountLowThreshold` (default 0).
+    pub fn buffered_amount_low_threshold(&self) -> usize {
+        self.slot().low_threshold
+    }
+
+    /// Sets `bufferedAmountLowThreshold`: [`Event::ChannelBufferedAmountLow`](super::Event::ChannelBufferedAmountLow)
+    /// fires when `bufferedAmount` falls from above it to at or below it.
     pub fn set_buffered_amount_low_threshold(&mut self, threshold: usize) {
         let id = self.id;
         if let Some(slot) = self.pc.channels.slots.get_mut(&id) {

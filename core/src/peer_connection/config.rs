@@ -5,6 +5,7 @@ use super::PeerConnectionError;
 use crate::dtls::DtlsCertificate;
 use crate::ice::{IceTiming, RelayServer, StunServer};
 use crate::media::codec::MediaCodecs;
+use crate::rng::Seed;
 use crate::time::WallClock;
 use std::sync::Arc;
 use std::time::Duration;
@@ -134,8 +135,15 @@ pub struct RtcConfiguration {
     pub bundle_policy: BundlePolicy,
     /// Our certificate; generated from the seeded rng when `None`.
     pub certificate: Option<DtlsCertificate>,
-    /// The seed of every random draw of this connection.
-    pub seed: u64,
+    /// The seed of every random draw of this connection: ICE credentials, the generated
+    /// certificate, DTLS randoms and ECDHE keys, SCTP tags, SSRCs. Required: `None` (the
+    /// default) makes [`PeerConnection::new`](super::PeerConnection::new) fail with
+    /// [`PeerConnectionError::MissingSeed`], so that no connection gets keys another
+    /// connection shares by accident. The runtime adapters and the `rtcpeer-mio` endpoint
+    /// fill a `None` with 32 bytes from the OS random source; an [`Endpoint`](crate::Endpoint)
+    /// gives each of its connections 32 bytes drawn from its own seed. Set it yourself only
+    /// to replay a run (tests, simulations), or with 32 bytes from a secure source.
+    pub seed: Option<Seed>,
     /// ICE timers. `ice_timing.ta` is the check pacing we propose in `a=ice-pacing`
     /// (default 5 ms, the least RFC 8445 allows); the pacing used is the larger of ours and
     /// the peer's, a peer that proposes none (browsers) counting as 50 ms (RFC 8445 section
@@ -168,7 +176,7 @@ impl Default for RtcConfiguration {
             ice_transport_policy: IceTransportPolicy::All,
             bundle_policy: BundlePolicy::MaxBundle,
             certificate: None,
-            seed: 0,
+            seed: None,
             ice_timing: IceTiming {
                 ta: MIN_ICE_PACING,
                 ..IceTiming::default()
@@ -185,10 +193,18 @@ impl Default for RtcConfiguration {
 }
 
 impl RtcConfiguration {
-    /// Defaults with `seed`.
+    /// Defaults with a replayable seed ([`Seed::from_u64`]): for tests and simulations
+    /// only, since anyone who guesses `seed` knows every key of the connection.
     pub fn with_seed(seed: u64) -> Self {
+        Self::with_secret_seed(Seed::from_u64(seed))
+    }
+
+    /// Defaults with `seed`, for a connection driven by your own loop: pass
+    /// `Seed::from_bytes(..)` with 32 bytes from the OS random source (for example the
+    /// `getrandom` crate).
+    pub fn with_secret_seed(seed: Seed) -> Self {
         Self {
-            seed,
+            seed: Some(seed),
             ..Self::default()
         }
     }
@@ -256,6 +272,9 @@ impl RtcConfiguration {
     }
 
     pub(crate) fn validate(&self) -> Result<(), PeerConnectionError> {
+        if self.seed.is_none() {
+            return Err(PeerConnectionError::MissingSeed);
+        }
         if self.ice_timing.ta < MIN_ICE_PACING {
             return Err(PeerConnectionError::InvalidConfig(
                 "ice_timing.ta must be at least 5 ms (RFC 8445 section 14.2)".into(),

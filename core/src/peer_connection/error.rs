@@ -25,6 +25,14 @@ pub enum PeerConnectionError {
     /// The configuration is inconsistent.
     #[error("invalid configuration: {0}")]
     InvalidConfig(String),
+    /// [`RtcConfiguration::seed`](super::RtcConfiguration::seed) is `None`: a connection
+    /// needs a seed from a random source (the adapters supply one), or a fixed one for a
+    /// replayable test.
+    #[error(
+        "no seed: set RtcConfiguration::seed to 32 bytes from the OS random source \
+         (the runtime adapters and endpoints do this), or with_seed(n) for a replayable test"
+    )]
+    MissingSeed,
     /// An ICE candidate could not be used (`OperationError`).
     #[error("invalid ICE candidate: {0}")]
     InvalidCandidate(String),

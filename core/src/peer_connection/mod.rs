@@ -155,7 +155,11 @@ impl PeerConnection {
     /// limits out of range).
     pub fn new(config: RtcConfiguration, now: Instant) -> Result<Self, crate::Error> {
         config.validate()?;
-        let mut rng = Rng::from_u64(config.seed);
+        let mut rng = config
+            .seed
+            .as_ref()
+            .ok_or(PeerConnectionError::MissingSeed)?
+            .rng();
         let certificate = match &config.certificate {
             Some(c) => c.clone(),
             None => DtlsCertificate::generate(&mut rng, crate::dtls::CertificateValidity::fixed())?,

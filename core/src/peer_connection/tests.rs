@@ -73,7 +73,7 @@ fn turn_without_credentials_is_a_config_error() {
             urls: vec!["turn:turn.example.org".into()],
             ..IceServer::default()
         }],
-        ..RtcConfiguration::default()
+        ..RtcConfiguration::with_seed(1)
     };
     #[allow(clippy::disallowed_methods)]
     let now = Instant::now();
@@ -119,7 +119,7 @@ fn rtp_datagrams_are_dropped_and_counted() {
 fn endpoint_drops_and_counts_unroutable_datagrams() {
     #[allow(clippy::disallowed_methods)]
     let now = Instant::now();
-    let mut ep = crate::endpoint::Endpoint::new(1);
+    let mut ep = crate::endpoint::Endpoint::new(crate::Seed::from_u64(1));
     ep.add_local_socket(now, "10.0.0.1:5000".parse().expect("addr"))
         .expect("socket");
     ep.add_peer_connection(RtcConfiguration::default(), now)

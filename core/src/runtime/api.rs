@@ -11,8 +11,11 @@
 //!   `wait_gathering_complete()` for non-trickle signalling, `wait_connected()`, `close()`;
 //! - [`Events`]: the connection's event stream ([`Event`]s: state changes, candidates,
 //!   channels the peer opened);
-//! - [`DataChannel`]: async `send_text`/`send_binary` with back-pressure and `recv()` of
-//!   [`Message`]s;
+//! - [`DataChannel`]: the browser's `RTCDataChannel` (`ready_state`, `buffered_amount`,
+//!   the low threshold, [`ChannelEvent`]s, a non-blocking `send`), async
+//!   `send_text`/`send_binary` with back-pressure and `recv()` of [`Message`]s;
+//! - [`Error`] (every call's error type), [`IceServer`], [`Seed`] and [`Bytes`], so that an
+//!   application needs no direct dependency on `rtcpeer` or `bytes`;
 //! - media: `add_track(..)` gives a [`TrackLocal`] (`write_rtp(..).await`, keyframe
 //!   requests from the peer); an [`Event::Track`] names a transceiver whose
 //!   [`TrackRemote`] `read_rtp().await`s decrypted [`ReceivedRtp`] packets;
@@ -23,9 +26,9 @@
 //! [`AsyncTimer`], [`AsyncUdpSocket`], [`RecvBatch`] and [`Datagram`].
 
 pub use super::{
-    AsyncPeerConnection as PeerConnection, AsyncTimer, AsyncUdpSocket, BoxFuture, DataChannel,
-    Datagram, Events, Message, RecvBatch, Runtime, RuntimeError, SocketConfig, TrackLocal,
-    TrackRemote,
+    AsyncPeerConnection as PeerConnection, AsyncTimer, AsyncUdpSocket, BoxFuture, ChannelEvent,
+    DataChannel, Datagram, Events, Message, RecvBatch, Runtime, RuntimeError, SEND_HIGH_WATER,
+    SocketConfig, TrackLocal, TrackRemote,
 };
 pub use crate::media::codec::MediaCodecs;
 pub use crate::media::{
@@ -33,7 +36,9 @@ pub use crate::media::{
     TransceiverId, TransceiverInit,
 };
 pub use crate::peer_connection::{
-    ChannelId, DataChannelInit, Event, IceCandidate, IceGatheringState, PeerConnectionState,
-    RtcConfiguration, RtcSessionDescription, SdpType, SignalingState,
+    ChannelId, ChannelState, DataChannelInit, Event, IceCandidate, IceGatheringState, IceServer,
+    PeerConnectionState, RtcConfiguration, RtcSessionDescription, SdpType, SignalingState,
 };
 pub use crate::sdp::MediaKind;
+pub use crate::{Error, Seed};
+pub use bytes::Bytes;

@@ -17,8 +17,11 @@
 //! on the core on another thread meanwhile instead of waiting for the driver's I/O.
 
 use super::shared::{Shared, State};
-use super::{AsyncTimer, AsyncUdpSocket, BoxFuture, Message, RecvBatch, Runtime, RuntimeError};
+use super::{
+    AsyncTimer, AsyncUdpSocket, BoxFuture, ChannelEvent, Message, RecvBatch, Runtime, RuntimeError,
+};
 use crate::Transmit;
+use crate::datachannel::ChannelState;
 use crate::peer_connection::{Event, Input, Output, PeerConnectionState};
 use std::collections::VecDeque;
 use std::future::Future;
@@ -182,6 +185,7 @@ impl Driver {
                 Output::Event(e) => self.route(state, e),
                 Output::Timeout(at) => {
                     state.send_waiters.wake_all();
+                    state.wake_writable_senders();
                     if self.deadline != Some(at) {
                         self.timer.as_mut().reset(at);
                         self.deadline = Some(at);
@@ -276,6 +280,7 @@ impl Driver {
         tracing::debug!(%reason, "peer connection driver ends");
         let mut state = self.shared.lock();
         state.pc.close();
+        state.close_all_channels(&reason);
         state.finished = Some(reason);
         state.wake_everyone();
         Poll::Ready(())
@@ -288,14 +293,18 @@ fn route_notification(state: &mut State, event: Event) {
     match &event {
         Event::DataChannel(id) => {
             state.channel(*id);
-            super::channel::configure_new(state, *id);
+            if state.incoming.len() >= super::shared::MAX_INCOMING_CHANNELS {
+                tracing::debug!("incoming channels not accepted: forgetting the oldest");
+                state.incoming.pop_front();
+            }
+            state.incoming.push_back(*id);
         }
-        Event::ChannelOpen(id) => {
+        Event::ChannelOpen(id) => state.channel(*id).set_ready(ChannelState::Open),
+        Event::ChannelBufferedAmountLow(id) => {
             let entry = state.channel(*id);
-            entry.open = true;
-            entry.waiters.wake_all();
+            entry.push_event(ChannelEvent::BufferedAmountLow);
+            entry.send_waiters.wake_all();
         }
-        Event::ChannelBufferedAmountLow(id) => state.channel(*id).waiters.wake_all(),
         Event::Track(track) => {
             let entry = state.track(track.transceiver);
             entry.ended = false;
@@ -309,11 +318,12 @@ fn route_notification(state: &mut State, event: Event) {
         Event::KeyframeRequest { transceiver, kind } => {
             state.track(*transceiver).push_keyframe_request(*kind);
         }
-        Event::ChannelClosing(id) | Event::ChannelClosed(id) => {
-            let entry = state.channel(*id);
-            entry.closed = true;
-            entry.waiters.wake_all();
+        // As in the browser, a failed connection fails its channels: `error`, then `close`.
+        Event::ConnectionStateChange(PeerConnectionState::Failed) => {
+            state.close_all_channels(&RuntimeError::ConnectionFailed);
         }
+        Event::ChannelClosing(id) => state.channel(*id).set_ready(ChannelState::Closing),
+        Event::ChannelClosed(id) => state.channel(*id).set_ready(ChannelState::Closed),
         _ => {}
     }
     state.state_waiters.wake_all();

@@ -50,7 +50,7 @@ mod waiters;
 
 pub use batch::{Datagram, RecvBatch, RecvMeta, SlotMemory};
 #[cfg(feature = "async")]
-pub use channel::{DataChannel, Message, SEND_HIGH_WATER, SEND_LOW_WATER};
+pub use channel::{ChannelEvent, DataChannel, Message, SEND_HIGH_WATER, SEND_LOW_WATER};
 pub use config::SocketConfig;
 #[cfg(feature = "async")]
 pub use error::RuntimeError;

@@ -35,18 +35,16 @@ pub struct AsyncPeerConnection {
 
 impl AsyncPeerConnection {
     /// Binds sockets per `sockets`, creates the connection and starts its driver on
-    /// `runtime`. A `config.seed` of 0 (the default) is replaced by a seed from the OS.
+    /// `runtime`. A `config.seed` of `None` (the default) is filled with 32 bytes from the
+    /// OS random source ([`Runtime::seed`]); a seed you set is kept (replayable tests).
     pub fn new(
         runtime: Arc<dyn Runtime>,
         mut config: RtcConfiguration,
         sockets: &SocketConfig,
     ) -> Result<Self, crate::Error> {
         let bound = runtime.bind(sockets).map_err(RuntimeError::Io)?;
-        if config.seed == 0 {
-            let seed = runtime.seed();
-            let mut eight = [0u8; 8];
-            eight.copy_from_slice(&seed[..8]);
-            config.seed = u64::from_le_bytes(eight);
+        if config.seed.is_none() {
+            config.seed = Some(crate::Seed::from_bytes(runtime.seed()));
         }
         let now = runtime.now();
         if config.wall_clock.is_none() {
@@ -160,13 +158,32 @@ impl AsyncPeerConnection {
         init: DataChannelInit,
     ) -> Result<DataChannel, crate::Error> {
         let id = self.with_core(|pc| pc.create_data_channel(label, init))?;
-        let mut state = self.shared.lock();
-        state.channel(id);
-        super::channel::configure_new(&mut state, id);
+        self.shared.lock().channel(id);
         Ok(self.data_channel(id))
     }
 
-    /// The handle of channel `id` (for example from an `Event::DataChannel`).
+    /// `ondatachannel`: the next channel the peer opened, as a handle; `None` once the
+    /// connection ended. Each channel is returned once (the [`Events`] stream reports it
+    /// too, as an `Event::DataChannel` with its id).
+    pub async fn accept_channel(&self) -> Option<DataChannel> {
+        let id = poll_fn(|cx| {
+            let mut state = self.shared.lock();
+            if let Some(id) = state.incoming.pop_front() {
+                return Poll::Ready(Some(id));
+            }
+            if state.finished.is_some() {
+                return Poll::Ready(None);
+            }
+            state.state_waiters.register(cx.waker());
+            Poll::Pending
+        })
+        .await?;
+        Some(self.data_channel(id))
+    }
+
+    /// The handle of channel `id` (for example from an `Event::DataChannel`). An id the
+    /// connection never had gives a handle whose calls fail with `NoSuchChannel` (none
+    /// waits).
     pub fn data_channel(&self, id: ChannelId) -> DataChannel {
         DataChannel {
             shared: self.shared.clone(),
@@ -220,13 +237,17 @@ impl AsyncPeerConnection {
     }
 
     /// Waits until ICE gathering is complete, then returns the local description with
-    /// every candidate in it: what a non-trickle peer (WHIP, WHEP) needs. Fails if no
-    /// local description was set or the connection ends.
+    /// every candidate in it: what a non-trickle peer (WHIP, WHEP) needs. Fails at once
+    /// with [`RuntimeError::NoLocalDescription`] if no local description was set (gathering
+    /// starts with it), and with `Closed` when the connection ends.
     pub async fn wait_gathering_complete(&self) -> Result<RtcSessionDescription, crate::Error> {
         poll_fn(|cx| {
             let mut state = self.shared.lock();
             if state.finished.is_some() {
                 return Poll::Ready(Err(RuntimeError::Closed.into()));
+            }
+            if state.pc.local_description().is_none() {
+                return Poll::Ready(Err(RuntimeError::NoLocalDescription.into()));
             }
             if state.pc.ice_gathering_state() == IceGatheringState::Gathering {
                 // With host candidates only, gathering ends on a core timeout due at once:
@@ -238,9 +259,7 @@ impl AsyncPeerConnection {
             }
             if state.pc.ice_gathering_state() == IceGatheringState::Complete {
                 let desc = state.pc.local_description();
-                return Poll::Ready(desc.ok_or_else(|| {
-                    crate::Error::InvalidConfig("no local description was set".into())
-                }));
+                return Poll::Ready(desc.ok_or_else(|| RuntimeError::NoLocalDescription.into()));
             }
             state.state_waiters.register(cx.waker());
             Poll::Pending
@@ -248,18 +267,22 @@ impl AsyncPeerConnection {
         .await
     }
 
-    /// Waits until the connection state is `Connected`. Fails on `Failed`, `Closed` or
-    /// when the driver ends.
-    pub async fn wait_connected(&self) -> Result<(), RuntimeError> {
+    /// Waits until the connection state is `Connected`. Fails with
+    /// [`RuntimeError::ConnectionFailed`] on `Failed` (ICE found no path, DTLS failed:
+    /// this ends within the ICE and DTLS timeouts) and with `Closed` on `Closed` or when
+    /// the driver ends.
+    pub async fn wait_connected(&self) -> Result<(), crate::Error> {
         poll_fn(|cx| {
             let mut state = self.shared.lock();
             if state.finished.is_some() {
-                return Poll::Ready(Err(RuntimeError::Closed));
+                return Poll::Ready(Err(RuntimeError::Closed.into()));
             }
             match state.pc.connection_state() {
                 PeerConnectionState::Connected => Poll::Ready(Ok(())),
-                PeerConnectionState::Failed => Poll::Ready(Err(RuntimeError::ConnectionFailed)),
-                PeerConnectionState::Closed => Poll::Ready(Err(RuntimeError::Closed)),
+                PeerConnectionState::Failed => {
+                    Poll::Ready(Err(RuntimeError::ConnectionFailed.into()))
+                }
+                PeerConnectionState::Closed => Poll::Ready(Err(RuntimeError::Closed.into())),
                 _ => {
                     state.state_waiters.register(cx.waker());
                     Poll::Pending
@@ -278,7 +301,9 @@ impl AsyncPeerConnection {
     }
 
     /// `close()`: closes the connection, sends the closing datagrams, and waits until the
-    /// driver has ended.
+    /// driver has ended. As in the browser, messages still buffered on data channels are
+    /// dropped: to deliver them first, `close()` each channel and
+    /// [`wait_closed`](DataChannel::wait_closed) before closing the connection.
     pub async fn close(&self) {
         {
             let mut state = self.shared.lock();

@@ -2,13 +2,19 @@
 
 use super::track::TrackEntry;
 use super::waiters::Waiters;
-use super::{Message, RuntimeError};
+use super::{ChannelEvent, Message, RuntimeError};
+use crate::datachannel::ChannelState;
 use crate::media::TransceiverId;
 use crate::peer_connection::{ChannelId, Event, PeerConnection};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::Waker;
 
+/// Events kept per data channel; older ones are dropped past this.
+pub(crate) const MAX_CHANNEL_EVENTS: usize = 64;
+/// Channels the peer opened that the application has not accepted yet; the oldest are
+/// forgotten past this (their handles stay available through their ids).
+pub(crate) const MAX_INCOMING_CHANNELS: usize = 1024;
 /// Application events kept for the event stream; older ones are dropped past this.
 pub(crate) const MAX_QUEUED_EVENTS: usize = 4096;
 /// Bytes the application must read, since the driver last saw the unread total, before a
@@ -17,13 +23,63 @@ pub(crate) const MAX_QUEUED_EVENTS: usize = 4096;
 /// reader keeping up with the data never wakes the driver at all.
 pub(crate) const WINDOW_WAKE_STEP: usize = 64 * 1024;
 /// Per-channel state on the async side.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct ChannelEntry {
     pub(crate) inbox: VecDeque<Message>,
     pub(crate) unread_bytes: usize,
-    pub(crate) open: bool,
-    pub(crate) closed: bool,
+    /// `readyState` as the driver last saw it (`Closed` once the connection ended).
+    pub(crate) ready: ChannelState,
+    /// The channel's own events (`open`, `bufferedamountlow`, `error`, `close`), bounded.
+    pub(crate) events: VecDeque<ChannelEvent>,
+    /// `send_*().await` waits while more than this many bytes are buffered.
+    pub(crate) high_water: usize,
+    /// Tasks waiting for a message, a state change or an event.
     pub(crate) waiters: Waiters,
+    /// Tasks in a back-pressured send, woken when the buffer is below the high water mark.
+    pub(crate) send_waiters: Waiters,
+}
+
+impl Default for ChannelEntry {
+    fn default() -> Self {
+        Self {
+            inbox: VecDeque::new(),
+            unread_bytes: 0,
+            ready: ChannelState::Connecting,
+            events: VecDeque::new(),
+            high_water: super::channel::SEND_HIGH_WATER,
+            waiters: Waiters::default(),
+            send_waiters: Waiters::default(),
+        }
+    }
+}
+
+impl ChannelEntry {
+    /// Queues a channel event (the oldest is dropped past [`MAX_CHANNEL_EVENTS`]) and wakes
+    /// the channel's waiters.
+    pub(crate) fn push_event(&mut self, event: ChannelEvent) {
+        if self.events.len() >= MAX_CHANNEL_EVENTS {
+            tracing::debug!("channel events not read: dropping the oldest");
+            self.events.pop_front();
+        }
+        self.events.push_back(event);
+        self.waiters.wake_all();
+    }
+
+    /// Moves to `state` (never back from `Closed`), queueing the matching event.
+    pub(crate) fn set_ready(&mut self, state: ChannelState) {
+        if self.ready == state || self.ready == ChannelState::Closed {
+            return;
+        }
+        self.ready = state;
+        match state {
+            ChannelState::Open => self.push_event(ChannelEvent::Open),
+            ChannelState::Closing => self.push_event(ChannelEvent::Closing),
+            ChannelState::Closed => self.push_event(ChannelEvent::Close),
+            _ => {}
+        }
+        self.send_waiters.wake_all();
+        self.waiters.wake_all();
+    }
 }
 
 /// Everything behind the mutex.
@@ -35,6 +91,8 @@ pub(crate) struct State {
     /// Tasks in `write_rtp` waiting for the driver to send what the core holds.
     pub(crate) send_waiters: Waiters,
     pub(crate) events: VecDeque<Event>,
+    /// Channels the peer opened, for `accept_channel`.
+    pub(crate) incoming: VecDeque<ChannelId>,
     pub(crate) event_waiters: Waiters,
     /// Tasks waiting for a connection, gathering or signaling state change.
     pub(crate) state_waiters: Waiters,
@@ -60,6 +118,7 @@ impl State {
             tracks: HashMap::new(),
             send_waiters: Waiters::default(),
             events: VecDeque::new(),
+            incoming: VecDeque::new(),
             event_waiters: Waiters::default(),
             state_waiters: Waiters::default(),
             driver_waker: None,
@@ -120,6 +179,35 @@ impl State {
         self.channels.entry(id).or_default()
     }
 
+    /// Wakes back-pressured senders of every channel whose buffer fell to its high water
+    /// mark. Called by the driver after each drain.
+    pub(crate) fn wake_writable_senders(&mut self) {
+        let pc = &mut self.pc;
+        for (id, entry) in self.channels.iter_mut() {
+            if entry.send_waiters.is_empty() {
+                continue;
+            }
+            let buffered = pc.data_channel(*id).map_or(0, |mut h| h.buffered_amount());
+            if buffered <= entry.high_water {
+                entry.send_waiters.wake_all();
+            }
+        }
+    }
+
+    /// The driver ended: every channel not closed yet reports `error` (unless the
+    /// application closed the connection) and `close`, as the browser does.
+    pub(crate) fn close_all_channels(&mut self, reason: &RuntimeError) {
+        for entry in self.channels.values_mut() {
+            if entry.ready == ChannelState::Closed {
+                continue;
+            }
+            if !matches!(reason, RuntimeError::Closed) {
+                entry.push_event(ChannelEvent::Error(reason.to_string()));
+            }
+            entry.set_ready(ChannelState::Closed);
+        }
+    }
+
     pub(crate) fn track(&mut self, id: TransceiverId) -> &mut TrackEntry {
         self.tracks.entry(id).or_default()
     }
@@ -134,6 +222,7 @@ impl State {
         }
         for channel in self.channels.values_mut() {
             channel.waiters.wake_all();
+            channel.send_waiters.wake_all();
         }
     }
 }
@@ -195,6 +284,41 @@ mod tests {
         let entry = state.channel(ChannelId(0));
         entry.unread_bytes -= bytes;
         state.report_read();
+    }
+
+    #[test]
+    fn a_failed_connection_reports_error_then_close_on_every_open_channel() {
+        let mut state = fresh_state();
+        state.channel(ChannelId(0)).set_ready(ChannelState::Open);
+        state.channel(ChannelId(1)).set_ready(ChannelState::Closed);
+        state.close_all_channels(&RuntimeError::ConnectionFailed);
+        let open = state.channel(ChannelId(0));
+        assert_eq!(open.ready, ChannelState::Closed);
+        let events: Vec<_> = open.events.drain(..).collect();
+        assert_eq!(
+            events,
+            vec![
+                ChannelEvent::Open,
+                ChannelEvent::Error("the connection failed".into()),
+                ChannelEvent::Close
+            ]
+        );
+        let closed = state.channel(ChannelId(1));
+        assert_eq!(closed.events.back(), Some(&ChannelEvent::Close));
+        assert_eq!(
+            closed.events.len(),
+            1,
+            "a closed channel reports nothing more"
+        );
+    }
+
+    #[test]
+    fn closing_the_connection_closes_channels_without_error() {
+        let mut state = fresh_state();
+        state.channel(ChannelId(0)).set_ready(ChannelState::Open);
+        state.close_all_channels(&RuntimeError::Closed);
+        let events: Vec<_> = state.channel(ChannelId(0)).events.drain(..).collect();
+        assert_eq!(events, vec![ChannelEvent::Open, ChannelEvent::Close]);
     }
 
     #[test]

@@ -60,7 +60,8 @@ impl TrackEntry {
 }
 
 /// Waits on `shared` until `take` yields something; `None` once the connection ended (or
-/// `take` says the track is over).
+/// `take` says the track is over), and at once for a transceiver the connection never had
+/// (a made-up id must not wait forever).
 async fn wait_for<T>(
     shared: &Shared,
     id: TransceiverId,
@@ -68,6 +69,9 @@ async fn wait_for<T>(
 ) -> Option<T> {
     poll_fn(|cx: &mut Context<'_>| {
         let mut state = shared.lock();
+        if state.pc.transceiver(id).is_err() {
+            return Poll::Ready(None);
+        }
         let finished = state.finished.is_some();
         let entry = state.track(id);
         match take(entry, finished) {
@@ -165,13 +169,17 @@ impl TrackLocal {
     /// more than [`RTP_SEND_HIGH_WATER`] datagrams wait for the driver (back-pressure when
     /// the socket cannot keep up).
     ///
-    /// Errors: those of [`TransceiverHandle::write_rtp`](crate::peer_connection::TransceiverHandle::write_rtp),
-    /// and `Closed` once the connection ended.
+    /// Errors: those of [`TransceiverHandle::write_rtp`](crate::peer_connection::TransceiverHandle::write_rtp)
+    /// (`NoSuchTransceiver` for an id the connection never had), and `Closed` once the
+    /// connection ended.
     pub async fn write_rtp(&self, packet: RtpWrite<'_>) -> Result<(), crate::Error> {
         poll_fn(|cx| {
             let mut state = self.shared.lock();
             if state.finished.is_some() {
                 return Poll::Ready(Err(RuntimeError::Closed.into()));
+            }
+            if let Err(e) = state.pc.transceiver(self.id) {
+                return Poll::Ready(Err(e));
             }
             if state.pc.queued_transmits() > RTP_SEND_HIGH_WATER {
                 state.send_waiters.register(cx.waker());
@@ -212,4 +220,35 @@ fn write_now(
     let result = state.pc.transceiver(id)?.write_rtp(*packet);
     state.wake_driver();
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::shared::fresh_state;
+    use std::future::Future;
+
+    /// Polls `f` once with a waker that does nothing.
+    fn poll_once<T>(f: impl Future<Output = T>) -> Poll<T> {
+        let mut f = std::pin::pin!(f);
+        f.as_mut()
+            .poll(&mut Context::from_waker(std::task::Waker::noop()))
+    }
+
+    #[test]
+    fn a_made_up_transceiver_id_ends_reads_at_once_and_fails_writes() {
+        let shared = Shared::new(fresh_state());
+        let ghost = TransceiverId(42);
+        let remote = TrackRemote {
+            shared: shared.clone(),
+            id: ghost,
+        };
+        assert!(matches!(poll_once(remote.read_rtp()), Poll::Ready(None)));
+        assert!(matches!(poll_once(remote.read_rtcp()), Poll::Ready(None)));
+        let local = TrackLocal { shared, id: ghost };
+        assert!(matches!(
+            poll_once(local.keyframe_request()),
+            Poll::Ready(None)
+        ));
+    }
 }

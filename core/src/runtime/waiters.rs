@@ -14,6 +14,11 @@ impl Waiters {
         }
     }
 
+    /// Whether nobody waits.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     /// Wakes and forgets every registered waker.
     pub(crate) fn wake_all(&mut self) {
         for waker in self.0.drain(..) {

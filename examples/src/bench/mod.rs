@@ -1,8 +1,11 @@
 //! The `bench` program: connection setup time, bulk throughput and idle memory of rtcpeer on
 //! each runtime adapter (tokio, smol, mio), over real UDP on 127.0.0.1.
 //!
-//! Every measure of every adapter prints one JSON line (see [`report`]) with its figures,
-//! the targets and a `meets_target` boolean; a missed target is reported, not an error.
+//! By default the program prints a table for people: the machine it ran on, then one row
+//! per adapter and measure with the figures and the targets, a missed target marked
+//! "below target" (it is reported, not an error). With `--json` it prints one JSON line per
+//! adapter and measure instead (see [`report`]) with the figures, the targets and a
+//! `meets_target` boolean.
 //! When several adapters or measures are asked for, each (adapter, measure) runs in a fresh
 //! child process of the same binary, so that memory and CPU figures of one measure are not
 //! coloured by what ran before.
@@ -18,6 +21,7 @@ pub mod options;
 pub mod payload;
 pub mod report;
 pub mod system;
+pub mod table;
 
 pub use options::{Adapter, Measure, Options};
 
@@ -29,6 +33,9 @@ pub type Error = Box<dyn std::error::Error + Send + Sync>;
 /// Runs what `options` asks for and prints the JSON lines. Returns whether every measure
 /// ran to completion (a missed target still counts as completed).
 pub fn run(options: &Options) -> bool {
+    if !options.json {
+        println!("{}", table::machine_header());
+    }
     let combos: Vec<(Adapter, Measure)> = options
         .adapters()
         .iter()
@@ -56,15 +63,20 @@ fn run_here(options: &Options, adapter: Adapter, measure: Measure) -> bool {
         }
         Adapter::Mio => mio_adapter::measure(options, measure),
     };
-    match result {
-        Ok(line) => {
-            println!("{}", line.to_json(adapter));
-            true
-        }
-        Err(e) => {
-            println!("{}", report::error_line(adapter, measure, &e.to_string()));
-            false
-        }
+    let (line, ok) = match result {
+        Ok(line) => (line.to_json(adapter), true),
+        Err(e) => (report::error_line(adapter, measure, &e.to_string()), false),
+    };
+    emit(options, &line);
+    ok
+}
+
+/// Prints one result line as JSON or as a table row.
+fn emit(options: &Options, json_line: &str) {
+    if options.json {
+        println!("{json_line}");
+    } else {
+        println!("{}", table::row(json_line));
     }
 }
 
@@ -78,22 +90,27 @@ fn run_child(options: &Options, adapter: Adapter, measure: Measure) -> bool {
             return false;
         }
     };
-    let status = Command::new(exe)
+    let output = Command::new(exe)
         .args(options.child_args(adapter, measure))
-        .status();
-    match status {
-        Ok(status) if status.success() => true,
-        Ok(status) => {
-            // A child that printed an error line exits 1; one that crashed printed nothing.
-            if status.code() != Some(1) {
-                let message = format!("measure process ended with {status}");
-                println!("{}", report::error_line(adapter, measure, &message));
+        .stderr(std::process::Stdio::inherit())
+        .output();
+    match output {
+        Ok(output) => {
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            let lines: Vec<&str> = stdout.lines().filter(|l| l.starts_with('{')).collect();
+            for line in &lines {
+                emit(options, line);
             }
-            false
+            // A child that printed an error line exits 1; one that crashed printed nothing.
+            if !output.status.success() && lines.is_empty() {
+                let message = format!("measure process ended with {}", output.status);
+                emit(options, &report::error_line(adapter, measure, &message));
+            }
+            output.status.success()
         }
         Err(e) => {
             let message = format!("cannot start the measure process: {e}");
-            println!("{}", report::error_line(adapter, measure, &message));
+            emit(options, &report::error_line(adapter, measure, &message));
             false
         }
     }

@@ -72,17 +72,19 @@ pub struct Options {
     /// as a peer that never sized its sockets has them; the report's
     /// `udp_rcvbuf_errors` then counts what bursts overran.
     pub os_buffers: bool,
+    /// Print the JSON lines instead of the table.
+    pub json: bool,
 }
 
 impl Options {
     /// What the program prints on a usage error.
     pub const USAGE: &'static str = "usage: bench [--adapter tokio|smol|mio|all] \
         [--measure setup|throughput|idle|all] [--mib N (64)] [--pairs N (200)] [--runs N (20)] [--smol-helpers N (0)] \
-        [--os-buffers]";
+        [--os-buffers] [--json]";
 
     /// Parses the arguments after the program name.
     pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Self, String> {
-        let args = Args::parse(args, &["os-buffers"])?;
+        let args = Args::parse(args, &["os-buffers", "json"])?;
         let unknown = args.unknown(&[
             "adapter",
             "measure",
@@ -91,6 +93,7 @@ impl Options {
             "runs",
             "smol-helpers",
             "os-buffers",
+            "json",
         ]);
         if !unknown.is_empty() {
             return Err(format!("unknown option(s): --{}", unknown.join(", --")));
@@ -105,6 +108,7 @@ impl Options {
             runs: args.get("runs", 20)?,
             smol_helpers: args.get("smol-helpers", 0)?,
             os_buffers: args.flag("os-buffers"),
+            json: args.get("json", false)?,
         };
         if options.mib == 0 || options.pairs == 0 || options.runs == 0 {
             return Err("--mib, --pairs and --runs must be at least 1".to_owned());
@@ -122,9 +126,10 @@ impl Options {
         &self.measures
     }
 
-    /// The arguments that make a child process run exactly (`adapter`, `measure`).
+    /// The arguments that make a child process run exactly (`adapter`, `measure`) and
+    /// print its JSON line (the parent renders it).
     pub fn child_args(&self, adapter: Adapter, measure: Measure) -> Vec<String> {
-        [
+        let mut args: Vec<String> = [
             ("--adapter", adapter.name().to_owned()),
             ("--measure", measure.name().to_owned()),
             ("--mib", self.mib.to_string()),
@@ -135,7 +140,9 @@ impl Options {
         .into_iter()
         .flat_map(|(k, v)| [k.to_owned(), v])
         .chain(self.os_buffers.then(|| "--os-buffers".to_owned()))
-        .collect()
+        .collect();
+        args.push("--json".to_owned());
+        args
     }
 
     /// Socket buffer size the throughput measure asks for: the adapters' default, or
@@ -219,5 +226,7 @@ mod tests {
         assert_eq!(child.adapters(), [Adapter::Smol]);
         assert_eq!(child.measures(), [Measure::Setup]);
         assert_eq!((child.mib, child.pairs, child.runs), (2, 200, 3));
+        assert!(child.json, "children report JSON to the parent");
+        assert!(!o.json, "the table is the default");
     }
 }

@@ -23,6 +23,15 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+/// `println!` that ignores a closed stdout (`ice_sim | head`): the program still finishes
+/// its work (the pcap) and its exit status still says whether the peers connected.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 const STUN_SERVER: &str = "198.51.100.1:3478";
 const SIGNALLING_DELAY: Duration = Duration::from_millis(100);
 const APP_INTERVAL: Duration = Duration::from_millis(20);
@@ -317,7 +326,7 @@ fn print_delivery(sender: &Peer, receiver: &Peer) {
     let got = receiver.delays.len();
     let mean = receiver.delays.iter().sum::<Duration>() / got.max(1) as u32;
     let max = receiver.delays.iter().max().copied().unwrap_or_default();
-    println!(
+    out!(
         "  {} -> {}: {got}/{sent} delivered, one-way delay mean {:.1} ms, max {:.1} ms",
         sender.name,
         receiver.name,
@@ -329,7 +338,7 @@ fn print_delivery(sender: &Peer, receiver: &Peer) {
 fn print_summary(sim: &Sim) {
     let st = sim.stats();
     let drops: Vec<String> = st.drops().map(|(r, n)| format!("{r} {n}")).collect();
-    println!(
+    out!(
         "capture: {} sent, {} delivered, {} dropped ({})",
         st.sent,
         st.delivered,
@@ -340,7 +349,7 @@ fn print_summary(sim: &Sim) {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    println!("capture digest {digest}… (same seed, same digest)");
+    out!("capture digest {digest}… (same seed, same digest)");
 }
 
 const USAGE: &str = "usage: ice_sim [--seed N (1)] [--pcap FILE]\n\
@@ -367,7 +376,7 @@ fn main() -> ExitCode {
 
 fn demo(options: &Options) -> Result<bool, Box<dyn std::error::Error>> {
     let (mut sim, ids) = build(options.seed)?;
-    println!(
+    out!(
         "ice_sim (seed {}): alice behind a port-restricted NAT, bob behind a full-cone NAT",
         options.seed
     );
@@ -376,32 +385,43 @@ fn demo(options: &Options) -> Result<bool, Box<dyn std::error::Error>> {
     let (a, b) = (sim.node::<Peer>(ids[0]), sim.node::<Peer>(ids[1]));
     let ok = connected(a) && connected(b);
     run(&mut sim, ids, Duration::from_secs(6))?;
+    // The capture first, so that a reader who stops reading early still gets it.
+    let pcap_written = match &options.pcap {
+        Some(path) => {
+            let file = std::io::BufWriter::new(std::fs::File::create(path)?);
+            // Delivered datagrams only: each appears once, as its receiver saw it.
+            use std::io::Write;
+            sim.write_pcap(file, |r| r.fate.is_delivered())?.flush()?;
+            Some(path)
+        }
+        None => None,
+    };
     let (a, b) = (sim.node::<Peer>(ids[0]), sim.node::<Peer>(ids[1]));
     let mut timeline: Vec<&(Instant, String)> = a.timeline.iter().chain(&b.timeline).collect();
     timeline.sort_by_key(|(t, _)| *t);
     for (t, line) in timeline {
-        println!("{:>9.3} ms  {line}", (*t - sim.start()).as_secs_f64() * 1e3);
+        out!("{:>9.3} ms  {line}", (*t - sim.start()).as_secs_f64() * 1e3);
     }
     for p in [a, b] {
         let st = p.agent.stats();
-        println!(
+        out!(
             "{:<5} checks: {} sent, {} retransmitted, {} answered; {} consent checks",
-            p.name, st.checks_sent, st.retransmits, st.responses_sent, st.consent_checks_sent
+            p.name,
+            st.checks_sent,
+            st.retransmits,
+            st.responses_sent,
+            st.consent_checks_sent
         );
     }
-    println!("application datagrams (every 20 ms once a pair is selected):");
+    out!("application datagrams (every 20 ms once a pair is selected):");
     print_delivery(a, b);
     print_delivery(b, a);
     print_summary(&sim);
-    if let Some(path) = &options.pcap {
-        let file = std::io::BufWriter::new(std::fs::File::create(path)?);
-        // Delivered datagrams only: each appears once, as its receiver saw it.
-        use std::io::Write;
-        sim.write_pcap(file, |r| r.fate.is_delivered())?.flush()?;
-        println!("capture (delivered datagrams) written to {path}");
+    if let Some(path) = pcap_written {
+        out!("capture (delivered datagrams) written to {path}");
     }
     if !ok {
-        println!("FAILED: the peers did not connect within 10 s");
+        out!("FAILED: the peers did not connect within 10 s");
     }
     Ok(ok)
 }

@@ -130,7 +130,18 @@ impl SessionStats {
     }
 
     /// Records a `connectionState` change and the selected pair at that moment.
+    /// A failure is logged as a warning with what usually causes it, so that the server
+    /// says why a browser shows "failed".
     pub fn set_state(&mut self, state: PeerConnectionState, pair: Option<SelectedPair>) {
+        if state == PeerConnectionState::Failed {
+            tracing::warn!(
+                "echo: a session failed (ICE found no working candidate pair, or DTLS failed); \
+                 a browser on this machine needs loopback candidates to reach 127.0.0.1 \
+                 (see the README), RUST_LOG=rtcpeer=debug shows the checks"
+            );
+        } else {
+            tracing::info!(state = state_name(state), "echo: session state");
+        }
         self.state = state_name(state).to_owned();
         self.selected_pair = pair.map(|p| format!("{} -> {}", p.local, p.remote));
     }

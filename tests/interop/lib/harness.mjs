@@ -88,10 +88,10 @@ export async function serveStatic(root) {
  * Launches `kind` (`chromium` or `firefox`) headless with a fresh profile and opens one
  * page. Browser console errors and warnings and page errors are collected in `logs`.
  */
-export async function launchBrowser(kind = 'chromium') {
+export async function launchBrowser(kind = 'chromium', { loopback = true } = {}) {
   if (kind === 'firefox') return launchFirefox();
   if (kind !== 'chromium') throw new Error(`unknown browser ${kind}; use ${BROWSERS.join(' or ')}`);
-  return launchChromium();
+  return launchChromium({ loopback });
 }
 
 /** Headless Firefox ESR through puppeteer-core over WebDriver BiDi. */
@@ -125,7 +125,7 @@ async function launchFirefox() {
 }
 
 /** Headless Chromium through playwright-core. */
-async function launchChromium() {
+async function launchChromium({ loopback }) {
   const userDataDir = await mkdtemp(join(tmpdir(), 'rtcpeer-chromium-'));
   // RTCPEER_CHROMIUM_LOG=1: Chromium's WebRTC log goes to its stderr, which playwright prints
   // with DEBUG=pw:browser (a debugging aid).
@@ -135,7 +135,7 @@ async function launchChromium() {
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM_PATH,
     headless: true,
-    args: [...CHROMIUM_FLAGS, ...logFlags],
+    args: [...CHROMIUM_FLAGS.filter((f) => loopback || f !== '--allow-loopback-in-peer-connection'), ...logFlags],
     timeout: 30000,
   });
   const page = context.pages()[0] || (await context.newPage());

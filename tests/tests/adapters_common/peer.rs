@@ -134,7 +134,7 @@ impl Peer for AsyncPeerConnection {
     }
 
     async fn wait_connected(&self) -> Result<(), rtcpeer::Error> {
-        Ok(AsyncPeerConnection::wait_connected(self).await?)
+        AsyncPeerConnection::wait_connected(self).await
     }
 
     async fn connection_state(&self) -> PeerConnectionState {
@@ -167,7 +167,7 @@ impl Peer for AsyncPeerConnection {
 
 impl Channel for DataChannel {
     async fn wait_open(&self) -> Result<(), rtcpeer::Error> {
-        Ok(DataChannel::wait_open(self).await?)
+        DataChannel::wait_open(self).await
     }
 
     async fn send_binary(&self, data: Bytes) -> Result<(), rtcpeer::Error> {

@@ -178,6 +178,43 @@ pub async fn two_peers_transfer<A: Adapter>(adapter: &A) {
     );
 }
 
+/// W3C `RTCDataChannel.close()`: what was queued before the close is still sent. a queues
+/// 2 MiB and closes while data is still buffered; b receives every byte, then the end.
+pub async fn close_delivers_queued_data<A: Adapter>(adapter: &A) {
+    const TOTAL: usize = 2 * 1024 * 1024;
+    const CHUNK: usize = 64 * 1024;
+    let c = within(adapter, 60, "connect", connect(adapter)).await;
+    let (tx, rx) = (&c.a_to_b.0, &c.a_to_b.1);
+    let sending = async {
+        for i in 0..TOTAL / CHUNK {
+            tx.send_binary(message(i as u32, CHUNK).into())
+                .await
+                .expect("send");
+        }
+        let queued = tx.buffered_amount().await;
+        tx.close().await.expect("close");
+        queued
+    };
+    let receiving = async {
+        let mut got = 0;
+        while let Some(m) = rx.recv().await {
+            got += m.len();
+        }
+        got
+    };
+    let (queued, got) = within(
+        adapter,
+        60,
+        "close after queued data",
+        zip(sending, receiving),
+    )
+    .await;
+    assert!(queued > 0, "data was still queued when close() was called");
+    assert_eq!(got, TOTAL, "every byte queued before close() arrived");
+    within(adapter, 20, "close a", c.a.close()).await;
+    within(adapter, 20, "close b", c.b.close()).await;
+}
+
 /// 8 MiB a→b and 1 MiB b→a concurrently, every byte checked.
 pub async fn transfer_both_ways<A: Adapter>(adapter: &A, c: &Connected<A::Peer>) {
     const BIG: usize = 8 * 1024 * 1024;
