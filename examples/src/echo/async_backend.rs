@@ -8,8 +8,8 @@
 //! drives the sans-IO core from a hand-written loop.
 
 use super::backend::{
-    BackendError, BoxFuture, Created, GATHER_TIMEOUT, SessionBackend, SessionId, SessionStats,
-    os_seed,
+    BackendError, BoxFuture, Created, GATHER_TIMEOUT, SctpRecovery, SessionBackend, SessionId,
+    SessionStats, os_seed,
 };
 use super::config::EchoConfig;
 use super::lifecycle::{self, EndReason};
@@ -349,7 +349,11 @@ impl SessionBackend for AsyncEchoBackend {
     }
 
     fn stats(&self, id: SessionId) -> Option<SessionStats> {
-        self.inner.sessions.stats(id)
+        let mut stats = self.inner.sessions.stats(id)?;
+        if let Some(pc) = self.inner.sessions.handle(id) {
+            stats.sctp = SctpRecovery::of(pc.stats().sctp.as_ref());
+        }
+        Some(stats)
     }
 
     fn session_count(&self) -> usize {

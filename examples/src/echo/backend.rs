@@ -108,6 +108,31 @@ pub struct SessionStats {
     pub rtp_echoed: u64,
     /// Payload bytes of the RTP packets received.
     pub rtp_bytes_received: u64,
+    /// The SCTP association's loss-recovery counters, as of the last update.
+    pub sctp: SctpRecovery,
+}
+
+/// How the session's SCTP association recovered from loss: what tells a slow message
+/// that waited for the retransmission timer from one that was merely slow.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SctpRecovery {
+    /// Chunks resent after duplicate SACKs reported them missing.
+    pub fast_retransmits: u64,
+    /// Expiries of the retransmission timer (T3-rtx).
+    pub t3_timeouts: u64,
+    /// Chunks resent after such an expiry.
+    pub timeout_retransmits: u64,
+}
+
+impl SctpRecovery {
+    /// The counters of `stats`, zero while no association exists.
+    pub fn of(stats: Option<&rtcpeer::sctp::SctpStats>) -> Self {
+        stats.map_or_else(Self::default, |s| Self {
+            fast_retransmits: s.fast_retransmits,
+            t3_timeouts: s.t3_timeouts,
+            timeout_retransmits: s.timeout_retransmits,
+        })
+    }
 }
 
 impl SessionStats {
@@ -159,6 +184,9 @@ impl SessionStats {
             "rtpReceived": self.rtp_received,
             "rtpEchoed": self.rtp_echoed,
             "rtpBytesReceived": self.rtp_bytes_received,
+            "sctpFastRetransmits": self.sctp.fast_retransmits,
+            "sctpT3Timeouts": self.sctp.t3_timeouts,
+            "sctpTimeoutRetransmits": self.sctp.timeout_retransmits,
         })
     }
 }

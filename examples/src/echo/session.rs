@@ -2,7 +2,7 @@
 //! session's live figures, for a driver that runs the core by hand (the mio backend): it
 //! feeds the session datagrams and timeouts and sends what [`EchoSession::drain`] hands out.
 
-use super::backend::{BackendError, SessionStats};
+use super::backend::{BackendError, SctpRecovery, SessionStats};
 use rtcpeer::Transmit;
 use rtcpeer::peer_connection::{
     ChannelId, Event, IceGatheringState, IceServer, IceTransportPolicy, Input, Output,
@@ -266,10 +266,10 @@ impl EchoSession {
         if let Err(e) = &sent {
             tracing::debug!(%e, "echo: could not send the echo");
         }
-        self.stats
-            .lock()
-            .expect("stats lock is never poisoned")
-            .count_echo(data_len, sent.is_ok());
+        let sctp = SctpRecovery::of(self.pc.stats().sctp.as_ref());
+        let mut stats = self.stats.lock().expect("stats lock is never poisoned");
+        stats.count_echo(data_len, sent.is_ok());
+        stats.sctp = sctp;
     }
 }
 
