@@ -36,6 +36,12 @@ struct Host {
     hold_dtls: bool,
     held: Vec<Transmit>,
     peer_out: VecDeque<Transmit>,
+    /// Delay for this host's first STUN success response (a busy browser that answers
+    /// the first check late, e.g. while it applies the answer): the other side's first
+    /// round-trip measurement comes out this much too long.
+    slow_first_response: Option<Duration>,
+    /// That response, and when it may leave.
+    delayed: Option<(Instant, Transmit)>,
     /// When a pair got nominated: the checks are done, DTLS is listened to from then on.
     connected_at: Option<Instant>,
     open_at: Option<Instant>,
@@ -58,6 +64,8 @@ impl Host {
             hold_dtls: false,
             held: Vec::new(),
             peer_out: VecDeque::new(),
+            slow_first_response: None,
+            delayed: None,
             connected_at: None,
             open_at: None,
             events: Vec::new(),
@@ -97,6 +105,10 @@ impl Node for Host {
     }
     fn handle_timeout(&mut self, now: Instant) {
         self.now = now;
+        if self.delayed.as_ref().is_some_and(|(at, _)| *at <= now) {
+            let (_, t) = self.delayed.take().expect("checked just above");
+            self.peer_out.push_back(t);
+        }
         self.peer.handle_timeout(now);
         self.note();
     }
@@ -108,6 +120,11 @@ impl Node for Host {
             let t = self.peer.poll_transmit();
             self.note();
             let t = t?;
+            let stun_success = t.payload.starts_with(&[0x01, 0x01]);
+            if stun_success && let Some(delay) = self.slow_first_response.take() {
+                self.delayed = Some((self.now + delay, t));
+                continue;
+            }
             let dtls = matches!(t.payload.first(), Some(20..=63));
             if dtls && self.hold_dtls && !self.listening() {
                 self.held.push(t);
@@ -117,7 +134,11 @@ impl Node for Host {
         }
     }
     fn poll_timeout(&self) -> Option<Instant> {
-        self.peer.poll_timeout()
+        let release = self.delayed.as_ref().map(|(at, _)| *at);
+        match (self.peer.poll_timeout(), release) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 }
 
@@ -166,12 +187,24 @@ fn trickle(sim: &mut Sim, from: NodeId, to: NodeId) {
 /// Offer from the peer, answer from us, the answer delivered after [`SIGNALLING`];
 /// `peer_dtls_client` makes the peer offer `a=setup:active`, so that we are the server.
 fn scenario(seed: u64, deaf: bool, peer_dtls_client: bool) -> Scenario {
+    scenario_with(seed, deaf, peer_dtls_client, None)
+}
+
+/// [`scenario`], with the peer's first STUN success response held back by
+/// `slow_first_response`.
+fn scenario_with(
+    seed: u64,
+    deaf: bool,
+    peer_dtls_client: bool,
+    slow_first_response: Option<Duration>,
+) -> Scenario {
     #[allow(clippy::disallowed_methods)]
     let t0 = Instant::now();
     let mut sim = Sim::new(t0, Rng::from_u64(seed));
     let net = sim.internet();
     let mut peer = Host::new(seed * 2 + 1, "10.0.0.1:5000", t0, deaf);
     peer.hold_dtls = deaf && peer_dtls_client;
+    peer.slow_first_response = slow_first_response;
     let us = Host::new(seed * 2 + 2, "10.0.0.2:5000", t0, false);
     let peer = sim
         .add_node(net, "10.0.0.1".parse().expect("ip"), peer)
@@ -275,6 +308,28 @@ fn deaf_dtls_server_gets_our_client_hello_again_when_it_nominates() {
         us.dtls.retransmits, 1,
         "one early resend, no timer retransmission"
     );
+}
+
+/// The peer answers our first check late (busy, as a browser applying the answer on a
+/// loaded machine is), so our round-trip estimate is several times the path's. Its
+/// nomination then comes sooner after our first flight than that estimate: the resend
+/// must still happen, once the flight is a real round trip old, not wait for the 1 s
+/// timer (Firefox with full ICE on a loaded CI machine measured 1,023 ms this way).
+#[test]
+fn deaf_dtls_server_gets_our_client_hello_again_though_our_rtt_estimate_is_inflated() {
+    for seed in [3, 6, 7] {
+        let s = scenario_with(seed, true, false, Some(RTT * 5));
+        assert!(
+            view(&s.sim, s.peer).dropped_dtls > 0,
+            "seed {seed}: our first ClientHello reached the peer before it listened"
+        );
+        assert_opens_soon_after_nomination(&s);
+        let us = view(&s.sim, s.us).peer.pc.stats();
+        assert_eq!(
+            us.dtls.retransmits, 1,
+            "seed {seed}: one early resend, no timer retransmission"
+        );
+    }
 }
 
 /// As DTLS server we only ever answer: a client that ignores DTLS until its checks are

@@ -72,6 +72,8 @@ pub struct Dtls {
     pub(crate) early_resend_done: bool,
     /// When the first flight that expects an answer was sent.
     pub(crate) first_flight_at: Option<Instant>,
+    /// An early resend asked for before the flight was a round trip old, due then.
+    pub(crate) early_resend_at: Option<Instant>,
 }
 
 impl Dtls {
@@ -110,6 +112,7 @@ impl Dtls {
             resume_due: None,
             reply_flights: 0,
             early_resend_done: false,
+            early_resend_at: None,
             first_flight_at: None,
         })
     }
@@ -172,10 +175,10 @@ impl Dtls {
 
     /// When [`handle_timeout`](Self::handle_timeout) should be called next.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        match (self.resume_due, self.timer.deadline()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [self.resume_due, self.timer.deadline(), self.early_resend_at]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// Advances timers: retransmits the last flight when due, fails the handshake when every
@@ -185,6 +188,7 @@ impl Dtls {
             return;
         }
         self.resume_if_due(now);
+        self.early_resend_if_due(now);
         match self.timer.poll(now) {
             TimerAction::Idle => {}
             TimerAction::Retransmit => {

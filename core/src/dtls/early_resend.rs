@@ -4,37 +4,71 @@
 //! ICE checks finished; a ClientHello (or, as server, a ServerHello flight) that reached
 //! them earlier is dropped and would wait for the retransmission timer (1 s by default).
 //! The connection layer knows when the peer became ready (its nomination, or its first
-//! check) and calls [`Dtls::resend_first_flight`]: the flight goes again at once, once,
-//! unless it left less than a round trip ago (its answer may be on the way).
-//! The retransmission timer and its backoff are left as they were.
+//! check) and calls [`Dtls::resend_first_flight`]: the flight goes again at once, once, if
+//! it left at least a round trip before (the peer was not listening yet when it arrived).
+//! A younger flight reached a peer that listened, so its answer should be on the way; but
+//! round-trip estimates can be too long (a busy peer answered the check that measured it
+//! late), so if that answer has not come a round trip plus [`PEER_FLIGHT_ALLOWANCE`]
+//! after the flight left, the flight goes again then. The retransmission timer and its
+//! backoff are left as they were.
 
 use super::connection::Dtls;
 use super::events::DtlsState;
 use std::time::{Duration, Instant};
 
+/// Time a peer may take to compute and send its answer to our flight (key generation,
+/// signing) beyond the round trip, before a deferred early resend goes out.
+pub const PEER_FLIGHT_ALLOWANCE: Duration = Duration::from_millis(50);
+
 impl Dtls {
     /// The peer showed it now listens: if our first flight that expects an answer
-    /// (ClientHello as client, ServerHello … ServerHelloDone as server) went out at least
-    /// `rtt` ago and is still unanswered, send it again now. An answer to a flight sent
-    /// less than a round trip ago may still be on its way, so that one is left to the
-    /// timer. Resends at most once per connection; returns whether it did. Nothing is
-    /// sent when the peer already answered, before the handshake started or after it
-    /// ended, so the normal path costs nothing.
+    /// (ClientHello as client, ServerHello … ServerHelloDone as server) is still
+    /// unanswered, send it again: now if it left at least `rtt` ago, else when it is
+    /// `rtt` + [`PEER_FLIGHT_ALLOWANCE`] old (through [`poll_timeout`](Self::poll_timeout))
+    /// and only if still unanswered then. Resends at most once per connection; returns
+    /// whether it resent now. Nothing is sent when the peer already answered, before the
+    /// handshake started or after it ended, so the normal path costs nothing.
     pub fn resend_first_flight(&mut self, now: Instant, rtt: Option<Duration>) -> bool {
-        let pending = self.state == DtlsState::Handshaking
-            && self.reply_flights == 1
-            && self.timer.deadline().is_some()
-            && !self.peer_answered_flight();
-        let old_enough = self
-            .first_flight_at
-            .is_some_and(|sent| now.saturating_duration_since(sent) >= rtt.unwrap_or_default());
-        if !pending || !old_enough || self.early_resend_done {
+        if self.early_resend_done || !self.first_flight_unanswered() {
             return false;
         }
+        let Some(sent) = self.first_flight_at else {
+            return false;
+        };
+        let rtt = rtt.unwrap_or_default();
+        if now < sent + rtt {
+            self.early_resend_at = Some(sent + rtt + PEER_FLIGHT_ALLOWANCE);
+            return false;
+        }
+        self.resend_first_flight_now();
+        true
+    }
+
+    /// Carries out a resend deferred by [`resend_first_flight`](Self::resend_first_flight)
+    /// once due, unless the answer came meanwhile.
+    pub(crate) fn early_resend_if_due(&mut self, now: Instant) {
+        if self.early_resend_at.is_none_or(|due| now < due) {
+            return;
+        }
+        self.early_resend_at = None;
+        if !self.early_resend_done && self.first_flight_unanswered() {
+            self.resend_first_flight_now();
+        }
+    }
+
+    fn resend_first_flight_now(&mut self) {
         self.early_resend_done = true;
         tracing::debug!("dtls: peer ready, resending the first flight");
         self.resend_flight();
-        true
+    }
+
+    /// Whether the first flight that expects an answer is out, unanswered, and its
+    /// retransmission timer running.
+    fn first_flight_unanswered(&self) -> bool {
+        self.state == DtlsState::Handshaking
+            && self.reply_flights == 1
+            && self.timer.deadline().is_some()
+            && !self.peer_answered_flight()
     }
 
     /// Whether any message of the peer's flight answering our last one has arrived.

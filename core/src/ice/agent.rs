@@ -126,7 +126,8 @@ pub struct IceAgent {
     pub(super) first_valid_at: Option<Instant>,
     /// [`IceEvent::PeerReady`] reported: `[first check, nomination]`.
     pub(super) peer_ready: [bool; 2],
-    /// Round-trip time of the latest check answered without retransmission.
+    /// Smallest round-trip time of the checks answered without retransmission: the path's
+    /// own delay, without a busy peer's late answers.
     pub(super) check_rtt: Option<Duration>,
     pub(super) last_check_at: Option<Instant>,
     pub(super) failed: bool,

@@ -356,7 +356,8 @@ impl IceAgent {
         if tx.retransmits == 0
             && let Some(sent) = tx.next_at.checked_sub(tx.rto)
         {
-            self.check_rtt = Some(now.saturating_duration_since(sent));
+            let rtt = now.saturating_duration_since(sent);
+            self.check_rtt = Some(self.check_rtt.map_or(rtt, |best| best.min(rtt)));
         }
         if let Some(mapped) = mapped.filter(|m| *m != base) {
             // The valid pair is represented by this pair (same base and remote); the new

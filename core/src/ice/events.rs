@@ -82,7 +82,7 @@ pub enum IceEvent {
     PeerReady {
         /// The peer nominated a pair (rather than sent its first check).
         nominated: bool,
-        /// The round-trip time of our latest check answered without retransmission, if
+        /// The smallest round-trip time of our checks answered without retransmission, if
         /// any: what was sent to the peer less than this long ago may still be answered.
         rtt: Option<std::time::Duration>,
     },

@@ -206,3 +206,74 @@ fn server_answers_a_fragmented_client_hello_arriving_in_reverse_order() {
     assert_eq!(s.stats().records_unexpected, 0);
     assert!(s.poll_transmit().is_some(), "flight 4 is sent");
 }
+
+/// Datagrams `dtls` has queued, drained.
+fn drain(dtls: &mut Dtls) -> Vec<Vec<u8>> {
+    std::iter::from_fn(|| dtls.poll_transmit()).collect()
+}
+
+/// What a flight carries, without the record headers (a resend has new record numbers).
+fn handshake_bytes(flight: &[Vec<u8>]) -> Vec<&[u8]> {
+    flight.iter().map(|d| &d[13..]).collect()
+}
+
+#[test]
+#[allow(clippy::disallowed_methods)] // tests need one real instant as a base
+fn peer_ready_before_a_round_trip_defers_the_resend_until_the_answer_is_overdue() {
+    let t0 = Instant::now();
+    let rtt = Duration::from_millis(40);
+    let (mut c, _) = pair();
+    c.start(t0);
+    let hello = drain(&mut c);
+    assert!(!c.resend_first_flight(t0 + rtt / 2, Some(rtt)));
+    assert!(drain(&mut c).is_empty(), "too young to resend now");
+    let due = t0 + rtt + crate::dtls::early_resend::PEER_FLIGHT_ALLOWANCE;
+    assert_eq!(c.poll_timeout(), Some(due));
+    c.handle_timeout(due - Duration::from_millis(1));
+    assert!(drain(&mut c).is_empty(), "not due yet");
+    c.handle_timeout(due);
+    let again = drain(&mut c);
+    assert_eq!(
+        handshake_bytes(&again),
+        handshake_bytes(&hello),
+        "the same flight again once overdue"
+    );
+    assert!(
+        !c.resend_first_flight(due, Some(rtt)),
+        "once per connection"
+    );
+    assert_eq!(c.poll_timeout(), Some(t0 + Duration::from_secs(1)));
+}
+
+#[test]
+#[allow(clippy::disallowed_methods)] // tests need one real instant as a base
+fn deferred_resend_is_dropped_when_the_answer_comes_first() {
+    let t0 = Instant::now();
+    let rtt = Duration::from_millis(40);
+    let (mut c, mut s) = pair();
+    c.start(t0);
+    for d in drain(&mut c) {
+        s.handle_receive(t0, &d);
+    }
+    assert!(!c.resend_first_flight(t0 + rtt / 2, Some(rtt)));
+    for d in drain(&mut s) {
+        c.handle_receive(t0 + rtt, &d);
+    }
+    c.handle_timeout(t0 + rtt); // the second part of flight 5
+    drain(&mut c);
+    let due = t0 + rtt + crate::dtls::early_resend::PEER_FLIGHT_ALLOWANCE;
+    c.handle_timeout(due);
+    assert!(drain(&mut c).is_empty(), "answered: nothing resent");
+}
+
+#[test]
+#[allow(clippy::disallowed_methods)] // tests need one real instant as a base
+fn peer_ready_a_round_trip_after_the_flight_resends_at_once() {
+    let t0 = Instant::now();
+    let rtt = Duration::from_millis(40);
+    let (mut c, _) = pair();
+    c.start(t0);
+    let hello = drain(&mut c);
+    assert!(c.resend_first_flight(t0 + rtt, Some(rtt)));
+    assert_eq!(handshake_bytes(&drain(&mut c)), handshake_bytes(&hello));
+}
