@@ -18,6 +18,9 @@
 //   node run.mjs media-echo --server ... [--codec VP8|H264] [--media echo|decline] [--browser firefox]
 //        camera, mic and a data channel echoed; judged by what the browser decodes.
 //   node run.mjs play-vp8 --player target/debug/play_file --ivf FILE   rtcpeer offers VP8.
+//   --turn browser|server   (echo) coturn runs on 127.0.0.1:3478 in the namespace; `browser`:
+//        the page uses it with iceTransportPolicy 'relay'; `server`: echo runs with
+//        --relay-only through it. Either way the selected pair must use a coturn relay.
 //   node run.mjs demo-failure --server ...   the echo demo page in Chromium WITHOUT
 //        --allow-loopback-in-peer-connection: the page must say why it cannot connect; then
 //        with /offer answered 500, it must report the HTTP error.
@@ -28,6 +31,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { launchBrowser, openHarnessPage, serveStatic } from './lib/harness.mjs';
 import { startServer } from './lib/server.mjs';
+import { isCoturnRelay, startCoturn } from './lib/turn.mjs';
 import { echoRunFailures, mediaFailures, selftestVerdict } from './lib/verdict.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -35,7 +39,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const DRIVER_DEADLINE_MS = Number(process.env.RTCPEER_DRIVER_DEADLINE_MS ?? 90000);
 
 /** What is running, so that a timed-out run can still report where it stopped. */
-const live = { browser: null, server: null };
+const live = { browser: null, server: null, turn: null };
 
 /**
  * Where a run stands: the page's stage marks and bulk counters, browser console errors and
@@ -85,25 +89,50 @@ async function echoScenario(scenario, mode, fn, defaultBulkMib) {
   const opts = options(process.argv.slice(3));
   const runtime = opts.runtime ?? 'tokio';
   const bulkBytes = Number(opts['bulk-mib'] ?? defaultBulkMib) * (1 << 20);
+  const turnSide = opts.turn ?? null;
+  if (turnSide !== null && !['browser', 'server'].includes(turnSide)) throw new Error(`--turn ${turnSide}: browser or server`);
+  const turn = turnSide ? await startCoturn() : null;
+  live.turn = turn;
+  const serverArgs = ['--runtime', runtime, ...(opts['ice-lite'] ? ['--ice-lite', opts['ice-lite']] : [])];
+  if (turnSide === 'server') {
+    serverArgs.push('--ice-server', `turn:${turn.user}:${turn.password}@${turn.host}:${turn.port}`, '--relay-only');
+  }
   const server = opts.url ? { url: opts.url, stderrTail: [], stop: async () => {} }
-    : await startServer(opts.server, ['--runtime', runtime, ...(opts['ice-lite'] ? ['--ice-lite', opts['ice-lite']] : [])]);
+    : await startServer(opts.server, serverArgs).catch(async (e) => { await turn?.stop(); throw e; });
   live.server = server;
   const pages = await serveStatic(join(here, 'pages'));
   const browser = await launchBrowser(opts.browser ?? 'chromium');
   live.browser = browser;
   try {
     await openHarnessPage(browser.page, `${pages.url}/echo.html`);
-    const args = { server: server.url, sizes: SIZES, bulkBytes, bulkChunk: 16 * 1024 };
+    const args = { server: server.url, sizes: SIZES, bulkBytes, bulkChunk: 16 * 1024, turn: turnSide };
+    if (turnSide === 'browser') {
+      args.pcConfig = {
+        iceServers: [{ urls: `turn:${turn.host}:${turn.port}?transport=udp`, username: turn.user, credential: turn.password }],
+        iceTransportPolicy: 'relay',
+      };
+    }
     const run = await browser.page.evaluate(([f, a]) => window[f](a), [fn, args])
       .catch((e) => ({ mode, error: String(e.message || e).split('\n')[0] }));
     const failures = mode === 'large-echoes' ? (run.error ? [run.error] : []) : echoRunFailures(run, args);
+    if (turnSide) failures.push(...relayFailures(run, turnSide));
     const details = failures.length ? await diagnostics() : { logs: browser.logs };
     return { scenario, runtime, ok: failures.length === 0, failures, browser: browser.version, run, ...details };
   } finally {
     await browser.close();
     await pages.close();
     await server.stop();
+    await turn?.stop();
   }
+}
+
+/**
+ * With `--turn browser` the browser's end of the selected pair must be a coturn relay;
+ * with `--turn server` the server's end (the remote candidate the browser sees).
+ */
+function relayFailures(run, side) {
+  const end = side === 'browser' ? run.selected?.local : run.selected?.remote;
+  return isCoturnRelay(end) ? [] : [`--turn ${side}: the ${side}'s end of the selected pair is not a coturn relay: ${JSON.stringify(run.selected ?? null)}`];
 }
 
 const echo = () => echoScenario('echo', 'browser-offers', 'browserOffers', 32);
@@ -257,6 +286,7 @@ async function main() {
     const failures = [`driver timed out after ${DRIVER_DEADLINE_MS / 1000} s`];
     console.log(JSON.stringify({ scenario: name, ok: false, failures, ...(await diagnostics()) }));
     await live.server?.stop();
+    await live.turn?.stop();
     process.exit(1);
   }, DRIVER_DEADLINE_MS);
   let result;

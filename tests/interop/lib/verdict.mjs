@@ -11,22 +11,25 @@ export function echoFailures(echoes, expectedCount) {
   return failures;
 }
 
-/** Every offered candidate is a UDP host candidate on loopback (and there is at least one). */
-export function candidateFailures(label, candidates) {
+/**
+ * Every offered candidate is a UDP candidate of `type` (host unless a TURN run) on loopback,
+ * and there is at least one.
+ */
+export function candidateFailures(label, candidates, type = 'host') {
   if (!candidates?.length) return [`${label}: no candidates`];
   return candidates
-    .filter((c) => !LOOPBACK.has(c.address) || c.type !== 'host')
-    .map((c) => `${label}: non-loopback or non-host candidate ${c.type} ${c.address}:${c.port}`);
+    .filter((c) => !LOOPBACK.has(c.address) || c.type !== type)
+    .map((c) => `${label}: non-loopback or non-${type} candidate ${c.type} ${c.address}:${c.port}`);
 }
 
-/** The selected pair joins two loopback host candidates. */
-export function selectedFailures(selected) {
+/** The selected pair joins two loopback candidates of the expected types (host by default). */
+export function selectedFailures(selected, types = { local: 'host', remote: 'host' }) {
   if (!selected?.local || !selected?.remote) return ['no selected candidate pair in getStats()'];
   const failures = [];
   for (const side of ['local', 'remote']) {
     const c = selected[side];
     if (!LOOPBACK.has(c.address)) failures.push(`selected ${side} candidate is ${c.address}, not loopback`);
-    if (c.candidateType !== 'host') failures.push(`selected ${side} candidate is ${c.candidateType}, not host`);
+    if (c.candidateType !== types[side]) failures.push(`selected ${side} candidate is ${c.candidateType}, not ${types[side]}`);
   }
   return failures;
 }
@@ -50,8 +53,11 @@ export function selftestVerdict(run) {
   ];
 }
 
-/** Failures of one echo-server run (`browser-offers` or `server-offers`). */
-export function echoRunFailures(run, { sizes, bulkBytes }) {
+/**
+ * Failures of one echo-server run (`browser-offers` or `server-offers`). `turn`: null, or which end relays through TURN ('browser': the page's local candidate,
+ * 'server': the server's candidates, the page's remote one).
+ */
+export function echoRunFailures(run, { sizes, bulkBytes, turn = null }) {
   const label = run.mode;
   if (run.error) return [`${label}: ${run.status} ${run.answerStatus ?? ''} ${run.error}`];
   const failures = [];
@@ -61,11 +67,13 @@ export function echoRunFailures(run, { sizes, bulkBytes }) {
     failures.push(`${label}: Content-Type ${run.contentType}`);
   }
   if (run.mode === 'server-offers' && run.answerStatus !== 204) failures.push(`${label}: PUT answer ${run.answerStatus}`);
-  failures.push(...candidateFailures(`${label} server SDP`, run.serverCandidates));
+  const serverType = turn === 'server' ? 'relay' : 'host';
+  failures.push(...candidateFailures(`${label} server SDP`, run.serverCandidates, serverType));
   if (!(run.serverMaxMessageSize >= 262144)) {
     failures.push(`${label}: server a=max-message-size ${run.serverMaxMessageSize}, expected >= 262144`);
   }
-  failures.push(...selectedFailures(run.selected).map((f) => `${label}: ${f}`));
+  const types = { local: turn === 'browser' ? 'relay' : 'host', remote: serverType };
+  failures.push(...selectedFailures(run.selected, types).map((f) => `${label}: ${f}`));
   failures.push(...echoFailures(run.echoes, sizes.length * 2).map((f) => `${label}: ${f}`));
   if (bulkBytes > 0) failures.push(...bulkFailures(run.bulk, bulkBytes).map((f) => `${label}: ${f}`));
   if (run.deleteStatus !== 204 && run.deleteStatus !== 404) failures.push(`${label}: DELETE ${run.deleteStatus}`);
