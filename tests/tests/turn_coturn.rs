@@ -162,6 +162,64 @@ async fn within<T>(secs: u64, what: &str, f: impl std::future::Future<Output = T
         .unwrap_or_else(|_| panic!("{what}: not done in {secs} s"))
 }
 
+/// Two relay-only tokio peers through the TURN server at `server` (seeds `seeds`): `a`
+/// offers a channel, `b` answers, and both wait until the channel is open at `a` and seen
+/// by `b`. Returns the peers, their channel ends and `a`'s gathered offer.
+struct RelayedPair {
+    a: rtcpeer_tokio::PeerConnection,
+    b: rtcpeer_tokio::PeerConnection,
+    ca: rtcpeer_tokio::DataChannel,
+    cb: rtcpeer_tokio::DataChannel,
+    offer_sdp: String,
+}
+
+async fn connect_relayed_pair(server: SocketAddr, seeds: (u64, u64), label: &str) -> RelayedPair {
+    let sockets = SocketConfig::loopback();
+    let a = rtcpeer_tokio::new_peer_connection(turn_config(seeds.0, server, PASSWORD), &sockets)
+        .expect("a");
+    let b = rtcpeer_tokio::new_peer_connection(turn_config(seeds.1, server, PASSWORD), &sockets)
+        .expect("b");
+    let ca = a
+        .create_data_channel(label, Default::default())
+        .await
+        .expect("dc");
+    let offer = a.create_offer().await.expect("offer");
+    a.set_local_description(offer).await.expect("sld");
+    let offer = within(5, "a gathers", a.wait_gathering_complete())
+        .await
+        .expect("offer");
+    let offer_sdp = offer.sdp.clone();
+    let mut b_events = b.events();
+    b.set_remote_description(offer).await.expect("srd");
+    let answer = b.create_answer().await.expect("answer");
+    b.set_local_description(answer).await.expect("sld");
+    let answer = within(5, "b gathers", b.wait_gathering_complete())
+        .await
+        .expect("answer");
+    a.set_remote_description(answer).await.expect("srd");
+    within(10, "a connects", a.wait_connected())
+        .await
+        .expect("a connected");
+    let cb = within(10, "b sees the channel", async {
+        loop {
+            match b_events.next().await {
+                Some(Event::DataChannel(id)) => return b.data_channel(id),
+                Some(_) => {}
+                None => panic!("b ended"),
+            }
+        }
+    })
+    .await;
+    ca.wait_open().await.expect("open");
+    RelayedPair {
+        a,
+        b,
+        ca,
+        cb,
+        offer_sdp,
+    }
+}
+
 #[test]
 fn coturn_relays_between_two_relay_only_rtcpeer_peers_over_udp() {
     if !inside_namespace("coturn_relays_between_two_relay_only_rtcpeer_peers_over_udp") {
@@ -170,51 +228,21 @@ fn coturn_relays_between_two_relay_only_rtcpeer_peers_over_udp() {
     let coturn = Coturn::start(3478);
     let rt = tokio::runtime::Runtime::new().expect("tokio");
     rt.block_on(async {
-        let sockets = SocketConfig::loopback();
-        let a = rtcpeer_tokio::new_peer_connection(turn_config(1, coturn.addr, PASSWORD), &sockets)
-            .expect("a");
-        let b = rtcpeer_tokio::new_peer_connection(turn_config(2, coturn.addr, PASSWORD), &sockets)
-            .expect("b");
-        let ca = a
-            .create_data_channel("relay", Default::default())
-            .await
-            .expect("dc");
-        let offer = a.create_offer().await.expect("offer");
-        a.set_local_description(offer).await.expect("sld");
-        let offer = within(5, "a gathers", a.wait_gathering_complete())
-            .await
-            .expect("offer");
+        let RelayedPair {
+            a,
+            b,
+            ca,
+            cb,
+            offer_sdp,
+        } = connect_relayed_pair(coturn.addr, (1, 2), "relay").await;
         assert!(
-            offer.sdp.contains("typ relay"),
-            "no relayed candidate:\n{}",
-            offer.sdp
+            offer_sdp.contains("typ relay"),
+            "no relayed candidate:\n{offer_sdp}"
         );
         assert!(
-            !offer.sdp.contains("typ host"),
+            !offer_sdp.contains("typ host"),
             "relay-only offer has host candidates"
         );
-        let mut b_events = b.events();
-        b.set_remote_description(offer).await.expect("srd");
-        let answer = b.create_answer().await.expect("answer");
-        b.set_local_description(answer).await.expect("sld");
-        let answer = within(5, "b gathers", b.wait_gathering_complete())
-            .await
-            .expect("answer");
-        a.set_remote_description(answer).await.expect("srd");
-        within(10, "a connects", a.wait_connected())
-            .await
-            .expect("a connected");
-        let cb = within(10, "b sees the channel", async {
-            loop {
-                match b_events.next().await {
-                    Some(Event::DataChannel(id)) => return b.data_channel(id),
-                    Some(_) => {}
-                    None => panic!("b ended"),
-                }
-            }
-        })
-        .await;
-        ca.wait_open().await.expect("open");
         ca.send_text("via coturn").await.expect("send");
         let got = within(5, "b receives", cb.recv()).await.expect("message");
         assert_eq!(got, Message::Text("via coturn".into()));
@@ -448,40 +476,7 @@ fn coturn_channel_bind_responses_lost_for_a_while_never_cause_a_400() {
     let proxy = ChannelBindDropper::start(coturn.addr, Duration::from_secs(4));
     let rt = tokio::runtime::Runtime::new().expect("tokio");
     rt.block_on(async {
-        let sockets = SocketConfig::loopback();
-        let a = rtcpeer_tokio::new_peer_connection(turn_config(7, proxy.addr, PASSWORD), &sockets)
-            .expect("a");
-        let b = rtcpeer_tokio::new_peer_connection(turn_config(8, proxy.addr, PASSWORD), &sockets)
-            .expect("b");
-        let ca = a
-            .create_data_channel("c", Default::default())
-            .await
-            .expect("dc");
-        let offer = a.create_offer().await.expect("offer");
-        a.set_local_description(offer).await.expect("sld");
-        let offer = within(5, "a gathers", a.wait_gathering_complete())
-            .await
-            .expect("offer");
-        let mut b_events = b.events();
-        b.set_remote_description(offer).await.expect("srd");
-        let answer = b.create_answer().await.expect("answer");
-        b.set_local_description(answer).await.expect("sld");
-        let answer = within(5, "b gathers", b.wait_gathering_complete())
-            .await
-            .expect("answer");
-        a.set_remote_description(answer).await.expect("srd");
-        within(10, "a connects", a.wait_connected())
-            .await
-            .expect("connected");
-        let cb = within(10, "b sees the channel", async {
-            loop {
-                if let Some(Event::DataChannel(id)) = b_events.next().await {
-                    return b.data_channel(id);
-                }
-            }
-        })
-        .await;
-        ca.wait_open().await.expect("open");
+        let RelayedPair { a, b, ca, cb, .. } = connect_relayed_pair(proxy.addr, (7, 8), "c").await;
         // While the bindings are unconfirmed, Send/Data indications carry the data.
         ca.send_text("while ambiguous").await.expect("send");
         let got = within(5, "b receives", cb.recv()).await.expect("message");
