@@ -32,6 +32,29 @@
 //! }
 //! # Ok(()) }
 //! ```
+//!
+//! # The browser's data channel on this loop
+//!
+//! The async adapters wrap each channel in a W3C-like `DataChannel`; here the core's own
+//! API is the surface, reached from a command or the event callback:
+//! - `readyState` (`state()`), `bufferedAmount`, `bufferedAmountLowThreshold`, `label`,
+//!   `send` and `close`: on `pc.data_channel(id)?` (a [`DataChannelHandle`]), which fails
+//!   with `NoSuchChannel` for an id the connection never had;
+//! - the `datachannel`, `open`, `message`, `bufferedamountlow` and `close` events:
+//!   `Event::DataChannel`, `ChannelOpen`, `ChannelMessage`, `ChannelBufferedAmountLow`,
+//!   `ChannelClosing`/`ChannelClosed` at the callback. A failed connection
+//!   (`ConnectionStateChange(Failed)`) or the end of [`EventLoop::run`] ends every channel:
+//!   where the async glue queues `error` and `close` for each, a mio application reacts
+//!   to those two signals itself;
+//! - `close()` delivers what was queued before it, as in the browser;
+//! - a sender that must not queue without bound refills on `ChannelBufferedAmountLow`
+//!   (see `examples/src/bin/mio_loop.rs`), and a reader that holds messages reports them
+//!   with `set_application_unread` so that they count against the SCTP receive window.
+//!
+//! The W3C checklist the async adapters pass runs on this loop too (the repository's
+//! `tests/tests/api_contracts.rs`), through a thin mirror of these events.
+//!
+//! [`DataChannelHandle`]: rtcpeer::peer_connection::DataChannelHandle
 
 mod event_loop;
 mod reply;

@@ -1,16 +1,16 @@
 //! Contracts of the public API that issue 12 asked for: no two connections share keys
 //! whichever documented way they were built, every wait ends, and the async data channel
 //! behaves as the W3C `RTCDataChannel` (readyState, events, bufferedAmount, close after
-//! queued data is delivered) on tokio and smol.
+//! queued data is delivered) on tokio, smol and mio, from one body
+//! (`adapters_common::w3c`).
 
+mod adapters_common;
 mod pc_common;
 
-use rtcpeer::peer_connection::{
-    ChannelId, ChannelState, PeerConnection, PeerConnectionError, RtcConfiguration,
-};
-use rtcpeer::runtime::{
-    AsyncPeerConnection, ChannelEvent, Message, Runtime, RuntimeError, SocketConfig,
-};
+use adapters_common::peer::AsyncAdapter;
+use adapters_common::{executor, mio_peer::MioAdapter, w3c};
+use rtcpeer::peer_connection::{PeerConnection, PeerConnectionError, RtcConfiguration};
+use rtcpeer::runtime::{AsyncPeerConnection, Runtime, RuntimeError, SocketConfig};
 use rtcpeer::{Endpoint, Error, Seed};
 use std::collections::HashSet;
 use std::future::Future;
@@ -192,177 +192,6 @@ fn dtls_randoms_differ_between_connections_seeded_from_the_os() {
     assert_eq!(distinct.len(), randoms.len(), "a DTLS random repeated");
 }
 
-/// Two connected async peers on `rt`: `a` created channel `ca`, `b` accepted it as `cb`.
-async fn connected_pair(
-    rt: &Arc<dyn Runtime>,
-) -> (
-    AsyncPeerConnection,
-    AsyncPeerConnection,
-    rtcpeer::runtime::DataChannel,
-    rtcpeer::runtime::DataChannel,
-) {
-    let new = || {
-        AsyncPeerConnection::new(
-            rt.clone(),
-            RtcConfiguration::default(),
-            &SocketConfig::loopback(),
-        )
-        .expect("pc on 127.0.0.1")
-    };
-    let (a, b) = (new(), new());
-    let ca = a
-        .create_data_channel("checklist", Default::default())
-        .await
-        .expect("channel");
-    assert_eq!(ca.ready_state(), ChannelState::Connecting);
-    let refused = ca.try_send("too early");
-    assert!(
-        matches!(refused, Err(Error::Runtime(RuntimeError::WouldBlock))),
-        "{refused:?}"
-    );
-    let offer = a.create_offer().await.expect("offer");
-    a.set_local_description(offer).await.expect("local offer");
-    let offer = a.wait_gathering_complete().await.expect("gathered");
-    b.set_remote_description(offer).await.expect("remote offer");
-    let answer = b.create_answer().await.expect("answer");
-    b.set_local_description(answer).await.expect("local answer");
-    let answer = b.wait_gathering_complete().await.expect("gathered");
-    a.set_remote_description(answer)
-        .await
-        .expect("remote answer");
-    let cb = b.accept_channel().await.expect("the peer's channel");
-    ca.wait_open().await.expect("open at a");
-    cb.wait_open().await.expect("open at b");
-    (a, b, ca, cb)
-}
-
-/// Runs `f` with a 60 s limit on real time.
-async fn bounded<T>(rt: &Arc<dyn Runtime>, what: &str, f: impl Future<Output = T>) -> T {
-    let deadline = rt.now() + Duration::from_secs(60);
-    let mut timer = rt.new_timer(deadline);
-    let mut f = std::pin::pin!(f);
-    std::future::poll_fn(|cx| {
-        if let std::task::Poll::Ready(v) = f.as_mut().poll(cx) {
-            return std::task::Poll::Ready(v);
-        }
-        if timer.as_mut().poll(cx).is_ready() {
-            panic!("{what} did not end within 60 s");
-        }
-        std::task::Poll::Pending
-    })
-    .await
-}
-
-/// The W3C `RTCDataChannel` checklist on the async API.
-async fn data_channel_checklist(rt: Arc<dyn Runtime>) {
-    let (a, b, ca, cb) = bounded(&rt, "connect", connected_pair(&rt)).await;
-    // readyState and the open event.
-    assert_eq!(ca.ready_state(), ChannelState::Open);
-    assert_eq!(ca.next_event().await, Some(ChannelEvent::Open));
-    assert_eq!(cb.next_event().await, Some(ChannelEvent::Open));
-    assert_eq!(cb.label().as_deref(), Some("checklist"));
-    // bufferedAmount accounting and bufferedamountlow.
-    assert_eq!(ca.buffered_amount(), 0);
-    ca.set_buffered_amount_low_threshold(16 * 1024);
-    assert_eq!(ca.buffered_amount_low_threshold(), 16 * 1024);
-    let chunk = vec![7u8; 64 * 1024];
-    let chunks = 32;
-    for _ in 0..chunks {
-        ca.send(chunk.clone()).expect("send queues");
-    }
-    assert!(
-        ca.buffered_amount() > 16 * 1024,
-        "queued bytes count: {}",
-        ca.buffered_amount()
-    );
-    // The event fires at every fall below the threshold (also between the sends above, as
-    // the driver sends concurrently); the last one comes once the queue has drained.
-    bounded(&rt, "bufferedamountlow after the last send", async {
-        loop {
-            let event = ca.next_event().await;
-            assert_eq!(event, Some(ChannelEvent::BufferedAmountLow));
-            if ca.buffered_amount() <= 16 * 1024 {
-                break;
-            }
-        }
-    })
-    .await;
-    // The high water mark refuses try_send.
-    ca.set_high_water_mark(0);
-    for _ in 0..16 {
-        ca.send(chunk.clone())
-            .expect("send ignores the high water mark");
-    }
-    let refused = ca.try_send(chunk.clone());
-    assert!(
-        matches!(refused, Err(Error::Runtime(RuntimeError::WouldBlock))),
-        "{refused:?}"
-    );
-    ca.set_high_water_mark(rtcpeer::runtime::SEND_HIGH_WATER);
-    // close() after queued data: everything arrives, then both sides reach closed.
-    for _ in 0..chunks {
-        ca.send(chunk.clone()).expect("send queues");
-    }
-    ca.close().expect("close");
-    assert_eq!(ca.ready_state(), ChannelState::Closing);
-    assert!(ca.send("late").is_err(), "no send while closing");
-    let expected = (chunks * 2 + 16) * chunk.len();
-    let received = bounded(&rt, "receive all", async {
-        let mut total = 0;
-        while let Some(m) = cb.recv().await {
-            total += m.len();
-        }
-        total
-    })
-    .await;
-    assert_eq!(received, expected, "close() delivered what was queued");
-    bounded(&rt, "closed", ca.wait_closed())
-        .await
-        .expect("closed");
-    assert_eq!(ca.ready_state(), ChannelState::Closed);
-    let mut a_events = Vec::new();
-    while let Some(e) = ca.next_event().await {
-        a_events.push(e);
-    }
-    assert_eq!(a_events.last(), Some(&ChannelEvent::Close), "{a_events:?}");
-    // No wait on a made-up channel id.
-    let ghost = a.data_channel(ChannelId(999));
-    let result = ghost.wait_open().await;
-    assert!(
-        matches!(
-            result,
-            Err(Error::PeerConnection(PeerConnectionError::NoSuchChannel(_)))
-        ),
-        "{result:?}"
-    );
-    assert!(ghost.send_text("x").await.is_err());
-    // The error event: a channel of a connection that ends reports close; a failed one
-    // error then close. Closing the connection ends every channel.
-    let other = a
-        .create_data_channel("second", Default::default())
-        .await
-        .expect("channel");
-    a.close().await;
-    assert_eq!(other.ready_state(), ChannelState::Closed);
-    let mut other_events = Vec::new();
-    while let Some(e) = other.next_event().await {
-        other_events.push(e);
-    }
-    assert_eq!(
-        other_events.last(),
-        Some(&ChannelEvent::Close),
-        "{other_events:?}"
-    );
-    assert!(
-        !other_events
-            .iter()
-            .any(|e| matches!(e, ChannelEvent::Error(_))),
-        "closing the connection is no error: {other_events:?}"
-    );
-    assert!(other.send("after").is_err());
-    b.close().await;
-}
-
 /// `wait_gathering_complete` before `set_local_description` fails at once.
 async fn gathering_wait_without_a_description_fails(rt: Arc<dyn Runtime>) {
     let pc = AsyncPeerConnection::new(rt, RtcConfiguration::default(), &SocketConfig::loopback())
@@ -375,34 +204,6 @@ async fn gathering_wait_without_a_description_fails(rt: Arc<dyn Runtime>) {
         ),
         "{result:?}"
     );
-}
-
-/// One task queues 16 MiB with `send`, then reads the echo of all of it.
-async fn send_everything_then_read_the_echo(rt: Arc<dyn Runtime>) {
-    let (_a, _b, ca, cb) = bounded(&rt, "connect", connected_pair(&rt)).await;
-    rt.spawn(Box::pin(async move {
-        while let Some(m) = cb.recv().await {
-            if let Message::Binary(data) = m
-                && cb.send_binary(data).await.is_err()
-            {
-                break;
-            }
-        }
-    }));
-    let total = 16 * 1024 * 1024;
-    let chunk = vec![1u8; 64 * 1024];
-    for _ in 0..total / chunk.len() {
-        ca.send(chunk.clone()).expect("queued");
-    }
-    let echoed = bounded(&rt, "echo of 16 MiB", async {
-        let mut got = 0;
-        while got < total {
-            got += ca.recv().await.expect("echo").len();
-        }
-        got
-    })
-    .await;
-    assert_eq!(echoed, total);
 }
 
 fn tokio_rt() -> tokio::runtime::Runtime {
@@ -424,12 +225,17 @@ fn on_smol<F: Future<Output = ()>>(f: impl FnOnce(Arc<dyn Runtime>) -> F) {
 
 #[test]
 fn tokio_data_channel_follows_the_w3c_checklist() {
-    on_tokio(data_channel_checklist);
+    on_tokio(|rt| async move { w3c::data_channel_checklist(&AsyncAdapter(rt)).await });
 }
 
 #[test]
 fn smol_data_channel_follows_the_w3c_checklist() {
-    on_smol(data_channel_checklist);
+    on_smol(|rt| async move { w3c::data_channel_checklist(&AsyncAdapter(rt)).await });
+}
+
+#[test]
+fn mio_data_channel_follows_the_w3c_checklist() {
+    executor::block_on(w3c::data_channel_checklist(&MioAdapter));
 }
 
 #[test]
@@ -444,10 +250,15 @@ fn smol_gathering_wait_without_a_description_fails() {
 
 #[test]
 fn tokio_send_everything_then_read_the_echo_completes() {
-    on_tokio(send_everything_then_read_the_echo);
+    on_tokio(|rt| async move { w3c::send_everything_then_read_the_echo(&AsyncAdapter(rt)).await });
 }
 
 #[test]
 fn smol_send_everything_then_read_the_echo_completes() {
-    on_smol(send_everything_then_read_the_echo);
+    on_smol(|rt| async move { w3c::send_everything_then_read_the_echo(&AsyncAdapter(rt)).await });
+}
+
+#[test]
+fn mio_send_everything_then_read_the_echo_completes() {
+    executor::block_on(w3c::send_everything_then_read_the_echo(&MioAdapter));
 }

@@ -1,6 +1,7 @@
 //! What the echo server's HTTP layer needs from a WebRTC runtime, independent of which
 //! adapter (tokio, smol, mio) drives the peer connections.
 
+use rtcpeer::Seed;
 use rtcpeer::ice::SelectedPair;
 use rtcpeer::peer_connection::PeerConnectionState;
 use std::fmt;
@@ -12,9 +13,14 @@ use std::time::Duration;
 /// How long ICE gathering may take before the offer or answer is refused.
 pub const GATHER_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A fresh seed from the OS for one peer connection (certificate, ICE credentials, ...).
-pub fn os_seed() -> Result<u64, BackendError> {
-    getrandom::u64().map_err(|e| BackendError::Internal(format!("OS random source: {e}")))
+/// A fresh seed for one peer connection (certificate, ICE credentials, DTLS randoms, ...):
+/// all 32 bytes from the OS random source, as the runtime adapters seed theirs, so no
+/// session's keys can be guessed from another's.
+pub fn os_seed() -> Result<Seed, BackendError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| BackendError::Internal(format!("OS random source: {e}")))?;
+    Ok(Seed::from_bytes(bytes))
 }
 
 /// A boxed, sendable future, as the backend's async methods return.

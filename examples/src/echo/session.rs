@@ -3,11 +3,11 @@
 //! feeds the session datagrams and timeouts and sends what [`EchoSession::drain`] hands out.
 
 use super::backend::{BackendError, SctpRecovery, SessionStats};
-use rtcpeer::Transmit;
 use rtcpeer::peer_connection::{
     ChannelId, Event, IceGatheringState, IceServer, IceTransportPolicy, Input, Output,
     PeerConnection, PeerConnectionState, RtcConfiguration, RtcSessionDescription,
 };
+use rtcpeer::{Seed, Transmit};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -67,7 +67,7 @@ pub fn parse_ice_server(
 /// given to [`set_ice_servers`], and whether ICE runs as a lite agent (see
 /// [`EchoConfig::ice_lite`](super::config::EchoConfig::ice_lite)); a relay-only server runs
 /// full ICE, since only a full agent allocates relayed candidates.
-pub fn echo_config(seed: u64, ice_lite: bool) -> RtcConfiguration {
+pub fn echo_config(seed: Seed, ice_lite: bool) -> RtcConfiguration {
     let (ice_servers, relay_only) = ICE.get().cloned().unwrap_or_default();
     RtcConfiguration {
         max_message_size: MAX_MESSAGE_SIZE,
@@ -78,7 +78,7 @@ pub fn echo_config(seed: u64, ice_lite: bool) -> RtcConfiguration {
         } else {
             IceTransportPolicy::All
         },
-        ..RtcConfiguration::with_seed(seed)
+        ..RtcConfiguration::with_secret_seed(seed)
     }
 }
 
@@ -293,5 +293,43 @@ mod ice_server_flag_tests {
         let s = parse_ice_server("stun:127.0.0.1:3478", Some("u"), Some("p")).expect("url");
         assert_eq!((s.urls.len(), s.username), (1, None));
         assert!(parse_ice_server("nonsense", None, None).is_err());
+    }
+}
+
+#[cfg(test)]
+mod seed_tests {
+    use super::echo_config;
+    use crate::echo::backend::os_seed;
+    use rtcpeer::peer_connection::PeerConnection;
+
+    /// `(ice-pwd, fingerprint)` of a fresh session's offer.
+    fn secrets_of_a_new_session() -> (String, String) {
+        let config = echo_config(os_seed().expect("OS random source"), false);
+        let mut pc = PeerConnection::new(config, std::time::Instant::now()).expect("pc");
+        pc.create_data_channel("s", Default::default())
+            .expect("channel");
+        let sdp = pc.create_offer().expect("offer").sdp;
+        let attr = |name: &str| {
+            sdp.lines()
+                .find_map(|l| l.trim().strip_prefix(name))
+                .unwrap_or_else(|| panic!("{name} in {sdp}"))
+                .to_owned()
+        };
+        (attr("a=ice-pwd:"), attr("a=fingerprint:"))
+    }
+
+    #[test]
+    fn session_seeds_carry_all_256_os_bits() {
+        let (one, two) = (os_seed().expect("seed"), os_seed().expect("seed"));
+        // `Seed`'s `Debug` names its kind: 32 bytes, not a replayable 64-bit number.
+        assert_eq!(format!("{one:?}"), "Seed(32 bytes, ..)");
+        assert_ne!(one, two, "two draws from the OS gave the same seed");
+    }
+
+    #[test]
+    fn two_sessions_share_no_ice_password_or_certificate() {
+        let (a, b) = (secrets_of_a_new_session(), secrets_of_a_new_session());
+        assert_ne!(a.0, b.0, "ice-pwd shared");
+        assert_ne!(a.1, b.1, "certificate fingerprint shared");
     }
 }

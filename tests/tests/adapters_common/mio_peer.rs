@@ -3,22 +3,27 @@
 //!
 //! Commands (JSEP calls, sends) go to the loop with `LoopHandle::call` and are awaited as
 //! its `Reply`. The loop's event callback mirrors what the scenario waits for (gathering,
-//! connection state, remote channels, channel open/close, messages, `bufferedamountlow`)
+//! connection state, remote channels, each channel's `readyState` and W3C events, messages)
 //! into a [`Mirror`]; every change wakes the futures waiting on it. The async body runs on
 //! [`block_on`](super::executor::block_on), whose [`Sleep`] is this adapter's timer.
 //!
-//! Like the async glue, sends wait while more than `SEND_HIGH_WATER` bytes are queued, and
-//! messages held unread count against the SCTP receive window (`set_application_unread`).
+//! What the async glue adds to the core, done here the same way over the mio loop's
+//! callback and commands: `readyState` moves (and queues `open`/`closing`/`close`) on the
+//! core's channel events and on `close()`; a failed connection gives each channel `error`
+//! then `close`, an ended loop `close`; back-pressured sends wait while more than the
+//! channel's high water mark (`SEND_HIGH_WATER` unless set) is queued, `try_send` refuses
+//! then; messages held unread count against the SCTP receive window
+//! (`set_application_unread`); a made-up channel id fails at once (`NoSuchChannel`).
 
 use super::executor::Sleep;
 use super::peer::{Adapter, Channel, Peer, closed};
 use bytes::Bytes;
 use rtcpeer::endpoint::{ConnectionHandle, Endpoint};
 use rtcpeer::peer_connection::{
-    ChannelId, Event, IceGatheringState, PeerConnection, PeerConnectionState, RtcConfiguration,
-    RtcSessionDescription,
+    ChannelId, ChannelState, DataChannelHandle, Event, IceGatheringState, PeerConnection,
+    PeerConnectionState, RtcConfiguration, RtcSessionDescription,
 };
-use rtcpeer::runtime::{Message, RuntimeError, SEND_HIGH_WATER, SEND_LOW_WATER};
+use rtcpeer::runtime::{ChannelEvent, Message, RuntimeError, SEND_HIGH_WATER, SEND_LOW_WATER};
 use rtcpeer_mio::{EventLoop, LoopHandle, SocketConfig};
 use std::collections::{HashMap, VecDeque};
 use std::future::poll_fn;
@@ -28,16 +33,63 @@ use std::task::{Poll, Waker};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-#[derive(Debug, Default)]
+/// Channel events kept unread before the oldest is dropped (as the async glue does).
+const MAX_CHANNEL_EVENTS: usize = 64;
+
+#[derive(Debug)]
 struct ChannelMirror {
-    open: bool,
-    /// Closing or closed.
-    closed: bool,
+    /// `readyState` as the callback last saw it (`Closed` once the loop ended).
+    ready: ChannelState,
+    /// The W3C events not read yet, bounded.
+    events: VecDeque<ChannelEvent>,
     inbox: VecDeque<Message>,
     unread: usize,
     /// How many `bufferedamountlow` events fired: a sender that saw a full queue waits
     /// for this to grow.
     low_events: u64,
+    /// Back-pressured sends wait, and `try_send` refuses, above this many buffered bytes.
+    high_water: usize,
+}
+
+impl Default for ChannelMirror {
+    fn default() -> Self {
+        Self {
+            ready: ChannelState::Connecting,
+            events: VecDeque::new(),
+            inbox: VecDeque::new(),
+            unread: 0,
+            low_events: 0,
+            high_water: SEND_HIGH_WATER,
+        }
+    }
+}
+
+impl ChannelMirror {
+    fn push_event(&mut self, event: ChannelEvent) {
+        if self.events.len() >= MAX_CHANNEL_EVENTS {
+            self.events.pop_front();
+        }
+        self.events.push_back(event);
+    }
+
+    /// Moves to `state` (never back from `Closed`), queueing the matching event.
+    fn set_ready(&mut self, state: ChannelState) {
+        if self.ready == state || self.ready == ChannelState::Closed {
+            return;
+        }
+        self.ready = state;
+        match state {
+            ChannelState::Open => self.push_event(ChannelEvent::Open),
+            ChannelState::Closing => self.push_event(ChannelEvent::Closing),
+            ChannelState::Closed => self.push_event(ChannelEvent::Close),
+            _ => {}
+        }
+    }
+
+    /// Closing or closed.
+    fn closed(&self) -> bool {
+        matches!(self.ready, ChannelState::Closing | ChannelState::Closed)
+    }
 }
 
 #[derive(Debug)]
@@ -58,6 +110,20 @@ impl Mirror {
 
     fn unread(&self) -> usize {
         self.channels.values().map(|c| c.unread).sum()
+    }
+
+    /// The connection ended: every channel not closed yet reports `error` (if `error`
+    /// says why) and `close`, as the browser does.
+    fn close_all_channels(&mut self, error: Option<&str>) {
+        for channel in self.channels.values_mut() {
+            if channel.ready == ChannelState::Closed {
+                continue;
+            }
+            if let Some(reason) = error {
+                channel.push_event(ChannelEvent::Error(reason.to_owned()));
+            }
+            channel.set_ready(ChannelState::Closed);
+        }
     }
 }
 
@@ -101,20 +167,35 @@ impl Shared {
             Event::IceGatheringStateChange(IceGatheringState::Complete) => {
                 self.update(|m| m.gathering_complete = true);
             }
-            Event::ConnectionStateChange(state) => self.update(|m| m.state = state),
+            Event::ConnectionStateChange(state) => self.update(|m| {
+                m.state = state;
+                if state == PeerConnectionState::Failed {
+                    m.close_all_channels(Some("the connection failed"));
+                }
+            }),
             Event::DataChannel(id) => {
                 let Ok(mut channel) = pc.data_channel(id) else {
                     return;
                 };
                 channel.set_buffered_amount_low_threshold(SEND_LOW_WATER);
                 let label = channel.label().to_owned();
-                self.update(|m| m.announced.push_back((id, label)));
+                self.update(|m| {
+                    m.channel(id);
+                    m.announced.push_back((id, label));
+                });
             }
-            Event::ChannelOpen(id) => self.update(|m| m.channel(id).open = true),
-            Event::ChannelClosing(id) | Event::ChannelClosed(id) => {
-                self.update(|m| m.channel(id).closed = true);
+            Event::ChannelOpen(id) => self.update(|m| m.channel(id).set_ready(ChannelState::Open)),
+            Event::ChannelClosing(id) => {
+                self.update(|m| m.channel(id).set_ready(ChannelState::Closing));
             }
-            Event::ChannelBufferedAmountLow(id) => self.update(|m| m.channel(id).low_events += 1),
+            Event::ChannelClosed(id) => {
+                self.update(|m| m.channel(id).set_ready(ChannelState::Closed));
+            }
+            Event::ChannelBufferedAmountLow(id) => self.update(|m| {
+                let channel = m.channel(id);
+                channel.low_events += 1;
+                channel.push_event(ChannelEvent::BufferedAmountLow);
+            }),
             Event::ChannelMessage { id, data, binary } => {
                 let message = if binary {
                     Message::Binary(data)
@@ -208,7 +289,10 @@ impl MioPeer {
         let ended = shared.clone();
         let thread = std::thread::spawn(move || {
             let result = event_loop.run();
-            ended.update(|m| m.loop_ended = true);
+            ended.update(|m| {
+                m.loop_ended = true;
+                m.close_all_channels(result.as_ref().err().map(|e| e.to_string()).as_deref());
+            });
             result
         });
         Self {
@@ -234,10 +318,13 @@ impl Peer for MioPeer {
         let label = label.to_owned();
         let id = self
             .link
-            .call(move |pc, _| {
+            .call(move |pc, shared| {
                 let id = pc.create_data_channel(&label, Default::default())?;
                 pc.data_channel(id)?
                     .set_buffered_amount_low_threshold(SEND_LOW_WATER);
+                shared.update(|m| {
+                    m.channel(id);
+                });
                 Ok(id)
             })
             .await?;
@@ -302,6 +389,13 @@ impl Peer for MioPeer {
         let state = self.link.call(|pc, _| Ok(pc.connection_state())).await;
         // The loop ends only after closing its connections.
         state.unwrap_or(PeerConnectionState::Closed)
+    }
+
+    fn data_channel(&self, id: ChannelId) -> MioChannel {
+        MioChannel {
+            link: self.link.clone(),
+            id,
+        }
     }
 
     async fn remote_channel(&self, label: &str) -> Option<MioChannel> {
@@ -373,7 +467,7 @@ impl MioChannel {
             .wait(|m| {
                 let ended = m.loop_ended;
                 let channel = m.channel(id);
-                (channel.low_events > seen || channel.closed || ended).then_some(())
+                (channel.low_events > seen || channel.closed() || ended).then_some(())
             })
             .await;
     }
@@ -387,7 +481,8 @@ impl MioChannel {
                 .link
                 .call(move |pc, shared| {
                     let mut channel = pc.data_channel(id)?;
-                    if channel.buffered_amount() > SEND_HIGH_WATER {
+                    let high_water = shared.lock().channel(id).high_water;
+                    if channel.buffered_amount() > high_water {
                         // Read on the loop thread, where the callback counts: no event
                         // can slip between this check and the count.
                         let seen = shared.lock().channel(id).low_events;
@@ -415,14 +510,18 @@ impl MioChannel {
 impl Channel for MioChannel {
     async fn wait_open(&self) -> Result<(), rtcpeer::Error> {
         let id = self.id;
+        // A made-up id fails at once instead of waiting for an event that never comes.
+        self.link
+            .call(move |pc, _| pc.data_channel(id).map(drop))
+            .await?;
         let shared = &self.link.shared;
         shared
             .wait(|m| {
                 let ended = m.loop_ended;
                 let channel = m.channel(id);
-                if channel.open && !channel.closed {
+                if channel.ready == ChannelState::Open {
                     Some(Ok(()))
-                } else if channel.closed {
+                } else if channel.closed() {
                     Some(Err(RuntimeError::ChannelClosed.into()))
                 } else {
                     ended.then(|| Err(closed()))
@@ -460,7 +559,7 @@ impl Channel for MioChannel {
                     channel.unread = channel.unread.saturating_sub(message.len());
                     Some(Some(message))
                 } else {
-                    (channel.closed || ended).then_some(None)
+                    (channel.closed() || ended).then_some(None)
                 }
             })
             .await?;
@@ -479,7 +578,131 @@ impl Channel for MioChannel {
     async fn close(&self) -> Result<(), rtcpeer::Error> {
         let id = self.id;
         self.link
-            .call(move |pc, _| pc.data_channel(id)?.close())
+            .call(move |pc, shared| {
+                pc.data_channel(id)?.close()?;
+                // `readyState` is `closing` as soon as `close()` returns, as in the browser.
+                shared.update(|m| m.channel(id).set_ready(ChannelState::Closing));
+                Ok(())
+            })
             .await
+    }
+
+    async fn ready_state(&self) -> ChannelState {
+        let mut m = self.link.shared.lock();
+        if m.loop_ended {
+            ChannelState::Closed
+        } else {
+            m.channel(self.id).ready
+        }
+    }
+
+    async fn next_event(&self) -> Option<ChannelEvent> {
+        let id = self.id;
+        self.link
+            .shared
+            .wait(|m| {
+                let ended = m.loop_ended;
+                let channel = m.channel(id);
+                if let Some(event) = channel.events.pop_front() {
+                    Some(Some(event))
+                } else {
+                    (channel.ready == ChannelState::Closed || ended).then_some(None)
+                }
+            })
+            .await
+    }
+
+    async fn label(&self) -> Option<String> {
+        let id = self.id;
+        let label = self
+            .link
+            .call(move |pc, _| Ok(pc.data_channel(id)?.label().to_owned()))
+            .await;
+        label.ok()
+    }
+
+    async fn buffered_amount_low_threshold(&self) -> usize {
+        let id = self.id;
+        let threshold = self
+            .link
+            .call(move |pc, _| Ok(pc.data_channel(id)?.buffered_amount_low_threshold()))
+            .await;
+        threshold.unwrap_or(0)
+    }
+
+    async fn set_buffered_amount_low_threshold(&self, bytes: usize) {
+        let id = self.id;
+        // Err: the channel or the loop is gone, and with it the threshold.
+        let _ = self
+            .link
+            .call(move |pc, _| {
+                pc.data_channel(id)?
+                    .set_buffered_amount_low_threshold(bytes);
+                Ok(())
+            })
+            .await;
+    }
+
+    async fn set_high_water_mark(&self, bytes: usize) {
+        let id = self.id;
+        self.link
+            .shared
+            .update(|m| m.channel(id).high_water = bytes);
+    }
+
+    async fn send(&self, message: Message) -> Result<(), rtcpeer::Error> {
+        let id = self.id;
+        self.link
+            .call(move |pc, shared| {
+                let mut channel = pc.data_channel(id)?;
+                if shared.lock().channel(id).closed() {
+                    return Err(RuntimeError::ChannelClosed.into());
+                }
+                send_message(&mut channel, message)
+            })
+            .await
+    }
+
+    async fn try_send(&self, message: Message) -> Result<(), rtcpeer::Error> {
+        let id = self.id;
+        self.link
+            .call(move |pc, shared| {
+                let mut channel = pc.data_channel(id)?;
+                let (ready, high_water) = {
+                    let mut m = shared.lock();
+                    let mirror = m.channel(id);
+                    (mirror.ready, mirror.high_water)
+                };
+                match ready {
+                    ChannelState::Open if channel.buffered_amount() <= high_water => {
+                        send_message(&mut channel, message)
+                    }
+                    ChannelState::Open | ChannelState::Connecting => {
+                        Err(RuntimeError::WouldBlock.into())
+                    }
+                    _ => Err(RuntimeError::ChannelClosed.into()),
+                }
+            })
+            .await
+    }
+
+    async fn wait_closed(&self) -> Result<(), rtcpeer::Error> {
+        let id = self.id;
+        self.link
+            .shared
+            .wait(|m| (m.loop_ended || m.channel(id).ready == ChannelState::Closed).then_some(()))
+            .await;
+        Ok(())
+    }
+}
+
+/// Queues `message` on the core channel.
+fn send_message(
+    channel: &mut DataChannelHandle<'_>,
+    message: Message,
+) -> Result<(), rtcpeer::Error> {
+    match message {
+        Message::Text(text) => channel.send_text(&text),
+        Message::Binary(data) => channel.send_binary(data),
     }
 }

@@ -4,7 +4,9 @@
 //! - [`scenario`]: the end-to-end scenario tokio, smol and mio all run from one body, over
 //!   the adapter traits of [`peer`] (async adapters) and [`mio_peer`] (mio event loops);
 //! - [`stress`]: shared scenarios under stress (garbage, slow reader, echo), all three too;
-//! - [`async_only`]: scenarios that need the async handles' extra features.
+//! - [`async_only`]: scenarios that need the async handles' extra features;
+//! - [`w3c`]: the W3C `RTCDataChannel` checklist and the 16 MiB send-all-then-read-the-echo
+//!   program, all three adapters.
 
 #![allow(dead_code)] // each adapter test file uses a subset
 
@@ -14,6 +16,7 @@ pub mod mio_peer;
 pub mod peer;
 pub mod scenario;
 pub mod stress;
+pub mod w3c;
 
 use rtcpeer::Transmit;
 use rtcpeer::runtime::{AsyncUdpSocket, RecvBatch, Runtime, SocketConfig};

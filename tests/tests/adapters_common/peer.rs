@@ -8,9 +8,11 @@
 #![allow(async_fn_in_trait)] // test harness: every future is awaited in the task that made it
 
 use bytes::Bytes;
-use rtcpeer::peer_connection::{PeerConnectionState, RtcConfiguration, RtcSessionDescription};
+use rtcpeer::peer_connection::{
+    ChannelId, ChannelState, PeerConnectionState, RtcConfiguration, RtcSessionDescription,
+};
 use rtcpeer::runtime::{
-    AsyncPeerConnection, DataChannel, Message, Runtime, RuntimeError, SocketConfig,
+    AsyncPeerConnection, ChannelEvent, DataChannel, Message, Runtime, RuntimeError, SocketConfig,
 };
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -51,6 +53,8 @@ pub trait Peer {
     async fn wait_connected(&self) -> Result<(), rtcpeer::Error>;
     /// `connectionState`.
     async fn connection_state(&self) -> PeerConnectionState;
+    /// A handle on channel `id`, which need not exist (then every call on it fails).
+    fn data_channel(&self, id: ChannelId) -> Self::Channel;
     /// The next channel the remote peer opened with `label`, or `None` if the connection
     /// ended first.
     async fn remote_channel(&self, label: &str) -> Option<Self::Channel>;
@@ -61,8 +65,9 @@ pub trait Peer {
     async fn close(&self);
 }
 
-/// One data channel.
+/// One data channel, with the W3C `RTCDataChannel` surface the checklist tests.
 pub trait Channel {
+    /// Waits for `open`; fails if the channel closes first or `id` names no channel.
     async fn wait_open(&self) -> Result<(), rtcpeer::Error>;
     /// Sends once the channel's queue is at most `SEND_HIGH_WATER` bytes (back-pressure).
     async fn send_binary(&self, data: Bytes) -> Result<(), rtcpeer::Error>;
@@ -71,8 +76,26 @@ pub trait Channel {
     async fn buffered_amount(&self) -> usize;
     /// The next message; `None` once the channel is closed and drained.
     async fn recv(&self) -> Option<Message>;
-    /// Starts closing the channel.
+    /// Starts closing the channel: what was queued is delivered first.
     async fn close(&self) -> Result<(), rtcpeer::Error>;
+    /// `readyState`.
+    async fn ready_state(&self) -> ChannelState;
+    /// The next W3C event; `None` after `close` was returned.
+    async fn next_event(&self) -> Option<ChannelEvent>;
+    /// `label`, or `None` once the channel is forgotten.
+    async fn label(&self) -> Option<String>;
+    /// `bufferedAmountLowThreshold`.
+    async fn buffered_amount_low_threshold(&self) -> usize;
+    async fn set_buffered_amount_low_threshold(&self, bytes: usize);
+    /// The high water mark of back-pressured sends and `try_send`.
+    async fn set_high_water_mark(&self, bytes: usize);
+    /// `send()` as in the browser: queues however much is buffered.
+    async fn send(&self, message: Message) -> Result<(), rtcpeer::Error>;
+    /// Queues only when open and at most the high water mark is buffered, else
+    /// `WouldBlock`.
+    async fn try_send(&self, message: Message) -> Result<(), rtcpeer::Error>;
+    /// Waits until the channel is closed (queued data delivered, both sides reset).
+    async fn wait_closed(&self) -> Result<(), rtcpeer::Error>;
 }
 
 /// The tokio or smol adapter, through the runtime trait both implement.
@@ -141,6 +164,10 @@ impl Peer for AsyncPeerConnection {
         AsyncPeerConnection::connection_state(self)
     }
 
+    fn data_channel(&self, id: ChannelId) -> DataChannel {
+        AsyncPeerConnection::data_channel(self, id)
+    }
+
     async fn remote_channel(&self, label: &str) -> Option<DataChannel> {
         let mut events = self.events();
         while let Some(event) = events.next().await {
@@ -188,6 +215,42 @@ impl Channel for DataChannel {
 
     async fn close(&self) -> Result<(), rtcpeer::Error> {
         DataChannel::close(self)
+    }
+
+    async fn ready_state(&self) -> ChannelState {
+        DataChannel::ready_state(self)
+    }
+
+    async fn next_event(&self) -> Option<ChannelEvent> {
+        DataChannel::next_event(self).await
+    }
+
+    async fn label(&self) -> Option<String> {
+        DataChannel::label(self)
+    }
+
+    async fn buffered_amount_low_threshold(&self) -> usize {
+        DataChannel::buffered_amount_low_threshold(self)
+    }
+
+    async fn set_buffered_amount_low_threshold(&self, bytes: usize) {
+        DataChannel::set_buffered_amount_low_threshold(self, bytes);
+    }
+
+    async fn set_high_water_mark(&self, bytes: usize) {
+        DataChannel::set_high_water_mark(self, bytes);
+    }
+
+    async fn send(&self, message: Message) -> Result<(), rtcpeer::Error> {
+        DataChannel::send(self, message)
+    }
+
+    async fn try_send(&self, message: Message) -> Result<(), rtcpeer::Error> {
+        DataChannel::try_send(self, message)
+    }
+
+    async fn wait_closed(&self) -> Result<(), rtcpeer::Error> {
+        DataChannel::wait_closed(self).await
     }
 }
 
