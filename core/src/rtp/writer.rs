@@ -208,7 +208,7 @@ fn encode_block<'e>(layout: Layout, exts: impl Iterator<Item = (u8, &'e [u8])>, 
         TWO_BYTE_PROFILE
     };
     // A block has at most 15 elements of 17 bytes or 255 of 257: the word count fits.
-    let words = (layout.body.next_multiple_of(4) / 4) as u16;
+    let words = layout.body.div_ceil(4) as u16;
     block[..2].copy_from_slice(&profile.to_be_bytes());
     block[2..4].copy_from_slice(&words.to_be_bytes());
     // The padding (0..=3 bytes) is inside the last word, which holds at least one byte of
