@@ -5,14 +5,15 @@
 //! SRTP-GCM-protect / raw-GCM-seal, both per wall-clock second and per second of this
 //! thread's CPU time (from `/proc/thread-self/schedstat`), which stays meaningful on a
 //! machine busy with other work.
-#![allow(clippy::disallowed_methods)] // benchmarks read the real clock
 
 use aes_gcm::aead::{AeadInOut, KeyInit};
 use aes_gcm::{Aes128Gcm, Nonce};
 use criterion::{Criterion, Throughput, criterion_group};
 use rtcpeer::srtp::{SrtpConfig, SrtpContext, SrtpProfile};
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use timing::{Spent, Stamp, line, rate, ratio};
+
+mod timing;
 
 const PACKET_LEN: usize = 1200;
 const HEADER_LEN: usize = 12;
@@ -42,55 +43,6 @@ fn rtp(seq: u16) -> Vec<u8> {
     p.extend_from_slice(&[0, 0, 0, 1, 0xca, 0xfe, 0xba, 0xbe]);
     p.resize(PACKET_LEN, 0xab);
     p
-}
-
-/// Wall-clock and on-CPU time spent, added up over timed sections (`cpu` is `None` when
-/// the thread's CPU time cannot be read).
-#[derive(Clone, Copy)]
-struct Spent {
-    wall: Duration,
-    cpu: Option<Duration>,
-}
-
-impl Spent {
-    const ZERO: Spent = Spent {
-        wall: Duration::ZERO,
-        cpu: Some(Duration::ZERO),
-    };
-
-    fn add(&mut self, other: Spent) {
-        self.wall += other.wall;
-        self.cpu = self.cpu.zip(other.cpu).map(|(a, b)| a + b);
-    }
-}
-
-/// A start point of a timed section.
-struct Stamp {
-    wall: Instant,
-    cpu: Option<u64>,
-}
-
-/// Nanoseconds this thread has spent on a CPU (Linux), if readable.
-fn thread_cpu_ns() -> Option<u64> {
-    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    stat.split_whitespace().next()?.parse().ok()
-}
-
-impl Stamp {
-    fn now() -> Self {
-        Self {
-            cpu: thread_cpu_ns(),
-            wall: Instant::now(),
-        }
-    }
-
-    fn spent(&self) -> Spent {
-        let wall = self.wall.elapsed();
-        let cpu = thread_cpu_ns()
-            .zip(self.cpu)
-            .map(|(end, start)| Duration::from_nanos(end.saturating_sub(start)));
-        Spent { wall, cpu }
-    }
 }
 
 /// Protects `iters` packets in place in one buffer; returns the time taken.
@@ -175,45 +127,20 @@ fn srtp(c: &mut Criterion) {
     group.finish();
 }
 
-/// Packets per second of `f` over `iters` packets, best of five runs: per wall-clock
-/// second and per second on the CPU.
-fn rate(mut f: impl FnMut(u64) -> Spent, iters: u64) -> (f64, Option<f64>) {
-    let runs: Vec<Spent> = (0..5).map(|_| f(iters)).collect();
-    let per_second = |d: Duration| iters as f64 / d.as_secs_f64();
-    let wall = runs.iter().map(|s| s.wall).min().expect("five runs");
-    let cpu = runs.iter().map(|s| s.cpu).collect::<Option<Vec<_>>>();
-    (
-        per_second(wall),
-        cpu.and_then(|c| c.into_iter().min()).map(per_second),
-    )
-}
-
-fn line(label: &str, (wall, cpu): (f64, Option<f64>)) {
-    let cpu = cpu.map_or("n/a".to_string(), |c| format!("{:.3}", c / 1e6));
-    println!(
-        "  {label:<32} {:>6.3} M pkt/s wall   {cpu:>6} M pkt/s per CPU-second",
-        wall / 1e6
-    );
-}
-
-fn ratio(label: &str, a: (f64, Option<f64>), b: (f64, Option<f64>)) {
-    let cpu =
-        a.1.zip(b.1)
-            .map_or("n/a".to_string(), |(a, b)| format!("{:.3}", a / b));
-    println!("  ratio {label:<40} {:.3} wall   {cpu} CPU", a.0 / b.0);
-}
-
 fn summary() {
     const N: u64 = 200_000;
     let raw = rate(time_raw_seal, N);
-    println!("\nsrtp summary (1,200-byte packets, one thread, best of 5 x {N}):");
-    line("raw aes-128-gcm seal", raw);
+    println!(
+        "\nsrtp summary (1,200-byte packets, one thread, best of 5 x {N}, load {}):",
+        timing::load()
+    );
+    line("raw aes-128-gcm seal", "pkt", raw);
     for (name, profile) in PROFILES {
         let mut ctx = context(profile);
         let protect = rate(|n| time_protect(&mut ctx, n), N);
         let unprotect = rate(|n| time_unprotect(profile, n), N);
-        line(&format!("{name} protect"), protect);
-        line(&format!("{name} unprotect"), unprotect);
+        line(&format!("{name} protect"), "pkt", protect);
+        line(&format!("{name} unprotect"), "pkt", unprotect);
         if profile == SrtpProfile::AEAD_AES_128_GCM {
             ratio("srtp-gcm-protect / raw-gcm-seal", protect, raw);
             ratio("srtp-gcm-unprotect / raw-gcm-seal", unprotect, raw);

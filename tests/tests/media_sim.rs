@@ -186,6 +186,66 @@ fn tracks_flow_both_ways_with_track_events_and_intact_payloads() {
     assert_eq!(stats.media.rtp_unroutable, 0);
 }
 
+/// The id side `a`'s local description gives the header extension `uri` (first m-line
+/// that has it).
+fn extmap_id(p: &Pair, a: bool, uri: &str) -> u8 {
+    let sdp = p.pc(a).local_description().expect("local description").sdp;
+    sdp.lines()
+        .filter_map(|l| l.strip_prefix("a=extmap:")?.split_once(' '))
+        .find(|(_, rest)| rest.split_whitespace().next() == Some(uri))
+        .and_then(|(id, _)| id.split('/').next()?.parse().ok())
+        .unwrap_or_else(|| panic!("{uri} negotiated"))
+}
+
+#[test]
+fn every_packet_carries_its_mid_and_the_next_transport_wide_sequence_number() {
+    let Call {
+        mut p,
+        a_audio,
+        a_video,
+        ..
+    } = call(2);
+    let mid_id = extmap_id(&p, true, rtcpeer::rtp::extensions::MID);
+    let twcc_id = extmap_id(&p, true, rtcpeer::rtp::extensions::TRANSPORT_CC);
+    let mid_of = |p: &mut Pair, id| {
+        p.with(true, |pc| {
+            pc.transceiver(id).expect("t").mid().map(str::to_string)
+        })
+        .expect("negotiated mid")
+    };
+    let (video_mid, audio_mid) = (mid_of(&mut p, a_video), mid_of(&mut p, a_audio));
+    assert_ne!(video_mid, audio_mid);
+    send_packets(&mut p, true, a_video, VP8, 100, 10);
+    send_packets(&mut p, true, a_audio, OPUS, 1, 5);
+    p.run_until(Duration::from_millis(200), |_| false);
+    let received: Vec<ReceivedRtp> = p
+        .events(false)
+        .iter()
+        .filter_map(|e| match e {
+            Event::Rtp(r) => Some(r.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(received.len(), 15);
+    let mut twcc = Vec::new();
+    for (i, r) in received.iter().enumerate() {
+        let packet = rtcpeer::rtp::RtpPacket::new_checked(&r.packet[..]).expect("RTP");
+        let want = if i < 10 { &video_mid } else { &audio_mid };
+        assert_eq!(
+            packet.extension(mid_id),
+            Some(want.as_bytes()),
+            "packet {i}"
+        );
+        let seq = packet
+            .extension(twcc_id)
+            .expect("transport-wide sequence number");
+        twcc.push(u16::from_be_bytes(seq.try_into().expect("two bytes")));
+    }
+    for w in twcc.windows(2) {
+        assert_eq!(w[1], w[0].wrapping_add(1), "one counter over all m-lines");
+    }
+}
+
 #[test]
 fn renegotiation_adds_a_second_video_track_then_removes_it() {
     let Call { mut p, .. } = call(2);

@@ -5,7 +5,7 @@ use super::{Milestones, Target};
 use crate::datachannel::{ChannelType, DcepMessage};
 use crate::rtp::extensions::{self, ExtensionValue};
 use crate::rtp::rtcp::{Bye, Pli, RtcpPacket, parse_compound};
-use crate::rtp::{RtpHeader, RtpPacket, is_rtcp};
+use crate::rtp::{RtpHeader, RtpHeaderRef, RtpPacket, is_rtcp};
 use crate::sdp::{SdpLimits, SessionDescription};
 use crate::srtp::{SrtpConfig, SrtpContext, SrtpProfile};
 use crate::stun::{Attribute, IntegrityKey, StunMessage, StunView, TransactionId, looks_like_stun};
@@ -199,6 +199,24 @@ fn rtp(data: &[u8], _: Instant) -> Milestones {
         if header.extensions.len() <= crate::rtp::MAX_EXTENSIONS {
             assert_eq!(again, header);
         }
+        // The borrowed writer puts the same bytes into a slice.
+        let exts: Vec<(u8, &[u8])> = header
+            .extensions
+            .iter()
+            .map(|(i, v)| (*i, &v[..]))
+            .collect();
+        let borrowed = RtpHeaderRef {
+            marker: header.marker,
+            payload_type: header.payload_type,
+            sequence_number: header.sequence_number,
+            timestamp: header.timestamp,
+            ssrc: header.ssrc,
+            csrcs: &header.csrcs,
+            extensions: &exts,
+        };
+        let mut buf = vec![0; out.len()];
+        assert_eq!(borrowed.write_into(&mut buf), Ok(out.len()));
+        assert_eq!(buf, out);
     }
     reached
 }

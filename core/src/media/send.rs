@@ -2,9 +2,9 @@
 //! number and timestamp space over whatever the application writes, the header extensions
 //! we negotiated, and the counters sender reports and stats need.
 
-use crate::rtp::RtpHeader;
 use crate::rtp::extensions::{self, ExtensionMap};
 use crate::rtp::rtcp::{ReportBlock, SenderReport};
+use crate::rtp::writer::{self, Fixed};
 use std::time::{Duration, Instant};
 
 /// An RTP packet for a transceiver's sender, as the application has it: from its own
@@ -106,7 +106,17 @@ pub(crate) struct OutboundStream {
     mapping: Option<SourceMapping>,
     /// Our timestamp of the last packet and when it was sent, with its codec clock.
     last: Option<(u32, Instant, u32)>,
+    /// The extensions every packet carries, fixed by the last negotiation.
+    header: NegotiatedHeader,
     pub stats: OutboundRtpStats,
+}
+
+/// The header extensions the core writes on every packet of a sender, resolved once per
+/// negotiation: the mid's id and bytes, and the transport-wide sequence number's id.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct NegotiatedHeader {
+    mid: Option<(u8, Box<[u8]>)>,
+    transport_cc: Option<u8>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -127,6 +137,7 @@ impl OutboundStream {
             next_ts_base: first_ts,
             mapping: None,
             last: None,
+            header: NegotiatedHeader::default(),
             stats: OutboundRtpStats {
                 ssrc,
                 ..OutboundRtpStats::default()
@@ -134,33 +145,54 @@ impl OutboundStream {
         }
     }
 
-    /// Builds the RTP packet for `w` in our numbering: header with our SSRC and the
-    /// negotiated extensions (`mid` when negotiated, `transport_seq` when transport-cc was),
-    /// then the payload. Returns the plaintext packet.
+    /// A negotiation fixed the m-line's `mid` and extension map `ext`: every packet from now
+    /// on carries the mid (when the mid extension was negotiated and the mid is not empty).
+    pub fn set_negotiated(&mut self, mid: Option<&str>, ext: &ExtensionMap) {
+        let mid = mid.filter(|m| !m.is_empty());
+        self.header = NegotiatedHeader {
+            mid: ext
+                .id_of(extensions::MID)
+                .zip(mid)
+                .map(|(id, mid)| (id, mid.as_bytes().into())),
+            transport_cc: ext.id_of(extensions::TRANSPORT_CC),
+        };
+    }
+
+    /// Whether the last negotiation agreed on transport-wide sequence numbers.
+    pub fn uses_transport_cc(&self) -> bool {
+        self.header.transport_cc.is_some()
+    }
+
+    /// Builds the RTP packet for `w` in our numbering: header with our SSRC, the mid and
+    /// `transport_seq` (when negotiated, see [`Self::set_negotiated`]) and the application's
+    /// extensions whose URIs `ext` maps; then the payload. Returns the plaintext packet,
+    /// with `spare` bytes of capacity left for the SRTP tag.
+    ///
+    /// One allocation: the packet itself.
     pub fn build(
         &mut self,
         now: Instant,
         w: &RtpWrite<'_>,
         clock_rate: u32,
-        mid: &str,
         ext: &ExtensionMap,
         transport_seq: Option<u16>,
+        spare: usize,
     ) -> Vec<u8> {
         let map = self.map_source(now, w);
         let seq = w.sequence_number.wrapping_add(map.seq_offset);
         let ts = w.timestamp.wrapping_add(map.ts_offset);
-        let header = RtpHeader {
+        let fixed = Fixed {
             marker: w.marker,
             payload_type: w.payload_type,
             sequence_number: seq,
             timestamp: ts,
             ssrc: self.ssrc,
-            csrcs: Vec::new(),
-            extensions: header_extensions(w, mid, ext, transport_seq),
         };
-        let mut packet = Vec::with_capacity(header.encoded_len() + w.payload.len() + 16);
-        header.write_to(&mut packet);
-        let header_len = packet.len();
+        let twcc = transport_seq.map(u16::to_be_bytes);
+        let exts = header_extensions(&self.header, twcc.as_ref(), w, ext);
+        let header_len = writer::encoded_len(0, writer::layout(exts.clone()));
+        let mut packet = Vec::with_capacity(header_len + w.payload.len() + spare);
+        writer::append(&fixed, &[], exts, &mut packet);
         packet.extend_from_slice(w.payload);
         self.record_sent(now, seq, ts, clock_rate, header_len, w.payload.len());
         packet
@@ -262,26 +294,28 @@ fn elapsed_ticks(from: Instant, to: Instant, clock_rate: u32) -> u32 {
     ((d.as_nanos() * u128::from(clock_rate)) / 1_000_000_000) as u32
 }
 
-fn header_extensions(
-    w: &RtpWrite<'_>,
-    mid: &str,
-    ext: &ExtensionMap,
-    transport_seq: Option<u16>,
-) -> Vec<(u8, Vec<u8>)> {
-    let mut out = Vec::new();
-    if let Some(id) = ext.id_of(extensions::MID) {
-        out.push((id, mid.as_bytes().to_vec()));
-    }
-    if let (Some(id), Some(seq)) = (ext.id_of(extensions::TRANSPORT_CC), transport_seq) {
-        out.push((id, seq.to_be_bytes().to_vec()));
-    }
-    for (uri, value) in w.extensions {
-        let ours = *uri == extensions::MID || *uri == extensions::TRANSPORT_CC;
-        if let (false, Some(id)) = (ours, ext.id_of(uri)) {
-            out.push((id, value.to_vec()));
-        }
-    }
-    out
+/// The extensions of one packet, in write order: the mid, the transport-wide sequence
+/// number (both when negotiated), then the application's values for negotiated URIs other
+/// than those two.
+fn header_extensions<'e>(
+    header: &'e NegotiatedHeader,
+    twcc: Option<&'e [u8; 2]>,
+    w: &'e RtpWrite<'_>,
+    ext: &'e ExtensionMap,
+) -> impl Iterator<Item = (u8, &'e [u8])> + Clone + 'e {
+    let mid = header.mid.as_ref().map(|(id, mid)| (*id, &mid[..]));
+    let twcc = header
+        .transport_cc
+        .zip(twcc)
+        .map(|(id, seq)| (id, &seq[..]));
+    let app = w.extensions.iter().filter_map(move |&(uri, value)| {
+        let ours = uri == extensions::MID || uri == extensions::TRANSPORT_CC;
+        (!ours)
+            .then(|| ext.id_of(uri))
+            .flatten()
+            .map(|id| (id, value))
+    });
+    mid.into_iter().chain(twcc).chain(app)
 }
 
 #[cfg(test)]
@@ -293,31 +327,40 @@ mod tests {
         Instant::now()
     }
 
+    use crate::rtp::RtpHeader;
+
     fn ext() -> ExtensionMap {
         let mut m = ExtensionMap::default();
         m.insert(4, extensions::MID);
         m
     }
 
+    /// A stream negotiated on mid "0" with [`ext`].
+    fn stream(ssrc: u32, rtx_ssrc: u32, first_seq: u16, first_ts: u32) -> OutboundStream {
+        let mut s = OutboundStream::new(ssrc, rtx_ssrc, first_seq, first_ts);
+        s.set_negotiated(Some("0"), &ext());
+        s
+    }
+
     #[test]
     fn rewrites_ssrc_and_offsets_numbers() {
         let now = t0();
-        let mut s = OutboundStream::new(0x1234, 0x5678, 1000, 50_000);
+        let mut s = stream(0x1234, 0x5678, 1000, 50_000);
         let a = s.build(
             now,
             &RtpWrite::new(96, 7, 90, true, b"ab"),
             90_000,
-            "0",
             &ext(),
             None,
+            0,
         );
         let b = s.build(
             now,
             &RtpWrite::new(96, 9, 180, false, b"cd"),
             90_000,
-            "0",
             &ext(),
             None,
+            0,
         );
         let (ha, _) = RtpHeader::parse(&a).unwrap();
         let (hb, _) = RtpHeader::parse(&b).unwrap();
@@ -334,22 +377,70 @@ mod tests {
     #[test]
     fn a_new_source_continues_the_numbering() {
         let now = t0();
-        let mut s = OutboundStream::new(1, 2, 100, 0);
+        let mut s = stream(1, 2, 100, 0);
         s.build(
             now,
             &RtpWrite::new(96, 500, 1000, false, b"x"),
             90_000,
-            "0",
             &ext(),
             None,
+            0,
         );
         let mut w = RtpWrite::new(96, 7, 77, false, b"y");
         w.source = 9;
         let later = now + Duration::from_millis(100);
-        let p = s.build(later, &w, 90_000, "0", &ext(), None);
+        let p = s.build(later, &w, 90_000, &ext(), None, 0);
         let (h, _) = RtpHeader::parse(&p).unwrap();
         assert_eq!(h.sequence_number, 101);
         assert_eq!(h.timestamp, 9_000);
+    }
+
+    #[test]
+    fn negotiated_mid_and_transport_seq_come_first_then_mapped_app_extensions() {
+        let mut map = ext();
+        map.insert(3, extensions::TRANSPORT_CC);
+        map.insert(2, extensions::ABS_SEND_TIME);
+        let mut s = OutboundStream::new(0xdead_beef, 2, 0x1234, 0x1122_3344);
+        s.set_negotiated(Some("0"), &map);
+        assert!(s.uses_transport_cc());
+        let mut w = RtpWrite::new(96, 1, 1, true, &[0x90, 0x80]);
+        // The mid and transport-cc values are the core's; an unmapped URI is left out.
+        w.extensions = &[
+            (extensions::ABS_SEND_TIME, &[0x12, 0x34, 0x56]),
+            (extensions::MID, b"x"),
+            (extensions::AUDIO_LEVEL, &[0x7f]),
+        ];
+        let p = s.build(t0(), &w, 90_000, &map, Some(7), 16);
+        #[rustfmt::skip]
+        let want = [
+            0x90, 0xe0, 0x12, 0x34, 0x11, 0x22, 0x33, 0x44, 0xde, 0xad, 0xbe, 0xef,
+            0xbe, 0xde, 0x00, 0x03, // one-byte form, 3 words
+            0x40, b'0', // mid "0"
+            0x31, 0x00, 0x07, // transport-wide seq 7
+            0x22, 0x12, 0x34, 0x56, // abs-send-time
+            0x00, 0x00, 0x00, // padding
+            0x90, 0x80,
+        ];
+        assert_eq!(p, want);
+        assert!(p.capacity() >= p.len() + 16, "room for the SRTP tag");
+        assert_eq!(s.stats.header_bytes_sent, 28);
+    }
+
+    #[test]
+    fn without_negotiated_mid_extension_no_mid_is_written() {
+        let mut s = OutboundStream::new(1, 2, 0, 0);
+        s.set_negotiated(Some("0"), &ExtensionMap::default());
+        assert!(!s.uses_transport_cc());
+        let p = s.build(
+            t0(),
+            &RtpWrite::new(96, 1, 1, false, b"x"),
+            90_000,
+            &ExtensionMap::default(),
+            Some(9),
+            0,
+        );
+        assert_eq!(p.len(), 12 + 1);
+        assert_eq!(p[0] & 0x10, 0, "no X bit");
     }
 
     #[test]

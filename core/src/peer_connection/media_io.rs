@@ -296,6 +296,7 @@ impl PeerConnection {
         }
         let now = self.now;
         let transport_seq = self.media.transport_seq;
+        let srtp_overhead = self.media.srtp.as_ref().map(|s| s.outbound.rtp_overhead());
         let t = self
             .media
             .get_mut(id)
@@ -307,15 +308,16 @@ impl PeerConnection {
             return Err(PeerConnectionError::UnknownPayloadType(w.payload_type).into());
         };
         let clock_rate = codec.codec.clock_rate;
-        let mid = t.mid.clone().unwrap_or_default();
-        let uses_twcc = t.extensions.id_of(extensions::TRANSPORT_CC).is_some();
+        let uses_twcc = t.outbound.uses_transport_cc();
+        let srtp_overhead =
+            srtp_overhead.ok_or(PeerConnectionError::MediaNotReady("no SRTP keys yet"))?;
         let mut packet = t.outbound.build(
             now,
             w,
             clock_rate,
-            &mid,
             &t.extensions,
             uses_twcc.then_some(transport_seq),
+            srtp_overhead,
         );
         if uses_twcc {
             self.media.transport_seq = transport_seq.wrapping_add(1);
@@ -324,7 +326,7 @@ impl PeerConnection {
             .media
             .srtp
             .as_mut()
-            .ok_or(PeerConnectionError::MediaNotReady("no SRTP keys yet"))?;
+            .expect("checked above, nothing removed it since");
         srtp.outbound.protect_rtp(&mut packet).map_err(|e| {
             tracing::debug!(%e, "pc: RTP packet not protected");
             PeerConnectionError::MediaNotReady("SRTP refused the packet")

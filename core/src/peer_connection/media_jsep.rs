@@ -276,6 +276,7 @@ impl PeerConnection {
             for (ext_id, uri) in &exts {
                 t.extensions.insert(*ext_id, uri);
             }
+            t.outbound.set_negotiated(t.mid.as_deref(), &t.extensions);
             self.set_remote_sends(id, receives(current));
             self.end_track_unless_receiving(id);
         }

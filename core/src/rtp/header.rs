@@ -1,8 +1,7 @@
 //! The owned RTP header, for building packets (RFC 3550 §5.1, RFC 8285 §4).
 
-use super::{
-    FIXED_HEADER_LEN, ONE_BYTE_PROFILE, RTP_VERSION, RtpError, RtpPacket, TWO_BYTE_PROFILE,
-};
+use super::writer::{self, Fixed};
+use super::{RtpError, RtpPacket};
 use std::fmt;
 
 /// Most CSRCs the 4-bit CC field can count.
@@ -73,86 +72,41 @@ impl RtpHeader {
         }
     }
 
-    fn writable_extensions(&self) -> impl Iterator<Item = &(u8, Vec<u8>)> + '_ {
-        self.extensions
-            .iter()
-            .filter(|(id, v)| *id != 0 && v.len() <= 255)
-            .take(MAX_EXTENSIONS)
+    /// The extensions as borrowed `(id, value)` pairs, for the shared encoder.
+    fn extension_iter(&self) -> impl Iterator<Item = (u8, &[u8])> + Clone + '_ {
+        self.extensions.iter().map(|(id, v)| (*id, v.as_slice()))
+    }
+
+    fn fixed(&self) -> Fixed {
+        Fixed {
+            marker: self.marker,
+            payload_type: self.payload_type,
+            sequence_number: self.sequence_number,
+            timestamp: self.timestamp,
+            ssrc: self.ssrc,
+        }
     }
 
     /// Whether the extensions fit the one-byte form: every id in 1..=14 and every value
     /// 1..=16 bytes long.
     pub fn uses_one_byte_form(&self) -> bool {
-        self.extension_layout().0
-    }
-
-    /// One pass over the written extensions: whether they fit the one-byte form, and the
-    /// bytes of the block's elements before padding (`None` when none will be written).
-    fn extension_layout(&self) -> (bool, Option<usize>) {
-        let (mut one_byte, mut values, mut count) = (true, 0, 0);
-        for (id, v) in self.writable_extensions() {
-            one_byte &= (1..=14).contains(id) && (1..=16).contains(&v.len());
-            values += v.len();
-            count += 1;
-        }
-        let body = values + if one_byte { count } else { 2 * count };
-        (one_byte, (count > 0).then_some(body))
+        writer::layout(self.extension_iter()).is_none_or(writer::Layout::one_byte)
     }
 
     /// The number of bytes [`RtpHeader::write_to`] appends.
     pub fn encoded_len(&self) -> usize {
-        let csrcs = self.csrcs.len().min(MAX_CSRCS);
-        let ext = self
-            .extension_layout()
-            .1
-            .map_or(0, |body| 4 + body.next_multiple_of(4));
-        FIXED_HEADER_LEN + 4 * csrcs + ext
+        writer::encoded_len(self.csrcs.len(), writer::layout(self.extension_iter()))
     }
 
     /// Appends the header to `out`: version 2, no padding bit, at most 15 CSRCs, and the
     /// extensions in the one-byte form when every id is 1..=14 and every value 1..=16 bytes,
     /// else in the two-byte form; extensions with id 0 or a value over 255 bytes are
     /// skipped. The block is zero-padded to a multiple of 4 bytes.
+    ///
+    /// Allocates only if `out` lacks the capacity; to write into a fixed buffer, borrow the
+    /// header as an [`RtpHeaderRef`](super::RtpHeaderRef) instead.
     pub fn write_to(&self, out: &mut Vec<u8>) {
-        let csrcs = &self.csrcs[..self.csrcs.len().min(MAX_CSRCS)];
-        let (one_byte, ext_body) = self.extension_layout();
-        let x_bit = if ext_body.is_some() { 0x10 } else { 0 };
-        out.reserve(
-            FIXED_HEADER_LEN + 4 * csrcs.len() + ext_body.map_or(0, |b| 4 + b.next_multiple_of(4)),
-        );
-        out.push((RTP_VERSION << 6) | x_bit | csrcs.len() as u8);
-        out.push((if self.marker { 0x80 } else { 0 }) | (self.payload_type & 0x7f));
-        out.extend_from_slice(&self.sequence_number.to_be_bytes());
-        out.extend_from_slice(&self.timestamp.to_be_bytes());
-        out.extend_from_slice(&self.ssrc.to_be_bytes());
-        for csrc in csrcs {
-            out.extend_from_slice(&csrc.to_be_bytes());
-        }
-        if let Some(body) = ext_body {
-            self.write_extensions(out, one_byte, body);
-        }
-    }
-
-    fn write_extensions(&self, out: &mut Vec<u8>, one_byte: bool, body: usize) {
-        let padded = body.next_multiple_of(4);
-        let profile = if one_byte {
-            ONE_BYTE_PROFILE
-        } else {
-            TWO_BYTE_PROFILE
-        };
-        out.extend_from_slice(&profile.to_be_bytes());
-        // A block has at most 15 elements of 17 bytes or 255 of 257: the word count fits.
-        out.extend_from_slice(&((padded / 4) as u16).to_be_bytes());
-        for (id, value) in self.writable_extensions() {
-            if one_byte {
-                out.push((id << 4) | (value.len() as u8 - 1));
-            } else {
-                out.push(*id);
-                out.push(value.len() as u8);
-            }
-            out.extend_from_slice(value);
-        }
-        out.resize(out.len() + padded - body, 0);
+        writer::append(&self.fixed(), &self.csrcs, self.extension_iter(), out);
     }
 }
 

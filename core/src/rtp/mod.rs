@@ -1,13 +1,18 @@
 //! `rtp`: the wire formats of RTP, RTP header extensions and RTCP.
 //!
-//! Two representations, smoltcp style:
+//! Three representations, smoltcp style:
 //!
 //! - [`RtpPacket`]: a zero-copy, checked view over untrusted bytes. [`RtpPacket::new_checked`]
 //!   validates the version and that the CSRC list, the extension block and the padding fit;
 //!   after it succeeds no accessor panics. Setters rewrite the fixed header in place (for
 //!   forwarding).
 //! - [`RtpHeader`]: a small owned header with [`RtpHeader::parse`] and
-//!   [`RtpHeader::write_to`], for building packets.
+//!   [`RtpHeader::write_to`], for building packets where convenience matters more than
+//!   speed (it allocates for CSRCs and extension values).
+//! - [`RtpHeaderRef`]: the same header with CSRCs and extension values borrowed;
+//!   [`RtpHeaderRef::write_into`] writes it into a caller's `&mut [u8]` without allocating.
+//!   Per-packet paths read with [`RtpPacket`] and write with [`RtpHeaderRef`] (or the crate's
+//!   shared encoder), so neither direction touches the heap.
 //!
 //! [`extensions`] holds the header-extension URIs, the negotiated id ↔ URI map and typed
 //! values; [`rtcp`] holds the RTCP packets.
@@ -29,6 +34,7 @@ pub mod extensions;
 mod header;
 mod packet;
 pub mod rtcp;
+pub(crate) mod writer;
 
 #[cfg(test)]
 mod proptests;
@@ -38,6 +44,7 @@ mod tests;
 pub use extensions::{ExtensionMap, ExtensionValue};
 pub use header::{MAX_CSRCS, MAX_EXTENSIONS, RtpHeader};
 pub use packet::{ExtensionIter, RtpPacket};
+pub use writer::{BufferTooSmall, RtpHeaderRef};
 
 /// The RTP version this module understands (RFC 3550 §5.1).
 pub const RTP_VERSION: u8 = 2;

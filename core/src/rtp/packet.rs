@@ -112,11 +112,7 @@ impl<T: AsRef<[u8]>> RtpPacket<T> {
     /// Padding bytes are skipped; a one-byte id 15 or an element running past the block
     /// ends the iteration.
     pub fn extensions(&self) -> ExtensionIter<'_> {
-        let Some(profile) = self.extension_profile() else {
-            return ExtensionIter::empty();
-        };
-        let start = FIXED_HEADER_LEN + 4 * self.csrc_count() + 4;
-        ExtensionIter::new(profile, &self.bytes()[start..self.header_len])
+        extension_block(self.bytes(), self.header_len)
     }
 
     /// The value of the first extension element with `id`, if any.
@@ -133,6 +129,26 @@ impl<T: AsRef<[u8]>> RtpPacket<T> {
     pub fn into_inner(self) -> T {
         self.buffer
     }
+}
+
+impl<'a> RtpPacket<&'a [u8]> {
+    /// [`extensions`](Self::extensions) with values borrowed from the buffer instead of
+    /// the view, so that they outlive it (a parser can return them).
+    #[inline]
+    pub fn buffer_extensions(&self) -> ExtensionIter<'a> {
+        extension_block(self.buffer, self.header_len)
+    }
+}
+
+/// The extension elements of checked packet bytes `b` whose header is `header_len` long.
+#[inline]
+fn extension_block(b: &[u8], header_len: usize) -> ExtensionIter<'_> {
+    if b[0] & 0x10 == 0 {
+        return ExtensionIter::empty();
+    }
+    let at = FIXED_HEADER_LEN + 4 * usize::from(b[0] & 0x0f);
+    let profile = u16::from_be_bytes([b[at], b[at + 1]]);
+    ExtensionIter::new(profile, &b[at + 4..header_len])
 }
 
 impl<T: AsRef<[u8]> + AsMut<[u8]>> RtpPacket<T> {
@@ -173,6 +189,7 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> RtpPacket<T> {
 }
 
 /// Validates the framing; returns `(header_len, padding_len)`.
+#[inline]
 fn check(b: &[u8]) -> Result<(usize, usize), RtpError> {
     if b.len() < FIXED_HEADER_LEN {
         return Err(RtpError::TooShort);
@@ -212,6 +229,7 @@ pub struct ExtensionIter<'a> {
 impl<'a> ExtensionIter<'a> {
     /// Iterates the elements of a block body (after its 4-byte header) with the given
     /// "defined by profile" value; a profile that is neither form yields nothing.
+    #[inline]
     pub fn new(profile: u16, data: &'a [u8]) -> Self {
         if profile == ONE_BYTE_PROFILE {
             Self {
@@ -228,6 +246,7 @@ impl<'a> ExtensionIter<'a> {
         }
     }
 
+    #[inline]
     fn empty() -> Self {
         Self {
             data: &[],
@@ -235,6 +254,7 @@ impl<'a> ExtensionIter<'a> {
         }
     }
 
+    #[inline]
     fn next_one_byte(&mut self) -> Option<(u8, &'a [u8])> {
         loop {
             let (&first, rest) = self.data.split_first()?;
@@ -251,6 +271,7 @@ impl<'a> ExtensionIter<'a> {
         }
     }
 
+    #[inline]
     fn next_two_byte(&mut self) -> Option<(u8, &'a [u8])> {
         loop {
             let (&id, rest) = self.data.split_first()?;
@@ -266,6 +287,7 @@ impl<'a> ExtensionIter<'a> {
         }
     }
 
+    #[inline]
     fn take(&mut self, id: u8, len: usize, rest: &'a [u8]) -> Option<(u8, &'a [u8])> {
         if len > rest.len() {
             self.data = &[];
@@ -280,6 +302,7 @@ impl<'a> ExtensionIter<'a> {
 impl<'a> Iterator for ExtensionIter<'a> {
     type Item = (u8, &'a [u8]);
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         if self.two_byte {
             self.next_two_byte()

@@ -243,6 +243,34 @@ proptest! {
     }
 
     #[test]
+    fn borrowed_and_owned_headers_write_the_same_bytes(
+        header in rtp_header(),
+        extra in vec((any::<u8>(), vec(any::<u8>(), 0..300)), 0..3),
+        spare in 0usize..8,
+    ) {
+        let mut header = header;
+        header.extensions.extend(extra);
+        let exts: Vec<(u8, &[u8])> = header.extensions.iter().map(|(i, v)| (*i, &v[..])).collect();
+        let borrowed = RtpHeaderRef {
+            marker: header.marker,
+            payload_type: header.payload_type,
+            sequence_number: header.sequence_number,
+            timestamp: header.timestamp,
+            ssrc: header.ssrc,
+            csrcs: &header.csrcs,
+            extensions: &exts,
+        };
+        let mut owned = Vec::new();
+        header.write_to(&mut owned);
+        let mut buf = vec![0u8; owned.len() + spare];
+        prop_assert_eq!(borrowed.write_into(&mut buf), Ok(owned.len()));
+        prop_assert_eq!(&buf[..owned.len()], &owned[..]);
+        prop_assert_eq!(borrowed.encoded_len(), header.encoded_len());
+        prop_assert_eq!(borrowed.uses_one_byte_form(), header.uses_one_byte_form());
+        prop_assert!(borrowed.write_into(&mut buf[..owned.len() - 1]).is_err());
+    }
+
+    #[test]
     fn random_bytes_never_panic_rtcp(bytes in vec(any::<u8>(), 0..300)) {
         for packet in parse_compound(&bytes).flatten() {
             let _ = (packet.to_string(), packet.media_ssrcs(), packet.sender_ssrc());

@@ -60,11 +60,97 @@ fn view_reads_chromium_video_packet() {
 }
 
 #[test]
+fn buffer_extensions_outlive_the_view() {
+    let mid = {
+        let view = RtpPacket::new_checked(&VIDEO[..]).unwrap();
+        view.buffer_extensions().find(|&(id, _)| id == 4)
+    };
+    assert_eq!(mid, Some((4, &b"0"[..])));
+    let mut no_ext = VIDEO;
+    no_ext[0] = 0x80;
+    let view = RtpPacket::new_checked(&no_ext[..]).unwrap();
+    assert_eq!(view.buffer_extensions().count(), 0);
+}
+
+#[test]
 fn owned_header_writes_one_byte_form_byte_exact() {
     let mut out = vec![0xff]; // write_to appends
     video_header().write_to(&mut out);
     assert_eq!(&out[1..], &VIDEO[..28]);
     assert_eq!(video_header().encoded_len(), 28);
+}
+
+#[test]
+fn borrowed_header_writes_into_a_slice_byte_exact() {
+    let header = RtpHeaderRef {
+        marker: true,
+        payload_type: 96,
+        sequence_number: 0x1234,
+        timestamp: 0x1122_3344,
+        ssrc: 0xdead_beef,
+        csrcs: &[],
+        extensions: &[(2, &[0x12, 0x34, 0x56]), (3, &[0, 7]), (4, b"0")],
+    };
+    let mut buf = [0xee; 40];
+    assert_eq!(header.write_into(&mut buf), Ok(28));
+    assert_eq!(&buf[..28], &VIDEO[..28]);
+    assert!(
+        buf[28..].iter().all(|&b| b == 0xee),
+        "bytes after it untouched"
+    );
+    assert_eq!(header.encoded_len(), 28);
+    assert!(header.uses_one_byte_form());
+}
+
+#[test]
+fn borrowed_header_refuses_a_short_buffer_and_writes_nothing() {
+    let header = RtpHeaderRef {
+        csrcs: &[1, 2],
+        extensions: &[(20, b"long id")],
+        ..Default::default()
+    };
+    let needed = header.encoded_len();
+    assert_eq!(needed, 12 + 8 + 4 + 12);
+    assert!(!header.uses_one_byte_form());
+    let mut buf = vec![0xee; needed - 1];
+    assert_eq!(
+        header.write_into(&mut buf),
+        Err(BufferTooSmall {
+            needed,
+            available: needed - 1
+        })
+    );
+    assert!(buf.iter().all(|&b| b == 0xee));
+}
+
+#[test]
+fn borrowed_header_appends_like_the_owned_one() {
+    let owned = RtpHeader {
+        csrcs: (0..20).collect(),
+        extensions: vec![
+            (0, vec![1]),
+            (1, vec![]),
+            (200, vec![9; 30]),
+            (5, vec![0; 256]),
+        ],
+        ..video_header()
+    };
+    let extensions: Vec<(u8, &[u8])> = owned.extensions.iter().map(|(i, v)| (*i, &v[..])).collect();
+    let borrowed = RtpHeaderRef {
+        marker: owned.marker,
+        payload_type: owned.payload_type,
+        sequence_number: owned.sequence_number,
+        timestamp: owned.timestamp,
+        ssrc: owned.ssrc,
+        csrcs: &owned.csrcs,
+        extensions: &extensions,
+    };
+    let (mut a, mut b) = (vec![7], vec![7]);
+    owned.write_to(&mut a);
+    borrowed.write_to(&mut b);
+    assert_eq!(a, b);
+    assert_eq!(borrowed.encoded_len(), a.len() - 1);
+    assert_eq!(a[1] & 0x0f, 15, "CSRCs cut at 15");
 }
 
 #[test]
