@@ -147,6 +147,9 @@ pub struct Message {
     pub id: u16,
     /// Whether the QR bit is set.
     pub is_response: bool,
+    /// The OPCODE (0 for a standard query or its response; RFC 6762 section 18.3 has mDNS
+    /// ignore every other).
+    pub opcode: u8,
     /// The question section.
     pub questions: Vec<Question>,
     /// The answer, authority and additional records of class IN, in order.
@@ -257,6 +260,7 @@ pub fn parse(buf: &[u8]) -> Result<Message, MdnsError> {
     let mut msg = Message {
         id,
         is_response: flags & FLAG_RESPONSE != 0,
+        opcode: ((flags >> 11) & 0x0f) as u8,
         ..Message::default()
     };
     for _ in 0..counts[0] {

@@ -196,3 +196,11 @@ proptest! {
         prop_assert_eq!(got, want);
     }
 }
+
+#[test]
+fn opcode_is_reported() {
+    let mut m = header(0, 0x8400 | (5 << 11), [0, 0, 0, 0]);
+    assert_eq!(parse(&m).unwrap().opcode, 5);
+    m[2] = 0x84;
+    assert_eq!(parse(&m).unwrap().opcode, 0);
+}
