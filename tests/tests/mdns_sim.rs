@@ -82,7 +82,12 @@ impl Node for Responder {
         let Ok(msg) = mdns::parse(payload) else {
             return;
         };
-        if msg.is_response || !msg.questions.iter().any(|q| q.name.eq_ignore_ascii_case(NAME)) {
+        if msg.is_response
+            || !msg
+                .questions
+                .iter()
+                .any(|q| q.name.eq_ignore_ascii_case(NAME))
+        {
             return;
         }
         self.queries += 1;
@@ -135,7 +140,10 @@ fn run(seed: u64, mode: Mode, resolve: bool, limit: Duration) -> Run {
             pc.add_local_socket(now, addr(a)).expect("socket");
             SimPeer::new(pc)
         };
-        (mk(seed * 2 + 1, A_ADDR), mk(seed * 2 + 2, pc_common::B_ADDR))
+        (
+            mk(seed * 2 + 1, A_ADDR),
+            mk(seed * 2 + 2, pc_common::B_ADDR),
+        )
     });
     pair.trickle = false;
     let net = pair.sim.internet();
@@ -167,7 +175,9 @@ fn run(seed: u64, mode: Mode, resolve: bool, limit: Duration) -> Run {
                 && !c.candidate.is_empty()
             {
                 assert!(c.candidate.contains(" typ host"), "{}", c.candidate);
-                c.candidate = c.candidate.replacen(&format!(" {a_ip} "), &format!(" {NAME} "), 1);
+                c.candidate = c
+                    .candidate
+                    .replacen(&format!(" {a_ip} "), &format!(" {NAME} "), 1);
                 p.with(false, |pc| pc.add_ice_candidate(c).expect("add"));
             }
         }
@@ -184,7 +194,10 @@ fn run(seed: u64, mode: Mode, resolve: bool, limit: Duration) -> Run {
 #[test]
 fn local_candidate_is_resolved_and_the_channel_opens_on_the_resolved_address() {
     let mut r = run(1, Mode::Honest, true, Duration::from_secs(10));
-    assert!(r.opened, "the channel opened through the resolved candidate");
+    assert!(
+        r.opened,
+        "the channel opened through the resolved candidate"
+    );
     assert!(r.pair.opened(true, r.channel));
     let b = r.pair.pc(false);
     let stats = b.stats();
@@ -202,7 +215,14 @@ fn local_candidate_is_resolved_and_the_channel_opens_on_the_resolved_address() {
     assert_eq!(b.data_path().map(|p| p.remote), Some(addr(A_ADDR)));
     assert!(r.pair.sim.node::<Responder>(r.responder).queries >= 1);
     // A heard nothing of B's candidates: every path it has, B's checks made.
-    assert!(r.pair.pc(true).ice_agent().remote_candidates().iter().all(|c| c.kind == CandidateKind::PeerReflexive));
+    assert!(
+        r.pair
+            .pc(true)
+            .ice_agent()
+            .remote_candidates()
+            .iter()
+            .all(|c| c.kind == CandidateKind::PeerReflexive)
+    );
     let _ = r.pair.pa();
 }
 
@@ -214,7 +234,10 @@ fn unanswered_name_is_given_up_after_the_bound_and_counted() {
     assert_eq!(stats.mdns_resolved, 0);
     assert_eq!(stats.mdns_failed, 1);
     assert_eq!(stats.remote_candidates_unresolved, 1);
-    assert_eq!(stats.mdns_queries_sent, 3, "three one-shot queries, then given up");
+    assert_eq!(
+        stats.mdns_queries_sent, 3,
+        "three one-shot queries, then given up"
+    );
     assert_eq!(r.pair.sim.node::<Responder>(r.responder).queries, 3);
     assert!(r.pair.pc(false).ice_agent().remote_candidates().is_empty());
 }

@@ -86,8 +86,14 @@ fn records_of_other_types_and_classes_and_goodbyes() {
     m.extend_from_slice(&[1, b'h', 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 4, 1, 2, 3, 4]); // TTL 0
     let parsed = parse(&m).unwrap();
     assert_eq!(parsed.records.len(), 2, "the CH record is skipped");
-    assert_eq!(parsed.records[0].data, RecordData::Other(RecordType::Other(16)));
-    assert!(parsed.addresses_of("h").is_empty(), "a goodbye gives no address");
+    assert_eq!(
+        parsed.records[0].data,
+        RecordData::Other(RecordType::Other(16))
+    );
+    assert!(
+        parsed.addresses_of("h").is_empty(),
+        "a goodbye gives no address"
+    );
 }
 
 #[test]
@@ -116,7 +122,10 @@ fn malformed_messages_are_errors() {
     bad_a.extend_from_slice(&[1, b'h', 0, 0, 1, 0, 1, 0, 0, 0, 1, 0, 5, 1, 2, 3, 4, 5]);
     assert_eq!(parse(&bad_a), Err(MdnsError::BadRdata));
     // Counts beyond the bound are refused before any allocation.
-    assert_eq!(parse(&header(0, 0, [0xffff; 4])), Err(MdnsError::TooManyRecords));
+    assert_eq!(
+        parse(&header(0, 0, [0xffff; 4])),
+        Err(MdnsError::TooManyRecords)
+    );
 }
 
 #[test]

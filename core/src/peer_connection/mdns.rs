@@ -75,7 +75,10 @@ impl PeerConnection {
         }
         let now = self.now;
         let pending = &mut self.mdns.pending;
-        if let Some(p) = pending.iter_mut().find(|p| p.name.eq_ignore_ascii_case(name)) {
+        if let Some(p) = pending
+            .iter_mut()
+            .find(|p| p.name.eq_ignore_ascii_case(name))
+        {
             if p.lines.len() < MAX_CANDIDATES_PER_NAME && !p.lines.iter().any(|l| l == line) {
                 p.lines.push(line.to_string());
             }
@@ -202,7 +205,9 @@ impl PeerConnection {
 pub(crate) fn is_mdns_name(name: &str) -> bool {
     let name = name.strip_suffix('.').unwrap_or(name);
     let lower = name.to_ascii_lowercase();
-    lower.len() > ".local".len() && lower.ends_with(".local") && super::candidates::is_host_name(name)
+    lower.len() > ".local".len()
+        && lower.ends_with(".local")
+        && super::candidates::is_host_name(name)
 }
 
 /// The candidate `line` with its connection address (the fifth field) replaced by `ip`.
