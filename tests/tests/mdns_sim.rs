@@ -281,3 +281,28 @@ fn resolution_switched_off_sends_no_query() {
     assert_eq!(stats.remote_candidates_unresolved, 1);
     assert_eq!(r.pair.sim.node::<Responder>(r.responder).queries, 0);
 }
+
+/// A peer whose socket is on port 5353 is not mistaken for an mDNS responder: its STUN,
+/// DTLS and SCTP datagrams do not parse as DNS messages and reach the usual layers.
+#[test]
+fn a_peer_on_port_5353_still_connects() {
+    let mut pair = Pair::with_peers(6, |now| {
+        (
+            pc_common::peer(13, "10.0.0.1:5353", now),
+            pc_common::peer(14, pc_common::B_ADDR, now),
+        )
+    });
+    let channel = pair.with(true, |pc| {
+        pc.create_data_channel("c", Default::default())
+            .expect("channel")
+    });
+    pair.negotiate(true);
+    assert!(
+        pair.run_until(Duration::from_secs(10), |p| p.opened(true, channel)
+            && !p.incoming(false).is_empty())
+    );
+    let b = pair.pc(false).stats();
+    assert_eq!(b.mdns_ignored, 0);
+    assert_eq!(b.dropped_unknown, 0);
+    assert!(b.datagrams_received > 4);
+}
