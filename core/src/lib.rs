@@ -115,6 +115,7 @@ mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod ice;
+pub mod mdns;
 pub mod media;
 pub mod peer_connection;
 pub mod rng;

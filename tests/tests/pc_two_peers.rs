@@ -348,7 +348,7 @@ fn hide_behind_mdns(text: &str, ip: &str) -> String {
 }
 
 #[test]
-fn mdns_named_candidates_are_ignored_and_the_peer_is_learned_from_its_checks() {
+fn unanswered_mdns_candidates_are_given_up_and_the_peer_is_learned_from_its_checks() {
     let mut p = Pair::new(31);
     p.trickle = false;
     let a_ip = A_ADDR.split(':').next().expect("ip");
@@ -391,6 +391,11 @@ fn mdns_named_candidates_are_ignored_and_the_peer_is_learned_from_its_checks() {
     }));
     assert!(p.connected());
     assert!(p.run_until(Duration::from_secs(5), nominated));
+    // Nobody answers b's mDNS queries here: the names are given up after the bound.
+    assert!(
+        p.run_until(Duration::from_secs(5), |p| p.pc(false).stats().mdns_failed
+            >= 1)
+    );
     let unresolved = p.pc(false).stats().remote_candidates_unresolved;
     assert!(unresolved >= 1, "b saw a's hidden candidates: {unresolved}");
     let learned = p.pc(false).selected_pair().expect("b has a selected pair");

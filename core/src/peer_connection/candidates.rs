@@ -11,11 +11,13 @@ impl PeerConnection {
     /// empty). Before the remote description it is queued (at most 64) and applied with it.
     /// A candidate for another ufrag (an older ICE generation) is ignored.
     ///
-    /// A candidate whose address is a host name (browsers hide local addresses behind mDNS
-    /// `.local` names) is accepted and ignored, as a browser does when it cannot resolve the
-    /// name: the core resolves no names (resolve it yourself and pass the IP if you can), and
-    /// the peer's checks still reach us, so its address is learned as peer-reflexive.
-    /// Counted in [`PeerConnectionStats::remote_candidates_unresolved`](super::PeerConnectionStats).
+    /// A candidate whose address is an mDNS `.local` name (browsers hide local addresses
+    /// behind them) is accepted and resolved by multicast queries unless
+    /// [`RtcConfiguration::resolve_mdns`](super::RtcConfiguration::resolve_mdns) is off (see
+    /// `mdns.rs`); one with another host name is accepted and ignored, as a browser does
+    /// when it cannot resolve a name (the peer's checks still reach us, so its address is
+    /// learned as peer-reflexive). Ignored and unresolved ones are counted in
+    /// [`PeerConnectionStats::remote_candidates_unresolved`](super::PeerConnectionStats).
     ///
     /// Errors: closed; a candidate that does not parse; too many queued.
     pub fn add_ice_candidate(&mut self, candidate: IceCandidate) -> Result<(), crate::Error> {
@@ -29,9 +31,8 @@ impl PeerConnection {
                 )
                 .into());
             }
-            if !candidate.is_end_of_candidates() && parse(&candidate)?.is_none() {
-                self.stats.remote_candidates_unresolved += 1;
-                return Ok(());
+            if !candidate.is_end_of_candidates() {
+                parse(&candidate)?;
             }
             self.jsep.queued_candidates.push(candidate);
             return Ok(());
@@ -49,11 +50,11 @@ impl PeerConnection {
         }
         if candidate.is_end_of_candidates() {
             self.ice.end_of_remote_candidates(self.now);
-        } else if let Some(c) = parse(&candidate)? {
-            self.ice.add_remote_candidate(self.now, c)?;
         } else {
-            self.stats.remote_candidates_unresolved += 1;
-            return Ok(());
+            match parse(&candidate)? {
+                Parsed::Address(c) => self.ice.add_remote_candidate(self.now, c)?,
+                Parsed::Name(name) => self.add_named_candidate(&candidate.candidate, &name),
+            }
         }
         self.pump();
         Ok(())
@@ -68,20 +69,25 @@ impl PeerConnection {
     }
 }
 
-/// The candidate, or `None` when its address is a host name rather than an IP address.
-fn parse(c: &IceCandidate) -> Result<Option<crate::ice::Candidate>, PeerConnectionError> {
+/// A remote candidate line, parsed.
+enum Parsed {
+    /// Its address is an IP address.
+    Address(crate::ice::Candidate),
+    /// Its address is this host name.
+    Name(String),
+}
+
+/// The candidate, or the host name in place of its address.
+fn parse(c: &IceCandidate) -> Result<Parsed, PeerConnectionError> {
     match c.candidate.parse() {
-        Ok(candidate) => Ok(Some(candidate)),
-        Err(ParseCandidateError::Address(name)) if is_host_name(&name) => {
-            tracing::debug!(%name, "pc: remote candidate with a host name ignored (not resolved)");
-            Ok(None)
-        }
+        Ok(candidate) => Ok(Parsed::Address(candidate)),
+        Err(ParseCandidateError::Address(name)) if is_host_name(&name) => Ok(Parsed::Name(name)),
         Err(e) => Err(PeerConnectionError::InvalidCandidate(e.to_string())),
     }
 }
 
 /// A DNS name (RFC 1123 labels), as opposed to a malformed address.
-fn is_host_name(name: &str) -> bool {
+pub(crate) fn is_host_name(name: &str) -> bool {
     let label_ok = |l: &str| {
         !l.is_empty()
             && l.len() <= 63

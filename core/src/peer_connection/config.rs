@@ -167,6 +167,14 @@ pub struct RtcConfiguration {
     /// system clock; `None` uses a fixed anchor (the connection's creation is
     /// 2023-11-14T22:13:20Z), which keeps simulations replayable.
     pub wall_clock: Option<Arc<dyn WallClock>>,
+    /// Resolve remote candidates whose address is an mDNS `.local` name (as browsers send
+    /// without camera permission) by multicast queries. Default `true`. The connection
+    /// only emits the queries as transmits to 224.0.0.251:5353 (or `[ff02::fb]:5353`) from
+    /// one of its sockets; answers arrive on the group, so the application (or an adapter)
+    /// must join the group on a socket bound to port 5353 and feed what it receives to
+    /// `handle_input`. When `false`, such candidates are ignored and counted in
+    /// `remote_candidates_unresolved`.
+    pub resolve_mdns: bool,
 }
 
 impl Default for RtcConfiguration {
@@ -188,6 +196,7 @@ impl Default for RtcConfiguration {
             max_channels: 1024,
             codecs: MediaCodecs::default(),
             wall_clock: None,
+            resolve_mdns: true,
         }
     }
 }

@@ -447,8 +447,7 @@ impl PeerConnection {
                     }
                 }
                 Err(crate::ice::ParseCandidateError::Address(name)) => {
-                    self.stats.remote_candidates_unresolved += 1;
-                    tracing::debug!(%name, "pc: remote SDP candidate with a name ignored (not resolved)");
+                    self.add_named_candidate(c, &name);
                 }
                 Err(e) => tracing::debug!(%e, "pc: remote SDP candidate does not parse"),
             }

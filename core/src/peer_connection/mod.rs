@@ -13,6 +13,10 @@
 //! at once when the peer closes (DTLS close_notify, SCTP ABORT or SHUTDOWN; see
 //! [`PeerClose`]).
 //!
+//! Remote candidates with mDNS `.local` names are resolved by multicast queries the
+//! connection emits as transmits (see [`RtcConfiguration::resolve_mdns`]; the answers must
+//! be fed in from a socket bound to port 5353 that joined the group).
+//!
 //! Not implemented: media (audio/video m-lines in a remote offer are rejected with port 0;
 //! the transceiver list keeps their kind so media can be added later), TURN (URLs are
 //! parsed and kept), changing the DTLS fingerprint or role on renegotiation (the first
@@ -27,6 +31,7 @@ mod error;
 mod events;
 mod first_flight;
 mod jsep;
+mod mdns;
 mod media;
 mod media_io;
 mod media_jsep;
@@ -145,6 +150,8 @@ pub struct PeerConnection {
     pub(crate) release_pending: bool,
     /// Paces SCTP output (see `pacer.rs`).
     pub(crate) pacer: pacer::Pacer,
+    /// Remote `.local` candidates being resolved (see `mdns.rs`).
+    pub(crate) mdns: mdns::MdnsResolver,
 }
 
 impl PeerConnection {
@@ -202,6 +209,7 @@ impl PeerConnection {
             media: media::MediaState::default(),
             release_pending: false,
             pacer: pacer::Pacer::default(),
+            mdns: mdns::MdnsResolver::default(),
         };
         if pc.config.wall_clock.is_none() {
             let anchor = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);

@@ -27,9 +27,19 @@ pub struct PeerConnectionStats {
     pub dropped_no_path: u64,
     /// Dropped: input after `close`.
     pub dropped_closed: u64,
-    /// Remote candidates ignored because their address is a host name (e.g. mDNS `.local`),
-    /// which the core does not resolve.
+    /// Remote candidates ignored because their address is a host name that was not
+    /// resolved: not a `.local` name, mDNS resolution off or over its bounds, or no answer
+    /// to the queries.
     pub remote_candidates_unresolved: u64,
+    /// mDNS queries emitted for remote `.local` candidates.
+    pub mdns_queries_sent: u64,
+    /// `.local` names resolved by an mDNS response (their candidates were added).
+    pub mdns_resolved: u64,
+    /// `.local` names given up after the last query went unanswered.
+    pub mdns_failed: u64,
+    /// DNS messages from port 5353 that resolved nothing (queries, answers for other
+    /// names, goodbyes).
+    pub mdns_ignored: u64,
     /// What the peer sent that closed the connection, if it closed it (see
     /// [`PeerConnection::closed_by_peer`](super::PeerConnection::closed_by_peer)).
     pub closed_by_peer: Option<super::PeerClose>,

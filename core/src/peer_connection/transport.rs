@@ -104,6 +104,27 @@ impl PeerConnection {
             self.stats.dropped_closed += 1;
             return;
         }
+        if self.handle_mdns_datagram(source, payload) {
+            // An mDNS message (source port 5353; its first byte, the id's high byte, is 0
+            // like STUN's, so it is told apart by port and parse before RFC 7983).
+        } else {
+            self.demultiplex(now, source, destination, payload);
+        }
+        // Received data moves up at once; SCTP packets (acknowledgements, the data they
+        // allow) are built when the caller drains, so a batch of datagrams fed together is
+        // answered together.
+        self.pump_layers(false);
+        self.close_if_peer_left();
+    }
+
+    /// RFC 7983 demultiplexing of a datagram received directly.
+    fn demultiplex(
+        &mut self,
+        now: Instant,
+        source: std::net::SocketAddr,
+        destination: std::net::SocketAddr,
+        payload: &[u8],
+    ) {
         match payload.first() {
             // STUN, and ChannelData from a TURN server (RFC 7983): relayed data comes back
             // out of the agent unwrapped.
@@ -117,11 +138,6 @@ impl PeerConnection {
             }
             _ => self.receive_data(payload),
         }
-        // Received data moves up at once; SCTP packets (acknowledgements, the data they
-        // allow) are built when the caller drains, so a batch of datagrams fed together is
-        // answered together.
-        self.pump_layers(false);
-        self.close_if_peer_left();
     }
 
     /// Demultiplexes a datagram that is not STUN (directly received or unwrapped from a
@@ -171,6 +187,7 @@ impl PeerConnection {
             s.handle_timeout(now);
         }
         self.poll_media_timeout();
+        self.mdns_on_timeout();
         self.release_pending = true;
         self.pump();
         self.close_if_peer_left();
@@ -227,6 +244,7 @@ impl PeerConnection {
                 .as_ref()
                 .and_then(|_| self.media.reports.deadline()),
             self.pacer.next_send(),
+            self.mdns.deadline(),
         ]
         .into_iter()
         .flatten()
@@ -548,6 +566,7 @@ impl PeerConnection {
         self.dtls = None;
         self.media.srtp = None;
         self.early_dtls.clear();
+        self.mdns.clear();
         self.update_connection_state();
     }
 

@@ -380,6 +380,31 @@ impl Sim {
         Ok(())
     }
 
+    /// Makes `node` the one member of the multicast group `group` in `network`: datagrams
+    /// sent to `group` from that network (or one routed to it) reach `node`, at the
+    /// destination `group`, as they would a host that joined the group (an mDNS responder
+    /// on 224.0.0.251, for example). The simulator has one member per group and network;
+    /// a node sends from its unicast addresses, not from the group.
+    ///
+    /// Errors: `group` is not a multicast address, or already has a member in `network`.
+    pub fn join_multicast_group(
+        &mut self,
+        node: NodeId,
+        network: NetworkId,
+        group: IpAddr,
+    ) -> Result<(), SimError> {
+        self.slot(node)?;
+        let net = self.network(network)?;
+        if !group.is_multicast() {
+            return Err(SimError::InvalidAddress(group));
+        }
+        if net.addrs.contains_key(&group) {
+            return Err(SimError::AddressInUse { ip: group, network });
+        }
+        self.attach(node, network, group);
+        Ok(())
+    }
+
     /// Takes the address `ip` away from `node` (the host left that network, or its address
     /// changed). Datagrams still travelling to it are dropped as [`DropReason::NoRoute`],
     /// and the node can no longer send from it. The address becomes free for reuse.
