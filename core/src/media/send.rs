@@ -69,6 +69,13 @@ pub struct OutboundRtpStats {
     pub header_bytes_sent: u64,
     /// NACK packets the peer sent about this stream.
     pub nack_count: u64,
+    /// Packets sent again because the peer NACKed them (`retransmittedPacketsSent`).
+    pub retransmitted_packets_sent: u64,
+    /// Payload bytes of those (`retransmittedBytesSent`).
+    pub retransmitted_bytes_sent: u64,
+    /// NACKed packets not sent again: no longer in the history, resent less than a
+    /// round trip ago, or over the retransmission rate cap.
+    pub retransmissions_refused: u64,
     /// PLIs the peer sent.
     pub pli_count: u64,
     /// FIRs the peer sent.
@@ -107,6 +114,12 @@ pub(crate) struct OutboundStream {
     /// Our timestamp of the last packet and when it was sent, with its codec clock.
     last: Option<(u32, Instant, u32)>,
     pub stats: OutboundRtpStats,
+    /// Sent packets kept for retransmission (when NACK is negotiated).
+    pub history: super::history::SendHistory,
+    /// The cap on retransmissions.
+    pub budget: super::history::RetransmitBudget,
+    /// Next sequence number on the RTX SSRC.
+    pub rtx_seq: u16,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -131,7 +144,42 @@ impl OutboundStream {
                 ssrc,
                 ..OutboundRtpStats::default()
             },
+            history: super::history::SendHistory::default(),
+            budget: super::history::RetransmitBudget::default(),
+            rtx_seq: first_seq ^ 0x5a5a,
         }
+    }
+
+    /// The RTX packet (RFC 4588 §4) that carries `original` again: our RTX SSRC and its own
+    /// sequence number, the original's timestamp and marker, payload type `rtx_pt`, the
+    /// original sequence number before the payload, and this m-line's header extensions
+    /// (a fresh transport-wide sequence number when transport-cc is negotiated). `None`
+    /// when `original` does not parse.
+    pub fn build_rtx(
+        &mut self,
+        original: &[u8],
+        rtx_pt: u8,
+        mid: &str,
+        ext: &ExtensionMap,
+        transport_seq: Option<u16>,
+    ) -> Option<Vec<u8>> {
+        let p = crate::rtp::RtpPacket::new_checked(original).ok()?;
+        let payload = super::history::rtx_payload(p.sequence_number(), p.payload());
+        let w = RtpWrite::new(rtx_pt, 0, 0, p.marker(), &[]);
+        let header = RtpHeader {
+            marker: p.marker(),
+            payload_type: rtx_pt,
+            sequence_number: self.rtx_seq,
+            timestamp: p.timestamp(),
+            ssrc: self.rtx_ssrc,
+            csrcs: Vec::new(),
+            extensions: header_extensions(&w, mid, ext, transport_seq),
+        };
+        self.rtx_seq = self.rtx_seq.wrapping_add(1);
+        let mut packet = Vec::with_capacity(header.encoded_len() + payload.len() + 16);
+        header.write_to(&mut packet);
+        packet.extend_from_slice(&payload);
+        Some(packet)
     }
 
     /// Builds the RTP packet for `w` in our numbering: header with our SSRC and the

@@ -30,6 +30,7 @@ mod jsep;
 mod media;
 mod media_io;
 mod media_jsep;
+mod media_recovery;
 mod pacer;
 mod sdp_build;
 #[cfg(feature = "sim")]

@@ -171,6 +171,7 @@ impl PeerConnection {
             s.handle_timeout(now);
         }
         self.poll_media_timeout();
+        self.poll_recovery_timeout();
         self.release_pending = true;
         self.pump();
         self.close_if_peer_left();
@@ -227,6 +228,7 @@ impl PeerConnection {
                 .as_ref()
                 .and_then(|_| self.media.reports.deadline()),
             self.pacer.next_send(),
+            self.recovery_deadline(),
         ]
         .into_iter()
         .flatten()
