@@ -10,7 +10,7 @@ use rtcpeer::media::codec::MediaCodecs;
 use rtcpeer::media::{FrameWrite, KeyframeRequestKind, ReceivedFrame, TrackInfo, TransceiverId};
 use rtcpeer::peer_connection::{Event, PeerConnection, RtcConfiguration, SimPeer};
 use rtcpeer::sdp::MediaKind;
-use rtcpeer::sim::{Direction, LinkConfig, Loss};
+use rtcpeer::sim::{Direction, GilbertElliott, LinkConfig, Loss};
 use std::time::{Duration, Instant};
 
 /// One frame interval at 30 fps, in nanoseconds.
@@ -89,12 +89,16 @@ fn video_call(seed: u64, codecs: MediaCodecs) -> (Pair, TransceiverId, Transceiv
 /// Sets each side's link: `one_way / 2` latency up and down (so the round trip is
 /// `2 × one_way`), and random `loss` on a's link both ways (media to b, feedback to a).
 fn shape(p: &mut Pair, one_way: Duration, loss: f64) {
+    shape_with(p, one_way, Loss::Random(loss));
+}
+
+fn shape_with(p: &mut Pair, one_way: Duration, loss: Loss) {
     let half = one_way / 2;
     p.sim
         .set_node_link(
             p.a,
             Direction::Both,
-            LinkConfig::new().latency(half).loss(Loss::Random(loss)),
+            LinkConfig::new().latency(half).loss(loss),
         )
         .expect("link a");
     p.sim
@@ -224,6 +228,45 @@ fn five_percent_loss_delivers_ninety_nine_percent_of_frames_via_nack_and_rtx() {
         out.keyframe_requests
     );
     assert_eq!(r.pli_count as usize, out.keyframe_requests);
+}
+
+/// 20 % loss in bursts of four datagrams on average: some frames cannot be recovered in
+/// time; each such gap is followed by a keyframe within a second (the receiver's PLI,
+/// repeated while no keyframe comes, and the encoder's answer), and the stream runs on.
+#[test]
+fn twenty_percent_bursty_loss_recovers_after_each_burst_via_keyframe_requests() {
+    let (mut p, a_video, b_video) = video_call(6, MediaCodecs::default());
+    let loss = Loss::GilbertElliott(GilbertElliott::bursts(0.2, 4.0));
+    shape_with(&mut p, Duration::from_millis(25), loss);
+    let out = stream(&mut p, a_video, b_video, 30 * 20);
+    let got = frames(&p, b_video);
+    eprintln!(
+        "{out:?}; {} frames not contiguous",
+        got.iter().filter(|f| !f.contiguous).count()
+    );
+    assert!(out.in_order, "{out:?}");
+    assert!(out.keyframe_requests > 0, "{out:?}");
+    let end = got.last().expect("frames").timestamp;
+    for (i, f) in got.iter().enumerate().filter(|(_, f)| !f.contiguous) {
+        if end.wrapping_sub(f.timestamp) < 90_000 {
+            continue;
+        }
+        let recovered = got[i..]
+            .iter()
+            .any(|k| k.keyframe && k.timestamp.wrapping_sub(f.timestamp) <= 90_000);
+        assert!(
+            recovered,
+            "no keyframe within 1 s of the gap before frame {i}"
+        );
+    }
+    // The stream runs to the end (the very last packets may be lost unnoticed: no later
+    // packet shows the gap).
+    let last = got.last().and_then(|f| intact_index(f)).expect("intact");
+    assert!(last + 3 >= out.sent, "last frame {last}");
+    assert!(
+        f64::from(out.delivered) >= 0.5 * f64::from(out.sent),
+        "{out:?}"
+    );
 }
 
 #[test]

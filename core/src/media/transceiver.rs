@@ -129,6 +129,9 @@ pub(crate) struct Transceiver {
     pub remote_rtx: Vec<(u32, u32)>,
     /// When the receiver last asked for a keyframe on its own (throttle).
     pub last_auto_keyframe: Option<std::time::Instant>,
+    /// In frame mode, a frame was lost for good and no keyframe has come since: the
+    /// request is repeated until one does.
+    pub keyframe_wanted: bool,
 }
 
 impl Transceiver {
@@ -165,6 +168,7 @@ impl Transceiver {
             frame_sender: None,
             remote_rtx: Vec::new(),
             last_auto_keyframe: None,
+            keyframe_wanted: false,
         }
     }
 

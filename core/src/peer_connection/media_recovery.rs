@@ -4,7 +4,8 @@
 //! NACKs from the peer answered from the send history, as RTX (RFC 4588) when negotiated,
 //! else on the media SSRC; received RTX restored into its media stream; a keyframe
 //! requested (PLI) when a frame is lost for good or the NACK list overflows, at most once per
-//! [`keyframe_throttle`].
+//! [`keyframe_throttle`], and in frame mode repeated at that pace until a keyframe arrives
+//! (the request or the keyframe may be lost too).
 
 use super::{Event, PeerConnection, PeerConnectionError};
 use crate::media::assembler::{AssemblerConfig, AssemblerEvent, AssemblerPacket, FrameAssembler};
@@ -210,9 +211,11 @@ impl PeerConnection {
             return;
         };
         let mut lost = false;
+        let mut keyframe = false;
         while let Some(event) = assembler.poll_event() {
             match event {
                 AssemblerEvent::Frame(f) => {
+                    keyframe |= f.keyframe;
                     let codec = codecs
                         .iter()
                         .find(|c| c.payload_type == f.payload_type)
@@ -235,9 +238,24 @@ impl PeerConnection {
                 _ => {}
             }
         }
+        if keyframe && let Some(t) = self.media.get_mut(id) {
+            t.keyframe_wanted = false;
+        }
         if lost && video {
+            if let Some(t) = self.media.get_mut(id) {
+                t.keyframe_wanted = true;
+            }
             self.auto_keyframe_request(id);
         }
+    }
+
+    /// When the repeated keyframe request of transceiver `t` is due, if one is wanted.
+    fn keyframe_repeat_at(&self, t: &crate::media::Transceiver) -> Option<Instant> {
+        if !t.keyframe_wanted || !t.receive_frames {
+            return None;
+        }
+        let throttle = keyframe_throttle(self.recovery_rtt(t.id));
+        Some(t.last_auto_keyframe.map_or(self.now, |at| at + throttle))
     }
 
     /// A keyframe request the receiver decides on itself (recovery impossible), throttled.
@@ -368,12 +386,21 @@ impl PeerConnection {
             for ssrc in expired {
                 self.drain_assembler(id, ssrc);
             }
+            let repeat = self.media.get(id).and_then(|t| self.keyframe_repeat_at(t));
+            if repeat.is_some_and(|at| at <= now) {
+                self.auto_keyframe_request(id);
+            }
         }
     }
 
     /// The earliest timer of loss recovery and frame assembly.
     pub(crate) fn recovery_deadline(&self) -> Option<Instant> {
         self.media.srtp.as_ref()?;
+        let repeats = self
+            .media
+            .transceivers
+            .iter()
+            .filter_map(|t| self.keyframe_repeat_at(t));
         self.media
             .transceivers
             .iter()
@@ -386,6 +413,7 @@ impl PeerConnection {
                 })
             })
             .flatten()
+            .chain(repeats)
             .min()
     }
 }
