@@ -206,8 +206,9 @@ impl PeerConnection {
             return;
         };
         let video = t.kind == MediaKind::Video;
-        let codecs = t.codecs.clone();
-        let Some((_, assembler)) = t.inbound_mut(ssrc).and_then(|s| s.assembler.as_mut()) else {
+        let codecs = &t.codecs;
+        let stream = t.inbound.iter_mut().find(|s| s.ssrc == ssrc);
+        let Some((_, assembler)) = stream.and_then(|s| s.assembler.as_mut()) else {
             return;
         };
         let mut lost = false;
