@@ -21,15 +21,25 @@
 //! - [`packetize`]: RTP payload formats (Opus, G.711, G.722, VP8, VP9, H.264, H.265, AV1):
 //!   packetizers, depacketizers and RTP-level keyframe detection, chosen by codec name.
 //! - [`assembler`]: frame assembly with a bounded reorder window and a jitter-adaptive wait,
-//!   giving whole frames in order and reporting gaps (pure: not yet wired to the tracks).
+//!   giving whole frames in order and reporting gaps.
+//! - The **frame level** ([`FrameWrite`], [`ReceivedFrame`]): frames packetized with the
+//!   negotiated codec onto the RTP path; a receiver in frame mode assembles them back.
+//! - Loss recovery: generic NACK (RFC 4585 §6.2.1) generated per inbound stream with
+//!   retries spaced by the round-trip time and a retry cap, a keyframe request when the list
+//!   overflows or a frame is lost for good; a bounded history of sent packets answering
+//!   NACKs, as RTX (RFC 4588) when negotiated, else on the media SSRC; received RTX
+//!   restored into its media stream (counted apart from it, as RFC 4588 §8 keeps the RTX
+//!   stream's statistics separate).
 //!
-//! Not implemented yet: the frame level on tracks (NACK/RTX answering),
-//! congestion control and simulcast; RTX and padding-only packets from the peer are counted
-//! and dropped.
+//! Not implemented yet: congestion control, FEC/RED and simulcast; padding-only RTX
+//! packets (bandwidth probes) are counted and dropped.
 
 pub mod assembler;
 mod assembler_jitter;
 pub mod codec;
+mod frames;
+mod history;
+mod nack;
 pub mod packetize;
 mod receive;
 mod reports;
@@ -38,6 +48,10 @@ mod transceiver;
 /// VP8 (RFC 7741), kept at its former path; see [`packetize::vp8`].
 pub use packetize::vp8;
 
+pub(crate) use frames::{FRAME_SOURCE, FrameSender};
+pub use frames::{FrameWrite, MAX_FRAME_PAYLOAD, ReceivedFrame, rtp_timestamp};
+pub(crate) use history::split_rtx_payload;
+pub(crate) use nack::{DEFAULT_RTT as DEFAULT_NACK_RTT, NackUpdate};
 pub(crate) use receive::InboundStream;
 pub use receive::{InboundRtpStats, ReceivedRtp};
 pub(crate) use reports::ReportTimer;

@@ -58,6 +58,13 @@ pub struct InboundRtpStats {
     pub pli_count: u64,
     /// FIRs we sent.
     pub fir_count: u64,
+    /// NACK packets we sent about this stream (`nackCount`).
+    pub nack_count: u64,
+    /// Packets restored from retransmissions (RTX, or repeated on this SSRC when NACK
+    /// without RTX was negotiated). Restored RTX packets are not in `packets_received`.
+    pub retransmitted_packets_received: u64,
+    /// Sequence numbers NACKed and given up (retry cap, age, or list overflow).
+    pub nack_given_up: u64,
     /// Sender reports received from this SSRC.
     pub sender_reports_received: u64,
 }
@@ -83,6 +90,10 @@ pub(crate) struct InboundStream {
     pub stats: InboundRtpStats,
     /// Sequence number of our next FIR to this SSRC (RFC 5104 §4.3.1.1).
     pub fir_seq: u8,
+    /// Missing sequence numbers to NACK.
+    pub nack: super::nack::NackGenerator,
+    /// Frame assembly (frame mode): the payload type it was made for and the assembler.
+    pub assembler: Option<(u8, super::assembler::FrameAssembler)>,
 }
 
 impl InboundStream {
@@ -105,6 +116,8 @@ impl InboundStream {
                 ..InboundRtpStats::default()
             },
             fir_seq: 0,
+            nack: super::nack::NackGenerator::default(),
+            assembler: None,
         }
     }
 

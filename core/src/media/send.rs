@@ -69,6 +69,13 @@ pub struct OutboundRtpStats {
     pub header_bytes_sent: u64,
     /// NACK packets the peer sent about this stream.
     pub nack_count: u64,
+    /// Packets sent again because the peer NACKed them (`retransmittedPacketsSent`).
+    pub retransmitted_packets_sent: u64,
+    /// Payload bytes of those (`retransmittedBytesSent`).
+    pub retransmitted_bytes_sent: u64,
+    /// NACKed packets not sent again: no longer in the history, resent less than a
+    /// round trip ago, or over the retransmission rate cap.
+    pub retransmissions_refused: u64,
     /// PLIs the peer sent.
     pub pli_count: u64,
     /// FIRs the peer sent.
@@ -109,6 +116,12 @@ pub(crate) struct OutboundStream {
     /// The extensions every packet carries, fixed by the last negotiation.
     header: NegotiatedHeader,
     pub stats: OutboundRtpStats,
+    /// Sent packets kept for retransmission (when NACK is negotiated).
+    pub history: super::history::SendHistory,
+    /// The cap on retransmissions.
+    pub budget: super::history::RetransmitBudget,
+    /// Next sequence number on the RTX SSRC.
+    pub rtx_seq: u16,
 }
 
 /// The header extensions the core writes on every packet of a sender, resolved once per
@@ -142,7 +155,44 @@ impl OutboundStream {
                 ssrc,
                 ..OutboundRtpStats::default()
             },
+            history: super::history::SendHistory::default(),
+            budget: super::history::RetransmitBudget::default(),
+            rtx_seq: first_seq ^ 0x5a5a,
         }
+    }
+
+    /// The RTX packet (RFC 4588 §4) that carries `original` again: our RTX SSRC and its own
+    /// sequence number, the original's timestamp and marker, payload type `rtx_pt`, the
+    /// original sequence number before the payload, and the negotiated header extensions
+    /// (see [`Self::set_negotiated`]; a fresh transport-wide sequence number when
+    /// transport-cc is negotiated). `spare` bytes of capacity are left for the SRTP tag.
+    /// `None` when `original` does not parse.
+    pub fn build_rtx(
+        &mut self,
+        original: &[u8],
+        rtx_pt: u8,
+        ext: &ExtensionMap,
+        transport_seq: Option<u16>,
+        spare: usize,
+    ) -> Option<Vec<u8>> {
+        let p = crate::rtp::RtpPacket::new_checked(original).ok()?;
+        let payload = super::history::rtx_payload(p.sequence_number(), p.payload());
+        let w = RtpWrite::new(rtx_pt, 0, 0, p.marker(), &[]);
+        let fixed = Fixed {
+            marker: p.marker(),
+            payload_type: rtx_pt,
+            sequence_number: self.rtx_seq,
+            timestamp: p.timestamp(),
+            ssrc: self.rtx_ssrc,
+        };
+        self.rtx_seq = self.rtx_seq.wrapping_add(1);
+        let twcc = transport_seq.map(u16::to_be_bytes);
+        let exts = header_extensions(&self.header, twcc.as_ref(), &w, ext);
+        let header_len = writer::encoded_len(0, writer::layout(exts.clone()));
+        let mut packet = Vec::with_capacity(header_len + payload.len() + spare);
+        writer::append(&fixed, &[], exts, &mut packet);
+        packet.extend_from_slice(&payload);
+        Some(packet)
     }
 
     /// A negotiation fixed the m-line's `mid` and extension map `ext`: every packet from now

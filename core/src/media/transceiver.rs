@@ -121,6 +121,17 @@ pub(crate) struct Transceiver {
     pub extensions: ExtensionMap,
     /// Payload types of RTX codecs among `codecs`.
     pub rtx_payload_types: Vec<u8>,
+    /// The receiver gives whole frames (`Event::Frame`) instead of RTP packets.
+    pub receive_frames: bool,
+    /// The sender's packetizer once the application wrote a frame.
+    pub frame_sender: Option<super::frames::FrameSender>,
+    /// The peer's RTX SSRC -> media SSRC pairs (`a=ssrc-group:FID`).
+    pub remote_rtx: Vec<(u32, u32)>,
+    /// When the receiver last asked for a keyframe on its own (throttle).
+    pub last_auto_keyframe: Option<std::time::Instant>,
+    /// In frame mode, a frame was lost for good and no keyframe has come since: the
+    /// request is repeated until one does.
+    pub keyframe_wanted: bool,
 }
 
 impl Transceiver {
@@ -153,7 +164,28 @@ impl Transceiver {
             codecs: Vec::new(),
             extensions: ExtensionMap::default(),
             rtx_payload_types: Vec::new(),
+            receive_frames: false,
+            frame_sender: None,
+            remote_rtx: Vec::new(),
+            last_auto_keyframe: None,
+            keyframe_wanted: false,
         }
+    }
+
+    /// Whether generic NACK (`a=rtcp-fb:<pt> nack`) was negotiated on a media codec.
+    pub fn nack_enabled(&self) -> bool {
+        self.codecs.iter().any(|c| {
+            !c.codec.is_rtx()
+                && c.codec
+                    .feedback
+                    .iter()
+                    .any(|f| f.eq_ignore_ascii_case("nack"))
+        })
+    }
+
+    /// The negotiated RTX payload type that repairs `payload_type`, if any.
+    pub fn rtx_for(&self, payload_type: u8) -> Option<u8> {
+        self.codec(payload_type)?.rtx_payload_type
     }
 
     /// Whether we may send RTP now: negotiated with a sending direction and not stopped.

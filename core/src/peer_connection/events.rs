@@ -116,6 +116,9 @@ pub enum Event {
     TrackEnded(crate::media::TransceiverId),
     /// An RTP packet arrived, decrypted, on a transceiver's receiver.
     Rtp(crate::media::ReceivedRtp),
+    /// A whole frame arrived on a transceiver's receiver in frame mode
+    /// ([`TransceiverHandle::set_receive_frames`](super::TransceiverHandle::set_receive_frames)).
+    Frame(crate::media::ReceivedFrame),
     /// An RTCP packet about one of a transceiver's streams arrived (reports and keyframe
     /// requests are also handled by the core).
     Rtcp {

@@ -40,8 +40,11 @@ pub struct MediaTransportStats {
     pub rtp_unroutable: u64,
     /// RTP on a transceiver whose direction does not receive.
     pub rtp_not_receiving: u64,
-    /// Retransmissions and padding (RTX payload types), not used yet.
+    /// RTX packets not restored: padding-only probes, an RTX stream whose media stream
+    /// is unknown.
     pub rtx_dropped: u64,
+    /// Packets of a transceiver in frame mode whose codec has no depacketizer here.
+    pub frames_unsupported: u64,
     /// RTCP packets that did not parse.
     pub rtcp_malformed: u64,
     /// RTCP compound packets sent.
@@ -148,12 +151,13 @@ impl PeerConnection {
         if self.media.cname.is_empty() {
             self.media.cname = self.rng.ice_chars(16);
         }
-        let outbound = OutboundStream::new(
+        let mut outbound = OutboundStream::new(
             self.fresh_ssrc(),
             self.fresh_ssrc(),
             (self.rng.u32() & 0x7fff) as u16,
             self.rng.u32(),
         );
+        outbound.rtx_seq = (self.rng.u32() & 0x7fff) as u16;
         let id = self.media.next_id();
         self.media
             .transceivers
@@ -413,6 +417,36 @@ impl TransceiverHandle<'_> {
     pub fn write_rtp(&mut self, packet: RtpWrite<'_>) -> Result<(), crate::Error> {
         let id = self.id;
         self.pc.send_rtp(id, &packet)
+    }
+
+    /// The sender's `write_frame`: packetizes one encoded frame with the negotiated
+    /// codec's packetizer (see [`FrameWrite`](crate::media::FrameWrite)) and sends its
+    /// packets like [`write_rtp`](Self::write_rtp) does, the marker bit on the last packet
+    /// of a video frame. Frames and RTP packets may be mixed: numbering continues.
+    ///
+    /// Errors: those of `write_rtp`; `UnknownPayloadType` also for a codec without a
+    /// payload format here; `InvalidMedia` when the packetizer rejects the frame.
+    pub fn write_frame(&mut self, frame: crate::media::FrameWrite<'_>) -> Result<(), crate::Error> {
+        let id = self.id;
+        self.pc.send_frame(id, &frame)
+    }
+
+    /// Chooses what the receiver gives: whole frames (`Event::Frame`, assembled, in order,
+    /// after loss recovery) when `frames` is true, RTP packets (`Event::Rtp`, the default,
+    /// for forwarding) when false.
+    pub fn set_receive_frames(&mut self, frames: bool) {
+        let t = self.get_mut();
+        t.receive_frames = frames;
+        if !frames {
+            for s in &mut t.inbound {
+                s.assembler = None;
+            }
+        }
+    }
+
+    /// Whether the receiver gives frames (see [`set_receive_frames`](Self::set_receive_frames)).
+    pub fn receives_frames(&self) -> bool {
+        self.get().receive_frames
     }
 
     /// The receiver's keyframe request: a PLI (or FIR) to the peer's current SSRC on this

@@ -5,7 +5,10 @@
 
 use super::media::MAX_TRANSCEIVERS;
 use super::{Event, PeerConnection, PeerConnectionError};
-use crate::media::{InboundStream, KeyframeRequestKind, ReceivedRtp, RtpWrite, TransceiverId};
+use crate::media::assembler::AssemblerPacket;
+use crate::media::{
+    InboundStream, KeyframeRequestKind, NackUpdate, ReceivedRtp, RtpWrite, TransceiverId,
+};
 use crate::rtp::rtcp::{self, Fir, Pli, ReceiverReport, RtcpPacket, Sdes, SdesChunk};
 use crate::rtp::{RtpPacket, extensions};
 use crate::srtp::{SrtpConfig, SrtpError, SrtpSession};
@@ -96,13 +99,32 @@ impl PeerConnection {
         false
     }
 
-    fn handle_rtp(&mut self, buf: Vec<u8>) {
+    fn handle_rtp(&mut self, mut buf: Vec<u8>) {
         let Ok(packet) = RtpPacket::new_checked(&buf[..]) else {
             self.media.stats.srtp_other_failures += 1;
             return;
         };
         let Some(id) = self.route_rtp(&packet) else {
             self.media.stats.rtp_unroutable += 1;
+            return;
+        };
+        let pt = packet.payload_type();
+        let is_rtx = self
+            .media
+            .get(id)
+            .is_some_and(|t| t.rtx_payload_types.contains(&pt));
+        if is_rtx && !self.repair_rtx(id, &mut buf) {
+            self.media.stats.rtx_dropped += 1;
+            return;
+        }
+        self.deliver_rtp(id, buf, is_rtx);
+    }
+
+    /// A packet routed to transceiver `id` (`repaired`: restored from RTX): stream
+    /// statistics, NACK bookkeeping, then `Event::Rtp` or frame assembly.
+    fn deliver_rtp(&mut self, id: TransceiverId, buf: Vec<u8>, repaired: bool) {
+        let Ok(packet) = RtpPacket::new_checked(&buf[..]) else {
+            self.media.stats.srtp_other_failures += 1;
             return;
         };
         let ssrc = packet.ssrc();
@@ -119,35 +141,68 @@ impl PeerConnection {
             .media
             .get_mut(id)
             .expect("routed to an existing transceiver");
-        if t.rtx_payload_types.contains(&pt) {
-            self.media.stats.rtx_dropped += 1;
-            return;
-        }
         if !t.can_receive() {
             self.media.stats.rtp_not_receiving += 1;
             return;
         }
         let clock_rate = t.codec(pt).map_or(90_000, |c| c.codec.clock_rate);
         if t.inbound_mut(ssrc).is_none() {
+            if repaired {
+                // A retransmission of a stream never received: nothing to repair.
+                self.media.stats.rtx_dropped += 1;
+                return;
+            }
             if t.inbound.len() >= MAX_INBOUND_PER_TRANSCEIVER {
                 t.inbound.remove(0);
             }
             t.inbound.push(InboundStream::new(ssrc, seq, clock_rate));
         }
+        let nack_on = t.nack_enabled();
+        let frames = t.receive_frames;
         let stream = t.inbound_mut(ssrc).expect("inserted above");
-        stream.on_packet(now, seq, ts, header_len, payload_len);
-        self.media.learn_route(ssrc, id);
-        self.events.push_back(Event::Rtp(ReceivedRtp {
-            transceiver: id,
-            ssrc,
-            payload_type: pt,
-            sequence_number: seq,
-            timestamp: ts,
-            marker,
-            packet: Bytes::from(buf),
-            header_len,
-            payload_len,
-        }));
+        if repaired {
+            stream.stats.retransmitted_packets_received += 1;
+        } else {
+            stream.on_packet(now, seq, ts, header_len, payload_len);
+        }
+        let mut keyframe = false;
+        if nack_on {
+            keyframe = stream.nack.on_packet(now, seq) == NackUpdate::KeyframeNeeded;
+            stream.stats.nack_given_up = stream.nack.given_up;
+        }
+        if !repaired {
+            self.media.learn_route(ssrc, id);
+        }
+        let packet = Bytes::from(buf);
+        if frames {
+            let payload = packet.slice(header_len..header_len + payload_len);
+            self.assemble(
+                id,
+                ssrc,
+                AssemblerPacket {
+                    sequence_number: seq,
+                    timestamp: ts,
+                    marker,
+                    payload_type: pt,
+                    payload,
+                },
+            );
+        } else {
+            self.events.push_back(Event::Rtp(ReceivedRtp {
+                transceiver: id,
+                ssrc,
+                payload_type: pt,
+                sequence_number: seq,
+                timestamp: ts,
+                marker,
+                packet,
+                header_len,
+                payload_len,
+            }));
+        }
+        if keyframe {
+            self.auto_keyframe_request(id);
+        }
     }
 
     /// RFC 8843 §9.2: the mid header extension names the m-line; else a known SSRC; else a
@@ -168,11 +223,9 @@ impl PeerConnection {
             return Some(*id);
         }
         let pt = packet.payload_type();
-        let mut candidates = self
-            .media
-            .transceivers
-            .iter()
-            .filter(|t| t.can_receive() && t.codec(pt).is_some());
+        let mut candidates = self.media.transceivers.iter().filter(|t| {
+            t.can_receive() && (t.codec(pt).is_some() || t.rtx_payload_types.contains(&pt))
+        });
         match (candidates.next(), candidates.next()) {
             (Some(t), None) => Some(t.id),
             _ => None,
@@ -212,11 +265,7 @@ impl PeerConnection {
                     self.on_keyframe_request(ssrc, KeyframeRequestKind::Fir);
                 }
             }
-            RtcpPacket::Nack(nack) => {
-                if let Some(t) = self.sender_of_mut(nack.media_ssrc) {
-                    t.outbound.stats.nack_count += 1;
-                }
-            }
+            RtcpPacket::Nack(nack) => self.on_nack(nack),
             _ => {}
         }
         let target = packet
@@ -311,7 +360,7 @@ impl PeerConnection {
         let uses_twcc = t.outbound.uses_transport_cc();
         let srtp_overhead =
             srtp_overhead.ok_or(PeerConnectionError::MediaNotReady("no SRTP keys yet"))?;
-        let mut packet = t.outbound.build(
+        let packet = t.outbound.build(
             now,
             w,
             clock_rate,
@@ -319,14 +368,27 @@ impl PeerConnection {
             uses_twcc.then_some(transport_seq),
             srtp_overhead,
         );
+        t.outbound.budget.earn(packet.len());
+        if t.nack_enabled()
+            && let Ok(p) = RtpPacket::new_checked(&packet[..])
+        {
+            t.outbound
+                .history
+                .insert(p.sequence_number(), &packet, p.header_len());
+        }
         if uses_twcc {
             self.media.transport_seq = transport_seq.wrapping_add(1);
         }
+        self.protect_and_send_rtp(packet)
+    }
+
+    /// Protects a plaintext RTP packet with SRTP and puts it on the data path.
+    pub(crate) fn protect_and_send_rtp(&mut self, mut packet: Vec<u8>) -> Result<(), crate::Error> {
         let srtp = self
             .media
             .srtp
             .as_mut()
-            .expect("checked above, nothing removed it since");
+            .ok_or(PeerConnectionError::MediaNotReady("no SRTP keys yet"))?;
         srtp.outbound.protect_rtp(&mut packet).map_err(|e| {
             tracing::debug!(%e, "pc: RTP packet not protected");
             PeerConnectionError::MediaNotReady("SRTP refused the packet")
@@ -384,7 +446,7 @@ impl PeerConnection {
     }
 
     /// Protects and sends one compound RTCP packet.
-    fn send_rtcp(&mut self, packets: &[RtcpPacket]) -> Result<(), crate::Error> {
+    pub(crate) fn send_rtcp(&mut self, packets: &[RtcpPacket]) -> Result<(), crate::Error> {
         let srtp = self
             .media
             .srtp

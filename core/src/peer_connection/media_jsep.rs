@@ -12,10 +12,10 @@ use crate::media::{
 use crate::rtp::extensions::ExtensionMap;
 use crate::sdp::{MediaDescription, MediaKind, SessionDescription};
 
-/// The RTCP feedback the core implements (RFC 4585 PLI, RFC 5104 FIR): our offers and
-/// answers announce these and no others, so a peer never waits for NACK answers,
+/// The RTCP feedback the core implements (RFC 4585 generic NACK and PLI, RFC 5104 FIR):
+/// our offers and answers announce these and no others, so a peer never waits for
 /// transport-wide feedback or REMB that would not come.
-pub(crate) const IMPLEMENTED_FEEDBACK: &[&str] = &["nack pli", "ccm fir"];
+pub(crate) const IMPLEMENTED_FEEDBACK: &[&str] = &["nack", "nack pli", "ccm fir"];
 
 fn keep_implemented_feedback(codecs: &mut [NegotiatedCodec]) {
     for c in codecs {
@@ -136,7 +136,10 @@ impl PeerConnection {
             .track
             .as_ref()
             .map_or_else(|| format!("track-{}", t.id.0), |x| x.id.clone());
-        let has_rtx = codecs.iter().any(|c| c.codec.is_rtx());
+        // RTX is a codec's `rtx_payload_type` (or, for a peer's odd listing, an entry).
+        let has_rtx = codecs
+            .iter()
+            .any(|c| c.codec.is_rtx() || c.rtx_payload_type.is_some());
         MediaSection {
             direction,
             codecs,
@@ -210,6 +213,15 @@ impl PeerConnection {
             t.remote_track_id = format!("remote-{}", t.mid.as_deref().unwrap_or_default());
         }
         t.remote_ssrcs = ssrcs.clone();
+        t.remote_rtx = m
+            .ssrc_groups()
+            .filter(|g| g.semantics.eq_ignore_ascii_case("FID"))
+            .filter_map(|g| match g.ssrcs[..] {
+                [media, rtx, ..] => Some((rtx, media)),
+                _ => None,
+            })
+            .take(16)
+            .collect();
         for ssrc in ssrcs {
             self.media.learn_route(ssrc, id);
         }
@@ -268,8 +280,13 @@ impl PeerConnection {
             t.created_by_remote_offer = false;
             t.rtx_payload_types = codecs
                 .iter()
-                .filter(|c| c.codec.is_rtx())
-                .map(|c| c.payload_type)
+                .filter_map(|c| {
+                    if c.codec.is_rtx() {
+                        Some(c.payload_type)
+                    } else {
+                        c.rtx_payload_type
+                    }
+                })
                 .collect();
             t.codecs = codecs;
             t.extensions = ExtensionMap::default();

@@ -35,6 +35,7 @@ mod mdns;
 mod media;
 mod media_io;
 mod media_jsep;
+mod media_recovery;
 mod pacer;
 mod sdp_build;
 #[cfg(feature = "sim")]

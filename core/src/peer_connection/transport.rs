@@ -188,6 +188,7 @@ impl PeerConnection {
         }
         self.poll_media_timeout();
         self.mdns_on_timeout();
+        self.poll_recovery_timeout();
         self.release_pending = true;
         self.pump();
         self.close_if_peer_left();
@@ -245,6 +246,7 @@ impl PeerConnection {
                 .and_then(|_| self.media.reports.deadline()),
             self.pacer.next_send(),
             self.mdns.deadline(),
+            self.recovery_deadline(),
         ]
         .into_iter()
         .flatten()

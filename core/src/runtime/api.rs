@@ -32,8 +32,8 @@ pub use super::{
 };
 pub use crate::media::codec::MediaCodecs;
 pub use crate::media::{
-    KeyframeRequestKind, ReceivedRtp, RtpWrite, TrackEvent, TrackInfo, TransceiverDirection,
-    TransceiverId, TransceiverInit,
+    FrameWrite, KeyframeRequestKind, ReceivedFrame, ReceivedRtp, RtpWrite, TrackEvent, TrackInfo,
+    TransceiverDirection, TransceiverId, TransceiverInit,
 };
 pub use crate::peer_connection::{
     ChannelId, ChannelState, DataChannelInit, Event, IceCandidate, IceGatheringState, IceServer,

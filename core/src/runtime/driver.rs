@@ -231,6 +231,7 @@ impl Driver {
                 self.resolving.push((name, lookup));
             }
             Event::Rtp(packet) => state.track(packet.transceiver).push_rtp(packet),
+            Event::Frame(frame) => state.track(frame.transceiver).push_frame(frame),
             Event::Rtcp {
                 transceiver,
                 packet,

@@ -3,7 +3,9 @@
 
 use super::RuntimeError;
 use super::shared::{Shared, State};
-use crate::media::{KeyframeRequestKind, ReceivedRtp, RtpWrite, TransceiverId};
+use crate::media::{
+    FrameWrite, KeyframeRequestKind, ReceivedFrame, ReceivedRtp, RtpWrite, TransceiverId,
+};
 use crate::rtp::rtcp::RtcpPacket;
 use std::collections::VecDeque;
 use std::future::poll_fn;
@@ -13,6 +15,8 @@ use std::task::{Context, Poll};
 /// RTP packets kept per track for a reader that is behind; older ones are dropped past
 /// this (media is real-time: a late reader wants the newest packets).
 pub const MAX_QUEUED_RTP: usize = 1024;
+/// Frames kept per track for a reader that is behind (older ones are dropped).
+pub const MAX_QUEUED_FRAMES: usize = 256;
 /// RTCP packets and keyframe requests kept per track.
 const MAX_QUEUED_FEEDBACK: usize = 64;
 /// `write_rtp` waits while the core holds more datagrams than this for the driver to send.
@@ -22,9 +26,10 @@ pub const RTP_SEND_HIGH_WATER: usize = 2048;
 #[derive(Debug, Default)]
 pub(crate) struct TrackEntry {
     pub(crate) rtp: VecDeque<ReceivedRtp>,
+    pub(crate) frames: VecDeque<ReceivedFrame>,
     pub(crate) rtcp: VecDeque<RtcpPacket>,
     pub(crate) keyframe_requests: VecDeque<KeyframeRequestKind>,
-    /// RTP packets dropped because the reader was behind.
+    /// RTP packets and frames dropped because the reader was behind.
     pub(crate) dropped: u64,
     /// The peer stopped sending (track ended); reads return `None` once drained.
     pub(crate) ended: bool,
@@ -38,6 +43,16 @@ impl TrackEntry {
             self.dropped += 1;
         }
         self.rtp.push_back(packet);
+        self.ended = false;
+        self.waiters.wake_all();
+    }
+
+    pub(crate) fn push_frame(&mut self, frame: ReceivedFrame) {
+        if self.frames.len() >= MAX_QUEUED_FRAMES {
+            self.frames.pop_front();
+            self.dropped += 1;
+        }
+        self.frames.push_back(frame);
         self.ended = false;
         self.waiters.wake_all();
     }
@@ -115,6 +130,32 @@ impl TrackRemote {
         .await
     }
 
+    /// Switches the receiver to frames (`true`: [`read_frame`](Self::read_frame) gives
+    /// whole frames, after loss recovery) or back to RTP packets (the default).
+    pub fn set_receive_frames(&self, frames: bool) {
+        let mut state = self.shared.lock();
+        if let Ok(mut t) = state.pc.transceiver(self.id) {
+            t.set_receive_frames(frames);
+        }
+    }
+
+    /// The next whole frame (the receiver must be in frame mode, see
+    /// [`set_receive_frames`](Self::set_receive_frames)); `None` once the peer stopped
+    /// sending here (and every frame before was read) or the connection ended. A reader
+    /// that falls [`MAX_QUEUED_FRAMES`] frames behind loses the oldest.
+    pub async fn read_frame(&self) -> Option<ReceivedFrame> {
+        wait_for(&self.shared, self.id, |entry, finished| {
+            if let Some(f) = entry.frames.pop_front() {
+                return Poll::Ready(Some(f));
+            }
+            if entry.ended || finished {
+                return Poll::Ready(None);
+            }
+            Poll::Pending
+        })
+        .await
+    }
+
     /// The next RTCP packet about this transceiver's streams (sender reports, feedback);
     /// `None` once the connection ended.
     pub async fn read_rtcp(&self) -> Option<RtcpPacket> {
@@ -128,7 +169,7 @@ impl TrackRemote {
         .await
     }
 
-    /// RTP packets dropped because the reader was behind.
+    /// RTP packets and frames dropped because the reader was behind.
     pub fn dropped(&self) -> u64 {
         self.shared.lock().track(self.id).dropped
     }
@@ -192,6 +233,36 @@ impl TrackLocal {
         .await
     }
 
+    /// Sends one encoded frame, packetized with the negotiated codec (see
+    /// [`TransceiverHandle::write_frame`](crate::peer_connection::TransceiverHandle::write_frame)),
+    /// with the back-pressure of [`write_rtp`](Self::write_rtp).
+    ///
+    /// Errors: those of `TransceiverHandle::write_frame`, and `Closed` once the connection
+    /// ended.
+    pub async fn write_frame(&self, frame: FrameWrite<'_>) -> Result<(), crate::Error> {
+        poll_fn(|cx| {
+            let mut state = self.shared.lock();
+            if state.finished.is_some() {
+                return Poll::Ready(Err(RuntimeError::Closed.into()));
+            }
+            if let Err(e) = state.pc.transceiver(self.id) {
+                return Poll::Ready(Err(e));
+            }
+            if state.pc.queued_transmits() > RTP_SEND_HIGH_WATER {
+                state.send_waiters.register(cx.waker());
+                state.wake_driver();
+                return Poll::Pending;
+            }
+            let result = state
+                .pc
+                .transceiver(self.id)
+                .and_then(|mut t| t.write_frame(frame));
+            state.wake_driver();
+            Poll::Ready(result)
+        })
+        .await
+    }
+
     /// The next keyframe request (PLI or FIR) the peer sent about this sender; `None` once
     /// the connection ended.
     pub async fn keyframe_request(&self) -> Option<KeyframeRequestKind> {
@@ -245,10 +316,56 @@ mod tests {
         };
         assert!(matches!(poll_once(remote.read_rtp()), Poll::Ready(None)));
         assert!(matches!(poll_once(remote.read_rtcp()), Poll::Ready(None)));
+        assert!(matches!(poll_once(remote.read_frame()), Poll::Ready(None)));
         let local = TrackLocal { shared, id: ghost };
         assert!(matches!(
             poll_once(local.keyframe_request()),
             Poll::Ready(None)
         ));
+    }
+
+    #[test]
+    fn frames_are_read_in_order_and_a_slow_reader_loses_the_oldest() {
+        let shared = Shared::new(fresh_state());
+        let id = {
+            let mut state = shared.lock();
+            let id = state
+                .pc
+                .add_transceiver(
+                    crate::sdp::MediaKind::Video,
+                    crate::media::TransceiverInit::default(),
+                )
+                .expect("transceiver");
+            let mut t = state.pc.transceiver(id).expect("t");
+            t.set_receive_frames(true);
+            assert!(t.receives_frames());
+            for i in 0..(MAX_QUEUED_FRAMES as u32 + 2) {
+                let frame = ReceivedFrame {
+                    transceiver: id,
+                    ssrc: 1,
+                    payload_type: 96,
+                    codec: "VP8".into(),
+                    timestamp: i,
+                    keyframe: i == 0,
+                    contiguous: true,
+                    sequence_numbers: (0, 0),
+                    #[allow(clippy::disallowed_methods)]
+                    received_at: std::time::Instant::now(),
+                    data: bytes::Bytes::from_static(b"f"),
+                };
+                state.track(id).push_frame(frame);
+            }
+            id
+        };
+        let remote = TrackRemote {
+            shared: shared.clone(),
+            id,
+        };
+        assert!(matches!(poll_once(remote.read_frame()), Poll::Ready(Some(f)) if f.timestamp == 2));
+        assert_eq!(remote.dropped(), 2);
+        let local = TrackLocal { shared, id };
+        // Not negotiated: the frame write fails as write_rtp would.
+        let result = poll_once(local.write_frame(FrameWrite::new(0, b"x")));
+        assert!(matches!(result, Poll::Ready(Err(_))));
     }
 }

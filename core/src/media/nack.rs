@@ -1,0 +1,265 @@
+//! Receiver side of loss recovery (RFC 4585 §6.2.1 generic NACK): which sequence numbers of
+//! one inbound stream are missing, and when to ask for them again.
+//!
+//! Modelled on the behaviour of libwebrtc's NACK module: a sequence number becomes missing
+//! when a newer one arrives; it is asked for at once, then again every round-trip time,
+//! at most [`MAX_RETRIES`] times, and forgotten when it arrives (as the original or as a
+//! retransmission) or falls more than [`MAX_AGE`] sequence numbers behind the newest. A
+//! list that would grow past [`MAX_LIST`] is cleared and the caller told to request a
+//! keyframe instead: so many retransmissions would come too late to help.
+//!
+//! Not implemented: the reorder histogram libwebrtc uses to delay the first NACK (the
+//! first request goes out at once, so a reordered packet may be asked for needlessly;
+//! answering it costs one duplicate).
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+/// Most sequence numbers waited for at once.
+pub(crate) const MAX_LIST: usize = 1000;
+/// Sequence numbers this far behind the newest are no longer asked for.
+pub(crate) const MAX_AGE: u64 = 10_000;
+/// Most NACKs sent for one sequence number.
+pub(crate) const MAX_RETRIES: u8 = 10;
+/// The spacing of retries before a round-trip time is known.
+pub(crate) const DEFAULT_RTT: Duration = Duration::from_millis(100);
+
+#[derive(Debug, Clone, Copy)]
+struct Missing {
+    /// NACKs sent for it so far.
+    sent: u8,
+    /// When it is due (again).
+    due: Instant,
+}
+
+/// What an arriving packet changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NackUpdate {
+    /// Nothing the caller must act on.
+    None,
+    /// The list overflowed and was cleared: ask for a keyframe.
+    KeyframeNeeded,
+}
+
+/// The missing sequence numbers of one inbound stream. See the [module documentation](self).
+#[derive(Debug, Default)]
+pub(crate) struct NackGenerator {
+    /// The newest sequence number, extended with its wrap count.
+    highest: Option<u64>,
+    missing: BTreeMap<u64, Missing>,
+    /// The earliest `due` in `missing`.
+    deadline: Option<Instant>,
+    /// Sequence numbers given up after [`MAX_RETRIES`] or by age.
+    pub given_up: u64,
+}
+
+impl NackGenerator {
+    /// Accounts a packet (an original or a repaired retransmission) with `seq`.
+    pub fn on_packet(&mut self, now: Instant, seq: u16) -> NackUpdate {
+        let Some(highest) = self.highest else {
+            self.highest = Some(u64::from(seq) + (1 << 16));
+            return NackUpdate::None;
+        };
+        let ext = extend(highest, seq);
+        if ext <= highest {
+            if self.missing.remove(&ext).is_some() {
+                self.refresh_deadline();
+            }
+            return NackUpdate::None;
+        }
+        self.highest = Some(ext);
+        let gap = ext - highest - 1;
+        if gap as usize + self.missing.len() > MAX_LIST {
+            self.given_up += self.missing.len() as u64 + gap;
+            self.missing.clear();
+            self.deadline = None;
+            return NackUpdate::KeyframeNeeded;
+        }
+        for s in highest + 1..ext {
+            self.missing.insert(s, Missing { sent: 0, due: now });
+        }
+        let old = ext.saturating_sub(MAX_AGE);
+        let kept = self.missing.split_off(&old);
+        self.given_up += self.missing.len() as u64;
+        self.missing = kept;
+        if gap > 0 {
+            self.deadline = Some(self.deadline.map_or(now, |d| d.min(now)));
+        } else {
+            self.refresh_deadline();
+        }
+        NackUpdate::None
+    }
+
+    /// When [`take_due`](Self::take_due) has something to send.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+
+    /// The sequence numbers to NACK at `now` (at most `limit`; the rest stay due), in
+    /// ascending order; each is due again after `rtt`. Those asked for [`MAX_RETRIES`]
+    /// times are given up (returned as the count).
+    pub fn take_due(&mut self, now: Instant, rtt: Duration, limit: usize) -> (Vec<u16>, u64) {
+        if self.deadline.is_none_or(|d| d > now) {
+            return (Vec::new(), 0);
+        }
+        let mut due = Vec::new();
+        let mut dropped = Vec::new();
+        for (&seq, m) in self.missing.iter_mut() {
+            if m.due > now {
+                continue;
+            }
+            if due.len() >= limit {
+                break;
+            }
+            if m.sent >= MAX_RETRIES {
+                dropped.push(seq);
+                continue;
+            }
+            m.sent += 1;
+            m.due = now + rtt;
+            due.push(seq as u16);
+        }
+        for seq in &dropped {
+            self.missing.remove(seq);
+        }
+        self.given_up += dropped.len() as u64;
+        self.refresh_deadline();
+        (due, dropped.len() as u64)
+    }
+
+    /// How many sequence numbers are waited for.
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.missing.len()
+    }
+
+    fn refresh_deadline(&mut self) {
+        self.deadline = self.missing.values().map(|m| m.due).min();
+    }
+}
+
+/// `seq` extended to the wrap count that puts it nearest `highest`.
+fn extend(highest: u64, seq: u16) -> u64 {
+    let base = highest & !0xffff;
+    let candidate = base | u64::from(seq);
+    let candidates = [
+        candidate.wrapping_sub(1 << 16),
+        candidate,
+        candidate + (1 << 16),
+    ];
+    candidates
+        .into_iter()
+        .filter(|c| *c >= 1 << 16)
+        .min_by_key(|c| c.abs_diff(highest))
+        .unwrap_or(candidate)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[allow(clippy::disallowed_methods)]
+    fn t0() -> Instant {
+        Instant::now()
+    }
+
+    const RTT: Duration = Duration::from_millis(50);
+
+    #[test]
+    fn a_gap_is_nacked_at_once_then_every_rtt_until_it_arrives() {
+        let now = t0();
+        let mut g = NackGenerator::default();
+        for seq in [10u16, 11, 14] {
+            assert_eq!(g.on_packet(now, seq), NackUpdate::None);
+        }
+        assert_eq!(g.deadline(), Some(now));
+        assert_eq!(g.take_due(now, RTT, 100), (vec![12, 13], 0));
+        // Not again before one RTT.
+        assert_eq!(g.take_due(now + RTT / 2, RTT, 100).0, Vec::<u16>::new());
+        assert_eq!(g.deadline(), Some(now + RTT));
+        g.on_packet(now + RTT / 2, 12);
+        assert_eq!(g.take_due(now + RTT, RTT, 100), (vec![13], 0));
+        g.on_packet(now + RTT, 13);
+        assert_eq!(g.len(), 0);
+        assert_eq!(g.deadline(), None);
+    }
+
+    #[test]
+    fn a_long_list_goes_out_in_bounded_chunks() {
+        let now = t0();
+        let mut g = NackGenerator::default();
+        g.on_packet(now, 0);
+        g.on_packet(now, 11);
+        assert_eq!(g.take_due(now, RTT, 4).0, vec![1, 2, 3, 4]);
+        assert_eq!(g.deadline(), Some(now));
+        assert_eq!(g.take_due(now, RTT, 4).0, vec![5, 6, 7, 8]);
+        assert_eq!(g.take_due(now, RTT, 4).0, vec![9, 10]);
+        assert_eq!(g.deadline(), Some(now + RTT));
+    }
+
+    #[test]
+    fn a_packet_that_arrived_is_never_nacked() {
+        let now = t0();
+        let mut g = NackGenerator::default();
+        for seq in [1u16, 3, 2, 4, 5] {
+            g.on_packet(now, seq);
+        }
+        assert_eq!(g.take_due(now, RTT, 100).0, Vec::<u16>::new());
+    }
+
+    #[test]
+    fn retries_stop_after_the_cap() {
+        let now = t0();
+        let mut g = NackGenerator::default();
+        g.on_packet(now, 1);
+        g.on_packet(now, 3);
+        let mut sent = 0;
+        let mut at = now;
+        for _ in 0..20 {
+            let (due, _) = g.take_due(at, RTT, 100);
+            sent += due.len();
+            at += RTT;
+        }
+        assert_eq!(sent, usize::from(MAX_RETRIES));
+        assert_eq!(g.len(), 0);
+        assert_eq!(g.given_up, 1);
+    }
+
+    #[test]
+    fn gaps_across_the_wrap_are_found() {
+        let now = t0();
+        let mut g = NackGenerator::default();
+        g.on_packet(now, 65_534);
+        g.on_packet(now, 1);
+        assert_eq!(g.take_due(now, RTT, 100).0, vec![65_535, 0]);
+    }
+
+    #[test]
+    fn an_overflowing_list_asks_for_a_keyframe_and_stays_bounded() {
+        let now = t0();
+        let mut g = NackGenerator::default();
+        g.on_packet(now, 0);
+        assert_eq!(g.on_packet(now, 2000), NackUpdate::KeyframeNeeded);
+        assert_eq!(g.len(), 0);
+        // Many small gaps add up to the cap, never beyond it.
+        let mut seq = 2000u16;
+        let mut overflowed = false;
+        for _ in 0..2000 {
+            seq = seq.wrapping_add(2);
+            overflowed |= g.on_packet(now, seq) == NackUpdate::KeyframeNeeded;
+            assert!(g.len() <= MAX_LIST);
+        }
+        assert!(overflowed);
+    }
+
+    #[test]
+    fn old_and_duplicate_sequence_numbers_change_nothing() {
+        let now = t0();
+        let mut g = NackGenerator::default();
+        g.on_packet(now, 100);
+        g.on_packet(now, 100);
+        g.on_packet(now, 50);
+        assert_eq!(g.len(), 0);
+        assert_eq!(g.take_due(now, RTT, 100).0, Vec::<u16>::new());
+    }
+}
