@@ -15,7 +15,7 @@ const MIN_FRAGMENT: usize = 256;
 impl Association {
     /// The next packet to send, if any. Call until `None` after every input.
     pub fn poll_transmit(&mut self, now: Instant) -> Option<Vec<u8>> {
-        let Some(pkt) = self.poll_alone().or_else(|| self.poll_bundle(now)) else {
+        let Some(pkt) = self.poll_alone().or_else(|| self.poll_bundle(now, true)) else {
             // The send opportunity is over: the next SACK starts a fresh burst budget, and
             // is judged against the window as this opportunity left it.
             self.burst_pending = false;
@@ -25,6 +25,19 @@ impl Association {
         };
         self.stats.packets_sent += 1;
         self.last_send = Some(now);
+        Some(pkt)
+    }
+
+    /// The next packet that carries no DATA chunk, if any: chunks that travel alone,
+    /// control chunks, a due SACK, FORWARD TSN. For a caller that holds DATA back (a
+    /// pacer waiting for tokens): acknowledgements and control must not wait behind it,
+    /// or the peer's sending stalls for want of SACKs. Unlike
+    /// [`poll_transmit`](Self::poll_transmit), `None` here does not end the send
+    /// opportunity: the burst budget of the SACKs received so far is kept for the DATA
+    /// that follows once the caller lets it go.
+    pub fn poll_control(&mut self, now: Instant) -> Option<Vec<u8>> {
+        let pkt = self.poll_alone().or_else(|| self.poll_bundle(now, false))?;
+        self.stats.packets_sent += 1;
         Some(pkt)
     }
 
@@ -48,7 +61,9 @@ impl Association {
         Some(w.finish(zero))
     }
 
-    fn poll_bundle(&mut self, now: Instant) -> Option<Vec<u8>> {
+    /// A packet of control chunks, SACK and FORWARD TSN, then (if `data`)
+    /// retransmissions and new DATA.
+    fn poll_bundle(&mut self, now: Instant, data: bool) -> Option<Vec<u8>> {
         if self.peer_tag == 0 || self.control.is_empty() && !self.is_data_state() {
             return None;
         }
@@ -57,14 +72,19 @@ impl Association {
         if self.is_data_state() {
             self.maybe_send_reset_request(now);
             self.bundle_control(&mut w);
-            if self.ack.sack_now
-                || !self.timers.is_set(Timer::DelayedAck) && self.ack.packets_unacked > 0
-            {
+            // A delayed acknowledgement rides along with DATA (as TCP piggybacks its ACKs):
+            // held back for the timer it would inflate the peer's RTT samples by up to
+            // the whole delay, and with them its retransmission timeout and pacing rate.
+            let ack_waits = self.ack.packets_unacked > 0
+                && (!self.timers.is_set(Timer::DelayedAck) || data && self.data_follows());
+            if self.ack.sack_now || ack_waits {
                 self.bundle_sack(&mut w);
             }
             self.bundle_forward_tsn(&mut w);
-            self.bundle_retransmissions(now, &mut w);
-            self.bundle_new_data(now, &mut w);
+            if data {
+                self.bundle_retransmissions(now, &mut w);
+                self.bundle_new_data(now, &mut w);
+            }
         }
         if w.is_empty() {
             return None;
@@ -143,6 +163,15 @@ impl Association {
                 self.timers.set(Timer::T3, now + self.rto.rto());
             }
         }
+    }
+
+    /// Whether the packet being built will carry DATA: a retransmission is due, or new
+    /// data is queued and the windows have room.
+    fn data_follows(&self) -> bool {
+        self.inflight.has_retransmissions()
+            || self.may_send_new_data()
+                && self.send.head_remaining().is_some()
+                && self.inflight.peer_rwnd > 0
     }
 
     fn may_send_new_data(&self) -> bool {
