@@ -72,12 +72,9 @@ impl Association {
         if self.is_data_state() {
             self.maybe_send_reset_request(now);
             self.bundle_control(&mut w);
-            // A delayed acknowledgement rides along with DATA (as TCP piggybacks its ACKs):
-            // held back for the timer it would inflate the peer's RTT samples by up to
-            // the whole delay, and with them its retransmission timeout and pacing rate.
-            let ack_waits = self.ack.packets_unacked > 0
-                && (!self.timers.is_set(Timer::DelayedAck) || data && self.data_follows());
-            if self.ack.sack_now || ack_waits {
+            if self.ack.sack_now
+                || !self.timers.is_set(Timer::DelayedAck) && self.ack.packets_unacked > 0
+            {
                 self.bundle_sack(&mut w);
             }
             self.bundle_forward_tsn(&mut w);
@@ -163,15 +160,6 @@ impl Association {
                 self.timers.set(Timer::T3, now + self.rto.rto());
             }
         }
-    }
-
-    /// Whether the packet being built will carry DATA: a retransmission is due, or new
-    /// data is queued and the windows have room.
-    fn data_follows(&self) -> bool {
-        self.inflight.has_retransmissions()
-            || self.may_send_new_data()
-                && self.send.head_remaining().is_some()
-                && self.inflight.peer_rwnd > 0
     }
 
     fn may_send_new_data(&self) -> bool {

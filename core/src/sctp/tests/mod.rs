@@ -648,33 +648,3 @@ fn poll_control_sends_a_due_sack_but_holds_data_back() {
     assert!(p.b.poll_transmit(now).is_some());
     assert!(p.b.stats().data_chunks_sent > sent_before);
 }
-
-#[test]
-fn a_delayed_sack_rides_along_with_data() {
-    let mut p = established(ideal(1), 80);
-    let now = p.now;
-    queue_messages(&mut p.a, now, 1);
-    let pkt = p.a.poll_transmit(now).expect("data");
-    assert!(p.a.poll_transmit(now).is_none());
-    p.b.handle_receive(now, pkt);
-    // One packet: b would wait for its delayed-ack timer, unless it sends anyway.
-    assert!(p.b.timers.is_set(Timer::DelayedAck));
-    assert!(p.b.poll_transmit(now).is_none(), "no SACK of its own yet");
-    queue_messages(&mut p.b, now, 1);
-    let pkt = p.b.poll_transmit(now).expect("b's data");
-    assert!(!p.b.timers.is_set(Timer::DelayedAck), "acknowledged now");
-    let later = now + Duration::from_millis(2);
-    p.a.handle_receive(later, pkt);
-    assert_eq!(
-        p.a.bytes_in_flight(),
-        0,
-        "a's chunk acknowledged with b's data"
-    );
-    assert!(
-        p.a.rto
-            .srtt()
-            .is_some_and(|r| r <= Duration::from_millis(2)),
-        "RTT sample not inflated by the delayed-ack timer: {:?}",
-        p.a.rto.srtt()
-    );
-}
