@@ -362,6 +362,15 @@ impl DataChannels {
         pkt
     }
 
+    /// The next SCTP packet that carries no DATA (acknowledgements, control chunks), for a
+    /// caller whose pacer holds DATA back; see [`Association::poll_control`].
+    pub fn poll_control(&mut self, now: Instant) -> Option<Vec<u8>> {
+        self.now = now;
+        let pkt = self.assoc.poll_control(now);
+        self.pump();
+        pkt
+    }
+
     /// The next event.
     pub fn poll_event(&mut self) -> Option<DataChannelEvent> {
         self.pump();

@@ -5,14 +5,19 @@
 //! smoothed RTT, with a gain; see [`Association::pacing_rate`]), so that a window opened
 //! by a batch of SACKs leaves as a stream of small bursts instead of one burst of
 //! hundreds of datagrams, which overflows a peer's socket buffer (Linux's default of
-//! 212,992 bytes holds about 90 datagrams). Media, retransmissions and padding will go
-//! through the same bucket once there is media, driven by the bandwidth estimate.
+//! 212,992 bytes holds about 90 datagrams). Only packets that may carry DATA wait for
+//! tokens: while the bucket is empty, SACKs and other control chunks still leave
+//! ([`Association::poll_control`]), since the peer's sending waits on them (a receiver
+//! whose bucket, sized by its own idle direction's window, held its SACKs back cut a
+//! bulk transfer to three quarters). Media, retransmissions and padding will go through
+//! the same bucket once there is media, driven by the bandwidth estimate.
 //!
 //! The bucket holds at most [`BURST_BYTES`]: after an idle spell no more than that leaves
 //! at once. A packet may go whenever the bucket is not empty, and may overdraw it; the
 //! deficit is paid back before the next one ([`Pacer::next_send`] says when).
 //!
 //! [`Association::pacing_rate`]: crate::sctp::Association::pacing_rate
+//! [`Association::poll_control`]: crate::sctp::Association::poll_control
 
 use std::time::{Duration, Instant};
 

@@ -412,14 +412,21 @@ impl PeerConnection {
             let room = TRANSMIT_BATCH.saturating_sub(self.transmits.len());
             self.pacer.update(self.now, dc.association().pacing_rate());
             for _ in 0..room {
-                if !self.pacer.may_send() {
-                    break;
-                }
-                let Some(packet) = dc.poll_transmit(self.now) else {
-                    self.pacer.idle();
-                    break;
+                // Only DATA waits for the pacer's tokens: acknowledgements and control
+                // leave at once (they are small, and the peer's sending waits on them).
+                let packet = if self.pacer.may_send() {
+                    let Some(packet) = dc.poll_transmit(self.now) else {
+                        self.pacer.idle();
+                        break;
+                    };
+                    self.pacer.on_sent(packet.len());
+                    packet
+                } else {
+                    let Some(packet) = dc.poll_control(self.now) else {
+                        break;
+                    };
+                    packet
                 };
-                self.pacer.on_sent(packet.len());
                 moved = true;
                 if let Err(e) = dtls.send_application_data(&packet) {
                     tracing::debug!(%e, "pc: SCTP packet not sent over DTLS");

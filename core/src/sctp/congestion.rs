@@ -11,12 +11,19 @@
 //! - Once a queue shows, slow start ends and the window holds (a delay signal, as HyStart
 //!   and Vegas use): on a short path a socket buffer of a few hundred kilobytes is the
 //!   whole queue, and a window grown until it drops loses datagrams every few RTTs.
+//! - On short paths the first slow start turns conservative (growth by a quarter, as
+//!   HyStart++'s CSS) once the latest RTT exceeds the minimum by a quarter: the exit
+//!   signal arrives a round trip late, and at full growth the queue it reports has
+//!   meanwhile doubled past a default socket buffer.
 
 use std::time::{Duration, Instant};
 
 /// Paths with a shorter minimum RTT (LAN, loopback) get a queue allowance of one minimum
 /// RTT instead of 5 ms, and grow CUBIC-like after slow start.
 pub(crate) const SHORT_PATH: Duration = Duration::from_millis(5);
+
+/// In conservative slow start the window grows by this fraction of what is acknowledged.
+const CSS_DIVISOR: usize = 4;
 
 /// Below this window (in packets) a queue neither ends slow start nor holds the window:
 /// on a path whose RTT is mostly noise (loopback, coarse timers) the delay signal would
@@ -88,6 +95,16 @@ impl Rto {
         }
     }
 
+    /// Whether the latest RTT sample on a short path (below [`SHORT_PATH`]) exceeds the
+    /// minimum by a quarter of it: a queue is starting, well before it shows as
+    /// [`latest_shows_queue`](Self::latest_shows_queue).
+    pub(crate) fn latest_shows_queue_starting(&self) -> bool {
+        match (self.latest, self.min_rtt) {
+            (Some(rtt), Some(min)) => min < SHORT_PATH && rtt > min + min / 4,
+            _ => false,
+        }
+    }
+
     /// Whether the path's minimum RTT is below [`SHORT_PATH`].
     pub(crate) fn short_path(&self) -> bool {
         self.min_rtt.is_some_and(|m| m < SHORT_PATH)
@@ -120,6 +137,8 @@ pub(crate) struct Congestion {
     w_max: usize,
     /// When congestion avoidance began (CUBIC's epoch).
     epoch: Option<Instant>,
+    /// Acknowledged bytes not yet turned into window growth in conservative slow start.
+    css_acked: usize,
 }
 
 impl Congestion {
@@ -131,6 +150,7 @@ impl Congestion {
             partial_bytes_acked: 0,
             w_max: 0,
             epoch: None,
+            css_acked: 0,
         }
     }
 
@@ -166,7 +186,16 @@ impl Congestion {
             }
         }
         if slow_start || !rto.short_path() {
-            self.cwnd += acked.min(2 * self.mtu);
+            let mut step = acked.min(2 * self.mtu);
+            if slow_start && !small && self.w_max == 0 && rto.latest_shows_queue_starting() {
+                // Conservative slow start (as HyStart++ does): once a queue starts, grow
+                // by a quarter, so that the queue the exit signal needs a round trip to
+                // report does not overrun a buffer of a few hundred kilobytes first.
+                self.css_acked += step;
+                step = self.css_acked / CSS_DIVISOR;
+                self.css_acked %= CSS_DIVISOR;
+            }
+            self.cwnd += step;
             return;
         }
         self.partial_bytes_acked += acked;
@@ -286,5 +315,30 @@ mod tests {
         assert_eq!(cc.cwnd, start);
         cc.on_ack(now, 1000, true, &rto);
         assert_eq!(cc.cwnd, start + 1000);
+    }
+
+    #[test]
+    fn slow_start_grows_by_a_quarter_once_a_short_path_queue_starts() {
+        #[allow(clippy::disallowed_methods)]
+        let now = Instant::now();
+        let mut rto = Rto::new(
+            Duration::from_secs(1),
+            Duration::from_millis(10),
+            Duration::from_secs(3),
+        );
+        rto.sample(Duration::from_micros(400));
+        let mut cc = Congestion::new(1000, 1 << 20);
+        cc.cwnd = 100_000;
+        cc.on_ack(now, 2000, true, &rto);
+        assert_eq!(cc.cwnd, 102_000, "no queue: full slow start");
+        // 30 % above the minimum: a queue starts, below the exit signal (100 %).
+        rto.sample(Duration::from_micros(520));
+        assert!(rto.latest_shows_queue_starting() && !rto.latest_shows_queue());
+        cc.on_ack(now, 2000, true, &rto);
+        assert_eq!(cc.cwnd, 102_500, "a quarter of what was acknowledged");
+        assert!(cc.cwnd <= cc.ssthresh, "still in slow start");
+        rto.sample(Duration::from_micros(900));
+        cc.on_ack(now, 2000, true, &rto);
+        assert_eq!(cc.ssthresh, 102_500, "the queue ends slow start");
     }
 }

@@ -15,7 +15,7 @@ const MIN_FRAGMENT: usize = 256;
 impl Association {
     /// The next packet to send, if any. Call until `None` after every input.
     pub fn poll_transmit(&mut self, now: Instant) -> Option<Vec<u8>> {
-        let Some(pkt) = self.poll_alone().or_else(|| self.poll_bundle(now)) else {
+        let Some(pkt) = self.poll_alone().or_else(|| self.poll_bundle(now, true)) else {
             // The send opportunity is over: the next SACK starts a fresh burst budget, and
             // is judged against the window as this opportunity left it.
             self.burst_pending = false;
@@ -25,6 +25,19 @@ impl Association {
         };
         self.stats.packets_sent += 1;
         self.last_send = Some(now);
+        Some(pkt)
+    }
+
+    /// The next packet that carries no DATA chunk, if any: chunks that travel alone,
+    /// control chunks, a due SACK, FORWARD TSN. For a caller that holds DATA back (a
+    /// pacer waiting for tokens): acknowledgements and control must not wait behind it,
+    /// or the peer's sending stalls for want of SACKs. Unlike
+    /// [`poll_transmit`](Self::poll_transmit), `None` here does not end the send
+    /// opportunity: the burst budget of the SACKs received so far is kept for the DATA
+    /// that follows once the caller lets it go.
+    pub fn poll_control(&mut self, now: Instant) -> Option<Vec<u8>> {
+        let pkt = self.poll_alone().or_else(|| self.poll_bundle(now, false))?;
+        self.stats.packets_sent += 1;
         Some(pkt)
     }
 
@@ -48,7 +61,9 @@ impl Association {
         Some(w.finish(zero))
     }
 
-    fn poll_bundle(&mut self, now: Instant) -> Option<Vec<u8>> {
+    /// A packet of control chunks, SACK and FORWARD TSN, then (if `data`)
+    /// retransmissions and new DATA.
+    fn poll_bundle(&mut self, now: Instant, data: bool) -> Option<Vec<u8>> {
         if self.peer_tag == 0 || self.control.is_empty() && !self.is_data_state() {
             return None;
         }
@@ -63,8 +78,10 @@ impl Association {
                 self.bundle_sack(&mut w);
             }
             self.bundle_forward_tsn(&mut w);
-            self.bundle_retransmissions(now, &mut w);
-            self.bundle_new_data(now, &mut w);
+            if data {
+                self.bundle_retransmissions(now, &mut w);
+                self.bundle_new_data(now, &mut w);
+            }
         }
         if w.is_empty() {
             return None;

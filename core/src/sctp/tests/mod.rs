@@ -607,3 +607,44 @@ fn every_sack_of_a_batch_for_a_full_window_grows_it_in_slow_start() {
     // Each SACK acknowledged 2000 bytes of a full window: slow start adds them all.
     assert_eq!(p.a.cc.cwnd, 20_000);
 }
+
+/// Queues `n` messages of 1,000 bytes on `x`.
+fn queue_messages(x: &mut Association, now: Instant, n: u8) {
+    for i in 0..n {
+        let msg = Bytes::from(vec![i; 1000]);
+        x.send(now, 0, 53, msg, SendOptions::default())
+            .expect("send");
+    }
+}
+
+#[test]
+fn poll_control_sends_a_due_sack_but_holds_data_back() {
+    let mut p = established(ideal(1), 79);
+    let now = p.now;
+    queue_messages(&mut p.a, now, 2);
+    queue_messages(&mut p.b, now, 4);
+    let to_b: Vec<_> = std::iter::from_fn(|| p.a.poll_transmit(now)).collect();
+    assert_eq!(to_b.len(), 2);
+    for pkt in to_b {
+        p.b.handle_receive(now, pkt);
+    }
+    // Two packets make b's SACK due; a pacer holds b's own DATA back.
+    let sent_before = p.b.stats().data_chunks_sent;
+    let control: Vec<_> = std::iter::from_fn(|| p.b.poll_control(now)).collect();
+    assert_eq!(control.len(), 1, "one packet: the SACK");
+    assert_eq!(p.b.stats().data_chunks_sent, sent_before, "no DATA");
+    let sacks_before = p.a.stats().sacks_received;
+    p.a.handle_receive(now, control[0].clone());
+    assert_eq!(p.a.stats().sacks_received, sacks_before + 1);
+    assert_eq!(p.a.bytes_in_flight(), 0, "everything acknowledged");
+    // Nothing of a's is due: no packet, and the SACK's burst budget stays for a's DATA.
+    assert!(p.a.burst_pending);
+    assert!(p.a.poll_control(now).is_none());
+    assert!(
+        p.a.burst_pending,
+        "poll_control does not end the send opportunity"
+    );
+    // Once the pacer lets go, the DATA leaves.
+    assert!(p.b.poll_transmit(now).is_some());
+    assert!(p.b.stats().data_chunks_sent > sent_before);
+}
