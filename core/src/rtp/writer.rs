@@ -215,18 +215,23 @@ fn encode_block<'e>(layout: Layout, exts: impl Iterator<Item = (u8, &'e [u8])>, 
     // an element: zero the whole word first and let the elements overwrite their part.
     let last_word = block.len() - 4;
     block[last_word..].copy_from_slice(&[0; 4]);
-    let mut at = 4;
-    for (id, value) in exts {
-        if layout.one_byte {
-            block[at] = (id << 4) | (value.len() as u8 - 1);
-            at += 1;
-        } else {
-            block[at] = id;
-            block[at + 1] = value.len() as u8;
-            at += 2;
+    // Each element is cut off the front of what is left: one bounds check per element.
+    let mut rest = &mut block[4..];
+    if layout.one_byte {
+        for (id, value) in exts {
+            let (element, tail) = rest.split_at_mut(1 + value.len());
+            element[0] = (id << 4) | (value.len() as u8 - 1);
+            copy_value(&mut element[1..], value);
+            rest = tail;
         }
-        copy_value(&mut block[at..at + value.len()], value);
-        at += value.len();
+    } else {
+        for (id, value) in exts {
+            let (element, tail) = rest.split_at_mut(2 + value.len());
+            element[0] = id;
+            element[1] = value.len() as u8;
+            copy_value(&mut element[2..], value);
+            rest = tail;
+        }
     }
 }
 
