@@ -8,7 +8,7 @@
 //! it left at least a round trip before (the peer was not listening yet when it arrived).
 //! A younger flight reached a peer that listened, so its answer should be on the way; but
 //! round-trip estimates can be too long (a busy peer answered the check that measured it
-//! late), so if that answer has not come a round trip plus [`PEER_FLIGHT_ALLOWANCE`]
+//! late), so if that answer has not come a round trip plus `PEER_FLIGHT_ALLOWANCE` (50 ms)
 //! after the flight left, the flight goes again then. The retransmission timer and its
 //! backoff are left as they were.
 
@@ -24,7 +24,7 @@ impl Dtls {
     /// The peer showed it now listens: if our first flight that expects an answer
     /// (ClientHello as client, ServerHello … ServerHelloDone as server) is still
     /// unanswered, send it again: now if it left at least `rtt` ago, else when it is
-    /// `rtt` + [`PEER_FLIGHT_ALLOWANCE`] old (through [`poll_timeout`](Self::poll_timeout))
+    /// `rtt` + `PEER_FLIGHT_ALLOWANCE` (50 ms) old (through [`poll_timeout`](Self::poll_timeout))
     /// and only if still unanswered then. Resends at most once per connection; returns
     /// whether it resent now. Nothing is sent when the peer already answered, before the
     /// handshake started or after it ended, so the normal path costs nothing.

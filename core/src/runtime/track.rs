@@ -142,7 +142,7 @@ impl TrackRemote {
     /// The next whole frame (the receiver must be in frame mode, see
     /// [`set_receive_frames`](Self::set_receive_frames)); `None` once the peer stopped
     /// sending here (and every frame before was read) or the connection ended. A reader
-    /// that falls [`MAX_QUEUED_FRAMES`] frames behind loses the oldest.
+    /// that falls `MAX_QUEUED_FRAMES` (256) frames behind loses the oldest.
     pub async fn read_frame(&self) -> Option<ReceivedFrame> {
         wait_for(&self.shared, self.id, |entry, finished| {
             if let Some(f) = entry.frames.pop_front() {
