@@ -2,10 +2,11 @@
 //! sender, [`TrackRemote`] reads what its receiver gets.
 
 use super::RuntimeError;
-use super::shared::{Shared, State};
+use super::shared::Shared;
 use crate::media::{
     FrameWrite, KeyframeRequestKind, ReceivedFrame, ReceivedRtp, RtpWrite, TransceiverId,
 };
+use crate::peer_connection::TransceiverHandle;
 use crate::rtp::rtcp::RtcpPacket;
 use std::collections::VecDeque;
 use std::future::poll_fn;
@@ -214,23 +215,7 @@ impl TrackLocal {
     /// (`NoSuchTransceiver` for an id the connection never had), and `Closed` once the
     /// connection ended.
     pub async fn write_rtp(&self, packet: RtpWrite<'_>) -> Result<(), crate::Error> {
-        poll_fn(|cx| {
-            let mut state = self.shared.lock();
-            if state.finished.is_some() {
-                return Poll::Ready(Err(RuntimeError::Closed.into()));
-            }
-            if let Err(e) = state.pc.transceiver(self.id) {
-                return Poll::Ready(Err(e));
-            }
-            if state.pc.queued_transmits() > RTP_SEND_HIGH_WATER {
-                state.send_waiters.register(cx.waker());
-                state.wake_driver();
-                return Poll::Pending;
-            }
-            let result = write_now(&mut state, self.id, &packet);
-            Poll::Ready(result)
-        })
-        .await
+        self.send_when_room(|t| t.write_rtp(packet)).await
     }
 
     /// Sends one encoded frame, packetized with the negotiated codec (see
@@ -240,6 +225,16 @@ impl TrackLocal {
     /// Errors: those of `TransceiverHandle::write_frame`, and `Closed` once the connection
     /// ended.
     pub async fn write_frame(&self, frame: FrameWrite<'_>) -> Result<(), crate::Error> {
+        self.send_when_room(|t| t.write_frame(frame)).await
+    }
+
+    /// Runs `send` on this sender's transceiver once no more than [`RTP_SEND_HIGH_WATER`]
+    /// datagrams wait for the driver, then wakes the driver. `Closed` once the connection
+    /// ended; the transceiver lookup's error for an id the connection never had.
+    async fn send_when_room(
+        &self,
+        mut send: impl FnMut(&mut TransceiverHandle<'_>) -> Result<(), crate::Error>,
+    ) -> Result<(), crate::Error> {
         poll_fn(|cx| {
             let mut state = self.shared.lock();
             if state.finished.is_some() {
@@ -253,10 +248,7 @@ impl TrackLocal {
                 state.wake_driver();
                 return Poll::Pending;
             }
-            let result = state
-                .pc
-                .transceiver(self.id)
-                .and_then(|mut t| t.write_frame(frame));
+            let result = state.pc.transceiver(self.id).and_then(|mut t| send(&mut t));
             state.wake_driver();
             Poll::Ready(result)
         })
@@ -281,16 +273,6 @@ impl TrackLocal {
         let mut state = self.shared.lock();
         state.pc.transceiver(self.id).ok().map(|t| t.sender_stats())
     }
-}
-
-fn write_now(
-    state: &mut State,
-    id: TransceiverId,
-    packet: &RtpWrite<'_>,
-) -> Result<(), crate::Error> {
-    let result = state.pc.transceiver(id)?.write_rtp(*packet);
-    state.wake_driver();
-    result
 }
 
 #[cfg(test)]
