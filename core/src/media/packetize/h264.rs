@@ -9,7 +9,7 @@
 //! Not implemented: interleaved mode 2 (STAP-B, MTAP16/24, FU-B are rejected as
 //! unsupported).
 
-use super::nal::{START_CODE, first_slice_bit, split_annex_b};
+use super::nal::{START_CODE, aggregated_units, first_slice_bit, split_annex_b};
 use super::{DepacketizeError, Depacketizer, PacketizeError, Packetizer};
 
 const STAP_A: u8 = 24;
@@ -196,7 +196,7 @@ impl Depacketizer for H264Depacketizer {
                 Ok(())
             }
             STAP_A => {
-                for nal in stap_units(&payload[1..]) {
+                for nal in aggregated_units(&payload[1..], 1) {
                     let nal = nal?;
                     out.extend_from_slice(&START_CODE);
                     out.extend_from_slice(nal);
@@ -223,7 +223,9 @@ impl Depacketizer for H264Depacketizer {
     fn is_keyframe(&self, payload: &[u8]) -> bool {
         let key = |t: u8| t == IDR || t == SPS;
         match payload.first().map(|b| b & 0x1f) {
-            Some(STAP_A) => stap_units(&payload[1..]).any(|n| n.is_ok_and(|n| key(nal_type(n)))),
+            Some(STAP_A) => {
+                aggregated_units(&payload[1..], 1).any(|n| n.is_ok_and(|n| key(nal_type(n))))
+            }
             Some(FU_A) => payload
                 .get(1)
                 .is_some_and(|h| h & 0x80 != 0 && key(h & 0x1f)),
@@ -254,31 +256,14 @@ impl H264Depacketizer {
     }
 }
 
-/// The NAL units of a STAP-A body (after its header byte), each preceded by a 16-bit size.
-fn stap_units(mut body: &[u8]) -> impl Iterator<Item = Result<&[u8], DepacketizeError>> {
-    std::iter::from_fn(move || {
-        if body.is_empty() {
-            return None;
-        }
-        let len = match body {
-            [hi, lo, ..] => usize::from(u16::from_be_bytes([*hi, *lo])),
-            _ => 0,
-        };
-        if len == 0 || body.len() < 2 + len {
-            body = &[];
-            return Some(Err(DepacketizeError::Truncated));
-        }
-        let nal = &body[2..2 + len];
-        body = &body[2 + len..];
-        Some(Ok(nal))
-    })
-}
-
 /// The first NAL unit a payload carries and the length of its header: 1 for a NAL unit
 /// (single or first of a STAP-A), 2 for a FU-A (the slice data follows two bytes).
 fn first_nal(payload: &[u8]) -> Option<(&[u8], usize)> {
     match payload.first()? & 0x1f {
-        STAP_A => stap_units(&payload[1..]).next()?.ok().map(|n| (n, 1)),
+        STAP_A => aggregated_units(&payload[1..], 1)
+            .next()?
+            .ok()
+            .map(|n| (n, 1)),
         FU_A if payload.len() >= 3 => Some((payload, 2)),
         1..=23 => Some((payload, 1)),
         _ => None,

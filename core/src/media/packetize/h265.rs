@@ -8,7 +8,7 @@
 //! Not implemented: decoding order numbers (DONL/DOND, used only when
 //! `sprop-max-don-diff` > 0) and PACI packets (type 50, rejected as unsupported).
 
-use super::nal::{START_CODE, first_slice_bit, split_annex_b};
+use super::nal::{START_CODE, aggregated_units, first_slice_bit, split_annex_b};
 use super::{DepacketizeError, Depacketizer, PacketizeError, Packetizer};
 
 const AP: u8 = 48;
@@ -165,7 +165,7 @@ impl Depacketizer for H265Depacketizer {
         }
         match nal_type(payload) {
             AP => {
-                for nal in ap_units(&payload[2..]) {
+                for nal in aggregated_units(&payload[2..], 2) {
                     out.extend_from_slice(&START_CODE);
                     out.extend_from_slice(nal?);
                 }
@@ -187,7 +187,7 @@ impl Depacketizer for H265Depacketizer {
 
     fn is_frame_start(&self, payload: &[u8]) -> bool {
         match nal_type(payload) {
-            AP => ap_units(payload.get(2..).unwrap_or_default())
+            AP => aggregated_units(payload.get(2..).unwrap_or_default(), 2)
                 .next()
                 .is_some_and(|n| n.is_ok_and(starts_picture)),
             FU => match payload {
@@ -203,7 +203,7 @@ impl Depacketizer for H265Depacketizer {
     fn is_keyframe(&self, payload: &[u8]) -> bool {
         let key = |t: u8| is_irap(t) || t == VPS || t == SPS;
         match nal_type(payload) {
-            AP => ap_units(payload.get(2..).unwrap_or_default())
+            AP => aggregated_units(payload.get(2..).unwrap_or_default(), 2)
                 .any(|n| n.is_ok_and(|n| key(nal_type(n)))),
             FU => payload
                 .get(2)
@@ -232,26 +232,6 @@ impl H265Depacketizer {
         }
         Ok(())
     }
-}
-
-/// The NAL units of an AP body (after its 2-byte header), each after a 16-bit size.
-fn ap_units(mut body: &[u8]) -> impl Iterator<Item = Result<&[u8], DepacketizeError>> {
-    std::iter::from_fn(move || {
-        if body.is_empty() {
-            return None;
-        }
-        let len = match body {
-            [hi, lo, ..] => usize::from(u16::from_be_bytes([*hi, *lo])),
-            _ => 0,
-        };
-        if len < 2 || body.len() < 2 + len {
-            body = &[];
-            return Some(Err(DepacketizeError::Truncated));
-        }
-        let nal = &body[2..2 + len];
-        body = &body[2 + len..];
-        Some(Ok(nal))
-    })
 }
 
 fn starts_picture(nal: &[u8]) -> bool {

@@ -4,6 +4,32 @@
 /// The 4-byte start code the depacketizers write before every NAL unit.
 pub(crate) const START_CODE: [u8; 4] = [0, 0, 0, 1];
 
+/// The NAL units of an aggregation packet's body (H.264 STAP-A after its 1-byte header,
+/// H.265 AP after its 2-byte header), each preceded by a 16-bit size. A size below
+/// `min_unit_len` (the NAL unit header's length) or past the end is `Truncated`, after
+/// which the iteration ends.
+pub(crate) fn aggregated_units(
+    mut body: &[u8],
+    min_unit_len: usize,
+) -> impl Iterator<Item = Result<&[u8], super::DepacketizeError>> {
+    std::iter::from_fn(move || {
+        if body.is_empty() {
+            return None;
+        }
+        let len = match body {
+            [hi, lo, ..] => usize::from(u16::from_be_bytes([*hi, *lo])),
+            _ => 0,
+        };
+        if len < min_unit_len || body.len() < 2 + len {
+            body = &[];
+            return Some(Err(super::DepacketizeError::Truncated));
+        }
+        let nal = &body[2..2 + len];
+        body = &body[2 + len..];
+        Some(Ok(nal))
+    })
+}
+
 /// Iterates over the NAL units of an Annex B stream (without start codes, trailing zero
 /// bytes of a unit trimmed). Bytes before the first start code are taken as one NAL unit,
 /// so a frame given without any start code is a single NAL unit.
