@@ -277,9 +277,7 @@ impl PeerConnection {
         s.closed_by_peer = self.closed_by_peer();
         s.ice = self.ice.stats().clone();
         s.dtls = self.dtls.as_ref().map(|d| d.stats()).unwrap_or_default();
-        if let Some(sctp) = &self.sctp {
-            s.sctp = Some(sctp.association().stats().clone());
-        }
+        s.sctp = self.sctp_stats().cloned();
         s.media = self.media.stats.clone();
         s.dropped_media = s.media.dropped();
         s.transceivers = self
@@ -289,6 +287,12 @@ impl PeerConnection {
             .map(media::transceiver_stats)
             .collect();
         s
+    }
+
+    /// The SCTP association's counters, once it exists: the `sctp` part of
+    /// [`stats`](Self::stats) without building the rest.
+    pub fn sctp_stats(&self) -> Option<&crate::sctp::SctpStats> {
+        self.sctp.as_ref().map(|dc| dc.association().stats())
     }
 
     /// The ICE agent, for inspection (pairs, candidates).

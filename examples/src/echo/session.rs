@@ -266,7 +266,7 @@ impl EchoSession {
         if let Err(e) = &sent {
             tracing::debug!(%e, "echo: could not send the echo");
         }
-        let sctp = SctpRecovery::of(self.pc.stats().sctp.as_ref());
+        let sctp = SctpRecovery::of(self.pc.sctp_stats());
         let mut stats = self.stats.lock().expect("stats lock is never poisoned");
         stats.count_echo(data_len, sent.is_ok());
         stats.sctp = sctp;
