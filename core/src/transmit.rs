@@ -3,6 +3,11 @@
 use std::fmt;
 use std::net::SocketAddr;
 
+/// Spare capacity left in the buffer of a data-path datagram the core builds (DTLS
+/// records), so that a relayed path can put the 4-byte ChannelData header in front of it
+/// without a new allocation (RFC 8656 section 12.4).
+pub(crate) const RELAY_HEADROOM: usize = 4;
+
 /// One datagram the driver must send: `payload` from the local socket bound to `source`
 /// to the remote `destination`.
 #[derive(Clone, PartialEq, Eq)]

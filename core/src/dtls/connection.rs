@@ -201,7 +201,8 @@ impl Dtls {
 
     /// Queues `data` as one application data record (one datagram).
     pub fn send_application_data(&mut self, data: &[u8]) -> Result<(), DtlsError> {
-        let mut out = Vec::with_capacity(super::cipher::protected_len(data.len()));
+        let len = super::cipher::protected_len(data.len()) + crate::transmit::RELAY_HEADROOM;
+        let mut out = Vec::with_capacity(len);
         self.seal_application_data(data, &mut out)?;
         self.push_datagram(out);
         Ok(())

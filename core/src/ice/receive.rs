@@ -8,6 +8,7 @@
 use super::agent::IceAgent;
 use super::events::{IceEvent, IceRole};
 use super::pair::PairState;
+use super::relay::RelayReceive;
 use super::wire::{self, InClass, Incoming, Reject};
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -30,9 +31,17 @@ impl IceAgent {
         destination: SocketAddr,
         data: &[u8],
     ) -> bool {
-        if !self.closed && self.relay_receive(now, source, destination, data).is_some() {
-            self.finish(now);
-            return true;
+        if !self.closed {
+            match self.relay_receive(now, source, destination, data) {
+                // Relayed application data changes no ICE state (as on a direct path,
+                // where it never reaches the agent): no timers to re-arm.
+                Some(RelayReceive::Data) => return true,
+                Some(RelayReceive::Control) => {
+                    self.finish(now);
+                    return true;
+                }
+                None => {}
+            }
         }
         if !crate::stun::looks_like_stun(data) {
             return false;

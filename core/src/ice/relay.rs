@@ -91,6 +91,14 @@ impl Relays {
     }
 }
 
+/// What [`IceAgent::relay_receive`] did with a datagram from a TURN server.
+pub(super) enum RelayReceive {
+    /// Relayed application data, queued for [`IceAgent::poll_relayed`]: no ICE state changed.
+    Data,
+    /// A TURN response, an indication or a relayed STUN check: timers may have changed.
+    Control,
+}
+
 impl IceAgent {
     /// Starts an allocation from `socket` on every known TURN server of its family.
     pub(super) fn start_relays(&mut self, now: Instant, socket: SocketAddr) {
@@ -171,7 +179,7 @@ impl IceAgent {
         source: SocketAddr,
         destination: SocketAddr,
         data: &[u8],
-    ) -> Option<()> {
+    ) -> Option<RelayReceive> {
         let i = self
             .relays
             .list
@@ -184,15 +192,45 @@ impl IceAgent {
                 let local = self.relays.list[i].client.relayed()?;
                 if crate::stun::looks_like_stun(&data) {
                     self.handle_stun(now, peer, local, &data);
-                } else if self.relays.queue.len() < MAX_RELAYED_QUEUE {
-                    self.relays.queue.push_back((local, peer, data));
                 } else {
-                    self.stats.relay_dropped += 1;
+                    // The hot path: the client only unwrapped, nothing to pump.
+                    if self.relays.queue.len() < MAX_RELAYED_QUEUE {
+                        self.relays.queue.push_back((local, peer, data));
+                    } else {
+                        self.stats.relay_dropped += 1;
+                    }
+                    return Some(RelayReceive::Data);
                 }
             }
         }
         self.pump_relays(now);
-        Some(())
+        Some(RelayReceive::Control)
+    }
+
+    /// The hot path of relayed receive: when `data` came from one of our TURN servers as
+    /// ChannelData carrying application data (DTLS, SRTP), its payload, borrowed from
+    /// `data`, to hand to DTLS/SRTP as if it had arrived from the peer. Anything else
+    /// returns `None` with nothing changed: give it to
+    /// [`handle_receive`](Self::handle_receive).
+    pub fn relayed_application_data<'a>(
+        &mut self,
+        source: SocketAddr,
+        destination: SocketAddr,
+        data: &'a [u8],
+    ) -> Option<&'a [u8]> {
+        if self.closed {
+            return None;
+        }
+        let relay = self
+            .relays
+            .list
+            .iter_mut()
+            .find(|r| r.client.server() == source && r.client.socket() == destination)?;
+        relay.client.relayed()?;
+        relay
+            .client
+            .unwrap_application_data(data)
+            .map(|(_, payload)| payload)
     }
 
     /// The next application datagram that came through a relay: (relayed local address,
@@ -216,16 +254,20 @@ impl IceAgent {
             });
         };
         let relay = &mut self.relays.list[i].client;
-        if relay.channel(path.remote).is_none() {
+        let unbound = relay.channel(path.remote).is_none();
+        if unbound {
             relay.ensure_channel(now, path.remote);
         }
-        let wrapped = relay.wrap(path.remote, &payload)?;
+        let wrapped = relay.wrap_owned(path.remote, payload)?;
         let t = Transmit {
             source: relay.socket(),
             destination: relay.server(),
             payload: wrapped,
         };
-        self.pump_relays(now);
+        // Only binding a channel queues requests; framing alone has nothing to pump.
+        if unbound {
+            self.pump_relays(now);
+        }
         Some(t)
     }
 

@@ -128,6 +128,7 @@ impl PeerConnection {
         match payload.first() {
             // STUN, and ChannelData from a TURN server (RFC 7983): relayed data comes back
             // out of the agent unwrapped.
+            Some(64..=79) if self.receive_relayed(source, destination, payload) => {}
             Some(0..=3 | 64..=79) => {
                 if !self.ice.handle_receive(now, source, destination, payload) {
                     self.stats.dropped_unknown += 1;
@@ -137,6 +138,27 @@ impl PeerConnection {
                 }
             }
             _ => self.receive_data(payload),
+        }
+    }
+
+    /// ChannelData carrying DTLS or SRTP from a TURN server on a bound channel: unwrapped
+    /// in place and demultiplexed (the relayed hot path). False when `payload` is anything
+    /// else (the ICE agent takes it then).
+    fn receive_relayed(
+        &mut self,
+        source: std::net::SocketAddr,
+        destination: std::net::SocketAddr,
+        payload: &[u8],
+    ) -> bool {
+        match self
+            .ice
+            .relayed_application_data(source, destination, payload)
+        {
+            Some(data) => {
+                self.receive_data(data);
+                true
+            }
+            None => false,
         }
     }
 

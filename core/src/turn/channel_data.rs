@@ -84,6 +84,20 @@ impl<'a> ChannelData<'a> {
         }
     }
 
+    /// The message built in `payload`'s own buffer (UDP: no padding): the header goes in
+    /// front and the payload moves up four bytes, with no new allocation when the buffer
+    /// has room for four more. A payload over 65,535 bytes is cut as [`encode`](Self::encode)
+    /// cuts it.
+    pub fn encode_in_place(channel: u16, mut payload: Vec<u8>) -> Vec<u8> {
+        let len = payload.len().min(usize::from(u16::MAX));
+        payload.truncate(len);
+        payload.resize(CHANNEL_DATA_HEADER_LEN + len, 0);
+        payload.copy_within(..len, CHANNEL_DATA_HEADER_LEN);
+        payload[..2].copy_from_slice(&channel.to_be_bytes());
+        payload[2..CHANNEL_DATA_HEADER_LEN].copy_from_slice(&(len as u16).to_be_bytes());
+        payload
+    }
+
     /// The message as a new buffer (UDP: no padding).
     pub fn encode(channel: u16, payload: &[u8]) -> Vec<u8> {
         let mut out = Vec::new();
@@ -176,6 +190,16 @@ mod tests {
             let cd = ChannelData::parse(&bytes).expect("round trip");
             prop_assert_eq!(cd.channel, channel);
             prop_assert_eq!(cd.payload, &payload[..]);
+        }
+
+        #[test]
+        fn in_place_framing_matches_the_copying_one(channel in MIN_CHANNEL..=MAX_CHANNEL, payload in proptest::collection::vec(any::<u8>(), 0..300), spare in 0usize..8) {
+            let mut buffer = Vec::with_capacity(payload.len() + spare);
+            buffer.extend_from_slice(&payload);
+            prop_assert_eq!(
+                ChannelData::encode_in_place(channel, buffer),
+                ChannelData::encode(channel, &payload)
+            );
         }
 
         #[test]

@@ -415,6 +415,36 @@ impl TurnClient {
         Some(wire::send_indication(tid, peer, payload))
     }
 
+    /// [`wrap`](Self::wrap) for a payload the caller gives up: ChannelData is framed in
+    /// the payload's own buffer (the data path's hot case, no copy into a new one).
+    pub fn wrap_owned(&mut self, peer: SocketAddr, payload: Vec<u8>) -> Option<Vec<u8>> {
+        self.relayed()?;
+        match self.channel(peer) {
+            Some(number) => {
+                self.stats.channel_data_sent += 1;
+                Some(ChannelData::encode_in_place(number, payload))
+            }
+            None => self.wrap(peer, &payload),
+        }
+    }
+
+    /// The hot receive path: when `data` is ChannelData on one of our channels carrying
+    /// application data (not a STUN message), counts it and returns the peer and the
+    /// payload, borrowed from `data`. Anything else returns `None` and changes nothing:
+    /// give it to [`handle_receive`](Self::handle_receive).
+    pub fn unwrap_application_data<'a>(
+        &mut self,
+        data: &'a [u8],
+    ) -> Option<(SocketAddr, &'a [u8])> {
+        let cd = ChannelData::parse(data).ok()?;
+        if crate::stun::looks_like_stun(cd.payload) {
+            return None;
+        }
+        let peer = self.channels.iter().find(|c| c.number == cd.channel)?.peer;
+        self.stats.channel_data_received += 1;
+        Some((peer, cd.payload))
+    }
+
     /// A datagram from the server. Never panics; what is invalid is dropped and counted.
     pub fn handle_receive(&mut self, now: Instant, data: &[u8]) -> Received {
         if is_channel_data(data) {

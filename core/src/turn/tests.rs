@@ -1,7 +1,7 @@
 //! A [`TurnClient`] against the sans-IO [`TurnServer`], datagrams shuttled in memory.
 
 use super::server::{TurnServer, TurnServerConfig};
-use super::{Received, TurnClient, TurnClientConfig, TurnError, TurnEvent};
+use super::{ChannelData, Received, TurnClient, TurnClientConfig, TurnError, TurnEvent};
 use crate::rng::Rng;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -186,6 +186,60 @@ fn send_indications_until_the_channel_is_bound_then_channel_data() {
     assert_eq!(r.at_peer.last(), Some(&(peer, b"two".to_vec())));
     assert_eq!(r.relayed.last(), Some(&(peer, b"again".to_vec())));
     assert_eq!(r.client.stats().channel_data_received, 1);
+}
+
+#[test]
+fn the_hot_path_unwraps_only_application_data_on_a_known_channel() {
+    let mut r = Rig::new("s3cret");
+    r.allocate();
+    let peer = addr(PEER);
+    r.client.ensure_permission(r.now, peer.ip());
+    r.client.ensure_channel(r.now, peer);
+    r.shuttle();
+    let number = r.client.channel(peer).expect("bound");
+    let dtls = [23u8, 0xfe, 0xfd, 0, 1];
+    let framed = ChannelData::encode(number, &dtls);
+    assert_eq!(
+        r.client.unwrap_application_data(&framed),
+        Some((peer, &dtls[..]))
+    );
+    assert_eq!(r.client.stats().channel_data_received, 1);
+    // A STUN check inside a channel, an unknown channel and a truncated message are left
+    // to `handle_receive`, uncounted.
+    let binding = [
+        0u8, 1, 0, 0, 0x21, 0x12, 0xa4, 0x42, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+    ];
+    let stun = ChannelData::encode(number, &binding);
+    assert_eq!(r.client.unwrap_application_data(&stun), None);
+    let unknown = ChannelData::encode(number + 1, &dtls);
+    assert_eq!(r.client.unwrap_application_data(&unknown), None);
+    assert_eq!(r.client.unwrap_application_data(&framed[..6]), None);
+    assert_eq!(r.client.stats().channel_data_received, 1);
+    assert_eq!(r.client.stats().dropped, 0);
+}
+
+#[test]
+fn a_payload_given_up_is_framed_like_a_borrowed_one() {
+    let mut r = Rig::new("s3cret");
+    r.allocate();
+    let peer = addr(PEER);
+    r.client.ensure_permission(r.now, peer.ip());
+    let indication = r
+        .client
+        .wrap_owned(peer, b"one".to_vec())
+        .expect("allocated");
+    assert!(
+        crate::stun::looks_like_stun(&indication),
+        "a Send indication"
+    );
+    r.client.ensure_channel(r.now, peer);
+    r.shuttle();
+    let number = r.client.channel(peer).expect("bound");
+    let owned = r
+        .client
+        .wrap_owned(peer, b"two".to_vec())
+        .expect("allocated");
+    assert_eq!(owned, ChannelData::encode(number, b"two"));
 }
 
 #[test]
