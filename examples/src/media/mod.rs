@@ -1,4 +1,5 @@
 //! Media files for the examples: encoded frames to and from disk.
 
+pub mod annexb;
 pub mod ivf;
 pub mod ogg;
