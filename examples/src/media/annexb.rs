@@ -82,7 +82,9 @@ pub fn h264_nal_types(access_unit: &[u8]) -> Vec<u8> {
 /// Whether a decoder can start at this access unit: it carries an SPS, a PPS and an IDR slice.
 pub fn h264_starts_decoding(access_unit: &[u8]) -> bool {
     let types = h264_nal_types(access_unit);
-    [NAL_SPS, NAL_PPS, NAL_IDR].iter().all(|t| types.contains(t))
+    [NAL_SPS, NAL_PPS, NAL_IDR]
+        .iter()
+        .all(|t| types.contains(t))
 }
 
 #[cfg(test)]

@@ -234,7 +234,13 @@ mod tests {
             expected
         });
         let mut r = IvfReader::new(&bytes[..]).unwrap();
-        assert_eq!(*r.header(), IvfHeader { frame_count: 2, ..header });
+        assert_eq!(
+            *r.header(),
+            IvfHeader {
+                frame_count: 2,
+                ..header
+            }
+        );
         assert_eq!(r.next_frame().unwrap().unwrap().data, b"key");
         assert_eq!(r.next_frame().unwrap().unwrap().pts, 3000);
     }
