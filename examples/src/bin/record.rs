@@ -183,6 +183,11 @@ struct TrackSummary {
     samples: u64,
     /// Audio: concealment packets written for gaps.
     gap_packets: u64,
+    /// RTP packets received and counted lost (`inbound-rtp`, every SSRC of the track).
+    packets_received: u64,
+    packets_lost: i64,
+    /// Frames the recorder was too slow to read (the runtime's queue dropped them).
+    frames_dropped_behind: u64,
 }
 
 impl TrackSummary {
@@ -198,6 +203,9 @@ impl TrackSummary {
             "nonContiguous": self.non_contiguous,
             "droppedWaitingForKeyframe": self.dropped_waiting_for_keyframe,
             "keyframeRequests": self.keyframe_requests,
+            "packetsReceived": self.packets_received,
+            "packetsLost": self.packets_lost,
+            "framesDroppedBehind": self.frames_dropped_behind,
         });
         if self.kind == "audio" {
             v["samples"] = self.samples.into();
@@ -399,6 +407,11 @@ impl TrackRecorder {
 
     /// Closes the file (the Ogg end-of-stream page, the IVF frame count).
     fn finish(mut self) -> Result<serde_json::Value, BoxError> {
+        for stream in self.track.stats() {
+            self.summary.packets_received += stream.packets_received;
+            self.summary.packets_lost += stream.packets_lost;
+        }
+        self.summary.frames_dropped_behind = self.track.dropped();
         match self.sink.take() {
             Some(Sink::Ivf(w)) => {
                 self.summary.bytes = w.bytes();
