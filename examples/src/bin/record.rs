@@ -18,7 +18,8 @@
 //! length. Recording ends after `--seconds N` (default 10) from the connection, or earlier
 //! when the browser stops sending or closes; then the last stdout line is a JSON summary per
 //! track (codec, file, frames and bytes written, keyframes, non-contiguous frames, frames
-//! dropped waiting for a keyframe, keyframe requests; samples and duration for audio).
+//! dropped waiting for a keyframe, keyframe requests, RTP packets received and lost, frames
+//! dropped behind the reader; samples and duration for audio).
 //! Options: `--out DIR` (default `.`), `--seconds N`, `--codec NAME` (accept only this video
 //! codec: VP8, VP9, AV1, H264; default: any of them, in the browser's order), `--ip IP` (UDP
 //! socket address, default 127.0.0.1).
