@@ -18,6 +18,8 @@
 //   node run.mjs media-echo --server ... [--codec VP8|H264] [--media echo|decline] [--browser firefox]
 //        camera, mic and a data channel echoed; judged by what the browser decodes.
 //   node run.mjs play-vp8 --player target/debug/play_file --ivf FILE   rtcpeer offers VP8.
+//   node run.mjs record --recorder target/debug/record --out DIR [--codec VP8|H264] [--seconds N]
+//        Chromium publishes camera + mic for N s to the record example, which writes files.
 //   --turn browser|server   (echo) coturn runs on 127.0.0.1:3478 in the namespace; `browser`:
 //        the page uses it with iceTransportPolicy 'relay'; `server`: echo runs with
 //        --relay-only through it. Either way the selected pair must use a coturn relay.
@@ -211,6 +213,51 @@ async function playVp8() {
 }
 
 /**
+ * `record --recorder PATH --out DIR [--codec VP8|H264] [--seconds N]`: Chromium offers its
+ * fake camera and mic (sendonly) to the `record` example (signalling as JSON lines on its
+ * stdin/stdout), publishes for N s (default 10) once connected, stops its tracks and reports
+ * its `outbound-rtp` figures; the recorder's summary comes back beside them. The files are
+ * judged by the Rust test (ffmpeg).
+ */
+async function record() {
+  const opts = options(process.argv.slice(3));
+  const seconds = Number(opts.seconds ?? 10);
+  const codec = opts.codec ?? 'VP8';
+  // The recorder stops when the browser stops sending, or this long after connecting.
+  const args = ['--out', opts.out, '--codec', codec, '--seconds', String(seconds + 5)];
+  const recorder = spawn(opts.recorder, args, {
+    stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'info', NO_COLOR: '1' },
+  });
+  const stderrTail = [];
+  createInterface({ input: recorder.stderr }).on('line', (l) => { stderrTail.push(l); if (stderrTail.length > 100) stderrTail.shift(); });
+  live.server = { stderrTail, stop: async () => recorder.kill('SIGKILL') };
+  const lines = createInterface({ input: recorder.stdout })[Symbol.asyncIterator]();
+  const pages = await serveStatic(join(here, 'pages'));
+  const browser = await launchBrowser();
+  live.browser = browser;
+  try {
+    await openHarnessPage(browser.page, `${pages.url}/media.html`);
+    const offer = await browser.page.evaluate((a) => window.publishOffer(a), { codec });
+    recorder.stdin.write(`${JSON.stringify({ type: 'offer', sdp: offer })}\n`);
+    const answer = JSON.parse((await lines.next()).value);
+    const figures = await browser.page.evaluate((a) => window.publishFor(a), { answer: answer.sdp, seconds });
+    const summary = JSON.parse((await lines.next()).value ?? '{}');
+    const failures = [];
+    const video = figures.outbound.video ?? {};
+    if (!(video.codec ?? '').toLowerCase().endsWith(codec.toLowerCase())) failures.push(`Chromium sent ${video.codec}, not ${codec}`);
+    if (!(video.framesEncoded > 0)) failures.push('Chromium encoded no video frame');
+    const kinds = (summary.tracks ?? []).map((t) => t.kind).sort();
+    if (kinds.join() !== 'audio,video') failures.push(`recorded tracks ${kinds}, want audio and video`);
+    const details = failures.length ? await diagnostics() : { logs: browser.logs, recorderStderr: stderrTail };
+    return { scenario: 'record', ok: failures.length === 0, failures, browser: browser.version, run: { figures, summary }, ...details };
+  } finally {
+    await browser.close();
+    await pages.close();
+    recorder.kill('SIGKILL');
+  }
+}
+
+/**
  * Clicks Connect on the demo page and returns what `#reason` says (or '' after 20 s: the
  * page gives up gathering after 5 s, so a reason that takes longer is a failure, and both
  * phases of `demo-failure` must end well inside the driver's deadline).
@@ -277,7 +324,7 @@ const largeEcho = () => echoScenario('large-echo', 'large-echoes', 'largeEchoes'
 
 const scenarios = {
   'demo-failure': demoFailure, selftest, echo, 'echo-reverse': echoReverse, 'large-echo': largeEchoWithUdpCounters,
-  'media-echo': mediaEcho, 'play-vp8': playVp8,
+  'media-echo': mediaEcho, 'play-vp8': playVp8, record,
 };
 
 /** The kernel's UDP counters of this network namespace (`/proc/net/snmp`), by name. */

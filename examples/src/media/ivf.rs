@@ -1,8 +1,9 @@
 //! IVF, the container of raw VP8/VP9/AV1 frames that `ffmpeg` and libvpx's tools write: a
 //! 32-byte file header (`DKIF`, codec FourCC, size, time base), then frames each behind a
-//! 12-byte header (size, presentation timestamp).
+//! 12-byte header (size, presentation timestamp). [`IvfReader`] reads such a file,
+//! [`IvfWriter`] writes one.
 
-use std::io::{self, Read};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 
 /// The file header.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,6 +101,83 @@ impl<R: Read> IvfReader<R> {
     }
 }
 
+/// Writes an IVF file: the header first (frame count 0), frames as they come, and on
+/// [`finish`](Self::finish) the real frame count patched into the header.
+#[derive(Debug)]
+pub struct IvfWriter<W: Write + Seek> {
+    inner: W,
+    frames: u32,
+    bytes: u64,
+}
+
+impl<W: Write + Seek> IvfWriter<W> {
+    /// Writes the 32-byte header of `header` (its `frame_count` is ignored).
+    pub fn new(mut inner: W, header: &IvfHeader) -> io::Result<Self> {
+        let mut h = Vec::with_capacity(32);
+        h.extend_from_slice(b"DKIF");
+        h.extend_from_slice(&0u16.to_le_bytes());
+        h.extend_from_slice(&32u16.to_le_bytes());
+        h.extend_from_slice(&header.fourcc);
+        h.extend_from_slice(&header.width.to_le_bytes());
+        h.extend_from_slice(&header.height.to_le_bytes());
+        // Rate then scale: timestamps count `scale / rate` seconds.
+        h.extend_from_slice(&header.timebase.1.to_le_bytes());
+        h.extend_from_slice(&header.timebase.0.to_le_bytes());
+        h.extend_from_slice(&0u32.to_le_bytes());
+        h.extend_from_slice(&[0; 4]);
+        inner.write_all(&h)?;
+        Ok(Self {
+            inner,
+            frames: 0,
+            bytes: 32,
+        })
+    }
+
+    /// Appends one frame at presentation time `pts` (time-base units).
+    pub fn write_frame(&mut self, pts: u64, data: &[u8]) -> io::Result<()> {
+        if data.len() > MAX_FRAME {
+            return Err(invalid("frame larger than 16 MiB"));
+        }
+        self.inner.write_all(&(data.len() as u32).to_le_bytes())?;
+        self.inner.write_all(&pts.to_le_bytes())?;
+        self.inner.write_all(data)?;
+        self.frames += 1;
+        self.bytes += 12 + data.len() as u64;
+        Ok(())
+    }
+
+    /// Frames written.
+    pub fn frames(&self) -> u32 {
+        self.frames
+    }
+
+    /// Bytes written, header included.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    /// Patches the frame count into the header, flushes, and returns the inner writer.
+    pub fn finish(mut self) -> io::Result<W> {
+        self.inner.seek(SeekFrom::Start(24))?;
+        self.inner.write_all(&self.frames.to_le_bytes())?;
+        self.inner.seek(SeekFrom::End(0))?;
+        self.inner.flush()?;
+        Ok(self.inner)
+    }
+}
+
+/// Width and height of a VP8 keyframe (RFC 6386 §9.1: the 3-byte frame tag, the start code
+/// `9d 01 2a`, then 14-bit width and height); `None` for an interframe or a short frame.
+pub fn vp8_keyframe_size(frame: &[u8]) -> Option<(u16, u16)> {
+    let is_key = frame.first()? & 0x01 == 0;
+    if !is_key || frame.get(3..6)? != [0x9d, 0x01, 0x2a] {
+        return None;
+    }
+    let dim = |i: usize| u16::from_le_bytes([frame[i], frame[i + 1]]) & 0x3fff;
+    frame.get(9)?;
+    Some((dim(6), dim(8)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,6 +211,48 @@ mod tests {
         assert_eq!(r.next_frame().unwrap().unwrap().data, b"key");
         assert_eq!(r.next_frame().unwrap().unwrap().pts, 1);
         assert!(r.next_frame().unwrap().is_none());
+    }
+
+    #[test]
+    fn writer_output_reads_back_with_its_frame_count() {
+        let header = IvfHeader {
+            fourcc: *b"VP80",
+            width: 640,
+            height: 480,
+            timebase: (1, 90_000),
+            frame_count: 0,
+        };
+        let mut w = IvfWriter::new(std::io::Cursor::new(Vec::new()), &header).unwrap();
+        w.write_frame(0, b"key").unwrap();
+        w.write_frame(3000, b"delta").unwrap();
+        assert_eq!(w.bytes(), 32 + 12 + 3 + 12 + 5);
+        let bytes = w.finish().unwrap().into_inner();
+        assert_eq!(bytes, {
+            let mut expected = file(&[(0, b"key"), (3000, b"delta")]);
+            expected[16..24].copy_from_slice(&[0x90, 0x5f, 0x01, 0, 1, 0, 0, 0]);
+            expected[12..16].copy_from_slice(&[0x80, 0x02, 0xe0, 0x01]);
+            expected
+        });
+        let mut r = IvfReader::new(&bytes[..]).unwrap();
+        assert_eq!(
+            *r.header(),
+            IvfHeader {
+                frame_count: 2,
+                ..header
+            }
+        );
+        assert_eq!(r.next_frame().unwrap().unwrap().data, b"key");
+        assert_eq!(r.next_frame().unwrap().unwrap().pts, 3000);
+    }
+
+    #[test]
+    fn vp8_keyframe_size_reads_the_keyframe_header() {
+        let key = [0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x80, 0x02, 0xe0, 0x01];
+        assert_eq!(vp8_keyframe_size(&key), Some((640, 480)));
+        let mut delta = key;
+        delta[0] |= 1;
+        assert_eq!(vp8_keyframe_size(&delta), None);
+        assert_eq!(vp8_keyframe_size(&key[..9]), None);
     }
 
     #[test]

@@ -1,0 +1,153 @@
+//! Chromium publishes its fake camera and microphone for 10 s to the `record` example, once
+//! with VP8 and once with H.264; the files it writes are judged by Debian's `ffmpeg`: they
+//! decode with `-v error` printing nothing, the video holds as many decodable frames as
+//! Chromium says it encoded (`outbound-rtp` `framesEncoded`, within 5 %), and the Ogg/Opus
+//! audio decodes to as long as Chromium published (within 5 %). Loopback-only namespace.
+
+mod chromium_support;
+mod example_bin;
+mod provision;
+
+use chromium_support::{assert_passed, browser_available, run_driver};
+use example_bin::example_binary;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const SECONDS: &str = "10";
+
+/// A fresh output folder for one run.
+fn out_dir(codec: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("rtcpeer-record-{codec}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create the output folder");
+    dir
+}
+
+/// Runs `program args`, returning its stdout; panics when it fails.
+fn run(program: &str, args: &[&str]) -> (Vec<u8>, String) {
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("run {program}: {e} (tests/provision.sh installs ffmpeg)"));
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{program} {args:?}: {stderr}");
+    (out.stdout, stderr)
+}
+
+/// `ffmpeg -v error` decodes the whole file and prints nothing.
+fn assert_decodes_silently(path: &Path) {
+    let path = path.to_str().expect("path is UTF-8");
+    let (stdout, stderr) = run("ffmpeg", &["-v", "error", "-i", path, "-f", "null", "-"]);
+    assert!(
+        stdout.is_empty() && stderr.trim().is_empty(),
+        "ffmpeg complained about {path}: {stderr}"
+    );
+}
+
+/// Video frames ffprobe decodes from the file.
+fn decoded_video_frames(path: &Path) -> u64 {
+    let path = path.to_str().expect("path is UTF-8");
+    let args = [
+        "-v",
+        "error",
+        "-count_frames",
+        "-select_streams",
+        "v:0",
+        "-show_entries",
+        "stream=nb_read_frames",
+        "-of",
+        "csv=p=0",
+        path,
+    ];
+    let (stdout, _) = run("ffprobe", &args);
+    let text = String::from_utf8_lossy(&stdout);
+    text.trim()
+        .parse()
+        .unwrap_or_else(|e| panic!("ffprobe frame count {text:?}: {e}"))
+}
+
+/// Seconds of audio ffmpeg decodes from the file (mono 16-bit PCM at 48 kHz, counted).
+fn decoded_audio_seconds(path: &Path) -> f64 {
+    let path = path.to_str().expect("path is UTF-8");
+    let args = [
+        "-v", "error", "-i", path, "-f", "s16le", "-ac", "1", "-ar", "48000", "-",
+    ];
+    let (pcm, _) = run("ffmpeg", &args);
+    pcm.len() as f64 / 2.0 / 48_000.0
+}
+
+fn within_5_percent(got: f64, want: f64) -> bool {
+    (got - want).abs() <= 0.05 * want
+}
+
+/// The recorded file of `kind` named in the recorder's summary.
+fn track_file(summary: &serde_json::Value, kind: &str) -> PathBuf {
+    let track = summary["tracks"]
+        .as_array()
+        .and_then(|tracks| tracks.iter().find(|t| t["kind"] == kind))
+        .unwrap_or_else(|| panic!("no {kind} track in {summary}"));
+    PathBuf::from(track["path"].as_str().expect("a recorded track has a path"))
+}
+
+fn record_and_check(codec: &str, extension: &str) {
+    if !browser_available("chromium_record") {
+        return;
+    }
+    let recorder = example_binary("record");
+    let recorder = recorder.to_str().expect("target path is UTF-8");
+    let dir = out_dir(codec);
+    let out = dir.to_str().expect("temp path is UTF-8");
+    let result = run_driver(&[
+        "record",
+        "--recorder",
+        recorder,
+        "--out",
+        out,
+        "--codec",
+        codec,
+        "--seconds",
+        SECONDS,
+    ]);
+    assert_passed(&result);
+    let summary = &result["run"]["summary"];
+    let figures = &result["run"]["figures"];
+
+    let video = track_file(summary, "video");
+    assert_eq!(video.extension().and_then(|e| e.to_str()), Some(extension));
+    assert_decodes_silently(&video);
+    let encoded = figures["outbound"]["video"]["framesEncoded"]
+        .as_u64()
+        .unwrap_or(0);
+    let decoded = decoded_video_frames(&video);
+    assert!(encoded > 0, "{figures}");
+    assert!(
+        within_5_percent(decoded as f64, encoded as f64),
+        "{decoded} frames decoded from {}, Chromium encoded {encoded}",
+        video.display()
+    );
+
+    let audio = track_file(summary, "audio");
+    assert_decodes_silently(&audio);
+    let published = figures["publishedMs"].as_f64().unwrap_or(0.0) / 1000.0;
+    let seconds = decoded_audio_seconds(&audio);
+    assert!(
+        within_5_percent(seconds, published),
+        "{seconds} s of audio decoded from {}, Chromium published for {published} s",
+        audio.display()
+    );
+    eprintln!(
+        "{codec}: {decoded} video frames decoded, {encoded} encoded by Chromium; \
+         {seconds:.3} s of audio decoded, {published:.3} s published"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn chromium_camera_and_mic_recorded_as_vp8_ivf_and_ogg_opus_that_ffmpeg_decodes() {
+    record_and_check("VP8", "ivf");
+}
+
+#[test]
+fn chromium_camera_and_mic_recorded_as_h264_annex_b_and_ogg_opus_that_ffmpeg_decodes() {
+    record_and_check("H264", "h264");
+}
