@@ -1,3 +1,4 @@
-//! Media files for the examples: reading encoded frames from disk.
+//! Media files for the examples: encoded frames to and from disk.
 
 pub mod ivf;
+pub mod ogg;
