@@ -115,7 +115,8 @@ fn ivf_codec(fourcc: &[u8; 4]) -> Option<&'static str> {
 }
 
 fn read_video(path: &str) -> Result<Source, BoxError> {
-    let mut reader = IvfReader::new(std::io::BufReader::new(std::fs::File::open(path)?))?;
+    let file = std::io::BufReader::new(std::fs::File::open(path)?);
+    let mut reader = IvfReader::new(file).map_err(|e| format!("{path}: {e}"))?;
     let fourcc = reader.header().fourcc;
     let codec = ivf_codec(&fourcc).ok_or_else(|| {
         format!(
@@ -297,7 +298,7 @@ async fn play(
         };
         track.write_frame(frame).await?;
         sent += 1;
-        if video && sent % 30 == 0 {
+        if video && sent.is_multiple_of(30) {
             eprintln!("play_file: {sent} {} frames sent", source.codec);
         }
     }
@@ -325,6 +326,7 @@ fn track_figures(
         "bytesSent": stats.bytes_sent,
         "nackCount": stats.nack_count,
         "retransmittedPacketsSent": stats.retransmitted_packets_sent,
+        "retransmissionsRefused": stats.retransmissions_refused,
         "keyframeRequests": stats.pli_count + stats.fir_count,
     })
 }
