@@ -17,7 +17,9 @@
 //        Chromium (puppeteer-core over WebDriver BiDi); the result's `browser` names it.
 //   node run.mjs media-echo --server ... [--codec VP8|H264] [--media echo|decline] [--browser firefox]
 //        camera, mic and a data channel echoed; judged by what the browser decodes.
-//   node run.mjs play-vp8 --player target/debug/play_file --ivf FILE   rtcpeer offers VP8.
+//   node run.mjs play-file --player target/debug/play_file [--ivf FILE] [--ogg FILE] [--seconds N]
+//        [--loss 0.05 --seed 1]   rtcpeer offers the files' video (VP8/VP9/AV1) and Opus;
+//        judged by what Chromium decodes; --loss puts a seeded lossy UDP relay between them.
 //   node run.mjs record --recorder target/debug/record --out DIR [--codec VP8|H264] [--seconds N]
 //        Chromium publishes camera + mic for N s to the record example, which writes files.
 //   --turn browser|server   (echo) coturn runs on 127.0.0.1:3478 in the namespace; `browser`:
@@ -35,7 +37,8 @@ import { fileURLToPath } from 'node:url';
 import { launchBrowser, openHarnessPage, serveStatic } from './lib/harness.mjs';
 import { startServer } from './lib/server.mjs';
 import { isCoturnRelay, startCoturn } from './lib/turn.mjs';
-import { echoRunFailures, mediaFailures, selftestVerdict } from './lib/verdict.mjs';
+import { firstUdpCandidate, relaySdp, startLossyRelay } from './lib/relay.mjs';
+import { echoRunFailures, mediaFailures, playFailures, selftestVerdict } from './lib/verdict.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 // Overridable (milliseconds) to exercise the timeout report.
@@ -171,43 +174,70 @@ async function mediaEcho() {
   }
 }
 
-/**
- * `play-vp8 --player PATH --ivf FILE [--seconds N]`: the `play_file` example offers a
- * sendonly VP8 track of the file's frames (signalling as JSON lines on its stdin/stdout);
- * Chromium answers and must decode at least 90 % of the frames sent.
- */
-async function playVp8() {
-  const opts = options(process.argv.slice(3));
-  const seconds = Number(opts.seconds ?? 5);
-  const player = spawn(opts.player, ['--ivf', opts.ivf, '--seconds', String(seconds)], {
+/** The codec an IVF file's FourCC names (`VP8`, `VP9`, `AV1`), from its header. */
+async function ivfCodec(path) {
+  const fourcc = (await readFile(path)).subarray(8, 12).toString('latin1');
+  return { VP80: 'VP8', VP90: 'VP9', AV01: 'AV1' }[fourcc] ?? fourcc;
+}
+
+/** Starts the player (`play_file`) with `args`; its stderr tail goes into the diagnostics. */
+function startPlayer(path, args) {
+  const player = spawn(path, args, {
     stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'info', NO_COLOR: '1' },
   });
   const stderrTail = [];
   createInterface({ input: player.stderr }).on('line', (l) => { stderrTail.push(l); if (stderrTail.length > 100) stderrTail.shift(); });
   live.server = { stderrTail, stop: async () => player.kill('SIGKILL') };
   const lines = createInterface({ input: player.stdout })[Symbol.asyncIterator]();
-  const offer = JSON.parse((await lines.next()).value);
+  const nextJson = async () => JSON.parse((await lines.next()).value ?? '{}');
+  return { player, nextJson };
+}
+
+/**
+ * `play-file --player PATH [--ivf FILE] [--ogg FILE] [--seconds N] [--loss P --seed S]`:
+ * the `play_file` example offers a sendonly track per file (signalling as JSON lines on its
+ * stdin/stdout); Chromium answers, plays and decodes. Once the player has sent everything
+ * (its summary line) and a second more has passed, the browser's figures are judged
+ * (`playFailures`). With `--loss`, a relay on loopback stands between them (each side sees
+ * only the relay's address) and drops that share of rtcpeer's RTP datagrams.
+ */
+async function playFile() {
+  const opts = options(process.argv.slice(3));
+  const seconds = Number(opts.seconds ?? 5);
+  const loss = Number(opts.loss ?? 0);
+  const playerArgs = ['--seconds', String(seconds), '--linger', '10'];
+  if (opts.ivf) playerArgs.push('--ivf', opts.ivf);
+  if (opts.ogg) playerArgs.push('--ogg', opts.ogg);
+  const expect = { codec: opts.ivf ? await ivfCodec(opts.ivf) : null, audio: Boolean(opts.ogg), loss };
+  const { player, nextJson } = startPlayer(opts.player, playerArgs);
+  let relay = null;
   const pages = await serveStatic(join(here, 'pages'));
   const browser = await launchBrowser();
   live.browser = browser;
   try {
-    await openHarnessPage(browser.page, `${pages.url}/media.html`);
-    const answer = await browser.page.evaluate((sdp) => window.answerOffer(sdp), offer.sdp);
-    player.stdin.write(`${JSON.stringify({ type: 'answer', sdp: answer })}\n`);
-    const figures = await browser.page.evaluate((a) => window.receivedVideo(a), { frames: 30 * seconds, ms: (seconds + 5) * 1000 });
-    const summary = JSON.parse((await lines.next()).value ?? '{}');
-    const video = figures.inbound.video ?? {};
-    const failures = [];
-    if (!summary.framesSent) failures.push('the player sent no frame');
-    if (!((video.framesDecoded ?? 0) >= 0.9 * (summary.framesSent ?? 0))) {
-      failures.push(`Chromium decoded ${video.framesDecoded ?? 0} of ${summary.framesSent} frames (want >= 90 %)`);
+    let offer = (await nextJson()).sdp;
+    if (loss > 0) {
+      relay = await startLossyRelay({ server: firstUdpCandidate(offer), loss, seed: Number(opts.seed ?? 1) });
+      offer = relaySdp(offer, relay.browserFacing);
     }
-    if (!(video.codec ?? '').toLowerCase().endsWith('vp8')) failures.push(`codec ${video.codec}, not VP8`);
+    await openHarnessPage(browser.page, `${pages.url}/media.html`);
+    let answer = await browser.page.evaluate((sdp) => window.answerOffer(sdp), offer);
+    if (relay) {
+      relay.setBrowser(firstUdpCandidate(answer));
+      answer = relaySdp(answer, relay.serverFacing);
+    }
+    player.stdin.write(`${JSON.stringify({ type: 'answer', sdp: answer })}\n`);
+    const summary = await nextJson();
+    await new Promise((r) => setTimeout(r, 1000));
+    const figures = await browser.page.evaluate(() => window.receivedMedia());
+    const run = { figures, summary, relay: relay && { ...relay.counters, browserFacing: relay.browserFacing } };
+    const failures = playFailures(run, expect);
     const details = failures.length ? await diagnostics() : { logs: browser.logs };
-    return { scenario: 'play-vp8', ok: failures.length === 0, failures, browser: browser.version, run: { figures, summary }, ...details };
+    return { scenario: 'play-file', ok: failures.length === 0, failures, browser: browser.version, run, ...details };
   } finally {
     await browser.close();
     await pages.close();
+    relay?.close();
     player.kill('SIGKILL');
   }
 }
@@ -324,7 +354,7 @@ const largeEcho = () => echoScenario('large-echo', 'large-echoes', 'largeEchoes'
 
 const scenarios = {
   'demo-failure': demoFailure, selftest, echo, 'echo-reverse': echoReverse, 'large-echo': largeEchoWithUdpCounters,
-  'media-echo': mediaEcho, 'play-vp8': playVp8, record,
+  'media-echo': mediaEcho, 'play-file': playFile, record,
 };
 
 /** The kernel's UDP counters of this network namespace (`/proc/net/snmp`), by name. */

@@ -114,3 +114,74 @@ export function mediaFailures(run, { expectMedia, codec }) {
   }
   return failures;
 }
+
+/** Opus's RTP clock: samples per millisecond. */
+const OPUS_SAMPLES_PER_MS = 48;
+
+/**
+ * Verdict of `play-file`: `run.summary` is what the player says it sent per track,
+ * `run.figures` what Chromium reports once it all arrived. Video: at least 90 % of the
+ * frames sent decoded (95 % through a lossy relay), the codec of the file, no freeze on a
+ * clean link. Audio: packets received, and decoded (not concealed) samples covering at least
+ * 90 % of the media time sent while the total stays within what could have played by the
+ * time of reading. Lossy relay: it dropped RTP, Chromium sent NACKs, the player
+ * retransmitted, and Chromium's selected pair ends at the relay.
+ */
+export function playFailures(run, { codec, audio, loss }) {
+  const failures = [];
+  if (codec) failures.push(...playedVideoFailures(run, codec, loss));
+  if (audio) failures.push(...playedAudioFailures(run));
+  if (loss > 0) failures.push(...lossyRelayFailures(run));
+  return failures;
+}
+
+function playedVideoFailures(run, codec, loss) {
+  const failures = [];
+  const sent = run.summary?.video?.framesSent ?? 0;
+  const video = run.figures?.inbound?.video ?? {};
+  const share = loss > 0 ? 0.95 : 0.9;
+  if (!sent) failures.push('the player sent no video frame');
+  if (!((video.framesDecoded ?? 0) >= share * sent)) {
+    failures.push(`Chromium decoded ${video.framesDecoded ?? 0} of ${sent} frames (want >= ${share * 100} %)`);
+  }
+  if (!(video.codec ?? '').toLowerCase().endsWith(codec.toLowerCase())) failures.push(`codec ${video.codec}, not ${codec}`);
+  if (loss === 0 && video.freezeCount !== 0) failures.push(`freezeCount ${video.freezeCount} on a clean link (want 0)`);
+  return failures;
+}
+
+function playedAudioFailures(run) {
+  const failures = [];
+  const sentMs = run.summary?.audio?.mediaMs ?? 0;
+  const audio = run.figures?.inbound?.audio ?? {};
+  if (!sentMs) failures.push('the player sent no audio');
+  if (!((audio.packetsReceived ?? 0) > 0)) failures.push('Chromium received no audio packet');
+  if (!(audio.codec ?? '').toLowerCase().endsWith('opus')) failures.push(`audio codec ${audio.codec}, not Opus`);
+  const total = audio.totalSamplesReceived ?? 0;
+  const decoded = total - (audio.concealedSamples ?? 0);
+  if (!(decoded >= 0.9 * OPUS_SAMPLES_PER_MS * sentMs)) {
+    failures.push(`Chromium played ${decoded} decoded samples for ${sentMs} ms of audio sent (want >= 90 %)`);
+  }
+  // Playout ran from the first packet until the figures were read (about a second after
+  // the last packet): more than that is not the sender's audio.
+  const mostMs = sentMs + 2500;
+  if (!(total <= OPUS_SAMPLES_PER_MS * mostMs)) {
+    failures.push(`totalSamplesReceived ${total} is more than ${mostMs} ms of audio`);
+  }
+  return failures;
+}
+
+function lossyRelayFailures(run) {
+  const failures = [];
+  const relay = run.relay ?? {};
+  const video = run.figures?.inbound?.video ?? {};
+  if (!(relay.rtpDropped > 0)) failures.push(`the relay dropped no RTP: ${JSON.stringify(relay)}`);
+  if (!(video.nackCount > 0)) failures.push(`Chromium sent no NACK (nackCount ${video.nackCount})`);
+  const resent = run.summary?.video?.retransmittedPacketsSent ?? 0;
+  if (!(resent > 0)) failures.push(`the player retransmitted nothing (retransmittedPacketsSent ${resent})`);
+  const remote = run.figures?.selected?.remote;
+  const at = relay.browserFacing;
+  if (!(remote && at && remote.address === at.address && remote.port === at.port)) {
+    failures.push(`Chromium's selected pair does not end at the relay ${JSON.stringify(at)}: ${JSON.stringify(run.figures?.selected)}`);
+  }
+  return failures;
+}
