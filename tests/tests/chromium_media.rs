@@ -100,6 +100,10 @@ fn declined_camera_and_mic_leave_the_data_channel_working() {
     }
 }
 
+/// Playback is judged on timing (`freezeCount`): one player and one Chromium at a time, so
+/// that two decoders starting together on a two-core machine do not stall each other.
+static ONE_PLAYBACK_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Runs the `play-file` scenario: the `play_file` example offers the given test clips
 /// (`tests/data`) for `seconds` of media, Chromium answers and decodes; `extra` goes to the
 /// driver (e.g. `--loss`). `None` when the browser tests are skipped.
@@ -112,6 +116,9 @@ fn play_files(
     if !browser_available("chromium_media") {
         return None;
     }
+    let _alone = ONE_PLAYBACK_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let player = example_binary("play_file");
     let data = chromium_support::repo_root().join("tests/data");
     let path = |name: &str| data.join(name).to_str().expect("path is UTF-8").to_owned();
