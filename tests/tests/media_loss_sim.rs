@@ -136,6 +136,17 @@ struct Outcome {
 /// a writes `count` VP8-like frames at 30 fps (a keyframe first and after every keyframe
 /// request it hears), then the path drains for two seconds.
 fn stream(p: &mut Pair, a_video: TransceiverId, b_video: TransceiverId, count: u32) -> Outcome {
+    stream_observed(p, a_video, b_video, count, |_| {})
+}
+
+/// [`stream`], calling `observe` after each frame interval.
+fn stream_observed(
+    p: &mut Pair,
+    a_video: TransceiverId,
+    b_video: TransceiverId,
+    count: u32,
+    mut observe: impl FnMut(&mut Pair),
+) -> Outcome {
     let start = p.sim.now();
     let mut heard = keyframe_requests(p, a_video);
     for i in 0..count {
@@ -151,6 +162,7 @@ fn stream(p: &mut Pair, a_video: TransceiverId, b_video: TransceiverId, count: u
         });
         let next = start + Duration::from_nanos(FRAME_NANOS * u64::from(i + 1));
         p.run_until(Duration::from_secs(1), |p| p.sim.now() >= next);
+        observe(p);
     }
     p.run_until(Duration::from_secs(2), |_| false);
     let got = frames(p, b_video);
@@ -337,4 +349,83 @@ fn the_sdp_announces_nack_and_the_rtx_ssrc_in_a_fid_group() {
     // The answer announces NACK too, so both sides run it.
     let answer = p.pc(false).local_description().expect("answer").sdp;
     assert!(answer.contains("a=rtcp-fb:96 nack\r\n"), "{answer}");
+}
+
+/// What the sender learnt from the receiver's reports over one run.
+#[derive(Debug)]
+struct ReportFigures {
+    /// Cumulative lost over packets sent, from the last report.
+    cumulative_loss: f64,
+    /// Mean of the reports' fraction lost (each in 1/256).
+    mean_fraction_lost: f64,
+    /// The last round-trip time computed from LSR/DLSR.
+    rtt: Duration,
+    reports: u64,
+}
+
+/// a streams VP8-like frames for `seconds` through `loss` on a's link (both ways) and a
+/// round trip of `rtt`, sampling the sender's view of each receiver report as it comes.
+fn report_figures(seed: u64, rtt: Duration, loss: f64, seconds: u32) -> ReportFigures {
+    let (mut p, a_video, b_video) = video_call(seed, MediaCodecs::default());
+    shape(&mut p, rtt / 2, loss);
+    let mut fractions = Vec::new();
+    let mut seen = 0;
+    stream_observed(&mut p, a_video, b_video, 30 * seconds, |p| {
+        let s = p.with(true, |pc| {
+            pc.transceiver(a_video).expect("t").sender_stats()
+        });
+        if let Some(r) = s.remote.filter(|r| r.reports_received > seen) {
+            seen = r.reports_received;
+            fractions.push(f64::from(r.fraction_lost) / 256.0);
+        }
+    });
+    let s = p.with(true, |pc| {
+        pc.transceiver(a_video).expect("t").sender_stats()
+    });
+    let remote = s.remote.expect("b reported on a's stream");
+    ReportFigures {
+        cumulative_loss: remote.packets_lost as f64 / s.packets_sent as f64,
+        // The first report covers the call set-up too; the rest cover one interval each.
+        mean_fraction_lost: fractions.iter().skip(1).sum::<f64>()
+            / (fractions.len().max(2) - 1) as f64,
+        rtt: remote.round_trip_time.expect("rtt from LSR/DLSR"),
+        reports: remote.reports_received,
+    }
+}
+
+fn relative_error(got: f64, want: f64) -> f64 {
+    (got - want).abs() / want
+}
+
+/// Issue 15's report accuracy: with 5 % random loss and a 50 ms round trip, the receiver's
+/// RR (cumulative lost and the mean fraction lost) as the sender reads it is within 10 % of
+/// the simulated loss, and the RTT from LSR/DLSR within 10 % of the simulated one.
+#[test]
+fn receiver_reports_give_loss_and_rtt_within_ten_percent_at_five_percent_loss() {
+    let rtt = Duration::from_millis(50);
+    let f = report_figures(7, rtt, 0.05, 60);
+    eprintln!("{f:?}");
+    assert!(f.reports >= 50, "{f:?}");
+    assert!(relative_error(f.cumulative_loss, 0.05) < 0.1, "{f:?}");
+    assert!(relative_error(f.mean_fraction_lost, 0.05) < 0.1, "{f:?}");
+    assert!(
+        relative_error(f.rtt.as_secs_f64(), rtt.as_secs_f64()) < 0.1,
+        "{f:?}"
+    );
+}
+
+/// On a clean path with a 120 ms round trip the reports show no loss at all and the RTT
+/// within 10 %.
+#[test]
+fn receiver_reports_give_no_loss_and_rtt_within_ten_percent_on_a_clean_path() {
+    let rtt = Duration::from_millis(120);
+    let f = report_figures(8, rtt, 0.0, 10);
+    eprintln!("{f:?}");
+    assert!(f.reports >= 8, "{f:?}");
+    assert_eq!(f.cumulative_loss, 0.0, "{f:?}");
+    assert_eq!(f.mean_fraction_lost, 0.0, "{f:?}");
+    assert!(
+        relative_error(f.rtt.as_secs_f64(), rtt.as_secs_f64()) < 0.1,
+        "{f:?}"
+    );
 }
