@@ -7,6 +7,9 @@ mod pc_common;
 
 use pc_common::{Pair, nominated};
 use rtcpeer::media::codec::MediaCodecs;
+use rtcpeer::media::frame_options::{
+    AudioLevel, FrameOptions, PlayoutDelay, ReceivedFrameInfo, VideoOrientation,
+};
 use rtcpeer::media::{FrameWrite, KeyframeRequestKind, ReceivedFrame, TrackInfo, TransceiverId};
 use rtcpeer::peer_connection::{Event, PeerConnection, RtcConfiguration, SimPeer};
 use rtcpeer::sdp::MediaKind;
@@ -59,6 +62,15 @@ fn peer(seed: u64, addr: &str, now: Instant, codecs: MediaCodecs) -> SimPeer {
 /// a sends VP8 video to b, whose receiver is in frame mode; connected. Returns the pair
 /// and a's and b's transceivers.
 fn video_call(seed: u64, codecs: MediaCodecs) -> (Pair, TransceiverId, TransceiverId) {
+    media_call(seed, codecs, MediaKind::Video)
+}
+
+/// a sends a track of `kind` to b, whose receiver is in frame mode; connected.
+fn media_call(
+    seed: u64,
+    codecs: MediaCodecs,
+    kind: MediaKind,
+) -> (Pair, TransceiverId, TransceiverId) {
     let mut p = Pair::with_peers(seed, |now| {
         (
             peer(seed * 2 + 1, pc_common::A_ADDR, now, codecs.clone()),
@@ -66,7 +78,7 @@ fn video_call(seed: u64, codecs: MediaCodecs) -> (Pair, TransceiverId, Transceiv
         )
     });
     let a_video = p.with(true, |pc| {
-        pc.add_track(TrackInfo::new(MediaKind::Video, "cam", "s"))
+        pc.add_track(TrackInfo::new(kind, "cam", "s"))
             .expect("track")
     });
     p.negotiate(true);
@@ -428,4 +440,132 @@ fn receiver_reports_give_no_loss_and_rtt_within_ten_percent_on_a_clean_path() {
         relative_error(f.rtt.as_secs_f64(), rtt.as_secs_f64()) < 0.1,
         "{f:?}"
     );
+}
+
+/// Writes `count` frames of `size` bytes on a's transceiver at 50 per second, the options
+/// of frame `i` given by `options(i)`, and returns what b's frame events said of each.
+fn send_with_options(
+    p: &mut Pair,
+    a_id: TransceiverId,
+    b_id: TransceiverId,
+    count: u32,
+    size: usize,
+    options: impl Fn(u32) -> FrameOptions,
+) -> Vec<ReceivedFrameInfo> {
+    for i in 0..count {
+        let mut frame = vp8_frame(i, i == 0);
+        frame.truncate(size);
+        let at = FrameWrite::new(i * 960, &frame).with_options(options(i));
+        p.with(true, |pc| {
+            pc.transceiver(a_id)
+                .expect("t")
+                .write_frame(at)
+                .expect("write_frame")
+        });
+        p.run_until(Duration::from_millis(20), |_| false);
+    }
+    p.run_until(Duration::from_secs(1), |_| false);
+    frames(p, b_id).iter().map(|f| f.info).collect()
+}
+
+const TURNED: VideoOrientation = VideoOrientation {
+    back_camera: false,
+    flip: true,
+    rotation: 3,
+};
+
+/// Video frames written with an orientation, a playout delay and a capture time come out
+/// of b's frame events with them: the capture time per frame, the orientation on every
+/// frame (CVO is sent on changes and keyframes; the receiver keeps the one in force), the
+/// playout delay at least on the first frame.
+#[test]
+fn video_frame_options_cross_the_wire_into_frame_events() {
+    let (mut p, a_video, b_video) = video_call(9, MediaCodecs::default());
+    shape(&mut p, Duration::from_millis(20), 0.0);
+    let delay = PlayoutDelay { min: 0, max: 50 };
+    let infos = send_with_options(&mut p, a_video, b_video, 20, 3000, |i| FrameOptions {
+        orientation: Some(TURNED),
+        playout_delay: Some(delay),
+        capture_time: Some(0x1_0000_0000 * u64::from(1000 + i)),
+        ..FrameOptions::default()
+    });
+    assert_eq!(infos.len(), 20);
+    for (i, info) in infos.iter().enumerate() {
+        assert_eq!(info.capture_time, Some(0x1_0000_0000 * (1000 + i as u64)));
+        assert_eq!(info.orientation, Some(TURNED), "frame {i}");
+        assert_eq!(info.audio_level, None);
+    }
+    assert_eq!(infos[0].playout_delay, Some(delay));
+}
+
+/// Audio frames carry their level on every packet; without audio-level in the
+/// negotiation nothing is written and nothing read.
+#[test]
+fn audio_level_crosses_only_when_negotiated() {
+    let level = |i: u32| AudioLevel {
+        voice: i % 2 == 0,
+        level: (i * 5) as u8,
+    };
+    let with_level = |i| FrameOptions {
+        audio_level: Some(level(i)),
+        ..FrameOptions::default()
+    };
+    let (mut p, a_audio, b_audio) = media_call(10, MediaCodecs::default(), MediaKind::Audio);
+    shape(&mut p, Duration::from_millis(20), 0.0);
+    let infos = send_with_options(&mut p, a_audio, b_audio, 10, 60, with_level);
+    assert_eq!(infos.len(), 10);
+    for (i, info) in infos.iter().enumerate() {
+        assert_eq!(info.audio_level, Some(level(i as u32)), "frame {i}");
+    }
+
+    let mut codecs = MediaCodecs::default();
+    codecs
+        .extensions
+        .retain(|e| e.uri != rtcpeer::rtp::extensions::AUDIO_LEVEL);
+    let (mut p, a_audio, b_audio) = media_call(11, codecs, MediaKind::Audio);
+    shape(&mut p, Duration::from_millis(20), 0.0);
+    let offer = p.pc(true).local_description().expect("offer").sdp;
+    assert!(!offer.contains("ssrc-audio-level"), "{offer}");
+    let infos = send_with_options(&mut p, a_audio, b_audio, 10, 60, with_level);
+    assert_eq!(infos.len(), 10);
+    assert!(infos.iter().all(|i| i.audio_level.is_none()));
+}
+
+/// Through 5 % loss, every frame that comes out whole still has its capture time, also
+/// when its first packet (the one carrying abs-capture-time) was repaired by RTX.
+#[test]
+fn capture_time_survives_loss_and_retransmission() {
+    let (mut p, a_video, b_video) = video_call(12, MediaCodecs::default());
+    shape(&mut p, Duration::from_millis(25), 0.05);
+    let start = p.sim.now();
+    for i in 0..300u32 {
+        let frame = vp8_frame(i, i == 0);
+        let options = FrameOptions {
+            capture_time: Some(u64::from(i) << 32),
+            ..FrameOptions::default()
+        };
+        let w = FrameWrite::new(i * 3000, &frame).with_options(options);
+        p.with(true, |pc| {
+            pc.transceiver(a_video)
+                .expect("t")
+                .write_frame(w)
+                .expect("write_frame")
+        });
+        let next = start + Duration::from_nanos(FRAME_NANOS * u64::from(i + 1));
+        p.run_until(Duration::from_secs(1), |p| p.sim.now() >= next);
+    }
+    p.run_until(Duration::from_secs(2), |_| false);
+    let got = frames(&p, b_video);
+    let intact: Vec<_> = got
+        .iter()
+        .filter_map(|f| Some((intact_index(f)?, f.info.capture_time)))
+        .collect();
+    assert!(intact.len() >= 290, "{} intact", intact.len());
+    for (index, capture) in intact {
+        assert_eq!(capture, Some(u64::from(index) << 32), "frame {index}");
+    }
+    let r = p.with(false, |pc| {
+        pc.transceiver(b_video).expect("t").receiver_stats()
+    });
+    assert!(r[0].retransmitted_packets_received > 0);
 }

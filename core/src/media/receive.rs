@@ -94,6 +94,8 @@ pub(crate) struct InboundStream {
     pub nack: super::nack::NackGenerator,
     /// Frame assembly (frame mode): the payload type it was made for and the assembler.
     pub assembler: Option<(u8, super::assembler::FrameAssembler)>,
+    /// Header extension values of frames being assembled (frame mode).
+    pub frame_infos: super::frame_options::ReceivedFrameInfos,
 }
 
 impl InboundStream {
@@ -118,6 +120,7 @@ impl InboundStream {
             fir_seq: 0,
             nack: super::nack::NackGenerator::default(),
             assembler: None,
+            frame_infos: Default::default(),
         }
     }
 
