@@ -23,6 +23,7 @@ mod datachannel;
 mod dtls;
 mod ice;
 mod jsep;
+mod loss_recovery;
 mod ops;
 mod parsers;
 mod peer_connection;
@@ -60,6 +61,7 @@ pub const TARGETS: &[Target] = &[
     datachannel::TARGET,
     jsep::TARGET,
     peer_connection::TARGET,
+    loss_recovery::TARGET,
 ];
 
 /// The target called `name`.

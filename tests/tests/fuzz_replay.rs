@@ -99,6 +99,11 @@ fn every_target_has_a_replay_test() {
 }
 
 #[test]
+fn loss_recovery_corpus_nacks_gives_up_overflows_and_resends_within_bounds() {
+    replay_reaches_deep_states("loss_recovery");
+}
+
+#[test]
 fn stun_corpus_parses_and_verifies_integrity() {
     replay_reaches_deep_states("stun");
 }

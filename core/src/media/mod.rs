@@ -45,6 +45,8 @@ mod history;
 mod nack;
 pub mod packetize;
 mod receive;
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) mod recovery_check;
 mod reports;
 mod send;
 mod transceiver;
