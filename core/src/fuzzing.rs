@@ -14,7 +14,7 @@
 //! signed with the known passwords, SCTP chunks with TSNs relative to the receive window,
 //! SRTP made by the sending peer) and let the fuzzer choose everything else.
 //!
-//! Not here: TURN, ChannelData, mDNS and codec depacketizer targets (their owners add them).
+//! Not here: TURN, ChannelData and mDNS targets (their owners add them).
 
 use std::collections::BTreeSet;
 use std::time::Instant;
@@ -24,6 +24,7 @@ mod dtls;
 mod ice;
 mod jsep;
 mod loss_recovery;
+mod media;
 mod ops;
 mod parsers;
 mod peer_connection;
@@ -62,6 +63,8 @@ pub const TARGETS: &[Target] = &[
     jsep::TARGET,
     peer_connection::TARGET,
     loss_recovery::TARGET,
+    media::DEPACKETIZE,
+    media::ASSEMBLER,
 ];
 
 /// The target called `name`.

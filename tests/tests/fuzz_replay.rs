@@ -104,6 +104,16 @@ fn loss_recovery_corpus_nacks_gives_up_overflows_and_resends_within_bounds() {
 }
 
 #[test]
+fn depacketize_corpus_depacketizes_frames_of_every_codec() {
+    replay_reaches_deep_states("depacketize");
+}
+
+#[test]
+fn assembler_corpus_assembles_video_and_audio_and_reports_a_loss() {
+    replay_reaches_deep_states("assembler");
+}
+
+#[test]
 fn stun_corpus_parses_and_verifies_integrity() {
     replay_reaches_deep_states("stun");
 }

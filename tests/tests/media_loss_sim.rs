@@ -503,7 +503,7 @@ fn video_frame_options_cross_the_wire_into_frame_events() {
 #[test]
 fn audio_level_crosses_only_when_negotiated() {
     let level = |i: u32| AudioLevel {
-        voice: i % 2 == 0,
+        voice: i.is_multiple_of(2),
         level: (i * 5) as u8,
     };
     let with_level = |i| FrameOptions {

@@ -91,8 +91,14 @@ impl RecoveryCheck {
             Op::Nacked(seq) => self.nacked(seq),
         }
         assert!(self.nack.len() <= MAX_LIST, "NACK list over its bound");
-        assert!(self.history.bytes() <= HISTORY_BYTES, "history over its bytes");
-        assert!(self.arrived.len() as u64 <= MAX_AGE + 1, "model bounded too");
+        assert!(
+            self.history.bytes() <= HISTORY_BYTES,
+            "history over its bytes"
+        );
+        assert!(
+            self.arrived.len() as u64 <= MAX_AGE + 1,
+            "model bounded too"
+        );
     }
 
     fn arrive(&mut self, seq: u16) {
@@ -138,7 +144,10 @@ impl RecoveryCheck {
 
     fn nacked(&mut self, seq: u16) {
         let now = self.now;
-        let got = self.history.resend(now, seq, RTT).map(|r| r.packet.to_vec());
+        let got = self
+            .history
+            .resend(now, seq, RTT)
+            .map(|r| r.packet.to_vec());
         let Some(got) = got else {
             self.reached.refused_unknown |= !self.sent.contains_key(&seq);
             return;
@@ -149,7 +158,10 @@ impl RecoveryCheck {
             .unwrap_or_else(|| panic!("resent {seq}, which the history should not hold"));
         assert_eq!(got, packet(seq, len, fill), "resent a different packet");
         if let Some(at) = self.resent.insert(seq, now) {
-            assert!(now.saturating_duration_since(at) >= RTT, "resent twice in one RTT");
+            assert!(
+                now.saturating_duration_since(at) >= RTT,
+                "resent twice in one RTT"
+            );
         }
         self.reached.resent = true;
     }
@@ -208,12 +220,19 @@ mod tests {
             8 => (-20i32..40).prop_map(|d| (d, false)),
             1 => any::<u16>().prop_map(|s| (i32::from(s), true)),
         ];
-        (any::<u16>(), proptest::collection::vec((step, 0u16..30, 0u16..300), 1..600))
+        (
+            any::<u16>(),
+            proptest::collection::vec((step, 0u16..30, 0u16..300), 1..600),
+        )
             .prop_map(|(start, steps)| {
                 let mut seq = start;
                 let mut ops = Vec::new();
                 for ((d, absolute), wait, limit) in steps {
-                    seq = if absolute { d as u16 } else { seq.wrapping_add(d as u16) };
+                    seq = if absolute {
+                        d as u16
+                    } else {
+                        seq.wrapping_add(d as u16)
+                    };
                     ops.push(Op::Arrive(seq));
                     ops.push(Op::Wait(wait));
                     ops.push(Op::TakeNacks(limit));
