@@ -207,6 +207,18 @@ fn frames_round_trip_intact_on_a_clean_path() {
     );
     // No RTP events in frame mode.
     assert!(!p.events(false).iter().any(|e| matches!(e, Event::Rtp(_))));
+    // Frame counters on both sides.
+    let sender = p.with(true, |pc| {
+        pc.transceiver(a_video).expect("t").sender_stats()
+    });
+    let receiver = p.with(false, |pc| {
+        pc.transceiver(b_video).expect("t").receiver_stats()
+    });
+    assert_eq!((sender.frames_sent, sender.key_frames_sent), (90, 1));
+    assert_eq!(
+        (receiver[0].frames_received, receiver[0].key_frames_received),
+        (90, 1)
+    );
 }
 
 /// The acceptance run of issue 15: VP8-like frames at 1.5 Mbit/s and 30 fps for 60 s of

@@ -67,6 +67,12 @@ pub struct InboundRtpStats {
     pub nack_given_up: u64,
     /// Sender reports received from this SSRC.
     pub sender_reports_received: u64,
+    /// Whole frames assembled and given to the application in frame mode
+    /// (`framesReceived`; rtcpeer does not decode, so `framesDecoded` is the
+    /// application's).
+    pub frames_received: u64,
+    /// Those of them that were keyframes.
+    pub key_frames_received: u64,
 }
 
 /// Sequence and timing state of one received SSRC.

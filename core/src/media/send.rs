@@ -80,6 +80,11 @@ pub struct OutboundRtpStats {
     pub pli_count: u64,
     /// FIRs the peer sent.
     pub fir_count: u64,
+    /// Frames written with `write_frame` and sent (`framesSent`; rtcpeer does not encode,
+    /// so `framesEncoded` is the application's).
+    pub frames_sent: u64,
+    /// Those of them that were keyframes (`keyFramesSent`), as the payload format shows.
+    pub key_frames_sent: u64,
     /// What the peer last reported about this stream (`remote-inbound-rtp`).
     pub remote: Option<RemoteInboundStats>,
 }

@@ -104,6 +104,10 @@ impl PeerConnection {
                 self.frame_sender_mut(id).sent_playout_delay(seq);
             }
         }
+        if let Some(t) = self.media.get_mut(id) {
+            t.outbound.stats.frames_sent += 1;
+            t.outbound.stats.key_frames_sent += u64::from(keyframe);
+        }
         Ok(())
     }
 
@@ -235,6 +239,7 @@ impl PeerConnection {
             return;
         };
         let stream_infos = &mut stream.frame_infos;
+        let stream_stats = &mut stream.stats;
         let Some((_, assembler)) = stream.assembler.as_mut() else {
             return;
         };
@@ -244,6 +249,8 @@ impl PeerConnection {
             match event {
                 AssemblerEvent::Frame(f) => {
                     keyframe |= f.keyframe;
+                    stream_stats.frames_received += 1;
+                    stream_stats.key_frames_received += u64::from(f.keyframe);
                     let codec = codecs
                         .iter()
                         .find(|c| c.payload_type == f.payload_type)
