@@ -81,7 +81,24 @@ fn keyframe(name: &str, len: usize) -> Vec<u8> {
             .collect(),
         "H264" => [0, 0, 0, 1, 0x65].into_iter().chain(body).collect(),
         "H265" => [0, 0, 0, 1, 0x26, 0x01].into_iter().chain(body).collect(),
-        "AV1" => [0x12, 0x00, 0x32, 0x80].into_iter().chain(body).collect(),
+        "VP9" => [0x82, 0x49, 0x83, 0x42, 0x00, 0x13, 0xf0, 0x0e, 0xf0]
+            .into_iter()
+            .chain(body)
+            .collect(),
+        // A sequence header OBU, then a frame OBU of `len + 1` bytes (its size as a
+        // two-byte LEB128: `len` from 127 to 16,382).
+        "AV1" => [
+            0x0a,
+            0x01,
+            0x00,
+            0x32,
+            0x80 | ((len + 1) & 0x7f) as u8,
+            ((len + 1) >> 7) as u8,
+            0x10,
+        ]
+        .into_iter()
+        .chain(body)
+        .collect(),
         _ => [0x80].into_iter().chain(body).collect(),
     }
 }
