@@ -14,7 +14,7 @@
 //! signed with the known passwords, SCTP chunks with TSNs relative to the receive window,
 //! SRTP made by the sending peer) and let the fuzzer choose everything else.
 //!
-//! Not here: TURN, ChannelData, mDNS and codec depacketizer targets (their owners add them).
+//! Not here: TURN, ChannelData and mDNS targets (their owners add them).
 
 use std::collections::BTreeSet;
 use std::time::Instant;
@@ -23,6 +23,8 @@ mod datachannel;
 mod dtls;
 mod ice;
 mod jsep;
+mod loss_recovery;
+mod media;
 mod ops;
 mod parsers;
 mod peer_connection;
@@ -60,6 +62,9 @@ pub const TARGETS: &[Target] = &[
     datachannel::TARGET,
     jsep::TARGET,
     peer_connection::TARGET,
+    loss_recovery::TARGET,
+    media::DEPACKETIZE,
+    media::ASSEMBLER,
 ];
 
 /// The target called `name`.

@@ -99,6 +99,21 @@ fn every_target_has_a_replay_test() {
 }
 
 #[test]
+fn loss_recovery_corpus_nacks_gives_up_overflows_and_resends_within_bounds() {
+    replay_reaches_deep_states("loss_recovery");
+}
+
+#[test]
+fn depacketize_corpus_depacketizes_frames_of_every_codec() {
+    replay_reaches_deep_states("depacketize");
+}
+
+#[test]
+fn assembler_corpus_assembles_video_and_audio_and_reports_a_loss() {
+    replay_reaches_deep_states("assembler");
+}
+
+#[test]
 fn stun_corpus_parses_and_verifies_integrity() {
     replay_reaches_deep_states("stun");
 }

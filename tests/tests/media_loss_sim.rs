@@ -7,6 +7,9 @@ mod pc_common;
 
 use pc_common::{Pair, nominated};
 use rtcpeer::media::codec::MediaCodecs;
+use rtcpeer::media::frame_options::{
+    AudioLevel, FrameOptions, PlayoutDelay, ReceivedFrameInfo, VideoOrientation,
+};
 use rtcpeer::media::{FrameWrite, KeyframeRequestKind, ReceivedFrame, TrackInfo, TransceiverId};
 use rtcpeer::peer_connection::{Event, PeerConnection, RtcConfiguration, SimPeer};
 use rtcpeer::sdp::MediaKind;
@@ -59,6 +62,15 @@ fn peer(seed: u64, addr: &str, now: Instant, codecs: MediaCodecs) -> SimPeer {
 /// a sends VP8 video to b, whose receiver is in frame mode; connected. Returns the pair
 /// and a's and b's transceivers.
 fn video_call(seed: u64, codecs: MediaCodecs) -> (Pair, TransceiverId, TransceiverId) {
+    media_call(seed, codecs, MediaKind::Video)
+}
+
+/// a sends a track of `kind` to b, whose receiver is in frame mode; connected.
+fn media_call(
+    seed: u64,
+    codecs: MediaCodecs,
+    kind: MediaKind,
+) -> (Pair, TransceiverId, TransceiverId) {
     let mut p = Pair::with_peers(seed, |now| {
         (
             peer(seed * 2 + 1, pc_common::A_ADDR, now, codecs.clone()),
@@ -66,7 +78,7 @@ fn video_call(seed: u64, codecs: MediaCodecs) -> (Pair, TransceiverId, Transceiv
         )
     });
     let a_video = p.with(true, |pc| {
-        pc.add_track(TrackInfo::new(MediaKind::Video, "cam", "s"))
+        pc.add_track(TrackInfo::new(kind, "cam", "s"))
             .expect("track")
     });
     p.negotiate(true);
@@ -136,6 +148,17 @@ struct Outcome {
 /// a writes `count` VP8-like frames at 30 fps (a keyframe first and after every keyframe
 /// request it hears), then the path drains for two seconds.
 fn stream(p: &mut Pair, a_video: TransceiverId, b_video: TransceiverId, count: u32) -> Outcome {
+    stream_observed(p, a_video, b_video, count, |_| {})
+}
+
+/// [`stream`], calling `observe` after each frame interval.
+fn stream_observed(
+    p: &mut Pair,
+    a_video: TransceiverId,
+    b_video: TransceiverId,
+    count: u32,
+    mut observe: impl FnMut(&mut Pair),
+) -> Outcome {
     let start = p.sim.now();
     let mut heard = keyframe_requests(p, a_video);
     for i in 0..count {
@@ -151,6 +174,7 @@ fn stream(p: &mut Pair, a_video: TransceiverId, b_video: TransceiverId, count: u
         });
         let next = start + Duration::from_nanos(FRAME_NANOS * u64::from(i + 1));
         p.run_until(Duration::from_secs(1), |p| p.sim.now() >= next);
+        observe(p);
     }
     p.run_until(Duration::from_secs(2), |_| false);
     let got = frames(p, b_video);
@@ -183,6 +207,18 @@ fn frames_round_trip_intact_on_a_clean_path() {
     );
     // No RTP events in frame mode.
     assert!(!p.events(false).iter().any(|e| matches!(e, Event::Rtp(_))));
+    // Frame counters on both sides.
+    let sender = p.with(true, |pc| {
+        pc.transceiver(a_video).expect("t").sender_stats()
+    });
+    let receiver = p.with(false, |pc| {
+        pc.transceiver(b_video).expect("t").receiver_stats()
+    });
+    assert_eq!((sender.frames_sent, sender.key_frames_sent), (90, 1));
+    assert_eq!(
+        (receiver[0].frames_received, receiver[0].key_frames_received),
+        (90, 1)
+    );
 }
 
 /// The acceptance run of issue 15: VP8-like frames at 1.5 Mbit/s and 30 fps for 60 s of
@@ -337,4 +373,211 @@ fn the_sdp_announces_nack_and_the_rtx_ssrc_in_a_fid_group() {
     // The answer announces NACK too, so both sides run it.
     let answer = p.pc(false).local_description().expect("answer").sdp;
     assert!(answer.contains("a=rtcp-fb:96 nack\r\n"), "{answer}");
+}
+
+/// What the sender learnt from the receiver's reports over one run.
+#[derive(Debug)]
+struct ReportFigures {
+    /// Cumulative lost over packets sent, from the last report.
+    cumulative_loss: f64,
+    /// Mean of the reports' fraction lost (each in 1/256).
+    mean_fraction_lost: f64,
+    /// The last round-trip time computed from LSR/DLSR.
+    rtt: Duration,
+    reports: u64,
+}
+
+/// a streams VP8-like frames for `seconds` through `loss` on a's link (both ways) and a
+/// round trip of `rtt`, sampling the sender's view of each receiver report as it comes.
+fn report_figures(seed: u64, rtt: Duration, loss: f64, seconds: u32) -> ReportFigures {
+    let (mut p, a_video, b_video) = video_call(seed, MediaCodecs::default());
+    shape(&mut p, rtt / 2, loss);
+    let mut fractions = Vec::new();
+    let mut seen = 0;
+    stream_observed(&mut p, a_video, b_video, 30 * seconds, |p| {
+        let s = p.with(true, |pc| {
+            pc.transceiver(a_video).expect("t").sender_stats()
+        });
+        if let Some(r) = s.remote.filter(|r| r.reports_received > seen) {
+            seen = r.reports_received;
+            fractions.push(f64::from(r.fraction_lost) / 256.0);
+        }
+    });
+    let s = p.with(true, |pc| {
+        pc.transceiver(a_video).expect("t").sender_stats()
+    });
+    let remote = s.remote.expect("b reported on a's stream");
+    ReportFigures {
+        cumulative_loss: remote.packets_lost as f64 / s.packets_sent as f64,
+        // The first report covers the call set-up too; the rest cover one interval each.
+        mean_fraction_lost: fractions.iter().skip(1).sum::<f64>()
+            / (fractions.len().max(2) - 1) as f64,
+        rtt: remote.round_trip_time.expect("rtt from LSR/DLSR"),
+        reports: remote.reports_received,
+    }
+}
+
+fn relative_error(got: f64, want: f64) -> f64 {
+    (got - want).abs() / want
+}
+
+/// Issue 15's report accuracy: with 5 % random loss and a 50 ms round trip, the receiver's
+/// RR (cumulative lost and the mean fraction lost) as the sender reads it is within 10 % of
+/// the simulated loss, and the RTT from LSR/DLSR within 10 % of the simulated one.
+#[test]
+fn receiver_reports_give_loss_and_rtt_within_ten_percent_at_five_percent_loss() {
+    let rtt = Duration::from_millis(50);
+    let f = report_figures(7, rtt, 0.05, 60);
+    eprintln!("{f:?}");
+    assert!(f.reports >= 50, "{f:?}");
+    assert!(relative_error(f.cumulative_loss, 0.05) < 0.1, "{f:?}");
+    assert!(relative_error(f.mean_fraction_lost, 0.05) < 0.1, "{f:?}");
+    assert!(
+        relative_error(f.rtt.as_secs_f64(), rtt.as_secs_f64()) < 0.1,
+        "{f:?}"
+    );
+}
+
+/// On a clean path with a 120 ms round trip the reports show no loss at all and the RTT
+/// within 10 %.
+#[test]
+fn receiver_reports_give_no_loss_and_rtt_within_ten_percent_on_a_clean_path() {
+    let rtt = Duration::from_millis(120);
+    let f = report_figures(8, rtt, 0.0, 10);
+    eprintln!("{f:?}");
+    assert!(f.reports >= 8, "{f:?}");
+    assert_eq!(f.cumulative_loss, 0.0, "{f:?}");
+    assert_eq!(f.mean_fraction_lost, 0.0, "{f:?}");
+    assert!(
+        relative_error(f.rtt.as_secs_f64(), rtt.as_secs_f64()) < 0.1,
+        "{f:?}"
+    );
+}
+
+/// Writes `count` frames of `size` bytes on a's transceiver at 50 per second, the options
+/// of frame `i` given by `options(i)`, and returns what b's frame events said of each.
+fn send_with_options(
+    p: &mut Pair,
+    a_id: TransceiverId,
+    b_id: TransceiverId,
+    count: u32,
+    size: usize,
+    options: impl Fn(u32) -> FrameOptions,
+) -> Vec<ReceivedFrameInfo> {
+    for i in 0..count {
+        let mut frame = vp8_frame(i, i == 0);
+        frame.truncate(size);
+        let at = FrameWrite::new(i * 960, &frame).with_options(options(i));
+        p.with(true, |pc| {
+            pc.transceiver(a_id)
+                .expect("t")
+                .write_frame(at)
+                .expect("write_frame")
+        });
+        p.run_until(Duration::from_millis(20), |_| false);
+    }
+    p.run_until(Duration::from_secs(1), |_| false);
+    frames(p, b_id).iter().map(|f| f.info).collect()
+}
+
+const TURNED: VideoOrientation = VideoOrientation {
+    back_camera: false,
+    flip: true,
+    rotation: 3,
+};
+
+/// Video frames written with an orientation, a playout delay and a capture time come out
+/// of b's frame events with them: the capture time per frame, the orientation on every
+/// frame (CVO is sent on changes and keyframes; the receiver keeps the one in force), the
+/// playout delay at least on the first frame.
+#[test]
+fn video_frame_options_cross_the_wire_into_frame_events() {
+    let (mut p, a_video, b_video) = video_call(9, MediaCodecs::default());
+    shape(&mut p, Duration::from_millis(20), 0.0);
+    let delay = PlayoutDelay { min: 0, max: 50 };
+    let infos = send_with_options(&mut p, a_video, b_video, 20, 3000, |i| FrameOptions {
+        orientation: Some(TURNED),
+        playout_delay: Some(delay),
+        capture_time: Some(0x1_0000_0000 * u64::from(1000 + i)),
+        ..FrameOptions::default()
+    });
+    assert_eq!(infos.len(), 20);
+    for (i, info) in infos.iter().enumerate() {
+        assert_eq!(info.capture_time, Some(0x1_0000_0000 * (1000 + i as u64)));
+        assert_eq!(info.orientation, Some(TURNED), "frame {i}");
+        assert_eq!(info.audio_level, None);
+    }
+    assert_eq!(infos[0].playout_delay, Some(delay));
+}
+
+/// Audio frames carry their level on every packet; without audio-level in the
+/// negotiation nothing is written and nothing read.
+#[test]
+fn audio_level_crosses_only_when_negotiated() {
+    let level = |i: u32| AudioLevel {
+        voice: i.is_multiple_of(2),
+        level: (i * 5) as u8,
+    };
+    let with_level = |i| FrameOptions {
+        audio_level: Some(level(i)),
+        ..FrameOptions::default()
+    };
+    let (mut p, a_audio, b_audio) = media_call(10, MediaCodecs::default(), MediaKind::Audio);
+    shape(&mut p, Duration::from_millis(20), 0.0);
+    let infos = send_with_options(&mut p, a_audio, b_audio, 10, 60, with_level);
+    assert_eq!(infos.len(), 10);
+    for (i, info) in infos.iter().enumerate() {
+        assert_eq!(info.audio_level, Some(level(i as u32)), "frame {i}");
+    }
+
+    let mut codecs = MediaCodecs::default();
+    codecs
+        .extensions
+        .retain(|e| e.uri != rtcpeer::rtp::extensions::AUDIO_LEVEL);
+    let (mut p, a_audio, b_audio) = media_call(11, codecs, MediaKind::Audio);
+    shape(&mut p, Duration::from_millis(20), 0.0);
+    let offer = p.pc(true).local_description().expect("offer").sdp;
+    assert!(!offer.contains("ssrc-audio-level"), "{offer}");
+    let infos = send_with_options(&mut p, a_audio, b_audio, 10, 60, with_level);
+    assert_eq!(infos.len(), 10);
+    assert!(infos.iter().all(|i| i.audio_level.is_none()));
+}
+
+/// Through 5 % loss, every frame that comes out whole still has its capture time, also
+/// when its first packet (the one carrying abs-capture-time) was repaired by RTX.
+#[test]
+fn capture_time_survives_loss_and_retransmission() {
+    let (mut p, a_video, b_video) = video_call(12, MediaCodecs::default());
+    shape(&mut p, Duration::from_millis(25), 0.05);
+    let start = p.sim.now();
+    for i in 0..300u32 {
+        let frame = vp8_frame(i, i == 0);
+        let options = FrameOptions {
+            capture_time: Some(u64::from(i) << 32),
+            ..FrameOptions::default()
+        };
+        let w = FrameWrite::new(i * 3000, &frame).with_options(options);
+        p.with(true, |pc| {
+            pc.transceiver(a_video)
+                .expect("t")
+                .write_frame(w)
+                .expect("write_frame")
+        });
+        let next = start + Duration::from_nanos(FRAME_NANOS * u64::from(i + 1));
+        p.run_until(Duration::from_secs(1), |p| p.sim.now() >= next);
+    }
+    p.run_until(Duration::from_secs(2), |_| false);
+    let got = frames(&p, b_video);
+    let intact: Vec<_> = got
+        .iter()
+        .filter_map(|f| Some((intact_index(f)?, f.info.capture_time)))
+        .collect();
+    assert!(intact.len() >= 290, "{} intact", intact.len());
+    for (index, capture) in intact {
+        assert_eq!(capture, Some(u64::from(index) << 32), "frame {index}");
+    }
+    let r = p.with(false, |pc| {
+        pc.transceiver(b_video).expect("t").receiver_stats()
+    });
+    assert!(r[0].retransmitted_packets_received > 0);
 }

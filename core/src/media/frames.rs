@@ -8,11 +8,13 @@
 //! stream's packets (retransmissions included) to a
 //! [`FrameAssembler`](super::assembler::FrameAssembler) and reports whole frames.
 //!
-//! Not implemented: audio level, video orientation and playout-delay header extensions on
-//! written frames; capture time on received frames (no abs-capture-time extension).
+//! Per-frame header extensions (audio level, video orientation, playout delay, capture
+//! time) go out with [`FrameWrite::options`] and come back in [`ReceivedFrame::info`]; see
+//! [`frame_options`](super::frame_options) for which packets carry each.
 
 use super::TransceiverId;
-use super::packetize::{Packetizer, packetizer_for};
+use super::frame_options::{FrameOptions, FrameOptionsState, ReceivedFrameInfo};
+use super::packetize::{Depacketizer, Packetizer, depacketizer_for, packetizer_for};
 use crate::media::codec::NegotiatedCodec;
 use bytes::Bytes;
 use std::time::{Duration, Instant};
@@ -34,16 +36,25 @@ pub struct FrameWrite<'a> {
     /// The frame in the codec's bitstream format (see
     /// [`packetize`](super::packetize)).
     pub data: &'a [u8],
+    /// Header extension values for the frame's packets (each written only when its URI
+    /// was negotiated on the m-line).
+    pub options: FrameOptions,
 }
 
 impl<'a> FrameWrite<'a> {
-    /// A frame of the preferred codec at RTP timestamp `timestamp`.
+    /// A frame of the preferred codec at RTP timestamp `timestamp`, without options.
     pub fn new(timestamp: u32, data: &'a [u8]) -> Self {
         Self {
             payload_type: None,
             timestamp,
             data,
+            options: FrameOptions::default(),
         }
+    }
+
+    /// The same frame with `options`.
+    pub fn with_options(self, options: FrameOptions) -> Self {
+        Self { options, ..self }
     }
 }
 
@@ -77,6 +88,9 @@ pub struct ReceivedFrame {
     pub received_at: Instant,
     /// The frame in the codec's bitstream format.
     pub data: Bytes,
+    /// What the header extensions of its packets said (capture time, audio level,
+    /// orientation, playout delay), for the URIs negotiated.
+    pub info: ReceivedFrameInfo,
 }
 
 /// Packetizing state of a sender in frame mode: the packetizer of the payload type in use
@@ -85,7 +99,11 @@ pub struct ReceivedFrame {
 pub(crate) struct FrameSender {
     pub payload_type: u8,
     packetizer: Box<dyn Packetizer>,
+    /// Tells keyframes from the first payload (orientation and playout delay go on them).
+    keyframes: Box<dyn Depacketizer>,
     next_seq: u16,
+    /// The options not written on every frame.
+    pub options: FrameOptionsState,
 }
 
 /// The source id frame writes use on the RTP path (see [`RtpWrite::source`](super::RtpWrite)).
@@ -97,7 +115,9 @@ impl FrameSender {
         Some(Self {
             payload_type: codec.payload_type,
             packetizer: packetizer_for(&codec.codec, seed)?,
+            keyframes: depacketizer_for(&codec.codec)?,
             next_seq: 0,
+            options: FrameOptionsState::default(),
         })
     }
 
@@ -110,6 +130,11 @@ impl FrameSender {
         let first = self.next_seq;
         self.next_seq = self.next_seq.wrapping_add(payloads.len() as u16);
         Ok((first, payloads))
+    }
+
+    /// Whether the frame whose first payload is `first` is a keyframe.
+    pub fn is_keyframe(&self, first: &[u8]) -> bool {
+        self.keyframes.is_keyframe(first)
     }
 }
 

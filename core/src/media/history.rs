@@ -89,7 +89,7 @@ impl SendHistory {
     }
 
     /// Bytes held.
-    #[cfg(test)]
+    #[cfg(any(test, feature = "fuzzing"))]
     pub fn bytes(&self) -> usize {
         self.bytes
     }

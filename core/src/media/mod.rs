@@ -24,6 +24,8 @@
 //!   giving whole frames in order and reporting gaps.
 //! - The **frame level** ([`FrameWrite`], [`ReceivedFrame`]): frames packetized with the
 //!   negotiated codec onto the RTP path; a receiver in frame mode assembles them back.
+//!   [`frame_options`]: the per-frame header extensions (audio level, video orientation,
+//!   playout delay, abs-capture-time) written when negotiated and read back.
 //! - Loss recovery: generic NACK (RFC 4585 §6.2.1) generated per inbound stream with
 //!   retries spaced by the round-trip time and a retry cap, a keyframe request when the list
 //!   overflows or a frame is lost for good; a bounded history of sent packets answering
@@ -37,11 +39,14 @@
 pub mod assembler;
 mod assembler_jitter;
 pub mod codec;
+pub mod frame_options;
 mod frames;
 mod history;
 mod nack;
 pub mod packetize;
 mod receive;
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) mod recovery_check;
 mod reports;
 mod send;
 mod transceiver;

@@ -128,9 +128,15 @@ impl NackGenerator {
     }
 
     /// How many sequence numbers are waited for.
-    #[cfg(test)]
+    #[cfg(any(test, feature = "fuzzing"))]
     pub fn len(&self) -> usize {
         self.missing.len()
+    }
+
+    /// The newest sequence number, extended with its wrap count.
+    #[cfg(any(test, feature = "fuzzing"))]
+    pub fn highest(&self) -> Option<u64> {
+        self.highest
     }
 
     fn refresh_deadline(&mut self) {
@@ -139,7 +145,7 @@ impl NackGenerator {
 }
 
 /// `seq` extended to the wrap count that puts it nearest `highest`.
-fn extend(highest: u64, seq: u16) -> u64 {
+pub(crate) fn extend(highest: u64, seq: u16) -> u64 {
     let base = highest & !0xffff;
     let candidate = base | u64::from(seq);
     let candidates = [

@@ -67,6 +67,12 @@ pub struct InboundRtpStats {
     pub nack_given_up: u64,
     /// Sender reports received from this SSRC.
     pub sender_reports_received: u64,
+    /// Whole frames assembled and given to the application in frame mode
+    /// (`framesReceived`; rtcpeer does not decode, so `framesDecoded` is the
+    /// application's).
+    pub frames_received: u64,
+    /// Those of them that were keyframes.
+    pub key_frames_received: u64,
 }
 
 /// Sequence and timing state of one received SSRC.
@@ -94,6 +100,8 @@ pub(crate) struct InboundStream {
     pub nack: super::nack::NackGenerator,
     /// Frame assembly (frame mode): the payload type it was made for and the assembler.
     pub assembler: Option<(u8, super::assembler::FrameAssembler)>,
+    /// Header extension values of frames being assembled (frame mode).
+    pub frame_infos: super::frame_options::ReceivedFrameInfos,
 }
 
 impl InboundStream {
@@ -118,6 +126,7 @@ impl InboundStream {
             fir_seq: 0,
             nack: super::nack::NackGenerator::default(),
             assembler: None,
+            frame_infos: Default::default(),
         }
     }
 

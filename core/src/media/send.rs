@@ -80,6 +80,11 @@ pub struct OutboundRtpStats {
     pub pli_count: u64,
     /// FIRs the peer sent.
     pub fir_count: u64,
+    /// Frames written with `write_frame` and sent (`framesSent`; rtcpeer does not encode,
+    /// so `framesEncoded` is the application's).
+    pub frames_sent: u64,
+    /// Those of them that were keyframes (`keyFramesSent`), as the payload format shows.
+    pub key_frames_sent: u64,
     /// What the peer last reported about this stream (`remote-inbound-rtp`).
     pub remote: Option<RemoteInboundStats>,
 }
@@ -165,7 +170,7 @@ impl OutboundStream {
     /// sequence number, the original's timestamp and marker, payload type `rtx_pt`, the
     /// original sequence number before the payload, and the negotiated header extensions
     /// (see [`Self::set_negotiated`]; a fresh transport-wide sequence number when
-    /// transport-cc is negotiated). `spare` bytes of capacity are left for the SRTP tag.
+    /// transport-cc is negotiated) followed by the original's other extensions. `spare` bytes of capacity are left for the SRTP tag.
     /// `None` when `original` does not parse.
     pub fn build_rtx(
         &mut self,
@@ -187,7 +192,16 @@ impl OutboundStream {
         };
         self.rtx_seq = self.rtx_seq.wrapping_add(1);
         let twcc = transport_seq.map(u16::to_be_bytes);
-        let exts = header_extensions(&self.header, twcc.as_ref(), &w, ext);
+        // The original's own values (audio level, capture time, ...) go along, so that a
+        // repaired packet tells the receiver what the lost one would have.
+        let (mid_id, twcc_id) = (
+            ext.id_of(extensions::MID),
+            ext.id_of(extensions::TRANSPORT_CC),
+        );
+        let carried = p
+            .extensions()
+            .filter(move |&(id, _)| Some(id) != mid_id && Some(id) != twcc_id);
+        let exts = header_extensions(&self.header, twcc.as_ref(), &w, ext).chain(carried);
         let header_len = writer::encoded_len(0, writer::layout(exts.clone()));
         let mut packet = Vec::with_capacity(header_len + payload.len() + spare);
         writer::append(&fixed, &[], exts, &mut packet);
@@ -307,6 +321,11 @@ impl OutboundStream {
             octet_count: self.stats.bytes_sent as u32,
             reports,
         })
+    }
+
+    /// Our sequence number of the last packet sent in order, if any.
+    pub fn last_sent_seq(&self) -> Option<u16> {
+        self.last.map(|_| self.next_seq.wrapping_sub(1))
     }
 
     /// Whether any packet was sent.
@@ -474,6 +493,34 @@ mod tests {
         assert_eq!(p, want);
         assert!(p.capacity() >= p.len() + 16, "room for the SRTP tag");
         assert_eq!(s.stats.header_bytes_sent, 28);
+    }
+
+    #[test]
+    fn rtx_carries_the_original_extensions_with_a_fresh_transport_seq() {
+        let mut map = ext();
+        map.insert(3, extensions::TRANSPORT_CC);
+        map.insert(1, extensions::AUDIO_LEVEL);
+        let mut s = OutboundStream::new(0x0a0b_0c0d, 0x1122_3344, 0x0100, 0x0200);
+        s.set_negotiated(Some("0"), &map);
+        s.rtx_seq = 0x0900;
+        let mut w = RtpWrite::new(96, 0, 0, true, b"pp");
+        w.extensions = &[(extensions::AUDIO_LEVEL, &[0x85])];
+        let original = s.build(t0(), &w, 90_000, &map, Some(5), 0);
+        let rtx = s
+            .build_rtx(&original, 97, &map, Some(6), 0)
+            .expect("parses");
+        #[rustfmt::skip]
+        let want = [
+            0x90, 0xe1, 0x09, 0x00, 0x00, 0x00, 0x02, 0x00, 0x11, 0x22, 0x33, 0x44,
+            0xbe, 0xde, 0x00, 0x02,
+            0x40, b'0', // mid
+            0x31, 0x00, 0x06, // the retransmission's own transport-wide seq
+            0x10, 0x85, // the original's audio level
+            0x00, // padding
+            0x01, 0x00, // original sequence number
+            b'p', b'p',
+        ];
+        assert_eq!(rtx, want);
     }
 
     #[test]

@@ -170,6 +170,14 @@ impl PeerConnection {
             keyframe = stream.nack.on_packet(now, seq) == NackUpdate::KeyframeNeeded;
             stream.stats.nack_given_up = stream.nack.given_up;
         }
+        if frames {
+            let ext = &t.extensions;
+            if let Some(s) = t.inbound.iter_mut().find(|s| s.ssrc == ssrc) {
+                s.frame_infos
+                    .entry(ts)
+                    .absorb(ext, |ext_id| packet.extension(ext_id));
+            }
+        }
         if !repaired {
             self.media.learn_route(ssrc, id);
         }
@@ -284,6 +292,9 @@ impl PeerConnection {
         for block in blocks {
             if let Some(t) = self.sender_of_mut(block.ssrc) {
                 t.outbound.on_report_block(block, arrival_ntp);
+                if let Some(f) = t.frame_sender.as_mut() {
+                    f.options.on_report(block.highest_seq);
+                }
             }
         }
     }

@@ -9,6 +9,7 @@
 
 use super::{Event, PeerConnection, PeerConnectionError};
 use crate::media::assembler::{AssemblerConfig, AssemblerEvent, AssemblerPacket, FrameAssembler};
+use crate::media::frame_options::FrameOptionsState;
 use crate::media::packetize::depacketizer_for;
 use crate::media::{
     DEFAULT_NACK_RTT, FRAME_SOURCE, FrameSender, FrameWrite, KeyframeRequestKind, ReceivedFrame,
@@ -76,9 +77,17 @@ impl PeerConnection {
             tracing::debug!(%e, "pc: frame not packetized");
             PeerConnectionError::InvalidMedia("the codec's packetizer rejected the frame")
         })?;
+        let keyframe = payloads.first().is_some_and(|p| sender.is_keyframe(p));
         let n = payloads.len();
         for (i, payload) in payloads.iter().enumerate() {
             let last = i + 1 == n;
+            let exts = self
+                .frame_sender_mut(id)
+                .packet_extensions(&f.options, keyframe, i, n);
+            let mut pairs = [("", &[][..]); 4];
+            for (slot, pair) in pairs.iter_mut().zip(exts.pairs()) {
+                *slot = pair;
+            }
             let mut w = RtpWrite::new(
                 pt,
                 first.wrapping_add(i as u16),
@@ -87,9 +96,29 @@ impl PeerConnection {
                 payload,
             );
             w.source = FRAME_SOURCE;
+            w.extensions = &pairs[..exts.len()];
             self.send_rtp(id, &w)?;
+            if exts.has_playout_delay()
+                && let Some(seq) = self.media.get(id).and_then(|t| t.outbound.last_sent_seq())
+            {
+                self.frame_sender_mut(id).sent_playout_delay(seq);
+            }
+        }
+        if let Some(t) = self.media.get_mut(id) {
+            t.outbound.stats.frames_sent += 1;
+            t.outbound.stats.key_frames_sent += u64::from(keyframe);
         }
         Ok(())
+    }
+
+    /// The option state of transceiver `id`'s frame sender, which [`Self::send_frame`] made.
+    fn frame_sender_mut(&mut self, id: TransceiverId) -> &mut FrameOptionsState {
+        &mut self
+            .media
+            .get_mut(id)
+            .and_then(|t| t.frame_sender.as_mut())
+            .expect("send_frame made the frame sender")
+            .options
     }
 
     /// The round-trip time that spaces NACK retries and the waits for retransmissions:
@@ -206,8 +235,12 @@ impl PeerConnection {
         };
         let video = t.kind == MediaKind::Video;
         let codecs = &t.codecs;
-        let stream = t.inbound.iter_mut().find(|s| s.ssrc == ssrc);
-        let Some((_, assembler)) = stream.and_then(|s| s.assembler.as_mut()) else {
+        let Some(stream) = t.inbound.iter_mut().find(|s| s.ssrc == ssrc) else {
+            return;
+        };
+        let stream_infos = &mut stream.frame_infos;
+        let stream_stats = &mut stream.stats;
+        let Some((_, assembler)) = stream.assembler.as_mut() else {
             return;
         };
         let mut lost = false;
@@ -216,6 +249,8 @@ impl PeerConnection {
             match event {
                 AssemblerEvent::Frame(f) => {
                     keyframe |= f.keyframe;
+                    stream_stats.frames_received += 1;
+                    stream_stats.key_frames_received += u64::from(f.keyframe);
                     let codec = codecs
                         .iter()
                         .find(|c| c.payload_type == f.payload_type)
@@ -232,6 +267,7 @@ impl PeerConnection {
                         sequence_numbers: (f.first_sequence_number, f.last_sequence_number),
                         received_at: f.received_at,
                         data: f.data.into(),
+                        info: stream_infos.take(f.timestamp),
                     }));
                 }
                 AssemblerEvent::Lost { .. } => lost = true,

@@ -334,6 +334,7 @@ mod tests {
                     #[allow(clippy::disallowed_methods)]
                     received_at: std::time::Instant::now(),
                     data: bytes::Bytes::from_static(b"f"),
+                    info: Default::default(),
                 };
                 state.track(id).push_frame(frame);
             }
