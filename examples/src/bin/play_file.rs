@@ -293,8 +293,7 @@ async fn play(
         tokio::time::sleep_until((started + at).into()).await;
         let frame = FrameWrite {
             payload_type: Some(payload_type),
-            timestamp: rtp_timestamp(at, source.clock_rate),
-            data,
+            ..FrameWrite::new(rtp_timestamp(at, source.clock_rate), data)
         };
         track.write_frame(frame).await?;
         sent += 1;
