@@ -82,6 +82,14 @@ pub fn new_peer_connection(
     PeerConnection::new(TokioRuntime::current().into_dyn(), config, sockets)
 }
 
+/// `RTCPeerConnection.generateCertificate()`: a DTLS certificate from the OS random source,
+/// to put in [`RtcConfiguration::certificate`] of every connection that should share it (one
+/// key generation and self-signing instead of one per connection; every such connection
+/// announces the same fingerprint). Every async rtcpeer adapter has this function.
+pub fn generate_certificate() -> Result<DtlsCertificate, rtcpeer::Error> {
+    rtcpeer::runtime::generate_certificate(&TokioRuntime::current())
+}
+
 /// A handle onto a tokio runtime (multi-thread or current-thread) implementing [`Runtime`].
 /// Cheap to clone.
 #[derive(Debug, Clone)]

@@ -12,12 +12,16 @@
 //! Not implemented: removing routes of a connection other than by removing the connection,
 //! fairness beyond round-robin polling.
 
+mod router;
+
+pub use router::{MAX_ROUTES_PER_CONNECTION, Router};
+
 use crate::peer_connection::{
     Event, Input, Output, PeerConnection, PeerConnectionState, RtcConfiguration,
 };
 use crate::rng::{Rng, Seed};
 use crate::transmit::Transmit;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -80,7 +84,7 @@ pub struct Endpoint {
     /// Boxed: a `PeerConnection` is several KiB, and a B-tree node holds eleven values
     /// inline, mostly spare, moved by value on every split.
     conns: BTreeMap<ConnectionHandle, Box<PeerConnection>>,
-    routes: HashMap<(SocketAddr, SocketAddr), ConnectionHandle>,
+    router: Router,
     next: u32,
     /// Round-robin start of the next poll.
     cursor: u32,
@@ -97,7 +101,7 @@ impl Endpoint {
             now: None,
             sockets: Vec::new(),
             conns: BTreeMap::new(),
-            routes: HashMap::new(),
+            router: Router::new(),
             next: 0,
             cursor: 0,
             stats: EndpointStats::default(),
@@ -132,6 +136,7 @@ impl Endpoint {
         }
         let h = ConnectionHandle(self.next);
         self.next += 1;
+        self.router.set_ufrag(h, pc.local_ufrag());
         self.conns.insert(h, Box::new(pc));
         Ok(h)
     }
@@ -156,7 +161,7 @@ impl Endpoint {
         });
         if done {
             self.conns.remove(&h);
-            self.routes.retain(|_, v| *v != h);
+            self.router.remove(h);
         }
         done
     }
@@ -164,7 +169,7 @@ impl Endpoint {
     /// Counters.
     pub fn stats(&self) -> EndpointStats {
         EndpointStats {
-            routes: self.routes.len(),
+            routes: self.router.address_routes(),
             ..self.stats.clone()
         }
     }
@@ -204,22 +209,7 @@ impl Endpoint {
         destination: SocketAddr,
         payload: &[u8],
     ) -> Option<ConnectionHandle> {
-        if let Some(h) = self.routes.get(&(destination, source)) {
-            return Some(*h);
-        }
-        let view = crate::stun::StunView::new_checked(payload).ok()?;
-        let local = view.username()?.split(':').next()?;
-        let h = self
-            .conns
-            .iter()
-            .find(|(_, pc)| pc.local_ufrag() == local)
-            .map(|(h, _)| *h)?;
-        self.learn(h, destination, source);
-        Some(h)
-    }
-
-    fn learn(&mut self, h: ConnectionHandle, local: SocketAddr, remote: SocketAddr) {
-        self.routes.insert((local, remote), h);
+        self.router.route(source, destination, payload)
     }
 
     /// Timers of every connection (early calls are harmless).
@@ -241,11 +231,13 @@ impl Endpoint {
         match found {
             Some((h, Output::Transmit(t))) => {
                 self.cursor = h.0;
-                self.learn(h, t.source, t.destination);
+                self.router.learn(h, t.source, t.destination);
+                self.refresh_ufrag(h);
                 EndpointOutput::Transmit(h, t)
             }
             Some((h, Output::Event(e))) => {
                 self.cursor = h.0;
+                self.refresh_ufrag(h);
                 EndpointOutput::Event(h, e)
             }
             _ => {
@@ -254,6 +246,16 @@ impl Endpoint {
                     earliest.or(self.now.map(|n| n + Duration::from_secs(3600))),
                 )
             }
+        }
+    }
+}
+
+impl Endpoint {
+    /// Keeps the ufrag index current: an ICE restart changes a connection's ufrag, and a
+    /// restarted connection always has output (its new checks).
+    fn refresh_ufrag(&mut self, h: ConnectionHandle) {
+        if let Some(pc) = self.conns.get(&h) {
+            self.router.set_ufrag(h, pc.local_ufrag());
         }
     }
 }

@@ -14,6 +14,8 @@
 //! - [`DataChannel`]: the browser's `RTCDataChannel` (`ready_state`, `buffered_amount`,
 //!   the low threshold, [`ChannelEvent`]s, a non-blocking `send`), async
 //!   `send_text`/`send_binary` with back-pressure and `recv()` of [`Message`]s;
+//! - [`DtlsCertificate`] (each adapter's `generate_certificate()` makes one): one certificate shared by many
+//!   connections (the browser's `RTCCertificate`), cheaper sessions for a server;
 //! - [`Error`] (every call's error type), [`IceServer`], [`Seed`] and [`Bytes`], so that an
 //!   application needs no direct dependency on `rtcpeer` or `bytes`;
 //! - media: `add_track(..)` gives a [`TrackLocal`] (`write_rtp(..).await`, keyframe
@@ -30,6 +32,7 @@ pub use super::{
     DataChannel, Datagram, Events, Message, RecvBatch, Runtime, RuntimeError, SEND_HIGH_WATER,
     SocketConfig, TrackLocal, TrackRemote,
 };
+pub use crate::dtls::DtlsCertificate;
 pub use crate::media::codec::MediaCodecs;
 pub use crate::media::{
     FrameWrite, KeyframeRequestKind, ReceivedFrame, ReceivedRtp, RtpWrite, TrackEvent, TrackInfo,

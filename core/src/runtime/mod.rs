@@ -29,6 +29,8 @@
 pub mod api;
 mod batch;
 #[cfg(feature = "async")]
+mod certificate;
+#[cfg(feature = "async")]
 mod channel;
 mod config;
 #[cfg(feature = "async")]
@@ -49,6 +51,8 @@ mod traits;
 mod waiters;
 
 pub use batch::{Datagram, RecvBatch, RecvMeta, SlotMemory};
+#[cfg(feature = "async")]
+pub use certificate::generate_certificate;
 #[cfg(feature = "async")]
 pub use channel::{ChannelEvent, DataChannel, Message, SEND_HIGH_WATER, SEND_LOW_WATER};
 pub use config::SocketConfig;
