@@ -19,6 +19,8 @@
 //!   `send_text`/`send_binary` with back-pressure, `recv`). A driver task owns the core
 //!   `PeerConnection`, the sockets and the timer; it drains `poll_output` after every input
 //!   and routes events to the handles, which share the core with it under a mutex.
+//! - With the feature `async`: [`AsyncEndpoint`], many such connections on one set of
+//!   sockets (one UDP port per address) with one driver task: the server case.
 //! - With the feature `async`: [`api`], the application API of the async adapters listed
 //!   once; `rtcpeer-tokio` and `rtcpeer-smol` re-export it whole.
 //!
@@ -35,6 +37,8 @@ mod channel;
 mod config;
 #[cfg(feature = "async")]
 mod driver;
+#[cfg(feature = "async")]
+mod endpoint;
 #[cfg(feature = "async")]
 mod error;
 #[cfg(feature = "async")]
@@ -56,6 +60,8 @@ pub use certificate::generate_certificate;
 #[cfg(feature = "async")]
 pub use channel::{ChannelEvent, DataChannel, Message, SEND_HIGH_WATER, SEND_LOW_WATER};
 pub use config::SocketConfig;
+#[cfg(feature = "async")]
+pub use endpoint::AsyncEndpoint;
 #[cfg(feature = "async")]
 pub use error::RuntimeError;
 #[cfg(feature = "async")]
