@@ -162,11 +162,11 @@ impl AsyncEndpoint {
 
     /// The routing counters.
     pub fn stats(&self) -> EndpointStats {
-        let mut stats = EndpointStats::default();
-        stats.routed = self.inner.routed.load(Ordering::Relaxed);
-        stats.dropped_unroutable = self.inner.dropped_unroutable.load(Ordering::Relaxed);
-        stats.routes = self.inner.routes.load(Ordering::Relaxed);
-        stats
+        EndpointStats {
+            routed: self.inner.routed.load(Ordering::Relaxed),
+            dropped_unroutable: self.inner.dropped_unroutable.load(Ordering::Relaxed),
+            routes: self.inner.routes.load(Ordering::Relaxed),
+        }
     }
 }
 
