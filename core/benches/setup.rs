@@ -1,15 +1,22 @@
 //! Connection setup cost in the simulator with zero latency: two `PeerConnection`s
 //! (certificate generation included), offer → answer → trickled candidates → ICE →
-//! DTLS → SCTP → a data channel open on both sides. CPU time per connection.
+//! DTLS → SCTP → a data channel open on both sides. CPU time per connection, with each
+//! connection generating its certificate, and with one certificate shared by all (the
+//! server case: `RtcConfiguration::certificate`).
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use rtcpeer::Rng;
+use rtcpeer::dtls::{CertificateValidity, DtlsCertificate};
 use rtcpeer::peer_connection::{DataChannelInit, Event, PeerConnection, RtcConfiguration, SimPeer};
 use rtcpeer::sim::{NodeId, Sim};
 use std::time::Instant;
 
-fn peer(seed: u64, addr: &str, now: Instant) -> SimPeer {
-    let mut pc = PeerConnection::new(RtcConfiguration::with_seed(seed), now).expect("pc");
+fn peer(seed: u64, addr: &str, now: Instant, certificate: Option<&DtlsCertificate>) -> SimPeer {
+    let config = RtcConfiguration {
+        certificate: certificate.cloned(),
+        ..RtcConfiguration::with_seed(seed)
+    };
+    let mut pc = PeerConnection::new(config, now).expect("pc");
     pc.add_local_socket(now, addr.parse().expect("addr"))
         .expect("socket");
     SimPeer::new(pc)
@@ -45,11 +52,11 @@ fn open(p: &SimPeer) -> bool {
     p.events.iter().any(|e| matches!(e, Event::ChannelOpen(_)))
 }
 
-fn setup_once(seed: u64, t0: Instant) {
+fn setup_once(seed: u64, t0: Instant, certificate: Option<&DtlsCertificate>) {
     let mut sim = Sim::new(t0, Rng::from_u64(seed));
     let net = sim.internet();
-    let mut a = peer(seed * 2, "10.0.0.1:5000", t0);
-    let mut b = peer(seed * 2 + 1, "10.0.0.2:5000", t0);
+    let mut a = peer(seed * 2, "10.0.0.1:5000", t0, certificate);
+    let mut b = peer(seed * 2 + 1, "10.0.0.2:5000", t0, certificate);
     a.pc.create_data_channel("c", DataChannelInit::default())
         .expect("dc");
     let offer = a.pc.create_offer().expect("offer");
@@ -88,9 +95,20 @@ fn bench(c: &mut Criterion) {
     c.bench_function("setup: two peers, offer to channel open on both", |b| {
         b.iter(|| {
             seed += 1;
-            setup_once(seed, t0);
+            setup_once(seed, t0, None);
         })
     });
+    let shared = DtlsCertificate::generate(&mut Rng::from_u64(1), CertificateValidity::fixed())
+        .expect("certificate");
+    c.bench_function(
+        "setup: two peers, offer to channel open on both, shared certificate",
+        |b| {
+            b.iter(|| {
+                seed += 1;
+                setup_once(seed, t0, Some(&shared));
+            })
+        },
+    );
 }
 
 criterion_group!(benches, bench);

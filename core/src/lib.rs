@@ -14,7 +14,8 @@
 //!
 //! - An async application: `rtcpeer-tokio` or `rtcpeer-smol` (the browser's
 //!   `RTCPeerConnection` with `async` methods; their front pages show two peers talking).
-//! - A server with many peers on one port: [`Endpoint`], driven by `rtcpeer-mio` or your loop.
+//! - A server with many peers on one port: [`Endpoint`], driven by `rtcpeer-mio` or your loop,
+//!   or the async `Endpoint` of `rtcpeer-tokio`/`rtcpeer-smol` (`new_endpoint`).
 //! - Your own event loop: this crate, as below.
 //!
 //! # The poll contract

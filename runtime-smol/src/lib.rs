@@ -84,6 +84,22 @@ pub fn new_peer_connection(
     PeerConnection::new(SmolRuntime::current().into_dyn(), config, sockets)
 }
 
+/// Creates an [`Endpoint`] driven by the current runtime: one set of UDP sockets per
+/// `sockets` (give a fixed `port` to serve every connection on that port) and one driver
+/// task; its [`Endpoint::new_peer_connection`] gives the same [`PeerConnection`] handles as
+/// [`new_peer_connection`]. Every async rtcpeer adapter has this function.
+pub fn new_endpoint(sockets: &SocketConfig) -> Result<Endpoint, rtcpeer::Error> {
+    Endpoint::new(SmolRuntime::current().into_dyn(), sockets)
+}
+
+/// `RTCPeerConnection.generateCertificate()`: a DTLS certificate from the OS random source,
+/// to put in [`RtcConfiguration::certificate`] of every connection that should share it (one
+/// key generation and self-signing instead of one per connection; every such connection
+/// announces the same fingerprint). Every async rtcpeer adapter has this function.
+pub fn generate_certificate() -> Result<DtlsCertificate, rtcpeer::Error> {
+    rtcpeer::runtime::generate_certificate(&SmolRuntime::current())
+}
+
 /// smol's reactor plus an executor, implementing [`Runtime`]. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct SmolRuntime {

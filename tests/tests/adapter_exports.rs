@@ -1,6 +1,6 @@
 //! The application names every async adapter exports: the shared list of
 //! `rtcpeer::runtime::api` (the same types, not look-alikes), its runtime type and
-//! `new_peer_connection`. Guards the names applications and the README use; one body, run
+//! `new_peer_connection`, `new_endpoint` and `generate_certificate`. Guards the names applications and the README use; one body, run
 //! for each adapter. These checks are made by the compiler: a missing name or a look-alike
 //! type stops the test crate from building.
 
@@ -54,6 +54,10 @@ macro_rules! adapter_exports {
                     Seed => $adapter::rtcpeer::Seed,
                     ChannelState => pc::ChannelState,
                     ChannelEvent => rt::ChannelEvent,
+                    // Issue 14: the server case.
+                    Endpoint => rt::AsyncEndpoint,
+                    EndpointStats => $adapter::rtcpeer::endpoint::EndpointStats,
+                    DtlsCertificate => $adapter::rtcpeer::dtls::DtlsCertificate,
                 }
             }
 
@@ -65,6 +69,8 @@ macro_rules! adapter_exports {
                     RtcConfiguration,
                     &SocketConfig,
                 ) -> Result<PeerConnection, rtcpeer::Error> = new_peer_connection;
+                let _: fn(&SocketConfig) -> Result<Endpoint, rtcpeer::Error> = new_endpoint;
+                let _: fn() -> Result<DtlsCertificate, rtcpeer::Error> = generate_certificate;
             }
         }
     };

@@ -88,3 +88,8 @@ fn smol_channel_close_delivers_queued_data() {
         &common::peer::AsyncAdapter(rt()),
     ));
 }
+
+#[test]
+fn smol_endpoint_serves_many_connections_on_one_socket() {
+    smol::block_on(common::server::many_connections_on_one_socket(rt(), 24));
+}

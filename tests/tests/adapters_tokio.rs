@@ -78,3 +78,8 @@ async fn tokio_echo_under_back_pressure_completes() {
 async fn tokio_channel_close_delivers_queued_data() {
     common::scenario::close_delivers_queued_data(&common::peer::AsyncAdapter(rt())).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokio_endpoint_serves_many_connections_on_one_socket() {
+    common::server::many_connections_on_one_socket(rt(), 24).await;
+}

@@ -11,6 +11,7 @@ use crate::crypto::{constant_time_eq, sha256};
 use crate::rng::Rng;
 use crate::time::WallClock;
 use core::fmt;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 /// The hash of a certificate fingerprint.
@@ -168,11 +169,19 @@ impl CertificateValidity {
     }
 }
 
-/// Our certificate and its private key.
+/// Our certificate and its private key: the browser's `RTCCertificate`.
+///
+/// Generate one once ([`generate`](Self::generate), or `generate_certificate` of the async
+/// adapters) and pass it in [`RtcConfiguration::certificate`](crate::peer_connection::RtcConfiguration::certificate)
+/// of every connection that should present it: each then skips the key generation and
+/// self-signing (the costliest part of a new session after the handshake's own ECDHE and
+/// signature), and all announce the same `a=fingerprint`. Clones share the certificate and
+/// key (reference-counted), so a server holding one certificate for thousands of sessions
+/// holds one copy.
 #[derive(Debug, Clone)]
 pub struct DtlsCertificate {
-    der: Vec<u8>,
-    key: EcdsaP256Key,
+    der: Arc<[u8]>,
+    key: Arc<EcdsaP256Key>,
 }
 
 /// rcgen signing through our crypto module.
@@ -212,8 +221,8 @@ impl DtlsCertificate {
             .self_signed(&RcgenSigner(&key))
             .map_err(|_| DtlsError::InvalidCertificate("self-signing failed"))?;
         Ok(Self {
-            der: cert.der().to_vec(),
-            key,
+            der: cert.der().to_vec().into(),
+            key: Arc::new(key),
         })
     }
 
@@ -229,8 +238,8 @@ impl DtlsCertificate {
             ));
         }
         Ok(Self {
-            der: cert_der.to_vec(),
-            key,
+            der: cert_der.into(),
+            key: Arc::new(key),
         })
     }
 
@@ -246,6 +255,12 @@ impl DtlsCertificate {
 
     pub(crate) fn key(&self) -> &EcdsaP256Key {
         &self.key
+    }
+
+    /// Whether `self` and `other` are the same certificate instance (clones of one
+    /// generated or loaded certificate), not merely equal bytes.
+    pub fn shares_with(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.der, &other.der)
     }
 }
 

@@ -12,12 +12,18 @@
 //! Not implemented: removing routes of a connection other than by removing the connection,
 //! fairness beyond round-robin polling.
 
+mod router;
+mod schedule;
+
+pub use router::{MAX_ROUTES_PER_CONNECTION, Router};
+use schedule::Schedule;
+
 use crate::peer_connection::{
     Event, Input, Output, PeerConnection, PeerConnectionState, RtcConfiguration,
 };
 use crate::rng::{Rng, Seed};
 use crate::transmit::Transmit;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -80,10 +86,10 @@ pub struct Endpoint {
     /// Boxed: a `PeerConnection` is several KiB, and a B-tree node holds eleven values
     /// inline, mostly spare, moved by value on every split.
     conns: BTreeMap<ConnectionHandle, Box<PeerConnection>>,
-    routes: HashMap<(SocketAddr, SocketAddr), ConnectionHandle>,
+    router: Router,
     next: u32,
-    /// Round-robin start of the next poll.
-    cursor: u32,
+    /// Which connections may have output, and every connection's next timeout.
+    schedule: Schedule,
     stats: EndpointStats,
 }
 
@@ -97,9 +103,9 @@ impl Endpoint {
             now: None,
             sockets: Vec::new(),
             conns: BTreeMap::new(),
-            routes: HashMap::new(),
+            router: Router::new(),
             next: 0,
-            cursor: 0,
+            schedule: Schedule::default(),
             stats: EndpointStats::default(),
         }
     }
@@ -110,8 +116,9 @@ impl Endpoint {
         if !self.sockets.contains(&addr) {
             self.sockets.push(addr);
         }
-        for pc in self.conns.values_mut() {
+        for (h, pc) in self.conns.iter_mut() {
             pc.add_local_socket(now, addr)?;
+            self.schedule.mark(*h);
         }
         Ok(())
     }
@@ -132,13 +139,18 @@ impl Endpoint {
         }
         let h = ConnectionHandle(self.next);
         self.next += 1;
+        self.router.set_ufrag(h, pc.local_ufrag());
         self.conns.insert(h, Box::new(pc));
+        self.schedule.mark(h);
         Ok(h)
     }
 
-    /// The connection `h`, to command it (JSEP, data channels); drain afterwards.
+    /// The connection `h`, to command it (JSEP, data channels); drain afterwards (the
+    /// connection is polled by the next [`poll_output`](Self::poll_output)).
     pub fn peer_connection(&mut self, h: ConnectionHandle) -> Option<&mut PeerConnection> {
-        self.conns.get_mut(&h).map(Box::as_mut)
+        let pc = self.conns.get_mut(&h)?;
+        self.schedule.mark(h);
+        Some(pc.as_mut())
     }
 
     /// Handles of every connection.
@@ -156,7 +168,8 @@ impl Endpoint {
         });
         if done {
             self.conns.remove(&h);
-            self.routes.retain(|_, v| *v != h);
+            self.router.remove(h);
+            self.schedule.forget(h);
         }
         done
     }
@@ -164,7 +177,7 @@ impl Endpoint {
     /// Counters.
     pub fn stats(&self) -> EndpointStats {
         EndpointStats {
-            routes: self.routes.len(),
+            routes: self.router.address_routes(),
             ..self.stats.clone()
         }
     }
@@ -188,6 +201,7 @@ impl Endpoint {
             .conns
             .get_mut(&h)
             .expect("routes point at live connections");
+        self.schedule.mark(h);
         pc.handle_input(
             now,
             Input::Receive {
@@ -204,71 +218,57 @@ impl Endpoint {
         destination: SocketAddr,
         payload: &[u8],
     ) -> Option<ConnectionHandle> {
-        if let Some(h) = self.routes.get(&(destination, source)) {
-            return Some(*h);
-        }
-        let view = crate::stun::StunView::new_checked(payload).ok()?;
-        let local = view.username()?.split(':').next()?;
-        let h = self
-            .conns
-            .iter()
-            .find(|(_, pc)| pc.local_ufrag() == local)
-            .map(|(h, _)| *h)?;
-        self.learn(h, destination, source);
-        Some(h)
+        self.router.route(source, destination, payload)
     }
 
-    fn learn(&mut self, h: ConnectionHandle, local: SocketAddr, remote: SocketAddr) {
-        self.routes.insert((local, remote), h);
-    }
-
-    /// Timers of every connection (early calls are harmless).
+    /// Fires the timeouts due at `now` (early calls are harmless: nothing is due).
     pub fn handle_timeout(&mut self, now: Instant) {
         self.now = Some(now);
-        for pc in self.conns.values_mut() {
-            pc.handle_timeout(now);
+        while let Some(h) = self.schedule.pop_due(now) {
+            if let Some(pc) = self.conns.get_mut(&h) {
+                pc.handle_timeout(now);
+                self.schedule.mark(h);
+            }
         }
     }
 
-    /// The next output of any connection, round-robin; `Timeout` once all are drained.
+    /// The next output of the connections that had an input, a command or a timeout since
+    /// they were last drained; `Timeout` (the earliest of every connection's) once all are
+    /// drained. Connections with nothing to do are not polled, so a drain costs what the
+    /// active connections produce, not the number of connections.
     pub fn poll_output(&mut self) -> EndpointOutput {
-        let start = ConnectionHandle(self.cursor);
-        let mut earliest: Option<Instant> = None;
-        let mut found = first_output(self.conns.range_mut(start..), &mut earliest);
-        if found.is_none() {
-            found = first_output(self.conns.range_mut(..start), &mut earliest);
-        }
-        match found {
-            Some((h, Output::Transmit(t))) => {
-                self.cursor = h.0;
-                self.learn(h, t.source, t.destination);
-                EndpointOutput::Transmit(h, t)
-            }
-            Some((h, Output::Event(e))) => {
-                self.cursor = h.0;
-                EndpointOutput::Event(h, e)
-            }
-            _ => {
-                self.cursor = 0;
-                EndpointOutput::Timeout(
-                    earliest.or(self.now.map(|n| n + Duration::from_secs(3600))),
-                )
+        while let Some(h) = self.schedule.next_ready() {
+            let Some(pc) = self.conns.get_mut(&h) else {
+                self.schedule.drained(h, None);
+                continue;
+            };
+            match pc.poll_output() {
+                Output::Transmit(t) => {
+                    self.router.learn(h, t.source, t.destination);
+                    self.refresh_ufrag(h);
+                    return EndpointOutput::Transmit(h, t);
+                }
+                Output::Event(e) => {
+                    self.refresh_ufrag(h);
+                    return EndpointOutput::Event(h, e);
+                }
+                Output::Timeout(at) => self.schedule.drained(h, Some(at)),
             }
         }
+        EndpointOutput::Timeout(
+            self.schedule
+                .earliest()
+                .or(self.now.map(|n| n + Duration::from_secs(3600))),
+        )
     }
 }
 
-/// The first connection in `conns` with a transmit or an event, folding the timeouts of
-/// those before it into `earliest`.
-fn first_output<'a>(
-    conns: impl Iterator<Item = (&'a ConnectionHandle, &'a mut Box<PeerConnection>)>,
-    earliest: &mut Option<Instant>,
-) -> Option<(ConnectionHandle, Output)> {
-    for (h, pc) in conns {
-        match pc.poll_output() {
-            Output::Timeout(at) => *earliest = Some(earliest.map_or(at, |e| e.min(at))),
-            other => return Some((*h, other)),
+impl Endpoint {
+    /// Keeps the ufrag index current: an ICE restart changes a connection's ufrag, and a
+    /// restarted connection always has output (its new checks).
+    fn refresh_ufrag(&mut self, h: ConnectionHandle) {
+        if let Some(pc) = self.conns.get(&h) {
+            self.router.set_ufrag(h, pc.local_ufrag());
         }
     }
-    None
 }

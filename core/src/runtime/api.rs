@@ -9,11 +9,15 @@
 //! - [`PeerConnection`] (the core's [`AsyncPeerConnection`](super::AsyncPeerConnection)):
 //!   async JSEP methods (`create_offer().await`, `set_remote_description(..).await`, ...),
 //!   `wait_gathering_complete()` for non-trickle signalling, `wait_connected()`, `close()`;
+//! - [`Endpoint`] (the core's [`AsyncEndpoint`](super::AsyncEndpoint)): a server's many
+//!   connections on one UDP port, each handing out the same [`PeerConnection`] handle;
 //! - [`Events`]: the connection's event stream ([`Event`]s: state changes, candidates,
 //!   channels the peer opened);
 //! - [`DataChannel`]: the browser's `RTCDataChannel` (`ready_state`, `buffered_amount`,
 //!   the low threshold, [`ChannelEvent`]s, a non-blocking `send`), async
 //!   `send_text`/`send_binary` with back-pressure and `recv()` of [`Message`]s;
+//! - [`DtlsCertificate`] (each adapter's `generate_certificate()` makes one): one certificate shared by many
+//!   connections (the browser's `RTCCertificate`), cheaper sessions for a server;
 //! - [`Error`] (every call's error type), [`IceServer`], [`Seed`] and [`Bytes`], so that an
 //!   application needs no direct dependency on `rtcpeer` or `bytes`;
 //! - media: `add_track(..)` gives a [`TrackLocal`] (`write_rtp(..).await`, keyframe
@@ -26,10 +30,12 @@
 //! [`AsyncTimer`], [`AsyncUdpSocket`], [`RecvBatch`] and [`Datagram`].
 
 pub use super::{
-    AsyncPeerConnection as PeerConnection, AsyncTimer, AsyncUdpSocket, BoxFuture, ChannelEvent,
-    DataChannel, Datagram, Events, Message, RecvBatch, Runtime, RuntimeError, SEND_HIGH_WATER,
-    SocketConfig, TrackLocal, TrackRemote,
+    AsyncEndpoint as Endpoint, AsyncPeerConnection as PeerConnection, AsyncTimer, AsyncUdpSocket,
+    BoxFuture, ChannelEvent, DataChannel, Datagram, Events, Message, RecvBatch, Runtime,
+    RuntimeError, SEND_HIGH_WATER, SocketConfig, TrackLocal, TrackRemote,
 };
+pub use crate::dtls::DtlsCertificate;
+pub use crate::endpoint::EndpointStats;
 pub use crate::media::codec::MediaCodecs;
 pub use crate::media::{
     FrameWrite, KeyframeRequestKind, ReceivedFrame, ReceivedRtp, RtpWrite, TrackEvent, TrackInfo,

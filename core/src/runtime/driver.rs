@@ -41,10 +41,56 @@ const FLUSH_EVERY: usize = 32;
 /// Transmits queued per socket before the oldest are dropped (UDP may drop anyway).
 const MAX_OUTBOX: usize = 16_384;
 
-struct SocketIo {
-    socket: Arc<dyn AsyncUdpSocket>,
-    batch: RecvBatch,
+/// One socket with its receive batch and its queue of datagrams to send.
+pub(super) struct SocketIo {
+    pub(super) socket: Arc<dyn AsyncUdpSocket>,
+    pub(super) batch: RecvBatch,
     outbox: VecDeque<Transmit>,
+}
+
+impl SocketIo {
+    pub(super) fn new(socket: Arc<dyn AsyncUdpSocket>) -> Self {
+        Self {
+            batch: socket.new_recv_batch(),
+            socket,
+            outbox: VecDeque::new(),
+        }
+    }
+}
+
+/// Queues `t` on the socket it leaves from (dropping the oldest past [`MAX_OUTBOX`]).
+pub(super) fn queue_transmit(sockets: &mut [SocketIo], t: Transmit) {
+    let Some(io) = sockets
+        .iter_mut()
+        .find(|io| io.socket.local_addr() == t.source)
+    else {
+        tracing::debug!(source = %t.source, "no socket for transmit source, dropped");
+        return;
+    };
+    if io.outbox.len() >= MAX_OUTBOX {
+        tracing::debug!(source = %t.source, "send queue full, oldest datagram dropped");
+        io.outbox.pop_front();
+    }
+    io.outbox.push_back(t);
+}
+
+/// Sends what the sockets' queues hold until done or a socket would block; returns
+/// whether anything was sent.
+pub(super) fn flush_sockets(sockets: &mut [SocketIo], cx: &mut Context<'_>) -> io::Result<bool> {
+    let mut progress = false;
+    for io in sockets {
+        while !io.outbox.is_empty() {
+            match io.socket.poll_send(cx, io.outbox.make_contiguous()) {
+                Poll::Ready(Ok(sent)) => {
+                    io.outbox.drain(..sent.min(io.outbox.len()));
+                    progress = true;
+                }
+                Poll::Ready(Err(e)) => return Err(e),
+                Poll::Pending => break,
+            }
+        }
+    }
+    Ok(progress)
 }
 
 /// The driver future; see the module documentation.
@@ -74,14 +120,7 @@ impl Driver {
     ) -> Self {
         let now = runtime.now();
         let timer = runtime.new_timer(now);
-        let sockets = sockets
-            .into_iter()
-            .map(|socket| SocketIo {
-                batch: socket.new_recv_batch(),
-                socket,
-                outbox: VecDeque::new(),
-            })
-            .collect();
+        let sockets = sockets.into_iter().map(SocketIo::new).collect();
         Self {
             shared,
             runtime,
@@ -198,63 +237,20 @@ impl Driver {
     }
 
     fn queue(&mut self, t: Transmit) {
-        let Some(io) = self
-            .sockets
-            .iter_mut()
-            .find(|io| io.socket.local_addr() == t.source)
-        else {
-            tracing::debug!(source = %t.source, "no socket for transmit source, dropped");
-            return;
-        };
-        if io.outbox.len() >= MAX_OUTBOX {
-            tracing::debug!(source = %t.source, "send queue full, oldest datagram dropped");
-            io.outbox.pop_front();
-        }
-        io.outbox.push_back(t);
+        queue_transmit(&mut self.sockets, t);
     }
 
     fn route(&mut self, state: &mut State, event: Event) {
-        match event {
-            Event::ChannelMessage { id, data, binary } => {
-                let entry = state.channel(id);
-                entry.unread_bytes += data.len();
-                entry.inbox.push_back(if binary {
-                    Message::Binary(data)
-                } else {
-                    Message::Text(String::from_utf8_lossy(&data).into_owned())
-                });
-                entry.waiters.wake_all();
-                state.unread_seen_by_driver = state.report_unread();
-            }
-            Event::ResolveName(name) => {
-                let lookup = self.runtime.resolve(name.clone(), 0);
-                self.resolving.push((name, lookup));
-            }
-            Event::Rtp(packet) => state.track(packet.transceiver).push_rtp(packet),
-            Event::Frame(frame) => state.track(frame.transceiver).push_frame(frame),
-            Event::Rtcp {
-                transceiver,
-                packet,
-            } => state.track(transceiver).push_rtcp(packet),
-            other => route_notification(state, other),
-        }
+        let runtime = &self.runtime;
+        let resolving = &mut self.resolving;
+        route_event(state, event, |name| {
+            let lookup = runtime.resolve(name.clone(), 0);
+            resolving.push((name, lookup));
+        });
     }
 
     fn flush(&mut self, cx: &mut Context<'_>) -> io::Result<bool> {
-        let mut progress = false;
-        for io in &mut self.sockets {
-            while !io.outbox.is_empty() {
-                match io.socket.poll_send(cx, io.outbox.make_contiguous()) {
-                    Poll::Ready(Ok(sent)) => {
-                        io.outbox.drain(..sent.min(io.outbox.len()));
-                        progress = true;
-                    }
-                    Poll::Ready(Err(e)) => return Err(e),
-                    Poll::Pending => break,
-                }
-            }
-        }
-        Ok(progress)
+        flush_sockets(&mut self.sockets, cx)
     }
 
     /// Fires the core's timeout when due. A deadline already reached fires at once:
@@ -278,14 +274,45 @@ impl Driver {
     }
 
     fn finish(&mut self, reason: RuntimeError) -> Poll<()> {
-        tracing::debug!(%reason, "peer connection driver ends");
-        let mut state = self.shared.lock();
-        state.pc.close();
-        state.close_all_channels(&reason);
-        state.finished = Some(reason);
-        state.wake_everyone();
+        finish_connection(&mut self.shared.lock(), reason);
         Poll::Ready(())
     }
+}
+
+/// Hands one event of the core to the application's handles: messages and media to their
+/// queues, notifications to the event stream; a name to resolve goes to `resolve`.
+pub(super) fn route_event(state: &mut State, event: Event, resolve: impl FnOnce(String)) {
+    match event {
+        Event::ChannelMessage { id, data, binary } => {
+            let entry = state.channel(id);
+            entry.unread_bytes += data.len();
+            entry.inbox.push_back(if binary {
+                Message::Binary(data)
+            } else {
+                Message::Text(String::from_utf8_lossy(&data).into_owned())
+            });
+            entry.waiters.wake_all();
+            state.unread_seen_by_driver = state.report_unread();
+        }
+        Event::ResolveName(name) => resolve(name),
+        Event::Rtp(packet) => state.track(packet.transceiver).push_rtp(packet),
+        Event::Frame(frame) => state.track(frame.transceiver).push_frame(frame),
+        Event::Rtcp {
+            transceiver,
+            packet,
+        } => state.track(transceiver).push_rtcp(packet),
+        other => route_notification(state, other),
+    }
+}
+
+/// The driver ended: the connection closes, its channels report why, everyone waiting
+/// wakes.
+pub(super) fn finish_connection(state: &mut State, reason: RuntimeError) {
+    tracing::debug!(%reason, "peer connection driver ends");
+    state.pc.close();
+    state.close_all_channels(&reason);
+    state.finished = Some(reason);
+    state.wake_everyone();
 }
 
 /// Events that change states or channels: wake whoever waits, and queue the event for the

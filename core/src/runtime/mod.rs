@@ -19,6 +19,8 @@
 //!   `send_text`/`send_binary` with back-pressure, `recv`). A driver task owns the core
 //!   `PeerConnection`, the sockets and the timer; it drains `poll_output` after every input
 //!   and routes events to the handles, which share the core with it under a mutex.
+//! - With the feature `async`: [`AsyncEndpoint`], many such connections on one set of
+//!   sockets (one UDP port per address) with one driver task: the server case.
 //! - With the feature `async`: [`api`], the application API of the async adapters listed
 //!   once; `rtcpeer-tokio` and `rtcpeer-smol` re-export it whole.
 //!
@@ -29,10 +31,14 @@
 pub mod api;
 mod batch;
 #[cfg(feature = "async")]
+mod certificate;
+#[cfg(feature = "async")]
 mod channel;
 mod config;
 #[cfg(feature = "async")]
 mod driver;
+#[cfg(feature = "async")]
+mod endpoint;
 #[cfg(feature = "async")]
 mod error;
 #[cfg(feature = "async")]
@@ -50,8 +56,12 @@ mod waiters;
 
 pub use batch::{Datagram, RecvBatch, RecvMeta, SlotMemory};
 #[cfg(feature = "async")]
+pub use certificate::generate_certificate;
+#[cfg(feature = "async")]
 pub use channel::{ChannelEvent, DataChannel, Message, SEND_HIGH_WATER, SEND_LOW_WATER};
 pub use config::SocketConfig;
+#[cfg(feature = "async")]
+pub use endpoint::AsyncEndpoint;
 #[cfg(feature = "async")]
 pub use error::RuntimeError;
 #[cfg(feature = "async")]

@@ -39,33 +39,29 @@ impl AsyncPeerConnection {
     /// OS random source ([`Runtime::seed`]); a seed you set is kept (replayable tests).
     pub fn new(
         runtime: Arc<dyn Runtime>,
-        mut config: RtcConfiguration,
+        config: RtcConfiguration,
         sockets: &SocketConfig,
     ) -> Result<Self, crate::Error> {
         let bound = runtime.bind(sockets).map_err(RuntimeError::Io)?;
-        if config.seed.is_none() {
-            config.seed = Some(crate::Seed::from_bytes(runtime.seed()));
-        }
-        let now = runtime.now();
-        if config.wall_clock.is_none() {
-            config.wall_clock = Some(Arc::new(crate::time::AnchoredWallClock::new(
-                now,
-                runtime.system_time(),
-            )));
-        }
-        let mut pc = PeerConnection::new(config, now)?;
         let local_addrs: Arc<[SocketAddr]> = bound.iter().map(|s| s.local_addr()).collect();
-        for addr in local_addrs.iter() {
-            pc.add_local_socket(now, *addr)?;
-        }
+        let pc = new_core(&*runtime, config, &local_addrs)?;
         let shared = Shared::new(State::new(pc));
         let driver = Driver::new(shared.clone(), runtime.clone(), bound);
         runtime.spawn(Box::pin(driver));
-        Ok(Self {
+        Ok(Self::from_parts(shared, local_addrs, runtime))
+    }
+
+    /// The handle on a connection whose driver is already arranged for.
+    pub(super) fn from_parts(
+        shared: Arc<Shared>,
+        local_addrs: Arc<[SocketAddr]>,
+        runtime: Arc<dyn Runtime>,
+    ) -> Self {
+        Self {
             shared,
             local_addrs,
             runtime,
-        })
+        }
     }
 
     /// The addresses of the bound sockets (the host candidates).
@@ -320,6 +316,31 @@ impl AsyncPeerConnection {
         })
         .await
     }
+}
+
+/// The core connection for an async driver: a `config.seed` of `None` is filled from the
+/// OS ([`Runtime::seed`]), a missing wall clock from the runtime's, and every address of
+/// `local_addrs` is reported as a socket.
+pub(super) fn new_core(
+    runtime: &dyn Runtime,
+    mut config: RtcConfiguration,
+    local_addrs: &[SocketAddr],
+) -> Result<PeerConnection, crate::Error> {
+    if config.seed.is_none() {
+        config.seed = Some(crate::Seed::from_bytes(runtime.seed()));
+    }
+    let now = runtime.now();
+    if config.wall_clock.is_none() {
+        config.wall_clock = Some(Arc::new(crate::time::AnchoredWallClock::new(
+            now,
+            runtime.system_time(),
+        )));
+    }
+    let mut pc = PeerConnection::new(config, now)?;
+    for addr in local_addrs {
+        pc.add_local_socket(now, *addr)?;
+    }
+    Ok(pc)
 }
 
 impl Clone for AsyncPeerConnection {

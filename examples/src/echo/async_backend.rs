@@ -1,7 +1,8 @@
 //! The echo sessions on an async runtime through rtcpeer's async API (`rtcpeer-tokio`,
-//! `rtcpeer-smol`): each session is a [`PeerConnection`] whose driver runs as a task of the
-//! runtime; one task per data channel echoes messages, one task follows the connection's
-//! events and frees the session when it ends.
+//! `rtcpeer-smol`): each session is a [`PeerConnection`] of one [`Endpoint`], so every
+//! session is served on the one UDP port of the listen address, by one driver task; one
+//! task per data channel echoes messages, one task follows the connection's events and
+//! frees the session when it ends.
 //!
 //! The body is written once against the core's [`Runtime`] trait; [`AsyncEchoBackend::tokio`]
 //! and [`AsyncEchoBackend::smol`] only pick the runtime. The mio backend is the variant that
@@ -16,8 +17,8 @@ use super::lifecycle::{self, EndReason};
 use super::session::{SERVER_CHANNEL_LABEL, echo_config};
 use super::table::SessionTable;
 use rtcpeer::runtime::api::{
-    DataChannel, Event, Message, PeerConnection, PeerConnectionState, RtcSessionDescription,
-    Runtime, SdpType, SocketConfig, TrackLocal, TrackRemote,
+    DataChannel, Endpoint, Event, Message, PeerConnection, PeerConnectionState,
+    RtcSessionDescription, Runtime, SdpType, SocketConfig, TrackLocal, TrackRemote,
 };
 use std::future::Future;
 use std::net::IpAddr;
@@ -34,6 +35,8 @@ struct Inner {
     listen_ip: IpAddr,
     config: EchoConfig,
     sessions: SessionTable<PeerConnection>,
+    /// Bound on the first session (inside the runtime, whose reactor registers the socket).
+    endpoint: Mutex<Option<Endpoint>>,
 }
 
 /// [`SessionBackend`] whose sessions are async peer connections on one [`Runtime`].
@@ -69,6 +72,7 @@ impl AsyncEchoBackend {
             listen_ip,
             config,
             sessions: SessionTable::new(config.limits),
+            endpoint: Mutex::new(None),
         };
         Self {
             inner: Arc::new(inner),
@@ -100,13 +104,41 @@ impl AsyncEchoBackend {
         self.inner.runtime.spawn(Box::pin(future));
     }
 
-    /// A new peer connection with one socket on the listen address, if there is room
-    /// for `client`.
+    /// A new peer connection on the endpoint's socket, if there is room for `client`.
     fn new_pc(&self, client: IpAddr) -> Result<PeerConnection, BackendError> {
         self.inner.sessions.check_room(client)?;
-        let sockets = SocketConfig::with_addresses([self.inner.listen_ip]);
         let config = echo_config(os_seed()?, self.inner.config.ice_lite);
-        PeerConnection::new(self.inner.runtime.clone(), config, &sockets).map_err(internal)
+        self.endpoint()?
+            .new_peer_connection(config)
+            .map_err(internal)
+    }
+
+    /// The endpoint every session runs on: one UDP socket on the listen address, bound
+    /// on first use.
+    fn endpoint(&self) -> Result<Endpoint, BackendError> {
+        let mut slot = self
+            .inner
+            .endpoint
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(endpoint) = &*slot {
+            return Ok(endpoint.clone());
+        }
+        let sockets = SocketConfig::with_addresses([self.inner.listen_ip]);
+        let endpoint = Endpoint::new(self.inner.runtime.clone(), &sockets).map_err(internal)?;
+        *slot = Some(endpoint.clone());
+        Ok(endpoint)
+    }
+
+    /// The UDP addresses every session is served on, once the first session bound them.
+    pub fn udp_addrs(&self) -> Vec<std::net::SocketAddr> {
+        let slot = self
+            .inner
+            .endpoint
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        slot.as_ref()
+            .map_or_else(Vec::new, |e| e.local_addrs().to_vec())
     }
 
     /// Registers a session and starts its tasks (`own_channel`: the channel the server

@@ -200,3 +200,47 @@ async fn invalid_offer_is_refused_as_bad_sdp_and_leaves_no_session() {
     );
     assert_eq!(backend.session_count(), 0);
 }
+
+/// The ports of the `a=candidate` lines of `sdp`.
+fn candidate_ports(sdp: &str) -> Vec<u16> {
+    sdp.lines()
+        .filter(|l| l.starts_with("a=candidate"))
+        .filter_map(|l| l.split(' ').nth(5)?.parse().ok())
+        .collect()
+}
+
+/// Every session is served on the backend's one UDP port, and each echoes.
+async fn sessions_share_one_port(runtime: Arc<dyn Runtime>) {
+    let backend =
+        AsyncEchoBackend::new(runtime.clone(), LOCALHOST, EchoConfig::with_max_sessions(8));
+    let mut sessions = Vec::new();
+    for _ in 0..6 {
+        sessions.push(connect_as_offerer(&runtime, &backend).await);
+    }
+    let udp = backend.udp_addrs();
+    assert_eq!(udp.len(), 1, "one socket: {udp:?}");
+    for (pc, chat, _) in &sessions {
+        let remote = pc.remote_description().expect("the server's answer");
+        let ports = candidate_ports(&remote.sdp);
+        assert!(!ports.is_empty());
+        assert!(
+            ports.iter().all(|p| *p == udp[0].port()),
+            "{ports:?} not all {}",
+            udp[0].port()
+        );
+        assert_echoes(chat).await;
+    }
+    assert_eq!(backend.session_count(), 6);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokio_backend_serves_every_session_on_one_udp_port() {
+    let runtime = rtcpeer_tokio::TokioRuntime::current().into_dyn();
+    bounded(&runtime, sessions_share_one_port(runtime.clone())).await;
+}
+
+#[test]
+fn smol_backend_serves_every_session_on_one_udp_port() {
+    let runtime = rtcpeer_smol::SmolRuntime::current().into_dyn();
+    smol::block_on(bounded(&runtime, sessions_share_one_port(runtime.clone())));
+}

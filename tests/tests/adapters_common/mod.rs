@@ -5,6 +5,7 @@
 //!   the adapter traits of [`peer`] (async adapters) and [`mio_peer`] (mio event loops);
 //! - [`stress`]: shared scenarios under stress (garbage, slow reader, echo), all three too;
 //! - [`async_only`]: scenarios that need the async handles' extra features;
+//! - [`server`]: many connections on one async endpoint socket, a shared certificate;
 //! - [`w3c`]: the W3C `RTCDataChannel` checklist and the 16 MiB send-all-then-read-the-echo
 //!   program, all three adapters.
 
@@ -15,6 +16,7 @@ pub mod executor;
 pub mod mio_peer;
 pub mod peer;
 pub mod scenario;
+pub mod server;
 pub mod stress;
 pub mod w3c;
 
