@@ -1,15 +1,17 @@
 //! The async echo backend against an rtcpeer client over loopback UDP, on tokio and on smol:
-//! echoes, figures, the session limit, the server-offers flow and freeing on close.
+//! echoes, figures, the session limit, the server-offers flow and freeing on close; and
+//! every backend, the mio loop's too, serving all its sessions on one UDP port.
 
 use super::async_backend::{AsyncEchoBackend, timeout};
 use super::backend::{BackendError, SessionBackend, SessionId, SessionStats};
 use super::config::EchoConfig;
+use super::mio_backend::MioEchoBackend;
 use rtcpeer::runtime::api::{
     DataChannel, Event, Message, PeerConnection, RtcConfiguration, RtcSessionDescription, Runtime,
     SdpType, SocketConfig,
 };
 use std::future::Future;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -46,7 +48,7 @@ async fn bounded(runtime: &Arc<dyn Runtime>, scenario: impl Future<Output = ()>)
 /// The client offers a channel, the backend answers; returns the open channel.
 async fn connect_as_offerer(
     runtime: &Arc<dyn Runtime>,
-    backend: &AsyncEchoBackend,
+    backend: &dyn SessionBackend,
 ) -> (PeerConnection, DataChannel, SessionId) {
     let pc = client(runtime);
     let chat = pc
@@ -209,15 +211,18 @@ fn candidate_ports(sdp: &str) -> Vec<u16> {
         .collect()
 }
 
-/// Every session is served on the backend's one UDP port, and each echoes.
-async fn sessions_share_one_port(runtime: Arc<dyn Runtime>) {
-    let backend =
-        AsyncEchoBackend::new(runtime.clone(), LOCALHOST, EchoConfig::with_max_sessions(8));
+/// Every session is served on the backend's one UDP port (`udp_addrs` reads the
+/// backend's bound addresses), and each echoes.
+async fn sessions_share_one_port(
+    runtime: Arc<dyn Runtime>,
+    backend: &dyn SessionBackend,
+    udp_addrs: impl Fn() -> Vec<SocketAddr>,
+) {
     let mut sessions = Vec::new();
     for _ in 0..6 {
-        sessions.push(connect_as_offerer(&runtime, &backend).await);
+        sessions.push(connect_as_offerer(&runtime, backend).await);
     }
-    let udp = backend.udp_addrs();
+    let udp = udp_addrs();
     assert_eq!(udp.len(), 1, "one socket: {udp:?}");
     for (pc, chat, _) in &sessions {
         let remote = pc.remote_description().expect("the server's answer");
@@ -236,11 +241,28 @@ async fn sessions_share_one_port(runtime: Arc<dyn Runtime>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokio_backend_serves_every_session_on_one_udp_port() {
     let runtime = rtcpeer_tokio::TokioRuntime::current().into_dyn();
-    bounded(&runtime, sessions_share_one_port(runtime.clone())).await;
+    let backend = AsyncEchoBackend::new(runtime.clone(), LOCALHOST, one_port_config());
+    let scenario = sessions_share_one_port(runtime.clone(), &backend, || backend.udp_addrs());
+    bounded(&runtime, scenario).await;
 }
 
 #[test]
 fn smol_backend_serves_every_session_on_one_udp_port() {
     let runtime = rtcpeer_smol::SmolRuntime::current().into_dyn();
-    smol::block_on(bounded(&runtime, sessions_share_one_port(runtime.clone())));
+    let backend = AsyncEchoBackend::new(runtime.clone(), LOCALHOST, one_port_config());
+    let scenario = sessions_share_one_port(runtime.clone(), &backend, || backend.udp_addrs());
+    smol::block_on(bounded(&runtime, scenario));
+}
+
+/// The mio loop's sessions share its one socket too; the clients run on tokio.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mio_backend_serves_every_session_on_one_udp_port() {
+    let runtime = rtcpeer_tokio::TokioRuntime::current().into_dyn();
+    let backend = MioEchoBackend::start(LOCALHOST, one_port_config()).expect("mio loop");
+    let scenario = sessions_share_one_port(runtime.clone(), &backend, || backend.udp_addrs());
+    bounded(&runtime, scenario).await;
+}
+
+fn one_port_config() -> EchoConfig {
+    EchoConfig::with_max_sessions(8)
 }

@@ -1,6 +1,8 @@
-//! The echo sessions on a hand-written mio event loop: one thread owns every
-//! [`EchoSession`] and its non-blocking UDP socket, waits in `Poll::poll` until the earliest
-//! session deadline, and takes commands from the HTTP layer through a channel plus a
+//! The echo sessions on a hand-written mio event loop: one thread owns a core [`Endpoint`]
+//! holding every session's peer connection, and the one UDP socket of the listen address
+//! they all share (the endpoint routes each datagram to its session by 5-tuple and ICE
+//! ufrag). The thread waits in `Poll::poll` until the earliest deadline (the endpoint's or
+//! a session's guard) and takes commands from the HTTP layer through a channel plus a
 //! `mio::Waker`. The same echo rule and session table as the async backend, but the
 //! sans-IO core is driven by hand.
 
@@ -10,11 +12,13 @@ use super::backend::{
 };
 use super::config::EchoConfig;
 use super::lifecycle::{self, EndReason};
-use super::session::{EchoSession, echo_config};
+use super::session::{self, EchoSession, echo_config};
 use super::table::SessionTable;
-use mio::net::UdpSocket;
 use mio::{Events, Interest, Poll, Token, Waker};
-use std::collections::{HashMap, HashSet};
+use rtcpeer::peer_connection::{Event, PeerConnection, PeerConnectionState, RtcConfiguration};
+use rtcpeer::{ConnectionHandle, Endpoint, EndpointOutput, Transmit};
+use rtcpeer_mio::{MioUdpSocket, SocketConfig};
+use std::collections::{BTreeSet, HashMap};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -22,24 +26,34 @@ use std::time::Instant;
 use tokio::sync::oneshot;
 
 const WAKER: Token = Token(usize::MAX);
+const SOCKET: Token = Token(0);
 
 enum Command {
-    Start(Box<Started>),
+    Start(Box<Start>),
     Answer(SessionId, String, oneshot::Sender<Result<(), BackendError>>),
     Close(SessionId),
 }
 
-struct Started {
-    id: SessionId,
+/// What a new session does first: answer the client's offer, or offer a channel itself.
+enum Role {
+    Answer(String),
+    Offer,
+}
+
+/// A request for a new session, run on the loop (where its peer connection lives).
+struct Start {
     client: IpAddr,
-    offering: bool,
-    session: EchoSession,
-    socket: UdpSocket,
+    role: Role,
+    config: RtcConfiguration,
+    /// The new session's id, or why it could not be made.
+    created: oneshot::Sender<Result<SessionId, BackendError>>,
+    /// The complete local description, once gathered.
     gathered: oneshot::Sender<String>,
 }
 
 struct Shared {
-    listen_ip: IpAddr,
+    /// The UDP address every session is served on.
+    udp: SocketAddr,
     config: EchoConfig,
     /// The sessions; they themselves live on the loop thread.
     sessions: SessionTable<()>,
@@ -59,7 +73,7 @@ impl Shared {
     }
 }
 
-/// [`SessionBackend`] whose sessions all run on one mio loop thread.
+/// [`SessionBackend`] whose sessions all run on one mio loop thread, on one UDP socket.
 #[derive(Clone)]
 pub struct MioEchoBackend {
     shared: Arc<Shared>,
@@ -68,20 +82,32 @@ pub struct MioEchoBackend {
 impl std::fmt::Debug for MioEchoBackend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MioEchoBackend")
-            .field("listen_ip", &self.shared.listen_ip)
+            .field("udp", &self.shared.udp)
             .field("sessions", &self.session_count())
             .finish()
     }
 }
 
 impl MioEchoBackend {
-    /// Starts the loop thread. Sessions bind UDP sockets on `listen_ip`, under `config`.
+    /// Binds the one UDP socket every session shares on `listen_ip` and starts the loop
+    /// thread; sessions run under `config`.
     pub fn start(listen_ip: IpAddr, config: EchoConfig) -> std::io::Result<Self> {
         let poll = Poll::new()?;
         let waker = Waker::new(poll.registry(), WAKER)?;
+        let mut socket = MioUdpSocket::bind_all(&SocketConfig::with_addresses([listen_ip]))?
+            .into_iter()
+            .next()
+            .ok_or_else(|| std::io::Error::other(format!("no UDP socket on {listen_ip}")))?;
+        poll.registry()
+            .register(socket.source(), SOCKET, Interest::READABLE)?;
+        let udp = socket.local_addr();
+        let mut endpoint = Endpoint::new(os_seed().map_err(std::io::Error::other)?);
+        endpoint
+            .add_local_socket(Instant::now(), udp)
+            .map_err(std::io::Error::other)?;
         let (commands, receiver) = mpsc::channel();
         let shared = Arc::new(Shared {
-            listen_ip,
+            udp,
             config,
             sessions: SessionTable::new(config.limits),
             commands: Mutex::new(commands),
@@ -89,10 +115,13 @@ impl MioEchoBackend {
         });
         let event_loop = EventLoop {
             poll,
+            socket,
+            endpoint,
+            deadline: None,
             receiver,
             shared: Arc::clone(&shared),
             sessions: HashMap::new(),
-            next_token: 0,
+            touched: BTreeSet::new(),
         };
         std::thread::Builder::new()
             .name("echo-mio".into())
@@ -100,42 +129,30 @@ impl MioEchoBackend {
         Ok(Self { shared })
     }
 
-    async fn create(
-        self,
-        offering: bool,
-        client: IpAddr,
-        make: impl FnOnce(
-            SocketAddr,
-            rtcpeer::peer_connection::RtcConfiguration,
-            Instant,
-        ) -> Result<EchoSession, BackendError>,
-    ) -> Result<Created, BackendError> {
+    /// The UDP address every session is served on (one socket, bound at start).
+    pub fn udp_addrs(&self) -> Vec<SocketAddr> {
+        vec![self.shared.udp]
+    }
+
+    async fn create(self, role: Role, client: IpAddr) -> Result<Created, BackendError> {
         self.shared.sessions.check_room(client)?;
-        let bind = SocketAddr::new(self.shared.listen_ip, 0);
-        let socket =
-            UdpSocket::bind(bind).map_err(|e| BackendError::Internal(format!("bind UDP: {e}")))?;
-        let local = socket
-            .local_addr()
-            .map_err(|e| BackendError::Internal(e.to_string()))?;
+        // The endpoint replaces this seed with 32 bytes from its own OS-seeded rng.
         let config = echo_config(os_seed()?, self.shared.config.ice_lite);
-        let session = make(local, config, Instant::now())?;
-        let id = self
-            .shared
-            .sessions
-            .insert((), session.stats(), offering, client)?;
+        let (created, id) = oneshot::channel();
         let (gathered, sdp) = oneshot::channel();
-        let started = Started {
-            id,
+        let start = Start {
             client,
-            offering,
-            session,
-            socket,
+            role,
+            config,
+            created,
             gathered,
         };
-        if !self.shared.send(Command::Start(Box::new(started))) {
-            self.shared.sessions.remove(id);
+        if !self.shared.send(Command::Start(Box::new(start))) {
             return Err(BackendError::Internal("the mio loop has stopped".into()));
         }
+        let id = id
+            .await
+            .map_err(|_| BackendError::Internal("the mio loop has stopped".into()))??;
         match tokio::time::timeout(GATHER_TIMEOUT, sdp).await {
             Ok(Ok(sdp)) => Ok(Created { id, sdp }),
             _ => {
@@ -154,16 +171,11 @@ impl SessionBackend for MioEchoBackend {
         offer: String,
         client: IpAddr,
     ) -> BoxFuture<Result<Created, BackendError>> {
-        Box::pin(
-            self.clone()
-                .create(false, client, move |socket, config, now| {
-                    EchoSession::answering(&offer, socket, config, now)
-                }),
-        )
+        Box::pin(self.clone().create(Role::Answer(offer), client))
     }
 
     fn create_offer(&self, client: IpAddr) -> BoxFuture<Result<Created, BackendError>> {
-        Box::pin(self.clone().create(true, client, EchoSession::offering))
+        Box::pin(self.clone().create(Role::Offer, client))
     }
 
     fn accept_answer(&self, id: SessionId, answer: String) -> BoxFuture<Result<(), BackendError>> {
@@ -191,13 +203,10 @@ impl SessionBackend for MioEchoBackend {
     }
 }
 
-/// One session as the loop holds it.
+/// One session as the loop holds it; its peer connection is in the endpoint.
 struct Running {
     id: SessionId,
-    session: EchoSession,
-    socket: UdpSocket,
-    local: SocketAddr,
-    deadline: Instant,
+    echo: EchoSession,
     /// Closed unless an ICE check arrived by then.
     checked_by: Instant,
     saw_check: bool,
@@ -208,192 +217,27 @@ struct Running {
     gathered: Option<oneshot::Sender<String>>,
 }
 
-struct EventLoop {
-    poll: Poll,
-    receiver: mpsc::Receiver<Command>,
-    shared: Arc<Shared>,
-    sessions: HashMap<Token, Running>,
-    next_token: usize,
-}
-
-impl EventLoop {
-    fn run(mut self) {
-        let mut events = Events::with_capacity(256);
-        let mut buf = vec![0u8; 65536];
-        loop {
-            let now = Instant::now();
-            let timeout = self
-                .sessions
-                .values()
-                .map(|s| s.deadline.saturating_duration_since(now))
-                .min();
-            if let Err(e) = self.poll.poll(&mut events, timeout) {
-                if e.kind() == std::io::ErrorKind::Interrupted {
-                    continue;
-                }
-                tracing::error!(%e, "echo mio loop: poll failed; stopping");
-                return;
-            }
-            let mut touched = HashSet::new();
-            for event in events.iter() {
-                if event.token() == WAKER {
-                    touched.extend(self.take_commands());
-                } else if let Some(running) = self.sessions.get_mut(&event.token()) {
-                    receive_all(running, &mut buf);
-                    touched.insert(event.token());
-                }
-            }
-            let now = Instant::now();
-            for (token, running) in &mut self.sessions {
-                if running.deadline <= now {
-                    running.enforce_timeouts(now);
-                    running.session.handle_timeout(now);
-                    touched.insert(*token);
-                }
-            }
-            for token in touched {
-                self.service(token);
-            }
-        }
-    }
-
-    /// Applies queued commands; returns the sessions they touched.
-    fn take_commands(&mut self) -> Vec<Token> {
-        let mut touched = Vec::new();
-        while let Ok(command) = self.receiver.try_recv() {
-            match command {
-                Command::Start(started) => {
-                    if let Some(token) = self.register(*started) {
-                        touched.push(token);
-                    }
-                }
-                Command::Answer(id, sdp, reply) => {
-                    if let Some((token, running)) = self.find(id) {
-                        let _ = reply.send(running.session.accept_answer(&sdp));
-                        touched.push(token);
-                    }
-                }
-                Command::Close(id) => {
-                    if let Some((token, running)) = self.find(id) {
-                        running.why.get_or_insert(EndReason::Closed);
-                        running.session.close();
-                        touched.push(token);
-                    }
-                }
-            }
-        }
-        touched
-    }
-
-    fn find(&mut self, id: SessionId) -> Option<(Token, &mut Running)> {
-        self.sessions
-            .iter_mut()
-            .find(|(_, r)| r.id == id)
-            .map(|(t, r)| (*t, r))
-    }
-
-    fn register(&mut self, started: Started) -> Option<Token> {
-        let Started {
-            id,
-            client,
-            offering,
-            session,
-            mut socket,
-            gathered,
-        } = started;
-        // Tokens count up (ids are random); `usize::MAX` is the waker's.
-        let token = Token(self.next_token);
-        self.next_token += 1;
-        let local = socket.local_addr().ok()?;
-        if let Err(e) = self
-            .poll
-            .registry()
-            .register(&mut socket, token, Interest::READABLE)
-        {
-            tracing::error!(%e, "echo mio loop: register failed");
-            self.shared.sessions.remove(id);
+impl Running {
+    /// When [`enforce_timeouts`](Self::enforce_timeouts) must next look at the session,
+    /// `None` once it connected or ended.
+    fn guard_deadline(&self) -> Option<Instant> {
+        if self.ever_connected || self.why.is_some() {
             return None;
         }
-        lifecycle::created(id, client, offering);
-        let now = Instant::now();
-        let config = self.shared.config;
-        let running = Running {
-            id,
-            session,
-            socket,
-            local,
-            deadline: now,
-            checked_by: now + config.unchecked_timeout,
-            saw_check: false,
-            connect_by: now + config.connect_timeout,
-            ever_connected: false,
-            why: None,
-            gathered: Some(gathered),
-        };
-        self.sessions.insert(token, running);
-        Some(token)
+        Some(if self.saw_check {
+            self.connect_by
+        } else {
+            self.checked_by.min(self.connect_by)
+        })
     }
 
-    /// Drains one session's outputs, answers a waiting HTTP request once gathering is
-    /// complete, and frees the session once it has ended.
-    fn service(&mut self, token: Token) {
-        let Some(running) = self.sessions.get_mut(&token) else {
-            return;
-        };
-        let socket = &running.socket;
-        running.deadline = running.session.drain(&mut |t| {
-            // A full socket buffer drops the datagram, as a network would; SCTP resends.
-            if let Err(e) = socket.send_to(&t.payload, t.destination) {
-                tracing::debug!(%e, "echo mio loop: send failed");
-            }
-        });
-        if !running.ever_connected {
-            running.ever_connected = running.session.is_connected();
-            if running.ever_connected {
-                let pair = running.session.stats();
-                let pair = pair.lock().expect("stats lock is never poisoned");
-                lifecycle::connected(running.id, pair.selected_pair.as_deref());
-            }
-            running.deadline = running.deadline.min(running.connect_by);
-            if !running.saw_check {
-                running.deadline = running.deadline.min(running.checked_by);
-            }
-        }
-        if let Some(sdp) = running
-            .gathered
-            .as_ref()
-            .and(running.session.gathered_sdp())
-        {
-            let _ = running
-                .gathered
-                .take()
-                .expect("checked Some just above")
-                .send(sdp);
-        }
-        if running.session.is_finished() {
-            let mut running = self.sessions.remove(&token).expect("looked up above");
-            let _ = self.poll.registry().deregister(&mut running.socket);
-            self.shared.sessions.remove(running.id);
-            let stats = running.session.pc_stats();
-            let fallback = running.why.unwrap_or(EndReason::Failed);
-            let fallback = if running.session.is_closed() && running.why.is_none() {
-                EndReason::Closed
-            } else {
-                fallback
-            };
-            lifecycle::ended(running.id, lifecycle::end_reason(&stats, fallback), &stats);
-        }
-    }
-}
-
-impl Running {
-    /// Closes the session if it saw no ICE check by `checked_by` or did not connect by
+    /// Closes `pc` if it saw no ICE check by `checked_by` or did not connect by
     /// `connect_by`.
-    fn enforce_timeouts(&mut self, now: Instant) {
+    fn enforce_timeouts(&mut self, pc: &mut PeerConnection, now: Instant) {
         if self.ever_connected || self.why.is_some() {
             return;
         }
-        self.saw_check = self.saw_check || self.session.saw_check();
+        self.saw_check = self.saw_check || pc.stats().ice.checks_received > 0;
         let reason = if !self.saw_check && now >= self.checked_by {
             EndReason::NoCheck
         } else if now >= self.connect_by {
@@ -402,25 +246,286 @@ impl Running {
             return;
         };
         self.why = Some(reason);
-        self.session.close();
+        pc.close();
     }
 }
 
-/// Reads every queued datagram of one session's socket into it.
-fn receive_all(running: &mut Running, buf: &mut [u8]) {
-    loop {
-        match running.socket.recv_from(buf) {
-            Ok((n, from)) => {
-                let payload = buf.get(..n).unwrap_or_default();
-                running
-                    .session
-                    .handle_datagram(Instant::now(), from, running.local, payload);
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
-            Err(e) => {
-                tracing::debug!(%e, "echo mio loop: receive failed");
+struct EventLoop {
+    poll: Poll,
+    socket: MioUdpSocket,
+    endpoint: Endpoint,
+    /// When the endpoint next needs `handle_timeout`.
+    deadline: Option<Instant>,
+    receiver: mpsc::Receiver<Command>,
+    shared: Arc<Shared>,
+    sessions: HashMap<ConnectionHandle, Running>,
+    /// Sessions whose state may have changed since they were last serviced.
+    touched: BTreeSet<ConnectionHandle>,
+}
+
+impl EventLoop {
+    fn run(mut self) {
+        let mut events = Events::with_capacity(256);
+        let mut outbox = Vec::new();
+        loop {
+            let now = Instant::now();
+            let timeout = self
+                .next_deadline()
+                .map(|at| at.saturating_duration_since(now));
+            if let Err(e) = self.poll.poll(&mut events, timeout) {
+                if e.kind() == std::io::ErrorKind::Interrupted {
+                    continue;
+                }
+                tracing::error!(%e, "echo mio loop: poll failed; stopping");
                 return;
             }
+            if events.iter().any(|e| e.token() == WAKER) {
+                self.take_commands();
+                self.drain(&mut outbox);
+            }
+            // Edge-triggered: read until the socket is empty, whatever the events say.
+            self.receive_all(&mut outbox);
+            self.fire_timeouts(Instant::now());
+            self.drain(&mut outbox);
+            self.service_touched();
+            self.drain(&mut outbox);
         }
+    }
+
+    /// The earliest of the endpoint's deadline and every session's guard.
+    fn next_deadline(&self) -> Option<Instant> {
+        let guards = self.sessions.values().filter_map(Running::guard_deadline);
+        guards.chain(self.deadline).min()
+    }
+
+    /// Applies queued commands to the endpoint.
+    fn take_commands(&mut self) {
+        while let Ok(command) = self.receiver.try_recv() {
+            match command {
+                Command::Start(start) => self.start(*start),
+                Command::Answer(id, sdp, reply) => {
+                    if let Some((h, pc)) = self.find(id) {
+                        let _ = reply.send(session::accept_answer(pc, &sdp));
+                        self.touched.insert(h);
+                    }
+                }
+                Command::Close(id) => {
+                    if let Some((h, pc)) = self.find(id) {
+                        pc.close();
+                        if let Some(running) = self.sessions.get_mut(&h) {
+                            running.why.get_or_insert(EndReason::Closed);
+                        }
+                        self.touched.insert(h);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The session `id`'s handle and connection.
+    fn find(&mut self, id: SessionId) -> Option<(ConnectionHandle, &mut PeerConnection)> {
+        let h = self
+            .sessions
+            .iter()
+            .find(|(_, r)| r.id == id)
+            .map(|(h, _)| *h)?;
+        Some((h, self.endpoint.peer_connection(h)?))
+    }
+
+    /// Adds a connection for `start` to the endpoint and registers its session; reports
+    /// the id or the error to the waiting request.
+    fn start(&mut self, start: Start) {
+        let Start {
+            client,
+            role,
+            config,
+            created,
+            gathered,
+        } = start;
+        let now = Instant::now();
+        let offering = matches!(role, Role::Offer);
+        let h = match self.endpoint.add_peer_connection(config, now) {
+            Ok(h) => h,
+            Err(e) => {
+                let _ = created.send(Err(BackendError::Internal(e.to_string())));
+                return;
+            }
+        };
+        let made = self.prepare(h, role).and_then(|echo| {
+            let id = self
+                .shared
+                .sessions
+                .insert((), echo.stats(), offering, client)?;
+            Ok((id, echo))
+        });
+        let (id, echo) = match made {
+            Ok(made) => made,
+            Err(e) => {
+                let _ = created.send(Err(e));
+                self.discard(h);
+                return;
+            }
+        };
+        lifecycle::created(id, client, offering);
+        let config = self.shared.config;
+        let running = Running {
+            id,
+            echo,
+            checked_by: now + config.unchecked_timeout,
+            saw_check: false,
+            connect_by: now + config.connect_timeout,
+            ever_connected: false,
+            why: None,
+            gathered: Some(gathered),
+        };
+        self.sessions.insert(h, running);
+        self.touched.insert(h);
+        if created.send(Ok(id)).is_err() {
+            // The request is gone (its client hung up): nobody will learn this session.
+            self.shared.sessions.remove(id);
+            self.sessions.remove(&h);
+            self.discard(h);
+        }
+    }
+
+    /// Runs the session's first JSEP steps on connection `h`.
+    fn prepare(&mut self, h: ConnectionHandle, role: Role) -> Result<EchoSession, BackendError> {
+        let pc = self
+            .endpoint
+            .peer_connection(h)
+            .ok_or_else(|| BackendError::Internal("connection vanished".into()))?;
+        match role {
+            Role::Answer(offer) => EchoSession::answering(pc, &offer),
+            Role::Offer => EchoSession::offering(pc),
+        }
+    }
+
+    /// Closes connection `h`, which never became a session, and frees it.
+    fn discard(&mut self, h: ConnectionHandle) {
+        if let Some(pc) = self.endpoint.peer_connection(h) {
+            pc.close();
+        }
+        let mut outbox = Vec::new();
+        self.drain(&mut outbox);
+        self.endpoint.remove_if_done(h);
+    }
+
+    /// Feeds every queued datagram of the shared socket to the endpoint, sending what it
+    /// answers to each batch before reading on.
+    fn receive_all(&mut self, outbox: &mut Vec<Transmit>) {
+        loop {
+            match self.socket.recv() {
+                Ok(Some(batch)) => {
+                    let now = Instant::now();
+                    for d in batch.datagrams() {
+                        self.endpoint
+                            .handle_receive(now, d.source, d.destination, d.payload);
+                    }
+                }
+                Ok(None) => return,
+                Err(e) => {
+                    tracing::debug!(%e, "echo mio loop: receive failed");
+                    return;
+                }
+            }
+            self.drain(outbox);
+        }
+    }
+
+    /// Fires the endpoint's timers and the sessions' guards that are due at `now`.
+    fn fire_timeouts(&mut self, now: Instant) {
+        if self.deadline.is_some_and(|at| at <= now) {
+            self.deadline = None;
+            self.endpoint.handle_timeout(now);
+        }
+        for (h, running) in &mut self.sessions {
+            if running.guard_deadline().is_some_and(|at| at <= now)
+                && let Some(pc) = self.endpoint.peer_connection(*h)
+            {
+                running.enforce_timeouts(pc, now);
+                self.touched.insert(*h);
+            }
+        }
+    }
+
+    /// Drains the endpoint: hands each event to its session and sends every datagram.
+    /// A full socket buffer drops the rest, as a network would; SCTP resends.
+    fn drain(&mut self, outbox: &mut Vec<Transmit>) {
+        loop {
+            match self.endpoint.poll_output() {
+                EndpointOutput::Transmit(_, t) => outbox.push(t),
+                EndpointOutput::Event(h, event) => self.on_event(h, event),
+                EndpointOutput::Timeout(at) => {
+                    self.deadline = at;
+                    break;
+                }
+            }
+        }
+        if outbox.is_empty() {
+            return;
+        }
+        match self.socket.send_all(outbox) {
+            Ok(sent) if sent < outbox.len() => {
+                tracing::debug!(
+                    dropped = outbox.len() - sent,
+                    "echo mio loop: send buffer full"
+                );
+            }
+            Ok(_) => {}
+            Err(e) => tracing::debug!(%e, "echo mio loop: send failed"),
+        }
+        outbox.clear();
+    }
+
+    fn on_event(&mut self, h: ConnectionHandle, event: Event) {
+        let (Some(running), Some(pc)) =
+            (self.sessions.get_mut(&h), self.endpoint.peer_connection(h))
+        else {
+            return;
+        };
+        running.echo.on_event(pc, event);
+        self.touched.insert(h);
+    }
+
+    fn service_touched(&mut self) {
+        for h in std::mem::take(&mut self.touched) {
+            self.service(h);
+        }
+    }
+
+    /// Answers a waiting HTTP request once gathering is complete, logs the connection, and
+    /// frees the session once it has ended.
+    fn service(&mut self, h: ConnectionHandle) {
+        let (Some(running), Some(pc)) =
+            (self.sessions.get_mut(&h), self.endpoint.peer_connection(h))
+        else {
+            return;
+        };
+        if !running.ever_connected && pc.connection_state() == PeerConnectionState::Connected {
+            running.ever_connected = true;
+            let pair = running.echo.stats();
+            let pair = pair.lock().expect("stats lock is never poisoned");
+            lifecycle::connected(running.id, pair.selected_pair.as_deref());
+        }
+        if running.gathered.is_some()
+            && let Some(sdp) = session::gathered_sdp(pc)
+            && let Some(gathered) = running.gathered.take()
+        {
+            let _ = gathered.send(sdp);
+        }
+        if !session::is_finished(pc) {
+            return;
+        }
+        let closed = pc.connection_state() == PeerConnectionState::Closed;
+        let stats = pc.stats();
+        let running = self.sessions.remove(&h).expect("looked up above");
+        self.endpoint.remove_if_done(h);
+        self.shared.sessions.remove(running.id);
+        let fallback = match running.why {
+            Some(why) => why,
+            None if closed => EndReason::Closed,
+            None => EndReason::Failed,
+        };
+        lifecycle::ended(running.id, lifecycle::end_reason(&stats, fallback), &stats);
     }
 }
