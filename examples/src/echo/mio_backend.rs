@@ -27,6 +27,8 @@ use tokio::sync::oneshot;
 
 const WAKER: Token = Token(usize::MAX);
 const SOCKET: Token = Token(0);
+/// Transmits taken from the endpoint between two sends: about one GSO send's worth.
+const FLUSH_EVERY: usize = 32;
 
 enum Command {
     Start(Box<Start>),
@@ -448,12 +450,17 @@ impl EventLoop {
         }
     }
 
-    /// Drains the endpoint: hands each event to its session and sends every datagram.
-    /// A full socket buffer drops the rest, as a network would; SCTP resends.
+    /// Drains the endpoint: hands each event to its session and sends every datagram,
+    /// [`FLUSH_EVERY`] at a time so the first leave while the endpoint builds the rest.
     fn drain(&mut self, outbox: &mut Vec<Transmit>) {
         loop {
             match self.endpoint.poll_output() {
-                EndpointOutput::Transmit(_, t) => outbox.push(t),
+                EndpointOutput::Transmit(_, t) => {
+                    outbox.push(t);
+                    if outbox.len() >= FLUSH_EVERY {
+                        self.send(outbox);
+                    }
+                }
                 EndpointOutput::Event(h, event) => self.on_event(h, event),
                 EndpointOutput::Timeout(at) => {
                     self.deadline = at;
@@ -461,6 +468,12 @@ impl EventLoop {
                 }
             }
         }
+        self.send(outbox);
+    }
+
+    /// Sends `outbox` and empties it. A full socket buffer drops the rest, as a network
+    /// would; SCTP resends.
+    fn send(&mut self, outbox: &mut Vec<Transmit>) {
         if outbox.is_empty() {
             return;
         }

@@ -9,6 +9,7 @@ use rtcpeer::peer_connection::{
     ChannelId, Event, IceGatheringState, IceServer, IceTransportPolicy, PeerConnection,
     PeerConnectionState, RtcConfiguration, RtcSessionDescription,
 };
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 /// `a=max-message-size` the server advertises: what Chromium itself allows.
@@ -17,10 +18,24 @@ pub const MAX_MESSAGE_SIZE: usize = 256 * 1024;
 /// The label of the channel the server opens when it is the offerer.
 pub const SERVER_CHANNEL_LABEL: &str = "echo";
 
+/// Bytes a channel may have queued for sending before further echoes wait.
+const HIGH_WATER: usize = 1024 * 1024;
+/// The queue level at which waiting echoes are sent again (`bufferedamountlow`).
+const LOW_WATER: usize = 256 * 1024;
+
 /// The echo rule and live figures of one peer connection, which the driver owns.
+///
+/// Backpressure: while a channel has [`HIGH_WATER`] bytes queued, its echoes wait here,
+/// and the bytes waiting are reported to the connection as unread, so they count against
+/// the SCTP receive window: a client that sends faster than it reads the echoes is slowed
+/// down, and no message is dropped nor memory grown beyond that window.
 #[derive(Debug)]
 pub struct EchoSession {
     stats: Arc<Mutex<SessionStats>>,
+    /// Echoes waiting for room in their channel's send queue, per channel.
+    waiting: HashMap<ChannelId, VecDeque<(bytes::Bytes, bool)>>,
+    /// Bytes in `waiting`, as reported to the connection.
+    waiting_bytes: usize,
 }
 
 /// ICE servers and the relay-only policy of every session, set once at start.
@@ -111,6 +126,8 @@ impl EchoSession {
         stats.set_state(pc.connection_state(), None);
         Self {
             stats: Arc::new(Mutex::new(stats)),
+            waiting: HashMap::new(),
+            waiting_bytes: 0,
         }
     }
 
@@ -123,7 +140,8 @@ impl EchoSession {
     /// forwards keyframe requests and updates the figures.
     pub fn on_event(&mut self, pc: &mut PeerConnection, event: Event) {
         match event {
-            Event::ChannelMessage { id, data, binary } => self.echo(pc, id, data, binary),
+            Event::ChannelMessage { id, data, binary } => self.hold(pc, id, data, binary),
+            Event::ChannelBufferedAmountLow(id) => self.release(pc, id),
             Event::Rtp(packet) => {
                 let sent = super::media::echo_rtp(pc, &packet);
                 self.lock().count_rtp(packet.payload_len, sent);
@@ -135,7 +153,17 @@ impl EchoSession {
                 let pair = pc.data_path();
                 self.lock().set_state(state, pair);
             }
-            Event::ChannelOpen(_) | Event::ChannelClosed(_) => {
+            Event::ChannelOpen(id) => {
+                if let Ok(mut channel) = pc.data_channel(id) {
+                    channel.set_buffered_amount_low_threshold(LOW_WATER);
+                }
+                self.lock().channels = pc.data_channel_ids().len();
+            }
+            Event::ChannelClosed(id) => {
+                if let Some(dropped) = self.waiting.remove(&id) {
+                    let bytes: usize = dropped.iter().map(|(data, _)| data.len()).sum();
+                    self.set_waiting_bytes(pc, self.waiting_bytes - bytes);
+                }
                 self.lock().channels = pc.data_channel_ids().len();
             }
             _ => {}
@@ -144,6 +172,45 @@ impl EchoSession {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, SessionStats> {
         self.stats.lock().expect("stats lock is never poisoned")
+    }
+
+    /// Queues the echo of one message behind those already waiting on channel `id`, then
+    /// sends what fits.
+    fn hold(&mut self, pc: &mut PeerConnection, id: ChannelId, data: bytes::Bytes, binary: bool) {
+        let len = data.len();
+        self.waiting
+            .entry(id)
+            .or_default()
+            .push_back((data, binary));
+        self.set_waiting_bytes(pc, self.waiting_bytes + len);
+        self.release(pc, id);
+    }
+
+    /// Sends waiting echoes of channel `id` while its send queue is below [`HIGH_WATER`].
+    fn release(&mut self, pc: &mut PeerConnection, id: ChannelId) {
+        let mut sent_bytes = 0;
+        while pc
+            .data_channel(id)
+            .is_ok_and(|mut channel| channel.buffered_amount() < HIGH_WATER)
+        {
+            let Some((data, binary)) = self.waiting.get_mut(&id).and_then(VecDeque::pop_front)
+            else {
+                break;
+            };
+            sent_bytes += data.len();
+            self.echo(pc, id, data, binary);
+        }
+        if self.waiting.get(&id).is_some_and(VecDeque::is_empty) {
+            self.waiting.remove(&id);
+        }
+        if sent_bytes > 0 {
+            self.set_waiting_bytes(pc, self.waiting_bytes - sent_bytes);
+        }
+    }
+
+    fn set_waiting_bytes(&mut self, pc: &mut PeerConnection, bytes: usize) {
+        self.waiting_bytes = bytes;
+        pc.set_application_unread(bytes);
     }
 
     fn echo(&mut self, pc: &mut PeerConnection, id: ChannelId, data: bytes::Bytes, binary: bool) {
