@@ -25,7 +25,7 @@ const LOW_WATER: usize = 256 * 1024;
 
 /// The echo rule and live figures of one peer connection, which the driver owns.
 ///
-/// Backpressure: while a channel has [`HIGH_WATER`] bytes queued, its echoes wait here,
+/// Backpressure: while a channel has 1 MiB (`HIGH_WATER`) queued, its echoes wait here,
 /// and the bytes waiting are reported to the connection as unread, so they count against
 /// the SCTP receive window: a client that sends faster than it reads the echoes is slowed
 /// down, and no message is dropped nor memory grown beyond that window.
