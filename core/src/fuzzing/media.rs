@@ -147,6 +147,12 @@ fn assemble(data: &[u8], now: Instant) -> Milestones {
 /// Feeds the packets `data` encodes (9-byte head: sequence number, timestamp, marker and
 /// payload type, time step in ms, payload length and drain flag; then the payload);
 /// whether a frame came out.
+///
+/// Checks that frames come out in order of their extended sequence numbers. Frames are
+/// polled only when a packet asks for a drain, and by then the stream may have moved on by
+/// more than 2^15, so a frame's numbers are unwrapped against the assembler's highest packet
+/// at the step its last packet arrived (each step gets its own instant, which the frame's
+/// `received_at` names): its packets lie within one window behind that.
 fn run_assembler(
     mut a: FrameAssembler,
     max_bytes: usize,
@@ -155,14 +161,15 @@ fn run_assembler(
     reached: &mut Milestones,
 ) -> bool {
     let mut rest = data;
-    let mut last_seq: Option<u16> = None;
+    let mut highest_by_step: Vec<(Instant, u64)> = Vec::new();
+    let mut last_emitted: Option<u64> = None;
     let mut framed = false;
     while rest.len() >= 9 {
         let (head, tail) = rest.split_at(9);
         let len = usize::from(head[8] & 0x3f).min(tail.len());
         let (payload, tail) = tail.split_at(len);
         rest = tail;
-        now += Duration::from_millis(u64::from(head[7]));
+        now += Duration::from_millis(u64::from(head[7])) + Duration::from_micros(1);
         a.handle_timeout(now);
         a.handle_packet(
             now,
@@ -174,6 +181,9 @@ fn run_assembler(
                 payload: payload.to_vec().into(),
             },
         );
+        if let Some(highest) = a.highest_extended() {
+            highest_by_step.push((now, highest));
+        }
         assert!(
             a.buffered_bytes() <= max_bytes,
             "assembler over its byte limit"
@@ -184,12 +194,18 @@ fn run_assembler(
         while let Some(event) = a.poll_event() {
             match event {
                 AssemblerEvent::Frame(f) => {
-                    if let Some(last) = last_seq {
-                        let step = f.first_sequence_number.wrapping_sub(last);
-                        // A forward jump of up to 2^15 plus one window is still forward.
-                        assert!(step != 0 && step < 0x8100, "frames in order");
+                    let step = highest_by_step.partition_point(|(at, _)| *at < f.received_at);
+                    let (_, highest) = highest_by_step[step];
+                    let first = unwrap_near(f.first_sequence_number, highest);
+                    let last = unwrap_near(f.last_sequence_number, highest);
+                    assert!(
+                        first <= last && last <= highest,
+                        "a frame within the stream"
+                    );
+                    if let Some(previous) = last_emitted {
+                        assert!(first > previous, "frames in order");
                     }
-                    last_seq = Some(f.last_sequence_number);
+                    last_emitted = Some(last);
                     framed = true;
                 }
                 AssemblerEvent::Lost { .. } => {
@@ -200,6 +216,11 @@ fn run_assembler(
         }
     }
     framed
+}
+
+/// `seq` extended to the value nearest `highest` (an extended sequence number).
+fn unwrap_near(seq: u16, highest: u64) -> u64 {
+    highest.wrapping_add_signed(i64::from(seq.wrapping_sub(highest as u16) as i16))
 }
 
 /// One packet in the format [`run_assembler`] reads.

@@ -329,6 +329,13 @@ impl FrameAssembler {
         }
     }
 
+    /// The extended sequence number of the highest packet placed so far (for checks that
+    /// need to unwrap emitted frames' sequence numbers); `None` before the first packet.
+    #[cfg(feature = "fuzzing")]
+    pub(crate) fn highest_extended(&self) -> Option<u64> {
+        self.started.then_some(self.highest)
+    }
+
     /// The next event, in order.
     pub fn poll_event(&mut self) -> Option<AssemblerEvent> {
         let was_full = self.events.len() >= self.config.max_events;
