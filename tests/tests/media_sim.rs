@@ -495,6 +495,52 @@ fn reports_give_round_trip_time_and_loss_and_keyframe_requests_cross() {
 }
 
 #[test]
+fn transport_cc_feedback_reports_every_packet_and_the_losses_to_the_sender() {
+    let Call { mut p, a_video, .. } = call(8);
+    let latency = Duration::from_millis(25);
+    for node in [p.a, p.b] {
+        p.sim
+            .set_node_link(node, Direction::Both, LinkConfig::new().latency(latency))
+            .expect("link");
+    }
+    let mut n = 0u32;
+    p.sim.add_rule(rtcpeer::sim::Rule::drop(move |d| {
+        let media = d.payload.first().is_some_and(|b| (128..=191).contains(b))
+            && d.payload.get(1).is_some_and(|pt| (pt & 0x7f) == VP8);
+        if media {
+            n += 1;
+        }
+        media && n % 10 == 5
+    }));
+    // One packet every 20 ms of virtual time, the clock moving whether or not events fall
+    // in between (feedback timing depends on arrival spacing).
+    for i in 0..200u16 {
+        let data = payload(i);
+        p.with(true, |pc| {
+            let w = RtpWrite::new(VP8, i, u32::from(i) * 3000, i % 3 == 2, &data);
+            pc.transceiver(a_video)
+                .expect("t")
+                .write_rtp(w)
+                .expect("write_rtp");
+        });
+        p.sim.run_for(Duration::from_millis(20)).expect("sim");
+    }
+    p.sim.run_for(Duration::from_secs(2)).expect("sim");
+    let a = p.with(true, |pc| pc.stats()).media;
+    let b = p.with(false, |pc| pc.stats()).media;
+    // 200 packets over 4 s, feedback every 100 ms (sooner after a loss): about 40 messages.
+    let sent = b.transport_feedback.feedback_sent;
+    assert!((35..=70).contains(&sent), "feedback messages {sent}");
+    assert_eq!(a.transport_feedback_received, sent);
+    // Every transport-wide number a sent (media and RTX) is accounted for once; the 20
+    // dropped VP8 packets are the only losses (retransmissions use other numbers).
+    let recorded = b.transport_feedback.packets_recorded;
+    assert!(recorded >= 180, "b recorded {recorded}");
+    assert_eq!(a.transport_feedback_lost, 20);
+    assert_eq!(a.transport_feedback_acked, recorded);
+}
+
+#[test]
 fn srtp_replays_and_forged_packets_are_dropped_and_counted() {
     let Call {
         mut p,

@@ -33,8 +33,14 @@
 //!   restored into its media stream (counted apart from it, as RFC 4588 §8 keeps the RTX
 //!   stream's statistics separate).
 //!
-//! Not implemented yet: congestion control, FEC/RED and simulcast; padding-only RTX
-//! packets (bandwidth probes) are counted and dropped.
+//! - Transport-wide congestion control feedback (`transport-cc`), receiving side: every
+//!   packet carrying the transport-wide sequence number (probes included) is recorded and
+//!   reported back every 100 ms; what the peer reports of ours is counted in the
+//!   connection's media stats.
+//!
+//! Not implemented yet: a send-side bandwidth estimator and media pacing by it, FEC/RED
+//! and simulcast; padding-only RTX packets (bandwidth probes) are counted for feedback,
+//! then dropped.
 
 pub mod assembler;
 mod assembler_jitter;
@@ -50,6 +56,7 @@ pub(crate) mod recovery_check;
 mod reports;
 mod send;
 mod transceiver;
+mod transport_feedback;
 /// VP8 (RFC 7741), kept at its former path; see [`packetize::vp8`].
 pub use packetize::vp8;
 
@@ -69,3 +76,5 @@ pub use transceiver::{
 pub(crate) use transceiver::{
     Transceiver, answer_direction, receives, reverse, sends, with_send as transceiver_with_send,
 };
+pub(crate) use transport_feedback::TransportFeedbackReceiver;
+pub use transport_feedback::TransportFeedbackStats;

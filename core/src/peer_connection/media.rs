@@ -49,6 +49,15 @@ pub struct MediaTransportStats {
     pub rtcp_malformed: u64,
     /// RTCP compound packets sent.
     pub rtcp_sent: u64,
+    /// Transport-cc feedback about what the peer sent us (receiving side).
+    pub transport_feedback: crate::media::TransportFeedbackStats,
+    /// Transport-cc feedback messages received about what we sent.
+    pub transport_feedback_received: u64,
+    /// Of our transport-wide sequence numbers, how many the peer's feedback reported
+    /// received and lost, each number counted at its first report.
+    pub transport_feedback_acked: u64,
+    /// See [`transport_feedback_acked`](Self::transport_feedback_acked).
+    pub transport_feedback_lost: u64,
 }
 
 impl MediaTransportStats {
@@ -77,6 +86,11 @@ pub(crate) struct MediaState {
     pub reports: ReportTimer,
     /// Next transport-wide sequence number (transport-cc extension).
     pub transport_seq: u16,
+    /// Arrivals of the peer's transport-wide sequence numbers, for transport-cc feedback.
+    pub transport_feedback: crate::media::TransportFeedbackReceiver,
+    /// The highest of our transport-wide sequence numbers the peer's feedback covered
+    /// (compared by 16-bit distance), so each number is counted once.
+    pub transport_feedback_covered: Option<u16>,
     /// SSRC -> transceiver, from descriptions and from routed packets.
     pub routes: HashMap<u32, TransceiverId>,
     /// Header extension ids of the BUNDLE group (one id means one URI in the group).

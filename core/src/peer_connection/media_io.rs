@@ -104,6 +104,7 @@ impl PeerConnection {
             self.media.stats.srtp_other_failures += 1;
             return;
         };
+        self.record_transport_seq(&packet);
         let Some(id) = self.route_rtp(&packet) else {
             self.media.stats.rtp_unroutable += 1;
             return;
@@ -118,6 +119,21 @@ impl PeerConnection {
             return;
         }
         self.deliver_rtp(id, buf, is_rtx);
+    }
+
+    /// Every packet with the transport-wide sequence number counts for transport-cc
+    /// feedback, before routing: RTX and padding probes (Chromium's on SSRC 0) too.
+    fn record_transport_seq(&mut self, packet: &RtpPacket<&[u8]>) {
+        let Some(id) = self.media.bundle_extensions.id_of(extensions::TRANSPORT_CC) else {
+            return;
+        };
+        if let Some(&[hi, lo]) = packet.extension(id) {
+            let seq = u16::from_be_bytes([hi, lo]);
+            let now = self.now;
+            self.media
+                .transport_feedback
+                .on_packet(now, seq, packet.ssrc());
+        }
     }
 
     /// A packet routed to transceiver `id` (`repaired`: restored from RTX): stream
@@ -274,6 +290,7 @@ impl PeerConnection {
                 }
             }
             RtcpPacket::Nack(nack) => self.on_nack(nack),
+            RtcpPacket::TransportCc(feedback) => self.on_transport_feedback(feedback),
             _ => {}
         }
         let target = packet
@@ -285,6 +302,31 @@ impl PeerConnection {
                 transceiver,
                 packet,
             });
+        }
+    }
+
+    /// Counts what the peer's transport-cc feedback says of our packets, each sequence
+    /// number once, at the first message that covers it.
+    fn on_transport_feedback(&mut self, feedback: &rtcp::TransportCc) {
+        let stats = &mut self.media.stats;
+        stats.transport_feedback_received += 1;
+        let next = self.media.transport_seq;
+        for &(seq, delta) in &feedback.packets {
+            // Sequence numbers compared by their 16-bit distance: feedback covers packets
+            // sent recently.
+            let not_sent_yet = seq.wrapping_sub(next) as i16 >= 0;
+            let covered = self
+                .media
+                .transport_feedback_covered
+                .is_some_and(|c| seq.wrapping_sub(c) as i16 <= 0);
+            if not_sent_yet || covered {
+                continue;
+            }
+            self.media.transport_feedback_covered = Some(seq);
+            match delta {
+                Some(_) => stats.transport_feedback_acked += 1,
+                None => stats.transport_feedback_lost += 1,
+            }
         }
     }
 
@@ -456,6 +498,32 @@ impl PeerConnection {
         self.send_rtcp(&[head, feedback])
     }
 
+    /// Sends the transport-cc feedback that is due, each message in its own compound
+    /// behind an empty receiver report (RFC 3550 §6.1; reduced-size RTCP is not
+    /// negotiated).
+    fn send_transport_feedback(&mut self) {
+        let now = self.now;
+        let sender_ssrc = self
+            .media
+            .transceivers
+            .iter()
+            .find(|t| !t.stopped)
+            .map_or(0, |t| t.outbound.ssrc);
+        let messages = self
+            .media
+            .transport_feedback
+            .poll_feedback(now, sender_ssrc);
+        for message in messages {
+            let head = RtcpPacket::ReceiverReport(ReceiverReport {
+                ssrc: sender_ssrc,
+                reports: Vec::new(),
+            });
+            if let Err(e) = self.send_rtcp(&[head, RtcpPacket::TransportCc(message)]) {
+                tracing::debug!(%e, "pc: transport-cc feedback not sent");
+            }
+        }
+    }
+
     /// Protects and sends one compound RTCP packet.
     pub(crate) fn send_rtcp(&mut self, packets: &[RtcpPacket]) -> Result<(), crate::Error> {
         let srtp = self
@@ -482,7 +550,11 @@ impl PeerConnection {
     /// SDES CNAME (RFC 3550 §6.1).
     pub(crate) fn poll_media_timeout(&mut self) {
         let now = self.now;
-        if self.media.srtp.is_none() || !self.media.reports.poll_due(now, &mut self.rng) {
+        if self.media.srtp.is_none() {
+            return;
+        }
+        self.send_transport_feedback();
+        if !self.media.reports.poll_due(now, &mut self.rng) {
             return;
         }
         let ntp = self.ntp_now();

@@ -279,6 +279,7 @@ impl PeerConnection {
         s.dtls = self.dtls.as_ref().map(|d| d.stats()).unwrap_or_default();
         s.sctp = self.sctp_stats().cloned();
         s.media = self.media.stats.clone();
+        s.media.transport_feedback = self.media.transport_feedback.stats();
         s.dropped_media = s.media.dropped();
         s.transceivers = self
             .media

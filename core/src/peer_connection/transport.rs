@@ -266,6 +266,10 @@ impl PeerConnection {
                 .srtp
                 .as_ref()
                 .and_then(|_| self.media.reports.deadline()),
+            self.media
+                .srtp
+                .as_ref()
+                .and_then(|_| self.media.transport_feedback.deadline()),
             self.pacer.next_send(),
             self.mdns.deadline(),
             self.recovery_deadline(),
