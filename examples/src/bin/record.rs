@@ -137,9 +137,14 @@ async fn run(options: Options) -> Result<(), BoxError> {
     for task in tasks {
         tracks.push(task.await??);
     }
+    let feedback = pc.stats().media;
     let summary = serde_json::json!({
         "seconds": started.elapsed().as_secs_f64(),
         "tracks": tracks,
+        "transport_cc": {
+            "packets_recorded": feedback.transport_feedback.packets_recorded,
+            "feedback_sent": feedback.transport_feedback.feedback_sent,
+        },
     });
     println!("{summary}");
     pc.close().await;
