@@ -629,7 +629,10 @@ fn seeds(_: Instant) -> Vec<Vec<u8>> {
         w.u8(CHUNK_FORWARD_TSN).u8(0).u8(2).short(&[]);
         w.u8(SCTP | dir).u8(3).u8(1);
         w.u8(CHUNK_DATA).u8(3).u8(0).short(&data);
-        w.u8(CHUNK_SACK).u8(0).u8(0).short(&[0, 1, 0, 0, 0, 0, 0, 0]);
+        w.u8(CHUNK_SACK)
+            .u8(0)
+            .u8(0)
+            .short(&[0, 1, 0, 0, 0, 0, 0, 0]);
         out.push(w.0);
 
         // SRTP on each stream (marker set, then an extension bit), SRTCP: a sender
@@ -659,12 +662,7 @@ fn seeds(_: Instant) -> Vec<Vec<u8>> {
             .u8(1)
             .u8(5)
             .long(&[0, 0, 0, 0, 0, 1, 0, 0]);
-        w.u8(SRTCP | dir)
-            .u8(1)
-            .u8(0)
-            .u8(1)
-            .u32(42)
-            .long(&[0; 24]);
+        w.u8(SRTCP | dir).u8(1).u8(0).u8(1).u32(42).long(&[0; 24]);
         out.push(w.0);
 
         // The application and time, then raw bytes of each class.
@@ -674,8 +672,10 @@ fn seeds(_: Instant) -> Vec<Vec<u8>> {
         w.u8(APP | dir).u8(2).u8(0);
         w.u8(APP | dir).u8(3);
         w.u8(TIME | dir).u8(60);
-        w.u8(RAW | dir).long(&[0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42]);
-        w.u8(RAW | dir).long(&[0x80, 0x60, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1]);
+        w.u8(RAW | dir)
+            .long(&[0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42]);
+        w.u8(RAW | dir)
+            .long(&[0x80, 0x60, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1]);
         w.u8(TIME | dir).u8(250);
         out.push(w.0);
     }
