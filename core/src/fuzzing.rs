@@ -27,6 +27,7 @@ mod loss_recovery;
 mod media;
 mod ops;
 mod parsers;
+mod pc_connected;
 mod peer_connection;
 mod sctp;
 
@@ -62,6 +63,7 @@ pub const TARGETS: &[Target] = &[
     datachannel::TARGET,
     jsep::TARGET,
     peer_connection::TARGET,
+    pc_connected::TARGET,
     loss_recovery::TARGET,
     media::DEPACKETIZE,
     media::ASSEMBLER,

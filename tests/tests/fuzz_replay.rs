@@ -3,7 +3,9 @@
 //! (`rtcpeer::fuzzing`), on the stable toolchain, and checks that each target's corpus
 //! still reaches its deep states (ICE past integrity into nomination, DTLS connected with
 //! application data on both roles, SCTP DATA accepted and delivered, data channels opened
-//! and closed, a connected peer connection receiving datagrams of every protocol).
+//! and closed, a connected peer connection receiving datagrams of every protocol, and
+//! forged datagrams of every protocol signed or sealed with a connected pair's live keys
+//! getting past each gate).
 //!
 //! `FUZZ_WRITE_SEEDS=1 cargo test -p rtcpeer-tests --test fuzz_replay` rewrites the seed
 //! files from the project's code (needed when a protocol change alters a transcript).
@@ -171,4 +173,9 @@ fn jsep_corpus_negotiates_renegotiates_and_rolls_back() {
 #[test]
 fn peer_connection_corpus_feeds_every_protocol_to_a_connected_peer() {
     replay_reaches_deep_states("peer_connection");
+}
+
+#[test]
+fn pc_connected_corpus_gets_forged_datagrams_of_every_protocol_past_their_gates() {
+    replay_reaches_deep_states("pc_connected");
 }

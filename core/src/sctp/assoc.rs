@@ -182,6 +182,14 @@ impl Association {
         self.local_tag
     }
 
+    /// (Feature `fuzzing`.) The cumulative TSN received and the next TSN this side will
+    /// send, so that a fuzz target can place DATA, FORWARD TSN and SACK chunks inside the
+    /// windows of an association it does not own the peer of.
+    #[cfg(feature = "fuzzing")]
+    pub(crate) fn fuzzing_tsns(&self) -> (u32, u32) {
+        (self.tsns.cum() as u32, self.inflight.next_tsn() as u32)
+    }
+
     /// Counters.
     pub fn stats(&self) -> &SctpStats {
         &self.stats
