@@ -700,6 +700,7 @@ async fn abandon(options: &Options) -> Result<bool, Error> {
             "peakSessions": peak.sessions,
             "peakRss": peak.rss,
             "drainedSeconds": drained.as_secs_f64(),
+            "drainedAfterPostsSeconds": (drained - posted).as_secs_f64(),
             "sessionsAfter": now.sessions,
             "rssAfter": now.rss,
         }));
