@@ -31,6 +31,7 @@ use bytes::Bytes;
 use rtcpeer::peer_connection::RtcSessionDescription;
 use rtcpeer_examples::args::{Args, exit_if_help};
 use rtcpeer_examples::bench::report::percentile;
+use rtcpeer_examples::bench::system::UdpErrors;
 use rtcpeer_tokio::{
     DataChannel, DtlsCertificate, Message, PeerConnection, RtcConfiguration, SocketConfig,
     generate_certificate, new_peer_connection,
@@ -54,7 +55,8 @@ usage: loadgen [options]
   --size BYTES             echo message size, at least 8 (default 1024)
   --interval SECS          between two messages of one session (default 1)
   --duration SECS          how long every session echoes, once all are set up (default 10)
-  --grace SECS             how long to wait for the last echoes (default 5)
+  --grace SECS             after the last send, an echo not received while no other echo
+                           arrived for this long is lost (default 5)
   --setup-timeout SECS     offer to open data channel, per session (default 30)
   --abandon                post offers and never connect: the server must time them out
   --rounds N               with --abandon: rounds of --sessions offers (default 1)
@@ -371,6 +373,8 @@ async fn run(options: &Options) -> Result<bool, Error> {
         mib(base.rss)
     );
     let t0 = Instant::now();
+    let client_cpu0 = own_cpu();
+    let udp0 = UdpErrors::read();
     let ticker_shared = shared.clone();
     let ticker = tokio::spawn(async move {
         loop {
@@ -393,6 +397,7 @@ async fn run(options: &Options) -> Result<bool, Error> {
     }
     let setup_wall = t0.elapsed();
     let set_up = server_stats(server).await?;
+    let client_cpu_set_up = own_cpu();
     let connected = Counters::get(&c.connected);
     println!(
         "loadgen: set up {connected} of {all} in {:.2} s; echoing for {:?}",
@@ -408,6 +413,10 @@ async fn run(options: &Options) -> Result<bool, Error> {
         }
     }
     let echo_wall = echo_start.elapsed();
+    let udp_drops = UdpErrors::read()
+        .zip(udp0)
+        .map(|(now, then)| now.since(then).rcvbuf_errors);
+    let client_cpu_echo = own_cpu() - client_cpu_set_up;
     let after_echo = server_stats(server).await?;
     ticker.abort();
     // The clients closed their connections; give the server a moment to free them.
@@ -428,6 +437,8 @@ async fn run(options: &Options) -> Result<bool, Error> {
     let rss_per_session = per(set_up.rss.saturating_sub(base.rss) as f64);
     let cpu_per_session_ms = per((set_up.cpu - base.cpu) * 1000.0);
     let echo_cpu_share = (after_echo.cpu - set_up.cpu) / echo_wall.as_secs_f64();
+    let client_setup_ms = per((client_cpu_set_up - client_cpu0) * 1000.0);
+    let client_echo_share = client_cpu_echo / echo_wall.as_secs_f64();
     let setup = percentiles(&mut lock(&shared.setup_ms));
     let rtt = percentiles(&mut lock(&shared.rtt_ms));
     let failures = lock(&shared.failures).clone();
@@ -462,8 +473,25 @@ async fn run(options: &Options) -> Result<bool, Error> {
         setup_wall.as_secs_f64(),
         echo_cpu_share * 100.0
     );
+    println!(
+        "loadgen: kernel UDP receive-buffer drops during the run (this network namespace, \
+         every process): {}",
+        udp_drops.map_or("?".to_owned(), |n| n.to_string())
+    );
+    println!(
+        "loadgen: this client process: CPU {client_setup_ms:.3} ms per new session, {:.0} % \
+         of a core while echoing (echo phase {:.1} s)",
+        client_echo_share * 100.0,
+        echo_wall.as_secs_f64()
+    );
     let report = serde_json::json!({
         "sessions": all,
+        "echoSeconds": echo_wall.as_secs_f64(),
+        "udpRcvbufErrors": udp_drops,
+        "client": {
+            "cpuPerNewSessionMs": client_setup_ms,
+            "cpuEchoCoreShare": client_echo_share,
+        },
         "connected": connected,
         "failed": failed,
         "sent": Counters::get(&c.sent),
@@ -487,6 +515,11 @@ async fn run(options: &Options) -> Result<bool, Error> {
     });
     println!("{report}");
     Ok(failed == 0 && lost == 0 && corrupt == 0 && connected == all)
+}
+
+/// This process's CPU time so far, seconds.
+fn own_cpu() -> f64 {
+    rtcpeer_examples::bench::system::cpu_time().map_or(0.0, |t| t.as_secs_f64())
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -601,6 +634,11 @@ async fn echo(channel: &DataChannel, shared: &Shared, index: usize) -> Vec<f64> 
                 };
                 if ok {
                     Counters::add(&c.received, 1);
+                    // A backlog that still moves is late, not lost: the grace runs from
+                    // the last echo.
+                    if next == count {
+                        deadline = Some(Instant::now() + options.grace);
+                    }
                 } else {
                     Counters::add(&c.corrupt, 1);
                 }
