@@ -8,9 +8,11 @@
 //! Prints `listening on http://IP:PORT/` once ready; `--help` lists the options (limits,
 //! timeouts, ICE mode). Signalling is WHIP-style: see `rtcpeer_examples::echo::http`.
 
+use rtcpeer::dtls::{CertificateValidity, DtlsCertificate};
 use rtcpeer_examples::args::{Args, exit_if_help};
+use rtcpeer_examples::echo::backend::os_seed;
 use rtcpeer_examples::echo::media::{self, MediaPolicy};
-use rtcpeer_examples::echo::session::{parse_ice_server, set_ice_servers};
+use rtcpeer_examples::echo::session::{parse_ice_server, set_ice_servers, set_shared_certificate};
 use rtcpeer_examples::echo::{
     EchoConfig, HttpLimits, SessionBackend, async_backend::AsyncEchoBackend, http,
     mio_backend::MioEchoBackend,
@@ -39,6 +41,8 @@ usage: echo [options]
                                 turn:user:pass@host:port
   --turn-user U --turn-pass P   credentials for TURN URLs without inline ones
   --relay-only                  only relayed candidates, through the TURN servers
+  --shared-certificate          every session presents one certificate made at start
+                                (cheaper sessions; one a=fingerprint for all)
   --help                        print this and exit";
 
 const OPTIONS: &[&str] = &[
@@ -58,6 +62,7 @@ const OPTIONS: &[&str] = &[
     "turn-user",
     "turn-pass",
     "relay-only",
+    "shared-certificate",
 ];
 
 struct Options {
@@ -82,7 +87,10 @@ fn on_off(args: &Args, name: &str, default: bool) -> Result<bool, String> {
 }
 
 fn options() -> Result<Options, String> {
-    let args = Args::parse(std::env::args().skip(1), &["relay-only"])?;
+    let args = Args::parse(
+        std::env::args().skip(1),
+        &["relay-only", "shared-certificate"],
+    )?;
     let unknown = args.unknown(OPTIONS);
     if !unknown.is_empty() {
         return Err(format!("unknown option(s): --{}", unknown.join(", --")));
@@ -113,12 +121,23 @@ fn options() -> Result<Options, String> {
         .collect::<Result<Vec<_>, _>>()?;
     set_ice_servers(servers, args.flag("relay-only"));
     media::set_policy(args.get("media", MediaPolicy::Echo)?);
+    if args.flag("shared-certificate") {
+        set_shared_certificate(shared_certificate()?);
+    }
     Ok(Options {
         listen: args.get("listen", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
         runtime: args.get("runtime", "tokio".to_owned())?,
         echo,
         http,
     })
+}
+
+/// A certificate for every session, keyed from the OS random source, valid from a day ago
+/// to 30 days from now.
+fn shared_certificate() -> Result<DtlsCertificate, String> {
+    let seed = os_seed().map_err(|e| e.to_string())?;
+    let validity = CertificateValidity::around(std::time::SystemTime::now());
+    DtlsCertificate::generate(&mut seed.rng(), validity).map_err(|e| e.to_string())
 }
 
 fn main() {

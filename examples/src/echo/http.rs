@@ -10,6 +10,7 @@
 //! | `GET /sessions/{id}/stats` | the session's live figures as JSON |
 //! | `DELETE /sessions/{id}` | `204`, the session is closed and freed |
 //! | `GET /sessions` | `{"sessions": n}`, how many are alive |
+//! | `GET /stats` | `{"sessions", "rssBytes", "cpuSeconds"}`: the process's figures, for load tests |
 //!
 //! Every answer allows cross-origin use (`Access-Control-Allow-Origin: *`, `Location`
 //! exposed), so a page served elsewhere (the interop tests) can signal directly.
@@ -94,6 +95,7 @@ pub fn router(backend: Backend, body_timeout: Duration) -> Router {
             put(accept_answer).options(preflight),
         )
         .route("/sessions/{id}/stats", get(stats))
+        .route("/stats", get(server_stats))
         .layer(axum::middleware::from_fn_with_state(
             body_timeout,
             read_body_in_time,
@@ -339,6 +341,17 @@ async fn stats(State(backend): State<Backend>, Path(id): Path<String>) -> Respon
 
 async fn count(State(backend): State<Backend>) -> Response {
     json(serde_json::json!({ "sessions": backend.session_count() }))
+}
+
+/// The server's own figures: live sessions, resident memory and CPU time used so far
+/// (from `/proc`; `null` elsewhere), so that a load generator can report them.
+async fn server_stats(State(backend): State<Backend>) -> Response {
+    use crate::bench::system::{cpu_time, rss_bytes};
+    json(serde_json::json!({
+        "sessions": backend.session_count(),
+        "rssBytes": rss_bytes(),
+        "cpuSeconds": cpu_time().map(|t| t.as_secs_f64()),
+    }))
 }
 
 fn json(value: serde_json::Value) -> Response {

@@ -5,6 +5,7 @@
 
 use super::backend::{BackendError, SctpRecovery, SessionStats};
 use rtcpeer::Seed;
+use rtcpeer::dtls::DtlsCertificate;
 use rtcpeer::peer_connection::{
     ChannelId, Event, IceGatheringState, IceServer, IceTransportPolicy, PeerConnection,
     PeerConnectionState, RtcConfiguration, RtcSessionDescription,
@@ -47,6 +48,17 @@ pub fn set_ice_servers(servers: Vec<IceServer>, relay_only: bool) {
     let _ = ICE.set((servers, relay_only));
 }
 
+/// The certificate every session presents, when the server shares one
+/// (`--shared-certificate`).
+static CERTIFICATE: std::sync::OnceLock<DtlsCertificate> = std::sync::OnceLock::new();
+
+/// Makes every session created from now on present `certificate` (once per process; later
+/// calls are ignored): each new session then skips its own key generation and
+/// self-signing, and all sessions announce the same `a=fingerprint`.
+pub fn set_shared_certificate(certificate: DtlsCertificate) {
+    let _ = CERTIFICATE.set(certificate);
+}
+
 /// Parses `--ice-server` values: `stun:host[:port]`, `turn:host[:port]`, or
 /// `turn:user:password@host[:port]`; `user`/`password` apply to TURN URLs without inline
 /// credentials.
@@ -78,11 +90,13 @@ pub fn parse_ice_server(
 
 /// The configuration of every echo session: `seed`, [`MAX_MESSAGE_SIZE`], the ICE servers
 /// given to [`set_ice_servers`], and whether ICE runs as a lite agent (see
-/// [`EchoConfig::ice_lite`](super::config::EchoConfig::ice_lite)); a relay-only server runs
-/// full ICE, since only a full agent allocates relayed candidates.
+/// [`EchoConfig::ice_lite`](super::config::EchoConfig::ice_lite)), and the certificate given
+/// to [`set_shared_certificate`], if any; a relay-only server runs full ICE, since only a
+/// full agent allocates relayed candidates.
 pub fn echo_config(seed: Seed, ice_lite: bool) -> RtcConfiguration {
     let (ice_servers, relay_only) = ICE.get().cloned().unwrap_or_default();
     RtcConfiguration {
+        certificate: CERTIFICATE.get().cloned(),
         max_message_size: MAX_MESSAGE_SIZE,
         ice_lite: ice_lite && !relay_only,
         ice_servers,

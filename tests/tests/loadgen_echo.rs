@@ -1,0 +1,252 @@
+//! Issue 14 at CI scale: the `echo` server on each runtime (tokio, smol, mio) in one
+//! process, the `loadgen` example in another, over loopback.
+//!
+//! - `SESSIONS` data channel sessions all connect and each echoes 1 KiB every second for
+//!   `ECHO_SECONDS` with no loss; the server's own figures (`GET /stats`: resident memory
+//!   per idle session once all are connected, CPU time per new session over the setup
+//!   phase, both with a shared certificate) are printed and held under ceilings.
+//! - `SESSIONS` abandoned sessions (offer answered, then the client sends nothing) are gone
+//!   within the server's unchecked timeout, twice; the resident memory after the second
+//!   round is within 10 % of the memory after the first (the baseline: glibc malloc keeps
+//!   what the first round freed, so the baseline includes that warm-up).
+//!
+//! The full figure (10,000 sessions for 60 s, release build) is run by hand with the same
+//! programs; see the README. Run with `--nocapture` to see the figures. The runs take the
+//! machine's cores, so they hold one lock and run one at a time.
+
+mod example_bin;
+
+use example_bin::example_binary;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+
+const SESSIONS: usize = 1000;
+const ECHO_SECONDS: u64 = 10;
+/// Issue 14's limits, reported beside each figure.
+const ISSUE_RSS_PER_SESSION: f64 = 32.0 * 1024.0;
+const ISSUE_CPU_PER_SESSION_MS: f64 = 0.5;
+/// Ceilings the tests hold. Measured (release, 1,000 to 2,000 sessions, tokio): about
+/// 38 KiB per connected idle session and 1.5 to 1.8 ms of server CPU per new session, of
+/// which most is P-256 arithmetic (ECDHE, the ServerKeyExchange signature, the check of
+/// the client's CertificateVerify). Issue 14's 32 KiB and 0.5 ms are not met; these
+/// ceilings catch regressions beyond today's figures in the test profile.
+const MAX_RSS_PER_SESSION: f64 = 56.0 * 1024.0;
+const MAX_CPU_PER_SESSION_MS: f64 = 6.0;
+/// The unchecked timeout the abandoned-session runs give the server, seconds.
+const UNCHECKED_TIMEOUT: f64 = 2.0;
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// A running echo server; killed when dropped.
+struct Echo {
+    child: Child,
+    url: String,
+    log: std::path::PathBuf,
+}
+
+impl Echo {
+    fn start(runtime: &str, extra: &[&str]) -> Self {
+        let log = std::env::temp_dir().join(format!(
+            "rtcpeer_loadgen_echo_{runtime}_{}.log",
+            std::process::id()
+        ));
+        let sessions = (2 * SESSIONS).to_string();
+        let mut child = Command::new(example_binary("echo"))
+            .args(["--listen", "127.0.0.1:0", "--runtime", runtime])
+            .args(["--shared-certificate", "--max-sessions", &sessions])
+            .args(["--max-sessions-per-client", &sessions])
+            .args(["--max-connections-per-client", "256"])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log).expect("echo log file"))
+            .spawn()
+            .expect("start echo");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("echo's first line");
+        let url = line
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix("http://"))
+            .map(|a| format!("http://{}", a.trim_end_matches('/')))
+            .unwrap_or_else(|| panic!("no URL in echo's first line {line:?}"));
+        Self { child, url, log }
+    }
+}
+
+impl Drop for Echo {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
+    }
+}
+
+/// Runs loadgen with `args` (its soft open-file limit raised to 4,096, or the hard limit:
+/// every client has its own UDP socket); its exit success and final JSON report.
+fn loadgen(args: &[&str]) -> (bool, serde_json::Value, String) {
+    let output = Command::new("sh")
+        .arg("-c")
+        .arg(r#"ulimit -n 4096 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$0" "$@""#)
+        .arg(example_binary("loadgen"))
+        .args(args)
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("run loadgen");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    println!("{stdout}");
+    let report = stdout
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('{'))
+        .and_then(|l| serde_json::from_str(l).ok())
+        .unwrap_or_else(|| panic!("no JSON report from loadgen:\n{stdout}"));
+    (output.status.success(), report, stdout)
+}
+
+fn f(v: &serde_json::Value) -> f64 {
+    v.as_f64().unwrap_or(f64::NAN)
+}
+
+fn load_run(runtime: &str) {
+    let _serial = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let echo = Echo::start(runtime, &[]);
+    let sessions = SESSIONS.to_string();
+    let duration = ECHO_SECONDS.to_string();
+    let (ok, report, stdout) = loadgen(&[
+        "--url",
+        &echo.url,
+        "--sessions",
+        &sessions,
+        "--rate",
+        "250",
+        "--size",
+        "1024",
+        "--interval",
+        "1",
+        "--duration",
+        &duration,
+        "--setup-timeout",
+        "60",
+    ]);
+    let server = &report["server"];
+    let rss = f(&server["rssPerIdleSession"]);
+    let cpu = f(&server["cpuPerNewSessionMs"]);
+    println!(
+        "{runtime}: {SESSIONS} sessions: server RSS per idle session {:.1} KiB (issue: {:.0} \
+         KiB, {}), CPU per new session {cpu:.3} ms (issue: {ISSUE_CPU_PER_SESSION_MS} ms, \
+         {}); setup p50/p99 {:.1}/{:.1} ms, echo RTT p50/p99 {:.2}/{:.2} ms",
+        rss / 1024.0,
+        ISSUE_RSS_PER_SESSION / 1024.0,
+        if rss <= ISSUE_RSS_PER_SESSION {
+            "met"
+        } else {
+            "not met"
+        },
+        if cpu <= ISSUE_CPU_PER_SESSION_MS {
+            "met"
+        } else {
+            "not met"
+        },
+        f(&report["setupMs"]["p50"]),
+        f(&report["setupMs"]["p99"]),
+        f(&report["rttMs"]["p50"]),
+        f(&report["rttMs"]["p99"]),
+    );
+    assert_eq!(report["connected"], SESSIONS, "{stdout}");
+    assert_eq!(report["failed"], 0, "{stdout}");
+    assert_eq!(report["lost"], 0, "{stdout}");
+    assert_eq!(report["corrupt"], 0, "{stdout}");
+    let expected = SESSIONS as u64 * ECHO_SECONDS;
+    assert_eq!(report["received"], expected, "{stdout}");
+    assert!(ok, "loadgen reported a failure:\n{stdout}");
+    assert!(
+        rss <= MAX_RSS_PER_SESSION,
+        "{runtime}: {rss} bytes per idle session"
+    );
+    assert!(
+        cpu <= MAX_CPU_PER_SESSION_MS,
+        "{runtime}: {cpu} ms of CPU per new session"
+    );
+}
+
+fn abandon_run(runtime: &str) {
+    let _serial = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let timeout = UNCHECKED_TIMEOUT.to_string();
+    let echo = Echo::start(runtime, &["--unchecked-timeout", &timeout]);
+    let sessions = SESSIONS.to_string();
+    let (ok, report, stdout) = loadgen(&[
+        "--url",
+        &echo.url,
+        "--abandon",
+        "--sessions",
+        &sessions,
+        "--rate",
+        "1000",
+        "--rounds",
+        "2",
+        "--drain-timeout",
+        "30",
+    ]);
+    assert!(ok, "loadgen reported a failure:\n{stdout}");
+    let rounds = report["rounds"].as_array().expect("rounds");
+    for round in rounds {
+        assert_eq!(round["answered"], SESSIONS, "{stdout}");
+        assert_eq!(round["sessionsAfter"], 0, "{stdout}");
+        // Every session is gone within its timeout of the last offer, plus polling slack.
+        assert!(
+            f(&round["drainedAfterPostsSeconds"]) <= UNCHECKED_TIMEOUT + 3.0,
+            "{runtime}: sessions outlived their timeout:\n{stdout}"
+        );
+    }
+    let start = f(&report["rssStart"]);
+    let baseline = f(&rounds[0]["rssAfter"]);
+    let after = f(&rounds[1]["rssAfter"]);
+    println!(
+        "{runtime}: {SESSIONS} abandoned sessions x 2: RSS {:.1} MiB at start, {:.1} MiB \
+         after the first round (baseline), {:.1} MiB after the second ({:+.1} %)",
+        start / 1048576.0,
+        baseline / 1048576.0,
+        after / 1048576.0,
+        (after / baseline - 1.0) * 100.0
+    );
+    assert!(
+        after <= baseline * 1.10,
+        "{runtime}: RSS {after} after the second round, baseline {baseline}"
+    );
+}
+
+#[test]
+fn tokio_echo_serves_1000_loadgen_sessions_without_loss() {
+    load_run("tokio");
+}
+
+#[test]
+fn smol_echo_serves_1000_loadgen_sessions_without_loss() {
+    load_run("smol");
+}
+
+#[test]
+fn mio_echo_serves_1000_loadgen_sessions_without_loss() {
+    load_run("mio");
+}
+
+#[test]
+fn tokio_echo_frees_abandoned_sessions_and_their_memory() {
+    abandon_run("tokio");
+}
+
+#[test]
+fn smol_echo_frees_abandoned_sessions_and_their_memory() {
+    abandon_run("smol");
+}
+
+#[test]
+fn mio_echo_frees_abandoned_sessions_and_their_memory() {
+    abandon_run("mio");
+}
