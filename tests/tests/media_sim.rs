@@ -426,6 +426,26 @@ fn a_section_without_common_codec_is_rejected_and_the_data_channel_works() {
     }));
 }
 
+/// Both peers' links get `latency`, and one VP8 packet in ten (the fifth, fifteenth, ...)
+/// is dropped: never the last one, since a receiver cannot know of a loss after the
+/// highest number it saw.
+fn lossy_video_links(p: &mut Pair, latency: Duration) {
+    for node in [p.a, p.b] {
+        p.sim
+            .set_node_link(node, Direction::Both, LinkConfig::new().latency(latency))
+            .expect("link");
+    }
+    let mut n = 0u32;
+    p.sim.add_rule(rtcpeer::sim::Rule::drop(move |d| {
+        let media = d.payload.first().is_some_and(|b| (128..=191).contains(b))
+            && d.payload.get(1).is_some_and(|pt| (pt & 0x7f) == VP8);
+        if media {
+            n += 1;
+        }
+        media && n % 10 == 5
+    }));
+}
+
 #[test]
 fn reports_give_round_trip_time_and_loss_and_keyframe_requests_cross() {
     let Call {
@@ -435,22 +455,7 @@ fn reports_give_round_trip_time_and_loss_and_keyframe_requests_cross() {
         ..
     } = call(6);
     let latency = Duration::from_millis(25);
-    for node in [p.a, p.b] {
-        p.sim
-            .set_node_link(node, Direction::Both, LinkConfig::new().latency(latency))
-            .expect("link");
-    }
-    // Drop one video packet in ten on the way to b.
-    let mut n = 0u32;
-    p.sim.add_rule(rtcpeer::sim::Rule::drop(move |d| {
-        let media = d.payload.first().is_some_and(|b| (128..=191).contains(b))
-            && d.payload.get(1).is_some_and(|pt| (pt & 0x7f) == VP8);
-        if media {
-            n += 1;
-        }
-        // Never the last packet: a receiver cannot know of a loss after the highest seen.
-        media && n % 10 == 5
-    }));
+    lossy_video_links(&mut p, latency);
     send_packets(&mut p, true, a_video, VP8, 0, 200);
     p.run_until(Duration::from_secs(3), |_| false);
     let out = p.with(true, |pc| {
@@ -497,21 +502,7 @@ fn reports_give_round_trip_time_and_loss_and_keyframe_requests_cross() {
 #[test]
 fn transport_cc_feedback_reports_every_packet_and_the_losses_to_the_sender() {
     let Call { mut p, a_video, .. } = call(8);
-    let latency = Duration::from_millis(25);
-    for node in [p.a, p.b] {
-        p.sim
-            .set_node_link(node, Direction::Both, LinkConfig::new().latency(latency))
-            .expect("link");
-    }
-    let mut n = 0u32;
-    p.sim.add_rule(rtcpeer::sim::Rule::drop(move |d| {
-        let media = d.payload.first().is_some_and(|b| (128..=191).contains(b))
-            && d.payload.get(1).is_some_and(|pt| (pt & 0x7f) == VP8);
-        if media {
-            n += 1;
-        }
-        media && n % 10 == 5
-    }));
+    lossy_video_links(&mut p, Duration::from_millis(25));
     // One packet every 20 ms of virtual time, the clock moving whether or not events fall
     // in between (feedback timing depends on arrival spacing).
     for i in 0..200u16 {
