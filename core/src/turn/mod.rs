@@ -23,9 +23,11 @@
 pub mod channel_data;
 mod client;
 pub mod server;
+pub mod stream;
 pub mod wire;
 
 pub use channel_data::{ChannelData, ChannelDataError, is_channel_data};
+pub use stream::{FramingError, MAX_FRAME_LEN, StreamFramer};
 pub use client::{
     CHANNEL_REFRESH, MAX_PEERS, PERMISSION_REFRESH, Received, TurnClient, TurnClientConfig,
     TurnError, TurnEvent, TurnStats,
