@@ -23,6 +23,75 @@ use crate::stun::HEADER_LEN;
 /// padded to 65,536.
 pub const MAX_FRAME_LEN: usize = CHANNEL_DATA_HEADER_LEN + 65_536;
 
+/// How a TURN client reaches its server (RFC 8656 section 3.1; the relayed leg from the
+/// server to peers is UDP in every case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum TurnTransport {
+    /// `turn:host[:port][?transport=udp]`: datagrams.
+    #[default]
+    Udp,
+    /// `turn:host[:port]?transport=tcp`: one TCP connection, RFC 8656 section 12.5 framing.
+    Tcp,
+    /// `turns:host[:port]`: TLS over TCP, the same framing inside TLS.
+    Tls,
+}
+
+impl TurnTransport {
+    /// Whether the transport is a stream (TCP or TLS).
+    pub fn is_stream(self) -> bool {
+        self != TurnTransport::Udp
+    }
+
+    /// The W3C `RTCIceCandidateStats.relayProtocol` value: `udp`, `tcp` or `tls`.
+    pub fn relay_protocol(self) -> &'static str {
+        match self {
+            TurnTransport::Udp => "udp",
+            TurnTransport::Tcp => "tcp",
+            TurnTransport::Tls => "tls",
+        }
+    }
+
+    /// The local preference a relayed candidate over this transport gets (RFC 8445
+    /// section 5.1.2.1), as browsers rank them: UDP over TCP over TLS.
+    pub fn local_preference(self) -> u32 {
+        match self {
+            TurnTransport::Udp => 65_535,
+            TurnTransport::Tcp => 65_535 - 4096,
+            TurnTransport::Tls => 65_535 - 8192,
+        }
+    }
+}
+
+/// Names one stream connection to a TURN server that the core asked its driver to open
+/// (`Event::TurnConnect`); every later input and output about it carries this id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TurnConnectionId(pub u32);
+
+impl std::fmt::Display for TurnConnectionId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "turn-conn-{}", self.0)
+    }
+}
+
+/// What the driver must open for the core: a TCP connection to `server`, and for
+/// [`TurnTransport::Tls`] a TLS session over it that checks the server's certificate for
+/// `server_name` against the default roots plus `extra_roots_pem`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TurnConnect {
+    /// The connection's id.
+    pub id: TurnConnectionId,
+    /// The server's address.
+    pub server: std::net::SocketAddr,
+    /// TCP or TLS.
+    pub transport: TurnTransport,
+    /// The host of the URL: the TLS server name (SNI) and the name the certificate must
+    /// carry (an IP literal for `turns:127.0.0.1`).
+    pub server_name: String,
+    /// Extra trusted roots (PEM text, for a private CA) from the configuration.
+    pub extra_roots_pem: std::sync::Arc<[String]>,
+}
+
 /// Why a TURN stream became unusable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
