@@ -17,6 +17,7 @@
 //! on the core on another thread meanwhile instead of waiting for the driver's I/O.
 
 use super::shared::{Shared, State};
+use super::turn_stream::TurnStreams;
 use super::{
     AsyncTimer, AsyncUdpSocket, BoxFuture, ChannelEvent, Message, RecvBatch, Runtime, RuntimeError,
 };
@@ -101,6 +102,8 @@ pub(crate) struct Driver {
     timer: Pin<Box<dyn AsyncTimer>>,
     deadline: Option<Instant>,
     resolving: Vec<(String, BoxFuture<io::Result<Vec<SocketAddr>>>)>,
+    /// TURN connections over TCP/TLS.
+    streams: TurnStreams,
 }
 
 impl std::fmt::Debug for Driver {
@@ -128,6 +131,7 @@ impl Driver {
             timer,
             deadline: Some(now),
             resolving: Vec::new(),
+            streams: TurnStreams::default(),
         }
     }
 
@@ -135,6 +139,7 @@ impl Driver {
     fn round(&mut self, cx: &mut Context<'_>) -> io::Result<bool> {
         let mut progress = self.poll_resolutions(cx);
         progress |= self.poll_receive(cx)?;
+        progress |= self.poll_turn_streams(cx);
         progress |= self.drain_and_flush(cx)?;
         progress |= self.poll_timer(cx);
         Ok(progress)
@@ -161,6 +166,16 @@ impl Driver {
             progress = true;
         }
         progress
+    }
+
+    /// Connects, reads and writes the TURN connections (TCP/TLS), feeding the core.
+    fn poll_turn_streams(&mut self, cx: &mut Context<'_>) -> bool {
+        if self.streams.is_empty() {
+            return false;
+        }
+        let shared = Arc::clone(&self.shared);
+        self.streams
+            .poll(cx, &*self.runtime, |f| f(&mut shared.lock().pc))
     }
 
     /// Reads every socket, up to [`BATCHES_PER_ROUND`] batches each. The receive calls run
@@ -221,7 +236,11 @@ impl Driver {
                     self.queue(t);
                     queued += 1;
                 }
-                Output::Event(e) => self.route(state, e),
+                Output::Event(e) => {
+                    if let Some(e) = self.streams.handle_event(&*self.runtime, e) {
+                        self.route(state, e);
+                    }
+                }
                 Output::Timeout(at) => {
                     state.send_waiters.wake_all();
                     state.wake_writable_senders();
