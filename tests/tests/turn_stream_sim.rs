@@ -66,8 +66,7 @@ impl Rig {
         let now = Instant::now();
         let url = format!("turn:{TURN}?transport=tcp");
         let side = |i: u8| {
-            let mut pc =
-                PeerConnection::new(config(seed + u64::from(i), &url), now).expect("pc");
+            let mut pc = PeerConnection::new(config(seed + u64::from(i), &url), now).expect("pc");
             pc.add_local_socket(now, addr(&format!("10.0.0.{}:5000", i + 1)))
                 .expect("socket");
             Side {
@@ -227,10 +226,7 @@ impl Rig {
             .pc
             .set_local_description(offer.clone())
             .expect("sld");
-        self.sides[1]
-            .pc
-            .set_remote_description(offer)
-            .expect("srd");
+        self.sides[1].pc.set_remote_description(offer).expect("srd");
         let answer = self.sides[1].pc.create_answer().expect("answer");
         self.sides[1]
             .pc
@@ -276,9 +272,9 @@ fn two_relay_only_peers_talk_through_the_sim_server_over_tcp_framing() {
             _ => None,
         })
         .expect("b saw a's channel");
-    assert!(rig.run_until(Duration::from_secs(5), |r| r.sides[0]
-        .events
-        .contains(&Event::ChannelOpen(ca))));
+    assert!(rig.run_until(Duration::from_secs(5), |r| {
+        r.sides[0].events.contains(&Event::ChannelOpen(ca))
+    }));
     let big = vec![0xA5u8; 3001]; // not a multiple of four: padding on the stream
     rig.sides[0]
         .pc
@@ -298,10 +294,16 @@ fn two_relay_only_peers_talk_through_the_sim_server_over_tcp_framing() {
     for s in &rig.sides {
         assert_eq!(s.udp_transmits, 0, "relay-only over TCP sent UDP");
         let stats = s.pc.stats();
-        let local = stats.selected_local_candidate.expect("selected local candidate");
+        let local = stats
+            .selected_local_candidate
+            .expect("selected local candidate");
         assert_eq!(local.candidate_type, CandidateKind::Relayed);
         assert_eq!(local.relay_protocol, Some("tcp"));
-        assert_eq!(local.related_address, Some(s.tcp), "our address as the server saw it");
+        assert_eq!(
+            local.related_address,
+            Some(s.tcp),
+            "our address as the server saw it"
+        );
         for e in &s.events {
             assert!(
                 !matches!(e, Event::TurnError { .. } | Event::IceCandidateError { .. }),
@@ -328,10 +330,15 @@ fn a_refused_tcp_connection_is_a_typed_error_event_at_once() {
                     ..
                 }
             )
-        }) && r.sides[0]
-            .events
-            .iter()
-            .any(|e| matches!(e, Event::IceCandidateError { error_code: 701, .. }))
+        }) && r.sides[0].events.iter().any(|e| {
+            matches!(
+                e,
+                Event::IceCandidateError {
+                    error_code: 701,
+                    ..
+                }
+            )
+        })
     }));
 }
 
@@ -395,7 +402,10 @@ fn an_unanswered_request_on_a_stream_is_sent_once_and_given_up_after_39_5_s() {
         pc.handle_timeout(t);
     }
     assert!(connect_id.is_some());
-    assert_eq!(sent, 1, "the Allocate went out once: no retransmission on TCP");
+    assert_eq!(
+        sent, 1,
+        "the Allocate went out once: no retransmission on TCP"
+    );
     let failed_at = failed_at.expect("gave up");
     let waited = failed_at - now;
     assert!(

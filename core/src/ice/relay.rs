@@ -26,8 +26,8 @@ use super::config::{RelayServer, StunServer};
 use super::events::IceEvent;
 use crate::transmit::Transmit;
 use crate::turn::{
-    Received, StreamFramer, TurnClient, TurnClientConfig, TurnConnect, TurnConnectionId,
-    TurnError, TurnEvent, TurnTransport,
+    Received, StreamFramer, TurnClient, TurnClientConfig, TurnConnect, TurnConnectionId, TurnError,
+    TurnEvent, TurnTransport,
 };
 use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr};
@@ -696,7 +696,10 @@ impl IceAgent {
         &self,
         address: SocketAddr,
     ) -> Option<(CandidateKind, Option<SocketAddr>, Option<TurnTransport>)> {
-        let l = self.local.iter().find(|l| l.base == address || l.candidate.address == address)?;
+        let l = self
+            .local
+            .iter()
+            .find(|l| l.base == address || l.candidate.address == address)?;
         let relay = self
             .relays
             .by_relayed(l.candidate.address)

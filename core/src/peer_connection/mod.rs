@@ -353,7 +353,12 @@ impl PeerConnection {
     /// Bytes that arrived on TURN connection `id` (decrypted, for TLS), in order, in any
     /// pieces. Bytes that are not TURN framing make the core close the connection
     /// ([`Event::TurnClose`]) and report the relay failed.
-    pub fn handle_turn_data(&mut self, now: Instant, id: crate::turn::TurnConnectionId, data: &[u8]) {
+    pub fn handle_turn_data(
+        &mut self,
+        now: Instant,
+        id: crate::turn::TurnConnectionId,
+        data: &[u8],
+    ) {
         self.now = now;
         self.stats.bytes_received += data.len() as u64;
         if self.closed {

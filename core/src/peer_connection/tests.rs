@@ -73,7 +73,10 @@ fn ice_server_urls_parse_with_default_ports() {
     assert_eq!(t("turn:h?transport=udp"), (3478, Some(TurnTransport::Udp)));
     assert_eq!(t("turn:h?transport=tcp"), (3478, Some(TurnTransport::Tcp)));
     assert_eq!(t("turns:h"), (5349, Some(TurnTransport::Tls)));
-    assert_eq!(t("turns:h:443?transport=tcp"), (443, Some(TurnTransport::Tls)));
+    assert_eq!(
+        t("turns:h:443?transport=tcp"),
+        (443, Some(TurnTransport::Tls))
+    );
     assert_eq!(t("turns:h?transport=udp"), (5349, None));
     assert_eq!(t("stun:h"), (3478, None));
 }

@@ -31,9 +31,8 @@
 
 pub use super::{
     AsyncEndpoint as Endpoint, AsyncPeerConnection as PeerConnection, AsyncTcpStream, AsyncTimer,
-    AsyncUdpSocket,
-    BoxFuture, ChannelEvent, DataChannel, Datagram, Events, Message, RecvBatch, Runtime,
-    RuntimeError, SEND_HIGH_WATER, SocketConfig, TrackLocal, TrackRemote,
+    AsyncUdpSocket, BoxFuture, ChannelEvent, DataChannel, Datagram, Events, Message, RecvBatch,
+    Runtime, RuntimeError, SEND_HIGH_WATER, SocketConfig, TrackLocal, TrackRemote,
 };
 pub use crate::dtls::DtlsCertificate;
 pub use crate::endpoint::EndpointStats;

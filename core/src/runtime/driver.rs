@@ -104,6 +104,9 @@ pub(crate) struct Driver {
     resolving: Vec<(String, BoxFuture<io::Result<Vec<SocketAddr>>>)>,
     /// TURN connections over TCP/TLS.
     streams: TurnStreams,
+    /// The core gave the TURN connections work (open, send, close) since they were last
+    /// polled: poll them again before sleeping (a new connection's future has no waker yet).
+    streams_dirty: bool,
 }
 
 impl std::fmt::Debug for Driver {
@@ -132,6 +135,7 @@ impl Driver {
             deadline: Some(now),
             resolving: Vec::new(),
             streams: TurnStreams::default(),
+            streams_dirty: false,
         }
     }
 
@@ -142,6 +146,7 @@ impl Driver {
         progress |= self.poll_turn_streams(cx);
         progress |= self.drain_and_flush(cx)?;
         progress |= self.poll_timer(cx);
+        progress |= std::mem::take(&mut self.streams_dirty);
         Ok(progress)
     }
 
@@ -236,11 +241,10 @@ impl Driver {
                     self.queue(t);
                     queued += 1;
                 }
-                Output::Event(e) => {
-                    if let Some(e) = self.streams.handle_event(&*self.runtime, e) {
-                        self.route(state, e);
-                    }
-                }
+                Output::Event(e) => match self.streams.handle_event(&*self.runtime, e) {
+                    Some(e) => self.route(state, e),
+                    None => self.streams_dirty = true,
+                },
                 Output::Timeout(at) => {
                     state.send_waiters.wake_all();
                     state.wake_writable_senders();

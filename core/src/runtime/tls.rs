@@ -85,8 +85,7 @@ impl TlsClient {
         .with_no_client_auth();
         let name = ServerName::try_from(server_name.to_string())
             .map_err(|e| TurnError::Tls(format!("bad server name {server_name:?}: {e}")))?;
-        let mut conn =
-            rustls::ClientConnection::new(Arc::new(config), name).map_err(classify)?;
+        let mut conn = rustls::ClientConnection::new(Arc::new(config), name).map_err(classify)?;
         // The driver bounds what it writes in (one message at a time, after the last
         // one's records went out), so rustls's own limit would only cut a large message.
         conn.set_buffer_limit(None);

@@ -201,9 +201,9 @@ impl Conn {
                 }
                 Poll::Ready(Ok(0)) => {
                     let error = match (&self.tls, self.reported) {
-                        (Some(_), false) => {
-                            TurnError::Tls("the server closed the connection during the handshake".into())
-                        }
+                        (Some(_), false) => TurnError::Tls(
+                            "the server closed the connection during the handshake".into(),
+                        ),
                         _ => TurnError::ConnectionClosed,
                     };
                     return (self.end(error), true);

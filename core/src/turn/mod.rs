@@ -33,13 +33,12 @@ pub mod stream;
 pub mod wire;
 
 pub use channel_data::{ChannelData, ChannelDataError, is_channel_data};
-pub use stream::{
-    FramingError, MAX_FRAME_LEN, StreamFramer, TurnConnect, TurnConnectionId, TurnTransport,
-};
 pub use client::{
     CHANNEL_REFRESH, MAX_PEERS, PERMISSION_REFRESH, RELIABLE_TIMEOUT, Received, TurnClient,
-    TurnClientConfig,
-    TurnError, TurnEvent, TurnStats,
+    TurnClientConfig, TurnError, TurnEvent, TurnStats,
+};
+pub use stream::{
+    FramingError, MAX_FRAME_LEN, StreamFramer, TurnConnect, TurnConnectionId, TurnTransport,
 };
 
 #[cfg(test)]
