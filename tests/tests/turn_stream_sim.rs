@@ -111,7 +111,7 @@ impl Rig {
             while let Some(t) = self.server.poll_transmit() {
                 moved = true;
                 if let Some(i) = self.sides.iter().position(|s| s.tcp == t.destination) {
-                    self.to_client(i, &t.payload);
+                    self.send_down(i, &t.payload);
                 } else {
                     // Relayed leg: from one allocation to the other on the same server.
                     self.server
@@ -170,7 +170,7 @@ impl Rig {
     }
 
     /// One server message down the "TCP" connection: padded, in odd pieces.
-    fn to_client(&mut self, i: usize, message: &[u8]) {
+    fn send_down(&mut self, i: usize, message: &[u8]) {
         let mut bytes = Vec::new();
         match ChannelData::parse(message) {
             Ok(cd) if is_channel_data(message) => {

@@ -110,7 +110,7 @@ pub enum FramingError {
 fn frame_sizes(header: [u8; 4]) -> Result<(usize, usize), FramingError> {
     let len = u16::from_be_bytes([header[2], header[3]]);
     match header[0] {
-        0..=3 if len % 4 == 0 => {
+        0..=3 if len.is_multiple_of(4) => {
             let n = HEADER_LEN + usize::from(len);
             Ok((n, n))
         }
