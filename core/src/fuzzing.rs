@@ -14,7 +14,8 @@
 //! signed with the known passwords, SCTP chunks with TSNs relative to the receive window,
 //! SRTP made by the sending peer) and let the fuzzer choose everything else.
 //!
-//! Not here: TURN, ChannelData and mDNS targets (their owners add them).
+//! Not here: TURN client, ChannelData and mDNS targets (`fuzz/fuzz_targets/turn.rs` and
+//! `mdns.rs` hold their bodies); TURN stream framing is `turn_stream`.
 
 use std::collections::BTreeSet;
 use std::time::Instant;
@@ -30,6 +31,7 @@ mod parsers;
 mod pc_connected;
 mod peer_connection;
 mod sctp;
+mod turn_stream;
 
 pub use ops::Ops;
 
@@ -67,6 +69,7 @@ pub const TARGETS: &[Target] = &[
     loss_recovery::TARGET,
     media::DEPACKETIZE,
     media::ASSEMBLER,
+    turn_stream::TARGET,
 ];
 
 /// The target called `name`.

@@ -13,6 +13,10 @@
 //! [`SmolRuntime`] and [`new_peer_connection`] are this crate's own (besides re-exporting
 //! [`rtcpeer`] itself).
 //!
+//! TURN servers over TCP and TLS (`turn:...?transport=tcp`, `turns:`): [`Runtime::connect_tcp`]
+//! opens the TCP connection; TLS (rustls with the pure-Rust graviola provider) and the
+//! framing run in the core's shared driver.
+//!
 //! Sockets: [`Runtime::bind`] binds one UDP socket per selected local address
 //! ([`SocketConfig`]), with 4 MiB kernel buffers where allowed, and receives and sends in
 //! batches (`recvmmsg`, GRO and GSO on Linux; one datagram per call elsewhere).
@@ -173,6 +177,28 @@ impl Runtime for SmolRuntime {
 
     fn system_time(&self) -> std::time::SystemTime {
         std::time::SystemTime::now()
+    }
+
+    fn connect_tcp(&self, addr: SocketAddr) -> BoxFuture<io::Result<Box<dyn AsyncTcpStream>>> {
+        Box::pin(async move {
+            let stream = Async::<std::net::TcpStream>::connect(addr).await?;
+            stream.get_ref().set_nodelay(true)?;
+            Ok(Box::new(SmolTcpStream(stream)) as Box<dyn AsyncTcpStream>)
+        })
+    }
+}
+
+/// A TURN server connection (TCP; TLS runs over it in the core's driver).
+#[derive(Debug)]
+struct SmolTcpStream(Async<std::net::TcpStream>);
+
+impl AsyncTcpStream for SmolTcpStream {
+    fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        smol::io::AsyncRead::poll_read(Pin::new(&mut self.0), cx, buf)
+    }
+
+    fn poll_write(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        smol::io::AsyncWrite::poll_write(Pin::new(&mut self.0), cx, buf)
     }
 }
 

@@ -13,6 +13,10 @@
 //! [`TokioRuntime`] and [`new_peer_connection`] are this crate's own (besides re-exporting
 //! [`rtcpeer`] itself).
 //!
+//! TURN servers over TCP and TLS (`turn:...?transport=tcp`, `turns:`): [`Runtime::connect_tcp`]
+//! opens the TCP connection; TLS (rustls with the pure-Rust graviola provider) and the
+//! framing run in the core's shared driver.
+//!
 //! Sockets: [`Runtime::bind`] binds one UDP socket per selected local address
 //! ([`SocketConfig`]), with 4 MiB kernel buffers where allowed, and receives and sends in
 //! batches (`recvmmsg`, GRO and GSO on Linux; one datagram per call elsewhere).
@@ -173,6 +177,38 @@ impl Runtime for TokioRuntime {
 
     fn system_time(&self) -> std::time::SystemTime {
         std::time::SystemTime::now()
+    }
+
+    fn connect_tcp(&self, addr: SocketAddr) -> BoxFuture<io::Result<Box<dyn AsyncTcpStream>>> {
+        // Spawned so that the connection registers with this runtime whoever polls it.
+        let connect = self
+            .handle
+            .spawn(async move { tokio::net::TcpStream::connect(addr).await });
+        Box::pin(async move {
+            let stream = connect.await.map_err(io::Error::other)??;
+            stream.set_nodelay(true)?;
+            Ok(Box::new(TokioTcpStream(stream)) as Box<dyn AsyncTcpStream>)
+        })
+    }
+}
+
+/// A TURN server connection (TCP; TLS runs over it in the core's driver).
+#[derive(Debug)]
+struct TokioTcpStream(tokio::net::TcpStream);
+
+impl AsyncTcpStream for TokioTcpStream {
+    fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        let mut buf = tokio::io::ReadBuf::new(buf);
+        ready!(tokio::io::AsyncRead::poll_read(
+            Pin::new(&mut self.0),
+            cx,
+            &mut buf
+        ))?;
+        Poll::Ready(Ok(buf.filled().len()))
+    }
+
+    fn poll_write(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        tokio::io::AsyncWrite::poll_write(Pin::new(&mut self.0), cx, buf)
     }
 }
 

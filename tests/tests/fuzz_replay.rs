@@ -116,6 +116,11 @@ fn assembler_corpus_assembles_video_and_audio_and_reports_a_loss() {
 }
 
 #[test]
+fn turn_stream_corpus_frames_stun_and_padded_channel_data_in_pieces_and_stops_at_garbage() {
+    replay_reaches_deep_states("turn_stream");
+}
+
+#[test]
 fn stun_corpus_parses_and_verifies_integrity() {
     replay_reaches_deep_states("stun");
 }

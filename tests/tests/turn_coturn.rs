@@ -4,7 +4,13 @@
 //! with `RTCPEER_TURN_NETNS=1`, starts coturn there and talks to it over real UDP.
 //!
 //! - two rtcpeer peers (tokio adapter) with the relay-only policy connect through coturn
-//!   and exchange data channel messages;
+//!   and exchange data channel messages, reaching coturn over UDP, over TCP
+//!   (`turn:...?transport=tcp`) and over TLS (`turns:`, coturn's certificate issued by a
+//!   CA the test makes with the `openssl` CLI and passes as a trusted root), each its own
+//!   test; the TLS case also on the smol adapter; the selected local candidate is relayed
+//!   with that `relayProtocol`;
+//! - a `turns:` server whose certificate comes from another CA gives a certificate error
+//!   event within 2 s;
 //! - coturn answers our STUN Binding requests (server-reflexive gathering);
 //! - wrong credentials give `IceCandidateError` 401 within 2 s and ICE fails.
 //!
@@ -80,6 +86,99 @@ fn inside_namespace(test: &str) -> bool {
     false
 }
 
+/// A CA and a server certificate for 127.0.0.1 issued by it (P-256, two days), made with
+/// the `openssl` CLI in a temporary directory that is removed on drop.
+struct TestPki {
+    dir: PathBuf,
+}
+
+impl TestPki {
+    fn new(tag: &str) -> TestPki {
+        let dir = std::env::temp_dir().join(format!("rtcpeer-pki-{}-{tag}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("pki dir");
+        let run = |args: &[&str]| {
+            let out = Command::new("openssl")
+                .args(args)
+                .current_dir(&dir)
+                .output()
+                .expect("run openssl (installed by tests/provision.sh)");
+            assert!(
+                out.status.success(),
+                "openssl {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        let ec = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+        ];
+        run(&[
+            &["req", "-x509"][..],
+            &ec,
+            &["-keyout", "ca.key", "-out", "ca.pem", "-days", "2"],
+            &[
+                "-subj",
+                "/CN=rtcpeer test CA",
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+                "-addext",
+                "keyUsage=critical,keyCertSign,cRLSign",
+            ],
+        ]
+        .concat());
+        run(&[
+            &["req"][..],
+            &ec,
+            &[
+                "-keyout",
+                "server.key",
+                "-out",
+                "server.csr",
+                "-subj",
+                "/CN=127.0.0.1",
+            ],
+        ]
+        .concat());
+        std::fs::write(
+            dir.join("ext.cnf"),
+            "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n",
+        )
+        .expect("ext.cnf");
+        run(&[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.pem",
+            "-days",
+            "2",
+            "-extfile",
+            "ext.cnf",
+        ]);
+        TestPki { dir }
+    }
+
+    fn ca_pem(&self) -> String {
+        std::fs::read_to_string(self.dir.join("ca.pem")).expect("ca.pem")
+    }
+}
+
+impl Drop for TestPki {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 /// A coturn process on 127.0.0.1:`port`, killed on drop.
 struct Coturn {
     child: Child,
@@ -89,6 +188,12 @@ struct Coturn {
 
 impl Coturn {
     fn start(port: u16) -> Coturn {
+        Coturn::start_with(port, None)
+    }
+
+    /// With `tls`, coturn also listens for TLS on `tls_port` with the PKI's server
+    /// certificate.
+    fn start_with(port: u16, tls: Option<(u16, &TestPki)>) -> Coturn {
         let log =
             std::env::temp_dir().join(format!("rtcpeer-coturn-{}-{port}.log", std::process::id()));
         let child = Command::new("turnserver")
@@ -98,7 +203,15 @@ impl Coturn {
             .args(["--lt-cred-mech", "--fingerprint", "--allow-loopback-peers"])
             .arg(format!("--user={USER}:{PASSWORD}"))
             .arg(format!("--realm={REALM}"))
-            .args(["--no-cli", "--no-tls", "--no-dtls", "--simple-log"])
+            .args(match tls {
+                Some((tls_port, pki)) => vec![
+                    format!("--tls-listening-port={tls_port}"),
+                    format!("--cert={}", pki.dir.join("server.pem").display()),
+                    format!("--pkey={}", pki.dir.join("server.key").display()),
+                ],
+                None => vec!["--no-tls".to_string()],
+            })
+            .args(["--no-cli", "--no-dtls", "--simple-log"])
             .arg(format!("--log-file={}", log.display()))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -145,21 +258,29 @@ impl Drop for Coturn {
 }
 
 fn turn_config(seed: u64, server: SocketAddr, password: &str) -> RtcConfiguration {
+    url_config(seed, format!("turn:{server}"), password, Vec::new())
+}
+
+fn url_config(seed: u64, url: String, password: &str, roots: Vec<String>) -> RtcConfiguration {
     RtcConfiguration {
         ice_servers: vec![IceServer {
-            urls: vec![format!("turn:{server}")],
+            urls: vec![url],
             username: Some(USER.into()),
             credential: Some(password.into()),
         }],
         ice_transport_policy: IceTransportPolicy::Relay,
+        turn_tls_roots_pem: roots,
         ..RtcConfiguration::with_seed(seed)
     }
 }
 
+/// `f`, or a panic after `secs` (async-io's timer: works under tokio and smol alike).
 async fn within<T>(secs: u64, what: &str, f: impl std::future::Future<Output = T>) -> T {
-    tokio::time::timeout(Duration::from_secs(secs), f)
-        .await
-        .unwrap_or_else(|_| panic!("{what}: not done in {secs} s"))
+    futures_lite::future::or(f, async {
+        smol::Timer::after(Duration::from_secs(secs)).await;
+        panic!("{what}: not done in {secs} s")
+    })
+    .await
 }
 
 /// Two relay-only tokio peers through the TURN server at `server` (seeds `seeds`): `a`
@@ -179,6 +300,15 @@ async fn connect_relayed_pair(server: SocketAddr, seeds: (u64, u64), label: &str
         .expect("a");
     let b = rtcpeer_tokio::new_peer_connection(turn_config(seeds.1, server, PASSWORD), &sockets)
         .expect("b");
+    connect_pair(a, b, label).await
+}
+
+/// [`connect_relayed_pair`] for peers made by the caller (any adapter, any TURN URL).
+async fn connect_pair(
+    a: rtcpeer_tokio::PeerConnection,
+    b: rtcpeer_tokio::PeerConnection,
+    label: &str,
+) -> RelayedPair {
     let ca = a
         .create_data_channel(label, Default::default())
         .await
@@ -267,6 +397,206 @@ fn coturn_relays_between_two_relay_only_rtcpeer_peers_over_udp() {
         );
         a.close().await;
         b.close().await;
+    });
+}
+
+/// Which adapter drives the peers of a stream test.
+#[derive(Clone, Copy)]
+enum Adapter {
+    Tokio,
+    Smol,
+}
+
+/// Two relay-only peers reach coturn through `url` (TCP or TLS), move data-channel data
+/// both ways, and their selected local candidates are relayed via `protocol`.
+fn relay_over_stream(adapter: Adapter, url: String, roots: Vec<String>, protocol: &str) {
+    let body = async move {
+        let make = |seed| {
+            let config = url_config(seed, url.clone(), PASSWORD, roots.clone());
+            let sockets = SocketConfig::loopback();
+            match adapter {
+                Adapter::Tokio => rtcpeer_tokio::new_peer_connection(config, &sockets),
+                Adapter::Smol => rtcpeer_smol::new_peer_connection(config, &sockets),
+            }
+            .expect("peer")
+        };
+        let RelayedPair {
+            a,
+            b,
+            ca,
+            cb,
+            offer_sdp,
+        } = connect_pair(make(11), make(12), protocol).await;
+        assert!(
+            offer_sdp.contains("typ relay"),
+            "no relayed candidate:\n{offer_sdp}"
+        );
+        assert!(
+            !offer_sdp.contains("typ host"),
+            "relay-only offer has host candidates"
+        );
+        let big = vec![0x5Au8; 10_003]; // several SCTP chunks, not a multiple of four
+        ca.send_binary(big.clone()).await.expect("send");
+        let got = within(5, "b receives", cb.recv()).await.expect("message");
+        assert_eq!(got, Message::Binary(big.into()));
+        cb.send_text(&format!("back over {protocol}"))
+            .await
+            .expect("send");
+        let got = within(5, "a receives", ca.recv()).await.expect("message");
+        assert_eq!(got, Message::Text(format!("back over {protocol}")));
+        for (side, pc) in [("a", &a), ("b", &b)] {
+            let local = within(5, "a selected pair", async {
+                loop {
+                    let stats = pc.with_core(|pc| Ok(pc.stats())).expect("stats");
+                    if let Some(local) = stats.selected_local_candidate {
+                        return local;
+                    }
+                    smol::Timer::after(Duration::from_millis(20)).await;
+                }
+            })
+            .await;
+            assert_eq!(
+                local.candidate_type,
+                rtcpeer::ice::CandidateKind::Relayed,
+                "{side}"
+            );
+            assert_eq!(local.relay_protocol, Some(protocol), "{side}");
+            assert_eq!(local.address.ip(), std::net::Ipv4Addr::LOCALHOST, "{side}");
+            assert!(
+                (50000..=50100).contains(&local.address.port()),
+                "{side}: relayed port {local:?}"
+            );
+            let ice = pc
+                .with_core(|pc| Ok(pc.ice_agent().stats().clone()))
+                .expect("stats");
+            assert!(
+                ice.relay_allocations >= 1 && ice.relay_errors == 0,
+                "{side}: {ice:?}"
+            );
+        }
+        a.close().await;
+        b.close().await;
+    };
+    match adapter {
+        Adapter::Tokio => tokio::runtime::Runtime::new()
+            .expect("tokio")
+            .block_on(body),
+        Adapter::Smol => smol::block_on(body),
+    }
+}
+
+#[test]
+fn coturn_relays_between_two_relay_only_rtcpeer_peers_over_tcp() {
+    if !inside_namespace("coturn_relays_between_two_relay_only_rtcpeer_peers_over_tcp") {
+        return;
+    }
+    let coturn = Coturn::start(3482);
+    relay_over_stream(
+        Adapter::Tokio,
+        format!("turn:{}?transport=tcp", coturn.addr),
+        Vec::new(),
+        "tcp",
+    );
+}
+
+#[test]
+fn coturn_relays_between_two_relay_only_rtcpeer_peers_over_tls() {
+    if !inside_namespace("coturn_relays_between_two_relay_only_rtcpeer_peers_over_tls") {
+        return;
+    }
+    let pki = TestPki::new("tls");
+    let _coturn = Coturn::start_with(3484, Some((5350, &pki)));
+    relay_over_stream(
+        Adapter::Tokio,
+        "turns:127.0.0.1:5350".into(),
+        vec![pki.ca_pem()],
+        "tls",
+    );
+}
+
+#[test]
+fn coturn_relays_over_tcp_and_tls_on_the_smol_adapter() {
+    if !inside_namespace("coturn_relays_over_tcp_and_tls_on_the_smol_adapter") {
+        return;
+    }
+    let pki = TestPki::new("smol");
+    let coturn = Coturn::start_with(3486, Some((5352, &pki)));
+    relay_over_stream(
+        Adapter::Smol,
+        format!("turn:{}?transport=tcp", coturn.addr),
+        Vec::new(),
+        "tcp",
+    );
+    relay_over_stream(
+        Adapter::Smol,
+        "turns:127.0.0.1:5352".into(),
+        vec![pki.ca_pem()],
+        "tls",
+    );
+}
+
+#[test]
+fn coturn_over_tls_with_a_certificate_from_an_untrusted_ca_is_a_certificate_error_within_two_seconds()
+ {
+    if !inside_namespace(
+        "coturn_over_tls_with_a_certificate_from_an_untrusted_ca_is_a_certificate_error_within_two_seconds",
+    ) {
+        return;
+    }
+    let pki = TestPki::new("server");
+    let other = TestPki::new("other");
+    let _coturn = Coturn::start_with(3488, Some((5354, &pki)));
+    let rt = tokio::runtime::Runtime::new().expect("tokio");
+    rt.block_on(async {
+        let config = url_config(
+            21,
+            "turns:127.0.0.1:5354".into(),
+            PASSWORD,
+            vec![other.ca_pem()],
+        );
+        let a = rtcpeer_tokio::new_peer_connection(config, &SocketConfig::loopback()).expect("a");
+        let mut events = a.events();
+        let t0 = Instant::now();
+        a.create_data_channel("x", Default::default())
+            .await
+            .expect("dc");
+        let offer = a.create_offer().await.expect("offer");
+        a.set_local_description(offer).await.expect("sld");
+        let (error, text) = within(2, "a certificate error event", async {
+            let mut text = None;
+            let mut typed = None;
+            loop {
+                match events.next().await {
+                    Some(Event::TurnError {
+                        error, transport, ..
+                    }) => {
+                        assert_eq!(transport, rtcpeer::turn::TurnTransport::Tls);
+                        typed = Some(error);
+                    }
+                    Some(Event::IceCandidateError {
+                        error_code,
+                        error_text,
+                        ..
+                    }) => {
+                        assert_eq!(error_code, 701);
+                        text = Some(error_text);
+                    }
+                    Some(_) => {}
+                    None => panic!("ended"),
+                }
+                if let (Some(e), Some(t)) = (&typed, &text) {
+                    return (e.clone(), t.clone());
+                }
+            }
+        })
+        .await;
+        assert!(t0.elapsed() <= Duration::from_secs(2));
+        assert!(
+            matches!(error, rtcpeer::turn::TurnError::Certificate(_)),
+            "not a certificate error: {error:?}"
+        );
+        assert!(text.contains("certificate"), "{text}");
+        a.close().await;
     });
 }
 

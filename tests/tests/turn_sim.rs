@@ -348,22 +348,21 @@ fn a_relayed_call_is_deterministic() {
 }
 
 #[test]
-fn turn_over_tcp_or_tls_is_a_clear_configuration_error() {
+fn turn_over_tcp_and_tls_are_accepted_and_dtls_is_a_clear_configuration_error() {
+    let config = |url: &str| RtcConfiguration {
+        ice_servers: vec![IceServer {
+            urls: vec![url.into()],
+            username: Some("u".into()),
+            credential: Some("p".into()),
+        }],
+        ..RtcConfiguration::with_seed(1)
+    };
     for url in ["turns:turn.example.org", "turn:198.51.100.5?transport=tcp"] {
-        let config = RtcConfiguration {
-            ice_servers: vec![IceServer {
-                urls: vec![url.into()],
-                username: Some("u".into()),
-                credential: Some("p".into()),
-            }],
-            ..RtcConfiguration::with_seed(1)
-        };
-        let err = PeerConnection::new(config, start()).expect_err(url);
-        assert!(
-            err.to_string().contains("only turn: over UDP"),
-            "{url}: {err}"
-        );
+        PeerConnection::new(config(url), start()).expect(url);
     }
+    let url = "turns:turn.example.org?transport=udp";
+    let err = PeerConnection::new(config(url), start()).expect_err(url);
+    assert!(err.to_string().contains("no DTLS"), "{url}: {err}");
 }
 
 #[test]

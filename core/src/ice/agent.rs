@@ -13,7 +13,7 @@ use super::credentials::Credentials;
 use super::events::{IceConnectionState, IceEvent, IceGatheringState, IceRole};
 use super::gather::Gatherer;
 use super::pair::{PairId, PairState};
-use super::relay::Relays;
+use super::relay::{RelayWrap, Relays};
 use super::stats::IceStats;
 use super::timers::{Timer, Timers};
 use crate::rng::Rng;
@@ -580,15 +580,18 @@ impl IceAgent {
             }
         }
         match self.relay_wrap(source, destination, &payload) {
-            Some(Some(t)) => self.transmits.push_back(t),
-            Some(None) => self.stats.relay_dropped += 1,
-            None if self.sockets.contains(&source) => self.transmits.push_back(Transmit {
-                source,
-                destination,
-                payload,
-            }),
+            RelayWrap::Transmit(t) => self.transmits.push_back(t),
+            RelayWrap::Queued => {}
+            RelayWrap::Dropped => self.stats.relay_dropped += 1,
+            RelayWrap::NotRelayed if self.sockets.contains(&source) => {
+                self.transmits.push_back(Transmit {
+                    source,
+                    destination,
+                    payload,
+                })
+            }
             // A relayed address whose allocation is gone.
-            None => self.stats.relay_dropped += 1,
+            RelayWrap::NotRelayed => self.stats.relay_dropped += 1,
         }
     }
 

@@ -21,16 +21,40 @@ pub enum StunServer {
     },
 }
 
-/// A TURN server (RFC 8656) to allocate relayed candidates on, over UDP, with
-/// long-term credentials.
+/// A TURN server (RFC 8656) to allocate relayed candidates on, over UDP, TCP or TLS,
+/// with long-term credentials.
 #[derive(Clone, PartialEq, Eq)]
 pub struct RelayServer {
-    /// Where the server is (UDP port 3478 by default for `turn:`).
+    /// Where the server is (port 3478 by default for `turn:`, 5349 for `turns:`).
     pub server: StunServer,
     /// User name.
     pub username: String,
     /// Password.
     pub password: String,
+    /// How the server is reached (UDP, TCP or TLS).
+    pub transport: crate::turn::TurnTransport,
+    /// The URL's host: the TLS server name for [`TurnTransport::Tls`](crate::turn::TurnTransport::Tls).
+    pub server_name: String,
+    /// Extra trusted roots (PEM) for the TLS certificate check, besides the default ones.
+    pub extra_roots_pem: std::sync::Arc<[String]>,
+}
+
+impl RelayServer {
+    /// A server reached over UDP.
+    pub fn udp(server: StunServer, username: &str, password: &str) -> Self {
+        let server_name = match &server {
+            StunServer::Addr(a) => a.ip().to_string(),
+            StunServer::Name { host, .. } => host.clone(),
+        };
+        RelayServer {
+            server,
+            username: username.to_string(),
+            password: password.to_string(),
+            transport: crate::turn::TurnTransport::Udp,
+            server_name,
+            extra_roots_pem: std::sync::Arc::from(Vec::new()),
+        }
+    }
 }
 
 impl std::fmt::Debug for RelayServer {
@@ -38,6 +62,7 @@ impl std::fmt::Debug for RelayServer {
         f.debug_struct("RelayServer")
             .field("server", &self.server)
             .field("username", &self.username)
+            .field("transport", &self.transport)
             .finish_non_exhaustive()
     }
 }

@@ -71,6 +71,8 @@ pub enum IceEvent {
     RelayFailed {
         /// The TURN server.
         server: SocketAddr,
+        /// How it was reached.
+        transport: crate::turn::TurnTransport,
         /// Why.
         error: crate::turn::TurnError,
     },
@@ -86,6 +88,13 @@ pub enum IceEvent {
         /// any: what was sent to the peer less than this long ago may still be answered.
         rtt: Option<std::time::Duration>,
     },
+    /// Open a TCP connection (with TLS for `turns:`) to a TURN server, then answer with
+    /// [`IceAgent::handle_turn_connected`](super::IceAgent::handle_turn_connected) or
+    /// [`IceAgent::handle_turn_failed`](super::IceAgent::handle_turn_failed).
+    TurnConnect(crate::turn::TurnConnect),
+    /// Close the TURN stream connection (after writing what
+    /// [`IceAgent::poll_turn_transmit`](super::IceAgent::poll_turn_transmit) gave for it).
+    TurnClose(crate::turn::TurnConnectionId),
     /// Please resolve this STUN or TURN server name and answer with
     /// [`IceAgent::handle_resolved`](super::IceAgent::handle_resolved).
     ResolveName {

@@ -10,6 +10,12 @@
 //!   STUN inside (checks) is handled as if it had arrived on the relayed address, and
 //!   everything else is queued for [`IceAgent::poll_relayed`].
 //! - Permissions: one per remote candidate IP paired with a relayed candidate.
+//! - TCP and TLS to the server ([`TurnTransport`]): the agent asks its driver to open the
+//!   connection ([`IceEvent::TurnConnect`]), starts the allocation when told it is
+//!   connected ([`IceAgent::handle_turn_connected`]), hands what goes to the server out as
+//!   [`IceAgent::poll_turn_transmit`] and takes the server's bytes in
+//!   ([`IceAgent::handle_turn_data`], framed by a [`StreamFramer`]). A connection that fails,
+//!   closes, or does not connect within [`TURN_CONNECT_TIMEOUT`] fails that relay.
 //! - Relay-only policy ([`IceConfig::relay_only`](super::IceConfig::relay_only)): host and
 //!   server-reflexive candidates are neither announced nor paired, and checks that reach
 //!   a host socket directly are dropped.
@@ -19,7 +25,10 @@ use super::candidate::{Candidate, CandidateKind, candidate_priority};
 use super::config::{RelayServer, StunServer};
 use super::events::IceEvent;
 use crate::transmit::Transmit;
-use crate::turn::{Received, TurnClient, TurnClientConfig, TurnEvent};
+use crate::turn::{
+    Received, StreamFramer, TurnClient, TurnClientConfig, TurnConnect, TurnConnectionId, TurnError,
+    TurnEvent, TurnTransport,
+};
 use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
@@ -28,11 +37,31 @@ use std::time::Instant;
 pub(crate) const MAX_RELAYS: usize = 8;
 /// Relayed application datagrams held for `poll_relayed`.
 const MAX_RELAYED_QUEUE: usize = 1024;
+/// A TCP connection (and TLS handshake) to a TURN server must be up within this.
+pub const TURN_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// Bytes for TURN stream connections held for `poll_turn_transmit` (past it, the newest
+/// are dropped and counted: a reliable stream cannot drop from its middle).
+const MAX_STREAM_QUEUE: usize = 4 << 20;
+
+/// The stream connection of a TCP or TLS relay.
+#[derive(Debug)]
+pub(crate) struct StreamConn {
+    pub(crate) id: TurnConnectionId,
+    /// Connected (told by the driver); until then the client waits.
+    pub(crate) connected: bool,
+    /// The connection ended (failed, closed, or closed by us); nothing more goes out.
+    pub(crate) ended: bool,
+    /// Fail the relay if not connected by then.
+    pub(crate) deadline: Instant,
+    pub(crate) framer: StreamFramer,
+}
 
 /// One allocation and the relayed candidate made of it.
 #[derive(Debug)]
 pub(crate) struct Relay {
     pub(crate) client: TurnClient,
+    /// TCP and TLS relays: their connection to the server.
+    pub(crate) stream: Option<StreamConn>,
     /// The relayed address announced as a candidate (the current one).
     pub(crate) candidate: Option<SocketAddr>,
 }
@@ -47,6 +76,12 @@ pub(crate) struct Relays {
     pub(crate) pending_names: Vec<(String, u16, RelayServer)>,
     /// Relayed non-STUN datagrams: (relayed local address, peer, data).
     pub(crate) queue: VecDeque<(SocketAddr, SocketAddr, Vec<u8>)>,
+    /// Bytes for stream connections, in order, for `poll_turn_transmit`.
+    pub(crate) stream_out: VecDeque<(TurnConnectionId, Vec<u8>)>,
+    /// Bytes in `stream_out`.
+    pub(crate) stream_out_bytes: usize,
+    /// The next stream connection id.
+    pub(crate) next_stream_id: u32,
 }
 
 impl Relays {
@@ -70,10 +105,25 @@ impl Relays {
     /// Whether a first allocation or a name is still outstanding.
     pub(crate) fn is_gathering(&self) -> bool {
         !self.pending_names.is_empty()
-            || self
-                .list
-                .iter()
-                .any(|r| r.candidate.is_none() && r.client.is_allocating())
+            || self.list.iter().any(|r| {
+                r.candidate.is_none()
+                    && (r.client.is_allocating()
+                        || r.stream.as_ref().is_some_and(|s| !s.connected && !s.ended))
+            })
+    }
+
+    /// The relay of the stream connection `id`.
+    pub(crate) fn by_stream(&self, id: TurnConnectionId) -> Option<usize> {
+        self.list
+            .iter()
+            .position(|r| r.stream.as_ref().is_some_and(|s| s.id == id))
+    }
+
+    /// The UDP relay whose client talks to `server` from `socket`.
+    fn by_udp(&self, server: SocketAddr, socket: SocketAddr) -> Option<usize> {
+        self.list.iter().position(|r| {
+            r.stream.is_none() && r.client.server() == server && r.client.socket() == socket
+        })
     }
 
     /// The relay whose current relayed address is `addr`.
@@ -89,6 +139,18 @@ impl Relays {
             && !self.list.is_empty()
             && self.list.iter().all(|r| r.client.is_failed())
     }
+}
+
+/// What [`IceAgent::relay_wrap`] did with a datagram from a local address.
+pub(super) enum RelayWrap {
+    /// The address is not relayed: send as is.
+    NotRelayed,
+    /// Wrapped for the TURN server over UDP.
+    Transmit(Transmit),
+    /// Wrapped and queued on the TURN server's stream connection.
+    Queued,
+    /// Relayed, but cannot go out (no allocation).
+    Dropped,
 }
 
 /// What [`IceAgent::relay_receive`] did with a datagram from a TURN server.
@@ -120,24 +182,147 @@ impl IceAgent {
         if socket.is_ipv4() != server.is_ipv4() || self.relays.list.len() >= MAX_RELAYS {
             return;
         }
-        if self
-            .relays
-            .list
-            .iter()
-            .any(|r| r.client.socket() == socket && r.client.server() == server)
-        {
+        // One allocation per (socket, server) over UDP; one per server over a stream
+        // (the connection does not leave from one of our sockets).
+        if self.relays.list.iter().any(|r| {
+            r.client.server() == server
+                && r.client.transport() == cfg.transport
+                && (cfg.transport.is_stream() || r.client.socket() == socket)
+        }) {
             return;
         }
         let mut config = TurnClientConfig::new(server, &cfg.username, &cfg.password);
         config.initial_rto = self.config.timing.initial_rto;
         config.max_rto = self.config.timing.max_rto;
         config.max_retransmits = self.config.timing.max_retransmits;
+        config.transport = cfg.transport;
         let mut client = TurnClient::new(config, socket, self.rng.child());
-        client.start(now);
+        let stream = if cfg.transport.is_stream() {
+            let id = TurnConnectionId(self.relays.next_stream_id);
+            self.relays.next_stream_id = self.relays.next_stream_id.wrapping_add(1);
+            tracing::debug!(%server, %id, transport = ?cfg.transport, "ice: connecting to TURN server");
+            self.emit(IceEvent::TurnConnect(TurnConnect {
+                id,
+                server,
+                transport: cfg.transport,
+                server_name: cfg.server_name.clone(),
+                extra_roots_pem: cfg.extra_roots_pem.clone(),
+            }));
+            Some(StreamConn {
+                id,
+                connected: false,
+                ended: false,
+                deadline: now + TURN_CONNECT_TIMEOUT,
+                framer: StreamFramer::new(),
+            })
+        } else {
+            client.start(now);
+            None
+        };
         self.relays.list.push(Relay {
             client,
+            stream,
             candidate: None,
         });
+    }
+
+    /// The driver connected stream `id` (and finished its TLS handshake): the allocation
+    /// starts.
+    pub fn handle_turn_connected(&mut self, now: Instant, id: TurnConnectionId) {
+        let Some(i) = self.relays.by_stream(id) else {
+            return;
+        };
+        let r = &mut self.relays.list[i];
+        if let Some(s) = r.stream.as_mut().filter(|s| !s.ended && !s.connected) {
+            s.connected = true;
+            tracing::debug!(%id, server = %r.client.server(), "ice: TURN connection up");
+            r.client.start(now);
+            self.pump_relays(now);
+        }
+    }
+
+    /// Bytes the server sent on stream `id`, in order, in any pieces. Bytes that are not
+    /// TURN framing end the connection (the driver is asked to close it) and fail the
+    /// relay. Returns whether `id` is one of ours.
+    pub fn handle_turn_data(&mut self, now: Instant, id: TurnConnectionId, data: &[u8]) -> bool {
+        let Some(i) = self.relays.by_stream(id) else {
+            return false;
+        };
+        let mut messages = Vec::new();
+        let result = match self.relays.list[i].stream.as_mut() {
+            Some(s) if s.connected && !s.ended => {
+                s.framer.push(data, |m| messages.push(m.to_vec()))
+            }
+            _ => return true,
+        };
+        for m in messages {
+            self.relay_receive_at(now, i, &m);
+        }
+        if let Err(e) = result {
+            self.stats.relay_errors += 1;
+            self.end_stream(now, i, TurnError::Framing(e), true);
+        }
+        self.pump_relays(now);
+        true
+    }
+
+    /// Stream `id` could not be opened (`error`: [`TurnError::Connect`],
+    /// [`TurnError::Tls`] or [`TurnError::Certificate`]) or ended
+    /// ([`TurnError::ConnectionClosed`]): its relay fails, reported as
+    /// [`IceEvent::RelayFailed`].
+    pub fn handle_turn_failed(&mut self, now: Instant, id: TurnConnectionId, error: TurnError) {
+        if let Some(i) = self.relays.by_stream(id) {
+            self.end_stream(now, i, error, false);
+            self.pump_relays(now);
+        }
+    }
+
+    /// Ends the stream of relay `i` and fails its client; `close`: ask the driver to close
+    /// the connection.
+    fn end_stream(&mut self, _now: Instant, i: usize, error: TurnError, close: bool) {
+        let Some(s) = self.relays.list[i].stream.as_mut() else {
+            return;
+        };
+        if s.ended {
+            return;
+        }
+        s.ended = true;
+        let id = s.id;
+        tracing::debug!(%id, %error, "ice: TURN connection ended");
+        self.relays.stream_out.retain(|(c, _)| *c != id);
+        self.relays.stream_out_bytes = self.relays.stream_out.iter().map(|(_, b)| b.len()).sum();
+        self.relays.list[i].client.fail_transport(error);
+        if let Some(old) = self.relays.list[i].candidate.take() {
+            self.local.retain(|l| l.base != old);
+        }
+        if close {
+            self.emit(IceEvent::TurnClose(id));
+        }
+    }
+
+    /// The next bytes for a TURN stream connection (in order per connection): write them
+    /// to it.
+    pub fn poll_turn_transmit(&mut self) -> Option<(TurnConnectionId, Vec<u8>)> {
+        let (id, bytes) = self.relays.stream_out.pop_front()?;
+        self.relays.stream_out_bytes -= bytes.len();
+        Some((id, bytes))
+    }
+
+    fn queue_stream(&mut self, i: usize, bytes: Vec<u8>) {
+        let Some(s) = self.relays.list[i].stream.as_ref() else {
+            return;
+        };
+        if !s.connected || s.ended {
+            self.stats.relay_dropped += 1;
+            return;
+        }
+        if self.relays.stream_out_bytes + bytes.len() > MAX_STREAM_QUEUE {
+            self.stats.relay_dropped += 1;
+            tracing::debug!(id = %s.id, "ice: TURN stream queue full, dropped");
+            return;
+        }
+        self.relays.stream_out_bytes += bytes.len();
+        self.relays.stream_out.push_back((s.id, bytes));
     }
 
     /// A resolved name that belongs to TURN servers: start allocating from every socket.
@@ -180,11 +365,17 @@ impl IceAgent {
         destination: SocketAddr,
         data: &[u8],
     ) -> Option<RelayReceive> {
-        let i = self
-            .relays
-            .list
-            .iter()
-            .position(|r| r.client.server() == source && r.client.socket() == destination)?;
+        let i = self.relays.by_udp(source, destination)?;
+        let received = self.relay_receive_at(now, i, data)?;
+        if matches!(received, RelayReceive::Control) {
+            self.pump_relays(now);
+        }
+        Some(received)
+    }
+
+    /// A message from the server of relay `i` (a datagram, or a message framed out of its
+    /// stream). `None`: not TURN.
+    fn relay_receive_at(&mut self, now: Instant, i: usize, data: &[u8]) -> Option<RelayReceive> {
         match self.relays.list[i].client.handle_receive(now, data) {
             Received::NotMine => return None,
             Received::Consumed => {}
@@ -203,7 +394,6 @@ impl IceAgent {
                 }
             }
         }
-        self.pump_relays(now);
         Some(RelayReceive::Control)
     }
 
@@ -221,11 +411,8 @@ impl IceAgent {
         if self.closed {
             return None;
         }
-        let relay = self
-            .relays
-            .list
-            .iter_mut()
-            .find(|r| r.client.server() == source && r.client.socket() == destination)?;
+        let i = self.relays.by_udp(source, destination)?;
+        let relay = &mut self.relays.list[i];
         relay.client.relayed()?;
         relay
             .client
@@ -264,28 +451,54 @@ impl IceAgent {
             destination: relay.server(),
             payload: wrapped,
         };
+        let stream = self.relays.list[i].stream.is_some();
+        let out = if stream {
+            self.queue_stream(i, t.payload);
+            None
+        } else {
+            Some(t)
+        };
         // Only binding a channel queues requests; framing alone has nothing to pump.
         if unbound {
             self.pump_relays(now);
         }
-        Some(t)
+        out
     }
 
-    /// Wraps a datagram the agent sends from a relayed address; `None` when `source` is
-    /// not relayed (send as is) and `Some(None)` when it cannot go out (not allocated).
+    /// Whether the data path's local candidate is relayed over a TCP or TLS connection
+    /// (its datagrams leave through [`poll_turn_transmit`](Self::poll_turn_transmit), not
+    /// as transmits).
+    pub fn data_path_is_stream(&self) -> bool {
+        self.data_path()
+            .and_then(|p| self.relays.by_relayed(p.local))
+            .is_some_and(|i| self.relays.list[i].stream.is_some())
+    }
+
+    /// Wraps a datagram the agent sends from `source`, if `source` is relayed.
     pub(super) fn relay_wrap(
         &mut self,
         source: SocketAddr,
         destination: SocketAddr,
         payload: &[u8],
-    ) -> Option<Option<Transmit>> {
-        let i = self.relays.by_relayed(source)?;
+    ) -> RelayWrap {
+        let Some(i) = self.relays.by_relayed(source) else {
+            return RelayWrap::NotRelayed;
+        };
         let relay = &mut self.relays.list[i].client;
-        Some(relay.wrap(destination, payload).map(|wrapped| Transmit {
-            source: relay.socket(),
-            destination: relay.server(),
+        let Some(wrapped) = relay.wrap(destination, payload) else {
+            return RelayWrap::Dropped;
+        };
+        let (socket, server) = (relay.socket(), relay.server());
+        if self.relays.list[i].stream.is_some() {
+            // Over a stream: queued for the connection (or dropped and counted there).
+            self.queue_stream(i, wrapped);
+            return RelayWrap::Queued;
+        }
+        RelayWrap::Transmit(Transmit {
+            source: socket,
+            destination: server,
             payload: wrapped,
-        }))
+        })
     }
 
     /// Installs a permission for `remote` on the relay of `base`, if `base` is relayed.
@@ -302,15 +515,35 @@ impl IceAgent {
                 r.client.handle_timeout(now);
             }
         }
+        for i in 0..self.relays.list.len() {
+            let late = self.relays.list[i]
+                .stream
+                .as_ref()
+                .is_some_and(|s| !s.connected && !s.ended && now >= s.deadline);
+            if late {
+                let error = TurnError::Connect(format!(
+                    "not connected within {} s",
+                    TURN_CONNECT_TIMEOUT.as_secs()
+                ));
+                self.end_stream(now, i, error, true);
+            }
+        }
         self.pump_relays(now);
     }
 
     /// The earliest client deadline.
     pub(super) fn relay_deadline(&self) -> Option<Instant> {
+        let connects = self.relays.list.iter().filter_map(|r| {
+            r.stream
+                .as_ref()
+                .filter(|s| !s.connected && !s.ended)
+                .map(|s| s.deadline)
+        });
         self.relays
             .list
             .iter()
             .filter_map(|r| r.client.poll_timeout())
+            .chain(connects)
             .min()
     }
 
@@ -322,11 +555,15 @@ impl IceAgent {
                 (c.socket(), c.server())
             };
             while let Some(payload) = self.relays.list[i].client.poll_transmit() {
-                self.transmits.push_back(Transmit {
-                    source: socket,
-                    destination: server,
-                    payload,
-                });
+                if self.relays.list[i].stream.is_some() {
+                    self.queue_stream(i, payload);
+                } else {
+                    self.transmits.push_back(Transmit {
+                        source: socket,
+                        destination: server,
+                        payload,
+                    });
+                }
             }
             while let Some(e) = self.relays.list[i].client.poll_event() {
                 self.on_turn_event(now, i, server, e);
@@ -350,7 +587,12 @@ impl IceAgent {
             TurnEvent::Failed(error) => {
                 self.stats.relay_errors += 1;
                 tracing::debug!(%server, %error, "ice: TURN allocation failed");
-                self.emit(IceEvent::RelayFailed { server, error });
+                let transport = self.relays.list[i].client.transport();
+                self.emit(IceEvent::RelayFailed {
+                    server,
+                    transport,
+                    error,
+                });
             }
             TurnEvent::PermissionFailed { peer, error } => {
                 self.stats.relay_errors += 1;
@@ -379,8 +621,15 @@ impl IceAgent {
         if self.local.iter().any(|l| l.candidate.address == relayed) {
             return;
         }
+        let transport = self.relays.list[i].client.transport();
         let foundation = self.foundation(CandidateKind::Relayed, socket, Some(server));
-        let priority = candidate_priority(CandidateKind::Relayed, self.local_preference(socket), 1);
+        // RFC 8445 section 5.1.2.1: UDP relays rank above TCP, TCP above TLS (as browsers
+        // do); among one transport the socket order decides.
+        let preference = match transport {
+            TurnTransport::Udp => self.local_preference(socket),
+            other => other.local_preference(),
+        };
+        let priority = candidate_priority(CandidateKind::Relayed, preference, 1);
         let candidate = Candidate::new(
             CandidateKind::Relayed,
             foundation,
@@ -424,5 +673,37 @@ impl IceAgent {
             r.client.close(now);
         }
         self.pump_relays(now);
+        // The deallocation goes out first; then the driver closes the connections.
+        let ids: Vec<_> = self
+            .relays
+            .list
+            .iter_mut()
+            .filter_map(|r| r.stream.as_mut())
+            .filter(|s| !s.ended)
+            .map(|s| {
+                s.ended = true;
+                s.id
+            })
+            .collect();
+        for id in ids {
+            self.emit(IceEvent::TurnClose(id));
+        }
+    }
+
+    /// What the selected pair's local candidate is, for stats: (type, address, related
+    /// address, relay protocol when relayed).
+    pub fn local_candidate_info(
+        &self,
+        address: SocketAddr,
+    ) -> Option<(CandidateKind, Option<SocketAddr>, Option<TurnTransport>)> {
+        let l = self
+            .local
+            .iter()
+            .find(|l| l.base == address || l.candidate.address == address)?;
+        let relay = self
+            .relays
+            .by_relayed(l.candidate.address)
+            .map(|i| self.relays.list[i].client.transport());
+        Some((l.candidate.kind, l.candidate.related_address, relay))
     }
 }

@@ -12,12 +12,16 @@ use std::time::Duration;
 
 /// One entry of `iceServers`: STUN or TURN URLs with optional credentials.
 ///
-/// STUN URLs feed server-reflexive gathering; `turn:` URLs (UDP) relayed candidates.
-/// `turns:` and `?transport=tcp` are refused by the configuration check: TURN over TLS
-/// and TCP are not implemented yet.
+/// STUN URLs feed server-reflexive gathering; TURN URLs relayed candidates:
+/// `turn:host[:port]` (UDP, port 3478), `turn:host[:port]?transport=tcp` (TCP, port 3478)
+/// and `turns:host[:port]` (TLS over TCP, port 5349; the certificate is checked for `host`
+/// against the default roots and [`RtcConfiguration::turn_tls_roots_pem`]). The TCP and
+/// TLS connections are opened by the driver ([`Event::TurnConnect`](super::Event::TurnConnect));
+/// the async adapters do it. The relayed leg from the server to the peer is UDP in every
+/// case. `turns:...?transport=udp` (DTLS) is refused.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct IceServer {
-    /// `stun:host[:port]`, `turn:host[:port][?transport=udp]`, `turns:...`.
+    /// `stun:host[:port]`, `turn:host[:port][?transport=udp|tcp]`, `turns:host[:port]`.
     pub urls: Vec<String>,
     /// TURN user name.
     pub username: Option<String>,
@@ -74,6 +78,19 @@ impl IceServerUrl {
     /// Whether this is a STUN URL (`stun:`; `stuns:` needs TLS and is not used).
     pub fn is_stun(&self) -> bool {
         self.scheme == "stun"
+    }
+
+    /// For a TURN URL, how the server is reached: `turn:` over UDP unless
+    /// `?transport=tcp`, `turns:` over TLS. `None` for STUN URLs and for transports we do
+    /// not speak (`turns:...?transport=udp`, DTLS).
+    pub fn turn_transport(&self) -> Option<crate::turn::TurnTransport> {
+        use crate::turn::TurnTransport;
+        match (self.scheme.as_str(), self.transport.as_deref()) {
+            ("turn", None | Some("udp")) => Some(TurnTransport::Udp),
+            ("turn", Some("tcp")) => Some(TurnTransport::Tcp),
+            ("turns", None | Some("tcp")) => Some(TurnTransport::Tls),
+            _ => None,
+        }
     }
 }
 
@@ -175,6 +192,10 @@ pub struct RtcConfiguration {
     /// `handle_input`. When `false`, such candidates are ignored and counted in
     /// `remote_candidates_unresolved`.
     pub resolve_mdns: bool,
+    /// Extra trusted root certificates (PEM text, each may hold several) for `turns:`
+    /// servers, for a private CA; the default roots (Mozilla's, from `webpki-roots`) are
+    /// trusted too. Default empty.
+    pub turn_tls_roots_pem: Vec<String>,
 }
 
 impl Default for RtcConfiguration {
@@ -197,6 +218,7 @@ impl Default for RtcConfiguration {
             codecs: MediaCodecs::default(),
             wall_clock: None,
             resolve_mdns: true,
+            turn_tls_roots_pem: Vec::new(),
         }
     }
 }
@@ -246,35 +268,38 @@ impl RtcConfiguration {
         Ok(out)
     }
 
-    /// The TURN servers (`turn:` over UDP) for relayed candidates. `turns:` and
-    /// `?transport=tcp` are errors (not implemented).
+    /// The TURN servers (`turn:` over UDP or TCP, `turns:` over TLS) for relayed
+    /// candidates. Other transports (`turns:...?transport=udp`) are errors.
     pub(crate) fn relay_servers(&self) -> Result<Vec<RelayServer>, PeerConnectionError> {
         let mut out = Vec::new();
+        let roots: Arc<[String]> = Arc::from(self.turn_tls_roots_pem.clone());
         for server in &self.ice_servers {
             for url in &server.urls {
                 let parsed = IceServerUrl::parse(url)?;
                 if !parsed.scheme.starts_with("turn") {
                     continue;
                 }
-                let udp = parsed.scheme == "turn"
-                    && matches!(parsed.transport.as_deref(), None | Some("udp"));
-                if !udp {
+                let Some(transport) = parsed.turn_transport() else {
                     return Err(PeerConnectionError::InvalidConfig(format!(
-                        "TURN URL {url:?}: only turn: over UDP is implemented (no TCP or TLS yet)"
+                        "TURN URL {url:?}: the transport must be udp or tcp for turn:, tcp for turns: (no DTLS)"
                     )));
-                }
+                };
                 let host = match parsed.host.parse() {
                     Ok(ip) => StunServer::Addr(std::net::SocketAddr::new(ip, parsed.port)),
                     Err(_) => StunServer::Name {
-                        host: parsed.host,
+                        host: parsed.host.clone(),
                         port: parsed.port,
                     },
                 };
-                out.push(RelayServer {
-                    server: host,
-                    username: server.username.clone().unwrap_or_default(),
-                    password: server.credential.clone().unwrap_or_default(),
-                });
+                let mut relay = RelayServer::udp(
+                    host,
+                    server.username.as_deref().unwrap_or_default(),
+                    server.credential.as_deref().unwrap_or_default(),
+                );
+                relay.transport = transport;
+                relay.server_name = parsed.host.clone();
+                relay.extra_roots_pem = roots.clone();
+                out.push(relay);
             }
         }
         Ok(out)

@@ -137,6 +137,35 @@ pub enum Event {
     /// The application must resolve this STUN server name and answer with
     /// [`PeerConnection::handle_resolved`](super::PeerConnection::handle_resolved).
     ResolveName(String),
+    /// Open a TCP connection to a TURN server (`turn:...?transport=tcp`), with TLS over
+    /// it for `turns:` (checking the certificate for
+    /// [`server_name`](crate::turn::TurnConnect::server_name)); then answer with
+    /// [`PeerConnection::handle_turn_connected`](super::PeerConnection::handle_turn_connected)
+    /// or [`handle_turn_failed`](super::PeerConnection::handle_turn_failed), and feed what
+    /// arrives on it to [`handle_turn_data`](super::PeerConnection::handle_turn_data). The
+    /// async adapters do all of this.
+    TurnConnect(crate::turn::TurnConnect),
+    /// Write `data` to TURN connection `id` (in the order these events come).
+    TurnSend {
+        /// The connection.
+        id: crate::turn::TurnConnectionId,
+        /// The bytes (whole framed messages).
+        data: Vec<u8>,
+    },
+    /// Close TURN connection `id` (after the `TurnSend`s before this event).
+    TurnClose(crate::turn::TurnConnectionId),
+    /// A TURN server gave us no relayed candidate, typed: the TCP connection or TLS
+    /// handshake failed (a refused certificate is [`TurnError::Certificate`](crate::turn::TurnError::Certificate)),
+    /// the connection closed, or the server refused or did not answer. Comes with the
+    /// browser's [`Event::IceCandidateError`].
+    TurnError {
+        /// The TURN server.
+        server: std::net::SocketAddr,
+        /// How it was reached.
+        transport: crate::turn::TurnTransport,
+        /// What went wrong.
+        error: crate::turn::TurnError,
+    },
     /// `icecandidateerror`: a TURN server refused us or never answered, so no relayed
     /// candidate comes from it. `error_code` is the STUN error code (401: wrong
     /// credentials) or 701 when the server did not answer, as in the browser.

@@ -57,7 +57,7 @@ pub use events::{ChannelState, Event, Input, Output, PeerConnectionState, Signal
 pub use media::{MediaTransportStats, TransceiverHandle};
 #[cfg(feature = "sim")]
 pub use sim_node::SimPeer;
-pub use stats::{PeerConnectionStats, TransceiverStats};
+pub use stats::{LocalCandidateStats, PeerConnectionStats, TransceiverStats};
 
 pub use crate::datachannel::DataChannelInit;
 pub use crate::ice::{IceConnectionState, IceGatheringState};
@@ -274,6 +274,15 @@ impl PeerConnection {
     pub fn stats(&self) -> PeerConnectionStats {
         let mut s = self.stats.clone();
         s.selected_pair = self.ice.selected_pair();
+        s.selected_local_candidate = s.selected_pair.and_then(|p| {
+            let (kind, related_address, relay) = self.ice.local_candidate_info(p.local)?;
+            Some(stats::LocalCandidateStats {
+                address: p.local,
+                candidate_type: kind,
+                related_address,
+                relay_protocol: relay.map(crate::turn::TurnTransport::relay_protocol),
+            })
+        });
         s.closed_by_peer = self.closed_by_peer();
         s.ice = self.ice.stats().clone();
         s.dtls = self.dtls.as_ref().map(|d| d.stats()).unwrap_or_default();
@@ -330,5 +339,55 @@ impl PeerConnection {
     pub fn handle_resolved(&mut self, now: Instant, name: &str, addrs: &[std::net::IpAddr]) {
         self.now = now;
         self.ice.handle_resolved(now, name, addrs);
+    }
+
+    /// Answers [`Event::TurnConnect`]: the TCP connection (and for `turns:` the TLS
+    /// handshake) to the TURN server is up; the allocation starts. Write what
+    /// [`Event::TurnSend`] carries for `id` to the connection from now on.
+    pub fn handle_turn_connected(&mut self, now: Instant, id: crate::turn::TurnConnectionId) {
+        self.now = now;
+        if !self.closed {
+            self.ice.handle_turn_connected(now, id);
+        }
+    }
+
+    /// Bytes that arrived on TURN connection `id` (decrypted, for TLS), in order, in any
+    /// pieces. Bytes that are not TURN framing make the core close the connection
+    /// ([`Event::TurnClose`]) and report the relay failed.
+    pub fn handle_turn_data(
+        &mut self,
+        now: Instant,
+        id: crate::turn::TurnConnectionId,
+        data: &[u8],
+    ) {
+        self.now = now;
+        self.stats.bytes_received += data.len() as u64;
+        if self.closed {
+            return;
+        }
+        self.ice.handle_turn_data(now, id, data);
+        while let Some((_, _, data)) = self.ice.poll_relayed() {
+            self.receive_data(&data);
+        }
+        self.pump_layers(false);
+        self.close_if_peer_left();
+    }
+
+    /// TURN connection `id` could not be made ([`TurnError::Connect`](crate::turn::TurnError::Connect),
+    /// [`TurnError::Tls`](crate::turn::TurnError::Tls),
+    /// [`TurnError::Certificate`](crate::turn::TurnError::Certificate)) or closed
+    /// ([`TurnError::ConnectionClosed`](crate::turn::TurnError::ConnectionClosed)): no
+    /// relayed candidate comes (or stays) from it; [`Event::TurnError`] and
+    /// [`Event::IceCandidateError`] report it.
+    pub fn handle_turn_failed(
+        &mut self,
+        now: Instant,
+        id: crate::turn::TurnConnectionId,
+        error: crate::turn::TurnError,
+    ) {
+        self.now = now;
+        if !self.closed {
+            self.ice.handle_turn_failed(now, id, error);
+        }
     }
 }

@@ -45,6 +45,8 @@ pub struct PeerConnectionStats {
     pub closed_by_peer: Option<super::PeerClose>,
     /// The selected candidate pair, if any.
     pub selected_pair: Option<SelectedPair>,
+    /// The selected pair's local candidate (the W3C `local-candidate` stats).
+    pub selected_local_candidate: Option<LocalCandidateStats>,
     /// The ICE agent's counters.
     pub ice: IceStats,
     /// The DTLS counters.
@@ -75,4 +77,20 @@ pub struct TransceiverStats {
     pub inbound: Vec<crate::media::InboundRtpStats>,
     /// Negotiated codecs as `mimeType` (`video/VP8`) and payload type.
     pub codecs: Vec<(String, u8)>,
+}
+
+/// One local candidate (the W3C `RTCIceCandidateStats` of a `local-candidate`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LocalCandidateStats {
+    /// The candidate's address (the relayed address for a relayed candidate).
+    pub address: std::net::SocketAddr,
+    /// `candidateType`: host, srflx, prflx or relay.
+    pub candidate_type: crate::ice::CandidateKind,
+    /// `relatedAddress`/`relatedPort`: the base of a server-reflexive candidate, our
+    /// address as the TURN server saw it for a relayed one.
+    pub related_address: Option<std::net::SocketAddr>,
+    /// `relayProtocol` of a relayed candidate: how we reach the TURN server, `udp`,
+    /// `tcp` or `tls`.
+    pub relay_protocol: Option<&'static str>,
 }

@@ -64,6 +64,21 @@ fn ice_server_urls_parse_with_default_ports() {
     );
     assert!(IceServerUrl::parse("http://x").is_err());
     assert!(IceServerUrl::parse("stun:x?transport=udp").is_err());
+    use crate::turn::TurnTransport;
+    let t = |url: &str| {
+        let u = IceServerUrl::parse(url).expect(url);
+        (u.port, u.turn_transport())
+    };
+    assert_eq!(t("turn:h"), (3478, Some(TurnTransport::Udp)));
+    assert_eq!(t("turn:h?transport=udp"), (3478, Some(TurnTransport::Udp)));
+    assert_eq!(t("turn:h?transport=tcp"), (3478, Some(TurnTransport::Tcp)));
+    assert_eq!(t("turns:h"), (5349, Some(TurnTransport::Tls)));
+    assert_eq!(
+        t("turns:h:443?transport=tcp"),
+        (443, Some(TurnTransport::Tls))
+    );
+    assert_eq!(t("turns:h?transport=udp"), (5349, None));
+    assert_eq!(t("stun:h"), (3478, None));
 }
 
 #[test]

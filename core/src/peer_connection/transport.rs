@@ -164,7 +164,7 @@ impl PeerConnection {
 
     /// Demultiplexes a datagram that is not STUN (directly received or unwrapped from a
     /// relay): DTLS, RTP/RTCP, or dropped.
-    fn receive_data(&mut self, payload: &[u8]) {
+    pub(super) fn receive_data(&mut self, payload: &[u8]) {
         let now = self.now;
         match payload.first() {
             Some(20..=63) => match self.dtls.as_mut() {
@@ -191,6 +191,8 @@ impl PeerConnection {
     pub(crate) fn transmit_data(&mut self, payload: Vec<u8>) {
         match self.ice.wrap_data(self.now, payload) {
             Some(t) => self.transmits.push_back(t),
+            // Relayed over TCP/TLS: queued for the TURN connection by the agent.
+            None if self.ice.data_path_is_stream() => {}
             None => self.stats.dropped_no_path += 1,
         }
     }
@@ -286,7 +288,7 @@ impl PeerConnection {
     }
 
     /// [`pump`](Self::pump), building SCTP packets only if `build_sctp`.
-    fn pump_layers(&mut self, build_sctp: bool) {
+    pub(super) fn pump_layers(&mut self, build_sctp: bool) {
         loop {
             let mut moved = self.pump_ice();
             moved |= self.pump_sctp(build_sctp);
@@ -304,11 +306,20 @@ impl PeerConnection {
             self.transmits.push_back(t);
             moved = true;
         }
+        self.pump_turn_streams();
         while let Some(e) = self.ice.poll_event() {
             moved = true;
             self.on_ice_event(e);
         }
         moved
+    }
+
+    /// Bytes for TURN stream connections become [`Event::TurnSend`]s.
+    fn pump_turn_streams(&mut self) {
+        while let Some((id, data)) = self.ice.poll_turn_transmit() {
+            self.stats.bytes_sent += data.len() as u64;
+            self.events.push_back(Event::TurnSend { id, data });
+        }
     }
 
     fn on_ice_event(&mut self, e: IceEvent) {
@@ -333,12 +344,27 @@ impl PeerConnection {
             IceEvent::SelectedPairChanged { .. } => self.maybe_start_dtls(),
             IceEvent::PeerReady { nominated, rtt } => self.on_peer_ready(nominated, rtt),
             IceEvent::ResolveName { name } => self.events.push_back(Event::ResolveName(name)),
-            IceEvent::RelayFailed { server, error } => {
+            IceEvent::RelayFailed {
+                server,
+                transport,
+                error,
+            } => {
                 self.events.push_back(Event::IceCandidateError {
                     server,
                     error_code: error.code().unwrap_or(701),
                     error_text: error.to_string(),
-                })
+                });
+                self.events.push_back(Event::TurnError {
+                    server,
+                    transport,
+                    error,
+                });
+            }
+            IceEvent::TurnConnect(c) => self.events.push_back(Event::TurnConnect(c)),
+            IceEvent::TurnClose(id) => {
+                // What is queued for the connection goes first.
+                self.pump_turn_streams();
+                self.events.push_back(Event::TurnClose(id));
             }
             _ => {}
         }
@@ -607,9 +633,17 @@ impl PeerConnection {
 
     fn pump_ice_events_after_close(&mut self) {
         while let Some(e) = self.ice.poll_event() {
-            if let IceEvent::ConnectionStateChange(s) = e {
-                self.ice_state = s;
-                self.events.push_back(Event::IceConnectionStateChange(s));
+            match e {
+                IceEvent::ConnectionStateChange(s) => {
+                    self.ice_state = s;
+                    self.events.push_back(Event::IceConnectionStateChange(s));
+                }
+                IceEvent::TurnClose(id) => {
+                    // The deallocation goes out before the connection closes.
+                    self.pump_turn_streams();
+                    self.events.push_back(Event::TurnClose(id));
+                }
+                _ => {}
             }
         }
     }

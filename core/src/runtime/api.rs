@@ -27,12 +27,12 @@
 //!   return, and [`SocketConfig`] to choose the local addresses to bind.
 //!
 //! What an adapter implements, and advanced users may call directly: [`Runtime`],
-//! [`AsyncTimer`], [`AsyncUdpSocket`], [`RecvBatch`] and [`Datagram`].
+//! [`AsyncTimer`], [`AsyncUdpSocket`], [`AsyncTcpStream`] (TURN over TCP/TLS), [`RecvBatch`] and [`Datagram`].
 
 pub use super::{
-    AsyncEndpoint as Endpoint, AsyncPeerConnection as PeerConnection, AsyncTimer, AsyncUdpSocket,
-    BoxFuture, ChannelEvent, DataChannel, Datagram, Events, Message, RecvBatch, Runtime,
-    RuntimeError, SEND_HIGH_WATER, SocketConfig, TrackLocal, TrackRemote,
+    AsyncEndpoint as Endpoint, AsyncPeerConnection as PeerConnection, AsyncTcpStream, AsyncTimer,
+    AsyncUdpSocket, BoxFuture, ChannelEvent, DataChannel, Datagram, Events, Message, RecvBatch,
+    Runtime, RuntimeError, SEND_HIGH_WATER, SocketConfig, TrackLocal, TrackRemote,
 };
 pub use crate::dtls::DtlsCertificate;
 pub use crate::endpoint::EndpointStats;
@@ -46,5 +46,6 @@ pub use crate::peer_connection::{
     PeerConnectionState, RtcConfiguration, RtcSessionDescription, SdpType, SignalingState,
 };
 pub use crate::sdp::MediaKind;
+pub use crate::turn::{TurnError, TurnTransport};
 pub use crate::{Error, Seed};
 pub use bytes::Bytes;

@@ -17,6 +17,7 @@
 //! on the core on another thread meanwhile instead of waiting for the driver's I/O.
 
 use super::shared::{Shared, State};
+use super::turn_stream::TurnStreams;
 use super::{
     AsyncTimer, AsyncUdpSocket, BoxFuture, ChannelEvent, Message, RecvBatch, Runtime, RuntimeError,
 };
@@ -101,6 +102,11 @@ pub(crate) struct Driver {
     timer: Pin<Box<dyn AsyncTimer>>,
     deadline: Option<Instant>,
     resolving: Vec<(String, BoxFuture<io::Result<Vec<SocketAddr>>>)>,
+    /// TURN connections over TCP/TLS.
+    streams: TurnStreams,
+    /// The core gave the TURN connections work (open, send, close) since they were last
+    /// polled: poll them again before sleeping (a new connection's future has no waker yet).
+    streams_dirty: bool,
 }
 
 impl std::fmt::Debug for Driver {
@@ -128,6 +134,8 @@ impl Driver {
             timer,
             deadline: Some(now),
             resolving: Vec::new(),
+            streams: TurnStreams::default(),
+            streams_dirty: false,
         }
     }
 
@@ -135,8 +143,10 @@ impl Driver {
     fn round(&mut self, cx: &mut Context<'_>) -> io::Result<bool> {
         let mut progress = self.poll_resolutions(cx);
         progress |= self.poll_receive(cx)?;
+        progress |= self.poll_turn_streams(cx);
         progress |= self.drain_and_flush(cx)?;
         progress |= self.poll_timer(cx);
+        progress |= std::mem::take(&mut self.streams_dirty);
         Ok(progress)
     }
 
@@ -161,6 +171,16 @@ impl Driver {
             progress = true;
         }
         progress
+    }
+
+    /// Connects, reads and writes the TURN connections (TCP/TLS), feeding the core.
+    fn poll_turn_streams(&mut self, cx: &mut Context<'_>) -> bool {
+        if self.streams.is_empty() {
+            return false;
+        }
+        let shared = Arc::clone(&self.shared);
+        self.streams
+            .poll(cx, &*self.runtime, |f| f(&mut shared.lock().pc))
     }
 
     /// Reads every socket, up to [`BATCHES_PER_ROUND`] batches each. The receive calls run
@@ -221,7 +241,10 @@ impl Driver {
                     self.queue(t);
                     queued += 1;
                 }
-                Output::Event(e) => self.route(state, e),
+                Output::Event(e) => match self.streams.handle_event(&*self.runtime, e) {
+                    Some(e) => self.route(state, e),
+                    None => self.streams_dirty = true,
+                },
                 Output::Timeout(at) => {
                     state.send_waiters.wake_all();
                     state.wake_writable_senders();

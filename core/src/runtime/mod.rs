@@ -24,6 +24,11 @@
 //! - With the feature `async`: [`api`], the application API of the async adapters listed
 //!   once; `rtcpeer-tokio` and `rtcpeer-smol` re-export it whole.
 //!
+//! - With the feature `async`: TURN over TCP and TLS (`turn:...?transport=tcp`,
+//!   `turns:`): the driver opens the connections the core asks for through
+//!   [`Runtime::connect_tcp`], runs TLS with [`tls::TlsClient`] (feature `tls`, implied by
+//!   `async`) and carries the bytes both ways.
+//!
 //! The blocking mio adapter (`rtcpeer-mio`) uses [`SocketConfig`] and [`RecvBatch`] too, but
 //! needs no async trait.
 
@@ -47,10 +52,14 @@ mod events;
 mod peer;
 #[cfg(feature = "async")]
 mod shared;
+#[cfg(feature = "tls")]
+pub mod tls;
 #[cfg(feature = "async")]
 mod track;
 #[cfg(feature = "async")]
 mod traits;
+#[cfg(feature = "async")]
+mod turn_stream;
 #[cfg(feature = "async")]
 mod waiters;
 
@@ -71,4 +80,4 @@ pub use peer::AsyncPeerConnection;
 #[cfg(feature = "async")]
 pub use track::{MAX_QUEUED_RTP, RTP_SEND_HIGH_WATER, TrackLocal, TrackRemote};
 #[cfg(feature = "async")]
-pub use traits::{AsyncTimer, AsyncUdpSocket, BoxFuture, Runtime};
+pub use traits::{AsyncTcpStream, AsyncTimer, AsyncUdpSocket, BoxFuture, Runtime};

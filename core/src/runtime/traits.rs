@@ -44,6 +44,27 @@ pub trait Runtime: Send + Sync + Debug + 'static {
 
     /// The wall clock now (for RTCP sender reports' NTP timestamps).
     fn system_time(&self) -> std::time::SystemTime;
+
+    /// Opens a TCP connection to `addr` (a TURN server for `turn:...?transport=tcp` and
+    /// `turns:`). The default says the runtime has no TCP: such TURN servers then fail
+    /// with a clear error event.
+    fn connect_tcp(&self, addr: SocketAddr) -> BoxFuture<io::Result<Box<dyn AsyncTcpStream>>> {
+        let _ = addr;
+        Box::pin(std::future::ready(Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "this runtime adapter opens no TCP connections",
+        ))))
+    }
+}
+
+/// A connected, non-blocking TCP stream registered with a runtime's reactor, owned by one
+/// driver. Both poll methods follow the usual contract (`Pending` registers the waker).
+pub trait AsyncTcpStream: Send + Debug + 'static {
+    /// Reads into `buf`; `Ok(0)` is the end of the stream.
+    fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>>;
+
+    /// Writes a prefix of `buf`; returns how many bytes were taken (at least one).
+    fn poll_write(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>>;
 }
 
 /// A resettable one-shot timer.

@@ -19,6 +19,7 @@
 //! - Deallocation (Refresh with LIFETIME 0) on [`TurnClient::close`].
 
 use super::channel_data::{ChannelData, MAX_CHANNEL, MIN_CHANNEL, is_channel_data};
+use super::stream::{FramingError, TurnTransport};
 use super::wire::{self, LongTermAuth};
 use crate::rng::Rng;
 use crate::stun::{
@@ -40,6 +41,9 @@ pub const MAX_PEERS: usize = 64;
 const MAX_STALE_RETRIES: u8 = 3;
 /// Undrained events kept.
 const MAX_EVENTS: usize = 64;
+/// Over a reliable transport a request is sent once and fails after this (RFC 8489
+/// section 6.2.2: Ti, 39.5 s).
+pub const RELIABLE_TIMEOUT: Duration = Duration::from_millis(39_500);
 
 /// What the client needs to know about its server.
 #[derive(Clone, PartialEq, Eq)]
@@ -56,8 +60,13 @@ pub struct TurnClientConfig {
     pub initial_rto: Duration,
     /// Retransmission timeouts double up to this. Default 3 s.
     pub max_rto: Duration,
-    /// Retransmissions before a request fails. Default 6.
+    /// Retransmissions before a request fails. Default 6. Not used over TCP and TLS,
+    /// which send each request once and wait [`RELIABLE_TIMEOUT`].
     pub max_retransmits: u32,
+    /// How the server is reached. Default [`TurnTransport::Udp`]. Over TCP and TLS the
+    /// owner carries the client's messages on the connection (framing them is done:
+    /// ChannelData comes out padded) and starts the client once it is connected.
+    pub transport: TurnTransport,
 }
 
 impl std::fmt::Debug for TurnClientConfig {
@@ -67,6 +76,7 @@ impl std::fmt::Debug for TurnClientConfig {
             .field("username", &self.username)
             .field("password", &"..")
             .field("lifetime", &self.lifetime)
+            .field("transport", &self.transport)
             .finish_non_exhaustive()
     }
 }
@@ -82,6 +92,7 @@ impl TurnClientConfig {
             initial_rto: Duration::from_millis(250),
             max_rto: Duration::from_secs(3),
             max_retransmits: 6,
+            transport: TurnTransport::Udp,
         }
     }
 }
@@ -108,6 +119,22 @@ pub enum TurnError {
     /// A success response without the attributes it must carry.
     #[error("TURN server response lacks {0}")]
     Malformed(&'static str),
+    /// The TCP connection to the server could not be made (refused, unreachable, timed
+    /// out).
+    #[error("TCP connection to the TURN server failed: {0}")]
+    Connect(String),
+    /// The TLS handshake with the server failed for another reason than its certificate.
+    #[error("TLS handshake with the TURN server failed: {0}")]
+    Tls(String),
+    /// The server's TLS certificate was refused (unknown issuer, wrong name, expired).
+    #[error("TURN server's TLS certificate was refused: {0}")]
+    Certificate(String),
+    /// The TCP or TLS connection to the server closed (the allocation went with it).
+    #[error("connection to the TURN server closed")]
+    ConnectionClosed,
+    /// The server's byte stream was not TURN framing; the connection was closed.
+    #[error("TURN server stream unusable: {0}")]
+    Framing(FramingError),
 }
 
 impl TurnError {
@@ -303,6 +330,11 @@ impl TurnClient {
 
     // ----- getters -----
 
+    /// How the server is reached.
+    pub fn transport(&self) -> TurnTransport {
+        self.config.transport
+    }
+
     /// The server address.
     pub fn server(&self) -> SocketAddr {
         self.config.server
@@ -408,7 +440,9 @@ impl TurnClient {
         self.relayed()?;
         if let Some(number) = self.channel(peer) {
             self.stats.channel_data_sent += 1;
-            return Some(ChannelData::encode(number, payload));
+            let mut out = Vec::new();
+            ChannelData::encode_into(number, payload, self.config.transport.is_stream(), &mut out);
+            return Some(out);
         }
         self.stats.send_indications += 1;
         let tid = TransactionId(self.rng.array());
@@ -422,7 +456,12 @@ impl TurnClient {
         match self.channel(peer) {
             Some(number) => {
                 self.stats.channel_data_sent += 1;
-                Some(ChannelData::encode_in_place(number, payload))
+                let mut out = ChannelData::encode_in_place(number, payload);
+                if self.config.transport.is_stream() {
+                    // RFC 8656 section 12.5: padded to a multiple of four on a stream.
+                    out.resize(out.len().next_multiple_of(4), 0);
+                }
+                Some(out)
             }
             None => self.wrap(peer, &payload),
         }
@@ -510,6 +549,16 @@ impl TurnClient {
             },
             0,
         );
+    }
+
+    /// The connection to the server (TCP or TLS) failed or closed: the allocation is gone
+    /// with it (RFC 8656 section 3.1) and the client fails with `error` (reported as
+    /// [`TurnEvent::Failed`]). A no-op once closed or failed.
+    pub fn fail_transport(&mut self, error: TurnError) {
+        if !matches!(self.state, AllocState::Closed | AllocState::Failed) {
+            self.relayed = None;
+            self.fail(error);
+        }
     }
 
     /// Deallocates (Refresh with LIFETIME 0, sent once, not retransmitted) and stops.
@@ -603,11 +652,16 @@ impl TurnClient {
         };
         let lifetime_zero = request == Request::Refresh { lifetime: 0 };
         if !lifetime_zero {
+            let wait = if self.config.transport.is_stream() {
+                RELIABLE_TIMEOUT
+            } else {
+                self.config.initial_rto
+            };
             self.transactions.push(Transaction {
                 id,
                 request,
                 payload: payload.clone(),
-                next_at: now + self.config.initial_rto,
+                next_at: now + wait,
                 rto: self.config.initial_rto,
                 retransmits: 0,
                 authenticated: self.auth.is_some(),
@@ -620,6 +674,12 @@ impl TurnClient {
 
     fn step_transactions(&mut self, now: Instant) {
         let (max, max_rto) = (self.config.max_retransmits, self.config.max_rto);
+        // Reliable transports do not retransmit: the one transmission timed out.
+        let max = if self.config.transport.is_stream() {
+            0
+        } else {
+            max
+        };
         let mut gave_up = Vec::new();
         for t in &mut self.transactions {
             if now < t.next_at {

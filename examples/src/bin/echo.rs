@@ -38,7 +38,8 @@ usage: echo [options]
   --max-connections-per-client N  HTTP connections per client IP (default 32)
   --media echo|decline          send each audio/video track back (default), or reject them
   --ice-server URL              STUN/TURN server, repeatable: stun:host:port, turn:host:port,
-                                turn:user:pass@host:port
+                                turn:user:pass@host:port (UDP only: TURN over TCP/TLS
+                                needs a PeerConnection driver, echo uses an Endpoint)
   --turn-user U --turn-pass P   credentials for TURN URLs without inline ones
   --relay-only                  only relayed candidates, through the TURN servers
   --shared-certificate          every session presents one certificate made at start

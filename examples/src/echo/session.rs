@@ -61,7 +61,8 @@ pub fn set_shared_certificate(certificate: DtlsCertificate) {
 
 /// Parses `--ice-server` values: `stun:host[:port]`, `turn:host[:port]`, or
 /// `turn:user:password@host[:port]`; `user`/`password` apply to TURN URLs without inline
-/// credentials.
+/// credentials. TURN over TCP or TLS (`?transport=tcp`, `turns:`) is refused with a clear
+/// message: echo's sessions run in an `Endpoint`, which does not open TURN connections.
 pub fn parse_ice_server(
     url: &str,
     user: Option<&str>,
@@ -74,6 +75,12 @@ pub fn parse_ice_server(
         Some((c, h)) if scheme.starts_with("turn") => (Some(c), h),
         _ => (None, rest),
     };
+    if scheme == "turns" || host.contains("transport=tcp") {
+        return Err(format!(
+            "{url:?}: TURN over TCP/TLS is not available in echo yet: its sessions run in an \
+             Endpoint, whose drivers open no TURN connections (PeerConnections do)"
+        ));
+    }
     let (username, credential) = match creds.and_then(|c| c.split_once(':')) {
         Some((u, p)) => (Some(u.to_owned()), Some(p.to_owned())),
         None if scheme.starts_with("turn") => {
