@@ -76,5 +76,4 @@ pub use transceiver::{
 pub(crate) use transceiver::{
     Transceiver, answer_direction, receives, reverse, sends, with_send as transceiver_with_send,
 };
-pub(crate) use transport_feedback::TransportFeedbackReceiver;
-pub use transport_feedback::TransportFeedbackStats;
+pub use transport_feedback::{TransportFeedbackReceiver, TransportFeedbackStats};

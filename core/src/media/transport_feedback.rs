@@ -52,9 +52,11 @@ pub struct TransportFeedbackStats {
     pub feedback_sent: u64,
 }
 
-/// Records transport-wide sequence numbers as they arrive and builds the feedback.
+/// Records transport-wide sequence numbers as they arrive and builds the feedback. A peer
+/// connection runs one for everything it receives; it is public for forwarders and tests
+/// that build their own RTCP.
 #[derive(Debug, Default)]
-pub(crate) struct TransportFeedbackReceiver {
+pub struct TransportFeedbackReceiver {
     /// Extended sequence number → arrival.
     arrivals: BTreeMap<i64, Instant>,
     highest: Option<i64>,
