@@ -24,8 +24,10 @@ use std::time::Duration;
 
 const USAGE: &str = "\
 usage: echo [options]
-  --listen IP:PORT              HTTP address; its IP also carries the UDP sockets
+  --listen IP:PORT              HTTP address; its IP also carries the UDP socket
                                 (default 127.0.0.1:8080; port 0 picks one)
+  --udp-port N                  the one UDP port every session is served on
+                                (default 0: the OS picks one)
   --runtime tokio|smol|mio      adapter that drives the peer connections (default tokio)
   --max-sessions N              sessions alive at once (default 256)
   --max-sessions-per-client N   sessions alive at once per client IP (default 16)
@@ -49,6 +51,7 @@ usage: echo [options]
 const OPTIONS: &[&str] = &[
     "listen",
     "runtime",
+    "udp-port",
     "max-sessions",
     "max-sessions-per-client",
     "unchecked-timeout",
@@ -102,6 +105,7 @@ fn options() -> Result<Options, String> {
     echo.unchecked_timeout = seconds(&args, "unchecked-timeout", echo.unchecked_timeout)?;
     echo.connect_timeout = seconds(&args, "connect-timeout", echo.connect_timeout)?;
     echo.ice_lite = on_off(&args, "ice-lite", echo.ice_lite)?;
+    echo.udp_port = args.get("udp-port", echo.udp_port)?;
     let mut http = HttpLimits::default();
     http.header_timeout = seconds(&args, "header-timeout", http.header_timeout)?;
     http.body_timeout = seconds(&args, "body-timeout", http.body_timeout)?;

@@ -124,7 +124,10 @@ impl AsyncEchoBackend {
         if let Some(endpoint) = &*slot {
             return Ok(endpoint.clone());
         }
-        let sockets = SocketConfig::with_addresses([self.inner.listen_ip]);
+        let sockets = SocketConfig {
+            port: self.inner.config.udp_port,
+            ..SocketConfig::with_addresses([self.inner.listen_ip])
+        };
         let endpoint = Endpoint::new(self.inner.runtime.clone(), &sockets).map_err(internal)?;
         *slot = Some(endpoint.clone());
         Ok(endpoint)

@@ -212,10 +212,11 @@ fn candidate_ports(sdp: &str) -> Vec<u16> {
 }
 
 /// Every session is served on the backend's one UDP port (`udp_addrs` reads the
-/// backend's bound addresses), and each echoes.
+/// backend's bound addresses), the one its configuration names, and each echoes.
 async fn sessions_share_one_port(
     runtime: Arc<dyn Runtime>,
     backend: &dyn SessionBackend,
+    backend_port: u16,
     udp_addrs: impl Fn() -> Vec<SocketAddr>,
 ) {
     let mut sessions = Vec::new();
@@ -224,6 +225,7 @@ async fn sessions_share_one_port(
     }
     let udp = udp_addrs();
     assert_eq!(udp.len(), 1, "one socket: {udp:?}");
+    assert_eq!(udp[0].port(), backend_port, "the configured --udp-port");
     for (pc, chat, _) in &sessions {
         let remote = pc.remote_description().expect("the server's answer");
         let ports = candidate_ports(&remote.sdp);
@@ -241,16 +243,18 @@ async fn sessions_share_one_port(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokio_backend_serves_every_session_on_one_udp_port() {
     let runtime = rtcpeer_tokio::TokioRuntime::current().into_dyn();
-    let backend = AsyncEchoBackend::new(runtime.clone(), LOCALHOST, one_port_config());
-    let scenario = sessions_share_one_port(runtime.clone(), &backend, || backend.udp_addrs());
+    let (config, port) = one_port_config();
+    let backend = AsyncEchoBackend::new(runtime.clone(), LOCALHOST, config);
+    let scenario = sessions_share_one_port(runtime.clone(), &backend, port, || backend.udp_addrs());
     bounded(&runtime, scenario).await;
 }
 
 #[test]
 fn smol_backend_serves_every_session_on_one_udp_port() {
     let runtime = rtcpeer_smol::SmolRuntime::current().into_dyn();
-    let backend = AsyncEchoBackend::new(runtime.clone(), LOCALHOST, one_port_config());
-    let scenario = sessions_share_one_port(runtime.clone(), &backend, || backend.udp_addrs());
+    let (config, port) = one_port_config();
+    let backend = AsyncEchoBackend::new(runtime.clone(), LOCALHOST, config);
+    let scenario = sessions_share_one_port(runtime.clone(), &backend, port, || backend.udp_addrs());
     smol::block_on(bounded(&runtime, scenario));
 }
 
@@ -258,11 +262,19 @@ fn smol_backend_serves_every_session_on_one_udp_port() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mio_backend_serves_every_session_on_one_udp_port() {
     let runtime = rtcpeer_tokio::TokioRuntime::current().into_dyn();
-    let backend = MioEchoBackend::start(LOCALHOST, one_port_config()).expect("mio loop");
-    let scenario = sessions_share_one_port(runtime.clone(), &backend, || backend.udp_addrs());
+    let (config, port) = one_port_config();
+    let backend = MioEchoBackend::start(LOCALHOST, config).expect("mio loop");
+    let scenario = sessions_share_one_port(runtime.clone(), &backend, port, || backend.udp_addrs());
     bounded(&runtime, scenario).await;
 }
 
-fn one_port_config() -> EchoConfig {
-    EchoConfig::with_max_sessions(8)
+/// A configuration with a chosen UDP port (one the OS just gave out, so free), and that
+/// port.
+fn one_port_config() -> (EchoConfig, u16) {
+    let probe = std::net::UdpSocket::bind((LOCALHOST, 0)).expect("probe socket");
+    let port = probe.local_addr().expect("probe address").port();
+    drop(probe);
+    let mut config = EchoConfig::with_max_sessions(8);
+    config.udp_port = port;
+    (config, port)
 }

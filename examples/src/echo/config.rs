@@ -29,6 +29,9 @@ pub struct EchoConfig {
     /// client merely names. Right for a server with a reachable address; turn off only when
     /// the server is behind a NAT and must run full ICE.
     pub ice_lite: bool,
+    /// The UDP port every session is served on, on the listen address (the one port a
+    /// firewall opens for the server); 0 lets the OS pick one.
+    pub udp_port: u16,
 }
 
 impl Default for EchoConfig {
@@ -41,6 +44,7 @@ impl Default for EchoConfig {
             unchecked_timeout: DEFAULT_UNCHECKED_TIMEOUT,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             ice_lite: true,
+            udp_port: 0,
         }
     }
 }

@@ -96,7 +96,11 @@ impl MioEchoBackend {
     pub fn start(listen_ip: IpAddr, config: EchoConfig) -> std::io::Result<Self> {
         let poll = Poll::new()?;
         let waker = Waker::new(poll.registry(), WAKER)?;
-        let mut socket = MioUdpSocket::bind_all(&SocketConfig::with_addresses([listen_ip]))?
+        let sockets = SocketConfig {
+            port: config.udp_port,
+            ..SocketConfig::with_addresses([listen_ip])
+        };
+        let mut socket = MioUdpSocket::bind_all(&sockets)?
             .into_iter()
             .next()
             .ok_or_else(|| std::io::Error::other(format!("no UDP socket on {listen_ip}")))?;
