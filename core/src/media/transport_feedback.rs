@@ -57,10 +57,12 @@ pub struct TransportFeedbackStats {
 /// that build their own RTCP.
 #[derive(Debug, Default)]
 pub struct TransportFeedbackReceiver {
-    /// Extended sequence number → arrival.
+    /// Extended sequence number → arrival. Never empty after the first packet: pruning
+    /// keeps the packet just recorded and every higher one, so its last key is the highest
+    /// number so far.
     arrivals: BTreeMap<i64, Instant>,
-    highest: Option<i64>,
-    /// The first sequence number the next feedback reports.
+    /// The first sequence number the next feedback reports; never below the first key of
+    /// `arrivals` ([`prune`](Self::prune) keeps it there).
     start: Option<i64>,
     /// The instant that reference times count from (the first arrival).
     epoch: Option<Instant>,
@@ -75,9 +77,9 @@ pub struct TransportFeedbackReceiver {
 impl TransportFeedbackReceiver {
     /// Records one arrival.
     pub fn on_packet(&mut self, now: Instant, seq: u16, ssrc: u32) {
-        let ext = self.extend(seq);
-        let newest = self.arrivals.values().next_back().copied();
-        let too_old = self.highest.is_some_and(|h| ext <= h - MAX_PACKETS);
+        let highest = self.highest();
+        let ext = extend_around(seq, highest);
+        let too_old = highest.is_some_and(|h| ext <= h - MAX_PACKETS);
         if too_old || self.arrivals.contains_key(&ext) {
             self.stats.packets_ignored += 1;
             return;
@@ -85,11 +87,10 @@ impl TransportFeedbackReceiver {
         self.stats.packets_recorded += 1;
         self.epoch.get_or_insert(now);
         self.media_ssrc = ssrc;
-        let gap = self.highest.is_some_and(|h| ext != h + 1);
+        let gap = highest.is_some_and(|h| ext != h + 1);
         self.arrivals.insert(ext, now);
-        self.highest = Some(self.highest.map_or(ext, |h| h.max(ext)));
         self.start = Some(self.start.map_or(ext, |s| s.min(ext)));
-        self.prune(newest.map_or(now, |n| n.max(now)));
+        self.prune(now, highest.map_or(ext, |h| h.max(ext)));
         self.schedule(now, gap);
     }
 
@@ -126,20 +127,24 @@ impl TransportFeedbackReceiver {
         self.stats
     }
 
-    /// `seq` extended around the highest number so far.
-    fn extend(&self, seq: u16) -> i64 {
-        match self.highest {
-            None => i64::from(seq),
-            Some(h) => h + i64::from(seq.wrapping_sub(h as u16) as i16),
-        }
+    /// The highest extended sequence number recorded so far.
+    fn highest(&self) -> Option<i64> {
+        self.arrivals.last_key_value().map(|(&seq, _)| seq)
     }
 
-    /// Forgets arrivals older than [`HISTORY`] behind `newest` or [`MAX_PACKETS`] behind
-    /// the highest number; the next feedback starts no earlier than what is kept.
-    fn prune(&mut self, newest: Instant) {
-        let Some(highest) = self.highest else { return };
+    /// `seq` extended around the highest number so far.
+    #[cfg(test)]
+    fn extend(&self, seq: u16) -> i64 {
+        extend_around(seq, self.highest())
+    }
+
+    /// Forgets arrivals older than [`HISTORY`] before `now` or [`MAX_PACKETS`] behind
+    /// `highest` (the highest number, just recorded), from the lowest number up to the first
+    /// one kept (the packet just recorded at `now` always is); the next feedback starts no
+    /// earlier than what is kept.
+    fn prune(&mut self, now: Instant, highest: i64) {
         while let Some((&seq, &at)) = self.arrivals.first_key_value() {
-            let old = newest.saturating_duration_since(at) > HISTORY;
+            let old = now.saturating_duration_since(at) > HISTORY;
             if seq > highest - MAX_PACKETS && !old {
                 break;
             }
@@ -155,7 +160,7 @@ impl TransportFeedbackReceiver {
     }
 
     fn pending(&self) -> bool {
-        matches!((self.start, self.highest), (Some(s), Some(h)) if s <= h)
+        matches!((self.start, self.highest()), (Some(s), Some(h)) if s <= h)
     }
 
     fn schedule(&mut self, now: Instant, gap: bool) {
@@ -175,19 +180,20 @@ impl TransportFeedbackReceiver {
     /// One message from `start` on: up to [`MAX_RECEIVED_PER_MESSAGE`] received packets,
     /// ending before a receive delta that does not fit 16 bits; moves `start` past it.
     fn build_message(&mut self, sender_ssrc: u32) -> Option<TransportCc> {
-        let (start, highest, epoch) = (self.start?, self.highest?, self.epoch?);
-        if start > highest {
+        let (first, highest, epoch) = (self.start?, self.highest()?, self.epoch?);
+        if first > highest {
             return None;
         }
-        let Some((&first_at_seq, &first_at)) = self.arrivals.range(start..=highest).next() else {
+        debug_assert!(
+            self.arrivals
+                .first_key_value()
+                .is_some_and(|(&kept, _)| kept <= first),
+            "prune keeps the start at or after the first arrival kept"
+        );
+        let Some((_, &first_at)) = self.arrivals.range(first..=highest).next() else {
             self.start = Some(highest + 1);
             return None;
         };
-        // Numbers before the first arrival kept are forgotten: report from there at most.
-        let first = self
-            .arrivals
-            .first_key_value()
-            .map_or(first_at_seq, |(&kept, _)| start.max(kept));
         let reference = (first_at.saturating_duration_since(epoch).as_micros()
             / REFERENCE_UNIT.as_micros()) as i64;
         let mut last_us = reference * REFERENCE_UNIT.as_micros() as i64;
@@ -222,6 +228,14 @@ impl TransportFeedbackReceiver {
         };
         self.count = self.count.wrapping_add(1);
         Some(message)
+    }
+}
+
+/// `seq` extended to the value nearest `highest` (`seq` itself when nothing came yet).
+fn extend_around(seq: u16, highest: Option<i64>) -> i64 {
+    match highest {
+        None => i64::from(seq),
+        Some(h) => h + i64::from(seq.wrapping_sub(h as u16) as i16),
     }
 }
 

@@ -187,7 +187,7 @@ fn poll_and_check(
 ) -> Result<(), TestCaseError> {
     let messages = r.poll_feedback(at, 1);
     assert_wire_round_trip(&messages);
-    let highest = r.highest.expect("a packet came");
+    let highest = r.highest().expect("a packet came");
     let reported: BTreeSet<i64> = received(&messages)
         .into_iter()
         .map(|(seq, _)| highest + i64::from(seq.wrapping_sub(highest as u16) as i16))

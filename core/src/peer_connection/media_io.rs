@@ -503,6 +503,12 @@ impl PeerConnection {
     /// negotiated).
     fn send_transport_feedback(&mut self) {
         let now = self.now;
+        // Checked here too (poll_feedback does) so that the timer path, taken on every
+        // timeout, does not look for a sender SSRC when nothing is due.
+        let feedback = &self.media.transport_feedback;
+        if feedback.deadline().is_none_or(|at| at > now) {
+            return;
+        }
         let sender_ssrc = self
             .media
             .transceivers
