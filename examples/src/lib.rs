@@ -3,6 +3,7 @@
 
 pub mod args;
 pub mod bench;
+pub mod bwe;
 pub mod echo;
 pub mod logging;
 pub mod media;

@@ -81,8 +81,11 @@ fn send_packets(p: &mut Pair, a: bool, id: TransceiverId, pt: u8, first: u16, n:
                 .write_rtp(w)
                 .expect("write_rtp");
         });
+        // Time passes even when no event falls in it (the pacer's next send may lie
+        // beyond the interval).
         let until = p.sim.now() + Duration::from_millis(20);
-        p.run_until(Duration::from_millis(20), |p| p.sim.now() >= until);
+        p.sim.run_until(until, 1_000_000).expect("sim");
+        p.collect();
     }
 }
 
@@ -241,9 +244,19 @@ fn every_packet_carries_its_mid_and_the_next_transport_wide_sequence_number() {
             .expect("transport-wide sequence number");
         twcc.push(u16::from_be_bytes(seq.try_into().expect("two bytes")));
     }
+    // One counter over all m-lines; the numbers between are the estimator's probe
+    // padding, which leaves through the same pacer.
+    let padding = p.pc(true).stats().media.pacer.padding_packets_sent;
+    let mut skipped = 0;
     for w in twcc.windows(2) {
-        assert_eq!(w[1], w[0].wrapping_add(1), "one counter over all m-lines");
+        let step = w[1].wrapping_sub(w[0]);
+        assert!((1..0x8000).contains(&step), "{} after {}", w[1], w[0]);
+        skipped += u64::from(step - 1);
     }
+    assert!(
+        skipped <= padding,
+        "{skipped} numbers skipped, {padding} padding packets"
+    );
 }
 
 #[test]
@@ -517,18 +530,31 @@ fn transport_cc_feedback_reports_every_packet_and_the_losses_to_the_sender() {
         p.sim.run_for(Duration::from_millis(20)).expect("sim");
     }
     p.sim.run_for(Duration::from_secs(2)).expect("sim");
-    let a = p.with(true, |pc| pc.stats()).media;
+    // The sender's estimator may still be probing (padding, and feedback on it, in
+    // flight): what b reported by now has reached a a little later.
     let b = p.with(false, |pc| pc.stats()).media;
+    p.sim.run_for(Duration::from_millis(300)).expect("sim");
+    let a = p.with(true, |pc| pc.stats()).media;
+    let b_end = p.with(false, |pc| pc.stats()).media;
     // 200 packets over 4 s, feedback every 100 ms (sooner after a loss): about 40 messages.
     let sent = b.transport_feedback.feedback_sent;
     assert!((35..=70).contains(&sent), "feedback messages {sent}");
-    assert_eq!(a.transport_feedback_received, sent);
-    // Every transport-wide number a sent (media and RTX) is accounted for once; the 20
-    // dropped VP8 packets are the only losses (retransmissions use other numbers).
+    let received = a.transport_feedback_received;
+    assert!(
+        (sent..=b_end.transport_feedback.feedback_sent).contains(&received),
+        "a heard {received} of b's {sent}"
+    );
+    // Every transport-wide number a sent (media, RTX and probe padding) is accounted for
+    // once; the 20 dropped VP8 packets are the only losses (retransmissions use other
+    // numbers).
     let recorded = b.transport_feedback.packets_recorded;
     assert!(recorded >= 180, "b recorded {recorded}");
     assert_eq!(a.transport_feedback_lost, 20);
-    assert_eq!(a.transport_feedback_acked, recorded);
+    let acked = a.transport_feedback_acked;
+    assert!(
+        (recorded..=b_end.transport_feedback.packets_recorded).contains(&acked),
+        "a acked {acked}, b recorded {recorded}"
+    );
 }
 
 #[test]

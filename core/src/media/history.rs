@@ -88,6 +88,14 @@ impl SendHistory {
         })
     }
 
+    /// The packet `seq` as first sent, if kept (a probe sends it again as padding).
+    pub fn get(&self, seq: u16) -> Option<&[u8]> {
+        self.slots[usize::from(seq) % HISTORY_PACKETS]
+            .as_ref()
+            .filter(|s| s.seq == seq)
+            .map(|s| &s.packet[..])
+    }
+
     /// Bytes held.
     #[cfg(any(test, feature = "fuzzing"))]
     pub fn bytes(&self) -> usize {

@@ -44,11 +44,13 @@
 
 pub mod assembler;
 mod assembler_jitter;
+pub mod bwe;
 pub mod codec;
 pub mod frame_options;
 mod frames;
 mod history;
 mod nack;
+pub(crate) mod pacer;
 pub mod packetize;
 mod receive;
 #[cfg(any(test, feature = "fuzzing"))]
@@ -64,6 +66,7 @@ pub(crate) use frames::{FRAME_SOURCE, FrameSender};
 pub use frames::{FrameWrite, MAX_FRAME_PAYLOAD, ReceivedFrame, rtp_timestamp};
 pub(crate) use history::split_rtx_payload;
 pub(crate) use nack::{DEFAULT_RTT as DEFAULT_NACK_RTT, NackUpdate};
+pub use pacer::PacerStats;
 pub(crate) use receive::InboundStream;
 pub use receive::{InboundRtpStats, ReceivedRtp};
 pub(crate) use reports::ReportTimer;

@@ -328,6 +328,41 @@ impl OutboundStream {
         self.last.map(|_| self.next_seq.wrapping_sub(1))
     }
 
+    /// A padding-only packet on the RTX stream (a bandwidth probe, as libwebrtc sends):
+    /// our RTX SSRC and its next sequence number, payload type `rtx_pt`, the last media
+    /// timestamp, the negotiated extensions with `transport_seq`, the padding bit set and
+    /// `pad` bytes (1..=255) of padding whose last byte is their count (RFC 3550 §5.1).
+    /// `spare` bytes of capacity are left for the SRTP tag. `None` for a `pad` out of range.
+    pub fn build_padding(
+        &mut self,
+        rtx_pt: u8,
+        ext: &ExtensionMap,
+        transport_seq: u16,
+        pad: usize,
+        spare: usize,
+    ) -> Option<Vec<u8>> {
+        let pad_len = u8::try_from(pad).ok().filter(|p| *p > 0)?;
+        let timestamp = self.last.map_or(self.next_ts_base, |(ts, _, _)| ts);
+        let w = RtpWrite::new(rtx_pt, 0, timestamp, false, &[]);
+        let fixed = Fixed {
+            marker: false,
+            payload_type: rtx_pt,
+            sequence_number: self.rtx_seq,
+            timestamp,
+            ssrc: self.rtx_ssrc,
+        };
+        self.rtx_seq = self.rtx_seq.wrapping_add(1);
+        let twcc = transport_seq.to_be_bytes();
+        let exts = header_extensions(&self.header, Some(&twcc), &w, ext);
+        let header_len = writer::encoded_len(0, writer::layout(exts.clone()));
+        let mut packet = Vec::with_capacity(header_len + pad + spare);
+        writer::append(&fixed, &[], exts, &mut packet);
+        packet[0] |= 0x20;
+        packet.resize(header_len + pad - 1, 0);
+        packet.push(pad_len);
+        Some(packet)
+    }
+
     /// Whether any packet was sent.
     pub fn has_sent(&self) -> bool {
         self.last.is_some()

@@ -196,6 +196,10 @@ pub struct RtcConfiguration {
     /// servers, for a private CA; the default roots (Mozilla's, from `webpki-roots`) are
     /// trusted too. Default empty.
     pub turn_tls_roots_pem: Vec<String>,
+    /// Start, floor and ceiling of the send-side bandwidth estimate that paces media and
+    /// that [`Event::BandwidthEstimate`](super::Event::BandwidthEstimate) reports. Default:
+    /// start at 300 kbit/s, between 30 kbit/s and 50 Mbit/s.
+    pub bandwidth: crate::media::bwe::BweConfig,
 }
 
 impl Default for RtcConfiguration {
@@ -219,6 +223,7 @@ impl Default for RtcConfiguration {
             wall_clock: None,
             resolve_mdns: true,
             turn_tls_roots_pem: Vec::new(),
+            bandwidth: crate::media::bwe::BweConfig::default(),
         }
     }
 }

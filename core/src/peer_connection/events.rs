@@ -112,6 +112,11 @@ pub enum Event {
     /// `track`: the peer sends media on a transceiver (fired while applying the
     /// description that says so, before `set_remote_description` returns).
     Track(crate::media::TrackEvent),
+    /// What media may send now changed by 5 % or more (bits per second): the send-side
+    /// bandwidth estimate less what busy data channels take of it (at most
+    /// `data_channel_share_percent`). Encoders follow it; the whole estimate is
+    /// `available_outgoing_bitrate` in the media stats.
+    BandwidthEstimate(u64),
     /// The peer stopped sending on a transceiver (its track ended or was removed).
     TrackEnded(crate::media::TransceiverId),
     /// An RTP packet arrived, decrypted, on a transceiver's receiver.

@@ -58,6 +58,11 @@ pub struct MediaTransportStats {
     pub transport_feedback_acked: u64,
     /// See [`transport_feedback_acked`](Self::transport_feedback_acked).
     pub transport_feedback_lost: u64,
+    /// The send-side estimate of what the path carries, bits per second (the browser's
+    /// `availableOutgoingBitrate`), once transport-cc feedback drives the estimator.
+    pub available_outgoing_bitrate: Option<u64>,
+    /// The media pacer's counters.
+    pub pacer: crate::media::PacerStats,
 }
 
 impl MediaTransportStats {
@@ -96,6 +101,18 @@ pub(crate) struct MediaState {
     /// Header extension ids of the BUNDLE group (one id means one URI in the group).
     pub bundle_extensions: crate::rtp::extensions::ExtensionMap,
     pub stats: MediaTransportStats,
+    /// The send-side bandwidth estimator, made when the first packet with a
+    /// transport-wide sequence number is sent.
+    pub bwe: Option<crate::media::bwe::SendSideBwe>,
+    /// Every RTP packet we send waits here for its turn.
+    pub pacer: crate::media::pacer::MediaPacer,
+    /// The estimate last announced in `Event::BandwidthEstimate`.
+    pub announced_estimate: Option<u64>,
+    /// Media (not padding) and data-channel bytes sent lately, by time since
+    /// `rates_origin`, to share the estimate between them.
+    pub media_sent: crate::media::bwe::RateWindow,
+    pub data_sent: crate::media::bwe::RateWindow,
+    pub rates_origin: Option<std::time::Instant>,
 }
 
 impl MediaState {

@@ -6,11 +6,13 @@
 use super::media::MAX_TRANSCEIVERS;
 use super::{Event, PeerConnection, PeerConnectionError};
 use crate::media::assembler::AssemblerPacket;
+use crate::media::pacer::PacketKind;
 use crate::media::{
     InboundStream, KeyframeRequestKind, NackUpdate, ReceivedRtp, RtpWrite, TransceiverId,
 };
 use crate::rtp::rtcp::{self, Fir, Pli, ReceiverReport, RtcpPacket, Sdes, SdesChunk};
 use crate::rtp::{RtpPacket, extensions};
+use crate::sdp::MediaKind;
 use crate::srtp::{SrtpConfig, SrtpError, SrtpSession};
 use bytes::Bytes;
 
@@ -290,7 +292,11 @@ impl PeerConnection {
                 }
             }
             RtcpPacket::Nack(nack) => self.on_nack(nack),
-            RtcpPacket::TransportCc(feedback) => self.on_transport_feedback(feedback),
+            RtcpPacket::TransportCc(feedback) => {
+                self.on_transport_feedback(feedback);
+                self.feed_estimator(feedback);
+            }
+            RtcpPacket::Remb(remb) => self.on_remb(remb.bitrate_bps),
             _ => {}
         }
         let target = packet
@@ -429,25 +435,14 @@ impl PeerConnection {
                 .history
                 .insert(p.sequence_number(), &packet, p.header_len());
         }
+        let kind = match t.kind {
+            MediaKind::Audio => PacketKind::Audio,
+            _ => PacketKind::Video,
+        };
         if uses_twcc {
             self.media.transport_seq = transport_seq.wrapping_add(1);
         }
-        self.protect_and_send_rtp(packet)
-    }
-
-    /// Protects a plaintext RTP packet with SRTP and puts it on the data path.
-    pub(crate) fn protect_and_send_rtp(&mut self, mut packet: Vec<u8>) -> Result<(), crate::Error> {
-        let srtp = self
-            .media
-            .srtp
-            .as_mut()
-            .ok_or(PeerConnectionError::MediaNotReady("no SRTP keys yet"))?;
-        srtp.outbound.protect_rtp(&mut packet).map_err(|e| {
-            tracing::debug!(%e, "pc: RTP packet not protected");
-            PeerConnectionError::MediaNotReady("SRTP refused the packet")
-        })?;
-        self.transmit_data(packet);
-        Ok(())
+        self.queue_rtp(kind, packet, uses_twcc.then_some(transport_seq))
     }
 
     /// Sends a PLI or FIR about the peer's current SSRC on transceiver `id`.

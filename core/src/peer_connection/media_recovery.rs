@@ -10,6 +10,7 @@
 use super::{Event, PeerConnection, PeerConnectionError};
 use crate::media::assembler::{AssemblerConfig, AssemblerEvent, AssemblerPacket, FrameAssembler};
 use crate::media::frame_options::FrameOptionsState;
+use crate::media::pacer::PacketKind;
 use crate::media::packetize::depacketizer_for;
 use crate::media::{
     DEFAULT_NACK_RTT, FRAME_SOURCE, FrameSender, FrameWrite, KeyframeRequestKind, ReceivedFrame,
@@ -350,27 +351,31 @@ impl PeerConnection {
                 continue;
             }
             let pt = original[1] & 0x7f;
-            let packet = match t.rtx_for(pt) {
+            let (packet, ts) = match t.rtx_for(pt) {
                 Some(rtx_pt) => {
                     let ts = twcc.then(|| {
                         let s = transport_seq;
                         transport_seq = transport_seq.wrapping_add(1);
                         s
                     });
-                    t.outbound
-                        .build_rtx(&original, rtx_pt, &t.extensions, ts, srtp_overhead)
+                    let rtx =
+                        t.outbound
+                            .build_rtx(&original, rtx_pt, &t.extensions, ts, srtp_overhead);
+                    (rtx, ts)
                 }
-                None => Some(original),
+                // Resent as it was, with its original transport-wide number: not told to
+                // the estimator again.
+                None => (Some(original), None),
             };
             if let Some(packet) = packet {
                 t.outbound.stats.retransmitted_packets_sent += 1;
                 t.outbound.stats.retransmitted_bytes_sent += payload_len as u64;
-                out.push(packet);
+                out.push((packet, ts));
             }
         }
         self.media.transport_seq = transport_seq;
-        for packet in out {
-            if let Err(e) = self.protect_and_send_rtp(packet) {
+        for (packet, ts) in out {
+            if let Err(e) = self.queue_rtp(PacketKind::Retransmission, packet, ts) {
                 tracing::debug!(%e, "pc: retransmission not sent");
             }
         }

@@ -35,6 +35,7 @@ mod mdns;
 mod media;
 mod media_io;
 mod media_jsep;
+mod media_pacing;
 mod media_recovery;
 mod pacer;
 mod sdp_build;
@@ -289,6 +290,12 @@ impl PeerConnection {
         s.sctp = self.sctp_stats().cloned();
         s.media = self.media.stats.clone();
         s.media.transport_feedback = self.media.transport_feedback.stats();
+        s.media.available_outgoing_bitrate = self
+            .media
+            .bwe
+            .as_ref()
+            .map(crate::media::bwe::SendSideBwe::target_bitrate);
+        s.media.pacer = self.media.pacer.stats;
         s.dropped_media = s.media.dropped();
         s.transceivers = self
             .media

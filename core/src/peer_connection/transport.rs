@@ -211,6 +211,7 @@ impl PeerConnection {
             s.handle_timeout(now);
         }
         self.poll_media_timeout();
+        self.poll_estimator_timeout();
         self.mdns_on_timeout();
         self.poll_recovery_timeout();
         self.release_pending = true;
@@ -273,6 +274,7 @@ impl PeerConnection {
                 .as_ref()
                 .and_then(|_| self.media.transport_feedback.deadline()),
             self.pacer.next_send(),
+            self.media.pacer.next_send(),
             self.mdns.deadline(),
             self.recovery_deadline(),
         ]
@@ -291,6 +293,7 @@ impl PeerConnection {
     pub(super) fn pump_layers(&mut self, build_sctp: bool) {
         loop {
             let mut moved = self.pump_ice();
+            moved |= self.pump_media_pacer();
             moved |= self.pump_sctp(build_sctp);
             moved |= self.pump_dtls();
             self.update_connection_state();
@@ -456,13 +459,24 @@ impl PeerConnection {
     }
 
     fn pump_sctp(&mut self, build: bool) -> bool {
+        if self.sctp.is_none() || self.dtls.is_none() {
+            return false;
+        }
+        // Beside media, data channels get their share of the bandwidth estimate.
+        let data_rate = self.data_channel_rate();
         let (Some(dc), Some(dtls)) = (self.sctp.as_mut(), self.dtls.as_mut()) else {
             return false;
         };
         let mut moved = false;
+        let mut data_bytes = 0;
         if build && dtls.state() == DtlsState::Connected {
             let room = TRANSMIT_BATCH.saturating_sub(self.transmits.len());
-            self.pacer.update(self.now, dc.association().pacing_rate());
+            let sctp_rate = dc.association().pacing_rate();
+            let rate = match data_rate {
+                Some(share) => Some(sctp_rate.map_or(share, |r| r.min(share))),
+                None => sctp_rate,
+            };
+            self.pacer.update(self.now, rate);
             for _ in 0..room {
                 // Only DATA waits for the pacer's tokens: acknowledgements and control
                 // leave at once (they are small, and the peer's sending waits on them).
@@ -472,6 +486,7 @@ impl PeerConnection {
                         break;
                     };
                     self.pacer.on_sent(packet.len());
+                    data_bytes += packet.len();
                     packet
                 } else {
                     let Some(packet) = dc.poll_control(self.now) else {
@@ -496,6 +511,9 @@ impl PeerConnection {
         }
         if self.channels.queued_message_bytes != queued_before {
             self.report_unread();
+        }
+        if data_bytes > 0 {
+            self.on_data_sent(data_bytes);
         }
         moved
     }

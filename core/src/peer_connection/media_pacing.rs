@@ -1,0 +1,258 @@
+//! Media through the pacer and the bandwidth estimator: every RTP packet we send is queued
+//! ([`PeerConnection::queue_rtp`]) and leaves when the pacer lets it, at 2.5× the estimate
+//! (audio first, then retransmissions, then video), or as part of a probe cluster padded
+//! with padding-only RTX packets; what leaves with a transport-wide sequence number is
+//! told to the estimator, which the peer's feedback then drives.
+
+use super::{Event, PeerConnection, PeerConnectionError};
+use crate::media::bwe::SendSideBwe;
+use crate::media::pacer::{PacedOutput, PacketKind, QueuedPacket};
+use crate::rtp::rtcp::TransportCc;
+
+/// Largest RTP padding (its length is one byte).
+const MAX_PADDING: usize = 255;
+/// Relative change of the estimate that is announced as an event.
+const ANNOUNCE_CHANGE: f64 = 0.05;
+
+impl PeerConnection {
+    /// Queues a plaintext RTP packet of `kind` for the pacer; `transport_seq` is the
+    /// transport-wide sequence number it carries.
+    pub(crate) fn queue_rtp(
+        &mut self,
+        kind: PacketKind,
+        packet: Vec<u8>,
+        transport_seq: Option<u16>,
+    ) -> Result<(), crate::Error> {
+        if self.media.srtp.is_none() {
+            return Err(PeerConnectionError::MediaNotReady("no SRTP keys yet").into());
+        }
+        if transport_seq.is_some() && self.media.bwe.is_none() {
+            self.media.bwe = Some(SendSideBwe::new(self.config.bandwidth));
+        }
+        self.media.pacer.push(QueuedPacket {
+            kind,
+            packet,
+            transport_seq,
+            enqueued: self.now,
+        });
+        self.pump_media_pacer();
+        Ok(())
+    }
+
+    /// Lets out what the pacer allows now. Returns whether anything left.
+    pub(crate) fn pump_media_pacer(&mut self) -> bool {
+        let now = self.now;
+        let target = self.media.bwe.as_ref().map(SendSideBwe::target_bitrate);
+        self.media.pacer.set_target(now, target);
+        let mut moved = false;
+        loop {
+            if !self.media.pacer.probing()
+                && let Some(cluster) = self.media.bwe.as_mut().and_then(SendSideBwe::take_probe)
+            {
+                self.media.pacer.start_probe(cluster, now);
+            }
+            match self.media.pacer.poll(now) {
+                None => break,
+                Some(PacedOutput::Packet(q, probe)) => {
+                    self.send_paced(q.packet, q.transport_seq, probe, false);
+                }
+                Some(PacedOutput::Padding(want, probe)) => match self.build_padding(want) {
+                    Some((packet, seq)) => self.send_paced(packet, Some(seq), Some(probe), true),
+                    None => self.media.pacer.end_probe(),
+                },
+            }
+            moved = true;
+        }
+        moved
+    }
+
+    /// Protects and sends one packet the pacer let out, and tells the estimator.
+    fn send_paced(
+        &mut self,
+        mut packet: Vec<u8>,
+        transport_seq: Option<u16>,
+        probe: Option<u32>,
+        padding: bool,
+    ) {
+        let Some(srtp) = self.media.srtp.as_mut() else {
+            return;
+        };
+        if let Err(e) = srtp.outbound.protect_rtp(&mut packet) {
+            tracing::debug!(%e, "pc: RTP packet not protected");
+            return;
+        }
+        let size = packet.len();
+        self.media.pacer.on_sent(size, probe, padding);
+        if !padding {
+            let t = self.rates_micros();
+            self.media
+                .media_sent
+                .add(t, u32::try_from(size).unwrap_or(u32::MAX));
+        }
+        if let (Some(seq), Some(bwe)) = (transport_seq, self.media.bwe.as_mut()) {
+            bwe.on_packet_sent(seq, size, self.now, probe);
+        }
+        self.transmit_data(packet);
+    }
+
+    /// A packet of about `want` bytes for a probe, on the first sending video transceiver
+    /// with RTX, with the next transport-wide sequence number: a padding-only RTX packet
+    /// (RFC 4588 §4 and RFC 3550 §5.1's padding), or the newest media packet again as RTX
+    /// when more than a padding packet holds is wanted. `None` when there is no such
+    /// transceiver.
+    fn build_padding(&mut self, want: usize) -> Option<(Vec<u8>, u16)> {
+        let seq = self.media.transport_seq;
+        let spare = self
+            .media
+            .srtp
+            .as_ref()
+            .map_or(0, |s| s.outbound.rtp_overhead());
+        let t = self.media.transceivers.iter_mut().find(|t| {
+            t.kind == crate::sdp::MediaKind::Video
+                && t.can_send()
+                && t.outbound.uses_transport_cc()
+                && t.outbound.has_sent()
+        })?;
+        let rtx_pt = t
+            .codecs
+            .iter()
+            .filter(|c| !c.codec.is_rtx())
+            .find_map(|c| t.rtx_for(c.payload_type))?;
+        // A probe wanting more than a padding-only packet holds is padded with the newest
+        // media packet again, as RTX (the receiver drops the duplicate): fewer, fuller
+        // packets, the way libwebrtc probes.
+        let redundant = (want > MAX_PADDING)
+            .then(|| t.outbound.last_sent_seq())
+            .flatten()
+            .and_then(|last| {
+                // The largest of the last few packets kept (a frame's last one is short).
+                (0..8u16)
+                    .filter_map(|back| t.outbound.history.get(last.wrapping_sub(back)))
+                    .max_by_key(|p| p.len())
+            })
+            .map(<[u8]>::to_vec);
+        let packet = match redundant {
+            Some(original) => {
+                t.outbound
+                    .build_rtx(&original, rtx_pt, &t.extensions, Some(seq), spare)?
+            }
+            None => {
+                let pad = want.clamp(1, MAX_PADDING);
+                t.outbound
+                    .build_padding(rtx_pt, &t.extensions, seq, pad, spare)?
+            }
+        };
+        self.media.transport_seq = seq.wrapping_add(1);
+        Some((packet, seq))
+    }
+
+    /// The peer's transport-wide feedback on what we sent: to the estimator.
+    pub(crate) fn feed_estimator(&mut self, feedback: &TransportCc) {
+        let rtt = self.media.transceivers.iter().find_map(|t| {
+            t.outbound
+                .stats
+                .remote
+                .as_ref()
+                .and_then(|r| r.round_trip_time)
+        });
+        let now = self.now;
+        let Some(bwe) = self.media.bwe.as_mut() else {
+            return;
+        };
+        if let Some(rtt) = rtt {
+            bwe.on_rtt(rtt);
+        }
+        bwe.on_feedback(feedback, now);
+        self.announce_estimate();
+    }
+
+    /// A REMB from the peer caps the estimate.
+    pub(crate) fn on_remb(&mut self, bitrate_bps: u64) {
+        let now = self.now;
+        if let Some(bwe) = self.media.bwe.as_mut() {
+            bwe.on_remb(bitrate_bps, now);
+            self.announce_estimate();
+        }
+    }
+
+    /// The estimator's periodic work (ALR, probe scheduling), on the connection's timer.
+    pub(crate) fn poll_estimator_timeout(&mut self) {
+        let now = self.now;
+        if let Some(bwe) = self.media.bwe.as_mut() {
+            bwe.on_timer(now);
+        }
+    }
+
+    /// Microseconds since the origin of the media and data rate windows.
+    fn rates_micros(&mut self) -> i64 {
+        let origin = *self.media.rates_origin.get_or_insert(self.now);
+        i64::try_from(self.now.saturating_duration_since(origin).as_micros()).unwrap_or(i64::MAX)
+    }
+
+    /// What busy data channels may send while media flows, bytes per second: what media
+    /// leaves of the estimate, and never less than the configured share of it. `None`
+    /// (SCTP's own pacing only) before the estimator runs or when no media left lately.
+    pub(crate) fn data_channel_rate(&mut self) -> Option<u64> {
+        let t = self.rates_micros();
+        let estimate = self.media.bwe.as_ref()?.target_bitrate() as f64;
+        let recent = self
+            .media
+            .media_sent
+            .last_time()
+            .is_some_and(|last| t - last < 1_000_000);
+        if !recent {
+            return None;
+        }
+        let media = self.media.media_sent.rate(t).unwrap_or(0.0);
+        let share = self.data_share() * estimate;
+        Some(((estimate - media).max(share) / 8.0) as u64)
+    }
+
+    fn data_share(&self) -> f64 {
+        f64::from(self.config.bandwidth.data_channel_share_percent.min(100)) / 100.0
+    }
+
+    /// A DATA-carrying SCTP packet of `len` bytes left.
+    pub(crate) fn on_data_sent(&mut self, len: usize) {
+        if self.media.bwe.is_none() {
+            return;
+        }
+        let t = self.rates_micros();
+        self.media
+            .data_sent
+            .add(t, u32::try_from(len).unwrap_or(u32::MAX));
+        let now = self.now;
+        if let Some(bwe) = self.media.bwe.as_mut() {
+            bwe.on_unreported_sent(len, now);
+        }
+    }
+
+    /// The rate media may use: the estimate less what data channels send lately (at most
+    /// their share of it).
+    pub(crate) fn media_target(&mut self) -> Option<u64> {
+        let t = self.rates_micros();
+        let estimate = self.media.bwe.as_ref()?.target_bitrate() as f64;
+        let data = self.media.data_sent.rate(t).unwrap_or(0.0);
+        let taken = data.min(self.data_share() * estimate);
+        Some((estimate - taken) as u64)
+    }
+
+    /// Emits `Event::BandwidthEstimate` when the media target moved by 5 % or more.
+    fn announce_estimate(&mut self) {
+        let Some(target) = self.media_target() else {
+            return;
+        };
+        let moved = self.media.announced_estimate.is_none_or(|last| {
+            (target as f64 - last as f64).abs() >= ANNOUNCE_CHANGE * last as f64
+        });
+        if moved {
+            self.media.announced_estimate = Some(target);
+            self.events.push_back(Event::BandwidthEstimate(target));
+        }
+    }
+
+    /// The estimator's figures, once transport-cc feedback drives it.
+    pub fn bandwidth_estimate(&self) -> Option<crate::media::bwe::BweStats> {
+        self.media.bwe.as_ref().map(SendSideBwe::stats)
+    }
+}
