@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 SECONDS_PER_TARGET=${1:-60}
 shift || true
-ALL="stun sdp dcep rtp rtcp srtp ice_agent dtls sctp datachannel jsep peer_connection pc_connected loss_recovery depacketize assembler turn turn_stream mdns"
+ALL="stun sdp dcep rtp rtcp srtp ice_agent dtls sctp datachannel jsep peer_connection pc_connected loss_recovery depacketize assembler turn turn_stream mdns bwe"
 TARGETS=${*:-$ALL}
 JOBS=${JOBS:-1}
 SANITIZER=${SANITIZER:-none}

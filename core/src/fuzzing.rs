@@ -20,6 +20,7 @@
 use std::collections::BTreeSet;
 use std::time::Instant;
 
+mod bwe;
 mod datachannel;
 mod dtls;
 mod ice;
@@ -70,6 +71,7 @@ pub const TARGETS: &[Target] = &[
     media::DEPACKETIZE,
     media::ASSEMBLER,
     turn_stream::TARGET,
+    bwe::TARGET,
 ];
 
 /// The target called `name`.

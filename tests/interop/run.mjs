@@ -37,7 +37,7 @@ import { fileURLToPath } from 'node:url';
 import { launchBrowser, openHarnessPage, serveStatic } from './lib/harness.mjs';
 import { startServer } from './lib/server.mjs';
 import { isCoturnRelay, startCoturn } from './lib/turn.mjs';
-import { firstUdpCandidate, relaySdp, startLossyRelay } from './lib/relay.mjs';
+import { firstUdpCandidate, relaySdp, startLossyRelay, startShapedRelay } from './lib/relay.mjs';
 import { echoRunFailures, mediaFailures, playFailures, selftestVerdict } from './lib/verdict.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -265,11 +265,24 @@ async function record() {
   const pages = await serveStatic(join(here, 'pages'));
   const browser = await launchBrowser();
   live.browser = browser;
+  let relay = null;
   try {
     await openHarnessPage(browser.page, `${pages.url}/media.html`);
-    const offer = await browser.page.evaluate((a) => window.publishOffer(a), { codec });
+    let offer = await browser.page.evaluate((a) => window.publishOffer(a), { codec });
+    // --rate-kbps N: the browser's uplink to the recorder is an N kbit/s bottleneck
+    // (drop-tail queue of --queue-ms, default 100) through a relay on loopback.
+    const rateKbps = Number(opts['rate-kbps'] ?? 0);
+    if (rateKbps > 0) {
+      relay = await startShapedRelay({ rateBps: rateKbps * 1000, queueMs: Number(opts['queue-ms'] ?? 100) });
+      relay.setBrowser(firstUdpCandidate(offer));
+      offer = relaySdp(offer, relay.serverFacing);
+    }
     recorder.stdin.write(`${JSON.stringify({ type: 'offer', sdp: offer })}\n`);
     const answer = JSON.parse((await lines.next()).value);
+    if (relay) {
+      relay.setServer(firstUdpCandidate(answer.sdp));
+      answer.sdp = relaySdp(answer.sdp, relay.browserFacing);
+    }
     const figures = await browser.page.evaluate((a) => window.publishFor(a), { answer: answer.sdp, seconds });
     const summary = JSON.parse((await lines.next()).value ?? '{}');
     const failures = [];
@@ -279,8 +292,9 @@ async function record() {
     const kinds = (summary.tracks ?? []).map((t) => t.kind).sort();
     if (kinds.join() !== 'audio,video') failures.push(`recorded tracks ${kinds}, want audio and video`);
     const details = failures.length ? await diagnostics() : { logs: browser.logs, recorderStderr: stderrTail };
-    return { scenario: 'record', ok: failures.length === 0, failures, browser: browser.version, run: { figures, summary }, ...details };
+    return { scenario: 'record', ok: failures.length === 0, failures, browser: browser.version, run: { figures, summary, relay: relay && relay.counters }, ...details };
   } finally {
+    relay?.close();
     await browser.close();
     await pages.close();
     recorder.kill('SIGKILL');

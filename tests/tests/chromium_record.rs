@@ -185,3 +185,59 @@ fn chromium_camera_and_mic_recorded_as_vp8_ivf_and_ogg_opus_that_ffmpeg_decodes(
 fn chromium_camera_and_mic_recorded_as_h264_annex_b_and_ogg_opus_that_ffmpeg_decodes() {
     record_and_check("H264", "h264");
 }
+
+/// Chromium publishes through a 1 Mbit/s uplink (a relay on loopback with a 100 ms
+/// drop-tail queue): with rtcpeer's transport-cc feedback its estimate settles near the
+/// link and what it sends follows it. On a clean link the estimate climbs to several
+/// Mbit/s; without feedback it decays to about 70 kbit/s: either way this test fails.
+#[test]
+fn chromium_publisher_follows_a_one_megabit_uplink() {
+    if !browser_available("chromium_record") {
+        return;
+    }
+    let recorder = example_binary("record");
+    let dir = out_dir("shaped");
+    let result = run_driver(&[
+        "record",
+        "--recorder",
+        recorder.to_str().expect("target path is UTF-8"),
+        "--out",
+        dir.to_str().expect("temp path is UTF-8"),
+        "--codec",
+        "VP8",
+        "--seconds",
+        "16",
+        "--rate-kbps",
+        "1000",
+    ]);
+    assert_passed(&result);
+    let samples = result["run"]["figures"]["bitrate"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let estimates: Vec<f64> = samples
+        .iter()
+        .filter_map(|s| s["availableOutgoingBitrate"].as_f64())
+        .collect();
+    let bytes: Vec<f64> = samples
+        .iter()
+        .filter_map(|s| s["videoBytes"].as_f64())
+        .collect();
+    let rates: Vec<f64> = bytes.windows(2).map(|w| (w[1] - w[0]) * 8.0).collect();
+    eprintln!(
+        "shaped 1 Mbit/s: estimate each second {estimates:?}; video sent each second {rates:?}; relay {}",
+        result["run"]["relay"]
+    );
+    assert!(estimates.len() >= 12 && rates.len() >= 11, "{samples:?}");
+    // The last six seconds, after the estimate had time to settle.
+    let tail = |v: &[f64]| v[v.len() - 6..].iter().sum::<f64>() / 6.0;
+    let (estimate, sent) = (tail(&estimates), tail(&rates));
+    assert!(
+        (400_000.0..=1_300_000.0).contains(&estimate),
+        "Chromium's estimate did not settle near the 1 Mbit/s link: {estimates:?}"
+    );
+    assert!(
+        (300_000.0..=1_050_000.0).contains(&sent),
+        "Chromium's video did not follow the 1 Mbit/s link: {rates:?}"
+    );
+}

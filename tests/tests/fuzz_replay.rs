@@ -101,6 +101,11 @@ fn every_target_has_a_replay_test() {
 }
 
 #[test]
+fn bwe_corpus_reports_probes_overuses_and_stays_bounded() {
+    replay_reaches_deep_states("bwe");
+}
+
+#[test]
 fn loss_recovery_corpus_nacks_gives_up_overflows_and_resends_within_bounds() {
     replay_reaches_deep_states("loss_recovery");
 }

@@ -111,3 +111,55 @@ export async function startLossyRelay({ server, loss, seed }) {
     close: () => { browserSide.close(); serverSide.close(); },
   };
 }
+
+/**
+ * A relay whose browser→server direction is a bottleneck: `rateBps` bits per second behind
+ * a drop-tail queue of `queueMs` (what a slow uplink does to a publisher). Each datagram
+ * leaves when the link has carried the ones before it; one that would wait longer than
+ * `queueMs` is dropped. The server→browser direction passes untouched. Both ends are
+ * learned: the browser from `setBrowser` (or the first sender), the server from
+ * `setServer`. Returns the two addresses to advertise and live counters.
+ */
+export async function startShapedRelay({ rateBps, queueMs }) {
+  const browserSide = dgram.createSocket('udp4');
+  const serverSide = dgram.createSocket('udp4');
+  const counters = { toServer: 0, toBrowser: 0, queueDrops: 0, strangers: 0, early: 0, bytesToServer: 0 };
+  let browser = null;
+  let server = null;
+  // When the link is next free, in ms (performance.now()).
+  let linkFree = 0;
+  const from = (rinfo, peer) => peer && rinfo.address === peer.address && rinfo.port === peer.port;
+  browserSide.on('message', (datagram, rinfo) => {
+    browser ??= { address: rinfo.address, port: rinfo.port };
+    if (!from(rinfo, browser)) { counters.strangers += 1; return; }
+    if (!server) { counters.early += 1; return; }
+    const now = performance.now();
+    const start = Math.max(now, linkFree);
+    if (start - now > queueMs) { counters.queueDrops += 1; return; }
+    // IPv4 and UDP headers count on the link.
+    linkFree = start + ((datagram.length + 28) * 8 * 1000) / rateBps;
+    const send = () => {
+      counters.toServer += 1;
+      counters.bytesToServer += datagram.length;
+      serverSide.send(datagram, server.port, server.address);
+    };
+    const wait = linkFree - now;
+    if (wait < 1) send(); else setTimeout(send, wait);
+  });
+  serverSide.on('message', (datagram, rinfo) => {
+    if (!from(rinfo, server)) { counters.strangers += 1; return; }
+    if (!browser) { counters.early += 1; return; }
+    counters.toBrowser += 1;
+    browserSide.send(datagram, browser.port, browser.address);
+  });
+  const browserFacing = await bind(browserSide);
+  const serverFacing = await bind(serverSide);
+  return {
+    browserFacing,
+    serverFacing,
+    counters,
+    setBrowser: (address) => { browser ??= address; },
+    setServer: (address) => { server ??= address; },
+    close: () => { browserSide.close(); serverSide.close(); },
+  };
+}

@@ -1,0 +1,269 @@
+//! The `bwe` target: the send-side estimator and the media pacer under arbitrary sends,
+//! clock steps and feedback (transport-cc built from the input, or arbitrary bytes parsed
+//! as RTCP: whatever transport-cc or REMB parses is fed in). After every step: the target
+//! stays within its configured bounds, the history and the pacer's queue within theirs.
+
+use super::{Milestones, Ops, Target};
+use crate::media::bwe::{BandwidthUsage, BweConfig, SendSideBwe};
+use crate::media::pacer::{MAX_QUEUE_BYTES, MediaPacer, PacedOutput, PacketKind, QueuedPacket};
+use crate::rtp::rtcp::{RtcpPacket, TransportCc, parse_compound};
+use std::time::{Duration, Instant};
+
+pub(super) const TARGET: Target = Target {
+    name: "bwe",
+    run,
+    seeds,
+    deep: &[
+        "feedback_matched",
+        "packet_lost",
+        "probe_result",
+        "overuse",
+        "estimate_fell",
+        "estimate_rose",
+        "probe_padding",
+        "rtcp_fed",
+    ],
+};
+
+const CONFIG: BweConfig = BweConfig {
+    start_bitrate_bps: 300_000,
+    min_bitrate_bps: 30_000,
+    max_bitrate_bps: 20_000_000,
+    data_channel_share_percent: 50,
+};
+
+/// What the target drives, and the model it keeps.
+struct Bench {
+    bwe: SendSideBwe,
+    pacer: MediaPacer,
+    now: Instant,
+    next_seq: u16,
+    /// Sent packets not yet reported: (seq, send time).
+    sent: Vec<(u16, Instant)>,
+    /// The receiver's clock, µs.
+    arrival_us: i64,
+    reached: Milestones,
+    last_target: u64,
+}
+
+fn run(data: &[u8], now: Instant) -> Milestones {
+    let mut b = Bench {
+        bwe: SendSideBwe::new(CONFIG),
+        pacer: MediaPacer::default(),
+        now,
+        next_seq: 0,
+        sent: Vec::new(),
+        arrival_us: 0,
+        reached: Milestones::new(),
+        last_target: CONFIG.start_bitrate_bps,
+    };
+    let mut ops = Ops::new(data);
+    let mut steps = 0;
+    while !ops.is_empty() && steps < 4096 {
+        steps += 1;
+        match ops.u8() % 6 {
+            0 => b.send(ops.u16() % 1500 + 20, ops.u8() & 1 == 0),
+            1 => b.now += Duration::from_micros(u64::from(ops.u16()) * 16),
+            2 => b.feedback(&mut ops),
+            3 => b.rtcp(ops.long(1500)),
+            4 => b.pace(),
+            _ => b.bwe.on_timer(b.now),
+        }
+        b.check();
+    }
+    b.reached
+}
+
+impl Bench {
+    /// Queues a packet (audio or video) and lets the pacer send what it allows.
+    fn send(&mut self, size: u16, video: bool) {
+        self.pacer.push(QueuedPacket {
+            kind: if video {
+                PacketKind::Video
+            } else {
+                PacketKind::Audio
+            },
+            packet: vec![0; usize::from(size)],
+            transport_seq: Some(self.next_seq),
+            enqueued: self.now,
+        });
+        self.next_seq = self.next_seq.wrapping_add(1);
+        self.pace();
+    }
+
+    fn pace(&mut self) {
+        self.pacer
+            .set_target(self.now, Some(self.bwe.target_bitrate()));
+        for _ in 0..256 {
+            if !self.pacer.probing()
+                && let Some(c) = self.bwe.take_probe()
+            {
+                self.pacer.start_probe(c, self.now);
+            }
+            match self.pacer.poll(self.now) {
+                None => break,
+                Some(PacedOutput::Packet(q, probe)) => {
+                    let seq = q.transport_seq.unwrap_or(0);
+                    self.bwe
+                        .on_packet_sent(seq, q.packet.len(), self.now, probe);
+                    self.pacer.on_sent(q.packet.len(), probe, false);
+                    self.remember(seq);
+                }
+                Some(PacedOutput::Padding(want, probe)) => {
+                    self.reached.insert("probe_padding");
+                    let seq = self.next_seq;
+                    self.next_seq = seq.wrapping_add(1);
+                    let size = want.min(1200);
+                    self.bwe.on_packet_sent(seq, size, self.now, Some(probe));
+                    self.pacer.on_sent(size, Some(probe), true);
+                    self.remember(seq);
+                }
+            }
+        }
+    }
+
+    fn remember(&mut self, seq: u16) {
+        if self.sent.len() >= 4096 {
+            self.sent.remove(0);
+        }
+        self.sent.push((seq, self.now));
+    }
+
+    /// Feedback on the oldest unreported packets: each received (after a delay from the
+    /// input, so queues build or drain) or lost.
+    fn feedback(&mut self, ops: &mut Ops<'_>) {
+        let n = (usize::from(ops.u8()) + 1).min(self.sent.len());
+        if n == 0 {
+            return;
+        }
+        let reported: Vec<_> = self.sent.drain(..n).collect();
+        let base_seq = reported[0].0;
+        let mut packets = Vec::with_capacity(n);
+        let mut last = self.arrival_us;
+        let first_send = reported[0].1;
+        for (i, (_, send)) in reported.iter().enumerate() {
+            let lost = ops.u8() % 16 == 0;
+            let queue_us = i64::from(ops.u8()) * 200;
+            let at = send.saturating_duration_since(first_send).as_micros() as i64
+                + self.arrival_us
+                + queue_us;
+            let at = at.max(last);
+            let seq = base_seq.wrapping_add(i as u16);
+            if lost {
+                packets.push((seq, None));
+            } else {
+                packets.push((seq, Some((at - last) / 250)));
+                last = at;
+            }
+        }
+        self.arrival_us = last + 1000;
+        let fb = TransportCc {
+            sender_ssrc: 1,
+            media_ssrc: 2,
+            base_seq,
+            reference_time: 0,
+            fb_pkt_count: 0,
+            packets,
+        };
+        let before = self.bwe.stats();
+        self.bwe.on_feedback(&fb, self.now);
+        let after = self.bwe.stats();
+        if after.packets_reported > before.packets_reported {
+            self.reached.insert("feedback_matched");
+        }
+        if after.packets_lost > before.packets_lost {
+            self.reached.insert("packet_lost");
+        }
+        if after.probe_results > before.probe_results {
+            self.reached.insert("probe_result");
+        }
+        if after.usage == BandwidthUsage::Overusing {
+            self.reached.insert("overuse");
+        }
+    }
+
+    /// Arbitrary bytes as RTCP: transport-cc and REMB that parse are fed in.
+    fn rtcp(&mut self, bytes: &[u8]) {
+        for packet in parse_compound(bytes).flatten() {
+            match packet {
+                RtcpPacket::TransportCc(fb) => {
+                    self.bwe.on_feedback(&fb, self.now);
+                    self.reached.insert("rtcp_fed");
+                }
+                RtcpPacket::Remb(r) => {
+                    self.bwe.on_remb(r.bitrate_bps, self.now);
+                    self.reached.insert("rtcp_fed");
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn check(&mut self) {
+        let target = self.bwe.target_bitrate();
+        assert!(
+            (CONFIG.min_bitrate_bps..=CONFIG.max_bitrate_bps).contains(&target),
+            "target {target} out of bounds"
+        );
+        assert!(self.bwe.history_len() <= 2 * 16_384, "history unbounded");
+        assert!(
+            self.pacer.stats.queued_bytes <= (MAX_QUEUE_BYTES + 1500) as u64,
+            "pacer queue unbounded"
+        );
+        if target < self.last_target {
+            self.reached.insert("estimate_fell");
+        }
+        if target > self.last_target {
+            self.reached.insert("estimate_rose");
+        }
+        self.last_target = target;
+    }
+}
+
+/// Seeds: a steady flow with prompt feedback (the estimate rises, probes report), one
+/// whose arrivals spread out (overuse, the estimate falls), one with losses, and feedback
+/// given as RTCP bytes.
+fn seeds(_: Instant) -> Vec<Vec<u8>> {
+    let flow = |queue_growth: u8, loss_every: u8| {
+        let mut out = Vec::new();
+        for round in 0..60u8 {
+            for _ in 0..8 {
+                out.extend_from_slice(&[0, 4, 176, 0]); // a 1,200-byte video packet
+                out.extend_from_slice(&[1, 0, 120]); // 1.9 ms
+            }
+            out.extend_from_slice(&[2, 15]);
+            for i in 0..16u8 {
+                let lost = loss_every > 0 && i % loss_every == 0;
+                out.push(if lost { 0 } else { 1 });
+                out.push(queue_growth.saturating_mul(round.min(40)) / 8);
+            }
+            out.extend_from_slice(&[5, 4]);
+        }
+        out
+    };
+    let mut rtcp = Vec::new();
+    let fb = RtcpPacket::TransportCc(TransportCc {
+        sender_ssrc: 1,
+        media_ssrc: 2,
+        base_seq: 0,
+        reference_time: 5,
+        fb_pkt_count: 1,
+        packets: (0..8u16).map(|s| (s, Some(4))).collect(),
+    });
+    let mut bytes = Vec::new();
+    fb.write_to(&mut bytes);
+    let remb = RtcpPacket::Remb(crate::rtp::rtcp::Remb {
+        sender_ssrc: 1,
+        bitrate_bps: 250_000,
+        ssrcs: vec![2],
+    });
+    remb.write_to(&mut bytes);
+    for _ in 0..8 {
+        rtcp.extend_from_slice(&[0, 4, 176, 0]);
+    }
+    rtcp.push(3);
+    let len = u16::try_from(bytes.len()).expect("short");
+    rtcp.extend_from_slice(&len.to_be_bytes());
+    rtcp.extend_from_slice(&bytes);
+    vec![flow(0, 0), flow(6, 0), flow(0, 3), rtcp]
+}
