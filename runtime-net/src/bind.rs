@@ -41,10 +41,32 @@ pub fn local_addresses(config: &SocketConfig) -> io::Result<Vec<IpAddr>> {
 /// receive and send buffer (a smaller size granted by the kernel is accepted). IPv6
 /// sockets are IPv6-only, so an IPv4 socket on the same port can coexist.
 pub fn bind_socket(addr: SocketAddr, buffer_size: usize) -> io::Result<UdpSocket> {
+    bind_socket_with(addr, buffer_size, false)
+}
+
+/// [`bind_socket`], with `SO_REUSEPORT` set first when `reuse_port` (Unix; ignored
+/// elsewhere): several sockets of this process may then bind the same address and port.
+pub fn bind_socket_with(
+    addr: SocketAddr,
+    buffer_size: usize,
+    reuse_port: bool,
+) -> io::Result<UdpSocket> {
     let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
     if addr.is_ipv6() {
         socket.set_only_v6(true)?;
     }
+    #[cfg(all(
+        unix,
+        not(any(target_os = "solaris", target_os = "illumos", target_os = "cygwin"))
+    ))]
+    if reuse_port {
+        socket.set_reuse_port(true)?;
+    }
+    #[cfg(not(all(
+        unix,
+        not(any(target_os = "solaris", target_os = "illumos", target_os = "cygwin"))
+    )))]
+    let _ = reuse_port;
     for (what, result) in [
         ("receive", socket.set_recv_buffer_size(buffer_size)),
         ("send", socket.set_send_buffer_size(buffer_size)),
@@ -56,7 +78,12 @@ pub fn bind_socket(addr: SocketAddr, buffer_size: usize) -> io::Result<UdpSocket
     socket.set_nonblocking(true)?;
     socket.bind(&addr.into())?;
     let socket: UdpSocket = socket.into();
-    tracing::debug!(local = %socket.local_addr()?, "bound UDP socket");
+    tracing::debug!(
+        local = %socket.local_addr()?,
+        requested = buffer_size,
+        granted = socket2::SockRef::from(&socket).recv_buffer_size().unwrap_or(0),
+        "bound UDP socket (receive buffer as the kernel reports it: Linux doubles the request, capped at twice net.core.rmem_max)"
+    );
     Ok(socket)
 }
 
@@ -74,7 +101,10 @@ pub fn bind_sockets(config: &SocketConfig) -> io::Result<Vec<UdpSocket>> {
     }
     addresses
         .into_iter()
-        .map(|ip| bind_socket(SocketAddr::new(ip, config.port), config.buffer_size))
+        .map(|ip| {
+            let addr = SocketAddr::new(ip, config.port);
+            bind_socket_with(addr, config.buffer_size, config.reuse_port)
+        })
         .collect()
 }
 

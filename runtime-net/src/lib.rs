@@ -17,7 +17,7 @@
 mod bind;
 mod udp;
 
-pub use bind::{bind_socket, bind_sockets, local_addresses};
+pub use bind::{bind_socket, bind_socket_with, bind_sockets, local_addresses};
 pub use rtcpeer::Transmit;
 pub use rtcpeer::runtime::{Datagram, RecvBatch, RecvMeta, SocketConfig};
 pub use udp::UdpIo;

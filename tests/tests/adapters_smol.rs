@@ -91,5 +91,10 @@ fn smol_channel_close_delivers_queued_data() {
 
 #[test]
 fn smol_endpoint_serves_many_connections_on_one_socket() {
-    smol::block_on(common::server::many_connections_on_one_socket(rt(), 24));
+    smol::block_on(common::server::many_connections_on_one_port(rt(), 24, 1));
+}
+
+#[test]
+fn smol_endpoint_shards_serve_many_connections_on_one_port() {
+    smol::block_on(common::server::many_connections_on_one_port(rt(), 24, 4));
 }

@@ -81,5 +81,10 @@ async fn tokio_channel_close_delivers_queued_data() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokio_endpoint_serves_many_connections_on_one_socket() {
-    common::server::many_connections_on_one_socket(rt(), 24).await;
+    common::server::many_connections_on_one_port(rt(), 24, 1).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokio_endpoint_shards_serve_many_connections_on_one_port() {
+    common::server::many_connections_on_one_port(rt(), 24, 4).await;
 }

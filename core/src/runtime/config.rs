@@ -22,6 +22,11 @@ pub struct SocketConfig {
     /// Requested kernel receive and send buffer size in bytes. The kernel may cap it (on
     /// Linux at `net.core.rmem_max` / `wmem_max`); a cap is not an error.
     pub buffer_size: usize,
+    /// Set `SO_REUSEPORT` before binding (Unix), so that several sockets bind the same
+    /// address and port: the kernel spreads received datagrams over them by the sender's
+    /// address. The async endpoint uses it to give each of its driver tasks a socket of its
+    /// own on the one published port. Ignored where the OS has no such option.
+    pub reuse_port: bool,
 }
 
 impl SocketConfig {
@@ -68,6 +73,7 @@ impl Default for SocketConfig {
             ipv6: true,
             port: 0,
             buffer_size: Self::DEFAULT_BUFFER_SIZE,
+            reuse_port: false,
         }
     }
 }

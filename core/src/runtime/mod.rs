@@ -70,7 +70,7 @@ pub use certificate::generate_certificate;
 pub use channel::{ChannelEvent, DataChannel, Message, SEND_HIGH_WATER, SEND_LOW_WATER};
 pub use config::SocketConfig;
 #[cfg(feature = "async")]
-pub use endpoint::AsyncEndpoint;
+pub use endpoint::{AsyncEndpoint, default_shards};
 #[cfg(feature = "async")]
 pub use error::RuntimeError;
 #[cfg(feature = "async")]

@@ -28,6 +28,8 @@ usage: echo [options]
                                 (default 127.0.0.1:8080; port 0 picks one)
   --udp-port N                  the one UDP port every session is served on
                                 (default 0: the OS picks one)
+  --shards N                    tokio/smol: endpoint driver tasks, each with a socket of
+                                its own on that port (default 0: one per core)
   --runtime tokio|smol|mio      adapter that drives the peer connections (default tokio)
   --max-sessions N              sessions alive at once (default 256)
   --max-sessions-per-client N   sessions alive at once per client IP (default 16)
@@ -52,6 +54,7 @@ const OPTIONS: &[&str] = &[
     "listen",
     "runtime",
     "udp-port",
+    "shards",
     "max-sessions",
     "max-sessions-per-client",
     "unchecked-timeout",
@@ -106,6 +109,7 @@ fn options() -> Result<Options, String> {
     echo.connect_timeout = seconds(&args, "connect-timeout", echo.connect_timeout)?;
     echo.ice_lite = on_off(&args, "ice-lite", echo.ice_lite)?;
     echo.udp_port = args.get("udp-port", echo.udp_port)?;
+    echo.shards = args.get("shards", echo.shards)?;
     let mut http = HttpLimits::default();
     http.header_timeout = seconds(&args, "header-timeout", http.header_timeout)?;
     http.body_timeout = seconds(&args, "body-timeout", http.body_timeout)?;

@@ -128,7 +128,12 @@ impl AsyncEchoBackend {
             port: self.inner.config.udp_port,
             ..SocketConfig::with_addresses([self.inner.listen_ip])
         };
-        let endpoint = Endpoint::new(self.inner.runtime.clone(), &sockets).map_err(internal)?;
+        let shards = match self.inner.config.shards {
+            0 => rtcpeer::runtime::default_shards(),
+            n => n,
+        };
+        let endpoint = Endpoint::with_shards(self.inner.runtime.clone(), &sockets, shards)
+            .map_err(internal)?;
         *slot = Some(endpoint.clone());
         Ok(endpoint)
     }

@@ -32,6 +32,9 @@ pub struct EchoConfig {
     /// The UDP port every session is served on, on the listen address (the one port a
     /// firewall opens for the server); 0 lets the OS pick one.
     pub udp_port: u16,
+    /// Driver tasks of the async runtimes' endpoint, each with a socket of its own on the
+    /// one UDP port (`--shards`); 0: one per core. The mio backend runs one event loop.
+    pub shards: usize,
 }
 
 impl Default for EchoConfig {
@@ -45,6 +48,7 @@ impl Default for EchoConfig {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             ice_lite: true,
             udp_port: 0,
+            shards: 0,
         }
     }
 }

@@ -140,14 +140,19 @@ async fn echo_once(session: &Session, i: usize, round: usize) {
     assert_eq!(back, Message::Text(text), "client side of session {i}");
 }
 
-/// `count` clients connect to one endpoint: every server connection uses the endpoint's
-/// one socket (and no other is bound), all present the one shared certificate, data flows
-/// both ways on each, and closing one leaves the others working.
-pub async fn many_connections_on_one_socket(base: Arc<dyn Runtime>, count: usize) {
+/// `count` clients connect to one endpoint of `shards` driver tasks: every server
+/// connection uses the endpoint's one port (one socket per shard, and no other is bound),
+/// all present the one shared certificate, data flows both ways on each, and closing one
+/// leaves the others working. With several shards, the kernel spreads the clients over
+/// the shards' sockets regardless of which shard owns their connection, so datagrams
+/// must have been handed between shards; with one, none are.
+pub async fn many_connections_on_one_port(base: Arc<dyn Runtime>, count: usize, shards: usize) {
     let counting = CountingRuntime::new(base.clone());
     let rt: Arc<dyn Runtime> = counting.clone();
     let adapter = AsyncAdapter(base.clone());
-    let endpoint = AsyncEndpoint::new(rt.clone(), &SocketConfig::loopback()).expect("endpoint");
+    let endpoint = AsyncEndpoint::with_shards(rt.clone(), &SocketConfig::loopback(), shards)
+        .expect("endpoint");
+    assert_eq!(endpoint.shards(), shards);
     assert_eq!(endpoint.local_addrs().len(), 1);
     let port = endpoint.local_addrs()[0].port();
     let certificate = generate_certificate(&*base).expect("certificate");
@@ -173,8 +178,8 @@ pub async fn many_connections_on_one_socket(base: Arc<dyn Runtime>, count: usize
     }
     assert_eq!(
         counting.sockets_bound.load(Ordering::SeqCst),
-        1,
-        "the endpoint bound more than one socket"
+        shards,
+        "the endpoint binds one socket per shard"
     );
     let expected = format!("a=fingerprint:{}", certificate.fingerprint());
     assert!(
@@ -197,6 +202,15 @@ pub async fn many_connections_on_one_socket(base: Arc<dyn Runtime>, count: usize
     }
     let stats = endpoint.stats();
     assert!(stats.routed > 0, "{stats:?}");
+    let forwarded = endpoint.forwarded();
+    if shards == 1 {
+        assert_eq!(forwarded, 0, "one shard has nobody to hand datagrams to");
+    } else {
+        assert!(
+            forwarded > 0,
+            "{count} clients over {shards} sockets, none received by another shard"
+        );
+    }
     for s in sessions {
         s.client.close().await;
         s.server.close().await;
