@@ -325,6 +325,7 @@ mod tests {
                 let frame = ReceivedFrame {
                     transceiver: id,
                     ssrc: 1,
+                    rid: None,
                     payload_type: 96,
                     codec: "VP8".into(),
                     timestamp: i,
