@@ -21,7 +21,9 @@
 //        [--loss 0.05 --seed 1]   rtcpeer offers the files' video (VP8/VP9/AV1) and Opus;
 //        judged by what Chromium decodes; --loss puts a seeded lossy UDP relay between them.
 //   node run.mjs record --recorder target/debug/record --out DIR [--codec VP8|H264] [--seconds N]
-//        Chromium publishes camera + mic for N s to the record example, which writes files.
+//        [--simulcast 1]
+//        Chromium publishes camera + mic for N s to the record example, which writes files;
+//        with --simulcast 1 the camera is 1280x720 in three layers (rids h, m, l).
 //   --turn browser|server   (echo) coturn runs on 127.0.0.1:3478 in the namespace; `browser`:
 //        the page uses it with iceTransportPolicy 'relay'; `server`: echo runs with
 //        --relay-only through it. Either way the selected pair must use a coturn relay.
@@ -253,6 +255,7 @@ async function record() {
   const opts = options(process.argv.slice(3));
   const seconds = Number(opts.seconds ?? 10);
   const codec = opts.codec ?? 'VP8';
+  const simulcast = opts.simulcast === '1';
   // The recorder stops when the browser stops sending, or this long after connecting.
   const args = ['--out', opts.out, '--codec', codec, '--seconds', String(seconds + 5)];
   const recorder = spawn(opts.recorder, args, {
@@ -267,7 +270,7 @@ async function record() {
   live.browser = browser;
   try {
     await openHarnessPage(browser.page, `${pages.url}/media.html`);
-    const offer = await browser.page.evaluate((a) => window.publishOffer(a), { codec });
+    const offer = await browser.page.evaluate((a) => window.publishOffer(a), { codec, simulcast });
     recorder.stdin.write(`${JSON.stringify({ type: 'offer', sdp: offer })}\n`);
     const answer = JSON.parse((await lines.next()).value);
     const figures = await browser.page.evaluate((a) => window.publishFor(a), { answer: answer.sdp, seconds });
@@ -276,8 +279,12 @@ async function record() {
     const video = figures.outbound.video ?? {};
     if (!(video.codec ?? '').toLowerCase().endsWith(codec.toLowerCase())) failures.push(`Chromium sent ${video.codec}, not ${codec}`);
     if (!(video.framesEncoded > 0)) failures.push('Chromium encoded no video frame');
-    const kinds = (summary.tracks ?? []).map((t) => t.kind).sort();
+    const kinds = [...new Set((summary.tracks ?? []).map((t) => t.kind))].sort();
     if (kinds.join() !== 'audio,video') failures.push(`recorded tracks ${kinds}, want audio and video`);
+    if (simulcast) {
+      const rids = (summary.tracks ?? []).filter((t) => t.kind === 'video').map((t) => t.rid).sort();
+      if (rids.join() !== 'h,l,m') failures.push(`recorded video layers ${rids}, want h, l, m`);
+    }
     const details = failures.length ? await diagnostics() : { logs: browser.logs, recorderStderr: stderrTail };
     return { scenario: 'record', ok: failures.length === 0, failures, browser: browser.version, run: { figures, summary }, ...details };
   } finally {
