@@ -442,3 +442,70 @@ fn rtx_repairs_each_layer_by_its_repaired_rid() {
     let dropped = p.pc(false).stats().media.rtx_dropped;
     assert_eq!(dropped, 0, "every RTX found its layer");
 }
+
+#[test]
+fn an_answer_without_simulcast_leaves_one_layer_sent_without_rid() {
+    let mut p = Pair::with_peers(6, |now| {
+        (
+            peer(61, pc_common::A_ADDR, now),
+            peer(62, pc_common::B_ADDR, now),
+        )
+    });
+    let a = p.with(true, |pc| {
+        let init = TransceiverInit {
+            direction: TransceiverDirection::SendOnly,
+            send_encodings: encodings(),
+            ..TransceiverInit::default()
+        };
+        pc.add_transceiver(MediaKind::Video, init).expect("t")
+    });
+    let offer = p.with(true, |pc| {
+        let o = pc.create_offer().expect("offer");
+        pc.set_local_description(o.clone()).expect("sld");
+        o
+    });
+    p.collect();
+    // A peer that knows no simulcast: it drops the a=rid and a=simulcast lines.
+    let answer = p.with(false, |pc| {
+        pc.set_remote_description(offer).expect("srd");
+        let a = pc.create_answer().expect("answer");
+        pc.set_local_description(a.clone()).expect("sld");
+        a
+    });
+    let mut answer = answer;
+    answer.sdp = answer
+        .sdp
+        .split("\r\n")
+        .filter(|l| !l.starts_with("a=rid:") && !l.starts_with("a=simulcast:"))
+        .collect::<Vec<_>>()
+        .join("\r\n");
+    p.collect();
+    p.with(true, |pc| {
+        pc.set_remote_description(answer).expect("srd answer")
+    });
+    assert!(p.run_until(Duration::from_secs(10), |p| p.connected()));
+    assert!(p.run_until(Duration::from_secs(5), nominated));
+    assert!(!p.with(true, |pc| {
+        pc.transceiver(a).expect("t").simulcast_negotiated()
+    }));
+    let b = p
+        .events(false)
+        .iter()
+        .find_map(|e| match e {
+            Event::Track(t) => Some(t.transceiver),
+            _ => None,
+        })
+        .expect("track");
+    p.with(false, |pc| {
+        pc.transceiver(b).expect("t").set_receive_frames(true)
+    });
+    let written = stream(&mut p, a, 0, 30, |_| [true; 3]);
+    assert_eq!(written, [30, 0, 0], "only the first layer is sent");
+    p.run_until(Duration::from_secs(1), |_| false);
+    let got = frames(&p, b);
+    assert_eq!(got.len(), 30);
+    assert!(
+        got.iter().all(|f| f.rid.is_none()),
+        "no rid without simulcast"
+    );
+}

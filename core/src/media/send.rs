@@ -575,6 +575,55 @@ mod tests {
     }
 
     #[test]
+    fn a_layer_writes_its_rid_until_reported_on_and_repaired_rid_on_every_rtx() {
+        let mut map = ext();
+        map.insert(10, extensions::RID);
+        map.insert(11, extensions::REPAIRED_RID);
+        let mut s = OutboundStream::new(0x0101_0101, 0x0202_0202, 10, 0);
+        s.set_rid(Some("hi"));
+        s.set_negotiated(Some("0"), &map);
+        let w = RtpWrite::new(96, 0, 0, true, b"x");
+        let first = s.build(t0(), &w, 90_000, &map, None, 0);
+        let (h, _) = RtpHeader::parse(&first).unwrap();
+        assert_eq!(h.extensions, vec![(4, b"0".to_vec()), (10, b"hi".to_vec())]);
+        let rtx = s.build_rtx(&first, 97, &map, None, 0).expect("parses");
+        let (h, _) = RtpHeader::parse(&rtx).unwrap();
+        assert_eq!(h.ssrc, 0x0202_0202);
+        assert_eq!(
+            h.extensions,
+            vec![(4, b"0".to_vec()), (11, b"hi".to_vec())],
+            "the rid is replaced by the repaired rid"
+        );
+        // A report about another SSRC changes nothing; one about ours ends the rid.
+        let other = ReportBlock {
+            ssrc: 9,
+            ..ReportBlock::default()
+        };
+        s.on_report_block(&other, 0);
+        let w = RtpWrite::new(96, 1, 0, true, b"x");
+        let (h, _) = RtpHeader::parse(&s.build(t0(), &w, 90_000, &map, None, 0)).unwrap();
+        assert_eq!(h.extensions.len(), 2, "still named");
+        let ours = ReportBlock {
+            ssrc: 0x0101_0101,
+            ..ReportBlock::default()
+        };
+        s.on_report_block(&ours, 0);
+        let w = RtpWrite::new(96, 2, 0, true, b"x");
+        let later = s.build(t0(), &w, 90_000, &map, None, 0);
+        let (h, _) = RtpHeader::parse(&later).unwrap();
+        assert_eq!(h.extensions, vec![(4, b"0".to_vec())]);
+        let rtx = s.build_rtx(&later, 97, &map, None, 0).expect("parses");
+        let (h, _) = RtpHeader::parse(&rtx).unwrap();
+        assert_eq!(h.extensions, vec![(4, b"0".to_vec()), (11, b"hi".to_vec())]);
+        // Without a rid (no simulcast), neither is written.
+        s.set_rid(None);
+        s.set_negotiated(Some("0"), &map);
+        let rtx = s.build_rtx(&later, 97, &map, None, 0).expect("parses");
+        let (h, _) = RtpHeader::parse(&rtx).unwrap();
+        assert_eq!(h.extensions, vec![(4, b"0".to_vec())]);
+    }
+
+    #[test]
     fn without_negotiated_mid_extension_no_mid_is_written() {
         let mut s = OutboundStream::new(1, 2, 0, 0);
         s.set_negotiated(Some("0"), &ExtensionMap::default());

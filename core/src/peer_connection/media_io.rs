@@ -201,7 +201,6 @@ impl PeerConnection {
             }
         }
         let stream_rid = stream.rid.clone();
-        let stream_rid_for_request = stream_rid.clone();
         let mut keyframe = false;
         if nack_on {
             keyframe = stream.nack.on_packet(now, seq) == NackUpdate::KeyframeNeeded;
@@ -236,7 +235,7 @@ impl PeerConnection {
             self.events.push_back(Event::Rtp(ReceivedRtp {
                 transceiver: id,
                 ssrc,
-                rid: stream_rid,
+                rid: stream_rid.clone(),
                 payload_type: pt,
                 sequence_number: seq,
                 timestamp: ts,
@@ -247,7 +246,7 @@ impl PeerConnection {
             }));
         }
         if keyframe {
-            self.auto_keyframe_request(id, stream_rid_for_request);
+            self.auto_keyframe_request(id, stream_rid);
         }
     }
 
