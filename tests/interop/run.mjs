@@ -21,7 +21,13 @@
 //        [--loss 0.05 --seed 1]   rtcpeer offers the files' video (VP8/VP9/AV1) and Opus;
 //        judged by what Chromium decodes; --loss puts a seeded lossy UDP relay between them.
 //   node run.mjs record --recorder target/debug/record --out DIR [--codec VP8|H264] [--seconds N]
-//        Chromium publishes camera + mic for N s to the record example, which writes files.
+//        [--simulcast 1]
+//        Chromium publishes camera + mic for N s to the record example, which writes files;
+//        with --simulcast 1 the camera is 1280x720 in three layers (rids h, m, l).
+//   node run.mjs simulcast-forward --forwarder target/debug/simulcast_forward
+//        Chromium publishes 1280x720 in three layers (h, m, l) to the forwarder and receives,
+//        on a second connection, the one layer it forwards: l, then h, then m; judged by
+//        what the receiving connection decodes (framesDecoded grows, frameWidth follows).
 //   --turn browser|server   (echo) coturn runs on 127.0.0.1:3478 in the namespace; `browser`:
 //        the page uses it with iceTransportPolicy 'relay'; `server`: echo runs with
 //        --relay-only through it. Either way the selected pair must use a coturn relay.
@@ -253,6 +259,7 @@ async function record() {
   const opts = options(process.argv.slice(3));
   const seconds = Number(opts.seconds ?? 10);
   const codec = opts.codec ?? 'VP8';
+  const simulcast = opts.simulcast === '1';
   // The recorder stops when the browser stops sending, or this long after connecting.
   const args = ['--out', opts.out, '--codec', codec, '--seconds', String(seconds + 5)];
   const recorder = spawn(opts.recorder, args, {
@@ -268,7 +275,7 @@ async function record() {
   let relay = null;
   try {
     await openHarnessPage(browser.page, `${pages.url}/media.html`);
-    let offer = await browser.page.evaluate((a) => window.publishOffer(a), { codec });
+    let offer = await browser.page.evaluate((a) => window.publishOffer(a), { codec, simulcast });
     // --rate-kbps N: the browser's uplink to the recorder is an N kbit/s bottleneck
     // (drop-tail queue of --queue-ms, default 100) through a relay on loopback.
     const rateKbps = Number(opts['rate-kbps'] ?? 0);
@@ -289,8 +296,12 @@ async function record() {
     const video = figures.outbound.video ?? {};
     if (!(video.codec ?? '').toLowerCase().endsWith(codec.toLowerCase())) failures.push(`Chromium sent ${video.codec}, not ${codec}`);
     if (!(video.framesEncoded > 0)) failures.push('Chromium encoded no video frame');
-    const kinds = (summary.tracks ?? []).map((t) => t.kind).sort();
+    const kinds = [...new Set((summary.tracks ?? []).map((t) => t.kind))].sort();
     if (kinds.join() !== 'audio,video') failures.push(`recorded tracks ${kinds}, want audio and video`);
+    if (simulcast) {
+      const rids = (summary.tracks ?? []).filter((t) => t.kind === 'video').map((t) => t.rid).sort();
+      if (rids.join() !== 'h,l,m') failures.push(`recorded video layers ${rids}, want h, l, m`);
+    }
     const details = failures.length ? await diagnostics() : { logs: browser.logs, recorderStderr: stderrTail };
     return { scenario: 'record', ok: failures.length === 0, failures, browser: browser.version, run: { figures, summary, relay: relay && relay.counters }, ...details };
   } finally {
@@ -298,6 +309,70 @@ async function record() {
     await browser.close();
     await pages.close();
     recorder.kill('SIGKILL');
+  }
+}
+
+/**
+ * `simulcast-forward --forwarder PATH`: see the usage at the top. For each layer in turn
+ * (l, h, m) the forwarder is told to switch, then after it reports the switch and 3 s pass,
+ * the receiving connection's decoded frames and frame size are sampled.
+ */
+async function simulcastForward() {
+  const opts = options(process.argv.slice(3));
+  const forwarder = spawn(opts.forwarder, ['--layer', 'l'], {
+    stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'info', NO_COLOR: '1' },
+  });
+  const stderrTail = [];
+  createInterface({ input: forwarder.stderr }).on('line', (l) => { stderrTail.push(l); if (stderrTail.length > 100) stderrTail.shift(); });
+  live.server = { stderrTail, stop: async () => forwarder.kill('SIGKILL') };
+  const lines = createInterface({ input: forwarder.stdout })[Symbol.asyncIterator]();
+  const seen = [];
+  const expect = async (type) => {
+    for (;;) {
+      const { value, done } = await lines.next();
+      if (done) throw new Error(`forwarder ended before a ${type} line`);
+      const msg = JSON.parse(value);
+      seen.push(msg.type === 'answer' || msg.type === 'offer' ? { type: msg.type } : msg);
+      if (msg.type === type) return msg;
+    }
+  };
+  const send = (msg) => forwarder.stdin.write(`${JSON.stringify(msg)}\n`);
+  const pages = await serveStatic(join(here, 'pages'));
+  const browser = await launchBrowser();
+  live.browser = browser;
+  try {
+    const page = browser.page;
+    await openHarnessPage(page, `${pages.url}/media.html`);
+    send({ type: 'offer', sdp: await page.evaluate((a) => window.publishOffer(a), { codec: 'VP8', simulcast: true }) });
+    await page.evaluate((a) => window.publishAnswer(a), { answer: (await expect('answer')).sdp });
+    const offer = await expect('offer');
+    send({ type: 'answer', sdp: await page.evaluate((o) => window.answerOffer(o), offer.sdp) });
+    const samples = [];
+    for (const rid of ['l', 'h', 'm']) {
+      if (rid !== 'l') send({ type: 'layer', rid });
+      await expect('switched');
+      const before = await page.evaluate(() => window.receiverVideo());
+      await new Promise((r) => setTimeout(r, 3000));
+      const after = await page.evaluate(() => window.receiverVideo());
+      samples.push({ rid, before: before.video, after: after.video, state: after.state });
+    }
+    send({ type: 'stop' });
+    const summary = await expect('summary');
+    const publisherFigures = await page.evaluate(() => window.stopPublishing());
+    const failures = [];
+    const width = { l: 320, m: 640, h: 1280 };
+    for (const s of samples) {
+      const grew = (s.after.framesDecoded ?? 0) - (s.before.framesDecoded ?? 0);
+      if (grew < 30) failures.push(`layer ${s.rid}: only ${grew} frames decoded in 3 s`);
+      if (s.after.frameWidth !== width[s.rid]) failures.push(`layer ${s.rid}: decoded width ${s.after.frameWidth}, want ${width[s.rid]}`);
+    }
+    const details = failures.length ? await diagnostics() : { logs: browser.logs, forwarderStderr: stderrTail };
+    return { scenario: 'simulcast-forward', ok: failures.length === 0, failures, browser: browser.version,
+      run: { samples, summary, seen, publisher: publisherFigures.outboundLayers }, ...details };
+  } finally {
+    await browser.close();
+    await pages.close();
+    forwarder.kill('SIGKILL');
   }
 }
 
@@ -368,7 +443,7 @@ const largeEcho = () => echoScenario('large-echo', 'large-echoes', 'largeEchoes'
 
 const scenarios = {
   'demo-failure': demoFailure, selftest, echo, 'echo-reverse': echoReverse, 'large-echo': largeEchoWithUdpCounters,
-  'media-echo': mediaEcho, 'play-file': playFile, record,
+  'media-echo': mediaEcho, 'play-file': playFile, record, 'simulcast-forward': simulcastForward,
 };
 
 /** The kernel's UDP counters of this network namespace (`/proc/net/snmp`), by name. */

@@ -501,7 +501,7 @@ fn reports_give_round_trip_time_and_loss_and_keyframe_requests_cross() {
     });
     let heard = p.run_until(Duration::from_secs(1), |p| {
         p.events(true).iter().any(|e| {
-            matches!(e, Event::KeyframeRequest { transceiver, kind: KeyframeRequestKind::Pli } if *transceiver == a_video)
+            matches!(e, Event::KeyframeRequest { transceiver, kind: KeyframeRequestKind::Pli, .. } if *transceiver == a_video)
         })
     });
     assert!(heard);

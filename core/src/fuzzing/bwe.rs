@@ -30,6 +30,7 @@ const CONFIG: BweConfig = BweConfig {
     min_bitrate_bps: 30_000,
     max_bitrate_bps: 20_000_000,
     data_channel_share_percent: 50,
+    allocate_simulcast: true,
 };
 
 /// What the target drives, and the model it keeps.

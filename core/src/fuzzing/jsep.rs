@@ -154,7 +154,13 @@ impl Harness {
                 self.restarted = true;
             }
             5 => {
-                let _ = match ops.u8() % 3 {
+                let which = ops.u8();
+                let _ = match which % 3 {
+                    // A simulcast sender (three rids): an input byte 0xff picks it, leaving
+                    // what older seeds do unchanged.
+                    _ if which == 0xff => pc
+                        .add_transceiver(MediaKind::Video, simulcast_init())
+                        .map(drop),
                     0 => pc
                         .add_track(TrackInfo::new(MediaKind::Audio, "mic", "s"))
                         .map(drop),
@@ -299,4 +305,14 @@ fn seeds(_: Instant) -> Vec<Vec<u8>> {
     w.u8(7).u8(0);
     out.push(w.0);
     out
+}
+
+/// A video sender with three simulcast layers.
+fn simulcast_init() -> crate::media::TransceiverInit {
+    crate::media::TransceiverInit {
+        send_encodings: ["h", "m", "l"]
+            .map(crate::media::SendEncoding::new)
+            .to_vec(),
+        ..crate::media::TransceiverInit::default()
+    }
 }

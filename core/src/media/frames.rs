@@ -71,6 +71,8 @@ pub struct ReceivedFrame {
     pub transceiver: TransceiverId,
     /// The sender's SSRC.
     pub ssrc: u32,
+    /// The simulcast layer (the `rtp-stream-id` its stream was named by), if any.
+    pub rid: Option<std::sync::Arc<str>>,
     /// The payload type of its packets.
     pub payload_type: u8,
     /// The codec's name (`VP8`, `opus`, ...), as negotiated.

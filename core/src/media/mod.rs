@@ -38,8 +38,11 @@
 //!   reported back every 100 ms; what the peer reports of ours is counted in the
 //!   connection's media stats.
 //!
+//! - [`simulcast`]: sending up to three layers with rids, receiving a browser's layers
+//!   routed by rid (RFC 8853, RFC 8851, RFC 8852).
+//!
 //! Not implemented yet: a send-side bandwidth estimator and media pacing by it, FEC/RED
-//! and simulcast; padding-only RTX packets (bandwidth probes) are counted for feedback,
+//! and SVC layer selection; padding-only RTX packets (bandwidth probes) are counted for feedback,
 //! then dropped.
 
 pub mod assembler;
@@ -57,6 +60,7 @@ mod receive;
 pub(crate) mod recovery_check;
 mod reports;
 mod send;
+pub mod simulcast;
 mod transceiver;
 mod transport_feedback;
 /// VP8 (RFC 7741), kept at its former path; see [`packetize::vp8`].
@@ -72,11 +76,13 @@ pub use receive::{InboundRtpStats, ReceivedRtp};
 pub(crate) use reports::ReportTimer;
 pub(crate) use send::OutboundStream;
 pub use send::{OutboundRtpStats, RemoteInboundStats, RtpWrite};
+pub use simulcast::{SendEncoding, allocate_layers};
 pub use transceiver::{
     KeyframeRequestKind, TrackEvent, TrackInfo, TransceiverDirection, TransceiverId,
     TransceiverInit,
 };
 pub(crate) use transceiver::{
-    Transceiver, answer_direction, receives, reverse, sends, with_send as transceiver_with_send,
+    SendLayer, Transceiver, answer_direction, receives, reverse, sends,
+    with_send as transceiver_with_send,
 };
 pub use transport_feedback::{TransportFeedbackReceiver, TransportFeedbackStats};

@@ -13,6 +13,8 @@ pub struct ReceivedRtp {
     pub transceiver: TransceiverId,
     /// The sender's SSRC.
     pub ssrc: u32,
+    /// The simulcast layer (the `rtp-stream-id` its stream was named by), if any.
+    pub rid: Option<std::sync::Arc<str>>,
     /// The payload type (look it up in the transceiver's negotiated codecs).
     pub payload_type: u8,
     /// The sequence number.
@@ -42,6 +44,8 @@ impl ReceivedRtp {
 pub struct InboundRtpStats {
     /// The sender's SSRC.
     pub ssrc: u32,
+    /// The simulcast layer's rid, once a packet named it.
+    pub rid: Option<String>,
     /// RTP packets received (duplicates included).
     pub packets_received: u64,
     /// Payload bytes received.
@@ -102,6 +106,12 @@ pub(crate) struct InboundStream {
     pub assembler: Option<(u8, super::assembler::FrameAssembler)>,
     /// Header extension values of frames being assembled (frame mode).
     pub frame_infos: super::frame_options::ReceivedFrameInfos,
+    /// The simulcast layer's rid, from the first packet that carried it.
+    pub rid: Option<std::sync::Arc<str>>,
+    /// When the last packet arrived (for pause detection).
+    pub last_arrival: Option<Instant>,
+    /// The layer was reported paused and has not sent since.
+    pub paused: bool,
 }
 
 impl InboundStream {
@@ -127,7 +137,27 @@ impl InboundStream {
             nack: super::nack::NackGenerator::default(),
             assembler: None,
             frame_infos: Default::default(),
+            rid: None,
+            last_arrival: None,
+            paused: false,
         }
+    }
+
+    /// Names this stream's simulcast layer (the first rid seen stays).
+    pub fn set_rid(&mut self, rid: &str) {
+        if self.rid.is_none() {
+            self.rid = Some(rid.into());
+            self.stats.rid = Some(rid.to_string());
+        }
+    }
+
+    /// When a layer that keeps silent is due to be reported paused.
+    pub fn pause_deadline(&self) -> Option<Instant> {
+        self.rid.as_ref()?;
+        if self.paused {
+            return None;
+        }
+        Some(self.last_arrival? + super::simulcast::LAYER_PAUSE_AFTER)
     }
 
     /// Accounts one received packet.

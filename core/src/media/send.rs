@@ -61,6 +61,10 @@ impl<'a> RtpWrite<'a> {
 pub struct OutboundRtpStats {
     /// Our SSRC.
     pub ssrc: u32,
+    /// The layer's RTP stream id, for a simulcast layer (`rid`).
+    pub rid: Option<String>,
+    /// Whether a simulcast layer is sent now (`active`); true without simulcast.
+    pub active: bool,
     /// RTP packets sent.
     pub packets_sent: u64,
     /// Payload bytes sent.
@@ -127,6 +131,11 @@ pub(crate) struct OutboundStream {
     pub budget: super::history::RetransmitBudget,
     /// Next sequence number on the RTX SSRC.
     pub rtx_seq: u16,
+    /// The simulcast layer's rid, written (`rtp-stream-id`) until the peer reports on our
+    /// SSRC, and on every retransmission (`repaired-rtp-stream-id`).
+    rid: Option<Box<[u8]>>,
+    /// The peer's receiver report named our SSRC: it knows the stream, the rid may stop.
+    rid_acked: bool,
 }
 
 /// The header extensions the core writes on every packet of a sender, resolved once per
@@ -135,6 +144,10 @@ pub(crate) struct OutboundStream {
 struct NegotiatedHeader {
     mid: Option<(u8, Box<[u8]>)>,
     transport_cc: Option<u8>,
+    /// Ids of `rtp-stream-id` and `repaired-rtp-stream-id`, when negotiated and the
+    /// stream has a rid.
+    rid: Option<u8>,
+    repaired_rid: Option<u8>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -158,12 +171,33 @@ impl OutboundStream {
             header: NegotiatedHeader::default(),
             stats: OutboundRtpStats {
                 ssrc,
+                active: true,
                 ..OutboundRtpStats::default()
             },
             history: super::history::SendHistory::default(),
             budget: super::history::RetransmitBudget::default(),
             rtx_seq: first_seq ^ 0x5a5a,
+            rid: None,
+            rid_acked: false,
         }
+    }
+
+    /// Makes this stream the simulcast layer `rid`, or no layer (before the negotiation
+    /// that fixes the header, see [`Self::set_negotiated`]).
+    pub fn set_rid(&mut self, rid: Option<&str>) {
+        self.rid = rid.map(|r| r.as_bytes().into());
+        self.stats.rid = rid.map(str::to_string);
+    }
+
+    /// The rid extension for the next media packet (until the peer acknowledged the SSRC).
+    fn rid_ext(&self) -> Option<(u8, &[u8])> {
+        let id = self.header.rid.filter(|_| !self.rid_acked)?;
+        Some((id, self.rid.as_deref()?))
+    }
+
+    /// The repaired-rid extension for a retransmission.
+    fn repaired_rid_ext(&self) -> Option<(u8, &[u8])> {
+        Some((self.header.repaired_rid?, self.rid.as_deref()?))
     }
 
     /// The RTX packet (RFC 4588 §4) that carries `original` again: our RTX SSRC and its own
@@ -194,14 +228,18 @@ impl OutboundStream {
         let twcc = transport_seq.map(u16::to_be_bytes);
         // The original's own values (audio level, capture time, ...) go along, so that a
         // repaired packet tells the receiver what the lost one would have.
-        let (mid_id, twcc_id) = (
+        // The rid is replaced by the repaired-rid (RFC 8852 §3.2).
+        let own = [
             ext.id_of(extensions::MID),
             ext.id_of(extensions::TRANSPORT_CC),
-        );
+            ext.id_of(extensions::RID),
+            ext.id_of(extensions::REPAIRED_RID),
+        ];
         let carried = p
             .extensions()
-            .filter(move |&(id, _)| Some(id) != mid_id && Some(id) != twcc_id);
-        let exts = header_extensions(&self.header, twcc.as_ref(), &w, ext).chain(carried);
+            .filter(move |&(id, _)| !own.contains(&Some(id)));
+        let rrid = self.repaired_rid_ext();
+        let exts = header_extensions(&self.header, twcc.as_ref(), rrid, &w, ext).chain(carried);
         let header_len = writer::encoded_len(0, writer::layout(exts.clone()));
         let mut packet = Vec::with_capacity(header_len + payload.len() + spare);
         writer::append(&fixed, &[], exts, &mut packet);
@@ -219,6 +257,10 @@ impl OutboundStream {
                 .zip(mid)
                 .map(|(id, mid)| (id, mid.as_bytes().into())),
             transport_cc: ext.id_of(extensions::TRANSPORT_CC),
+            rid: ext.id_of(extensions::RID).filter(|_| self.rid.is_some()),
+            repaired_rid: ext
+                .id_of(extensions::REPAIRED_RID)
+                .filter(|_| self.rid.is_some()),
         };
     }
 
@@ -253,7 +295,8 @@ impl OutboundStream {
             ssrc: self.ssrc,
         };
         let twcc = transport_seq.map(u16::to_be_bytes);
-        let exts = header_extensions(&self.header, twcc.as_ref(), w, ext);
+        let rid = self.rid_ext();
+        let exts = header_extensions(&self.header, twcc.as_ref(), rid, w, ext);
         let header_len = writer::encoded_len(0, writer::layout(exts.clone()));
         let mut packet = Vec::with_capacity(header_len + w.payload.len() + spare);
         writer::append(&fixed, &[], exts, &mut packet);
@@ -353,7 +396,8 @@ impl OutboundStream {
         };
         self.rtx_seq = self.rtx_seq.wrapping_add(1);
         let twcc = transport_seq.to_be_bytes();
-        let exts = header_extensions(&self.header, Some(&twcc), &w, ext);
+        let rrid = self.repaired_rid_ext();
+        let exts = header_extensions(&self.header, Some(&twcc), rrid, &w, ext);
         let header_len = writer::encoded_len(0, writer::layout(exts.clone()));
         let mut packet = Vec::with_capacity(header_len + pad + spare);
         writer::append(&fixed, &[], exts, &mut packet);
@@ -370,6 +414,7 @@ impl OutboundStream {
 
     /// A receiver report block about this stream arrived at `arrival_ntp`.
     pub fn on_report_block(&mut self, block: &ReportBlock, arrival_ntp: u64) {
+        self.rid_acked |= block.ssrc == self.ssrc;
         let remote = self
             .stats
             .remote
@@ -399,11 +444,12 @@ fn elapsed_ticks(from: Instant, to: Instant, clock_rate: u32) -> u32 {
 }
 
 /// The extensions of one packet, in write order: the mid, the transport-wide sequence
-/// number (both when negotiated), then the application's values for negotiated URIs other
-/// than those two.
+/// number (both when negotiated), the rid or repaired rid `rid` (when given), then the
+/// application's values for negotiated URIs other than those.
 fn header_extensions<'e>(
     header: &'e NegotiatedHeader,
     twcc: Option<&'e [u8; 2]>,
+    rid: Option<(u8, &'e [u8])>,
     w: &'e RtpWrite<'_>,
     ext: &'e ExtensionMap,
 ) -> impl Iterator<Item = (u8, &'e [u8])> + Clone + 'e {
@@ -413,13 +459,19 @@ fn header_extensions<'e>(
         .zip(twcc)
         .map(|(id, seq)| (id, &seq[..]));
     let app = w.extensions.iter().filter_map(move |&(uri, value)| {
-        let ours = uri == extensions::MID || uri == extensions::TRANSPORT_CC;
+        let ours = [
+            extensions::MID,
+            extensions::TRANSPORT_CC,
+            extensions::RID,
+            extensions::REPAIRED_RID,
+        ]
+        .contains(&uri);
         (!ours)
             .then(|| ext.id_of(uri))
             .flatten()
             .map(|id| (id, value))
     });
-    mid.into_iter().chain(twcc).chain(app)
+    mid.into_iter().chain(twcc).chain(rid).chain(app)
 }
 
 #[cfg(test)]
@@ -556,6 +608,55 @@ mod tests {
             b'p', b'p',
         ];
         assert_eq!(rtx, want);
+    }
+
+    #[test]
+    fn a_layer_writes_its_rid_until_reported_on_and_repaired_rid_on_every_rtx() {
+        let mut map = ext();
+        map.insert(10, extensions::RID);
+        map.insert(11, extensions::REPAIRED_RID);
+        let mut s = OutboundStream::new(0x0101_0101, 0x0202_0202, 10, 0);
+        s.set_rid(Some("hi"));
+        s.set_negotiated(Some("0"), &map);
+        let w = RtpWrite::new(96, 0, 0, true, b"x");
+        let first = s.build(t0(), &w, 90_000, &map, None, 0);
+        let (h, _) = RtpHeader::parse(&first).unwrap();
+        assert_eq!(h.extensions, vec![(4, b"0".to_vec()), (10, b"hi".to_vec())]);
+        let rtx = s.build_rtx(&first, 97, &map, None, 0).expect("parses");
+        let (h, _) = RtpHeader::parse(&rtx).unwrap();
+        assert_eq!(h.ssrc, 0x0202_0202);
+        assert_eq!(
+            h.extensions,
+            vec![(4, b"0".to_vec()), (11, b"hi".to_vec())],
+            "the rid is replaced by the repaired rid"
+        );
+        // A report about another SSRC changes nothing; one about ours ends the rid.
+        let other = ReportBlock {
+            ssrc: 9,
+            ..ReportBlock::default()
+        };
+        s.on_report_block(&other, 0);
+        let w = RtpWrite::new(96, 1, 0, true, b"x");
+        let (h, _) = RtpHeader::parse(&s.build(t0(), &w, 90_000, &map, None, 0)).unwrap();
+        assert_eq!(h.extensions.len(), 2, "still named");
+        let ours = ReportBlock {
+            ssrc: 0x0101_0101,
+            ..ReportBlock::default()
+        };
+        s.on_report_block(&ours, 0);
+        let w = RtpWrite::new(96, 2, 0, true, b"x");
+        let later = s.build(t0(), &w, 90_000, &map, None, 0);
+        let (h, _) = RtpHeader::parse(&later).unwrap();
+        assert_eq!(h.extensions, vec![(4, b"0".to_vec())]);
+        let rtx = s.build_rtx(&later, 97, &map, None, 0).expect("parses");
+        let (h, _) = RtpHeader::parse(&rtx).unwrap();
+        assert_eq!(h.extensions, vec![(4, b"0".to_vec()), (11, b"hi".to_vec())]);
+        // Without a rid (no simulcast), neither is written.
+        s.set_rid(None);
+        s.set_negotiated(Some("0"), &map);
+        let rtx = s.build_rtx(&later, 97, &map, None, 0).expect("parses");
+        let (h, _) = RtpHeader::parse(&rtx).unwrap();
+        assert_eq!(h.extensions, vec![(4, b"0".to_vec())]);
     }
 
     #[test]

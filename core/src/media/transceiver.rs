@@ -38,12 +38,15 @@ impl TrackInfo {
 }
 
 /// `RTCRtpTransceiverInit`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TransceiverInit {
     /// The direction wanted. Default `sendrecv`.
     pub direction: TransceiverDirection,
     /// Streams the sender's track is announced in.
     pub stream_ids: Vec<String>,
+    /// `sendEncodings`: empty or one for a single stream; two or three (each with a rid)
+    /// for simulcast on a video transceiver (see [`super::simulcast`]).
+    pub send_encodings: Vec<super::SendEncoding>,
 }
 
 impl Default for TransceiverInit {
@@ -51,6 +54,7 @@ impl Default for TransceiverInit {
         Self {
             direction: TransceiverDirection::SendRecv,
             stream_ids: Vec::new(),
+            send_encodings: Vec::new(),
         }
     }
 }
@@ -68,6 +72,23 @@ pub struct TrackEvent {
     pub track_id: String,
     /// The remote stream ids (`a=msid`); empty for a track without stream.
     pub stream_ids: Vec<String>,
+}
+
+/// One RTP stream a sender sends: the only one, or a simulcast layer.
+#[derive(Debug)]
+pub(crate) struct SendLayer {
+    pub outbound: OutboundStream,
+    /// The packetizer once the application wrote a frame on this layer.
+    pub frame_sender: Option<super::frames::FrameSender>,
+    /// The application's encoding, for a simulcast layer.
+    pub encoding: Option<super::SendEncoding>,
+}
+
+impl SendLayer {
+    /// The layer's rid (simulcast only).
+    pub fn rid(&self) -> Option<&str> {
+        self.encoding.as_ref().map(|e| e.rid.as_str())
+    }
 }
 
 /// Which feedback asked for a keyframe.
@@ -105,7 +126,16 @@ pub(crate) struct Transceiver {
     pub track: Option<TrackInfo>,
     /// The sender's stream ids (from `add_track` or the init).
     pub stream_ids: Vec<String>,
-    pub outbound: OutboundStream,
+    /// The sender's RTP streams: one, or one per simulcast layer (in the order of the
+    /// application's encodings). Never empty.
+    pub layers: Vec<SendLayer>,
+    /// The last negotiation accepted our simulcast layers (else only the first is sent,
+    /// without rid).
+    pub simulcast_negotiated: bool,
+    /// The rids of our layers the peer's answer accepted (`a=simulcast:recv`).
+    pub accepted_rids: Vec<String>,
+    /// The rids the peer's last description offered to send us (`a=simulcast:send`).
+    pub remote_send_rids: Vec<String>,
     /// Remote track identity from the last remote description.
     pub remote_track_id: String,
     pub remote_stream_ids: Vec<String>,
@@ -123,8 +153,6 @@ pub(crate) struct Transceiver {
     pub rtx_payload_types: Vec<u8>,
     /// The receiver gives whole frames (`Event::Frame`) instead of RTP packets.
     pub receive_frames: bool,
-    /// The sender's packetizer once the application wrote a frame.
-    pub frame_sender: Option<super::frames::FrameSender>,
     /// The peer's RTX SSRC -> media SSRC pairs (`a=ssrc-group:FID`).
     pub remote_rtx: Vec<(u32, u32)>,
     /// When the receiver last asked for a keyframe on its own (throttle).
@@ -132,6 +160,8 @@ pub(crate) struct Transceiver {
     /// In frame mode, a frame was lost for good and no keyframe has come since: the
     /// request is repeated until one does.
     pub keyframe_wanted: bool,
+    /// The simulcast layer a wanted keyframe is for (the last one that lost a frame).
+    pub keyframe_wanted_rid: Option<std::sync::Arc<str>>,
 }
 
 impl Transceiver {
@@ -154,7 +184,14 @@ impl Transceiver {
             stopped: false,
             track: None,
             stream_ids: Vec::new(),
-            outbound,
+            layers: vec![SendLayer {
+                outbound,
+                frame_sender: None,
+                encoding: None,
+            }],
+            simulcast_negotiated: false,
+            accepted_rids: Vec::new(),
+            remote_send_rids: Vec::new(),
             remote_track_id: String::new(),
             remote_stream_ids: Vec::new(),
             remote_ssrcs: Vec::new(),
@@ -165,10 +202,38 @@ impl Transceiver {
             extensions: ExtensionMap::default(),
             rtx_payload_types: Vec::new(),
             receive_frames: false,
-            frame_sender: None,
             remote_rtx: Vec::new(),
             last_auto_keyframe: None,
             keyframe_wanted: false,
+            keyframe_wanted_rid: None,
+        }
+    }
+
+    /// The first (or only) sending stream.
+    pub fn outbound(&self) -> &OutboundStream {
+        &self.layers[0].outbound
+    }
+
+    /// Whether `ssrc` is one of our media or RTX SSRCs on this transceiver.
+    pub fn sends_ssrc(&self, ssrc: u32) -> bool {
+        self.layer_of_ssrc(ssrc).is_some()
+    }
+
+    /// The index of the layer whose media or RTX SSRC is `ssrc`.
+    pub fn layer_of_ssrc(&self, ssrc: u32) -> Option<usize> {
+        self.layers
+            .iter()
+            .position(|l| l.outbound.ssrc == ssrc || l.outbound.rtx_ssrc == ssrc)
+    }
+
+    /// The index of the sending layer named `rid`; `None` names the first layer.
+    pub fn layer_index(&self, rid: Option<&str>) -> Option<usize> {
+        match rid {
+            None => Some(0),
+            Some(rid) => self
+                .layers
+                .iter()
+                .position(|l| l.encoding.as_ref().is_some_and(|e| e.rid == rid)),
         }
     }
 
@@ -181,11 +246,6 @@ impl Transceiver {
                     .iter()
                     .any(|f| f.eq_ignore_ascii_case("nack"))
         })
-    }
-
-    /// The negotiated RTX payload type that repairs `payload_type`, if any.
-    pub fn rtx_for(&self, payload_type: u8) -> Option<u8> {
-        self.codec(payload_type)?.rtx_payload_type
     }
 
     /// Whether we may send RTP now: negotiated with a sending direction and not stopped.

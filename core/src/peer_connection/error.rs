@@ -60,4 +60,10 @@ pub enum PeerConnectionError {
     /// Media cannot be sent yet (no SRTP keys, no path, no known peer SSRC).
     #[error("media not ready: {0}")]
     MediaNotReady(&'static str),
+    /// The sender has no simulcast layer with this rid, or the peer did not accept it.
+    #[error("no simulcast layer {0:?} on this sender")]
+    NoSuchLayer(String),
+    /// The simulcast layer is switched off (`active: false`).
+    #[error("simulcast layer {0:?} is inactive")]
+    LayerInactive(String),
 }

@@ -138,6 +138,28 @@ pub enum Event {
         transceiver: crate::media::TransceiverId,
         /// PLI or FIR.
         kind: crate::media::KeyframeRequestKind,
+        /// The simulcast layer asked for (`None` without simulcast).
+        rid: Option<String>,
+    },
+    /// A simulcast layer the peer sent us stopped: nothing arrived on it for
+    /// [`LAYER_PAUSE_AFTER`](crate::media::simulcast::LAYER_PAUSE_AFTER) (the browser
+    /// dropped it for bandwidth or CPU, or the application paused it).
+    LayerPaused {
+        /// The receiving transceiver.
+        transceiver: crate::media::TransceiverId,
+        /// The layer's rid.
+        rid: String,
+        /// Its SSRC.
+        ssrc: u32,
+    },
+    /// A paused simulcast layer sends again (see [`Event::LayerPaused`]).
+    LayerResumed {
+        /// The receiving transceiver.
+        transceiver: crate::media::TransceiverId,
+        /// The layer's rid.
+        rid: String,
+        /// Its SSRC.
+        ssrc: u32,
     },
     /// The application must resolve this STUN server name and answer with
     /// [`PeerConnection::handle_resolved`](super::PeerConnection::handle_resolved).

@@ -6,8 +6,8 @@ use super::{PeerConnection, PeerConnectionError};
 use crate::media::ReportTimer;
 use crate::media::codec::NegotiatedCodec;
 use crate::media::{
-    InboundRtpStats, KeyframeRequestKind, OutboundRtpStats, OutboundStream, RtpWrite, TrackInfo,
-    Transceiver, TransceiverDirection, TransceiverId, TransceiverInit,
+    InboundRtpStats, KeyframeRequestKind, OutboundRtpStats, OutboundStream, RtpWrite, SendEncoding,
+    TrackInfo, Transceiver, TransceiverDirection, TransceiverId, TransceiverInit,
 };
 use crate::sdp::MediaKind;
 use crate::srtp::SrtpSession;
@@ -151,7 +151,12 @@ pub(crate) fn transceiver_stats(t: &Transceiver) -> super::TransceiverStats {
         transceiver: Some(t.id),
         mid: t.mid.clone(),
         kind: t.kind.to_string(),
-        outbound: t.outbound.stats.clone(),
+        outbound: t.outbound().stats.clone(),
+        outbound_layers: if t.layers.len() > 1 {
+            t.layers.iter().map(|l| l.outbound.stats.clone()).collect()
+        } else {
+            Vec::new()
+        },
         inbound: t.inbound.iter().map(|i| i.stats.clone()).collect(),
         codecs: t
             .codecs
@@ -182,13 +187,7 @@ impl PeerConnection {
         if self.media.cname.is_empty() {
             self.media.cname = self.rng.ice_chars(16);
         }
-        let mut outbound = OutboundStream::new(
-            self.fresh_ssrc(),
-            self.fresh_ssrc(),
-            (self.rng.u32() & 0x7fff) as u16,
-            self.rng.u32(),
-        );
-        outbound.rtx_seq = (self.rng.u32() & 0x7fff) as u16;
+        let outbound = self.new_outbound_stream();
         let id = self.media.next_id();
         self.media
             .transceivers
@@ -196,35 +195,97 @@ impl PeerConnection {
         Ok(id)
     }
 
+    /// A sending stream with fresh SSRCs and numbering from the seeded RNG.
+    fn new_outbound_stream(&mut self) -> OutboundStream {
+        let mut outbound = OutboundStream::new(
+            self.fresh_ssrc(),
+            self.fresh_ssrc(),
+            (self.rng.u32() & 0x7fff) as u16,
+            self.rng.u32(),
+        );
+        outbound.rtx_seq = (self.rng.u32() & 0x7fff) as u16;
+        outbound
+    }
+
     /// An SSRC not used by any of our streams.
     fn fresh_ssrc(&mut self) -> u32 {
         loop {
             let ssrc = self.rng.u32();
-            let taken = ssrc == 0
-                || self
-                    .media
-                    .transceivers
-                    .iter()
-                    .any(|t| t.outbound.ssrc == ssrc || t.outbound.rtx_ssrc == ssrc);
+            let taken = ssrc == 0 || self.media.transceivers.iter().any(|t| t.sends_ssrc(ssrc));
             if !taken {
                 return ssrc;
             }
         }
     }
 
+    /// Gives transceiver `id` one sending layer per encoding (simulcast when there are
+    /// two or more; one encoding only names the single stream's limits).
+    fn set_send_encodings(
+        &mut self,
+        id: TransceiverId,
+        encodings: Vec<SendEncoding>,
+    ) -> Result<(), crate::Error> {
+        crate::media::simulcast::validate_encodings(&encodings)
+            .map_err(PeerConnectionError::InvalidMedia)?;
+        let kind = self.media.get(id).map(|t| t.kind.clone());
+        if encodings.len() > 1 && kind != Some(MediaKind::Video) {
+            return Err(PeerConnectionError::InvalidMedia("simulcast is for video").into());
+        }
+        let mut layers = Vec::new();
+        for (i, e) in encodings.into_iter().enumerate() {
+            let outbound = if i == 0 {
+                None
+            } else {
+                Some(self.new_outbound_stream())
+            };
+            layers.push((outbound, e));
+        }
+        let t = self.media.get_mut(id).expect("caller made it");
+        let simulcast = layers.len() > 1;
+        for (i, (outbound, e)) in layers.into_iter().enumerate() {
+            if let Some(o) = outbound {
+                t.layers.push(crate::media::SendLayer {
+                    outbound: o,
+                    frame_sender: None,
+                    encoding: None,
+                });
+            }
+            let layer = &mut t.layers[i];
+            layer.outbound.stats.active = e.active;
+            if simulcast {
+                layer.outbound.set_rid(Some(&e.rid));
+                layer.encoding = Some(e);
+            }
+        }
+        Ok(())
+    }
+
     /// `addTransceiver(kind, init)`: a new m-line of `kind` (audio or video) with the
     /// direction wanted. Fires `negotiationneeded`.
     ///
-    /// Errors: closed connection, a kind other than audio or video, too many transceivers.
+    /// `init.send_encodings` with two or three rids sends simulcast (video only): each
+    /// layer is its own RTP stream, written with
+    /// [`TransceiverHandle::write_layer_frame`] and switched with
+    /// [`TransceiverHandle::set_layer_active`].
+    ///
+    /// Errors: closed connection, a kind other than audio or video, too many transceivers,
+    /// invalid encodings (more than three, rids not distinct or not RFC 8851 tokens,
+    /// simulcast on audio).
     pub fn add_transceiver(
         &mut self,
         kind: MediaKind,
         init: TransceiverInit,
     ) -> Result<TransceiverId, crate::Error> {
+        if init.send_encodings.len() > 1 && kind != MediaKind::Video {
+            return Err(PeerConnectionError::InvalidMedia("simulcast is for video").into());
+        }
+        crate::media::simulcast::validate_encodings(&init.send_encodings)
+            .map_err(PeerConnectionError::InvalidMedia)?;
         let id = self.new_transceiver(kind, init.direction)?;
         if let Some(t) = self.media.get_mut(id) {
             t.stream_ids = init.stream_ids;
         }
+        self.set_send_encodings(id, init.send_encodings)?;
         self.update_negotiation_needed();
         Ok(id)
     }
@@ -424,14 +485,121 @@ impl TransceiverHandle<'_> {
         self.get().codec(payload_type)
     }
 
-    /// Our SSRC for this sender.
+    /// Our SSRC for this sender (the first layer's with simulcast).
     pub fn sender_ssrc(&self) -> u32 {
-        self.get().outbound.ssrc
+        self.get().outbound().ssrc
     }
 
-    /// `outbound-rtp` stats of the sender.
+    /// `outbound-rtp` stats of the sender (the first layer's with simulcast).
     pub fn sender_stats(&self) -> OutboundRtpStats {
-        self.get().outbound.stats.clone()
+        self.get().outbound().stats.clone()
+    }
+
+    /// `outbound-rtp` stats of every layer (one entry without simulcast).
+    pub fn layer_stats(&self) -> Vec<OutboundRtpStats> {
+        self.get()
+            .layers
+            .iter()
+            .map(|l| l.outbound.stats.clone())
+            .collect()
+    }
+
+    /// The sender's encodings (`getParameters().encodings`), with their current `active`.
+    pub fn send_encodings(&self) -> Vec<SendEncoding> {
+        self.get()
+            .layers
+            .iter()
+            .filter_map(|l| {
+                let mut e = l.encoding.clone()?;
+                e.active = l.outbound.stats.active;
+                Some(e)
+            })
+            .collect()
+    }
+
+    /// Whether the last negotiation accepted simulcast on this sender.
+    pub fn simulcast_negotiated(&self) -> bool {
+        self.get().simulcast_negotiated
+    }
+
+    /// Switches the simulcast layer `rid` on or off (`encodings[i].active`). An inactive
+    /// layer refuses writes (`LayerInactive`) and sends no reports; when it comes back,
+    /// its numbering continues and the application should start it with a keyframe.
+    ///
+    /// Errors: `NoSuchLayer` for a rid this sender does not have.
+    pub fn set_layer_active(&mut self, rid: &str, active: bool) -> Result<(), crate::Error> {
+        let t = self.get_mut();
+        let i = t
+            .layer_index(Some(rid))
+            .ok_or_else(|| PeerConnectionError::NoSuchLayer(rid.to_string()))?;
+        t.layers[i].outbound.stats.active = active;
+        // The application's choice: the bandwidth estimate's allocation keeps it.
+        if let Some(e) = t.layers[i].encoding.as_mut() {
+            e.active = active;
+        }
+        Ok(())
+    }
+
+    /// Switches every layer by `active` (in the order of the encodings), e.g. from
+    /// [`allocate_layers`](crate::media::allocate_layers).
+    ///
+    /// Errors: `InvalidMedia` when `active` does not have one entry per encoding.
+    pub fn set_layers_active(&mut self, active: &[bool]) -> Result<(), crate::Error> {
+        let t = self.get_mut();
+        if t.layers.iter().filter(|l| l.encoding.is_some()).count() != active.len() {
+            return Err(PeerConnectionError::InvalidMedia("one flag per encoding").into());
+        }
+        for (l, &a) in t.layers.iter_mut().zip(active) {
+            l.outbound.stats.active = a;
+        }
+        Ok(())
+    }
+
+    /// Which layers `target_bps` allows ([`allocate_layers`](crate::media::allocate_layers)
+    /// over this sender's encodings), switched on and off accordingly; returns the flags.
+    pub fn allocate_layers(&mut self, target_bps: u64) -> Vec<bool> {
+        let encodings: Vec<SendEncoding> = self
+            .get()
+            .layers
+            .iter()
+            .filter_map(|l| l.encoding.clone())
+            .collect();
+        let on = crate::media::allocate_layers(target_bps, &encodings);
+        let t = self.get_mut();
+        for (l, &a) in t.layers.iter_mut().zip(&on) {
+            l.outbound.stats.active = a;
+        }
+        on
+    }
+
+    /// `write_rtp` on the simulcast layer `rid` (see [`write_rtp`](Self::write_rtp)).
+    ///
+    /// Errors: those of `write_rtp`; `NoSuchLayer` for an unknown rid or one the peer
+    /// did not accept; `LayerInactive` for a layer switched off.
+    pub fn write_layer_rtp(&mut self, rid: &str, packet: RtpWrite<'_>) -> Result<(), crate::Error> {
+        let id = self.id;
+        let layer = self.pc.writable_layer(id, rid)?;
+        self.pc.send_rtp_on(id, layer, &packet)
+    }
+
+    /// `write_frame` on the simulcast layer `rid` (see [`write_frame`](Self::write_frame)):
+    /// the application encodes each layer at its own resolution and bitrate.
+    ///
+    /// Errors: those of `write_frame` and of [`write_layer_rtp`](Self::write_layer_rtp).
+    pub fn write_layer_frame(
+        &mut self,
+        rid: &str,
+        frame: crate::media::FrameWrite<'_>,
+    ) -> Result<(), crate::Error> {
+        let id = self.id;
+        let layer = self.pc.writable_layer(id, rid)?;
+        self.pc.send_frame_on(id, layer, &frame)
+    }
+
+    /// The rids the peer offered to send us on this m-line (`a=simulcast:send`), in its
+    /// order; empty without simulcast.
+    pub fn remote_rids(&self) -> &[String] {
+        &self.get().remote_send_rids
     }
 
     /// `inbound-rtp` stats of every SSRC received on this transceiver.
@@ -486,6 +654,18 @@ impl TransceiverHandle<'_> {
     /// Errors: `MediaNotReady` before keys or before the peer's SSRC is known.
     pub fn request_keyframe(&mut self, kind: KeyframeRequestKind) -> Result<(), crate::Error> {
         let id = self.id;
-        self.pc.send_keyframe_request(id, kind)
+        self.pc.send_keyframe_request(id, None, kind)
+    }
+
+    /// A keyframe request for the peer's simulcast layer `rid` received here.
+    ///
+    /// Errors: `MediaNotReady` before keys or before a packet of that layer arrived.
+    pub fn request_layer_keyframe(
+        &mut self,
+        rid: &str,
+        kind: KeyframeRequestKind,
+    ) -> Result<(), crate::Error> {
+        let id = self.id;
+        self.pc.send_keyframe_request(id, Some(rid), kind)
     }
 }

@@ -164,6 +164,12 @@ impl PeerConnection {
             return;
         }
         let clock_rate = t.codec(pt).map_or(90_000, |c| c.codec.clock_rate);
+        let rid = t
+            .extensions
+            .id_of(extensions::RID)
+            .and_then(|ext_id| packet.extension(ext_id))
+            .and_then(|v| std::str::from_utf8(v).ok())
+            .filter(|v| !v.is_empty());
         if t.inbound_mut(ssrc).is_none() {
             if repaired {
                 // A retransmission of a stream never received: nothing to repair.
@@ -178,11 +184,25 @@ impl PeerConnection {
         let nack_on = t.nack_enabled();
         let frames = t.receive_frames;
         let stream = t.inbound_mut(ssrc).expect("inserted above");
+        if let Some(rid) = rid {
+            stream.set_rid(rid);
+        }
         if repaired {
             stream.stats.retransmitted_packets_received += 1;
         } else {
             stream.on_packet(now, seq, ts, header_len, payload_len);
+            stream.last_arrival = Some(now);
+            if std::mem::take(&mut stream.paused)
+                && let Some(rid) = &stream.rid
+            {
+                self.events.push_back(Event::LayerResumed {
+                    transceiver: id,
+                    rid: rid.to_string(),
+                    ssrc,
+                });
+            }
         }
+        let stream_rid = stream.rid.clone();
         let mut keyframe = false;
         if nack_on {
             keyframe = stream.nack.on_packet(now, seq) == NackUpdate::KeyframeNeeded;
@@ -217,6 +237,7 @@ impl PeerConnection {
             self.events.push_back(Event::Rtp(ReceivedRtp {
                 transceiver: id,
                 ssrc,
+                rid: stream_rid.clone(),
                 payload_type: pt,
                 sequence_number: seq,
                 timestamp: ts,
@@ -227,7 +248,7 @@ impl PeerConnection {
             }));
         }
         if keyframe {
-            self.auto_keyframe_request(id);
+            self.auto_keyframe_request(id, stream_rid);
         }
     }
 
@@ -338,9 +359,9 @@ impl PeerConnection {
 
     fn on_report_blocks(&mut self, blocks: &[rtcp::ReportBlock], arrival_ntp: u64) {
         for block in blocks {
-            if let Some(t) = self.sender_of_mut(block.ssrc) {
-                t.outbound.on_report_block(block, arrival_ntp);
-                if let Some(f) = t.frame_sender.as_mut() {
+            if let Some(layer) = self.sender_layer_mut(block.ssrc) {
+                layer.outbound.on_report_block(block, arrival_ntp);
+                if let Some(f) = layer.frame_sender.as_mut() {
                     f.options.on_report(block.highest_seq);
                 }
             }
@@ -348,23 +369,35 @@ impl PeerConnection {
     }
 
     fn on_keyframe_request(&mut self, ssrc: u32, kind: KeyframeRequestKind) {
-        let Some(t) = self.sender_of_mut(ssrc) else {
-            return;
-        };
-        match kind {
-            KeyframeRequestKind::Pli => t.outbound.stats.pli_count += 1,
-            _ => t.outbound.stats.fir_count += 1,
-        }
-        let transceiver = t.id;
-        self.events
-            .push_back(Event::KeyframeRequest { transceiver, kind });
-    }
-
-    fn sender_of_mut(&mut self, ssrc: u32) -> Option<&mut crate::media::Transceiver> {
-        self.media
+        let Some(t) = self
+            .media
             .transceivers
             .iter_mut()
-            .find(|t| t.outbound.ssrc == ssrc || t.outbound.rtx_ssrc == ssrc)
+            .find(|t| t.sends_ssrc(ssrc))
+        else {
+            return;
+        };
+        let transceiver = t.id;
+        let i = t.layer_of_ssrc(ssrc).expect("found by it");
+        let layer = &mut t.layers[i];
+        match kind {
+            KeyframeRequestKind::Pli => layer.outbound.stats.pli_count += 1,
+            _ => layer.outbound.stats.fir_count += 1,
+        }
+        let rid = layer.rid().map(str::to_string);
+        self.events.push_back(Event::KeyframeRequest {
+            transceiver,
+            kind,
+            rid,
+        });
+    }
+
+    /// Our sending layer (of any transceiver) whose media or RTX SSRC is `ssrc`.
+    fn sender_layer_mut(&mut self, ssrc: u32) -> Option<&mut crate::media::SendLayer> {
+        self.media.transceivers.iter_mut().find_map(|t| {
+            let i = t.layer_of_ssrc(ssrc)?;
+            Some(&mut t.layers[i])
+        })
     }
 
     fn inbound_stream_mut(&mut self, ssrc: u32) -> Option<&mut InboundStream> {
@@ -379,7 +412,7 @@ impl PeerConnection {
         self.media
             .transceivers
             .iter()
-            .find(|t| t.outbound.ssrc == ssrc || t.inbound.iter().any(|s| s.ssrc == ssrc))
+            .find(|t| t.sends_ssrc(ssrc) || t.inbound.iter().any(|s| s.ssrc == ssrc))
             .map(|t| t.id)
             .or_else(|| self.media.routes.get(&ssrc).copied())
     }
@@ -393,10 +426,40 @@ impl PeerConnection {
         crate::time::ntp_timestamp(time)
     }
 
-    /// Sends one RTP packet on transceiver `id` (see [`RtpWrite`]).
+    /// Sends one RTP packet on transceiver `id` (see [`RtpWrite`]), on its first layer.
     pub(crate) fn send_rtp(
         &mut self,
         id: TransceiverId,
+        w: &RtpWrite<'_>,
+    ) -> Result<(), crate::Error> {
+        self.send_rtp_on(id, 0, w)
+    }
+
+    /// The index of transceiver `id`'s layer `rid`, when it may be written now: the rid
+    /// exists, the peer accepted simulcast (else only the first layer is sent), active.
+    pub(crate) fn writable_layer(
+        &self,
+        id: TransceiverId,
+        rid: &str,
+    ) -> Result<usize, crate::Error> {
+        let t = self
+            .media
+            .get(id)
+            .ok_or(PeerConnectionError::NoSuchTransceiver(id))?;
+        let no_layer = || PeerConnectionError::NoSuchLayer(rid.to_string());
+        let i = t.layer_index(Some(rid)).ok_or_else(no_layer)?;
+        let accepted = t.accepted_rids.iter().any(|r| r == rid);
+        if (t.simulcast_negotiated && !accepted) || (!t.simulcast_negotiated && i > 0) {
+            return Err(no_layer().into());
+        }
+        Ok(i)
+    }
+
+    /// Sends one RTP packet on layer `layer` of transceiver `id`.
+    pub(crate) fn send_rtp_on(
+        &mut self,
+        id: TransceiverId,
+        layer: usize,
         w: &RtpWrite<'_>,
     ) -> Result<(), crate::Error> {
         if self.closed {
@@ -416,10 +479,16 @@ impl PeerConnection {
             return Err(PeerConnectionError::UnknownPayloadType(w.payload_type).into());
         };
         let clock_rate = codec.codec.clock_rate;
-        let uses_twcc = t.outbound.uses_transport_cc();
+        let nack = t.nack_enabled();
+        let l = &mut t.layers[layer];
+        if !l.outbound.stats.active {
+            let rid = l.rid().unwrap_or_default().to_string();
+            return Err(PeerConnectionError::LayerInactive(rid).into());
+        }
+        let uses_twcc = l.outbound.uses_transport_cc();
         let srtp_overhead =
             srtp_overhead.ok_or(PeerConnectionError::MediaNotReady("no SRTP keys yet"))?;
-        let packet = t.outbound.build(
+        let packet = l.outbound.build(
             now,
             w,
             clock_rate,
@@ -427,11 +496,9 @@ impl PeerConnection {
             uses_twcc.then_some(transport_seq),
             srtp_overhead,
         );
-        t.outbound.budget.earn(packet.len());
-        if t.nack_enabled()
-            && let Ok(p) = RtpPacket::new_checked(&packet[..])
-        {
-            t.outbound
+        l.outbound.budget.earn(packet.len());
+        if nack && let Ok(p) = RtpPacket::new_checked(&packet[..]) {
+            l.outbound
                 .history
                 .insert(p.sequence_number(), &packet, p.header_len());
         }
@@ -445,25 +512,34 @@ impl PeerConnection {
         self.queue_rtp(kind, packet, uses_twcc.then_some(transport_seq))
     }
 
-    /// Sends a PLI or FIR about the peer's current SSRC on transceiver `id`.
+    /// Sends a PLI or FIR about the peer's current SSRC on transceiver `id` (of its
+    /// simulcast layer `rid`, when given).
     pub(crate) fn send_keyframe_request(
         &mut self,
         id: TransceiverId,
+        rid: Option<&str>,
         kind: KeyframeRequestKind,
     ) -> Result<(), crate::Error> {
         let t = self
             .media
             .get_mut(id)
             .ok_or(PeerConnectionError::NoSuchTransceiver(id))?;
-        let sender_ssrc = t.outbound.ssrc;
-        let media_ssrc = t
-            .inbound
-            .last()
-            .map(|s| s.ssrc)
-            .or_else(|| t.remote_ssrcs.first().copied())
-            .ok_or(PeerConnectionError::MediaNotReady(
-                "the peer's SSRC is not known yet",
-            ))?;
+        let sender_ssrc = t.outbound().ssrc;
+        let media_ssrc = match rid {
+            Some(rid) => t
+                .inbound
+                .iter()
+                .find(|s| s.rid.as_deref() == Some(rid))
+                .map(|s| s.ssrc),
+            None => t
+                .inbound
+                .last()
+                .map(|s| s.ssrc)
+                .or_else(|| t.remote_ssrcs.first().copied()),
+        }
+        .ok_or(PeerConnectionError::MediaNotReady(
+            "the peer's SSRC is not known yet",
+        ))?;
         let feedback = match kind {
             KeyframeRequestKind::Pli => {
                 if let Some(s) = t.inbound_mut(media_ssrc) {
@@ -509,7 +585,7 @@ impl PeerConnection {
             .transceivers
             .iter()
             .find(|t| !t.stopped)
-            .map_or(0, |t| t.outbound.ssrc);
+            .map_or(0, |t| t.outbound().ssrc);
         let messages = self
             .media
             .transport_feedback
@@ -571,24 +647,37 @@ impl PeerConnection {
                 .take(31)
                 .map(|s| s.report_block(now))
                 .collect();
-            if blocks.is_empty() && !t.outbound.has_sent() {
+            if blocks.is_empty() && !t.layers.iter().any(|l| l.outbound.has_sent()) {
                 continue;
             }
-            let ssrc = t.outbound.ssrc;
-            let head = match t.outbound.sender_report(now, ntp, blocks.clone()) {
+            let ssrc = t.outbound().ssrc;
+            let head = match t.outbound().sender_report(now, ntp, blocks.clone()) {
                 Some(sr) => RtcpPacket::SenderReport(sr),
                 None => RtcpPacket::ReceiverReport(ReceiverReport {
                     ssrc,
                     reports: blocks,
                 }),
             };
-            let sdes = RtcpPacket::Sdes(Sdes {
-                chunks: vec![SdesChunk {
-                    ssrc,
-                    items: vec![(SDES_CNAME, cname.clone())],
-                }],
-            });
-            compounds.push([head, sdes]);
+            let mut compound = vec![head];
+            let mut chunks = vec![ssrc];
+            // Every other simulcast layer that sent reports on itself (RFC 3550 §6.1: an
+            // SR per sending SSRC, each named in the SDES).
+            for l in &t.layers[1..] {
+                if let Some(sr) = l.outbound.sender_report(now, ntp, Vec::new()) {
+                    compound.push(RtcpPacket::SenderReport(sr));
+                    chunks.push(l.outbound.ssrc);
+                }
+            }
+            compound.push(RtcpPacket::Sdes(Sdes {
+                chunks: chunks
+                    .into_iter()
+                    .map(|ssrc| SdesChunk {
+                        ssrc,
+                        items: vec![(SDES_CNAME, cname.clone())],
+                    })
+                    .collect(),
+            }));
+            compounds.push(compound);
         }
         for compound in compounds {
             if let Err(e) = self.send_rtcp(&compound) {

@@ -6,11 +6,15 @@
 use super::sdp_build::{MLine, MediaSection};
 use super::{Event, PeerConnection};
 use crate::media::codec::{self, NegotiatedCodec};
+use crate::media::{SendEncoding, SendLayer};
 use crate::media::{
     TrackEvent, TransceiverDirection, TransceiverId, answer_direction, receives, reverse, sends,
 };
 use crate::rtp::extensions::ExtensionMap;
-use crate::sdp::{MediaDescription, MediaKind, SessionDescription};
+use crate::sdp::{
+    MediaDescription, MediaKind, Rid, RidDirection, SessionDescription, Simulcast, SimulcastRid,
+    SimulcastStreams,
+};
 
 /// The RTCP feedback the core implements (RFC 4585 generic NACK and PLI, RFC 5104 FIR):
 /// our offers and answers announce these and no others, so a peer never waits for
@@ -120,7 +124,38 @@ impl PeerConnection {
         let extensions = codec::answer_extensions(&self.config.codecs, &t.kind, &offered);
         let offered_dir = m.direction().unwrap_or(TransceiverDirection::SendRecv);
         let direction = answer_direction(t.direction, offered_dir);
-        Some(self.section_for(t.id, direction, codecs, extensions))
+        let mut section = self.section_for(t.id, direction, codecs, extensions);
+        // Our answer never offers to send simulcast (JSEP §5.3.1 lets the answerer only
+        // accept what was offered); it accepts the peer's layers.
+        section.rids.clear();
+        section.simulcast = None;
+        let offered_rids = offered_send_rids(m);
+        if receives(direction) && !offered_rids.is_empty() {
+            section.ssrcs = section.ssrcs.filter(|_| sends(direction));
+            section.rids = offered_rids
+                .iter()
+                .map(|id| Rid {
+                    id: id.clone(),
+                    direction: RidDirection::Recv,
+                    restrictions: None,
+                })
+                .collect();
+            section.simulcast = Some(Simulcast {
+                parts: vec![SimulcastStreams {
+                    direction: RidDirection::Recv,
+                    streams: offered_rids
+                        .iter()
+                        .map(|id| {
+                            vec![SimulcastRid {
+                                id: id.clone(),
+                                paused: false,
+                            }]
+                        })
+                        .collect(),
+                }],
+            });
+        }
+        Some(section)
     }
 
     fn section_for(
@@ -140,12 +175,30 @@ impl PeerConnection {
         let has_rtx = codecs
             .iter()
             .any(|c| c.codec.is_rtx() || c.rtx_payload_type.is_some());
+        let layers: Vec<&SendEncoding> = t
+            .layers
+            .iter()
+            .filter_map(|l| l.encoding.as_ref())
+            .collect();
+        let simulcast = sending && layers.len() > 1;
+        let (rids, simulcast) = if simulcast {
+            simulcast_offer(&t.layers)
+        } else {
+            (Vec::new(), None)
+        };
+        // With rids the peer learns our SSRCs from the rid extension, as browsers do.
+        let ssrcs = (sending && simulcast.is_none()).then(|| {
+            let o = t.outbound();
+            (o.ssrc, has_rtx.then_some(o.rtx_ssrc))
+        });
         MediaSection {
             direction,
             codecs,
             extensions,
             msid: sending.then(|| (t.stream_ids.clone(), track_id)),
-            ssrcs: sending.then(|| (t.outbound.ssrc, has_rtx.then_some(t.outbound.rtx_ssrc))),
+            ssrcs,
+            rids,
+            simulcast,
             cname: self.media.cname.clone(),
             rejected: false,
         }
@@ -213,6 +266,7 @@ impl PeerConnection {
             t.remote_track_id = format!("remote-{}", t.mid.as_deref().unwrap_or_default());
         }
         t.remote_ssrcs = ssrcs.clone();
+        t.remote_send_rids = offered_send_rids(m);
         t.remote_rtx = m
             .ssrc_groups()
             .filter(|g| g.semantics.eq_ignore_ascii_case("FID"))
@@ -293,7 +347,21 @@ impl PeerConnection {
             for (ext_id, uri) in &exts {
                 t.extensions.insert(*ext_id, uri);
             }
-            t.outbound.set_negotiated(t.mid.as_deref(), &t.extensions);
+            // Our simulcast stands when the peer's description receives our rids: its
+            // answer to our offer (`local` false), never our own answer.
+            t.accepted_rids = if local {
+                Vec::new()
+            } else {
+                accepted_rids(m, &t.layers)
+            };
+            t.simulcast_negotiated = t.accepted_rids.len() > 1;
+            let simulcast = t.simulcast_negotiated;
+            let mid = t.mid.clone();
+            for l in &mut t.layers {
+                let rid = l.rid().filter(|_| simulcast).map(str::to_string);
+                l.outbound.set_rid(rid.as_deref());
+                l.outbound.set_negotiated(mid.as_deref(), &t.extensions);
+            }
             self.set_remote_sends(id, receives(current));
             self.end_track_unless_receiving(id);
         }
@@ -355,6 +423,71 @@ impl PeerConnection {
             self.events.push_back(Event::TrackEnded(id));
         }
     }
+}
+
+/// Our offer's `a=rid:<rid> send [restrictions]` lines and `a=simulcast:send a;b;c`
+/// (inactive layers paused, `~b`).
+fn simulcast_offer(layers: &[SendLayer]) -> (Vec<Rid>, Option<Simulcast>) {
+    let mut rids = Vec::new();
+    let mut streams = Vec::new();
+    for l in layers {
+        let Some(e) = &l.encoding else { continue };
+        rids.push(Rid {
+            id: e.rid.clone(),
+            direction: RidDirection::Send,
+            restrictions: e.restrictions(),
+        });
+        streams.push(vec![SimulcastRid {
+            id: e.rid.clone(),
+            paused: !l.outbound.stats.active,
+        }]);
+    }
+    let sc = Simulcast {
+        parts: vec![SimulcastStreams {
+            direction: RidDirection::Send,
+            streams,
+        }],
+    };
+    (rids, Some(sc))
+}
+
+/// The rids a description's m-line sends (`a=simulcast:send`, the first alternative of
+/// each stream, when an `a=rid:<id> send` line declares it; RFC 8853 §5.2 says an
+/// undeclared rid is ignored), at most [`MAX_REMOTE_RIDS`].
+fn offered_send_rids(m: &MediaDescription) -> Vec<String> {
+    let Some(streams) = m.simulcast().and_then(|s| s.streams(RidDirection::Send)) else {
+        return Vec::new();
+    };
+    let declared: Vec<&Rid> = m
+        .rids()
+        .filter(|r| r.direction == RidDirection::Send)
+        .collect();
+    let mut out: Vec<String> = Vec::new();
+    for alts in streams {
+        let Some(first) = alts.first() else { continue };
+        let known = declared.iter().any(|r| r.id == first.id);
+        if known && !out.contains(&first.id) && out.len() < MAX_REMOTE_RIDS {
+            out.push(first.id.clone());
+        }
+    }
+    out
+}
+
+/// Most simulcast layers we accept to receive on one m-line.
+const MAX_REMOTE_RIDS: usize = 8;
+
+/// Which of our layers' rids the peer's answer receives (`a=simulcast:recv`, any
+/// alternative; the answer may not add rids).
+fn accepted_rids(m: &MediaDescription, layers: &[SendLayer]) -> Vec<String> {
+    let Some(streams) = m.simulcast().and_then(|s| s.streams(RidDirection::Recv)) else {
+        return Vec::new();
+    };
+    layers
+        .iter()
+        .filter_map(|l| l.rid())
+        .filter(|rid| streams.iter().flatten().any(|r| r.id == *rid))
+        .map(str::to_string)
+        .collect()
 }
 
 /// `a=ssrc:<n> msid:<stream> <track>` for peers that write no media-level `a=msid`.

@@ -110,36 +110,35 @@ impl PeerConnection {
         let t = self.media.transceivers.iter_mut().find(|t| {
             t.kind == crate::sdp::MediaKind::Video
                 && t.can_send()
-                && t.outbound.uses_transport_cc()
-                && t.outbound.has_sent()
+                && t.outbound().uses_transport_cc()
+                && t.outbound().has_sent()
         })?;
         let rtx_pt = t
             .codecs
             .iter()
             .filter(|c| !c.codec.is_rtx())
-            .find_map(|c| t.rtx_for(c.payload_type))?;
-        // A probe wanting more than a padding-only packet holds is padded with the newest
+            .find_map(|c| c.rtx_payload_type)?;
+        let extensions = &t.extensions;
+        // The first layer carries the padding (with simulcast, the lowest-numbered one).
+        let o = &mut t.layers[0].outbound;
+        // A probe wanting more than a padding-only packet holds is padded with a recent
         // media packet again, as RTX (the receiver drops the duplicate): fewer, fuller
         // packets, the way libwebrtc probes.
-        let redundant = (want > MAX_PADDING)
-            .then(|| t.outbound.last_sent_seq())
+        let redundant = (want > MAX_PADDING && std::env::var("NOREDUND").is_err())
+            .then(|| o.last_sent_seq())
             .flatten()
             .and_then(|last| {
                 // The largest of the last few packets kept (a frame's last one is short).
                 (0..8u16)
-                    .filter_map(|back| t.outbound.history.get(last.wrapping_sub(back)))
+                    .filter_map(|back| o.history.get(last.wrapping_sub(back)))
                     .max_by_key(|p| p.len())
             })
             .map(<[u8]>::to_vec);
         let packet = match redundant {
-            Some(original) => {
-                t.outbound
-                    .build_rtx(&original, rtx_pt, &t.extensions, Some(seq), spare)?
-            }
+            Some(original) => o.build_rtx(&original, rtx_pt, extensions, Some(seq), spare)?,
             None => {
                 let pad = want.clamp(1, MAX_PADDING);
-                t.outbound
-                    .build_padding(rtx_pt, &t.extensions, seq, pad, spare)?
+                o.build_padding(rtx_pt, extensions, seq, pad, spare)?
             }
         };
         self.media.transport_seq = seq.wrapping_add(1);
@@ -149,7 +148,7 @@ impl PeerConnection {
     /// The peer's transport-wide feedback on what we sent: to the estimator.
     pub(crate) fn feed_estimator(&mut self, feedback: &TransportCc) {
         let rtt = self.media.transceivers.iter().find_map(|t| {
-            t.outbound
+            t.outbound()
                 .stats
                 .remote
                 .as_ref()
@@ -248,6 +247,37 @@ impl PeerConnection {
         if moved {
             self.media.announced_estimate = Some(target);
             self.events.push_back(Event::BandwidthEstimate(target));
+            self.allocate_simulcast(target);
+        }
+    }
+
+    /// Switches the simulcast layers of every sending transceiver by the media target,
+    /// shared evenly among them ([`allocate_layers`](crate::media::allocate_layers): the
+    /// cheapest active layer always, more as they fit; layers the application switched
+    /// off stay off).
+    fn allocate_simulcast(&mut self, target: u64) {
+        if !self.config.bandwidth.allocate_simulcast {
+            return;
+        }
+        let simulcast = |t: &crate::media::Transceiver| {
+            t.can_send() && t.layers.iter().filter(|l| l.encoding.is_some()).count() > 1
+        };
+        let senders = self
+            .media
+            .transceivers
+            .iter()
+            .filter(|t| simulcast(t))
+            .count();
+        if senders == 0 {
+            return;
+        }
+        let share = target / senders as u64;
+        for t in self.media.transceivers.iter_mut().filter(|t| simulcast(t)) {
+            let encodings: Vec<_> = t.layers.iter().filter_map(|l| l.encoding.clone()).collect();
+            let on = crate::media::allocate_layers(share, &encodings);
+            for (layer, active) in t.layers.iter_mut().zip(on) {
+                layer.outbound.stats.active = active;
+            }
         }
     }
 

@@ -19,6 +19,7 @@ use crate::media::{
 use crate::rtp::RtpPacket;
 use crate::rtp::rtcp::{GenericNack, ReceiverReport, RtcpPacket};
 use crate::sdp::MediaKind;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Most sequence numbers of one received NACK answered (the rest are ignored: a NACK
@@ -26,6 +27,8 @@ use std::time::{Duration, Instant};
 const MAX_RESENDS_PER_NACK: usize = 256;
 /// Most sequence numbers put in one NACK we send (about 1 KB of FCI at worst).
 const MAX_NACK_LIST: usize = 250;
+/// Most RTX -> media SSRC pairs one transceiver keeps (declared and learned by rid).
+const MAX_LEARNED_RTX: usize = 16;
 
 /// The shortest spacing of keyframe requests the receiver makes on its own.
 fn keyframe_throttle(rtt: Duration) -> Duration {
@@ -38,6 +41,17 @@ impl PeerConnection {
     pub(crate) fn send_frame(
         &mut self,
         id: TransceiverId,
+        f: &FrameWrite<'_>,
+    ) -> Result<(), crate::Error> {
+        self.send_frame_on(id, 0, f)
+    }
+
+    /// Sends one frame on layer `layer` of transceiver `id` (its own packetizer, SSRC and
+    /// numbering).
+    pub(crate) fn send_frame_on(
+        &mut self,
+        id: TransceiverId,
+        layer: usize,
         f: &FrameWrite<'_>,
     ) -> Result<(), crate::Error> {
         if self.closed {
@@ -65,15 +79,23 @@ impl PeerConnection {
             .cloned()
             .ok_or(PeerConnectionError::UnknownPayloadType(pt))?;
         let video = t.kind == MediaKind::Video;
-        let fresh = t.frame_sender.as_ref().is_none_or(|s| s.payload_type != pt);
+        let l = t
+            .layers
+            .get(layer)
+            .ok_or(PeerConnectionError::NotSending(id))?;
+        if !l.outbound.stats.active {
+            let rid = l.rid().unwrap_or_default().to_string();
+            return Err(PeerConnectionError::LayerInactive(rid).into());
+        }
+        let fresh = l.frame_sender.as_ref().is_none_or(|s| s.payload_type != pt);
         if fresh {
             let seed = self.rng.u32() as u16;
             let sender = FrameSender::new(&codec, seed)
                 .ok_or(PeerConnectionError::UnknownPayloadType(pt))?;
-            self.media.get_mut(id).expect("found above").frame_sender = Some(sender);
+            self.media.get_mut(id).expect("found above").layers[layer].frame_sender = Some(sender);
         }
         let t = self.media.get_mut(id).expect("found above");
-        let sender = t.frame_sender.as_mut().expect("made above");
+        let sender = t.layers[layer].frame_sender.as_mut().expect("made above");
         let (first, payloads) = sender.packetize(f.data).map_err(|e| {
             tracing::debug!(%e, "pc: frame not packetized");
             PeerConnectionError::InvalidMedia("the codec's packetizer rejected the frame")
@@ -83,7 +105,7 @@ impl PeerConnection {
         for (i, payload) in payloads.iter().enumerate() {
             let last = i + 1 == n;
             let exts = self
-                .frame_sender_mut(id)
+                .frame_sender_mut(id, layer)
                 .packet_extensions(&f.options, keyframe, i, n);
             let mut pairs = [("", &[][..]); 4];
             for (slot, pair) in pairs.iter_mut().zip(exts.pairs()) {
@@ -98,26 +120,31 @@ impl PeerConnection {
             );
             w.source = FRAME_SOURCE;
             w.extensions = &pairs[..exts.len()];
-            self.send_rtp(id, &w)?;
+            self.send_rtp_on(id, layer, &w)?;
             if exts.has_playout_delay()
-                && let Some(seq) = self.media.get(id).and_then(|t| t.outbound.last_sent_seq())
+                && let Some(seq) = self
+                    .media
+                    .get(id)
+                    .and_then(|t| t.layers[layer].outbound.last_sent_seq())
             {
-                self.frame_sender_mut(id).sent_playout_delay(seq);
+                self.frame_sender_mut(id, layer).sent_playout_delay(seq);
             }
         }
         if let Some(t) = self.media.get_mut(id) {
-            t.outbound.stats.frames_sent += 1;
-            t.outbound.stats.key_frames_sent += u64::from(keyframe);
+            let stats = &mut t.layers[layer].outbound.stats;
+            stats.frames_sent += 1;
+            stats.key_frames_sent += u64::from(keyframe);
         }
         Ok(())
     }
 
-    /// The option state of transceiver `id`'s frame sender, which [`Self::send_frame`] made.
-    fn frame_sender_mut(&mut self, id: TransceiverId) -> &mut FrameOptionsState {
+    /// The option state of transceiver `id`'s frame sender on `layer`, which
+    /// [`Self::send_frame_on`] made.
+    fn frame_sender_mut(&mut self, id: TransceiverId, layer: usize) -> &mut FrameOptionsState {
         &mut self
             .media
             .get_mut(id)
-            .and_then(|t| t.frame_sender.as_mut())
+            .and_then(|t| t.layers.get_mut(layer)?.frame_sender.as_mut())
             .expect("send_frame made the frame sender")
             .options
     }
@@ -127,7 +154,7 @@ impl PeerConnection {
     /// else [`DEFAULT_NACK_RTT`].
     pub(crate) fn recovery_rtt(&self, id: TransceiverId) -> Duration {
         let rtt_of = |t: &crate::media::Transceiver| {
-            t.outbound
+            t.outbound()
                 .stats
                 .remote
                 .as_ref()
@@ -164,21 +191,42 @@ impl PeerConnection {
         else {
             return false;
         };
-        let media_ssrc = t
+        // A simulcast layer's RTX names its layer (RFC 8852 repaired-rid); the pair is
+        // learned, as browsers announce no SSRCs with rids.
+        let repaired_rid = t
+            .extensions
+            .id_of(crate::rtp::extensions::REPAIRED_RID)
+            .and_then(|ext_id| p.extension(ext_id));
+        let by_rid = repaired_rid.and_then(|rrid| {
+            t.inbound
+                .iter()
+                .find(|s| s.rid.as_deref().is_some_and(|r| r.as_bytes() == rrid))
+                .map(|s| s.ssrc)
+        });
+        let declared = t
             .remote_rtx
             .iter()
             .find(|(rtx, _)| *rtx == rtx_ssrc)
-            .map(|(_, media)| *media)
-            .or_else(|| {
-                t.inbound
-                    .iter()
-                    .rev()
-                    .find(|s| s.ssrc != rtx_ssrc)
-                    .map(|s| s.ssrc)
-            });
+            .map(|(_, media)| *media);
+        let simulcast = t.inbound.iter().any(|s| s.rid.is_some());
+        let media_ssrc = declared.or(by_rid).or_else(|| {
+            // Without rids the last media stream is the one repaired; with simulcast a
+            // guess could corrupt another layer.
+            (!simulcast)
+                .then(|| t.inbound.iter().rev().find(|s| s.ssrc != rtx_ssrc))
+                .flatten()
+                .map(|s| s.ssrc)
+        });
         let Some(media_ssrc) = media_ssrc else {
             return false;
         };
+        if declared.is_none() && by_rid.is_some() {
+            let t = self.media.get_mut(id).expect("found above");
+            if t.remote_rtx.len() >= MAX_LEARNED_RTX {
+                t.remote_rtx.remove(0);
+            }
+            t.remote_rtx.push((rtx_ssrc, media_ssrc));
+        }
         buf.drain(header_len..header_len + 2);
         let Ok(mut p) = RtpPacket::new_checked(&mut buf[..]) else {
             return false;
@@ -239,6 +287,7 @@ impl PeerConnection {
         let Some(stream) = t.inbound.iter_mut().find(|s| s.ssrc == ssrc) else {
             return;
         };
+        let rid = stream.rid.clone();
         let stream_infos = &mut stream.frame_infos;
         let stream_stats = &mut stream.stats;
         let Some((_, assembler)) = stream.assembler.as_mut() else {
@@ -260,6 +309,7 @@ impl PeerConnection {
                     self.events.push_back(Event::Frame(ReceivedFrame {
                         transceiver: id,
                         ssrc,
+                        rid: rid.clone(),
                         payload_type: f.payload_type,
                         codec,
                         timestamp: f.timestamp,
@@ -281,8 +331,9 @@ impl PeerConnection {
         if lost && video {
             if let Some(t) = self.media.get_mut(id) {
                 t.keyframe_wanted = true;
+                t.keyframe_wanted_rid.clone_from(&rid);
             }
-            self.auto_keyframe_request(id);
+            self.auto_keyframe_request(id, rid);
         }
     }
 
@@ -296,7 +347,9 @@ impl PeerConnection {
     }
 
     /// A keyframe request the receiver decides on itself (recovery impossible), throttled.
-    pub(crate) fn auto_keyframe_request(&mut self, id: TransceiverId) {
+    /// With simulcast, `rid` names the layer that needs it (the throttle is shared by the
+    /// transceiver's layers).
+    pub(crate) fn auto_keyframe_request(&mut self, id: TransceiverId, rid: Option<Arc<str>>) {
         let now = self.now;
         let throttle = keyframe_throttle(self.recovery_rtt(id));
         let Some(t) = self.media.get_mut(id) else {
@@ -308,7 +361,7 @@ impl PeerConnection {
             return;
         }
         t.last_auto_keyframe = Some(now);
-        if let Err(e) = self.send_keyframe_request(id, KeyframeRequestKind::Pli) {
+        if let Err(e) = self.send_keyframe_request(id, rid.as_deref(), KeyframeRequestKind::Pli) {
             tracing::debug!(%e, "pc: keyframe request not sent");
         }
     }
@@ -316,13 +369,13 @@ impl PeerConnection {
     /// The peer NACKed packets of one of our streams: send those still kept again.
     pub(crate) fn on_nack(&mut self, nack: &GenericNack) {
         let now = self.now;
-        let Some(id) = self
-            .media
-            .transceivers
-            .iter()
-            .find(|t| t.outbound.ssrc == nack.media_ssrc)
-            .map(|t| t.id)
-        else {
+        let Some((id, layer)) = self.media.transceivers.iter().find_map(|t| {
+            let i = t
+                .layers
+                .iter()
+                .position(|l| l.outbound.ssrc == nack.media_ssrc)?;
+            Some((t.id, i))
+        }) else {
             return;
         };
         let rtt = self.recovery_rtt(id);
@@ -333,34 +386,41 @@ impl PeerConnection {
             .as_ref()
             .map_or(0, |s| s.outbound.rtp_overhead());
         let t = self.media.get_mut(id).expect("found above");
-        t.outbound.stats.nack_count += 1;
-        if !t.can_send() {
+        let can_send = t.can_send();
+        let rtx_pts: Vec<(u8, Option<u8>)> = t
+            .codecs
+            .iter()
+            .map(|c| (c.payload_type, c.rtx_payload_type))
+            .collect();
+        let extensions = &t.extensions;
+        let o = &mut t.layers[layer].outbound;
+        o.stats.nack_count += 1;
+        if !can_send {
             return;
         }
-        let twcc = t.outbound.uses_transport_cc();
+        let twcc = o.uses_transport_cc();
         let mut out = Vec::new();
         for &seq in nack.lost.iter().take(MAX_RESENDS_PER_NACK) {
-            let Some(r) = t.outbound.history.resend(now, seq, rtt) else {
-                t.outbound.stats.retransmissions_refused += 1;
+            let Some(r) = o.history.resend(now, seq, rtt) else {
+                o.stats.retransmissions_refused += 1;
                 continue;
             };
             let payload_len = r.packet.len() - r.header_len;
             let original = r.packet.to_vec();
-            if !t.outbound.budget.spend(original.len()) {
-                t.outbound.stats.retransmissions_refused += 1;
+            if !o.budget.spend(original.len()) {
+                o.stats.retransmissions_refused += 1;
                 continue;
             }
             let pt = original[1] & 0x7f;
-            let (packet, ts) = match t.rtx_for(pt) {
+            let rtx = rtx_pts.iter().find(|(p, _)| *p == pt).and_then(|(_, r)| *r);
+            let (packet, ts) = match rtx {
                 Some(rtx_pt) => {
                     let ts = twcc.then(|| {
                         let s = transport_seq;
                         transport_seq = transport_seq.wrapping_add(1);
                         s
                     });
-                    let rtx =
-                        t.outbound
-                            .build_rtx(&original, rtx_pt, &t.extensions, ts, srtp_overhead);
+                    let rtx = o.build_rtx(&original, rtx_pt, extensions, ts, srtp_overhead);
                     (rtx, ts)
                 }
                 // Resent as it was, with its original transport-wide number: not told to
@@ -368,8 +428,8 @@ impl PeerConnection {
                 None => (Some(original), None),
             };
             if let Some(packet) = packet {
-                t.outbound.stats.retransmitted_packets_sent += 1;
-                t.outbound.stats.retransmitted_bytes_sent += payload_len as u64;
+                o.stats.retransmitted_packets_sent += 1;
+                o.stats.retransmitted_bytes_sent += payload_len as u64;
                 out.push((packet, ts));
             }
         }
@@ -394,11 +454,19 @@ impl PeerConnection {
             let Some(t) = self.media.get_mut(id) else {
                 continue;
             };
-            let sender_ssrc = t.outbound.ssrc;
+            let sender_ssrc = t.outbound().ssrc;
             let nack_on = t.nack_enabled();
             let mut nacks = Vec::new();
             let mut expired = Vec::new();
             for s in &mut t.inbound {
+                if s.pause_deadline().is_some_and(|at| at <= now) {
+                    s.paused = true;
+                    self.events.push_back(Event::LayerPaused {
+                        transceiver: id,
+                        rid: s.rid.as_deref().unwrap_or_default().to_string(),
+                        ssrc: s.ssrc,
+                    });
+                }
                 if nack_on {
                     let (lost, _) = s.nack.take_due(now, rtt, MAX_NACK_LIST);
                     s.stats.nack_given_up = s.nack.given_up;
@@ -433,7 +501,11 @@ impl PeerConnection {
             }
             let repeat = self.media.get(id).and_then(|t| self.keyframe_repeat_at(t));
             if repeat.is_some_and(|at| at <= now) {
-                self.auto_keyframe_request(id);
+                let rid = self
+                    .media
+                    .get(id)
+                    .and_then(|t| t.keyframe_wanted_rid.clone());
+                self.auto_keyframe_request(id, rid);
             }
         }
     }
@@ -454,7 +526,7 @@ impl PeerConnection {
                 t.inbound.iter().flat_map(move |s| {
                     let nack = if nack_on { s.nack.deadline() } else { None };
                     let assembly = s.assembler.as_ref().and_then(|(_, a)| a.poll_timeout());
-                    [nack, assembly]
+                    [nack, assembly, s.pause_deadline()]
                 })
             })
             .flatten()

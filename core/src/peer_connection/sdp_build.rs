@@ -66,6 +66,10 @@ pub(crate) struct MediaSection {
     pub msid: Option<(Vec<String>, String)>,
     /// Our media SSRC and RTX SSRC for `a=ssrc` / `a=ssrc-group:FID` (only when we send).
     pub ssrcs: Option<(u32, Option<u32>)>,
+    /// `a=rid` lines and the `a=simulcast` line (RFC 8851, RFC 8853), when simulcast is
+    /// offered or answered.
+    pub rids: Vec<crate::sdp::Rid>,
+    pub simulcast: Option<crate::sdp::Simulcast>,
     pub cname: String,
     /// The m-line is rejected (port 0); only `codecs` are written.
     pub rejected: bool,
@@ -80,6 +84,8 @@ impl MediaSection {
             extensions: Vec::new(),
             msid: None,
             ssrcs: None,
+            rids: Vec::new(),
+            simulcast: None,
             cname: String::new(),
             rejected: true,
         }
@@ -207,6 +213,12 @@ fn write_media(s: &mut MediaDescription, m: &MediaSection) {
     s.attributes.push(Attribute::RtcpMux);
     s.attributes.push(Attribute::RtcpRsize);
     codec::write_codecs(s, &m.codecs);
+    for rid in &m.rids {
+        s.attributes.push(Attribute::Rid(rid.clone()));
+    }
+    if let Some(sc) = &m.simulcast {
+        s.attributes.push(Attribute::Simulcast(sc.clone()));
+    }
     if let Some((ssrc, rtx)) = m.ssrcs {
         if let Some(rtx) = rtx {
             s.attributes.push(Attribute::SsrcGroup(SsrcGroup {

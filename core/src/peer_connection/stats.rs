@@ -73,6 +73,8 @@ pub struct TransceiverStats {
     pub kind: String,
     /// The sender's counters (the peer's last report about them inside).
     pub outbound: crate::media::OutboundRtpStats,
+    /// With simulcast, one entry per layer (the first is `outbound`); else empty.
+    pub outbound_layers: Vec<crate::media::OutboundRtpStats>,
     /// One entry per SSRC received.
     pub inbound: Vec<crate::media::InboundRtpStats>,
     /// Negotiated codecs as `mimeType` (`video/VP8`) and payload type.

@@ -38,8 +38,8 @@ pub use crate::dtls::DtlsCertificate;
 pub use crate::endpoint::EndpointStats;
 pub use crate::media::codec::MediaCodecs;
 pub use crate::media::{
-    FrameWrite, KeyframeRequestKind, ReceivedFrame, ReceivedRtp, RtpWrite, TrackEvent, TrackInfo,
-    TransceiverDirection, TransceiverId, TransceiverInit,
+    FrameWrite, InboundRtpStats, KeyframeRequestKind, ReceivedFrame, ReceivedRtp, RtpWrite,
+    SendEncoding, TrackEvent, TrackInfo, TransceiverDirection, TransceiverId, TransceiverInit,
 };
 pub use crate::peer_connection::{
     ChannelId, ChannelState, DataChannelInit, Event, IceCandidate, IceGatheringState, IceServer,

@@ -366,7 +366,9 @@ fn route_notification(state: &mut State, event: Event) {
             entry.ended = true;
             entry.waiters.wake_all();
         }
-        Event::KeyframeRequest { transceiver, kind } => {
+        Event::KeyframeRequest {
+            transceiver, kind, ..
+        } => {
             state.track(*transceiver).push_keyframe_request(*kind);
         }
         // As in the browser, a failed connection fails its channels: `error`, then `close`.

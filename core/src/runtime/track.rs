@@ -183,6 +183,22 @@ impl TrackRemote {
         result
     }
 
+    /// A keyframe request for the peer's simulcast layer `rid` (see
+    /// [`TransceiverHandle::request_layer_keyframe`](crate::peer_connection::TransceiverHandle::request_layer_keyframe)).
+    pub fn request_layer_keyframe(
+        &self,
+        rid: &str,
+        kind: KeyframeRequestKind,
+    ) -> Result<(), crate::Error> {
+        let mut state = self.shared.lock();
+        let result = state
+            .pc
+            .transceiver(self.id)?
+            .request_layer_keyframe(rid, kind);
+        state.wake_driver();
+        result
+    }
+
     /// `inbound-rtp` stats of the SSRCs received here.
     pub fn stats(&self) -> Vec<crate::media::InboundRtpStats> {
         let mut state = self.shared.lock();
@@ -325,6 +341,7 @@ mod tests {
                 let frame = ReceivedFrame {
                     transceiver: id,
                     ssrc: 1,
+                    rid: None,
                     payload_type: 96,
                     codec: "VP8".into(),
                     timestamp: i,

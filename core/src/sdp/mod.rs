@@ -66,7 +66,9 @@ pub use session::{
     Bandwidth, ConnectionAddress, Origin, Repeat, SessionDescription, TimeDescription, TimeUnit,
     TimeZoneAdjustment, TypedTime,
 };
-pub use simulcast::{Rid, RidDirection, Simulcast, SimulcastRid, SimulcastStreams};
+pub use simulcast::{
+    Rid, RidDirection, RidRestrictions, Simulcast, SimulcastRid, SimulcastStreams,
+};
 pub use transport_attrs::{Direction, Fingerprint, Group, IceOptions, Msid, MsidSemantic, Setup};
 
 impl SessionDescription {

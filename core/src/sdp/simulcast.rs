@@ -1,8 +1,14 @@
 //! Typed values of `a=rid` (RFC 8851) and `a=simulcast` (RFC 8853).
+//!
+//! Parsing is liberal in what browsers and older drafts wrote: any run of spaces or tabs
+//! between fields, a space after the colon (`a=simulcast: send ...`), the
+//! `rid=` prefix of draft-ietf-mmusic-sdp-simulcast (older Firefox:
+//! `a=simulcast: send rid=a;b`), keywords in any case, spaces after the `;` of a restriction
+//! list, and empty entries from a trailing `;`. Printing is strict RFC syntax.
 
 use core::fmt;
 
-use super::text::{is_byte_string, split_first};
+use super::text::is_byte_string;
 
 /// Direction of a RID or a simulcast stream list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -23,10 +29,12 @@ impl RidDirection {
     }
 
     fn parse(s: &str) -> Option<Self> {
-        match s {
-            "send" => Some(Self::Send),
-            "recv" => Some(Self::Recv),
-            _ => None,
+        if s.eq_ignore_ascii_case("send") {
+            Some(Self::Send)
+        } else if s.eq_ignore_ascii_case("recv") {
+            Some(Self::Recv)
+        } else {
+            None
         }
     }
 }
@@ -78,18 +86,72 @@ impl Rid {
             .unwrap_or_default()
     }
 
+    /// The typed restrictions (RFC 8851 §4 and the codec-independent ones of §5).
+    pub fn typed_restrictions(&self) -> RidRestrictions {
+        let mut r = RidRestrictions {
+            payload_types: self.payload_types(),
+            ..RidRestrictions::default()
+        };
+        for (k, v) in self.params() {
+            let n = v.and_then(super::text::number::<u32>);
+            match k {
+                "max-width" => r.max_width = n,
+                "max-height" => r.max_height = n,
+                "max-fps" => r.max_fps = n,
+                "max-fs" => r.max_fs = n,
+                "max-br" => r.max_br = n,
+                "max-pps" => r.max_pps = n,
+                "depend" => {
+                    r.depend = v
+                        .unwrap_or("")
+                        .split(',')
+                        .filter(|d| is_rid_id(d))
+                        .map(str::to_string)
+                        .collect();
+                }
+                _ => {}
+            }
+        }
+        r
+    }
+
     pub(crate) fn parse(value: &str) -> Option<Self> {
-        let (id, rest) = value.split_once(' ')?;
-        let (dir, restrictions) = split_first(rest);
-        let ok =
-            is_rid_id(id) && restrictions.is_none_or(|r| is_byte_string(r) && !r.contains(' '));
+        let mut words = value.split_ascii_whitespace();
+        let id = words.next()?;
+        let direction = RidDirection::parse(words.next()?)?;
+        // RFC 8851 has no space in the list; a space after a `;` is forgiven.
+        let rest: String = words.collect();
+        let restrictions = (!rest.is_empty()).then_some(rest);
+        let ok = is_rid_id(id) && restrictions.as_deref().is_none_or(is_byte_string);
         ok.then_some(())?;
         Some(Self {
             id: id.into(),
-            direction: RidDirection::parse(dir)?,
-            restrictions: restrictions.map(Into::into),
+            direction,
+            restrictions,
         })
     }
+}
+
+/// The restrictions of an `a=rid` line, typed (unknown or malformed ones left out).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RidRestrictions {
+    /// `pt=`: payload types the stream may use (empty: any).
+    pub payload_types: Vec<u8>,
+    /// `max-width`, pixels.
+    pub max_width: Option<u32>,
+    /// `max-height`, pixels.
+    pub max_height: Option<u32>,
+    /// `max-fps`, frames per second.
+    pub max_fps: Option<u32>,
+    /// `max-fs`, frame size in pixels.
+    pub max_fs: Option<u32>,
+    /// `max-br`, bit/s.
+    pub max_br: Option<u32>,
+    /// `max-pps`, pixels per second.
+    pub max_pps: Option<u32>,
+    /// `depend=`: the rids this stream depends on.
+    pub depend: Vec<String>,
 }
 
 impl fmt::Display for Rid {
@@ -123,10 +185,14 @@ pub struct SimulcastStreams {
 
 impl SimulcastStreams {
     fn parse(direction: &str, list: &str) -> Option<Self> {
+        // draft-ietf-mmusic-sdp-simulcast (up to -13) wrote `rid=` before the list.
+        let list = list.strip_prefix("rid=").unwrap_or(list);
         let streams = list
             .split(';')
+            .filter(|alts| !alts.is_empty())
             .map(|alts| alts.split(',').map(parse_sc_id).collect::<Option<Vec<_>>>())
             .collect::<Option<Vec<_>>>()?;
+        (!streams.is_empty()).then_some(())?;
         Some(Self {
             direction: RidDirection::parse(direction)?,
             streams,
@@ -177,14 +243,14 @@ impl Simulcast {
     }
 
     pub(crate) fn parse(value: &str) -> Option<Self> {
-        let words: Vec<&str> = value.split(' ').collect();
+        let words: Vec<&str> = value.split_ascii_whitespace().take(5).collect();
         let parts = match words.as_slice() {
             [d, l] => vec![SimulcastStreams::parse(d, l)?],
-            [d1, l1, d2, l2] if d1 != d2 => {
-                vec![
-                    SimulcastStreams::parse(d1, l1)?,
-                    SimulcastStreams::parse(d2, l2)?,
-                ]
+            [d1, l1, d2, l2] => {
+                let a = SimulcastStreams::parse(d1, l1)?;
+                let b = SimulcastStreams::parse(d2, l2)?;
+                (a.direction != b.direction).then_some(())?;
+                vec![a, b]
             }
             _ => return None,
         };

@@ -187,6 +187,7 @@ async fn run(options: Options) -> Result<(), BoxError> {
         let init = TransceiverInit {
             direction: TransceiverDirection::SendOnly,
             stream_ids: vec!["play_file".into()],
+            ..TransceiverInit::default()
         };
         ids.push(pc.add_transceiver(source.kind.clone(), init).await?);
     }

@@ -11,7 +11,8 @@
 //! It reads the browser's offer (`{"type":"offer","sdp":"..."}`, every candidate included)
 //! on stdin and prints the answer in the same form on stdout. Each audio or video m-line the
 //! browser sends on becomes one file in `--out DIR`: `video-MID.ivf` / `video-MID.h264`,
-//! `audio-MID.ogg`. A video file starts at a keyframe (one is requested as soon as the first
+//! `audio-MID.ogg`; a simulcast video m-line (the browser's `sendEncodings` with rids) is
+//! accepted with every layer and becomes one file per layer, `video-MID-RID.ivf`. A video file starts at a keyframe (one is requested as soon as the first
 //! frame arrives); after a frame lost for good (a non-contiguous frame) frames are dropped and
 //! a keyframe requested until one arrives, so the file always decodes. Audio gaps (RTP
 //! timestamps jumping) are filled with packets the decoder conceals, so the audio keeps its
@@ -29,8 +30,9 @@ use rtcpeer_examples::media::annexb::AnnexBWriter;
 use rtcpeer_examples::media::ivf::{IvfHeader, IvfWriter, vp8_keyframe_size};
 use rtcpeer_examples::media::ogg::{DEFAULT_PRE_SKIP, OPUS_RATE, OpusHead, OpusWriter};
 use rtcpeer_tokio::{
-    KeyframeRequestKind, MediaCodecs, MediaKind, PeerConnection, ReceivedFrame, RtcConfiguration,
-    RtcSessionDescription, SdpType, SocketConfig, TrackRemote, TransceiverId, new_peer_connection,
+    InboundRtpStats, KeyframeRequestKind, MediaCodecs, MediaKind, PeerConnection, ReceivedFrame,
+    RtcConfiguration, RtcSessionDescription, SdpType, SocketConfig, TrackRemote, TransceiverId,
+    new_peer_connection,
 };
 use std::fs::File;
 use std::io::{BufRead, BufWriter, Write};
@@ -130,12 +132,12 @@ async fn run(options: Options) -> Result<(), BoxError> {
     eprintln!("record: connected; recording for {} s", options.seconds);
     let mut tasks = Vec::new();
     for id in transceivers {
-        let recorder = TrackRecorder::new(&pc, id, &options.out)?;
+        let recorder = TransceiverRecorder::new(&pc, id, &options.out)?;
         tasks.push(tokio::spawn(recorder.run(deadline)));
     }
     let mut tracks = Vec::new();
     for task in tasks {
-        tracks.push(task.await??);
+        tracks.extend(task.await??);
     }
     let feedback = pc.stats().media;
     let summary = serde_json::json!({
@@ -176,6 +178,8 @@ enum Sink {
 #[derive(Debug, Default)]
 struct TrackSummary {
     mid: String,
+    /// The simulcast layer recorded (one file per layer).
+    rid: Option<String>,
     kind: String,
     codec: String,
     path: String,
@@ -200,6 +204,7 @@ impl TrackSummary {
     fn to_json(&self) -> serde_json::Value {
         let mut v = serde_json::json!({
             "mid": self.mid,
+            "rid": self.rid,
             "kind": self.kind,
             "codec": self.codec,
             "path": self.path,
@@ -222,9 +227,87 @@ impl TrackSummary {
     }
 }
 
-/// Records one transceiver's received frames to one file.
-struct TrackRecorder {
+/// Most simulcast layers recorded from one transceiver.
+const MAX_LAYERS: usize = 4;
+
+/// Records one transceiver's received frames: to one file, or with simulcast to one file
+/// per layer (`video-MID-RID.ivf`).
+struct TransceiverRecorder {
     track: TrackRemote,
+    stem: PathBuf,
+    kind: &'static str,
+    mid: String,
+    layers: Vec<TrackRecorder>,
+}
+
+impl TransceiverRecorder {
+    fn new(pc: &PeerConnection, id: TransceiverId, out: &Path) -> Result<Self, BoxError> {
+        let (kind, mid) = pc.with_core(|core| {
+            let t = core.transceiver(id)?;
+            Ok((t.kind().clone(), t.mid().unwrap_or_default().to_owned()))
+        })?;
+        let kind = if kind == MediaKind::Audio {
+            "audio"
+        } else {
+            "video"
+        };
+        Ok(Self {
+            track: pc.track_remote(id),
+            stem: out.join(format!("{kind}-{mid}")),
+            kind,
+            mid,
+            layers: Vec::new(),
+        })
+    }
+
+    /// Writes frames until `deadline` or the end of the track; returns one summary per
+    /// file.
+    async fn run(mut self, deadline: Instant) -> Result<Vec<serde_json::Value>, BoxError> {
+        loop {
+            let read = tokio::time::timeout_at(deadline.into(), self.track.read_frame()).await;
+            let Ok(Some(frame)) = read else { break };
+            let rid = frame.rid.as_deref();
+            let i = match self
+                .layers
+                .iter()
+                .position(|l| l.summary.rid.as_deref() == rid)
+            {
+                Some(i) => i,
+                None if self.layers.len() < MAX_LAYERS => {
+                    let stem = match rid {
+                        Some(rid) => PathBuf::from(format!("{}-{rid}", self.stem.display())),
+                        None => self.stem.clone(),
+                    };
+                    let mut summary = TrackSummary {
+                        mid: self.mid.clone(),
+                        rid: rid.map(str::to_owned),
+                        kind: self.kind.to_owned(),
+                        ..TrackSummary::default()
+                    };
+                    summary.rid = rid.map(str::to_owned);
+                    self.layers.push(TrackRecorder::new(stem, summary));
+                    self.layers.len() - 1
+                }
+                None => continue,
+            };
+            let layer = &mut self.layers[i];
+            if self.kind == "audio" {
+                layer.audio_frame(&frame)?;
+            } else {
+                layer.video_frame(&self.track, &frame)?;
+            }
+        }
+        let stats = self.track.stats();
+        let dropped = self.track.dropped();
+        self.layers
+            .into_iter()
+            .map(|l| l.finish(&stats, dropped))
+            .collect()
+    }
+}
+
+/// Records one stream's frames (a track, or one simulcast layer of it) to one file.
+struct TrackRecorder {
     /// The file's path without its extension (the codec chooses that).
     stem: PathBuf,
     sink: Option<Sink>,
@@ -240,51 +323,23 @@ struct TrackRecorder {
 }
 
 impl TrackRecorder {
-    fn new(pc: &PeerConnection, id: TransceiverId, out: &Path) -> Result<Self, BoxError> {
-        let (kind, mid) = pc.with_core(|core| {
-            let t = core.transceiver(id)?;
-            Ok((t.kind().clone(), t.mid().unwrap_or_default().to_owned()))
-        })?;
-        let kind = if kind == MediaKind::Audio {
-            "audio"
-        } else {
-            "video"
-        };
-        Ok(Self {
-            track: pc.track_remote(id),
-            stem: out.join(format!("{kind}-{mid}")),
+    fn new(stem: PathBuf, summary: TrackSummary) -> Self {
+        Self {
+            stem,
             sink: None,
-            summary: TrackSummary {
-                mid,
-                kind: kind.to_owned(),
-                ..TrackSummary::default()
-            },
+            summary,
             waiting_for_keyframe: true,
             last_request: None,
             last_timestamp: None,
             elapsed_ticks: 0,
             next_audio_timestamp: None,
-        })
-    }
-
-    /// Writes frames until `deadline` or the end of the track; returns the summary.
-    async fn run(mut self, deadline: Instant) -> Result<serde_json::Value, BoxError> {
-        loop {
-            let read = tokio::time::timeout_at(deadline.into(), self.track.read_frame()).await;
-            let Ok(Some(frame)) = read else { break };
-            if self.summary.kind == "audio" {
-                self.audio_frame(&frame)?;
-            } else {
-                self.video_frame(&frame)?;
-            }
         }
-        self.finish()
     }
 
-    fn video_frame(&mut self, frame: &ReceivedFrame) -> Result<(), BoxError> {
+    fn video_frame(&mut self, track: &TrackRemote, frame: &ReceivedFrame) -> Result<(), BoxError> {
         if self.summary.frames_written + self.summary.dropped_waiting_for_keyframe == 0 {
             // At start: ask for a fresh keyframe whatever the first frame is.
-            self.request_keyframe();
+            self.request_keyframe(track);
         }
         if !frame.contiguous && self.sink.is_some() {
             self.summary.non_contiguous += 1;
@@ -292,7 +347,7 @@ impl TrackRecorder {
         }
         if self.waiting_for_keyframe && !starts_decoding(frame) {
             self.summary.dropped_waiting_for_keyframe += 1;
-            self.request_keyframe();
+            self.request_keyframe(track);
             return Ok(());
         }
         self.waiting_for_keyframe = false;
@@ -395,8 +450,8 @@ impl TrackRecorder {
         )?))
     }
 
-    /// A PLI, at most every [`KEYFRAME_REQUEST_INTERVAL`].
-    fn request_keyframe(&mut self) {
+    /// A PLI (for this layer, with simulcast), at most every [`KEYFRAME_REQUEST_INTERVAL`].
+    fn request_keyframe(&mut self, track: &TrackRemote) {
         let now = Instant::now();
         if self
             .last_request
@@ -405,19 +460,27 @@ impl TrackRecorder {
             return;
         }
         self.last_request = Some(now);
-        match self.track.request_keyframe(KeyframeRequestKind::Pli) {
+        let sent = match &self.summary.rid {
+            Some(rid) => track.request_layer_keyframe(rid, KeyframeRequestKind::Pli),
+            None => track.request_keyframe(KeyframeRequestKind::Pli),
+        };
+        match sent {
             Ok(()) => self.summary.keyframe_requests += 1,
             Err(e) => tracing::debug!(%e, "record: keyframe request not sent"),
         }
     }
 
     /// Closes the file (the Ogg end-of-stream page, the IVF frame count).
-    fn finish(mut self) -> Result<serde_json::Value, BoxError> {
-        for stream in self.track.stats() {
+    fn finish(
+        mut self,
+        stats: &[InboundRtpStats],
+        dropped: u64,
+    ) -> Result<serde_json::Value, BoxError> {
+        for stream in stats.iter().filter(|s| s.rid == self.summary.rid) {
             self.summary.packets_received += stream.packets_received;
             self.summary.packets_lost += stream.packets_lost;
         }
-        self.summary.frames_dropped_behind = self.track.dropped();
+        self.summary.frames_dropped_behind = dropped;
         match self.sink.take() {
             Some(Sink::Ivf(w)) => {
                 self.summary.bytes = w.bytes();

@@ -167,7 +167,9 @@ impl EchoSession {
                 let sent = super::media::echo_rtp(pc, &packet);
                 self.lock().count_rtp(packet.payload_len, sent);
             }
-            Event::KeyframeRequest { transceiver, kind } => {
+            Event::KeyframeRequest {
+                transceiver, kind, ..
+            } => {
                 super::media::forward_keyframe_request(pc, transceiver, kind);
             }
             Event::ConnectionStateChange(state) => {

@@ -43,6 +43,10 @@ pub struct BweConfig {
     /// take even when media would use it all; media is announced the rest. Data channels
     /// always get what media leaves. Default 50.
     pub data_channel_share_percent: u8,
+    /// Switch simulcast layers on and off as the estimate changes (the browser's
+    /// behaviour): the cheapest active layer always, the others as their `max_bitrate`s
+    /// fit. `false` leaves the layers to the application. Default `true`.
+    pub allocate_simulcast: bool,
 }
 
 impl Default for BweConfig {
@@ -52,6 +56,7 @@ impl Default for BweConfig {
             min_bitrate_bps: 30_000,
             max_bitrate_bps: 50_000_000,
             data_channel_share_percent: 50,
+            allocate_simulcast: true,
         }
     }
 }
@@ -66,6 +71,7 @@ impl BweConfig {
             max_bitrate_bps: max,
             start_bitrate_bps: self.start_bitrate_bps.clamp(min, max),
             data_channel_share_percent: self.data_channel_share_percent.min(100),
+            allocate_simulcast: self.allocate_simulcast,
         }
     }
 }

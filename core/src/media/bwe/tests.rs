@@ -87,6 +87,7 @@ fn limits_are_put_in_order() {
         min_bitrate_bps: 50_000,
         max_bitrate_bps: 20_000,
         data_channel_share_percent: 200,
+        allocate_simulcast: true,
     }
     .sanitized();
     assert_eq!(

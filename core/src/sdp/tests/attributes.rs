@@ -151,3 +151,78 @@ fn parse_line_reads_a_trickled_candidate() {
     assert!(Attribute::parse_line("candidate:1 1 udp").is_err());
     assert!(Attribute::parse_line("tool:a\r\nb").is_err());
 }
+
+#[test]
+fn simulcast_reads_the_forms_browsers_and_drafts_wrote() {
+    use crate::sdp::{Simulcast, SimulcastRid};
+    let sc = |line: &str| match attr(line) {
+        Attribute::Simulcast(s) => s,
+        other => panic!("{line}: {other:?}"),
+    };
+    let ids = |s: &Simulcast, d: RidDirection| -> Vec<String> {
+        s.streams(d)
+            .unwrap_or_default()
+            .iter()
+            .map(|alts| {
+                let SimulcastRid { id, paused } = &alts[0];
+                format!("{}{id}", if *paused { "~" } else { "" })
+            })
+            .collect()
+    };
+    // Chromium.
+    let chromium = sc("simulcast:send h;m;l");
+    assert_eq!(ids(&chromium, RidDirection::Send), ["h", "m", "l"]);
+    assert_eq!(chromium.to_string(), "send h;m;l");
+    // Firefox up to 63 (draft syntax), and paused streams.
+    let old_firefox = sc("simulcast: send rid=a;~b;c");
+    assert_eq!(ids(&old_firefox, RidDirection::Send), ["a", "~b", "c"]);
+    assert_eq!(old_firefox.to_string(), "send a;~b;c", "printed strictly");
+    // Spaces and tabs, keyword case, a trailing `;`.
+    let loose = sc("simulcast:  RECV  h;m;\tsend x");
+    assert_eq!(ids(&loose, RidDirection::Recv), ["h", "m"]);
+    assert_eq!(ids(&loose, RidDirection::Send), ["x"]);
+    assert_eq!(loose.to_string(), "recv h;m send x");
+    // Still refused: two parts in the same direction, an empty list, a bad rid.
+    for bad in [
+        "simulcast:send a send b",
+        "simulcast:send ;",
+        "simulcast:send a b",
+        "simulcast:send a;b c",
+        "simulcast:send a.b",
+    ] {
+        assert!(
+            !matches!(Attribute::parse(bad), Ok(Attribute::Simulcast(_))),
+            "{bad}"
+        );
+    }
+}
+
+#[test]
+fn rid_restrictions_are_typed_and_spaces_after_semicolons_forgiven() {
+    let Attribute::Rid(r) = attr(
+        "rid:h  SEND pt=96,97; max-width=1280;max-height=720;max-fps=30;max-br=2500000;depend=m,l",
+    ) else {
+        panic!("not rid")
+    };
+    assert_eq!(r.direction, RidDirection::Send);
+    let t = r.typed_restrictions();
+    assert_eq!(t.payload_types, [96, 97]);
+    assert_eq!((t.max_width, t.max_height), (Some(1280), Some(720)));
+    assert_eq!(
+        (t.max_fps, t.max_br, t.max_fs),
+        (Some(30), Some(2_500_000), None)
+    );
+    assert_eq!(t.depend, ["m", "l"]);
+    assert_eq!(
+        attr(&format!("rid:{r}")).to_string(),
+        "rid:h send pt=96,97;max-width=1280;max-height=720;max-fps=30;max-br=2500000;depend=m,l"
+    );
+    let Attribute::Rid(plain) = attr("rid:l recv") else {
+        panic!("not rid")
+    };
+    assert_eq!(plain.typed_restrictions(), Default::default());
+    assert!(!matches!(
+        Attribute::parse("rid:l sideways"),
+        Ok(Attribute::Rid(_))
+    ));
+}

@@ -94,6 +94,38 @@ proptest! {
     }
 
     #[test]
+    fn simulcast_parses_the_same_from_loose_and_draft_forms(
+        sc in simulcast(),
+        spaces in proptest::collection::vec(" {1,3}|\t", 5),
+        draft_prefix in any::<bool>(),
+        trailing in any::<bool>(),
+    ) {
+        let strict = sc.to_string();
+        prop_assert_eq!(Simulcast::parse(&strict), Some(sc.clone()));
+        let mut loose = spaces[0].clone();
+        for (i, part) in sc.parts.iter().enumerate() {
+            let list = part.to_string();
+            let (dir, list) = list.split_once(' ').expect("direction then list");
+            let dir = if i == 0 { dir.to_uppercase() } else { dir.to_string() };
+            let prefix = if draft_prefix { "rid=" } else { "" };
+            let end = if trailing { ";" } else { "" };
+            loose.push_str(&format!("{dir}{}{prefix}{list}{end}{}", spaces[1 + 2 * i], spaces[2 + 2 * i]));
+        }
+        prop_assert_eq!(Simulcast::parse(&loose), Some(sc), "{}", loose);
+    }
+
+    #[test]
+    fn simulcast_and_rid_values_never_panic(value in "[ -~\t]{0,64}") {
+        if let Some(sc) = Simulcast::parse(&value) {
+            prop_assert_eq!(Simulcast::parse(&sc.to_string()), Some(sc));
+        }
+        if let Some(rid) = Rid::parse(&value) {
+            let _ = rid.typed_restrictions();
+            prop_assert_eq!(Rid::parse(&rid.to_string()), Some(rid));
+        }
+    }
+
+    #[test]
     fn generated_descriptions_parse_back_to_themselves(sdp in session()) {
         let printed = sdp.to_string();
         prop_assert_eq!(SessionDescription::parse(&printed), Ok(sdp), "{}", printed);
