@@ -21,12 +21,35 @@ fn through_bottleneck(capacity_bps: f64, secs: u64) -> (u64, BweStats) {
     let mut next_feedback = 100_000i64;
     let step_us = 1_000i64;
     let mut budget = 0f64;
+    // The probe cluster being sent: (id, rate in bytes/s, bytes left, credit).
+    let mut probe: Option<(u32, f64, f64, f64)> = None;
     for t_us in (0..(secs as i64 * 1_000_000)).step_by(step_us as usize) {
         let now = start + Duration::from_micros(t_us as u64);
         budget += bwe.target_bitrate() as f64 / 8.0 * step_us as f64 / 1e6;
+        if probe.is_none()
+            && let Some(c) = bwe.take_probe()
+        {
+            probe = Some((c.id, c.bitrate_bps as f64 / 8.0, c.min_bytes as f64, 1200.0));
+        }
+        let mut sends: Vec<Option<u32>> = Vec::new();
+        if let Some((id, rate, left, credit)) = probe.as_mut() {
+            *credit += *rate * step_us as f64 / 1e6;
+            while *credit >= 1200.0 && *left > 0.0 {
+                *credit -= 1200.0;
+                *left -= 1200.0;
+                sends.push(Some(*id));
+            }
+            if *left <= 0.0 {
+                probe = None;
+            }
+            budget = 0.0;
+        }
         while budget >= 1200.0 {
             budget -= 1200.0;
-            bwe.on_packet_sent(seq, 1200, now, None);
+            sends.push(None);
+        }
+        for cluster in sends {
+            bwe.on_packet_sent(seq, 1200, now, cluster);
             let depart = link_free_us.max(t_us as f64) + 1200.0 * 8.0 / capacity_bps * 1e6;
             link_free_us = depart;
             pending.push((seq, depart as i64 + 50_000));
