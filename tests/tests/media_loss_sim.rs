@@ -49,10 +49,15 @@ fn intact_index(frame: &ReceivedFrame) -> Option<u32> {
 }
 
 fn peer(seed: u64, addr: &str, now: Instant, codecs: MediaCodecs) -> SimPeer {
-    let config = RtcConfiguration {
+    let mut config = RtcConfiguration {
         codecs,
         ..RtcConfiguration::with_seed(seed)
     };
+    // These tests are about loss recovery: their encoder writes 1.5 Mbit/s whatever the
+    // estimate says, so the estimate (which 20 % loss drives down) must not pace it
+    // below that.
+    config.bandwidth.min_bitrate_bps = 3_000_000;
+    config.bandwidth.start_bitrate_bps = 3_000_000;
     let mut pc = PeerConnection::new(config, now).expect("config");
     pc.add_local_socket(now, addr.parse().expect("addr"))
         .expect("socket");

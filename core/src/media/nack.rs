@@ -90,6 +90,17 @@ impl NackGenerator {
         NackUpdate::None
     }
 
+    /// Whether a packet numbered `seq` would still be news: missing, or beyond the
+    /// highest seen. A retransmission that is not (a probe's copy of a packet that
+    /// arrived) is a duplicate.
+    pub fn awaits(&self, seq: u16) -> bool {
+        let Some(highest) = self.highest else {
+            return true;
+        };
+        let ext = extend(highest, seq);
+        ext > highest || self.missing.contains_key(&ext)
+    }
+
     /// When [`take_due`](Self::take_due) has something to send.
     pub fn deadline(&self) -> Option<Instant> {
         self.deadline

@@ -40,9 +40,15 @@ pub struct MediaTransportStats {
     pub rtp_unroutable: u64,
     /// RTP on a transceiver whose direction does not receive.
     pub rtp_not_receiving: u64,
-    /// RTX packets not restored: padding-only probes, an RTX stream whose media stream
-    /// is unknown.
+    /// RTX packets not restored: an RTX stream whose media stream is unknown, a payload
+    /// too short for the original sequence number.
     pub rtx_dropped: u64,
+    /// RTX copies of packets already received (bandwidth probes padded with recent
+    /// packets, or a retransmission that crossed the original): not delivered again.
+    pub rtx_duplicates: u64,
+    /// Padding-only RTX packets (bandwidth probes): counted in transport-cc feedback,
+    /// then dropped.
+    pub rtx_padding: u64,
     /// Packets of a transceiver in frame mode whose codec has no depacketizer here.
     pub frames_unsupported: u64,
     /// RTCP packets that did not parse.

@@ -53,6 +53,8 @@ impl PeerConnection {
                 if self.media.transceivers.iter().any(|t| t.mid.is_some()) {
                     self.media.reports.start(self.now, &mut self.rng);
                 }
+                // Simulcast starts with the layers the start rate allows.
+                self.allocate_simulcast(self.config.bandwidth.start_bitrate_bps);
             }
             Err(e) => tracing::warn!(%e, "pc: SRTP keys could not be derived"),
         }
@@ -116,6 +118,11 @@ impl PeerConnection {
             .media
             .get(id)
             .is_some_and(|t| t.rtx_payload_types.contains(&pt));
+        if is_rtx && packet.payload().len() < 2 {
+            // Padding only: a bandwidth probe, counted for feedback above.
+            self.media.stats.rtx_padding += 1;
+            return;
+        }
         if is_rtx && !self.repair_rtx(id, &mut buf) {
             self.media.stats.rtx_dropped += 1;
             return;
@@ -184,6 +191,11 @@ impl PeerConnection {
         let nack_on = t.nack_enabled();
         let frames = t.receive_frames;
         let stream = t.inbound_mut(ssrc).expect("inserted above");
+        if repaired && nack_on && !stream.nack.awaits(seq) {
+            // A copy of a packet we have (bandwidth probes resend recent packets as RTX).
+            self.media.stats.rtx_duplicates += 1;
+            return;
+        }
         if let Some(rid) = rid {
             stream.set_rid(rid);
         }

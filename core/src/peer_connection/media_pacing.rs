@@ -107,24 +107,25 @@ impl PeerConnection {
             .srtp
             .as_ref()
             .map_or(0, |s| s.outbound.rtp_overhead());
+        // A layer that sends (with simulcast, the first one switched on that has sent).
+        let sending = |l: &crate::media::SendLayer| {
+            l.outbound.stats.active && l.outbound.has_sent() && l.outbound.uses_transport_cc()
+        };
         let t = self.media.transceivers.iter_mut().find(|t| {
-            t.kind == crate::sdp::MediaKind::Video
-                && t.can_send()
-                && t.outbound().uses_transport_cc()
-                && t.outbound().has_sent()
+            t.kind == crate::sdp::MediaKind::Video && t.can_send() && t.layers.iter().any(sending)
         })?;
+        let layer = t.layers.iter().position(sending)?;
         let rtx_pt = t
             .codecs
             .iter()
             .filter(|c| !c.codec.is_rtx())
             .find_map(|c| c.rtx_payload_type)?;
         let extensions = &t.extensions;
-        // The first layer carries the padding (with simulcast, the lowest-numbered one).
-        let o = &mut t.layers[0].outbound;
+        let o = &mut t.layers[layer].outbound;
         // A probe wanting more than a padding-only packet holds is padded with a recent
         // media packet again, as RTX (the receiver drops the duplicate): fewer, fuller
         // packets, the way libwebrtc probes.
-        let redundant = (want > MAX_PADDING && std::env::var("NOREDUND").is_err())
+        let redundant = (want > MAX_PADDING)
             .then(|| o.last_sent_seq())
             .flatten()
             .and_then(|last| {
@@ -255,7 +256,7 @@ impl PeerConnection {
     /// shared evenly among them ([`allocate_layers`](crate::media::allocate_layers): the
     /// cheapest active layer always, more as they fit; layers the application switched
     /// off stay off).
-    fn allocate_simulcast(&mut self, target: u64) {
+    pub(crate) fn allocate_simulcast(&mut self, target: u64) {
         if !self.config.bandwidth.allocate_simulcast {
             return;
         }
