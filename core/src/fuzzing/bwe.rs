@@ -41,8 +41,11 @@ struct Bench {
     next_seq: u16,
     /// Sent packets not yet reported: (seq, send time).
     sent: Vec<(u16, Instant)>,
-    /// The receiver's clock, µs.
+    /// The receiver's clock, µs: the last arrival reported.
     arrival_us: i64,
+    /// The bottleneck queue the feedback describes, µs.
+    queue_us: i64,
+    origin: Instant,
     reached: Milestones,
     last_target: u64,
 }
@@ -55,6 +58,8 @@ fn run(data: &[u8], now: Instant) -> Milestones {
         next_seq: 0,
         sent: Vec::new(),
         arrival_us: 0,
+        queue_us: 0,
+        origin: now,
         reached: Milestones::new(),
         last_target: CONFIG.start_bitrate_bps,
     };
@@ -140,29 +145,36 @@ impl Bench {
         let reported: Vec<_> = self.sent.drain(..n).collect();
         let base_seq = reported[0].0;
         let mut packets = Vec::with_capacity(n);
-        let mut last = self.arrival_us;
-        let first_send = reported[0].1;
+        // Arrival: send time, 20 ms of path and the queue, which each packet's input byte
+        // grows (above 8) or drains (below), within 0..2 s. Feedback deltas count from the
+        // message's first arrival; the receiver's clock never goes back.
+        let mut last: Option<i64> = None;
+        let mut reference = None;
         for (i, (_, send)) in reported.iter().enumerate() {
-            let lost = ops.u8() % 16 == 0;
-            let queue_us = i64::from(ops.u8()) * 200;
-            let at = send.saturating_duration_since(first_send).as_micros() as i64
-                + self.arrival_us
-                + queue_us;
-            let at = at.max(last);
+            let status = ops.u8();
+            let lost = status % 16 == 0;
+            self.queue_us = (self.queue_us + (i64::from(ops.u8()) - 8) * 100).clamp(0, 2_000_000);
+            let sent_us = send.saturating_duration_since(self.origin).as_micros() as i64;
+            let at = (sent_us + 20_000 + self.queue_us).max(self.arrival_us);
             let seq = base_seq.wrapping_add(i as u16);
             if lost {
                 packets.push((seq, None));
             } else {
-                packets.push((seq, Some((at - last) / 250)));
-                last = at;
+                // The first arrival counts from the reference time (64 ms units).
+                let base = *reference.get_or_insert(at - at % 64_000);
+                let from = last.unwrap_or(base);
+                let delta = (at - from) / 250;
+                let at = from + delta * 250;
+                packets.push((seq, Some(delta)));
+                last = Some(at);
+                self.arrival_us = at;
             }
         }
-        self.arrival_us = last + 1000;
         let fb = TransportCc {
             sender_ssrc: 1,
             media_ssrc: 2,
             base_seq,
-            reference_time: 0,
+            reference_time: reference.map_or(0, |r| (r / 64_000) as i32),
             fb_pkt_count: 0,
             packets,
         };
@@ -236,7 +248,8 @@ fn seeds(_: Instant) -> Vec<Vec<u8>> {
             for i in 0..16u8 {
                 let lost = loss_every > 0 && i % loss_every == 0;
                 out.push(if lost { 0 } else { 1 });
-                out.push(queue_growth.saturating_mul(round.min(40)) / 8);
+                // 8 keeps the queue; more grows it (from round 20 on), less drains it.
+                out.push(if round >= 20 { 8 + queue_growth } else { 8 });
             }
             out.extend_from_slice(&[5, 4]);
         }
