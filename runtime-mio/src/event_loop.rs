@@ -8,6 +8,7 @@
 //! Events reach the application through the callback given at construction, which may act
 //! on the endpoint at once (reply to a message, signal a candidate).
 
+use crate::turn::MioTurnStreams;
 use crate::{MioUdpSocket, Reply};
 use mio::{Events, Interest, Poll, Token, Waker};
 use rtcpeer::Transmit;
@@ -26,11 +27,18 @@ const WAKER: Token = Token(usize::MAX);
 const FLUSH_EVERY: usize = 32;
 /// Transmits queued per socket before the oldest are dropped.
 const MAX_OUTBOX: usize = 16_384;
+/// After [`LoopHandle::close`], how long the loop waits for its TURN connections to write
+/// their last bytes (deallocations) before it returns anyway.
+const CLOSE_GRACE: Duration = Duration::from_secs(1);
+/// Stream services per wake-up: the core's answer to what a stream read may queue more
+/// for it, so one turn services until quiet, up to this.
+const STREAM_ROUNDS: usize = 8;
 
 /// A command run on the endpoint inside the loop.
 pub type Command = Box<dyn FnOnce(&mut Endpoint) + Send>;
 /// The event callback: every event of every connection except name resolution requests,
-/// which the loop answers itself (blocking `ToSocketAddrs`).
+/// which the loop answers itself (blocking `ToSocketAddrs`), and the TURN connection
+/// requests (`TurnConnect`, `TurnSend`, `TurnClose`), which the loop carries out itself.
 pub type EventHandler = Box<dyn FnMut(&mut Endpoint, ConnectionHandle, Event) + Send>;
 
 /// Sends commands to an [`EventLoop`] from any thread. Cheap to clone.
@@ -100,6 +108,10 @@ pub struct EventLoop {
     on_event: EventHandler,
     deadline: Option<Instant>,
     closing: bool,
+    /// When the loop returns at the latest once closing (TURN connections still writing).
+    close_by: Option<Instant>,
+    /// TCP/TLS connections to TURN servers.
+    streams: MioTurnStreams,
 }
 
 impl std::fmt::Debug for EventLoop {
@@ -155,6 +167,8 @@ impl EventLoop {
             on_event: Box::new(on_event),
             deadline: None,
             closing: false,
+            close_by: None,
+            streams: MioTurnStreams::default(),
         })
     }
 
@@ -181,11 +195,22 @@ impl EventLoop {
         loop {
             self.flush()?;
             if self.closing && self.sockets.iter().all(|s| s.outbox.is_empty()) {
-                return Ok(());
+                let close_by = *self
+                    .close_by
+                    .get_or_insert_with(|| Instant::now() + CLOSE_GRACE);
+                if self.streams.is_empty() || Instant::now() >= close_by {
+                    return Ok(());
+                }
             }
-            let timeout = self
-                .deadline
-                .map(|at| at.saturating_duration_since(Instant::now()));
+            let wake_at = match self.close_by {
+                Some(at) => Some(self.deadline.map_or(at, |d| d.min(at))),
+                None => self.deadline,
+            };
+            let timeout = if self.streams.is_due() {
+                Some(Duration::ZERO)
+            } else {
+                wake_at.map(|at| at.saturating_duration_since(Instant::now()))
+            };
             self.turn(&mut events, timeout)?;
         }
     }
@@ -202,6 +227,10 @@ impl EventLoop {
             if token == WAKER {
                 continue;
             }
+            if MioTurnStreams::owns(token) {
+                self.streams.ready(token);
+                continue;
+            }
             if event.is_writable()
                 && let Some(slot) = self.sockets.get_mut(token.0)
             {
@@ -215,7 +244,23 @@ impl EventLoop {
             self.deadline = None;
             self.endpoint.handle_timeout(now);
         }
-        self.drain_and_flush()
+        self.drain_and_flush()?;
+        self.service_streams()
+    }
+
+    /// Connects, reads and writes the TURN connections that are due, and drains what the
+    /// core made of it (which may queue more for them), until quiet or
+    /// [`STREAM_ROUNDS`].
+    fn service_streams(&mut self) -> io::Result<()> {
+        for _ in 0..STREAM_ROUNDS {
+            if !self.streams.is_due() {
+                break;
+            }
+            self.streams
+                .service(self.poll.registry(), &mut self.endpoint);
+            self.drain_and_flush()?;
+        }
+        Ok(())
     }
 
     fn run_commands(&mut self) {
@@ -276,7 +321,11 @@ impl EventLoop {
                     queued += 1;
                 }
                 EndpointOutput::Event(h, Event::ResolveName(name)) => self.resolve(h, &name),
-                EndpointOutput::Event(h, event) => (self.on_event)(&mut self.endpoint, h, event),
+                EndpointOutput::Event(h, event) => {
+                    if let Some(event) = self.streams.handle_event(self.poll.registry(), h, event) {
+                        (self.on_event)(&mut self.endpoint, h, event);
+                    }
+                }
                 EndpointOutput::Timeout(at) => {
                     self.deadline = at;
                     return true;

@@ -15,8 +15,13 @@
 //!
 //! Lock order: a connection's state, then the endpoint's mailbox; never the reverse.
 //!
+//! TURN over TCP and TLS: the connections' `TurnConnect`/`TurnSend`/`TurnClose` events are
+//! carried out by [`turn`] (the per-connection driver's code, one set per connection).
+//!
 //! Not implemented: several driver tasks (sharding connections across cores), a TCP
 //! listener for ICE-TCP.
+
+mod turn;
 
 use super::driver::{SocketIo, finish_connection, flush_sockets, queue_transmit, route_event};
 use super::peer::new_core;
@@ -218,6 +223,8 @@ struct EndpointDriver {
     resolving: Vec<Resolution>,
     /// Connections that received datagrams in the current batch.
     touched: Vec<ConnectionHandle>,
+    /// TURN connections over TCP/TLS.
+    turn: turn::EndpointStreams,
 }
 
 impl EndpointDriver {
@@ -238,6 +245,7 @@ impl EndpointDriver {
             armed: None,
             resolving: Vec::new(),
             touched: Vec::new(),
+            turn: turn::EndpointStreams::default(),
         }
     }
 
@@ -314,6 +322,9 @@ impl EndpointDriver {
                     queue_transmit(&mut self.sockets, t);
                 }
                 Output::Event(e) => {
+                    let Some(e) = self.turn.handle_event(&*self.runtime, h, e) else {
+                        continue;
+                    };
                     let runtime = &self.runtime;
                     let resolving = &mut self.resolving;
                     route_event(state, e, |name| {
@@ -344,6 +355,7 @@ impl EndpointDriver {
 
     fn remove(&mut self, h: ConnectionHandle) {
         if self.conns.remove(&h).is_some() {
+            self.turn.forget(h);
             self.router.remove(h);
             self.inner.connections.fetch_sub(1, Ordering::Relaxed);
         }
@@ -468,6 +480,7 @@ impl EndpointDriver {
         let (mut progress, unowned) = self.take_mailbox(cx);
         progress |= self.poll_resolutions(cx);
         progress |= self.poll_receive(cx)?;
+        progress |= self.poll_turn_streams(cx);
         progress |= flush_sockets(&mut self.sockets, cx)?;
         progress |= self.poll_timers(cx);
         progress |= flush_sockets(&mut self.sockets, cx)?;
