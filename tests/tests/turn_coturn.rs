@@ -16,6 +16,8 @@
 //!   TLS TURN URL (its `Endpoint` sessions open the connections) is reached by a
 //!   relay-only rtcpeer client through coturn, and echoes (needs the `echo` example
 //!   built: `cargo build -p rtcpeer-examples --bins`);
+//! - coturn killed and started again mid-call: the peers' TCP connections are reopened,
+//!   the allocations made again, and data flows after an ICE restart;
 //! - coturn answers our STUN Binding requests (server-reflexive gathering);
 //! - wrong credentials give `IceCandidateError` 401 within 2 s and ICE fails.
 //!
@@ -1086,4 +1088,91 @@ fn mio_echo_relays_through_coturn_over_tcp_and_tls() {
         3496,
         5360,
     );
+}
+
+/// Waits until `pc` re-allocated through a reconnected TURN stream (at least one
+/// reconnection and two allocations).
+async fn reallocated(pc: &rtcpeer_tokio::PeerConnection) {
+    within(20, "reconnect and re-allocate", async {
+        loop {
+            let ice = pc
+                .with_core(|pc| Ok(pc.ice_agent().stats().clone()))
+                .expect("stats");
+            if ice.relay_reconnects >= 1 && ice.relay_allocations >= 2 {
+                return;
+            }
+            smol::Timer::after(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+}
+
+/// An ICE restart from `a`, non-trickle.
+async fn restart_ice(a: &rtcpeer_tokio::PeerConnection, b: &rtcpeer_tokio::PeerConnection) {
+    a.restart_ice().expect("restart");
+    let offer = a.create_offer().await.expect("offer");
+    a.set_local_description(offer).await.expect("sld");
+    let offer = within(10, "a gathers", a.wait_gathering_complete())
+        .await
+        .expect("offer");
+    b.set_remote_description(offer).await.expect("srd");
+    let answer = b.create_answer().await.expect("answer");
+    b.set_local_description(answer).await.expect("sld");
+    let answer = within(10, "b gathers", b.wait_gathering_complete())
+        .await
+        .expect("answer");
+    a.set_remote_description(answer).await.expect("srd");
+}
+
+#[test]
+fn a_restarted_coturn_is_reconnected_over_tcp_and_the_call_resumes() {
+    if !inside_namespace("a_restarted_coturn_is_reconnected_over_tcp_and_the_call_resumes") {
+        return;
+    }
+    let coturn = Coturn::start(3498);
+    let url = format!("turn:{}?transport=tcp", coturn.addr);
+    let rt = tokio::runtime::Runtime::new().expect("tokio");
+    let pair = rt.block_on(async {
+        let make = |seed| {
+            rtcpeer_tokio::new_peer_connection(
+                url_config(seed, url.clone(), PASSWORD, Vec::new()),
+                &SocketConfig::loopback(),
+            )
+            .expect("peer")
+        };
+        let pair = connect_pair(make(41), make(42), "restart").await;
+        pair.ca.send_text("before").await.expect("send");
+        let got = within(5, "b receives", pair.cb.recv()).await;
+        assert_eq!(got, Some(Message::Text("before".into())));
+        pair
+    });
+    // coturn dies (its TCP connections reset) and comes back on the same port.
+    drop(coturn);
+    let coturn = Coturn::start(3498);
+    rt.block_on(async {
+        let RelayedPair { a, b, ca, cb, .. } = pair;
+        reallocated(&a).await;
+        reallocated(&b).await;
+        restart_ice(&a, &b).await;
+        for text in ["after", "and after"] {
+            ca.send_text(text).await.expect("send");
+            let got = within(10, "b receives after the restart", cb.recv()).await;
+            assert_eq!(got, Some(Message::Text(text.into())));
+        }
+        cb.send_text("back").await.expect("send");
+        let got = within(10, "a receives after the restart", ca.recv()).await;
+        assert_eq!(got, Some(Message::Text("back".into())));
+        let path = a
+            .with_core(|pc| Ok(pc.data_path()))
+            .expect("path")
+            .expect("a path");
+        assert_eq!(path.local.ip(), coturn.addr.ip());
+        assert!((50000..=50100).contains(&path.local.port()), "{path:?}");
+        let ice = a
+            .with_core(|pc| Ok(pc.ice_agent().stats().clone()))
+            .expect("stats");
+        assert!(ice.relay_reconnects >= 1, "{ice:?}");
+        a.close().await;
+        b.close().await;
+    });
 }
