@@ -230,6 +230,11 @@ mod tests {
         }
     }
 
+    /// A fixed wall clock (2026-12-01): the core's tests read no clock.
+    fn wall_clock() -> SystemTime {
+        SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_796_083_200)
+    }
+
     fn drain(c: &mut TurnStreamConn) -> Vec<u8> {
         let mut out = Vec::new();
         loop {
@@ -253,7 +258,7 @@ mod tests {
             drain(&mut c).is_empty(),
             "nothing before the connection is up"
         );
-        assert_eq!(c.tcp_connected(SystemTime::now()), Ok(true));
+        assert_eq!(c.tcp_connected(wall_clock()), Ok(true));
         assert_eq!(drain(&mut c), b"firstsecond");
         let read = c.received(b"abc").expect("tcp");
         assert_eq!(
@@ -274,7 +279,7 @@ mod tests {
         c.send(vec![1; MAX_QUEUED_BYTES - 10]);
         c.send(vec![2; 11]); // would pass the bound: dropped whole
         c.send(vec![3; 10]);
-        c.tcp_connected(SystemTime::now()).expect("tcp");
+        c.tcp_connected(wall_clock()).expect("tcp");
         let out = drain(&mut c);
         assert_eq!(out.len(), MAX_QUEUED_BYTES);
         assert_eq!(out.last(), Some(&3));
@@ -284,7 +289,7 @@ mod tests {
     fn tls_starts_with_a_client_hello_and_sends_nothing_before_the_handshake() {
         let mut c = TurnStreamConn::new(request(TurnTransport::Tls));
         c.send(b"allocate".to_vec());
-        assert_eq!(c.tcp_connected(SystemTime::now()), Ok(false));
+        assert_eq!(c.tcp_connected(wall_clock()), Ok(false));
         let hello = drain(&mut c);
         assert_eq!(hello.first(), Some(&0x16), "a TLS handshake record");
         assert!(
