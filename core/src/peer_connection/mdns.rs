@@ -37,6 +37,11 @@ pub(crate) const QUERY_INTERVAL: Duration = Duration::from_secs(1);
 #[derive(Debug, Default)]
 pub(crate) struct MdnsResolver {
     pending: Vec<Pending>,
+    /// The remote side signalled end-of-candidates while names were pending: told to ICE
+    /// once the last of them is resolved or given up, so that a non-trickle offer whose
+    /// only candidates are `.local` names (a browser's, with `a=end-of-candidates`) does
+    /// not fail for want of pairs before the answers arrive.
+    end_of_candidates_deferred: bool,
 }
 
 #[derive(Debug)]
@@ -57,13 +62,46 @@ impl MdnsResolver {
         self.pending.iter().map(|p| p.due).min()
     }
 
+    /// Whether a name is being resolved (answers are awaited).
+    pub(crate) fn is_resolving(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
     /// Forgets every pending name (on close).
     pub(crate) fn clear(&mut self) {
         self.pending.clear();
+        self.end_of_candidates_deferred = false;
     }
 }
 
 impl PeerConnection {
+    /// Whether the connection awaits mDNS answers for remote `.local` candidates: an
+    /// endpoint hands it the datagrams from port 5353 that no 5-tuple routes.
+    pub(crate) fn is_resolving_mdns(&self) -> bool {
+        self.config.resolve_mdns && self.mdns.is_resolving()
+    }
+
+    /// The remote side's end-of-candidates: given to ICE now, or once no mDNS name is
+    /// pending any more (see `MdnsResolver::end_of_candidates_deferred`).
+    pub(crate) fn end_of_remote_candidates(&mut self, now: Instant) {
+        if self.mdns.is_resolving() {
+            tracing::debug!(
+                "pc: end-of-candidates deferred until the pending mDNS names are settled"
+            );
+            self.mdns.end_of_candidates_deferred = true;
+        } else {
+            self.ice.end_of_remote_candidates(now);
+        }
+    }
+
+    /// Gives ICE a deferred end-of-candidates once no name is pending.
+    fn settle_end_of_candidates(&mut self) {
+        if self.mdns.end_of_candidates_deferred && !self.mdns.is_resolving() {
+            self.mdns.end_of_candidates_deferred = false;
+            self.ice.end_of_remote_candidates(self.now);
+        }
+    }
+
     /// A remote candidate `line` whose address is the host name `name`: resolved through
     /// mDNS when it ends in `.local` and resolution is on, otherwise ignored and counted.
     pub(crate) fn add_named_candidate(&mut self, line: &str, name: &str) {
@@ -121,6 +159,7 @@ impl PeerConnection {
             self.send_mdns_query(&name);
             i += 1;
         }
+        self.settle_end_of_candidates();
     }
 
     /// One query for `name` from our first socket of each address family (A from IPv4
@@ -174,7 +213,9 @@ impl PeerConnection {
                 used = true;
             }
         }
-        if !used {
+        if used {
+            self.settle_end_of_candidates();
+        } else {
             self.stats.mdns_ignored += 1;
             tracing::trace!(%source, response = msg.is_response, "pc: mDNS message answers nothing pending");
         }

@@ -341,6 +341,14 @@ impl PeerConnection {
         self.ice.handle_resolved(now, name, addrs);
     }
 
+    /// The application (an adapter) could not open its socket joined to the mDNS group,
+    /// which it opens when this connection first sends a query to 224.0.0.251:5353:
+    /// counted in [`PeerConnectionStats::mdns_socket_errors`]. Resolution goes on with
+    /// the answers that reach the connection's own sockets.
+    pub fn report_mdns_socket_error(&mut self) {
+        self.stats.mdns_socket_errors += 1;
+    }
+
     /// Answers [`Event::TurnConnect`]: the TCP connection (and for `turns:` the TLS
     /// handshake) to the TURN server is up; the allocation starts. Write what
     /// [`Event::TurnSend`] carries for `id` to the connection from now on.
