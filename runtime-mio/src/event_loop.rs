@@ -23,6 +23,8 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 const WAKER: Token = Token(usize::MAX);
+/// The socket joined to the mDNS group.
+const MDNS: Token = Token(usize::MAX - 1);
 /// Transmits taken from the endpoint between two sends: about one GSO send's worth.
 const FLUSH_EVERY: usize = 32;
 /// Transmits queued per socket before the oldest are dropped.
@@ -112,8 +114,28 @@ pub struct EventLoop {
     close_by: Option<Instant>,
     /// TCP/TLS connections to TURN servers.
     streams: MioTurnStreams,
+    /// The socket joined to the mDNS group, opened when a connection first queries it.
+    mdns: MdnsSocket,
 }
 
+/// The loop's mDNS socket (one for all its connections): not needed yet, open, or failed
+/// for good.
+///
+/// The core sends one-shot queries (RFC 6762 section 5.1) from a connection's socket to
+/// 224.0.0.251:5353; responders that multicast their answers to the group (rather than
+/// unicast them to the query's source port) reach only a socket bound to port 5353 that
+/// joined the group. The loop opens it on the first query, on the interface of the socket
+/// the query leaves from, and hands what arrives from port 5353 to the endpoint, which
+/// gives it to the connections resolving a name. A loop whose connections never see a
+/// `.local` candidate opens nothing; a socket that cannot be opened is logged once and
+/// counted in that connection's `mdns_socket_errors`.
+#[derive(Debug, Default)]
+enum MdnsSocket {
+    #[default]
+    Unopened,
+    Open(MioUdpSocket),
+    Failed,
+}
 impl std::fmt::Debug for EventLoop {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EventLoop")
@@ -169,6 +191,7 @@ impl EventLoop {
             closing: false,
             close_by: None,
             streams: MioTurnStreams::default(),
+            mdns: MdnsSocket::Unopened,
         })
     }
 
@@ -224,7 +247,7 @@ impl EventLoop {
         }
         for event in events.iter() {
             let token = event.token();
-            if token == WAKER {
+            if token == WAKER || token == MDNS {
                 continue;
             }
             if MioTurnStreams::owns(token) {
@@ -294,7 +317,72 @@ impl EventLoop {
                 self.drain_and_flush()?;
             }
         }
-        Ok(())
+        self.receive_mdns()
+    }
+
+    /// Reads the mDNS socket until it has nothing queued, handing datagrams from port 5353
+    /// (answers; our own queries loop back from other ports) to the endpoint. A receive
+    /// error closes the socket for good: it is not the connections'.
+    fn receive_mdns(&mut self) -> io::Result<()> {
+        loop {
+            let MdnsSocket::Open(socket) = &mut self.mdns else {
+                return Ok(());
+            };
+            match socket.recv() {
+                Ok(Some(batch)) => {
+                    let now = Instant::now();
+                    for d in batch.datagrams() {
+                        if d.source.port() == rtcpeer::mdns::MDNS_PORT {
+                            self.endpoint
+                                .handle_receive(now, d.source, d.destination, d.payload);
+                        }
+                    }
+                    self.drain_and_flush()?;
+                }
+                Ok(None) => return Ok(()),
+                Err(e) => {
+                    tracing::warn!(error = %e, "mDNS socket failed; closed");
+                    let _ = self.poll.registry().deregister(socket.source());
+                    self.mdns = MdnsSocket::Failed;
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    /// Opens the mDNS socket if `t` is the first query to the IPv4 group (see
+    /// [`MdnsSocket`]).
+    fn open_mdns(&mut self, h: ConnectionHandle, t: &Transmit) {
+        use rtcpeer::mdns::{MDNS_IPV4, MDNS_PORT};
+        if !matches!(self.mdns, MdnsSocket::Unopened)
+            || t.destination != SocketAddr::from((MDNS_IPV4, MDNS_PORT))
+        {
+            return;
+        }
+        let std::net::IpAddr::V4(interface) = t.source.ip() else {
+            return;
+        };
+        let opened = rtcpeer_net::bind_mdns_socket(interface)
+            .and_then(MioUdpSocket::from_std)
+            .and_then(|mut socket| {
+                self.poll
+                    .registry()
+                    .register(socket.source(), MDNS, Interest::READABLE)?;
+                Ok(socket)
+            });
+        match opened {
+            Ok(socket) => {
+                tracing::debug!(%interface, "mDNS socket joined 224.0.0.251 on port 5353");
+                self.mdns = MdnsSocket::Open(socket);
+            }
+            Err(e) => {
+                tracing::warn!(%interface, error = %e, "mDNS socket not opened: only answers unicast to our query's source will resolve .local candidates");
+                self.mdns = MdnsSocket::Failed;
+                if let Some(pc) = self.endpoint.peer_connection(h) {
+                    pc.report_mdns_socket_error();
+                }
+            }
+        }
     }
 
     fn drain_output(&mut self) {
@@ -316,7 +404,8 @@ impl EventLoop {
         let mut queued = 0;
         while queued < limit {
             match self.endpoint.poll_output() {
-                EndpointOutput::Transmit(_, t) => {
+                EndpointOutput::Transmit(h, t) => {
+                    self.open_mdns(h, &t);
                     self.queue(t);
                     queued += 1;
                 }
