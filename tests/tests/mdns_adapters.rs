@@ -22,15 +22,20 @@ use adapters_common::peer::{Adapter, AsyncAdapter, Channel, Peer};
 use adapters_common::scenario::within;
 use bytes::Bytes;
 use rtcpeer::mdns::{self, MDNS_IPV4, MDNS_PORT, RecordType};
+use rtcpeer::peer_connection::RtcConfiguration;
 use rtcpeer::peer_connection::{RtcSessionDescription, SdpType};
-use rtcpeer::runtime::Message;
+use rtcpeer::runtime::{
+    AsyncPeerConnection, AsyncTimer, AsyncUdpSocket, BoxFuture, Message, Runtime, SocketConfig,
+};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
 use std::path::Path;
+use std::pin::Pin;
 use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
+use std::time::Instant;
 
 const NETNS_ENV: &str = "RTCPEER_MDNS_NETNS";
 
@@ -85,8 +90,18 @@ fn setup_multicast_on_loopback() {
     ip(&["route", "add", "224.0.0.0/4", "dev", "lo"]);
 }
 
+/// How the responder answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Answers {
+    /// To the group only, as Chrome's responder does: reaches only group members.
+    Multicast,
+    /// Unicast to the query's source (RFC 6762 section 6.7), from a socket that holds port
+    /// 5353 exclusively (no `SO_REUSEADDR`), so the adapter cannot open its own.
+    UnicastExclusive,
+}
+
 /// An mDNS responder for one name: a socket on port 5353 joined to the group on `lo`,
-/// answering A queries for the name with 127.0.0.1 by multicast to the group.
+/// answering A queries for the name with 127.0.0.1.
 struct Responder {
     queries: Arc<AtomicUsize>,
     stop: Arc<AtomicBool>,
@@ -94,9 +109,18 @@ struct Responder {
 }
 
 impl Responder {
-    fn start(name: &'static str) -> Self {
-        let socket = rtcpeer_net::bind_mdns_socket(Ipv4Addr::LOCALHOST)
-            .expect("responder joins 224.0.0.251 on lo");
+    fn start(name: &'static str, answers: Answers) -> Self {
+        let socket = match answers {
+            Answers::Multicast => rtcpeer_net::bind_mdns_socket(Ipv4Addr::LOCALHOST)
+                .expect("responder joins 224.0.0.251 on lo"),
+            Answers::UnicastExclusive => {
+                let socket = UdpSocket::bind((Ipv4Addr::UNSPECIFIED, MDNS_PORT)).expect("5353");
+                socket
+                    .join_multicast_v4(&MDNS_IPV4, &Ipv4Addr::LOCALHOST)
+                    .expect("responder joins 224.0.0.251 on lo");
+                socket
+            }
+        };
         socket.set_nonblocking(false).expect("blocking");
         socket
             .set_read_timeout(Some(Duration::from_millis(50)))
@@ -106,7 +130,7 @@ impl Responder {
             Arc::new(AtomicBool::new(false)),
         );
         let (q, s) = (queries.clone(), stop.clone());
-        let thread = std::thread::spawn(move || serve(&socket, name, &q, &s));
+        let thread = std::thread::spawn(move || serve(&socket, name, answers, &q, &s));
         Self {
             queries,
             stop,
@@ -124,7 +148,13 @@ impl Drop for Responder {
     }
 }
 
-fn serve(socket: &UdpSocket, name: &str, queries: &AtomicUsize, stop: &AtomicBool) {
+fn serve(
+    socket: &UdpSocket,
+    name: &str,
+    answers: Answers,
+    queries: &AtomicUsize,
+    stop: &AtomicBool,
+) {
     let group = SocketAddr::from((MDNS_IPV4, MDNS_PORT));
     let answer = mdns::encode_response(name, &[IpAddr::V4(Ipv4Addr::LOCALHOST)], 120)
         .expect("answer encodes");
@@ -143,16 +173,18 @@ fn serve(socket: &UdpSocket, name: &str, queries: &AtomicUsize, stop: &AtomicBoo
             continue;
         }
         queries.fetch_add(1, Ordering::SeqCst);
-        // A peer's socket is not on port 5353: RFC 6762 section 6.7 would unicast the
-        // answer back to it; this responder, like Chrome's, multicasts it.
+        // A peer's socket is not on port 5353: RFC 6762 section 6.7 has the answer unicast
+        // back to it; the multicast responder, like Chrome's, sends it to the group.
         assert_ne!(
             from.port(),
             MDNS_PORT,
             "the core queries from its own socket"
         );
-        socket
-            .send_to(&answer, group)
-            .expect("multicast the answer");
+        let to = match answers {
+            Answers::Multicast => group,
+            Answers::UnicastExclusive => from,
+        };
+        socket.send_to(&answer, to).expect("send the answer");
     }
 }
 
@@ -182,8 +214,17 @@ fn without_candidates(sdp: &str) -> String {
 }
 
 async fn resolve_through_multicast<A: Adapter>(adapter: &A, name: &'static str) {
-    let responder = Responder::start(name);
-    let (a, b) = (adapter.new_peer(), adapter.new_peer());
+    let b = adapter.new_peer();
+    resolve_with(adapter, name, b, Answers::Multicast).await;
+}
+
+/// The scenario with `b` (the resolving side) given (a connection on an endpoint, say)
+/// and the responder answering as `answers` says. With `UnicastExclusive` the adapter's
+/// socket cannot be opened: counted once, and resolution goes on through the unicast
+/// answer on the connection's own socket.
+async fn resolve_with<A: Adapter>(adapter: &A, name: &'static str, b: A::Peer, answers: Answers) {
+    let responder = Responder::start(name, answers);
+    let a = adapter.new_peer();
     let from_a = a.create_data_channel("mdns").await.expect("channel");
     let offer = a.create_offer().await.expect("offer");
     a.set_local_description(offer).await.expect("local offer");
@@ -243,7 +284,8 @@ async fn resolve_through_multicast<A: Adapter>(adapter: &A, name: &'static str) 
     let stats = b.with_core(|pc| pc.stats()).await;
     assert_eq!(stats.mdns_resolved, 1, "{stats:?}");
     assert!(stats.mdns_queries_sent >= 1, "{stats:?}");
-    assert_eq!(stats.mdns_socket_errors, 0, "{stats:?}");
+    let socket_errors = u64::from(answers == Answers::UnicastExclusive);
+    assert_eq!(stats.mdns_socket_errors, socket_errors, "{stats:?}");
     assert_eq!(stats.mdns_failed, 0, "{stats:?}");
     assert!(responder.queries.load(Ordering::SeqCst) >= 1);
     // A never saw a `.local` candidate: its adapter queried nothing.
@@ -264,8 +306,99 @@ fn tokio_resolves_a_local_candidate_through_its_multicast_socket() {
         .build()
         .expect("tokio runtime");
     rt.block_on(async {
-        let adapter = AsyncAdapter(rtcpeer_tokio::TokioRuntime::current().into_dyn());
-        resolve_through_multicast(&adapter, "rtcpeer-test-1.local").await;
+        // A (no `.local` candidate) and B (one) on runtimes that count mDNS sockets.
+        let inner = rtcpeer_tokio::TokioRuntime::current().into_dyn();
+        let (rt_a, rt_b) = (MdnsCounting::new(inner.clone()), MdnsCounting::new(inner));
+        let b = AsyncPeerConnection::new(
+            rt_b.clone(),
+            RtcConfiguration::default(),
+            &SocketConfig::loopback(),
+        )
+        .expect("peer on 127.0.0.1");
+        let adapter = AsyncAdapter(rt_a.clone());
+        resolve_with(&adapter, "rtcpeer-test-1.local", b, Answers::Multicast).await;
+        assert_eq!(
+            rt_a.mdns_sockets.load(Ordering::SeqCst),
+            0,
+            "a peer that sees no .local candidate opens no mDNS socket"
+        );
+        assert_eq!(
+            rt_b.mdns_sockets.load(Ordering::SeqCst),
+            1,
+            "one mDNS socket for the connection, opened on its first query"
+        );
+    });
+}
+
+/// A runtime that counts the mDNS sockets it opens.
+#[derive(Debug)]
+struct MdnsCounting {
+    inner: Arc<dyn Runtime>,
+    mdns_sockets: AtomicUsize,
+}
+
+impl MdnsCounting {
+    fn new(inner: Arc<dyn Runtime>) -> Arc<Self> {
+        Arc::new(Self {
+            inner,
+            mdns_sockets: AtomicUsize::new(0),
+        })
+    }
+}
+
+impl Runtime for MdnsCounting {
+    fn now(&self) -> Instant {
+        self.inner.now()
+    }
+    fn new_timer(&self, deadline: Instant) -> Pin<Box<dyn AsyncTimer>> {
+        self.inner.new_timer(deadline)
+    }
+    fn spawn(&self, future: BoxFuture<()>) {
+        self.inner.spawn(future);
+    }
+    fn bind(&self, config: &SocketConfig) -> std::io::Result<Vec<Arc<dyn AsyncUdpSocket>>> {
+        self.inner.bind(config)
+    }
+    fn bind_mdns(&self, interface: Ipv4Addr) -> std::io::Result<Arc<dyn AsyncUdpSocket>> {
+        self.mdns_sockets.fetch_add(1, Ordering::SeqCst);
+        self.inner.bind_mdns(interface)
+    }
+    fn resolve(&self, host: String, port: u16) -> BoxFuture<std::io::Result<Vec<SocketAddr>>> {
+        self.inner.resolve(host, port)
+    }
+    fn seed(&self) -> [u8; 32] {
+        self.inner.seed()
+    }
+    fn system_time(&self) -> std::time::SystemTime {
+        self.inner.system_time()
+    }
+}
+
+/// The server case: the resolving side is a connection on a tokio `AsyncEndpoint`, whose
+/// driver opens one mDNS socket for all its connections.
+#[test]
+fn tokio_endpoint_resolves_a_local_candidate_through_its_multicast_socket() {
+    if !inside_namespace("tokio_endpoint_resolves_a_local_candidate_through_its_multicast_socket") {
+        return;
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    rt.block_on(async {
+        let runtime = rtcpeer_tokio::TokioRuntime::current().into_dyn();
+        let endpoint = rtcpeer::runtime::AsyncEndpoint::new(
+            runtime.clone(),
+            &rtcpeer::runtime::SocketConfig::loopback(),
+        )
+        .expect("endpoint on 127.0.0.1");
+        let b = endpoint
+            .new_peer_connection(rtcpeer::peer_connection::RtcConfiguration::default())
+            .expect("connection on the endpoint");
+        let adapter = AsyncAdapter(runtime);
+        resolve_with(&adapter, "rtcpeer-test-4.local", b, Answers::Multicast).await;
+        assert!(endpoint.stats().routed > 0);
     });
 }
 
@@ -287,4 +420,47 @@ fn mio_resolves_a_local_candidate_through_its_multicast_socket() {
         &MioAdapter,
         "rtcpeer-test-3.local",
     ));
+}
+
+/// The adapter cannot open its mDNS socket (port 5353 held exclusively by the responder):
+/// logged, counted once in `mdns_socket_errors`, not fatal; the unicast answer resolves.
+#[test]
+fn tokio_without_its_multicast_socket_still_takes_unicast_answers() {
+    if !inside_namespace("tokio_without_its_multicast_socket_still_takes_unicast_answers") {
+        return;
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    rt.block_on(async {
+        let adapter = AsyncAdapter(rtcpeer_tokio::TokioRuntime::current().into_dyn());
+        let b = adapter.new_peer();
+        resolve_with(
+            &adapter,
+            "rtcpeer-test-5.local",
+            b,
+            Answers::UnicastExclusive,
+        )
+        .await;
+    });
+}
+
+/// As above, on mio.
+#[test]
+fn mio_without_its_multicast_socket_still_takes_unicast_answers() {
+    if !inside_namespace("mio_without_its_multicast_socket_still_takes_unicast_answers") {
+        return;
+    }
+    executor::block_on(async {
+        let b = MioAdapter.new_peer();
+        resolve_with(
+            &MioAdapter,
+            "rtcpeer-test-6.local",
+            b,
+            Answers::UnicastExclusive,
+        )
+        .await;
+    });
 }

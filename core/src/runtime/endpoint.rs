@@ -24,10 +24,12 @@
 mod turn;
 
 use super::driver::{SocketIo, finish_connection, flush_sockets, queue_transmit, route_event};
+use super::mdns_socket::MdnsSocket;
 use super::peer::new_core;
 use super::shared::{Shared, State};
 use super::{AsyncPeerConnection, AsyncTimer, BoxFuture, Runtime, RuntimeError, SocketConfig};
 use crate::endpoint::{ConnectionHandle, EndpointStats, Router};
+use crate::mdns::MDNS_PORT;
 use crate::peer_connection::{Input, Output, PeerConnectionState, RtcConfiguration};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -225,6 +227,9 @@ struct EndpointDriver {
     touched: Vec<ConnectionHandle>,
     /// TURN connections over TCP/TLS.
     turn: turn::EndpointStreams,
+    /// The socket joined to the mDNS group (one for the endpoint), opened on the first
+    /// query of any connection (see `mdns_socket`).
+    mdns: MdnsSocket,
 }
 
 impl EndpointDriver {
@@ -246,6 +251,7 @@ impl EndpointDriver {
             resolving: Vec::new(),
             touched: Vec::new(),
             turn: turn::EndpointStreams::default(),
+            mdns: MdnsSocket::default(),
         }
     }
 
@@ -318,6 +324,9 @@ impl EndpointDriver {
         loop {
             match state.pc.poll_output() {
                 Output::Transmit(t) => {
+                    if self.mdns.on_transmit(&*self.runtime, &t) == Some(false) {
+                        state.pc.report_mdns_socket_error();
+                    }
                     self.router.learn(h, t.source, t.destination);
                     queue_transmit(&mut self.sockets, t);
                 }
@@ -377,6 +386,10 @@ impl EndpointDriver {
                 let now = self.runtime.now();
                 for d in io.batch.datagrams() {
                     let routed = self.router.route(d.source, d.destination, d.payload);
+                    if routed.is_none() && d.source.port() == MDNS_PORT {
+                        deliver_mdns(&self.inner, &self.conns, &mut self.touched, now, d);
+                        continue;
+                    }
                     let Some(conn) = routed.and_then(|h| self.conns.get(&h).map(|c| (h, c))) else {
                         tracing::debug!(source = %d.source, "endpoint: unroutable datagram dropped");
                         self.inner
@@ -408,6 +421,26 @@ impl EndpointDriver {
         self.inner
             .routes
             .store(self.router.address_routes(), Ordering::Relaxed);
+        Ok(progress)
+    }
+
+    /// Hands what the mDNS socket received to the connections resolving a name.
+    fn poll_mdns(&mut self, cx: &mut Context<'_>) -> io::Result<bool> {
+        let now = self.runtime.now();
+        let (inner, conns, touched) = (&self.inner, &self.conns, &mut self.touched);
+        let progress = self
+            .mdns
+            .poll_recv(cx, |d| deliver_mdns(inner, conns, touched, now, d));
+        let mut touched = std::mem::take(&mut self.touched);
+        touched.sort_unstable();
+        touched.dedup();
+        for h in touched.drain(..) {
+            self.service(h);
+        }
+        self.touched = touched;
+        if progress {
+            flush_sockets(&mut self.sockets, cx)?;
+        }
         Ok(progress)
     }
 
@@ -480,6 +513,7 @@ impl EndpointDriver {
         let (mut progress, unowned) = self.take_mailbox(cx);
         progress |= self.poll_resolutions(cx);
         progress |= self.poll_receive(cx)?;
+        progress |= self.poll_mdns(cx)?;
         progress |= self.poll_turn_streams(cx);
         progress |= flush_sockets(&mut self.sockets, cx)?;
         progress |= self.poll_timers(cx);
@@ -497,6 +531,40 @@ impl EndpointDriver {
         }
         self.inner.connections.store(0, Ordering::Relaxed);
     }
+}
+
+/// A datagram from port 5353 that no 5-tuple routes (an mDNS answer): every connection
+/// resolving a `.local` name gets it (each takes the answers for its own names); with
+/// none, it is unroutable.
+fn deliver_mdns(
+    inner: &EndpointInner,
+    conns: &HashMap<ConnectionHandle, Connection>,
+    touched: &mut Vec<ConnectionHandle>,
+    now: std::time::Instant,
+    d: super::Datagram<'_>,
+) {
+    let mut delivered = false;
+    for (h, conn) in conns {
+        let mut state = conn.shared.lock();
+        if !state.pc.is_resolving_mdns() {
+            continue;
+        }
+        delivered = true;
+        let input = Input::Receive {
+            source: d.source,
+            destination: d.destination,
+            payload: d.payload,
+        };
+        state.pc.handle_input(now, input);
+        touched.push(*h);
+    }
+    let counter = if delivered {
+        &inner.routed
+    } else {
+        tracing::debug!(source = %d.source, "endpoint: mDNS datagram for no pending name dropped");
+        &inner.dropped_unroutable
+    };
+    counter.fetch_add(1, Ordering::Relaxed);
 }
 
 impl Future for EndpointDriver {
