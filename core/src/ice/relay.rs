@@ -47,7 +47,7 @@ pub const TURN_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_
 /// the relay fails.
 pub const MAX_RELAY_RECONNECTS: u32 = 6;
 /// The wait before the first reconnection; each further attempt waits twice as long as the
-/// one before, up to [`MAX_RECONNECT_WAIT`].
+/// one before, up to 16 s.
 pub const RECONNECT_BACKOFF: std::time::Duration = std::time::Duration::from_millis(500);
 /// The longest wait between reconnection attempts.
 const MAX_RECONNECT_WAIT: std::time::Duration = std::time::Duration::from_secs(16);
