@@ -11,9 +11,16 @@
 //! its candidates into an ordinary remote candidate with the resolved address (same
 //! foundation, priority, component and type), which ICE pairs and checks.
 //!
-//! The core opens no socket: answers are multicast to the group, so the application (or
-//! an adapter) joins the group on a socket bound to port 5353 and feeds its datagrams to
-//! `handle_input`. Not done: answering queries for names of our own (we never hide our
+//! The remote side's end-of-candidates waits until no name is pending: a non-trickle offer
+//! whose host candidates are all `.local` (with `a=end-of-candidates`) would otherwise fail
+//! ICE for want of pairs before the answer arrives.
+//!
+//! The core opens no socket. A responder following RFC 6762 section 6.7 unicasts its
+//! answer to the query's source (a socket of the connection); many multicast it to the
+//! group instead, so the adapters open, on the first query, a socket bound to port 5353
+//! that joined the group, and feed its datagrams to `handle_input` (see
+//! `runtime/mdns_socket.rs` and the mio event loop); an `Endpoint` hands datagrams from
+//! port 5353 that no 5-tuple routes to the connections resolving a name. Not done: answering queries for names of our own (we never hide our
 //! host addresses), caching answers across connections, unicast (QU) questions.
 
 use super::PeerConnection;

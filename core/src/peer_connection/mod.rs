@@ -14,8 +14,9 @@
 //! [`PeerClose`]).
 //!
 //! Remote candidates with mDNS `.local` names are resolved by multicast queries the
-//! connection emits as transmits (see [`RtcConfiguration::resolve_mdns`]; the answers must
-//! be fed in from a socket bound to port 5353 that joined the group).
+//! connection emits as transmits (see [`RtcConfiguration::resolve_mdns`]; answers multicast
+//! to the group are fed in from a socket bound to port 5353 that joined it, which the
+//! adapters open on the first query).
 //!
 //! Not implemented: media (audio/video m-lines in a remote offer are rejected with port 0;
 //! the transceiver list keeps their kind so media can be added later), TURN (URLs are
