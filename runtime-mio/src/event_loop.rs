@@ -8,6 +8,7 @@
 //! Events reach the application through the callback given at construction, which may act
 //! on the endpoint at once (reply to a message, signal a candidate).
 
+use crate::turn::MioTurnStreams;
 use crate::{MioUdpSocket, Reply};
 use mio::{Events, Interest, Poll, Token, Waker};
 use rtcpeer::Transmit;
@@ -22,15 +23,24 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 const WAKER: Token = Token(usize::MAX);
+/// The socket joined to the mDNS group.
+const MDNS: Token = Token(usize::MAX - 1);
 /// Transmits taken from the endpoint between two sends: about one GSO send's worth.
 const FLUSH_EVERY: usize = 32;
 /// Transmits queued per socket before the oldest are dropped.
 const MAX_OUTBOX: usize = 16_384;
+/// After [`LoopHandle::close`], how long the loop waits for its TURN connections to write
+/// their last bytes (deallocations) before it returns anyway.
+const CLOSE_GRACE: Duration = Duration::from_secs(1);
+/// Stream services per wake-up: the core's answer to what a stream read may queue more
+/// for it, so one turn services until quiet, up to this.
+const STREAM_ROUNDS: usize = 8;
 
 /// A command run on the endpoint inside the loop.
 pub type Command = Box<dyn FnOnce(&mut Endpoint) + Send>;
 /// The event callback: every event of every connection except name resolution requests,
-/// which the loop answers itself (blocking `ToSocketAddrs`).
+/// which the loop answers itself (blocking `ToSocketAddrs`), and the TURN connection
+/// requests (`TurnConnect`, `TurnSend`, `TurnClose`), which the loop carries out itself.
 pub type EventHandler = Box<dyn FnMut(&mut Endpoint, ConnectionHandle, Event) + Send>;
 
 /// Sends commands to an [`EventLoop`] from any thread. Cheap to clone.
@@ -100,8 +110,32 @@ pub struct EventLoop {
     on_event: EventHandler,
     deadline: Option<Instant>,
     closing: bool,
+    /// When the loop returns at the latest once closing (TURN connections still writing).
+    close_by: Option<Instant>,
+    /// TCP/TLS connections to TURN servers.
+    streams: MioTurnStreams,
+    /// The socket joined to the mDNS group, opened when a connection first queries it.
+    mdns: MdnsSocket,
 }
 
+/// The loop's mDNS socket (one for all its connections): not needed yet, open, or failed
+/// for good.
+///
+/// The core sends one-shot queries (RFC 6762 section 5.1) from a connection's socket to
+/// 224.0.0.251:5353; responders that multicast their answers to the group (rather than
+/// unicast them to the query's source port) reach only a socket bound to port 5353 that
+/// joined the group. The loop opens it on the first query, on the interface of the socket
+/// the query leaves from, and hands what arrives from port 5353 to the endpoint, which
+/// gives it to the connections resolving a name. A loop whose connections never see a
+/// `.local` candidate opens nothing; a socket that cannot be opened is logged once and
+/// counted in that connection's `mdns_socket_errors`.
+#[derive(Debug, Default)]
+enum MdnsSocket {
+    #[default]
+    Unopened,
+    Open(MioUdpSocket),
+    Failed,
+}
 impl std::fmt::Debug for EventLoop {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EventLoop")
@@ -155,6 +189,9 @@ impl EventLoop {
             on_event: Box::new(on_event),
             deadline: None,
             closing: false,
+            close_by: None,
+            streams: MioTurnStreams::default(),
+            mdns: MdnsSocket::Unopened,
         })
     }
 
@@ -181,11 +218,22 @@ impl EventLoop {
         loop {
             self.flush()?;
             if self.closing && self.sockets.iter().all(|s| s.outbox.is_empty()) {
-                return Ok(());
+                let close_by = *self
+                    .close_by
+                    .get_or_insert_with(|| Instant::now() + CLOSE_GRACE);
+                if self.streams.is_empty() || Instant::now() >= close_by {
+                    return Ok(());
+                }
             }
-            let timeout = self
-                .deadline
-                .map(|at| at.saturating_duration_since(Instant::now()));
+            let wake_at = match self.close_by {
+                Some(at) => Some(self.deadline.map_or(at, |d| d.min(at))),
+                None => self.deadline,
+            };
+            let timeout = if self.streams.is_due() {
+                Some(Duration::ZERO)
+            } else {
+                wake_at.map(|at| at.saturating_duration_since(Instant::now()))
+            };
             self.turn(&mut events, timeout)?;
         }
     }
@@ -199,7 +247,11 @@ impl EventLoop {
         }
         for event in events.iter() {
             let token = event.token();
-            if token == WAKER {
+            if token == WAKER || token == MDNS {
+                continue;
+            }
+            if MioTurnStreams::owns(token) {
+                self.streams.ready(token);
                 continue;
             }
             if event.is_writable()
@@ -215,7 +267,23 @@ impl EventLoop {
             self.deadline = None;
             self.endpoint.handle_timeout(now);
         }
-        self.drain_and_flush()
+        self.drain_and_flush()?;
+        self.service_streams()
+    }
+
+    /// Connects, reads and writes the TURN connections that are due, and drains what the
+    /// core made of it (which may queue more for them), until quiet or
+    /// [`STREAM_ROUNDS`].
+    fn service_streams(&mut self) -> io::Result<()> {
+        for _ in 0..STREAM_ROUNDS {
+            if !self.streams.is_due() {
+                break;
+            }
+            self.streams
+                .service(self.poll.registry(), &mut self.endpoint);
+            self.drain_and_flush()?;
+        }
+        Ok(())
     }
 
     fn run_commands(&mut self) {
@@ -249,7 +317,72 @@ impl EventLoop {
                 self.drain_and_flush()?;
             }
         }
-        Ok(())
+        self.receive_mdns()
+    }
+
+    /// Reads the mDNS socket until it has nothing queued, handing datagrams from port 5353
+    /// (answers; our own queries loop back from other ports) to the endpoint. A receive
+    /// error closes the socket for good: it is not the connections'.
+    fn receive_mdns(&mut self) -> io::Result<()> {
+        loop {
+            let MdnsSocket::Open(socket) = &mut self.mdns else {
+                return Ok(());
+            };
+            match socket.recv() {
+                Ok(Some(batch)) => {
+                    let now = Instant::now();
+                    for d in batch.datagrams() {
+                        if d.source.port() == rtcpeer::mdns::MDNS_PORT {
+                            self.endpoint
+                                .handle_receive(now, d.source, d.destination, d.payload);
+                        }
+                    }
+                    self.drain_and_flush()?;
+                }
+                Ok(None) => return Ok(()),
+                Err(e) => {
+                    tracing::warn!(error = %e, "mDNS socket failed; closed");
+                    let _ = self.poll.registry().deregister(socket.source());
+                    self.mdns = MdnsSocket::Failed;
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    /// Opens the mDNS socket if `t` is the first query to the IPv4 group (see
+    /// [`MdnsSocket`]).
+    fn open_mdns(&mut self, h: ConnectionHandle, t: &Transmit) {
+        use rtcpeer::mdns::{MDNS_IPV4, MDNS_PORT};
+        if !matches!(self.mdns, MdnsSocket::Unopened)
+            || t.destination != SocketAddr::from((MDNS_IPV4, MDNS_PORT))
+        {
+            return;
+        }
+        let std::net::IpAddr::V4(interface) = t.source.ip() else {
+            return;
+        };
+        let opened = rtcpeer_net::bind_mdns_socket(interface)
+            .and_then(MioUdpSocket::from_std)
+            .and_then(|mut socket| {
+                self.poll
+                    .registry()
+                    .register(socket.source(), MDNS, Interest::READABLE)?;
+                Ok(socket)
+            });
+        match opened {
+            Ok(socket) => {
+                tracing::debug!(%interface, "mDNS socket joined 224.0.0.251 on port 5353");
+                self.mdns = MdnsSocket::Open(socket);
+            }
+            Err(e) => {
+                tracing::warn!(%interface, error = %e, "mDNS socket not opened: only answers unicast to our query's source will resolve .local candidates");
+                self.mdns = MdnsSocket::Failed;
+                if let Some(pc) = self.endpoint.peer_connection(h) {
+                    pc.report_mdns_socket_error();
+                }
+            }
+        }
     }
 
     fn drain_output(&mut self) {
@@ -271,12 +404,17 @@ impl EventLoop {
         let mut queued = 0;
         while queued < limit {
             match self.endpoint.poll_output() {
-                EndpointOutput::Transmit(_, t) => {
+                EndpointOutput::Transmit(h, t) => {
+                    self.open_mdns(h, &t);
                     self.queue(t);
                     queued += 1;
                 }
                 EndpointOutput::Event(h, Event::ResolveName(name)) => self.resolve(h, &name),
-                EndpointOutput::Event(h, event) => (self.on_event)(&mut self.endpoint, h, event),
+                EndpointOutput::Event(h, event) => {
+                    if let Some(event) = self.streams.handle_event(self.poll.registry(), h, event) {
+                        (self.on_event)(&mut self.endpoint, h, event);
+                    }
+                }
                 EndpointOutput::Timeout(at) => {
                     self.deadline = at;
                     return true;

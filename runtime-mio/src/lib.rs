@@ -33,6 +33,12 @@
 //! # Ok(()) }
 //! ```
 //!
+//! TURN servers over TCP and TLS (`turn:...?transport=tcp`, `turns:`): the loop opens the
+//! connections its peer connections ask for (non-blocking `mio::net::TcpStream`s on the
+//! same `Poll`), runs TLS with the core's rustls client (the pure-Rust graviola provider,
+//! as the async adapters) and carries the bytes both ways. A hand-written loop over an
+//! `Endpoint` gets the same with [`MioTurnStreams`].
+//!
 //! # The browser's data channel on this loop
 //!
 //! The async adapters wrap each channel in a W3C-like `DataChannel`; here the core's own
@@ -59,6 +65,7 @@
 mod event_loop;
 mod reply;
 mod socket;
+mod turn;
 
 pub use event_loop::{Command, EventHandler, EventLoop, LoopEnded, LoopHandle};
 pub use mio;
@@ -66,3 +73,4 @@ pub use reply::Reply;
 pub use rtcpeer;
 pub use rtcpeer::runtime::{Datagram, RecvBatch, SocketConfig};
 pub use socket::MioUdpSocket;
+pub use turn::{FIRST_STREAM_TOKEN, MioTurnStreams};

@@ -10,14 +10,18 @@
 //!   batched send of core [`Transmit`]s (consecutive datagrams to one destination coalesced
 //!   with GSO), with a plain one-datagram fallback where the OS has neither (all through
 //!   `quinn-udp`).
+//! - [`bind_mdns_socket`]: the socket joined to the mDNS group that a connection resolving
+//!   remote `.local` candidates opens on its first query.
 //! - [`os_seed`]: 32 bytes from the OS random source to seed the core's RNG.
 //!
 //! Applications do not use this crate directly; they use an adapter.
 
 mod bind;
+mod mdns;
 mod udp;
 
 pub use bind::{bind_socket, bind_socket_with, bind_sockets, local_addresses};
+pub use mdns::bind_mdns_socket;
 pub use rtcpeer::Transmit;
 pub use rtcpeer::runtime::{Datagram, RecvBatch, RecvMeta, SocketConfig};
 pub use udp::UdpIo;

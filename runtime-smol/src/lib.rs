@@ -167,6 +167,10 @@ impl Runtime for SmolRuntime {
             .collect()
     }
 
+    fn bind_mdns(&self, interface: std::net::Ipv4Addr) -> io::Result<Arc<dyn AsyncUdpSocket>> {
+        Self::wrap(rtcpeer_net::bind_mdns_socket(interface)?)
+    }
+
     fn resolve(&self, host: String, port: u16) -> BoxFuture<io::Result<Vec<SocketAddr>>> {
         Box::pin(async move { smol::net::resolve((host.as_str(), port)).await })
     }

@@ -161,6 +161,10 @@ impl Runtime for TokioRuntime {
             .collect()
     }
 
+    fn bind_mdns(&self, interface: std::net::Ipv4Addr) -> io::Result<Arc<dyn AsyncUdpSocket>> {
+        self.wrap(rtcpeer_net::bind_mdns_socket(interface)?)
+    }
+
     fn resolve(&self, host: String, port: u16) -> BoxFuture<io::Result<Vec<SocketAddr>>> {
         // Spawned so that the lookup runs on this runtime whoever polls the result.
         let lookup = self.handle.spawn(async move {

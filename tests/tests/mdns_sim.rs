@@ -130,6 +130,12 @@ struct Run {
 /// of the address; B's reach nobody. Runs for up to `limit` of virtual time or until the
 /// channel is open on both sides.
 fn run(seed: u64, mode: Mode, resolve: bool, limit: Duration) -> Run {
+    run_with(seed, mode, resolve, false, limit)
+}
+
+/// [`run`], and with `end_of_candidates` A's end-of-candidates reaches B too (right after
+/// the hidden candidate, as in a non-trickle offer).
+fn run_with(seed: u64, mode: Mode, resolve: bool, end_of_candidates: bool, limit: Duration) -> Run {
     let mut pair = Pair::with_peers(seed, |now| {
         let mk = |s: u64, a: &str| {
             let config = RtcConfiguration {
@@ -171,6 +177,13 @@ fn run(seed: u64, mode: Mode, resolve: bool, limit: Duration) -> Run {
         let fresh: Vec<_> = p.events(true)[forwarded..].to_vec();
         forwarded += fresh.len();
         for e in fresh {
+            if let Event::IceCandidate(c) = &e
+                && c.candidate.is_empty()
+                && end_of_candidates
+            {
+                let c = c.clone();
+                p.with(false, |pc| pc.add_ice_candidate(c).expect("add"));
+            }
             if let Event::IceCandidate(mut c) = e
                 && !c.candidate.is_empty()
             {
@@ -222,6 +235,45 @@ fn local_candidate_is_resolved_and_the_channel_opens_on_the_resolved_address() {
             .remote_candidates()
             .iter()
             .all(|c| c.kind == CandidateKind::PeerReflexive)
+    );
+    let _ = r.pair.pa();
+}
+
+/// End-of-candidates while the only remote candidate's name is pending does not fail ICE
+/// for want of pairs: it waits for the answer (a browser's non-trickle offer whose host
+/// candidates are all `.local` carries `a=end-of-candidates`).
+#[test]
+fn end_of_candidates_waits_for_the_pending_name() {
+    let mut r = run_with(6, Mode::Honest, true, true, Duration::from_secs(10));
+    assert!(
+        r.opened,
+        "the channel opened through the resolved candidate"
+    );
+    let failed = r.pair.events(false).iter().any(|e| {
+        matches!(
+            e,
+            Event::ConnectionStateChange(rtcpeer::peer_connection::PeerConnectionState::Failed)
+                | Event::IceConnectionStateChange(rtcpeer::ice::IceConnectionState::Failed)
+        )
+    });
+    assert!(!failed, "B never failed while the name was pending");
+    let b = r.pair.pc(false);
+    assert_eq!(b.stats().mdns_resolved, 1);
+    assert_eq!(b.data_path().map(|p| p.remote), Some(addr(A_ADDR)));
+    let _ = r.pair.pa();
+}
+
+/// With no answer, the deferred end-of-candidates reaches ICE once the name is given up,
+/// and the connection fails then (not before, not never).
+#[test]
+fn end_of_candidates_after_an_unanswered_name_fails_the_connection() {
+    let mut r = run_with(7, Mode::Silent, true, true, Duration::from_secs(8));
+    assert!(!r.opened);
+    let b = r.pair.pc(false);
+    assert_eq!(b.stats().mdns_failed, 1);
+    assert_eq!(
+        b.connection_state(),
+        rtcpeer::peer_connection::PeerConnectionState::Failed
     );
     let _ = r.pair.pa();
 }

@@ -202,3 +202,66 @@ fn forward_candidates(
         p.drain();
     }
 }
+
+/// An mDNS answer from port 5353 has no 5-tuple route (it comes from the responder, often
+/// to the group address): the endpoint gives it to the connections resolving a `.local`
+/// name, each taking the answers for its own names, and drops it as unroutable when none
+/// is resolving. (The mio adapter feeds its group socket's datagrams through this path.)
+#[test]
+fn mdns_answers_reach_the_connections_resolving_a_name() {
+    use rtcpeer::peer_connection::IceCandidate;
+    let t0 = start();
+    let server_addr: SocketAddr = "192.0.2.1:3478".parse().expect("addr");
+    let mut ep = Endpoint::new(rtcpeer::Seed::from_u64(5));
+    ep.add_local_socket(t0, server_addr).expect("socket");
+    let mut handles = Vec::new();
+    for i in 0..2u64 {
+        let mut pc = PeerConnection::new(RtcConfiguration::with_seed(50 + i), t0).expect("pc");
+        pc.add_local_socket(t0, "10.1.0.1:4000".parse().expect("addr"))
+            .expect("socket");
+        pc.create_data_channel("c", DataChannelInit::default())
+            .expect("dc");
+        let offer = pc.create_offer().expect("offer");
+        pc.set_local_description(offer.clone()).expect("sld");
+        let h = ep
+            .add_peer_connection(RtcConfiguration::default(), t0)
+            .expect("server pc");
+        let spc = ep.peer_connection(h).expect("pc");
+        spc.set_remote_description(offer).expect("srd");
+        let answer = spc.create_answer().expect("answer");
+        spc.set_local_description(answer).expect("sld");
+        handles.push(h);
+    }
+    let name = "5b6c0a8e-peer.local";
+    ep.peer_connection(handles[0])
+        .expect("pc")
+        .add_ice_candidate(IceCandidate {
+            candidate: format!("candidate:1 1 udp 2122260223 {name} 4000 typ host"),
+            sdp_mid: Some("0".into()),
+            sdp_mline_index: Some(0),
+            username_fragment: None,
+        })
+        .expect("candidate");
+    while !matches!(ep.poll_output(), EndpointOutput::Timeout(_)) {}
+    let queries = ep.peer_connection(handles[0]).expect("pc").stats();
+    assert_eq!(queries.mdns_queries_sent, 1, "{queries:?}");
+    let responder: SocketAddr = "10.0.0.53:5353".parse().expect("addr");
+    let group: SocketAddr = "224.0.0.251:5353".parse().expect("addr");
+    let answer = rtcpeer::mdns::encode_response(name, &["10.1.0.1".parse().expect("ip")], 120)
+        .expect("answer");
+    ep.handle_receive(t0, responder, group, &answer);
+    let resolving = ep.peer_connection(handles[0]).expect("pc").stats();
+    assert_eq!(resolving.mdns_resolved, 1, "{resolving:?}");
+    let other = ep.peer_connection(handles[1]).expect("pc").stats();
+    assert_eq!(
+        (other.datagrams_received, other.mdns_ignored),
+        (0, 0),
+        "a connection resolving nothing is not handed the answer"
+    );
+    assert_eq!((ep.stats().routed, ep.stats().dropped_unroutable), (1, 0));
+    // Nobody is resolving any more: the same answer again is unroutable.
+    ep.handle_receive(t0, responder, group, &answer);
+    assert_eq!((ep.stats().routed, ep.stats().dropped_unroutable), (1, 1));
+    let resolved = ep.peer_connection(handles[0]).expect("pc").stats();
+    assert_eq!(resolved.datagrams_received, 1);
+}

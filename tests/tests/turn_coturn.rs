@@ -7,10 +7,17 @@
 //!   and exchange data channel messages, reaching coturn over UDP, over TCP
 //!   (`turn:...?transport=tcp`) and over TLS (`turns:`, coturn's certificate issued by a
 //!   CA the test makes with the `openssl` CLI and passes as a trusted root), each its own
-//!   test; the TLS case also on the smol adapter; the selected local candidate is relayed
-//!   with that `relayProtocol`;
+//!   test; TCP and TLS also on the smol and the mio adapters (one test body for all three,
+//!   over the adapter traits of `adapters_common`); the selected local candidate is
+//!   relayed with that `relayProtocol`;
 //! - a `turns:` server whose certificate comes from another CA gives a certificate error
 //!   event within 2 s;
+//! - `echo --relay-only` on tokio, smol and mio whose only ICE server is a TCP, then a
+//!   TLS TURN URL (its `Endpoint` sessions open the connections) is reached by a
+//!   relay-only rtcpeer client through coturn, and echoes (needs the `echo` example
+//!   built: `cargo build -p rtcpeer-examples --bins`);
+//! - coturn killed and started again mid-call: the peers' TCP connections are reopened,
+//!   the allocations made again, and data flows after an ICE restart;
 //! - coturn answers our STUN Binding requests (server-reflexive gathering);
 //! - wrong credentials give `IceCandidateError` 401 within 2 s and ICE fails.
 //!
@@ -18,7 +25,14 @@
 //! loudly when it is missing.
 #![allow(clippy::disallowed_methods)] // real peers need the real clock
 
+mod adapters_common;
+mod example_bin;
 mod provision;
+
+use adapters_common::executor;
+use adapters_common::mio_peer::MioAdapter;
+use adapters_common::peer::{Adapter, AsyncAdapter, Channel, Peer};
+use adapters_common::scenario;
 
 use rtcpeer::ice::{IceAgent, IceConfig, IceEvent, IceGatheringState, StunServer};
 use rtcpeer::peer_connection::{Event, IceServer, IceTransportPolicy, RtcConfiguration};
@@ -400,89 +414,104 @@ fn coturn_relays_between_two_relay_only_rtcpeer_peers_over_udp() {
     });
 }
 
-/// Which adapter drives the peers of a stream test.
-#[derive(Clone, Copy)]
-enum Adapter {
-    Tokio,
-    Smol,
+/// Two relay-only peers on `adapter` reach coturn through `url` (TCP or TLS), move
+/// data-channel data both ways, and their selected local candidates are relayed via
+/// `protocol`. One body for tokio, smol and mio.
+async fn relay_over_stream<A: Adapter>(
+    adapter: &A,
+    url: String,
+    roots: Vec<String>,
+    protocol: &str,
+) {
+    let make = |seed| adapter.new_peer_with(url_config(seed, url.clone(), PASSWORD, roots.clone()));
+    let (a, b) = (make(11), make(12));
+    let ca = a.create_data_channel(protocol).await.expect("dc");
+    let offer = a.create_offer().await.expect("offer");
+    a.set_local_description(offer).await.expect("sld");
+    let offer = scenario::within(adapter, 10, "a gathers", a.wait_gathering_complete())
+        .await
+        .expect("offer");
+    assert!(
+        offer.sdp.contains("typ relay"),
+        "no relayed candidate:\n{}",
+        offer.sdp
+    );
+    assert!(
+        !offer.sdp.contains("typ host"),
+        "relay-only offer has host candidates"
+    );
+    b.set_remote_description(offer).await.expect("srd");
+    let answer = b.create_answer().await.expect("answer");
+    b.set_local_description(answer).await.expect("sld");
+    let answer = scenario::within(adapter, 10, "b gathers", b.wait_gathering_complete())
+        .await
+        .expect("answer");
+    a.set_remote_description(answer).await.expect("srd");
+    scenario::within(adapter, 10, "a connects", a.wait_connected())
+        .await
+        .expect("a connected");
+    let cb = scenario::within(
+        adapter,
+        10,
+        "b sees the channel",
+        b.remote_channel(protocol),
+    )
+    .await
+    .expect("b's channel");
+    scenario::within(adapter, 10, "channel opens", ca.wait_open())
+        .await
+        .expect("open");
+    let big = vec![0x5Au8; 10_003]; // several SCTP chunks, not a multiple of four
+    ca.send_binary(big.clone().into()).await.expect("send");
+    let got = scenario::within(adapter, 5, "b receives", cb.recv())
+        .await
+        .expect("message");
+    assert_eq!(got, Message::Binary(big.into()));
+    cb.send_text(&format!("back over {protocol}"))
+        .await
+        .expect("send");
+    let got = scenario::within(adapter, 5, "a receives", ca.recv())
+        .await
+        .expect("message");
+    assert_eq!(got, Message::Text(format!("back over {protocol}")));
+    for (side, pc) in [("a", &a), ("b", &b)] {
+        let local = scenario::within(adapter, 5, "a selected pair", async {
+            loop {
+                let local = pc.with_core(|pc| pc.stats().selected_local_candidate).await;
+                if let Some(local) = local {
+                    return local;
+                }
+                adapter.sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await;
+        assert_eq!(
+            local.candidate_type,
+            rtcpeer::ice::CandidateKind::Relayed,
+            "{side}"
+        );
+        assert_eq!(local.relay_protocol, Some(protocol), "{side}");
+        assert_eq!(local.address.ip(), std::net::Ipv4Addr::LOCALHOST, "{side}");
+        assert!(
+            (50000..=50100).contains(&local.address.port()),
+            "{side}: relayed port {local:?}"
+        );
+        let ice = pc.with_core(|pc| pc.ice_agent().stats().clone()).await;
+        assert!(
+            ice.relay_allocations >= 1 && ice.relay_errors == 0,
+            "{side}: {ice:?}"
+        );
+    }
+    a.close().await;
+    b.close().await;
 }
 
-/// Two relay-only peers reach coturn through `url` (TCP or TLS), move data-channel data
-/// both ways, and their selected local candidates are relayed via `protocol`.
-fn relay_over_stream(adapter: Adapter, url: String, roots: Vec<String>, protocol: &str) {
-    let body = async move {
-        let make = |seed| {
-            let config = url_config(seed, url.clone(), PASSWORD, roots.clone());
-            let sockets = SocketConfig::loopback();
-            match adapter {
-                Adapter::Tokio => rtcpeer_tokio::new_peer_connection(config, &sockets),
-                Adapter::Smol => rtcpeer_smol::new_peer_connection(config, &sockets),
-            }
-            .expect("peer")
-        };
-        let RelayedPair {
-            a,
-            b,
-            ca,
-            cb,
-            offer_sdp,
-        } = connect_pair(make(11), make(12), protocol).await;
-        assert!(
-            offer_sdp.contains("typ relay"),
-            "no relayed candidate:\n{offer_sdp}"
-        );
-        assert!(
-            !offer_sdp.contains("typ host"),
-            "relay-only offer has host candidates"
-        );
-        let big = vec![0x5Au8; 10_003]; // several SCTP chunks, not a multiple of four
-        ca.send_binary(big.clone()).await.expect("send");
-        let got = within(5, "b receives", cb.recv()).await.expect("message");
-        assert_eq!(got, Message::Binary(big.into()));
-        cb.send_text(&format!("back over {protocol}"))
-            .await
-            .expect("send");
-        let got = within(5, "a receives", ca.recv()).await.expect("message");
-        assert_eq!(got, Message::Text(format!("back over {protocol}")));
-        for (side, pc) in [("a", &a), ("b", &b)] {
-            let local = within(5, "a selected pair", async {
-                loop {
-                    let stats = pc.with_core(|pc| Ok(pc.stats())).expect("stats");
-                    if let Some(local) = stats.selected_local_candidate {
-                        return local;
-                    }
-                    smol::Timer::after(Duration::from_millis(20)).await;
-                }
-            })
-            .await;
-            assert_eq!(
-                local.candidate_type,
-                rtcpeer::ice::CandidateKind::Relayed,
-                "{side}"
-            );
-            assert_eq!(local.relay_protocol, Some(protocol), "{side}");
-            assert_eq!(local.address.ip(), std::net::Ipv4Addr::LOCALHOST, "{side}");
-            assert!(
-                (50000..=50100).contains(&local.address.port()),
-                "{side}: relayed port {local:?}"
-            );
-            let ice = pc
-                .with_core(|pc| Ok(pc.ice_agent().stats().clone()))
-                .expect("stats");
-            assert!(
-                ice.relay_allocations >= 1 && ice.relay_errors == 0,
-                "{side}: {ice:?}"
-            );
-        }
-        a.close().await;
-        b.close().await;
-    };
-    match adapter {
-        Adapter::Tokio => tokio::runtime::Runtime::new()
-            .expect("tokio")
-            .block_on(body),
-        Adapter::Smol => smol::block_on(body),
-    }
+fn tokio_adapter() -> AsyncAdapter {
+    AsyncAdapter(rtcpeer_tokio::TokioRuntime::current().into_dyn())
+}
+
+fn smol_adapter() -> AsyncAdapter {
+    AsyncAdapter(rtcpeer_smol::SmolRuntime::current().into_dyn())
 }
 
 #[test]
@@ -491,12 +520,16 @@ fn coturn_relays_between_two_relay_only_rtcpeer_peers_over_tcp() {
         return;
     }
     let coturn = Coturn::start(3482);
-    relay_over_stream(
-        Adapter::Tokio,
-        format!("turn:{}?transport=tcp", coturn.addr),
-        Vec::new(),
-        "tcp",
-    );
+    let rt = tokio::runtime::Runtime::new().expect("tokio");
+    rt.block_on(async {
+        relay_over_stream(
+            &tokio_adapter(),
+            format!("turn:{}?transport=tcp", coturn.addr),
+            Vec::new(),
+            "tcp",
+        )
+        .await;
+    });
 }
 
 #[test]
@@ -506,12 +539,16 @@ fn coturn_relays_between_two_relay_only_rtcpeer_peers_over_tls() {
     }
     let pki = TestPki::new("tls");
     let _coturn = Coturn::start_with(3484, Some((5350, &pki)));
-    relay_over_stream(
-        Adapter::Tokio,
-        "turns:127.0.0.1:5350".into(),
-        vec![pki.ca_pem()],
-        "tls",
-    );
+    let rt = tokio::runtime::Runtime::new().expect("tokio");
+    rt.block_on(async {
+        relay_over_stream(
+            &tokio_adapter(),
+            "turns:127.0.0.1:5350".into(),
+            vec![pki.ca_pem()],
+            "tls",
+        )
+        .await;
+    });
 }
 
 #[test]
@@ -521,18 +558,52 @@ fn coturn_relays_over_tcp_and_tls_on_the_smol_adapter() {
     }
     let pki = TestPki::new("smol");
     let coturn = Coturn::start_with(3486, Some((5352, &pki)));
-    relay_over_stream(
-        Adapter::Smol,
+    smol::block_on(async {
+        let smol = smol_adapter();
+        relay_over_stream(
+            &smol,
+            format!("turn:{}?transport=tcp", coturn.addr),
+            Vec::new(),
+            "tcp",
+        )
+        .await;
+        relay_over_stream(
+            &smol,
+            "turns:127.0.0.1:5352".into(),
+            vec![pki.ca_pem()],
+            "tls",
+        )
+        .await;
+    });
+}
+
+#[test]
+fn coturn_relays_over_tcp_on_the_mio_adapter() {
+    if !inside_namespace("coturn_relays_over_tcp_on_the_mio_adapter") {
+        return;
+    }
+    let coturn = Coturn::start(3488);
+    executor::block_on(relay_over_stream(
+        &MioAdapter,
         format!("turn:{}?transport=tcp", coturn.addr),
         Vec::new(),
         "tcp",
-    );
-    relay_over_stream(
-        Adapter::Smol,
-        "turns:127.0.0.1:5352".into(),
+    ));
+}
+
+#[test]
+fn coturn_relays_over_tls_on_the_mio_adapter() {
+    if !inside_namespace("coturn_relays_over_tls_on_the_mio_adapter") {
+        return;
+    }
+    let pki = TestPki::new("mio");
+    let _coturn = Coturn::start_with(3490, Some((5354, &pki)));
+    executor::block_on(relay_over_stream(
+        &MioAdapter,
+        "turns:127.0.0.1:5354".into(),
         vec![pki.ca_pem()],
         "tls",
-    );
+    ));
 }
 
 #[test]
@@ -832,6 +903,275 @@ fn coturn_channel_bind_responses_lost_for_a_while_never_cause_a_400() {
             proxy.stats.channel_data_from_clients.load(Relaxed) > 0,
             "no ChannelData after the bindings were confirmed"
         );
+        a.close().await;
+        b.close().await;
+    });
+}
+
+/// A running `echo` server; killed when dropped.
+struct Echo {
+    child: Child,
+    /// host:port of its HTTP signalling.
+    http: SocketAddr,
+}
+
+impl Echo {
+    fn start(args: &[String]) -> Echo {
+        let mut child = Command::new(example_bin::example_binary("echo"))
+            .args(["--listen", "127.0.0.1:0"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start echo");
+        let mut line = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(child.stdout.take().expect("stdout")),
+            &mut line,
+        )
+        .expect("echo's first line");
+        let http = line
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix("http://"))
+            .and_then(|a| a.trim_end_matches('/').parse().ok())
+            .unwrap_or_else(|| panic!("no URL in echo's first line {line:?}"));
+        Echo { child, http }
+    }
+
+    /// `POST /offer` (plain HTTP/1.1 on loopback): the answer's SDP.
+    fn post_offer(&self, sdp: &str) -> String {
+        use std::io::{Read, Write};
+        let mut tcp = std::net::TcpStream::connect(self.http).expect("connect to echo");
+        tcp.set_read_timeout(Some(Duration::from_secs(20)))
+            .expect("timeout");
+        write!(
+            tcp,
+            "POST /offer HTTP/1.1\r\nHost: {}\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{sdp}",
+            self.http,
+            sdp.len()
+        )
+        .expect("send the offer");
+        let mut response = String::new();
+        tcp.read_to_string(&mut response).expect("echo's answer");
+        let (head, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
+        assert!(head.starts_with("HTTP/1.1 201"), "{head}\n{body}");
+        body.to_owned()
+    }
+}
+
+impl Drop for Echo {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `echo --relay-only` on `runtime` whose only ICE server is `url` (a TCP or TLS TURN
+/// URL) is reached by a relay-only rtcpeer client (TURN over UDP on the same coturn): the
+/// answer carries relayed candidates only, which can only come over `url`, and messages
+/// come back through both relays.
+async fn echo_reached_through_a_stream_relay(
+    coturn: SocketAddr,
+    runtime: &str,
+    url: &str,
+    roots: &[String],
+) {
+    let mut args: Vec<String> = ["--runtime", runtime, "--relay-only", "--ice-server", url]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    args.extend(["--turn-user", USER, "--turn-pass", PASSWORD].map(String::from));
+    let dir = std::env::temp_dir().join(format!("rtcpeer-echo-roots-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("roots dir");
+    for (i, pem) in roots.iter().enumerate() {
+        let path = dir.join(format!("root{i}.pem"));
+        std::fs::write(&path, pem).expect("root file");
+        args.extend(["--turn-tls-root".to_string(), path.display().to_string()]);
+    }
+    let echo = Echo::start(&args);
+    let client = rtcpeer_tokio::new_peer_connection(
+        turn_config(31, coturn, PASSWORD),
+        &SocketConfig::loopback(),
+    )
+    .expect("client");
+    let channel = client
+        .create_data_channel("echo", Default::default())
+        .await
+        .expect("dc");
+    let offer = client.create_offer().await.expect("offer");
+    client.set_local_description(offer).await.expect("sld");
+    let offer = within(5, "client gathers", client.wait_gathering_complete())
+        .await
+        .expect("offer");
+    let answer = echo.post_offer(&offer.sdp);
+    assert!(
+        answer.contains("typ relay"),
+        "{runtime} {url}: no relayed candidate in echo's answer:\n{answer}"
+    );
+    assert!(
+        !answer.contains("typ host"),
+        "{runtime} {url}: relay-only echo announced host candidates:\n{answer}"
+    );
+    client
+        .set_remote_description(rtcpeer::peer_connection::RtcSessionDescription::answer(
+            &answer,
+        ))
+        .await
+        .expect("srd");
+    within(10, "client connects", client.wait_connected())
+        .await
+        .expect("connected");
+    within(10, "channel opens", channel.wait_open())
+        .await
+        .expect("open");
+    for i in 0..5 {
+        let text = format!("{runtime} over {url} #{i}");
+        channel.send_text(&text).await.expect("send");
+        let got = within(5, "the echo", channel.recv()).await.expect("echo");
+        assert_eq!(got, Message::Text(text));
+    }
+    // The data path (the selected pair, or the first valid one before nomination).
+    let remote = client
+        .with_core(|pc| Ok(pc.data_path()))
+        .expect("path")
+        .expect("a data path")
+        .remote;
+    assert!(
+        remote.ip() == coturn.ip() && (50000..=50100).contains(&remote.port()),
+        "{runtime} {url}: echo's end of the pair is not a coturn relay: {remote}"
+    );
+    client.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `echo` on `runtime` with a TCP and then a TLS TURN server.
+fn echo_through_tcp_and_tls_turn(test: &str, runtime: &str, port: u16, tls_port: u16) {
+    if !inside_namespace(test) {
+        return;
+    }
+    let pki = TestPki::new(runtime);
+    let coturn = Coturn::start_with(port, Some((tls_port, &pki)));
+    let rt = tokio::runtime::Runtime::new().expect("tokio");
+    rt.block_on(async {
+        let tcp = format!("turn:{}?transport=tcp", coturn.addr);
+        echo_reached_through_a_stream_relay(coturn.addr, runtime, &tcp, &[]).await;
+        let tls = format!("turns:127.0.0.1:{tls_port}");
+        echo_reached_through_a_stream_relay(coturn.addr, runtime, &tls, &[pki.ca_pem()]).await;
+    });
+}
+
+#[test]
+fn tokio_echo_relays_through_coturn_over_tcp_and_tls() {
+    echo_through_tcp_and_tls_turn(
+        "tokio_echo_relays_through_coturn_over_tcp_and_tls",
+        "tokio",
+        3492,
+        5356,
+    );
+}
+
+#[test]
+fn smol_echo_relays_through_coturn_over_tcp_and_tls() {
+    echo_through_tcp_and_tls_turn(
+        "smol_echo_relays_through_coturn_over_tcp_and_tls",
+        "smol",
+        3494,
+        5358,
+    );
+}
+
+#[test]
+fn mio_echo_relays_through_coturn_over_tcp_and_tls() {
+    echo_through_tcp_and_tls_turn(
+        "mio_echo_relays_through_coturn_over_tcp_and_tls",
+        "mio",
+        3496,
+        5360,
+    );
+}
+
+/// Waits until `pc` re-allocated through a reconnected TURN stream (at least one
+/// reconnection and two allocations).
+async fn reallocated(pc: &rtcpeer_tokio::PeerConnection) {
+    within(20, "reconnect and re-allocate", async {
+        loop {
+            let ice = pc
+                .with_core(|pc| Ok(pc.ice_agent().stats().clone()))
+                .expect("stats");
+            if ice.relay_reconnects >= 1 && ice.relay_allocations >= 2 {
+                return;
+            }
+            smol::Timer::after(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+}
+
+/// An ICE restart from `a`, non-trickle.
+async fn restart_ice(a: &rtcpeer_tokio::PeerConnection, b: &rtcpeer_tokio::PeerConnection) {
+    a.restart_ice().expect("restart");
+    let offer = a.create_offer().await.expect("offer");
+    a.set_local_description(offer).await.expect("sld");
+    let offer = within(10, "a gathers", a.wait_gathering_complete())
+        .await
+        .expect("offer");
+    b.set_remote_description(offer).await.expect("srd");
+    let answer = b.create_answer().await.expect("answer");
+    b.set_local_description(answer).await.expect("sld");
+    let answer = within(10, "b gathers", b.wait_gathering_complete())
+        .await
+        .expect("answer");
+    a.set_remote_description(answer).await.expect("srd");
+}
+
+#[test]
+fn a_restarted_coturn_is_reconnected_over_tcp_and_the_call_resumes() {
+    if !inside_namespace("a_restarted_coturn_is_reconnected_over_tcp_and_the_call_resumes") {
+        return;
+    }
+    let coturn = Coturn::start(3498);
+    let url = format!("turn:{}?transport=tcp", coturn.addr);
+    let rt = tokio::runtime::Runtime::new().expect("tokio");
+    let pair = rt.block_on(async {
+        let make = |seed| {
+            rtcpeer_tokio::new_peer_connection(
+                url_config(seed, url.clone(), PASSWORD, Vec::new()),
+                &SocketConfig::loopback(),
+            )
+            .expect("peer")
+        };
+        let pair = connect_pair(make(41), make(42), "restart").await;
+        pair.ca.send_text("before").await.expect("send");
+        let got = within(5, "b receives", pair.cb.recv()).await;
+        assert_eq!(got, Some(Message::Text("before".into())));
+        pair
+    });
+    // coturn dies (its TCP connections reset) and comes back on the same port.
+    drop(coturn);
+    let coturn = Coturn::start(3498);
+    rt.block_on(async {
+        let RelayedPair { a, b, ca, cb, .. } = pair;
+        reallocated(&a).await;
+        reallocated(&b).await;
+        restart_ice(&a, &b).await;
+        for text in ["after", "and after"] {
+            ca.send_text(text).await.expect("send");
+            let got = within(10, "b receives after the restart", cb.recv()).await;
+            assert_eq!(got, Some(Message::Text(text.into())));
+        }
+        cb.send_text("back").await.expect("send");
+        let got = within(10, "a receives after the restart", ca.recv()).await;
+        assert_eq!(got, Some(Message::Text("back".into())));
+        let path = a
+            .with_core(|pc| Ok(pc.data_path()))
+            .expect("path")
+            .expect("a path");
+        assert_eq!(path.local.ip(), coturn.addr.ip());
+        assert!((50000..=50100).contains(&path.local.port()), "{path:?}");
+        let ice = a
+            .with_core(|pc| Ok(pc.ice_agent().stats().clone()))
+            .expect("stats");
+        assert!(ice.relay_reconnects >= 1, "{ice:?}");
         a.close().await;
         b.close().await;
     });

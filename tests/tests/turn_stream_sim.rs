@@ -59,6 +59,10 @@ struct Rig {
     piece: usize,
     /// Refuse connections (answer TurnConnect with a failure).
     refuse: bool,
+    /// Refuse this many more connections (then accept), across both sides.
+    refuse_next: usize,
+    /// Every TurnConnect: (side, when).
+    connects: Vec<(usize, Instant)>,
 }
 
 impl Rig {
@@ -84,6 +88,8 @@ impl Rig {
             sides: [side(0), side(1)],
             piece: 7,
             refuse: false,
+            refuse_next: 0,
+            connects: Vec::new(),
         }
     }
 
@@ -130,7 +136,16 @@ impl Rig {
             Event::TurnConnect(c) => {
                 assert_eq!(c.transport, TurnTransport::Tcp);
                 assert_eq!(c.server, addr(TURN));
-                if self.refuse {
+                self.connects.push((i, now));
+                // A new connection: a new source port, a new stream for the server.
+                self.sides[i].tcp = addr(&format!(
+                    "203.0.113.{}:{}",
+                    i + 1,
+                    40000 + self.connects.len()
+                ));
+                self.sides[i].server_framer = StreamFramer::new();
+                if self.refuse || self.refuse_next > 0 {
+                    self.refuse_next = self.refuse_next.saturating_sub(1);
                     self.sides[i].pc.handle_turn_failed(
                         now,
                         c.id,
@@ -239,6 +254,40 @@ impl Rig {
         ca
     }
 
+    /// Both "TCP" connections reset (as when the server restarts).
+    fn reset_connections(&mut self) {
+        let now = self.now;
+        for s in &mut self.sides {
+            if let Some(id) = s.conn.take() {
+                s.pc.handle_turn_failed(now, id, TurnError::ConnectionClosed);
+            }
+        }
+    }
+
+    /// An ICE restart from side 0, signalled in one go (no candidate crosses before the
+    /// descriptions).
+    fn restart_ice(&mut self) {
+        let [a, b] = &mut self.sides;
+        a.pc.restart_ice();
+        let offer = a.pc.create_offer().expect("offer");
+        a.pc.set_local_description(offer.clone()).expect("sld");
+        b.pc.set_remote_description(offer).expect("srd");
+        let answer = b.pc.create_answer().expect("answer");
+        b.pc.set_local_description(answer.clone()).expect("sld");
+        a.pc.set_remote_description(answer).expect("srd");
+    }
+
+    fn reconnecting(&self, i: usize) -> Vec<(u32, Duration)> {
+        self.sides[i]
+            .events
+            .iter()
+            .filter_map(|e| match e {
+                Event::TurnReconnecting { attempt, after, .. } => Some((*attempt, *after)),
+                _ => None,
+            })
+            .collect()
+    }
+
     fn messages(&self, i: usize) -> Vec<Vec<u8>> {
         self.sides[i]
             .events
@@ -290,6 +339,12 @@ fn two_relay_only_peers_talk_through_the_sim_server_over_tcp_framing() {
         .expect("send");
     assert!(rig.run_until(Duration::from_secs(5), |r| {
         r.messages(1).contains(&big) && r.messages(0).contains(&b"pong over tcp".to_vec())
+    }));
+    // Data flows on the first valid pair; the controlling side nominates at its deadline.
+    assert!(rig.run_until(Duration::from_secs(5), |r| {
+        r.sides
+            .iter()
+            .all(|s| s.pc.stats().selected_local_candidate.is_some())
     }));
     for s in &rig.sides {
         assert_eq!(s.udp_transmits, 0, "relay-only over TCP sent UDP");
@@ -412,4 +467,169 @@ fn an_unanswered_request_on_a_stream_is_sent_once_and_given_up_after_39_5_s() {
         waited >= Duration::from_millis(39_500) && waited < Duration::from_secs(41),
         "{waited:?}"
     );
+}
+
+/// Two relay-only peers connected over "TCP" with a channel open both ways: (rig, a's
+/// channel, b's channel).
+fn connected(seed: u64) -> (Rig, ChannelId, ChannelId) {
+    let mut rig = Rig::new(seed);
+    let ca = rig.negotiate();
+    assert!(rig.run_until(Duration::from_secs(10), |r| {
+        r.sides[0].events.contains(&Event::ChannelOpen(ca))
+            && r.sides[1]
+                .events
+                .iter()
+                .any(|e| matches!(e, Event::DataChannel(_)))
+    }));
+    let cb = rig.sides[1]
+        .events
+        .iter()
+        .find_map(|e| match e {
+            Event::DataChannel(id) => Some(*id),
+            _ => None,
+        })
+        .expect("b saw a's channel");
+    (rig, ca, cb)
+}
+
+/// `text` from a to b and back arrives within `within`.
+fn round_trip(rig: &mut Rig, ca: ChannelId, cb: ChannelId, text: &str, within: Duration) -> bool {
+    rig.sides[0]
+        .pc
+        .data_channel(ca)
+        .expect("ca")
+        .send_text(text)
+        .expect("send");
+    rig.sides[1]
+        .pc
+        .data_channel(cb)
+        .expect("cb")
+        .send_text(text)
+        .expect("send");
+    let want = text.as_bytes().to_vec();
+    rig.run_until(within, |r| {
+        r.messages(0).contains(&want) && r.messages(1).contains(&want)
+    })
+}
+
+fn relayed_address(rig: &Rig, i: usize) -> Option<SocketAddr> {
+    rig.sides[i]
+        .pc
+        .stats()
+        .selected_local_candidate
+        .filter(|l| l.candidate_type == CandidateKind::Relayed)
+        .map(|l| l.address)
+}
+
+#[test]
+fn a_turn_connection_that_closes_is_reopened_with_backoff_and_the_relay_allocated_again() {
+    let (mut rig, ca, cb) = connected(44);
+    assert!(round_trip(
+        &mut rig,
+        ca,
+        cb,
+        "before",
+        Duration::from_secs(5)
+    ));
+    assert!(rig.run_until(Duration::from_secs(5), |r| {
+        relayed_address(r, 0).is_some() && relayed_address(r, 1).is_some()
+    }));
+    let before = rig.server.relayed_addresses();
+    let connects_before = rig.connects.len();
+    // The server restarts: both connections reset, and it refuses the first new one of
+    // each side while it comes back.
+    rig.server.restart();
+    rig.refuse_next = 2;
+    let t0 = rig.now;
+    rig.reset_connections();
+    assert!(
+        rig.run_until(Duration::from_secs(30), |r| {
+            r.server.relayed_addresses().len() == 2
+        }),
+        "not re-allocated: {:?}",
+        rig.sides[0].events
+    );
+    let after = rig.server.relayed_addresses();
+    assert!(
+        after.iter().all(|a| !before.contains(a)),
+        "{before:?} {after:?}"
+    );
+    // Each side: closed, then one refused attempt; the next waits twice as long.
+    let ms = Duration::from_millis;
+    for i in 0..2 {
+        assert_eq!(
+            rig.reconnecting(i),
+            [(1, ms(500)), (2, ms(1000))],
+            "side {i}: {:?}",
+            rig.sides[i].events
+        );
+        let attempts: Vec<Duration> = rig.connects[connects_before..]
+            .iter()
+            .filter(|(side, _)| *side == i)
+            .map(|(_, at)| *at - t0)
+            .collect();
+        assert_eq!(attempts, [ms(500), ms(1500)], "side {i}");
+    }
+    for (i, s) in rig.sides.iter().enumerate() {
+        let ice = s.pc.ice_agent().stats().clone();
+        assert_eq!(ice.relay_reconnects, 2, "side {i}");
+        assert!(ice.relay_allocations >= 2, "side {i}: {ice:?}");
+        // No failure was reported: the relay came back.
+        assert!(
+            !s.events
+                .iter()
+                .any(|e| matches!(e, Event::TurnError { .. } | Event::IceCandidateError { .. })),
+            "side {i}: {:?}",
+            s.events
+        );
+        // The new relayed candidate was announced.
+        let announced = s.events.iter().any(|e| match e {
+            Event::IceCandidate(c) => after
+                .iter()
+                .any(|a| c.candidate.contains(&a.port().to_string())),
+            _ => false,
+        });
+        assert!(announced, "side {i}: new relayed candidate not announced");
+    }
+    // As after a UDP re-allocation, the application restarts ICE; data flows again
+    // through the new allocations.
+    rig.restart_ice();
+    assert!(round_trip(
+        &mut rig,
+        ca,
+        cb,
+        "after",
+        Duration::from_secs(20)
+    ));
+    assert!(rig.run_until(Duration::from_secs(5), |r| {
+        (0..2).all(|i| relayed_address(r, i).is_some_and(|a| after.contains(&a)))
+    }));
+}
+
+#[test]
+fn a_turn_server_that_stays_down_fails_the_relay_after_the_last_reconnection() {
+    let (mut rig, _, _) = connected(45);
+    let connects_before = rig.connects.len();
+    rig.refuse = true;
+    rig.reset_connections();
+    // 0.5 + 1 + 2 + 4 + 8 + 16 s of backoff, then the relay fails.
+    assert!(rig.run_until(Duration::from_secs(60), |r| {
+        r.sides[0].events.iter().any(|e| {
+            matches!(
+                e,
+                Event::TurnError {
+                    error: TurnError::Connect(_),
+                    ..
+                }
+            )
+        })
+    }));
+    let attempts = rig.reconnecting(0);
+    assert_eq!(attempts.len(), rtcpeer::ice::MAX_RELAY_RECONNECTS as usize);
+    assert_eq!(attempts.last().map(|a| a.1), Some(Duration::from_secs(16)));
+    // Nothing more is tried.
+    let tried = rig.connects.len();
+    assert_eq!(tried - connects_before, 2 * attempts.len());
+    rig.run_until(Duration::from_secs(120), |_| false);
+    assert_eq!(rig.connects.len(), tried, "attempts after the last one");
 }

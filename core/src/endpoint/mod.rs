@@ -191,7 +191,12 @@ impl Endpoint {
         payload: &[u8],
     ) {
         self.now = Some(now);
-        let Some(h) = self.route(source, destination, payload) else {
+        let routed = self.route(source, destination, payload);
+        if routed.is_none() && source.port() == crate::mdns::MDNS_PORT {
+            self.handle_mdns(now, source, destination, payload);
+            return;
+        }
+        let Some(h) = routed else {
             tracing::debug!(%source, %destination, "endpoint: unroutable datagram dropped");
             self.stats.dropped_unroutable += 1;
             return;
@@ -210,6 +215,40 @@ impl Endpoint {
                 payload,
             },
         );
+    }
+
+    /// A datagram from port 5353 that no 5-tuple routes (an mDNS answer, multicast to the
+    /// group or unicast to a query's source): every connection resolving a `.local` name
+    /// gets it (each takes the answers for its own names); with none, it is unroutable.
+    fn handle_mdns(
+        &mut self,
+        now: Instant,
+        source: SocketAddr,
+        destination: SocketAddr,
+        payload: &[u8],
+    ) {
+        let mut delivered = false;
+        for (h, pc) in &mut self.conns {
+            if !pc.is_resolving_mdns() {
+                continue;
+            }
+            delivered = true;
+            self.schedule.mark(*h);
+            pc.handle_input(
+                now,
+                Input::Receive {
+                    source,
+                    destination,
+                    payload,
+                },
+            );
+        }
+        if delivered {
+            self.stats.routed += 1;
+        } else {
+            tracing::debug!(%source, "endpoint: mDNS datagram for no pending name dropped");
+            self.stats.dropped_unroutable += 1;
+        }
     }
 
     fn route(

@@ -505,9 +505,12 @@ impl IceAgent {
         if self.failed || self.sending_path().is_some() {
             return;
         }
+        // A relayed candidate still on its way (a TURN connection being opened, an
+        // allocation in flight) brings new pairs: nothing has failed yet.
         let all_failed = !self.config.lite
             && self.remote_eoc
             && self.remote_creds.is_some()
+            && !self.relays.is_gathering()
             && (self.checklist.all_failed()
                 || (self.checklist.pairs().is_empty() && !self.sockets.is_empty()));
         let relays_dead = self.config.relay_only && self.relays.all_failed();

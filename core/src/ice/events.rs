@@ -88,6 +88,23 @@ pub enum IceEvent {
         /// any: what was sent to the peer less than this long ago may still be answered.
         rtt: Option<std::time::Duration>,
     },
+    /// The TCP/TLS connection to a TURN server closed (or a reconnection failed) and the
+    /// agent will open a new one in `after` and allocate again (a new relayed candidate
+    /// follows; the old one is gone). At most
+    /// [`MAX_RELAY_RECONNECTS`](super::MAX_RELAY_RECONNECTS) attempts in a row, then
+    /// [`IceEvent::RelayFailed`].
+    RelayReconnecting {
+        /// The TURN server.
+        server: SocketAddr,
+        /// How it is reached.
+        transport: crate::turn::TurnTransport,
+        /// Why the last connection ended.
+        error: crate::turn::TurnError,
+        /// 1 for the first attempt after a connection that worked.
+        attempt: u32,
+        /// When the attempt starts, from now.
+        after: std::time::Duration,
+    },
     /// Open a TCP connection (with TLS for `turns:`) to a TURN server, then answer with
     /// [`IceAgent::handle_turn_connected`](super::IceAgent::handle_turn_connected) or
     /// [`IceAgent::handle_turn_failed`](super::IceAgent::handle_turn_failed).

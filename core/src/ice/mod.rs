@@ -41,7 +41,7 @@ mod gather;
 mod pair;
 mod receive;
 mod relay;
-pub use relay::TURN_CONNECT_TIMEOUT;
+pub use relay::{MAX_RELAY_RECONNECTS, RECONNECT_BACKOFF, TURN_CONNECT_TIMEOUT};
 mod stats;
 mod timers;
 mod wire;

@@ -14,8 +14,12 @@
 //!   connection ([`IceEvent::TurnConnect`]), starts the allocation when told it is
 //!   connected ([`IceAgent::handle_turn_connected`]), hands what goes to the server out as
 //!   [`IceAgent::poll_turn_transmit`] and takes the server's bytes in
-//!   ([`IceAgent::handle_turn_data`], framed by a [`StreamFramer`]). A connection that fails,
-//!   closes, or does not connect within [`TURN_CONNECT_TIMEOUT`] fails that relay.
+//!   ([`IceAgent::handle_turn_data`], framed by a [`StreamFramer`]). A first connection
+//!   that fails or does not connect within [`TURN_CONNECT_TIMEOUT`] fails that relay. A
+//!   connection that worked and then closed (server restart, reset) is opened again with
+//!   backoff ([`RECONNECT_BACKOFF`] doubling, at most [`MAX_RELAY_RECONNECTS`] attempts in a
+//!   row, [`IceEvent::RelayReconnecting`] each time) and the allocation made again: a new
+//!   relayed candidate replaces the lost one, as after a UDP re-allocation.
 //! - Relay-only policy ([`IceConfig::relay_only`](super::IceConfig::relay_only)): host and
 //!   server-reflexive candidates are neither announced nor paired, and checks that reach
 //!   a host socket directly are dropped.
@@ -39,6 +43,14 @@ pub(crate) const MAX_RELAYS: usize = 8;
 const MAX_RELAYED_QUEUE: usize = 1024;
 /// A TCP connection (and TLS handshake) to a TURN server must be up within this.
 pub const TURN_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// Connection attempts in a row after a TCP/TLS connection to a TURN server closed, before
+/// the relay fails.
+pub const MAX_RELAY_RECONNECTS: u32 = 6;
+/// The wait before the first reconnection; each further attempt waits twice as long as the
+/// one before, up to 16 s.
+pub const RECONNECT_BACKOFF: std::time::Duration = std::time::Duration::from_millis(500);
+/// The longest wait between reconnection attempts.
+const MAX_RECONNECT_WAIT: std::time::Duration = std::time::Duration::from_secs(16);
 /// Bytes for TURN stream connections held for `poll_turn_transmit` (past it, the newest
 /// are dropped and counted: a reliable stream cannot drop from its middle).
 const MAX_STREAM_QUEUE: usize = 4 << 20;
@@ -54,6 +66,12 @@ pub(crate) struct StreamConn {
     /// Fail the relay if not connected by then.
     pub(crate) deadline: Instant,
     pub(crate) framer: StreamFramer,
+    /// What the driver is asked to open (the id changes with each connection).
+    pub(crate) request: TurnConnect,
+    /// Reconnection attempts in a row (reset by an allocation).
+    pub(crate) reconnects: u32,
+    /// The ended connection is opened again at this time.
+    pub(crate) reconnect_at: Option<Instant>,
 }
 
 /// One allocation and the relayed candidate made of it.
@@ -201,19 +219,23 @@ impl IceAgent {
             let id = TurnConnectionId(self.relays.next_stream_id);
             self.relays.next_stream_id = self.relays.next_stream_id.wrapping_add(1);
             tracing::debug!(%server, %id, transport = ?cfg.transport, "ice: connecting to TURN server");
-            self.emit(IceEvent::TurnConnect(TurnConnect {
+            let request = TurnConnect {
                 id,
                 server,
                 transport: cfg.transport,
                 server_name: cfg.server_name.clone(),
                 extra_roots_pem: cfg.extra_roots_pem.clone(),
-            }));
+            };
+            self.emit(IceEvent::TurnConnect(request.clone()));
             Some(StreamConn {
                 id,
                 connected: false,
                 ended: false,
                 deadline: now + TURN_CONNECT_TIMEOUT,
                 framer: StreamFramer::new(),
+                request,
+                reconnects: 0,
+                reconnect_at: None,
             })
         } else {
             client.start(now);
@@ -237,7 +259,7 @@ impl IceAgent {
             s.connected = true;
             tracing::debug!(%id, server = %r.client.server(), "ice: TURN connection up");
             r.client.start(now);
-            self.pump_relays(now);
+            self.finish(now);
         }
     }
 
@@ -262,7 +284,8 @@ impl IceAgent {
             self.stats.relay_errors += 1;
             self.end_stream(now, i, TurnError::Framing(e), true);
         }
-        self.pump_relays(now);
+        // Timers too: an allocation may end gathering, a reconnection needs its deadline.
+        self.finish(now);
         true
     }
 
@@ -273,13 +296,16 @@ impl IceAgent {
     pub fn handle_turn_failed(&mut self, now: Instant, id: TurnConnectionId, error: TurnError) {
         if let Some(i) = self.relays.by_stream(id) {
             self.end_stream(now, i, error, false);
-            self.pump_relays(now);
+            self.finish(now);
         }
     }
 
-    /// Ends the stream of relay `i` and fails its client; `close`: ask the driver to close
-    /// the connection.
-    fn end_stream(&mut self, _now: Instant, i: usize, error: TurnError, close: bool) {
+    /// Ends the stream of relay `i`; `close`: ask the driver to close the connection. A
+    /// connection that worked (or a reconnection) that ended for a reason a new connection
+    /// may cure is opened again later (see the [module documentation](self)); otherwise the
+    /// client fails.
+    fn end_stream(&mut self, now: Instant, i: usize, error: TurnError, close: bool) {
+        let closed = self.closed;
         let Some(s) = self.relays.list[i].stream.as_mut() else {
             return;
         };
@@ -288,16 +314,66 @@ impl IceAgent {
         }
         s.ended = true;
         let id = s.id;
-        tracing::debug!(%id, %error, "ice: TURN connection ended");
+        let transient = matches!(
+            error,
+            TurnError::ConnectionClosed | TurnError::Connect(_) | TurnError::Tls(_)
+        );
+        let retry = !closed
+            && transient
+            && (s.connected || s.reconnects > 0)
+            && s.reconnects < MAX_RELAY_RECONNECTS;
+        let attempt = s.reconnects + 1;
+        let after = RECONNECT_BACKOFF
+            .saturating_mul(1 << s.reconnects.min(16))
+            .min(MAX_RECONNECT_WAIT);
+        if retry {
+            s.reconnects = attempt;
+            s.connected = false;
+            s.reconnect_at = Some(now + after);
+        }
+        tracing::debug!(%id, %error, retry, "ice: TURN connection ended");
         self.relays.stream_out.retain(|(c, _)| *c != id);
         self.relays.stream_out_bytes = self.relays.stream_out.iter().map(|(_, b)| b.len()).sum();
-        self.relays.list[i].client.fail_transport(error);
         if let Some(old) = self.relays.list[i].candidate.take() {
             self.local.retain(|l| l.base != old);
         }
         if close {
             self.emit(IceEvent::TurnClose(id));
         }
+        let client = &mut self.relays.list[i].client;
+        if !retry {
+            client.fail_transport(error);
+            return;
+        }
+        client.lose_transport();
+        let (server, transport) = (client.server(), client.transport());
+        self.stats.relay_reconnects += 1;
+        self.emit(IceEvent::RelayReconnecting {
+            server,
+            transport,
+            error,
+            attempt,
+            after,
+        });
+    }
+
+    /// Opens relay `i`'s connection again (its reconnection time came).
+    fn reconnect_stream(&mut self, now: Instant, i: usize) {
+        let id = TurnConnectionId(self.relays.next_stream_id);
+        let Some(s) = self.relays.list[i].stream.as_mut() else {
+            return;
+        };
+        self.relays.next_stream_id = self.relays.next_stream_id.wrapping_add(1);
+        s.id = id;
+        s.request.id = id;
+        s.connected = false;
+        s.ended = false;
+        s.reconnect_at = None;
+        s.deadline = now + TURN_CONNECT_TIMEOUT;
+        s.framer = StreamFramer::new();
+        let request = s.request.clone();
+        tracing::debug!(server = %request.server, %id, attempt = s.reconnects, "ice: reconnecting to TURN server");
+        self.emit(IceEvent::TurnConnect(request));
     }
 
     /// The next bytes for a TURN stream connection (in order per connection): write them
@@ -516,6 +592,13 @@ impl IceAgent {
             }
         }
         for i in 0..self.relays.list.len() {
+            let due = self.relays.list[i]
+                .stream
+                .as_ref()
+                .is_some_and(|s| s.reconnect_at.is_some_and(|at| now >= at));
+            if due && !self.closed {
+                self.reconnect_stream(now, i);
+            }
             let late = self.relays.list[i]
                 .stream
                 .as_ref()
@@ -534,10 +617,12 @@ impl IceAgent {
     /// The earliest client deadline.
     pub(super) fn relay_deadline(&self) -> Option<Instant> {
         let connects = self.relays.list.iter().filter_map(|r| {
-            r.stream
-                .as_ref()
-                .filter(|s| !s.connected && !s.ended)
-                .map(|s| s.deadline)
+            let s = r.stream.as_ref()?;
+            if !s.connected && !s.ended {
+                Some(s.deadline)
+            } else {
+                s.reconnect_at
+            }
         });
         self.relays
             .list
@@ -575,10 +660,16 @@ impl IceAgent {
         match e {
             TurnEvent::Allocated { relayed, mapped } => {
                 self.stats.relay_allocations += 1;
+                if let Some(s) = self.relays.list[i].stream.as_mut() {
+                    s.reconnects = 0;
+                }
                 self.add_relayed_candidate(now, i, relayed, mapped);
             }
             TurnEvent::Reallocated { old, relayed } => {
                 self.stats.relay_allocations += 1;
+                if let Some(s) = self.relays.list[i].stream.as_mut() {
+                    s.reconnects = 0;
+                }
                 tracing::debug!(%old, %relayed, "ice: relay re-allocated");
                 self.local.retain(|l| l.base != old);
                 let mapped = self.relays.list[i].client.mapped();
@@ -679,7 +770,10 @@ impl IceAgent {
             .list
             .iter_mut()
             .filter_map(|r| r.stream.as_mut())
-            .filter(|s| !s.ended)
+            .filter_map(|s| {
+                s.reconnect_at = None;
+                (!s.ended).then_some(s)
+            })
             .map(|s| {
                 s.ended = true;
                 s.id

@@ -49,4 +49,7 @@ pub struct IceStats {
     pub relay_errors: u64,
     /// Relayed datagrams dropped because `poll_relayed` was not drained.
     pub relay_dropped: u64,
+    /// Connections to TURN servers over TCP/TLS opened again after the previous one
+    /// closed or a reconnection attempt failed (see [`IceEvent::RelayReconnecting`](super::IceEvent::RelayReconnecting)).
+    pub relay_reconnects: u64,
 }

@@ -49,7 +49,7 @@ impl PeerConnection {
             return Ok(());
         }
         if candidate.is_end_of_candidates() {
-            self.ice.end_of_remote_candidates(self.now);
+            self.end_of_remote_candidates(self.now);
         } else {
             match parse(&candidate)? {
                 Parsed::Address(c) => self.ice.add_remote_candidate(self.now, c)?,

@@ -187,10 +187,13 @@ pub struct RtcConfiguration {
     /// Resolve remote candidates whose address is an mDNS `.local` name (as browsers send
     /// without camera permission) by multicast queries. Default `true`. The connection
     /// only emits the queries as transmits to 224.0.0.251:5353 (or `[ff02::fb]:5353`) from
-    /// one of its sockets; answers arrive on the group, so the application (or an adapter)
-    /// must join the group on a socket bound to port 5353 and feed what it receives to
-    /// `handle_input`. When `false`, such candidates are ignored and counted in
-    /// `remote_candidates_unresolved`.
+    /// one of its sockets. A responder following RFC 6762 section 6.7 unicasts the answer
+    /// to that socket; many (Chrome's) multicast it to the group, where only a socket bound
+    /// to port 5353 that joined the group receives it. The adapters (tokio, smol, mio,
+    /// `AsyncEndpoint`) open such a socket on the connection's first query and feed it to
+    /// `handle_input`; a sans-IO application does the same, or gets unicast answers only
+    /// (and may say so with `report_mdns_socket_error`). When `false`, such candidates
+    /// are ignored and counted in `remote_candidates_unresolved`.
     pub resolve_mdns: bool,
     /// Extra trusted root certificates (PEM text, each may hold several) for `turns:`
     /// servers, for a private CA; the default roots (Mozilla's, from `webpki-roots`) are

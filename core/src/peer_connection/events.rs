@@ -193,6 +193,25 @@ pub enum Event {
         /// What went wrong.
         error: crate::turn::TurnError,
     },
+    /// The TCP/TLS connection to a TURN server closed (server restart, reset) or a
+    /// reconnection failed: the connection is opened again in `after` (a new
+    /// [`Event::TurnConnect`]) and the allocation made again, which gives a new relayed
+    /// candidate ([`Event::IceCandidate`]); the old relayed candidate is gone. The selected
+    /// pair may have used it: restart ICE if the connection stays disconnected. At most
+    /// [`MAX_RELAY_RECONNECTS`](crate::ice::MAX_RELAY_RECONNECTS) attempts in a row, then
+    /// [`Event::TurnError`].
+    TurnReconnecting {
+        /// The TURN server.
+        server: std::net::SocketAddr,
+        /// How it is reached.
+        transport: crate::turn::TurnTransport,
+        /// Why the last connection ended.
+        error: crate::turn::TurnError,
+        /// 1 for the first attempt after a connection that worked.
+        attempt: u32,
+        /// When the attempt starts, from now.
+        after: std::time::Duration,
+    },
     /// `icecandidateerror`: a TURN server refused us or never answered, so no relayed
     /// candidate comes from it. `error_code` is the STUN error code (401: wrong
     /// credentials) or 701 when the server did not answer, as in the browser.

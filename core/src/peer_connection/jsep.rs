@@ -453,7 +453,7 @@ impl PeerConnection {
             }
         }
         if r.end_of_candidates {
-            self.ice.end_of_remote_candidates(now);
+            self.end_of_remote_candidates(now);
         }
         Ok(())
     }

@@ -11,9 +11,16 @@
 //! its candidates into an ordinary remote candidate with the resolved address (same
 //! foundation, priority, component and type), which ICE pairs and checks.
 //!
-//! The core opens no socket: answers are multicast to the group, so the application (or
-//! an adapter) joins the group on a socket bound to port 5353 and feeds its datagrams to
-//! `handle_input`. Not done: answering queries for names of our own (we never hide our
+//! The remote side's end-of-candidates waits until no name is pending: a non-trickle offer
+//! whose host candidates are all `.local` (with `a=end-of-candidates`) would otherwise fail
+//! ICE for want of pairs before the answer arrives.
+//!
+//! The core opens no socket. A responder following RFC 6762 section 6.7 unicasts its
+//! answer to the query's source (a socket of the connection); many multicast it to the
+//! group instead, so the adapters open, on the first query, a socket bound to port 5353
+//! that joined the group, and feed its datagrams to `handle_input` (see
+//! `runtime/mdns_socket.rs` and the mio event loop); an `Endpoint` hands datagrams from
+//! port 5353 that no 5-tuple routes to the connections resolving a name. Not done: answering queries for names of our own (we never hide our
 //! host addresses), caching answers across connections, unicast (QU) questions.
 
 use super::PeerConnection;
@@ -37,6 +44,11 @@ pub(crate) const QUERY_INTERVAL: Duration = Duration::from_secs(1);
 #[derive(Debug, Default)]
 pub(crate) struct MdnsResolver {
     pending: Vec<Pending>,
+    /// The remote side signalled end-of-candidates while names were pending: told to ICE
+    /// once the last of them is resolved or given up, so that a non-trickle offer whose
+    /// only candidates are `.local` names (a browser's, with `a=end-of-candidates`) does
+    /// not fail for want of pairs before the answers arrive.
+    end_of_candidates_deferred: bool,
 }
 
 #[derive(Debug)]
@@ -57,13 +69,46 @@ impl MdnsResolver {
         self.pending.iter().map(|p| p.due).min()
     }
 
+    /// Whether a name is being resolved (answers are awaited).
+    pub(crate) fn is_resolving(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
     /// Forgets every pending name (on close).
     pub(crate) fn clear(&mut self) {
         self.pending.clear();
+        self.end_of_candidates_deferred = false;
     }
 }
 
 impl PeerConnection {
+    /// Whether the connection awaits mDNS answers for remote `.local` candidates: an
+    /// endpoint hands it the datagrams from port 5353 that no 5-tuple routes.
+    pub(crate) fn is_resolving_mdns(&self) -> bool {
+        self.config.resolve_mdns && self.mdns.is_resolving()
+    }
+
+    /// The remote side's end-of-candidates: given to ICE now, or once no mDNS name is
+    /// pending any more (see `MdnsResolver::end_of_candidates_deferred`).
+    pub(crate) fn end_of_remote_candidates(&mut self, now: Instant) {
+        if self.mdns.is_resolving() {
+            tracing::debug!(
+                "pc: end-of-candidates deferred until the pending mDNS names are settled"
+            );
+            self.mdns.end_of_candidates_deferred = true;
+        } else {
+            self.ice.end_of_remote_candidates(now);
+        }
+    }
+
+    /// Gives ICE a deferred end-of-candidates once no name is pending.
+    fn settle_end_of_candidates(&mut self) {
+        if self.mdns.end_of_candidates_deferred && !self.mdns.is_resolving() {
+            self.mdns.end_of_candidates_deferred = false;
+            self.ice.end_of_remote_candidates(self.now);
+        }
+    }
+
     /// A remote candidate `line` whose address is the host name `name`: resolved through
     /// mDNS when it ends in `.local` and resolution is on, otherwise ignored and counted.
     pub(crate) fn add_named_candidate(&mut self, line: &str, name: &str) {
@@ -121,6 +166,7 @@ impl PeerConnection {
             self.send_mdns_query(&name);
             i += 1;
         }
+        self.settle_end_of_candidates();
     }
 
     /// One query for `name` from our first socket of each address family (A from IPv4
@@ -174,7 +220,9 @@ impl PeerConnection {
                 used = true;
             }
         }
-        if !used {
+        if used {
+            self.settle_end_of_candidates();
+        } else {
             self.stats.mdns_ignored += 1;
             tracing::trace!(%source, response = msg.is_response, "pc: mDNS message answers nothing pending");
         }

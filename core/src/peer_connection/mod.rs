@@ -14,8 +14,9 @@
 //! [`PeerClose`]).
 //!
 //! Remote candidates with mDNS `.local` names are resolved by multicast queries the
-//! connection emits as transmits (see [`RtcConfiguration::resolve_mdns`]; the answers must
-//! be fed in from a socket bound to port 5353 that joined the group).
+//! connection emits as transmits (see [`RtcConfiguration::resolve_mdns`]; answers multicast
+//! to the group are fed in from a socket bound to port 5353 that joined it, which the
+//! adapters open on the first query).
 //!
 //! Not implemented: media (audio/video m-lines in a remote offer are rejected with port 0;
 //! the transceiver list keeps their kind so media can be added later), TURN (URLs are
@@ -346,6 +347,14 @@ impl PeerConnection {
     pub fn handle_resolved(&mut self, now: Instant, name: &str, addrs: &[std::net::IpAddr]) {
         self.now = now;
         self.ice.handle_resolved(now, name, addrs);
+    }
+
+    /// The application (an adapter) could not open its socket joined to the mDNS group,
+    /// which it opens when this connection first sends a query to 224.0.0.251:5353:
+    /// counted in [`PeerConnectionStats::mdns_socket_errors`]. Resolution goes on with
+    /// the answers that reach the connection's own sockets.
+    pub fn report_mdns_socket_error(&mut self) {
+        self.stats.mdns_socket_errors += 1;
     }
 
     /// Answers [`Event::TurnConnect`]: the TCP connection (and for `turns:` the TLS

@@ -40,6 +40,11 @@ pub struct PeerConnectionStats {
     /// DNS messages from port 5353 that resolved nothing (queries, answers for other
     /// names, goodbyes).
     pub mdns_ignored: u64,
+    /// The adapter could not open the socket joined to the mDNS group (no multicast route,
+    /// port refused): reported through
+    /// [`PeerConnection::report_mdns_socket_error`](super::PeerConnection::report_mdns_socket_error).
+    /// Queries still go out; only answers a responder unicasts to their source arrive.
+    pub mdns_socket_errors: u64,
     /// What the peer sent that closed the connection, if it closed it (see
     /// [`PeerConnection::closed_by_peer`](super::PeerConnection::closed_by_peer)).
     pub closed_by_peer: Option<super::PeerClose>,

@@ -363,6 +363,19 @@ impl PeerConnection {
                     error,
                 });
             }
+            IceEvent::RelayReconnecting {
+                server,
+                transport,
+                error,
+                attempt,
+                after,
+            } => self.events.push_back(Event::TurnReconnecting {
+                server,
+                transport,
+                error,
+                attempt,
+                after,
+            }),
             IceEvent::TurnConnect(c) => self.events.push_back(Event::TurnConnect(c)),
             IceEvent::TurnClose(id) => {
                 // What is queued for the connection goes first.

@@ -16,6 +16,7 @@
 //! the application's handles (a sender queueing the next message, a reader taking one) work
 //! on the core on another thread meanwhile instead of waiting for the driver's I/O.
 
+use super::mdns_socket::MdnsSocket;
 use super::shared::{Shared, State};
 use super::turn_stream::TurnStreams;
 use super::{
@@ -107,6 +108,9 @@ pub(crate) struct Driver {
     /// The core gave the TURN connections work (open, send, close) since they were last
     /// polled: poll them again before sleeping (a new connection's future has no waker yet).
     streams_dirty: bool,
+    /// The socket joined to the mDNS group, opened on the connection's first query (see
+    /// `mdns_socket`).
+    mdns: MdnsSocket,
 }
 
 impl std::fmt::Debug for Driver {
@@ -136,6 +140,7 @@ impl Driver {
             resolving: Vec::new(),
             streams: TurnStreams::default(),
             streams_dirty: false,
+            mdns: MdnsSocket::default(),
         }
     }
 
@@ -143,6 +148,7 @@ impl Driver {
     fn round(&mut self, cx: &mut Context<'_>) -> io::Result<bool> {
         let mut progress = self.poll_resolutions(cx);
         progress |= self.poll_receive(cx)?;
+        progress |= self.poll_mdns(cx)?;
         progress |= self.poll_turn_streams(cx);
         progress |= self.drain_and_flush(cx)?;
         progress |= self.poll_timer(cx);
@@ -216,6 +222,24 @@ impl Driver {
         Ok(progress)
     }
 
+    /// Feeds what the mDNS socket received (answers multicast to the group) to the core.
+    fn poll_mdns(&mut self, cx: &mut Context<'_>) -> io::Result<bool> {
+        let now = self.runtime.now();
+        let shared = Arc::clone(&self.shared);
+        let progress = self.mdns.poll_recv(cx, |d| {
+            let input = Input::Receive {
+                source: d.source,
+                destination: d.destination,
+                payload: d.payload,
+            };
+            shared.lock().pc.handle_input(now, input);
+        });
+        if progress {
+            self.drain_and_flush(cx)?;
+        }
+        Ok(progress)
+    }
+
     /// Drains the core until it returns a timeout, sending every [`FLUSH_EVERY`] datagrams
     /// on the way (unlocked), so that the first datagrams leave while the core still builds
     /// the rest. Returns whether anything was sent.
@@ -238,6 +262,9 @@ impl Driver {
         while queued < limit {
             match state.pc.poll_output() {
                 Output::Transmit(t) => {
+                    if self.mdns.on_transmit(&*self.runtime, &t) == Some(false) {
+                        state.pc.report_mdns_socket_error();
+                    }
                     self.queue(t);
                     queued += 1;
                 }

@@ -31,15 +31,23 @@
 //! Lock order: a connection's state, then a shard's mailbox or the router; never the
 //! reverse, and never two of the latter at once.
 //!
+//! TURN over TCP and TLS: the connections' `TurnConnect`/`TurnSend`/`TurnClose` events are
+//! carried out by [`turn`] (the per-connection driver's code, one set per connection, in
+//! the connection's shard).
+//!
 //! Not implemented: a TCP listener for ICE-TCP.
 
+mod turn;
+
 use super::driver::{SocketIo, finish_connection, flush_sockets, queue_transmit, route_event};
+use super::mdns_socket::MdnsSocket;
 use super::peer::new_core;
 use super::shared::{Shared, State};
 use super::{
     AsyncPeerConnection, AsyncTimer, AsyncUdpSocket, BoxFuture, Runtime, RuntimeError, SocketConfig,
 };
 use crate::endpoint::{ConnectionHandle, EndpointStats, Router};
+use crate::mdns::MDNS_PORT;
 use crate::peer_connection::{Input, Output, PeerConnectionState, RtcConfiguration};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -362,6 +370,11 @@ struct EndpointDriver {
     sent_on: Vec<(SocketAddr, SocketAddr)>,
     /// Datagrams of the current batch for other shards, by shard.
     outgoing: Vec<Vec<Forwarded>>,
+    /// TURN connections over TCP/TLS.
+    turn: turn::EndpointStreams,
+    /// The socket joined to the mDNS group (one per shard), opened on the first
+    /// query of any connection (see `mdns_socket`).
+    mdns: MdnsSocket,
 }
 
 impl EndpointDriver {
@@ -387,6 +400,8 @@ impl EndpointDriver {
             routed: Vec::new(),
             sent_on: Vec::new(),
             outgoing,
+            turn: turn::EndpointStreams::default(),
+            mdns: MdnsSocket::default(),
         }
     }
 
@@ -508,6 +523,9 @@ impl EndpointDriver {
         loop {
             match state.pc.poll_output() {
                 Output::Transmit(t) => {
+                    if self.mdns.on_transmit(&*self.runtime, &t) == Some(false) {
+                        state.pc.report_mdns_socket_error();
+                    }
                     let pair = (t.source, t.destination);
                     if self.sent_on.last() != Some(&pair) {
                         self.sent_on.push(pair);
@@ -515,6 +533,9 @@ impl EndpointDriver {
                     queue_transmit(&mut self.sockets, t);
                 }
                 Output::Event(e) => {
+                    let Some(e) = self.turn.handle_event(&*self.runtime, h, e) else {
+                        continue;
+                    };
                     let runtime = &self.runtime;
                     let resolving = &mut self.resolving;
                     route_event(state, e, |name| {
@@ -545,6 +566,7 @@ impl EndpointDriver {
 
     fn remove(&mut self, h: ConnectionHandle) {
         if self.conns.remove(&h).is_some() {
+            self.turn.forget(h);
             self.inner.router().remove(h);
             self.inner.connections.fetch_sub(1, Ordering::Relaxed);
         }
@@ -591,6 +613,12 @@ impl EndpointDriver {
         let routed = std::mem::take(&mut self.routed);
         let sockets = std::mem::take(&mut self.sockets);
         for (d, routed) in sockets[i].batch.datagrams().zip(&routed) {
+            if routed.is_none() && d.source.port() == MDNS_PORT {
+                // An mDNS answer sent to our socket: for this shard's connections
+                // resolving a name.
+                deliver_mdns(&self.inner, &self.conns, &mut self.touched, now, d);
+                continue;
+            }
             let Some(h) = *routed else {
                 tracing::debug!(source = %d.source, "endpoint: unroutable datagram dropped");
                 self.inner
@@ -633,6 +661,20 @@ impl EndpointDriver {
             mailbox.forwarded.append(outgoing);
             mailbox.wake_driver();
         }
+    }
+
+    /// Hands what the mDNS socket received to the connections resolving a name.
+    fn poll_mdns(&mut self, cx: &mut Context<'_>) -> io::Result<bool> {
+        let now = self.runtime.now();
+        let (inner, conns, touched) = (&self.inner, &self.conns, &mut self.touched);
+        let progress = self
+            .mdns
+            .poll_recv(cx, |d| deliver_mdns(inner, conns, touched, now, d));
+        self.service_touched();
+        if progress {
+            flush_sockets(&mut self.sockets, cx)?;
+        }
+        Ok(progress)
     }
 
     fn poll_resolutions(&mut self, cx: &mut Context<'_>) -> bool {
@@ -704,6 +746,8 @@ impl EndpointDriver {
         let (mut progress, unowned) = self.take_mailbox(cx);
         progress |= self.poll_resolutions(cx);
         progress |= self.poll_receive(cx)?;
+        progress |= self.poll_mdns(cx)?;
+        progress |= self.poll_turn_streams(cx);
         progress |= flush_sockets(&mut self.sockets, cx)?;
         progress |= self.poll_timers(cx);
         progress |= flush_sockets(&mut self.sockets, cx)?;
@@ -737,6 +781,40 @@ impl EndpointDriver {
             finish_connection(&mut shared.lock(), reason);
         }
     }
+}
+
+/// A datagram from port 5353 that no 5-tuple routes (an mDNS answer): every connection
+/// resolving a `.local` name gets it (each takes the answers for its own names); with
+/// none, it is unroutable.
+fn deliver_mdns(
+    inner: &EndpointInner,
+    conns: &HashMap<ConnectionHandle, Connection>,
+    touched: &mut Vec<ConnectionHandle>,
+    now: std::time::Instant,
+    d: super::Datagram<'_>,
+) {
+    let mut delivered = false;
+    for (h, conn) in conns {
+        let mut state = conn.shared.lock();
+        if !state.pc.is_resolving_mdns() {
+            continue;
+        }
+        delivered = true;
+        let input = Input::Receive {
+            source: d.source,
+            destination: d.destination,
+            payload: d.payload,
+        };
+        state.pc.handle_input(now, input);
+        touched.push(*h);
+    }
+    let counter = if delivered {
+        &inner.routed
+    } else {
+        tracing::debug!(source = %d.source, "endpoint: mDNS datagram for no pending name dropped");
+        &inner.dropped_unroutable
+    };
+    counter.fetch_add(1, Ordering::Relaxed);
 }
 
 impl Future for EndpointDriver {

@@ -29,6 +29,10 @@
 //!   [`Runtime::connect_tcp`], runs TLS with [`tls::TlsClient`] (feature `tls`, implied by
 //!   `async`) and carries the bytes both ways.
 //!
+//! - With the feature `tls`: [`turn_conn::TurnStreamConn`], the socket-independent half of
+//!   one TURN connection (queueing, TLS), which the async driver and the mio event loop
+//!   share.
+//!
 //! The blocking mio adapter (`rtcpeer-mio`) uses [`SocketConfig`] and [`RecvBatch`] too, but
 //! needs no async trait.
 
@@ -49,6 +53,8 @@ mod error;
 #[cfg(feature = "async")]
 mod events;
 #[cfg(feature = "async")]
+mod mdns_socket;
+#[cfg(feature = "async")]
 mod peer;
 #[cfg(feature = "async")]
 mod shared;
@@ -58,6 +64,8 @@ pub mod tls;
 mod track;
 #[cfg(feature = "async")]
 mod traits;
+#[cfg(feature = "tls")]
+pub mod turn_conn;
 #[cfg(feature = "async")]
 mod turn_stream;
 #[cfg(feature = "async")]

@@ -45,6 +45,19 @@ pub trait Runtime: Send + Sync + Debug + 'static {
     /// The wall clock now (for RTCP sender reports' NTP timestamps).
     fn system_time(&self) -> std::time::SystemTime;
 
+    /// A socket bound to port 5353 and joined to the mDNS group 224.0.0.251 on the
+    /// interface with address `interface` (see `rtcpeer_net::bind_mdns_socket`), opened by
+    /// a driver the first time its connection queries the group for a remote `.local`
+    /// candidate. The default says the runtime has none: answers then arrive only where a
+    /// responder unicasts them to the query's source.
+    fn bind_mdns(&self, interface: std::net::Ipv4Addr) -> io::Result<Arc<dyn AsyncUdpSocket>> {
+        let _ = interface;
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "this runtime adapter opens no mDNS socket",
+        ))
+    }
+
     /// Opens a TCP connection to `addr` (a TURN server for `turn:...?transport=tcp` and
     /// `turns:`). The default says the runtime has no TCP: such TURN servers then fail
     /// with a clear error event.

@@ -3,19 +3,16 @@
 //! into [`PeerConnection::handle_turn_data`], closed on [`Event::TurnClose`]. Connect and
 //! TLS failures go back to the core as typed errors
 //! ([`PeerConnection::handle_turn_failed`]). Written once for every async runtime, over
-//! [`Runtime::connect_tcp`] and [`TlsClient`].
+//! [`Runtime::connect_tcp`] and [`TurnStreamConn`] (queueing and TLS, shared with the mio
+//! event loop).
 
-use super::tls::TlsClient;
+use super::turn_conn::TurnStreamConn;
 use super::{AsyncTcpStream, BoxFuture, Runtime};
 use crate::peer_connection::{Event, PeerConnection};
-use crate::turn::{TurnConnect, TurnConnectionId, TurnError, TurnTransport};
-use std::collections::VecDeque;
+use crate::turn::{TurnConnectionId, TurnError};
 use std::io;
 use std::task::{Context, Poll};
 
-/// Messages queued for one connection before new ones are dropped (whole messages only:
-/// a stream cannot lose bytes from its middle). The core bounds its side too.
-const MAX_QUEUED_BYTES: usize = 4 << 20;
 /// Bytes read per call.
 const READ_CHUNK: usize = 16 * 1024;
 /// Reads per connection per round.
@@ -27,19 +24,8 @@ enum State {
 }
 
 struct Conn {
-    request: TurnConnect,
     state: State,
-    tls: Option<TlsClient>,
-    /// Told the core it is connected.
-    reported: bool,
-    /// Whole messages not yet on the wire (plaintext).
-    queue: VecDeque<Vec<u8>>,
-    queued_bytes: usize,
-    /// Bytes for the socket (ciphertext for TLS) and how much of them was written.
-    wire: Vec<u8>,
-    written: usize,
-    /// Close once everything is written.
-    closing: bool,
+    bytes: TurnStreamConn,
 }
 
 /// Every TURN connection of one driver.
@@ -73,38 +59,30 @@ impl TurnStreams {
                 tracing::debug!(id = %request.id, server = %request.server, transport = ?request.transport, "turn: connecting");
                 self.conns.push(Conn {
                     state: State::Connecting(runtime.connect_tcp(request.server)),
-                    request,
-                    tls: None,
-                    reported: false,
-                    queue: VecDeque::new(),
-                    queued_bytes: 0,
-                    wire: Vec::new(),
-                    written: 0,
-                    closing: false,
+                    bytes: TurnStreamConn::new(request),
                 });
                 None
             }
             Event::TurnSend { id, data } => {
-                if let Some(c) = self.conns.iter_mut().find(|c| c.request.id == id) {
-                    if c.queued_bytes + data.len() > MAX_QUEUED_BYTES {
-                        tracing::debug!(%id, "turn: connection send queue full, message dropped");
-                    } else {
-                        c.queued_bytes += data.len();
-                        c.queue.push_back(data);
-                    }
+                if let Some(c) = self.conns.iter_mut().find(|c| c.bytes.id() == id) {
+                    c.bytes.send(data);
                 }
                 None
             }
             Event::TurnClose(id) => {
-                if let Some(c) = self.conns.iter_mut().find(|c| c.request.id == id) {
-                    c.closing = true;
-                    if let Some(tls) = c.tls.as_mut() {
-                        tls.close();
-                    }
+                if let Some(c) = self.conns.iter_mut().find(|c| c.bytes.id() == id) {
+                    c.bytes.close();
                 }
                 None
             }
             other => Some(other),
+        }
+    }
+
+    /// Closes every connection (their owner ended): what is queued is still written.
+    pub(super) fn close_all(&mut self) {
+        for c in &mut self.conns {
+            c.bytes.close();
         }
     }
 
@@ -126,7 +104,7 @@ impl TurnStreams {
         let mut i = 0;
         while i < self.conns.len() {
             let c = &mut self.conns[i];
-            let id = c.request.id;
+            let id = c.bytes.id();
             let (outcome, moved) = c.step(cx, runtime, &mut with_pc);
             progress |= moved;
             match outcome {
@@ -157,6 +135,10 @@ impl Conn {
     ) -> (Outcome, bool) {
         let mut moved = false;
         if let State::Connecting(connect) = &mut self.state {
+            if !self.bytes.reports_failure() {
+                // Closed before it was up: nothing to say on it.
+                return (Outcome::Drop, true);
+            }
             match connect.as_mut().poll(cx) {
                 Poll::Pending => return (Outcome::Keep, false),
                 Poll::Ready(Err(e)) => {
@@ -165,20 +147,10 @@ impl Conn {
                 Poll::Ready(Ok(stream)) => {
                     moved = true;
                     self.state = State::Open(stream);
-                    if self.request.transport == TurnTransport::Tls {
-                        match TlsClient::new(
-                            &self.request.server_name,
-                            &self.request.extra_roots_pem,
-                            runtime.system_time(),
-                        ) {
-                            Ok(mut tls) => {
-                                tls.take_ciphertext(&mut self.wire);
-                                self.tls = Some(tls);
-                            }
-                            Err(e) => return (Outcome::Fail(e), true),
-                        }
-                    } else {
-                        self.report_connected(runtime, with_pc);
+                    match self.bytes.tcp_connected(runtime.system_time()) {
+                        Ok(true) => self.report_connected(runtime, with_pc),
+                        Ok(false) => {}
+                        Err(e) => return (Outcome::Fail(e), true),
                     }
                 }
             }
@@ -191,47 +163,25 @@ impl Conn {
             let mut buf = [0u8; READ_CHUNK];
             match stream.poll_read(cx, &mut buf) {
                 Poll::Pending => break,
-                Poll::Ready(Err(e)) => {
-                    let error = if self.reported {
-                        TurnError::ConnectionClosed
-                    } else {
-                        TurnError::Connect(e.to_string())
-                    };
-                    return (self.end(error), true);
-                }
-                Poll::Ready(Ok(0)) => {
-                    let error = match (&self.tls, self.reported) {
-                        (Some(_), false) => TurnError::Tls(
-                            "the server closed the connection during the handshake".into(),
-                        ),
-                        _ => TurnError::ConnectionClosed,
-                    };
-                    return (self.end(error), true);
-                }
+                Poll::Ready(Err(e)) => return (self.end(self.bytes.io_failed(&e)), true),
+                Poll::Ready(Ok(0)) => return (self.end(self.bytes.end_of_stream()), true),
                 Poll::Ready(Ok(n)) => {
                     moved = true;
-                    let plain = match self.tls.as_mut() {
-                        Some(tls) => {
-                            let result = tls.read_ciphertext(&buf[..n]);
-                            tls.take_ciphertext(&mut self.wire);
-                            match result {
-                                Ok(p) => p,
-                                Err(e) => {
-                                    // Send the alert if we can, then fail.
-                                    let _ = self.write(cx);
-                                    return (Outcome::Fail(e), true);
-                                }
-                            }
+                    let read = match self.bytes.received(&buf[..n]) {
+                        Ok(read) => read,
+                        Err(e) => {
+                            // Send the alert if we can, then fail.
+                            let _ = self.write(cx);
+                            return (Outcome::Fail(e), true);
                         }
-                        None => buf[..n].to_vec(),
                     };
-                    if self.tls.as_ref().is_some_and(TlsClient::is_connected) && !self.reported {
+                    if read.connected {
                         self.report_connected(runtime, with_pc);
                     }
-                    if !plain.is_empty() && !self.closing {
+                    if !read.plain.is_empty() {
                         let now = runtime.now();
-                        let id = self.request.id;
-                        with_pc(&mut |pc| pc.handle_turn_data(now, id, &plain));
+                        let id = self.bytes.id();
+                        with_pc(&mut |pc| pc.handle_turn_data(now, id, &read.plain));
                     }
                 }
             }
@@ -239,9 +189,9 @@ impl Conn {
         // Write.
         match self.write(cx) {
             Ok(w) => moved |= w,
-            Err(e) => return (self.end(TurnError::Connect(e.to_string())), true),
+            Err(e) => return (self.end(e), true),
         }
-        if self.closing && self.wire.len() == self.written && self.queue.is_empty() {
+        if self.bytes.is_finished() {
             return (Outcome::Drop, true);
         }
         (Outcome::Keep, moved)
@@ -249,10 +199,10 @@ impl Conn {
 
     /// A connection that ended: a failure the core has to hear of, unless it closed it.
     fn end(&self, error: TurnError) -> Outcome {
-        if self.closing {
-            Outcome::Drop
-        } else {
+        if self.bytes.reports_failure() {
             Outcome::Fail(error)
+        } else {
+            Outcome::Drop
         }
     }
 
@@ -261,59 +211,33 @@ impl Conn {
         runtime: &dyn Runtime,
         with_pc: &mut impl FnMut(&mut dyn FnMut(&mut PeerConnection)),
     ) {
-        self.reported = true;
         let now = runtime.now();
-        let id: TurnConnectionId = self.request.id;
+        let id: TurnConnectionId = self.bytes.id();
         tracing::debug!(%id, "turn: connected");
         with_pc(&mut |pc| pc.handle_turn_connected(now, id));
     }
 
     /// Writes what is queued until done or the socket would block; returns whether
     /// anything was written.
-    fn write(&mut self, cx: &mut Context<'_>) -> io::Result<bool> {
+    fn write(&mut self, cx: &mut Context<'_>) -> Result<bool, TurnError> {
         let State::Open(stream) = &mut self.state else {
             return Ok(false);
         };
         let mut moved = false;
         loop {
-            if self.written == self.wire.len() {
-                self.wire.clear();
-                self.written = 0;
-                // Refill: one message (TLS: once connected and its records are out).
-                let ready = self.tls.as_ref().is_none_or(TlsClient::can_write);
-                if !ready || !self.reported {
-                    if let Some(tls) = self.tls.as_mut() {
-                        tls.take_ciphertext(&mut self.wire);
-                    }
-                    if self.wire.is_empty() {
-                        return Ok(moved);
-                    }
-                } else if let Some(msg) = self.queue.pop_front() {
-                    self.queued_bytes -= msg.len();
-                    match self.tls.as_mut() {
-                        Some(tls) => {
-                            tls.write_plaintext(&msg)
-                                .map_err(|e| io::Error::other(e.to_string()))?;
-                            tls.take_ciphertext(&mut self.wire);
-                        }
-                        None => self.wire = msg,
-                    }
-                } else {
-                    if let Some(tls) = self.tls.as_mut() {
-                        tls.take_ciphertext(&mut self.wire);
-                    }
-                    if self.wire.is_empty() {
-                        return Ok(moved);
-                    }
-                }
+            let bytes = self.bytes.pending_write()?;
+            if bytes.is_empty() {
+                return Ok(moved);
             }
-            match stream.poll_write(cx, &self.wire[self.written..]) {
-                Poll::Ready(Ok(0)) => return Err(io::ErrorKind::WriteZero.into()),
+            match stream.poll_write(cx, bytes) {
+                Poll::Ready(Ok(0)) => {
+                    return Err(self.bytes.io_failed(&io::ErrorKind::WriteZero.into()));
+                }
                 Poll::Ready(Ok(n)) => {
-                    self.written += n;
+                    self.bytes.wrote(n);
                     moved = true;
                 }
-                Poll::Ready(Err(e)) => return Err(e),
+                Poll::Ready(Err(e)) => return Err(self.bytes.io_failed(&e)),
                 Poll::Pending => return Ok(moved),
             }
         }

@@ -294,6 +294,9 @@ pub struct TurnClient {
     expires_at: Option<Instant>,
     error: Option<TurnError>,
     last_probe: Option<Instant>,
+    /// The relayed address of an allocation lost with its connection, until the next one
+    /// is made ([`TurnEvent::Reallocated`] names it).
+    lost: Option<SocketAddr>,
     transactions: Vec<Transaction>,
     permissions: Vec<Permission>,
     channels: Vec<Channel>,
@@ -318,6 +321,7 @@ impl TurnClient {
             expires_at: None,
             error: None,
             last_probe: None,
+            lost: None,
             transactions: Vec::new(),
             permissions: Vec::new(),
             channels: Vec::new(),
@@ -392,10 +396,13 @@ impl TurnClient {
 
     // ----- inputs -----
 
-    /// Sends the first Allocate (unauthenticated, to learn realm and nonce).
+    /// Sends the first Allocate (unauthenticated, to learn realm and nonce). After
+    /// [`lose_transport`](Self::lose_transport), allocates again on the new connection.
     pub fn start(&mut self, now: Instant) {
         if self.state == AllocState::Idle {
-            self.state = AllocState::Allocating { previous: None };
+            self.state = AllocState::Allocating {
+                previous: self.lost.take(),
+            };
             self.send_request(now, Request::Allocate, 0);
         }
     }
@@ -558,6 +565,33 @@ impl TurnClient {
         if !matches!(self.state, AllocState::Closed | AllocState::Failed) {
             self.relayed = None;
             self.fail(error);
+        }
+    }
+
+    /// The connection to the server (TCP or TLS) closed and its owner will open a new one:
+    /// the allocation is gone with the old one (RFC 8656 section 3.1). The client forgets
+    /// it (and what was queued for the old connection) and waits for
+    /// [`start`](Self::start); the next allocation is reported as
+    /// [`TurnEvent::Reallocated`] from the lost relayed address. A no-op once closed or
+    /// failed.
+    pub fn lose_transport(&mut self) {
+        if matches!(self.state, AllocState::Closed | AllocState::Failed) {
+            return;
+        }
+        let previous = match self.state {
+            AllocState::Allocating { previous } => previous,
+            _ => None,
+        };
+        self.lost = self.relayed.take().or(previous).or(self.lost);
+        self.state = AllocState::Idle;
+        self.transactions.clear();
+        self.out.clear();
+        // A new connection starts a new authentication (the server may have restarted).
+        self.auth = None;
+        self.refresh_at = None;
+        self.expires_at = None;
+        for c in &mut self.channels {
+            c.next_at = None;
         }
     }
 

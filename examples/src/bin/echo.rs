@@ -12,7 +12,9 @@ use rtcpeer::dtls::{CertificateValidity, DtlsCertificate};
 use rtcpeer_examples::args::{Args, exit_if_help};
 use rtcpeer_examples::echo::backend::os_seed;
 use rtcpeer_examples::echo::media::{self, MediaPolicy};
-use rtcpeer_examples::echo::session::{parse_ice_server, set_ice_servers, set_shared_certificate};
+use rtcpeer_examples::echo::session::{
+    parse_ice_server, set_ice_servers, set_shared_certificate, set_turn_tls_roots,
+};
 use rtcpeer_examples::echo::{
     EchoConfig, HttpLimits, SessionBackend, async_backend::AsyncEchoBackend, http,
     mio_backend::MioEchoBackend,
@@ -42,9 +44,11 @@ usage: echo [options]
   --max-connections-per-client N  HTTP connections per client IP (default 32)
   --media echo|decline          send each audio/video track back (default), or reject them
   --ice-server URL              STUN/TURN server, repeatable: stun:host:port, turn:host:port,
-                                turn:user:pass@host:port (UDP only: TURN over TCP/TLS
-                                needs a PeerConnection driver, echo uses an Endpoint)
+                                turn:user:pass@host:port, turn:host:port?transport=tcp,
+                                turns:host:port (TLS)
   --turn-user U --turn-pass P   credentials for TURN URLs without inline ones
+  --turn-tls-root FILE          PEM root certificate(s) trusted for turns: servers besides
+                                Mozilla's, repeatable (a private CA)
   --relay-only                  only relayed candidates, through the TURN servers
   --shared-certificate          every session presents one certificate made at start
                                 (cheaper sessions; one a=fingerprint for all)
@@ -68,6 +72,7 @@ const OPTIONS: &[&str] = &[
     "ice-server",
     "turn-user",
     "turn-pass",
+    "turn-tls-root",
     "relay-only",
     "shared-certificate",
 ];
@@ -129,6 +134,14 @@ fn options() -> Result<Options, String> {
         })
         .collect::<Result<Vec<_>, _>>()?;
     set_ice_servers(servers, args.flag("relay-only"));
+    let roots = args
+        .all("turn-tls-root")
+        .into_iter()
+        .map(|path| {
+            std::fs::read_to_string(path).map_err(|e| format!("--turn-tls-root {path}: {e}"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    set_turn_tls_roots(roots);
     media::set_policy(args.get("media", MediaPolicy::Echo)?);
     if args.flag("shared-certificate") {
         set_shared_certificate(shared_certificate()?);

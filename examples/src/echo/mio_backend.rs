@@ -4,7 +4,8 @@
 //! ufrag). The thread waits in `Poll::poll` until the earliest deadline (the endpoint's or
 //! a session's guard) and takes commands from the HTTP layer through a channel plus a
 //! `mio::Waker`. The same echo rule and session table as the async backend, but the
-//! sans-IO core is driven by hand.
+//! sans-IO core is driven by hand. Sessions configured with TURN over TCP/TLS get their
+//! connections from `rtcpeer_mio::MioTurnStreams` on the same `Poll`.
 
 use super::backend::{
     BackendError, BoxFuture, Created, GATHER_TIMEOUT, SessionBackend, SessionId, SessionStats,
@@ -17,7 +18,7 @@ use super::table::SessionTable;
 use mio::{Events, Interest, Poll, Token, Waker};
 use rtcpeer::peer_connection::{Event, PeerConnection, PeerConnectionState, RtcConfiguration};
 use rtcpeer::{ConnectionHandle, Endpoint, EndpointOutput, Transmit};
-use rtcpeer_mio::{MioUdpSocket, SocketConfig};
+use rtcpeer_mio::{MioTurnStreams, MioUdpSocket, SocketConfig};
 use std::collections::{BTreeSet, HashMap};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::mpsc;
@@ -128,6 +129,7 @@ impl MioEchoBackend {
             shared: Arc::clone(&shared),
             sessions: HashMap::new(),
             touched: BTreeSet::new(),
+            streams: MioTurnStreams::default(),
         };
         std::thread::Builder::new()
             .name("echo-mio".into())
@@ -267,6 +269,8 @@ struct EventLoop {
     sessions: HashMap<ConnectionHandle, Running>,
     /// Sessions whose state may have changed since they were last serviced.
     touched: BTreeSet<ConnectionHandle>,
+    /// The sessions' TCP/TLS connections to TURN servers.
+    streams: MioTurnStreams,
 }
 
 impl EventLoop {
@@ -275,15 +279,23 @@ impl EventLoop {
         let mut outbox = Vec::new();
         loop {
             let now = Instant::now();
-            let timeout = self
-                .next_deadline()
-                .map(|at| at.saturating_duration_since(now));
+            let timeout = if self.streams.is_due() {
+                Some(std::time::Duration::ZERO)
+            } else {
+                self.next_deadline()
+                    .map(|at| at.saturating_duration_since(now))
+            };
             if let Err(e) = self.poll.poll(&mut events, timeout) {
                 if e.kind() == std::io::ErrorKind::Interrupted {
                     continue;
                 }
                 tracing::error!(%e, "echo mio loop: poll failed; stopping");
                 return;
+            }
+            for event in &events {
+                if MioTurnStreams::owns(event.token()) {
+                    self.streams.ready(event.token());
+                }
             }
             if events.iter().any(|e| e.token() == WAKER) {
                 self.take_commands();
@@ -293,6 +305,7 @@ impl EventLoop {
             self.receive_all(&mut outbox);
             self.fire_timeouts(Instant::now());
             self.drain(&mut outbox);
+            self.service_streams(&mut outbox);
             self.service_touched();
             self.drain(&mut outbox);
         }
@@ -438,6 +451,19 @@ impl EventLoop {
         }
     }
 
+    /// Reads and writes the TURN connections that are due, draining what the sessions make
+    /// of it (which may queue more for them), a few rounds at most.
+    fn service_streams(&mut self, outbox: &mut Vec<Transmit>) {
+        for _ in 0..8 {
+            if !self.streams.is_due() {
+                return;
+            }
+            self.streams
+                .service(self.poll.registry(), &mut self.endpoint);
+            self.drain(outbox);
+        }
+    }
+
     /// Fires the endpoint's timers and the sessions' guards that are due at `now`.
     fn fire_timeouts(&mut self, now: Instant) {
         if self.deadline.is_some_and(|at| at <= now) {
@@ -465,7 +491,11 @@ impl EventLoop {
                         self.send(outbox);
                     }
                 }
-                EndpointOutput::Event(h, event) => self.on_event(h, event),
+                EndpointOutput::Event(h, event) => {
+                    if let Some(event) = self.streams.handle_event(self.poll.registry(), h, event) {
+                        self.on_event(h, event);
+                    }
+                }
                 EndpointOutput::Timeout(at) => {
                     self.deadline = at;
                     break;

@@ -48,6 +48,15 @@ pub fn set_ice_servers(servers: Vec<IceServer>, relay_only: bool) {
     let _ = ICE.set((servers, relay_only));
 }
 
+/// Extra trusted roots (PEM) for `turns:` servers of every session, set once at start.
+static TURN_TLS_ROOTS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+
+/// Makes every session created from now on trust `roots` (PEM text) besides Mozilla's
+/// roots for `turns:` servers (once per process; later calls are ignored).
+pub fn set_turn_tls_roots(roots: Vec<String>) {
+    let _ = TURN_TLS_ROOTS.set(roots);
+}
+
 /// The certificate every session presents, when the server shares one
 /// (`--shared-certificate`).
 static CERTIFICATE: std::sync::OnceLock<DtlsCertificate> = std::sync::OnceLock::new();
@@ -59,10 +68,10 @@ pub fn set_shared_certificate(certificate: DtlsCertificate) {
     let _ = CERTIFICATE.set(certificate);
 }
 
-/// Parses `--ice-server` values: `stun:host[:port]`, `turn:host[:port]`, or
-/// `turn:user:password@host[:port]`; `user`/`password` apply to TURN URLs without inline
-/// credentials. TURN over TCP or TLS (`?transport=tcp`, `turns:`) is refused with a clear
-/// message: echo's sessions run in an `Endpoint`, which does not open TURN connections.
+/// Parses `--ice-server` values: `stun:host[:port]`, `turn:host[:port]`,
+/// `turn:host[:port]?transport=tcp`, `turns:host[:port]`, each TURN URL optionally with
+/// inline credentials (`turn:user:password@host[:port]`); `user`/`password` apply to TURN
+/// URLs without inline ones. The endpoint's drivers open the TCP/TLS connections.
 pub fn parse_ice_server(
     url: &str,
     user: Option<&str>,
@@ -75,12 +84,6 @@ pub fn parse_ice_server(
         Some((c, h)) if scheme.starts_with("turn") => (Some(c), h),
         _ => (None, rest),
     };
-    if scheme == "turns" || host.contains("transport=tcp") {
-        return Err(format!(
-            "{url:?}: TURN over TCP/TLS is not available in echo yet: its sessions run in an \
-             Endpoint, whose drivers open no TURN connections (PeerConnections do)"
-        ));
-    }
     let (username, credential) = match creds.and_then(|c| c.split_once(':')) {
         Some((u, p)) => (Some(u.to_owned()), Some(p.to_owned())),
         None if scheme.starts_with("turn") => {
@@ -107,6 +110,7 @@ pub fn echo_config(seed: Seed, ice_lite: bool) -> RtcConfiguration {
         max_message_size: MAX_MESSAGE_SIZE,
         ice_lite: ice_lite && !relay_only,
         ice_servers,
+        turn_tls_roots_pem: TURN_TLS_ROOTS.get().cloned().unwrap_or_default(),
         ice_transport_policy: if relay_only {
             IceTransportPolicy::Relay
         } else {
@@ -300,6 +304,12 @@ mod ice_server_flag_tests {
             (s.username.as_deref(), s.credential.as_deref()),
             (Some("u"), Some("p"))
         );
+        let s = parse_ice_server("turns:bob:pw@127.0.0.1:5349", None, None).expect("turns");
+        assert_eq!(s.urls, ["turns:127.0.0.1:5349"]);
+        assert_eq!(s.username.as_deref(), Some("bob"));
+        let s = parse_ice_server("turn:127.0.0.1:3478?transport=tcp", Some("u"), Some("p"))
+            .expect("tcp");
+        assert_eq!(s.urls, ["turn:127.0.0.1:3478?transport=tcp"]);
         let s = parse_ice_server("stun:127.0.0.1:3478", Some("u"), Some("p")).expect("url");
         assert_eq!((s.urls.len(), s.username), (1, None));
         assert!(parse_ice_server("nonsense", None, None).is_err());

@@ -223,8 +223,8 @@ pub struct MioAdapter;
 impl Adapter for MioAdapter {
     type Peer = MioPeer;
 
-    fn new_peer(&self) -> MioPeer {
-        MioPeer::start()
+    fn new_peer_with(&self, config: RtcConfiguration) -> MioPeer {
+        MioPeer::start(config)
     }
 
     async fn sleep(&self, duration: Duration) {
@@ -264,7 +264,7 @@ pub struct MioPeer {
 }
 
 impl MioPeer {
-    fn start() -> Self {
+    fn start(config: RtcConfiguration) -> Self {
         let shared = Arc::new(Shared(Mutex::new(Mirror {
             gathering_complete: false,
             state: PeerConnectionState::New,
@@ -282,7 +282,7 @@ impl MioPeer {
         .expect("event loop on 127.0.0.1");
         let connection = event_loop
             .endpoint()
-            .add_peer_connection(RtcConfiguration::default(), Instant::now())
+            .add_peer_connection(config, Instant::now())
             .expect("connection");
         let local_addrs = event_loop.local_addrs();
         let handle = event_loop.handle();
@@ -442,6 +442,16 @@ impl Peer for MioPeer {
             let result = thread.join().expect("loop thread does not panic");
             result.expect("loop ends cleanly");
         }
+    }
+
+    async fn with_core<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut PeerConnection) -> T + Send + 'static,
+    ) -> T {
+        self.link
+            .call(move |pc, _| Ok(f(pc)))
+            .await
+            .expect("a live connection")
     }
 }
 

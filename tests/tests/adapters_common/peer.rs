@@ -9,7 +9,8 @@
 
 use bytes::Bytes;
 use rtcpeer::peer_connection::{
-    ChannelId, ChannelState, PeerConnectionState, RtcConfiguration, RtcSessionDescription,
+    ChannelId, ChannelState, PeerConnection, PeerConnectionState, RtcConfiguration,
+    RtcSessionDescription,
 };
 use rtcpeer::runtime::{
     AsyncPeerConnection, ChannelEvent, DataChannel, Message, Runtime, RuntimeError, SocketConfig,
@@ -23,7 +24,12 @@ pub trait Adapter {
     type Peer: Peer;
 
     /// A new peer connection with the default configuration, on 127.0.0.1 sockets.
-    fn new_peer(&self) -> Self::Peer;
+    fn new_peer(&self) -> Self::Peer {
+        self.new_peer_with(RtcConfiguration::default())
+    }
+
+    /// A new peer connection with `config`, on 127.0.0.1 sockets.
+    fn new_peer_with(&self, config: RtcConfiguration) -> Self::Peer;
 
     /// Completes once `duration` has passed.
     async fn sleep(&self, duration: Duration);
@@ -63,6 +69,11 @@ pub trait Peer {
     async fn received_and_dropped(&self) -> (u64, u64);
     /// `close()`, complete once the closing datagrams are sent.
     async fn close(&self);
+    /// Runs `f` on the core connection (stats, ICE agent) where the adapter keeps it.
+    async fn with_core<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut PeerConnection) -> T + Send + 'static,
+    ) -> T;
 }
 
 /// One data channel, with the W3C `RTCDataChannel` surface the checklist tests.
@@ -105,13 +116,9 @@ pub struct AsyncAdapter(pub Arc<dyn Runtime>);
 impl Adapter for AsyncAdapter {
     type Peer = AsyncPeerConnection;
 
-    fn new_peer(&self) -> AsyncPeerConnection {
-        AsyncPeerConnection::new(
-            self.0.clone(),
-            RtcConfiguration::default(),
-            &SocketConfig::loopback(),
-        )
-        .expect("peer connection on 127.0.0.1")
+    fn new_peer_with(&self, config: RtcConfiguration) -> AsyncPeerConnection {
+        AsyncPeerConnection::new(self.0.clone(), config, &SocketConfig::loopback())
+            .expect("peer connection on 127.0.0.1")
     }
 
     async fn sleep(&self, duration: Duration) {
@@ -189,6 +196,13 @@ impl Peer for AsyncPeerConnection {
 
     async fn close(&self) {
         AsyncPeerConnection::close(self).await;
+    }
+
+    async fn with_core<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut PeerConnection) -> T + Send + 'static,
+    ) -> T {
+        AsyncPeerConnection::with_core(self, |pc| Ok(f(pc))).expect("a live connection")
     }
 }
 
