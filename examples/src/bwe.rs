@@ -363,7 +363,7 @@ impl World {
         let mut written = Vec::with_capacity(packets);
         let pc = &mut self.a(f).pc;
         for i in 0..packets {
-            let len = (frame_bytes - i * MAX_PAYLOAD).min(MAX_PAYLOAD).max(10);
+            let len = (frame_bytes - i * MAX_PAYLOAD).clamp(10, MAX_PAYLOAD);
             let mut payload = vec![0u8; len];
             payload[..8].copy_from_slice(&stamp);
             payload[8..10].copy_from_slice(&seq.to_be_bytes());

@@ -152,7 +152,7 @@ impl Bench {
         let mut reference = None;
         for (i, (_, send)) in reported.iter().enumerate() {
             let status = ops.u8();
-            let lost = status % 16 == 0;
+            let lost = status.is_multiple_of(16);
             self.queue_us = (self.queue_us + (i64::from(ops.u8()) - 8) * 100).clamp(0, 2_000_000);
             let sent_us = send.saturating_duration_since(self.origin).as_micros() as i64;
             let at = (sent_us + 20_000 + self.queue_us).max(self.arrival_us);
