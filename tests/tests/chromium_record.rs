@@ -186,12 +186,13 @@ fn chromium_camera_and_mic_recorded_as_h264_annex_b_and_ogg_opus_that_ffmpeg_dec
     record_and_check("H264", "h264");
 }
 
-/// Chromium publishes through a 1 Mbit/s uplink (a relay on loopback with a 100 ms
+/// Chromium publishes through a 350 kbit/s uplink (a relay on loopback with a 100 ms
 /// drop-tail queue): with rtcpeer's transport-cc feedback its estimate settles near the
-/// link and what it sends follows it. On a clean link the estimate climbs to several
-/// Mbit/s; without feedback it decays to about 70 kbit/s: either way this test fails.
+/// link and its video follows it. For comparison: on a clean link its estimate climbs to
+/// several Mbit/s and this camera's video runs at about 480 kbit/s; without feedback the
+/// estimate decays to about 70 kbit/s. Either way this test fails.
 #[test]
-fn chromium_publisher_follows_a_one_megabit_uplink() {
+fn chromium_publisher_follows_a_350_kilobit_uplink() {
     if !browser_available("chromium_record") {
         return;
     }
@@ -208,7 +209,7 @@ fn chromium_publisher_follows_a_one_megabit_uplink() {
         "--seconds",
         "16",
         "--rate-kbps",
-        "1000",
+        "350",
     ]);
     assert_passed(&result);
     let samples = result["run"]["figures"]["bitrate"]
@@ -225,19 +226,19 @@ fn chromium_publisher_follows_a_one_megabit_uplink() {
         .collect();
     let rates: Vec<f64> = bytes.windows(2).map(|w| (w[1] - w[0]) * 8.0).collect();
     eprintln!(
-        "shaped 1 Mbit/s: estimate each second {estimates:?}; video sent each second {rates:?}; relay {}",
+        "shaped 350 kbit/s: estimate each second {estimates:?}; video sent each second {rates:?}; relay {}",
         result["run"]["relay"]
     );
-    assert!(estimates.len() >= 12 && rates.len() >= 11, "{samples:?}");
+    assert!(estimates.len() >= 10 && rates.len() >= 10, "{samples:?}");
     // The last six seconds, after the estimate had time to settle.
     let tail = |v: &[f64]| v[v.len() - 6..].iter().sum::<f64>() / 6.0;
     let (estimate, sent) = (tail(&estimates), tail(&rates));
     assert!(
-        (400_000.0..=1_300_000.0).contains(&estimate),
-        "Chromium's estimate did not settle near the 1 Mbit/s link: {estimates:?}"
+        (200_000.0..=450_000.0).contains(&estimate),
+        "Chromium's estimate did not settle near the 350 kbit/s link: {estimates:?}"
     );
     assert!(
-        (300_000.0..=1_050_000.0).contains(&sent),
-        "Chromium's video did not follow the 1 Mbit/s link: {rates:?}"
+        (150_000.0..=350_000.0).contains(&sent),
+        "Chromium's video did not follow the 350 kbit/s link: {rates:?}"
     );
 }
