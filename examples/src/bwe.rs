@@ -159,6 +159,21 @@ pub struct Scenario {
     pub seed: u64,
 }
 
+impl Scenario {
+    /// `flows` calls through `bottleneck` for `secs` seconds (each with a bulk data
+    /// channel beside its video when `bulk_data`), measured from 5 s on, seed 1.
+    pub fn new(bottleneck: Bottleneck, flows: usize, bulk_data: bool, secs: u64) -> Self {
+        Self {
+            bottleneck,
+            flows,
+            bulk_data,
+            duration: Duration::from_secs(secs),
+            measure_from: Duration::from_secs(5),
+            seed: 1,
+        }
+    }
+}
+
 /// The scenario's outcome: per flow figures, and the estimate's trace of flow 0.
 #[derive(Debug, Clone)]
 pub struct Outcome {

@@ -6,19 +6,8 @@
 use rtcpeer_examples::bwe::{Bottleneck, Outcome, Scenario, run};
 use std::time::Duration;
 
-fn scenario(bottleneck: Bottleneck, flows: usize, bulk_data: bool, secs: u64) -> Scenario {
-    Scenario {
-        bottleneck,
-        flows,
-        bulk_data,
-        duration: Duration::from_secs(secs),
-        measure_from: Duration::from_secs(5),
-        seed: 1,
-    }
-}
-
 fn converges_with_low_delay_and_loss(capacity: u64) {
-    let o = run(&scenario(Bottleneck::fixed(capacity), 1, false, 20));
+    let o = run(&Scenario::new(Bottleneck::fixed(capacity), 1, false, 20));
     let f = &o.flows[0];
     let converged = f
         .converged_after
@@ -60,7 +49,7 @@ fn ten_megabits_are_reached_within_five_seconds_with_low_delay_and_loss() {
 fn a_drop_from_three_to_one_megabit_is_followed_within_two_seconds() {
     let mut b = Bottleneck::fixed(3_000_000);
     b.capacity.push((Duration::from_secs(10), 1_000_000));
-    let o = run(&scenario(b, 1, false, 20));
+    let o = run(&Scenario::new(b, 1, false, 20));
     let after = o
         .followed_after(Duration::from_secs(10), 1_100_000)
         .expect("the estimate came down");
@@ -69,7 +58,7 @@ fn a_drop_from_three_to_one_megabit_is_followed_within_two_seconds() {
 
 #[test]
 fn two_flows_share_a_link_within_twenty_percent() {
-    let o = run(&scenario(Bottleneck::fixed(3_000_000), 2, false, 30));
+    let o = run(&Scenario::new(Bottleneck::fixed(3_000_000), 2, false, 30));
     let (a, b) = (o.flows[0].video_rate, o.flows[1].video_rate);
     let unfairness = (a - b).abs() / a.max(b);
     assert!(unfairness <= 0.2, "rates {a} and {b}");
@@ -78,7 +67,7 @@ fn two_flows_share_a_link_within_twenty_percent() {
 
 #[test]
 fn a_bulk_data_channel_beside_the_video_does_not_starve_it() {
-    let o: Outcome = run(&scenario(Bottleneck::fixed(3_000_000), 1, true, 20));
+    let o: Outcome = run(&Scenario::new(Bottleneck::fixed(3_000_000), 1, true, 20));
     let f = &o.flows[0];
     assert!(f.video_rate > 0.3 * 3_000_000.0, "video {}", f.video_rate);
     assert!(f.data_rate > 0.2 * 3_000_000.0, "data {}", f.data_rate);
@@ -91,6 +80,6 @@ fn a_bulk_data_channel_beside_the_video_does_not_starve_it() {
 
 #[test]
 fn the_same_seed_gives_the_same_estimates() {
-    let s = scenario(Bottleneck::fixed(3_000_000), 1, true, 8);
+    let s = Scenario::new(Bottleneck::fixed(3_000_000), 1, true, 8);
     assert_eq!(run(&s).estimates, run(&s).estimates);
 }

@@ -15,17 +15,6 @@ fn ms(d: Duration) -> String {
     format!("{:.0}", d.as_secs_f64() * 1e3)
 }
 
-fn scenario(bottleneck: Bottleneck, flows: usize, bulk_data: bool, secs: u64) -> Scenario {
-    Scenario {
-        bottleneck,
-        flows,
-        bulk_data,
-        duration: Duration::from_secs(secs),
-        measure_from: Duration::from_secs(5),
-        seed: 1,
-    }
-}
-
 fn row(name: &str, o: &Outcome) {
     for (i, f) in o.flows.iter().enumerate() {
         println!(
@@ -63,7 +52,7 @@ fn main() {
         "loss %"
     );
     for capacity in [1_000_000, 3_000_000, 10_000_000] {
-        let o = run(&scenario(Bottleneck::fixed(capacity), 1, false, 20));
+        let o = run(&Scenario::new(Bottleneck::fixed(capacity), 1, false, 20));
         row(&format!("{} Mbit/s", capacity / 1_000_000), &o);
         if std::env::var("BWE_TRACE").is_ok() {
             for (t, e) in o.estimates.iter().take(60) {
@@ -73,15 +62,15 @@ fn main() {
     }
     let mut drop = Bottleneck::fixed(3_000_000);
     drop.capacity.push((Duration::from_secs(10), 1_000_000));
-    let o = run(&scenario(drop, 1, false, 20));
+    let o = run(&Scenario::new(drop, 1, false, 20));
     row("3 -> 1 Mbit/s at 10 s", &o);
     let followed = o.followed_after(Duration::from_secs(10), 1_100_000);
     println!(
         "  estimate at or below 1.1 Mbit/s {} after the drop",
         followed.map_or("never".to_string(), |d| format!("{:.2} s", d.as_secs_f64()))
     );
-    let o = run(&scenario(Bottleneck::fixed(3_000_000), 2, false, 30));
+    let o = run(&Scenario::new(Bottleneck::fixed(3_000_000), 2, false, 30));
     row("two flows, 3 Mbit/s", &o);
-    let o = run(&scenario(Bottleneck::fixed(3_000_000), 1, true, 20));
+    let o = run(&Scenario::new(Bottleneck::fixed(3_000_000), 1, true, 20));
     row("video + bulk data, 3 Mbit/s", &o);
 }
