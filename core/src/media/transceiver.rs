@@ -226,6 +226,22 @@ impl Transceiver {
             .position(|l| l.outbound.ssrc == ssrc || l.outbound.rtx_ssrc == ssrc)
     }
 
+    /// Switches the simulcast layers by what `target_bps` allows
+    /// ([`allocate_layers`](crate::media::allocate_layers) over the encodings); returns the
+    /// flags, in the order of the encodings.
+    pub fn allocate_layers(&mut self, target_bps: u64) -> Vec<bool> {
+        let encodings: Vec<_> = self
+            .layers
+            .iter()
+            .filter_map(|l| l.encoding.clone())
+            .collect();
+        let on = crate::media::allocate_layers(target_bps, &encodings);
+        for (l, &a) in self.layers.iter_mut().zip(&on) {
+            l.outbound.stats.active = a;
+        }
+        on
+    }
+
     /// The index of the sending layer named `rid`; `None` names the first layer.
     pub fn layer_index(&self, rid: Option<&str>) -> Option<usize> {
         match rid {

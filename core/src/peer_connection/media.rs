@@ -564,18 +564,7 @@ impl TransceiverHandle<'_> {
     /// Which layers `target_bps` allows ([`allocate_layers`](crate::media::allocate_layers)
     /// over this sender's encodings), switched on and off accordingly; returns the flags.
     pub fn allocate_layers(&mut self, target_bps: u64) -> Vec<bool> {
-        let encodings: Vec<SendEncoding> = self
-            .get()
-            .layers
-            .iter()
-            .filter_map(|l| l.encoding.clone())
-            .collect();
-        let on = crate::media::allocate_layers(target_bps, &encodings);
-        let t = self.get_mut();
-        for (l, &a) in t.layers.iter_mut().zip(&on) {
-            l.outbound.stats.active = a;
-        }
-        on
+        self.get_mut().allocate_layers(target_bps)
     }
 
     /// `write_rtp` on the simulcast layer `rid` (see [`write_rtp`](Self::write_rtp)).

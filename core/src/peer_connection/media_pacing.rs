@@ -1,8 +1,9 @@
 //! Media through the pacer and the bandwidth estimator: every RTP packet we send is queued
 //! ([`PeerConnection::queue_rtp`]) and leaves when the pacer lets it, at 2.5× the estimate
 //! (audio first, then retransmissions, then video), or as part of a probe cluster padded
-//! with padding-only RTX packets; what leaves with a transport-wide sequence number is
-//! told to the estimator, which the peer's feedback then drives.
+//! with RTX (a recent media packet again, or padding only); what leaves with a
+//! transport-wide sequence number is told to the estimator, which the peer's feedback then
+//! drives.
 
 use super::{Event, PeerConnection, PeerConnectionError};
 use crate::media::bwe::SendSideBwe;
@@ -274,11 +275,7 @@ impl PeerConnection {
         }
         let share = target / senders as u64;
         for t in self.media.transceivers.iter_mut().filter(|t| simulcast(t)) {
-            let encodings: Vec<_> = t.layers.iter().filter_map(|l| l.encoding.clone()).collect();
-            let on = crate::media::allocate_layers(share, &encodings);
-            for (layer, active) in t.layers.iter_mut().zip(on) {
-                layer.outbound.stats.active = active;
-            }
+            t.allocate_layers(share);
         }
     }
 
