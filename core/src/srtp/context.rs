@@ -2,7 +2,8 @@
 
 use super::header::{rtcp_ssrc, rtp_header};
 use super::replay::{ReplayWindow, Verdict, estimate_index};
-use super::transform::{RTCP_E_FLAG, Transform};
+use super::keys::SessionKeys;
+use super::transform::{RTCP_E_FLAG, rtcp_trailer_len, rtp_tag_len};
 use super::{SrtpConfig, SrtpError, SrtpProfile};
 use std::collections::BTreeMap;
 
@@ -12,7 +13,8 @@ const MIN_REPLAY_WINDOW: u16 = 64;
 const MAX_RTCP_INDEX: u32 = !RTCP_E_FLAG;
 
 /// One direction of one SRTP session: every SSRC protected (or unprotected) with one master key
-/// and salt. Session keys are derived once per context (and scheduled once), never per packet.
+/// and salt. Session keys are derived once per context (and scheduled once), never per packet:
+/// at the first packet, so that a context that never sees one costs little.
 ///
 /// A context keeps, per SSRC, what it has sent (highest SRTP index, next SRTCP index) and
 /// what it has received (replay windows whose highest index gives the rollover counter).
@@ -22,7 +24,7 @@ const MAX_RTCP_INDEX: u32 = !RTCP_E_FLAG;
 /// retransmissions with the same bytes or on an RTX stream.
 pub struct SrtpContext {
     profile: SrtpProfile,
-    transform: Transform,
+    keys: SessionKeys,
     replay_window: u16,
     max_streams: usize,
     streams: BTreeMap<u32, Stream>,
@@ -67,7 +69,7 @@ impl SrtpContext {
         }
         Ok(Self {
             profile,
-            transform: Transform::new(profile, master_key, master_salt)?,
+            keys: SessionKeys::new(profile, master_key, master_salt)?,
             replay_window: config.replay_window,
             max_streams: config.max_streams,
             streams: BTreeMap::new(),
@@ -86,12 +88,12 @@ impl SrtpContext {
 
     /// Bytes [`protect_rtp`](Self::protect_rtp) appends (the tag).
     pub fn rtp_overhead(&self) -> usize {
-        self.transform.rtp_tag_len()
+        rtp_tag_len(self.profile)
     }
 
     /// Bytes [`protect_rtcp`](Self::protect_rtcp) appends (the tag and `E|index`).
     pub fn rtcp_overhead(&self) -> usize {
-        self.transform.rtcp_trailer_len()
+        rtcp_trailer_len(self.profile)
     }
 
     /// In place: encrypts the payload of the RTP packet in `packet` and appends the tag.
@@ -107,7 +109,7 @@ impl SrtpContext {
             None => u64::from(hdr.seq),
         };
         stream.rtp_sent = Some(stream.rtp_sent.map_or(index, |h| h.max(index)));
-        self.transform.protect_rtp(packet, &hdr, index);
+        self.keys.derived()?.protect_rtp(packet, &hdr, index);
         Ok(())
     }
 
@@ -116,7 +118,7 @@ impl SrtpContext {
     /// (ROC, window) — a forged packet must not advance anything.
     pub fn unprotect_rtp(&mut self, packet: &mut Vec<u8>) -> Result<(), SrtpError> {
         let hdr = rtp_header(packet)?;
-        let tag_len = self.transform.rtp_tag_len();
+        let tag_len = rtp_tag_len(self.profile);
         if packet.len() < hdr.len + tag_len {
             return Err(SrtpError::TooShort);
         }
@@ -128,7 +130,7 @@ impl SrtpContext {
         if window.is_some_and(|w| w.check(index) == Verdict::Replayed) {
             return Err(SrtpError::Replayed);
         }
-        self.transform.unprotect_rtp(packet, &hdr, index)?;
+        self.keys.derived()?.unprotect_rtp(packet, &hdr, index)?;
         let size = self.replay_window;
         let stream = self.streams.entry(hdr.ssrc).or_default();
         stream
@@ -153,7 +155,7 @@ impl SrtpContext {
             return Err(SrtpError::IndexExhausted);
         }
         stream.rtcp_next = index + 1;
-        self.transform.protect_rtcp(packet, ssrc, index);
+        self.keys.derived()?.protect_rtcp(packet, ssrc, index);
         Ok(())
     }
 
@@ -162,13 +164,13 @@ impl SrtpContext {
     /// are unspecified) and no state changed.
     pub fn unprotect_rtcp(&mut self, packet: &mut Vec<u8>) -> Result<(), SrtpError> {
         let ssrc = rtcp_ssrc(packet)?;
-        let e_index = self.transform.rtcp_e_index(packet)?;
+        let e_index = self.keys.derived()?.rtcp_e_index(packet)?;
         let index = u64::from(e_index & MAX_RTCP_INDEX);
         let window = self.received_window(ssrc, |s| s.rtcp_received.as_ref())?;
         if window.is_some_and(|w| w.check(index) == Verdict::Replayed) {
             return Err(SrtpError::Replayed);
         }
-        let plain_len = self.transform.unprotect_rtcp(packet, ssrc, e_index)?;
+        let plain_len = self.keys.derived()?.unprotect_rtcp(packet, ssrc, e_index)?;
         let size = self.replay_window;
         let stream = self.streams.entry(ssrc).or_default();
         stream
@@ -206,11 +208,17 @@ impl SrtpContext {
     pub(super) fn from_gcm_session_keys(profile: SrtpProfile, key: &[u8], salt: &[u8]) -> Self {
         Self {
             profile,
-            transform: Transform::gcm_session(key, salt),
+            keys: SessionKeys::Derived(super::transform::Transform::gcm_session(key, salt)),
             replay_window: 128,
             max_streams: 16,
             streams: BTreeMap::new(),
         }
+    }
+
+    /// Test hook: whether the session keys have been derived.
+    #[cfg(test)]
+    pub(super) fn keys_derived(&self) -> bool {
+        self.keys.is_derived()
     }
 
     /// Test hook: the next SRTCP index `ssrc` will send (vectors start mid-session).

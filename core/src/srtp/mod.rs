@@ -27,6 +27,7 @@
 mod context;
 mod header;
 mod kdf;
+mod keys;
 mod replay;
 mod transform;
 

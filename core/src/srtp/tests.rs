@@ -329,6 +329,25 @@ fn every_profile_round_trips_rtp_and_rtcp() {
 }
 
 #[test]
+fn session_keys_are_derived_at_the_first_packet_of_each_direction() {
+    for profile in ALL_PROFILES {
+        let (mut tx, mut rx) = pair(profile, &SrtpConfig::default());
+        assert!(!tx.keys_derived() && !rx.keys_derived(), "{profile:?}");
+        let expected_overhead = match profile {
+            SrtpProfile::AES128_CM_HMAC_SHA1_32 => (4, 14),
+            SrtpProfile::AES128_CM_HMAC_SHA1_80 => (10, 14),
+            _ => (16, 20),
+        };
+        assert_eq!((tx.rtp_overhead(), tx.rtcp_overhead()), expected_overhead);
+        let mut packet = rtp_packet(1, 7, &[1; 20]);
+        tx.protect_rtp(&mut packet).unwrap();
+        assert!(tx.keys_derived() && !rx.keys_derived(), "{profile:?}");
+        rx.unprotect_rtp(&mut packet).unwrap();
+        assert!(rx.keys_derived(), "{profile:?}");
+    }
+}
+
+#[test]
 fn rollover_counter_steps_when_the_sequence_number_wraps() {
     for profile in ALL_PROFILES {
         let (mut tx, mut rx) = pair(profile, &SrtpConfig::default());

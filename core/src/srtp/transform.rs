@@ -32,6 +32,25 @@ const CM_TAG_80: usize = 10;
 /// The short HMAC-SHA1 tag (32 bits) of `AES128_CM_HMAC_SHA1_32` SRTP.
 const CM_TAG_32: usize = 4;
 
+/// Bytes SRTP appends to an RTP packet of `profile` (its tag).
+pub(super) fn rtp_tag_len(profile: SrtpProfile) -> usize {
+    match profile {
+        SrtpProfile::AES128_CM_HMAC_SHA1_32 => CM_TAG_32,
+        SrtpProfile::AEAD_AES_128_GCM | SrtpProfile::AEAD_AES_256_GCM => GCM_TAG_LEN,
+        _ => CM_TAG_80,
+    }
+}
+
+/// Bytes SRTCP appends to an RTCP packet of `profile` (tag and `E|index`; the SRTCP tag of
+/// both AES-CM profiles is 80 bits).
+pub(super) fn rtcp_trailer_len(profile: SrtpProfile) -> usize {
+    RTCP_INDEX_LEN
+        + match profile {
+            SrtpProfile::AEAD_AES_128_GCM | SrtpProfile::AEAD_AES_256_GCM => GCM_TAG_LEN,
+            _ => CM_TAG_80,
+        }
+}
+
 /// Master key and master salt lengths of `profile`.
 pub(super) fn master_lengths(profile: SrtpProfile) -> Result<(usize, usize), SrtpError> {
     match profile {
@@ -116,11 +135,7 @@ impl Transform {
             derive(label, &mut key);
             <Hmac<Sha1> as KeyInit>::new_from_slice(&key).expect("HMAC accepts any key length")
         };
-        let rtp_tag_len = if profile == SrtpProfile::AES128_CM_HMAC_SHA1_32 {
-            CM_TAG_32
-        } else {
-            CM_TAG_80
-        };
+        let rtp_tag_len = rtp_tag_len(profile);
         Ok(Self::CmSha1(Box::new(CmKeys {
             rtp_cipher: cipher(kdf::LABEL_RTP_KEY),
             rtp_salt: salt(kdf::LABEL_RTP_SALT),
@@ -133,7 +148,7 @@ impl Transform {
     }
 
     /// Bytes SRTP appends to an RTP packet.
-    pub(super) fn rtp_tag_len(&self) -> usize {
+    fn rtp_tag_len(&self) -> usize {
         match self {
             Self::CmSha1(k) => k.rtp_tag_len,
             Self::Gcm(_) => GCM_TAG_LEN,
@@ -141,7 +156,7 @@ impl Transform {
     }
 
     /// Bytes SRTCP appends to an RTCP packet (tag and `E|index`).
-    pub(super) fn rtcp_trailer_len(&self) -> usize {
+    fn rtcp_trailer_len(&self) -> usize {
         RTCP_INDEX_LEN
             + match self {
                 Self::CmSha1(_) => CM_TAG_80,
