@@ -89,9 +89,9 @@ impl PeerConnection {
         if line.rejected {
             return Some(MediaSection::rejected(t.codecs.clone()));
         }
-        let mut codecs = codec::offer_codecs(&self.config.codecs, &t.kind);
+        let mut codecs = codec::offer_codecs(&self.codecs, &t.kind);
         keep_implemented_feedback(&mut codecs);
-        let extensions = codec::offer_extensions(&self.config.codecs, &t.kind);
+        let extensions = codec::offer_extensions(&self.codecs, &t.kind);
         Some(self.section_for(t.id, t.direction, codecs, extensions))
     }
 
@@ -115,13 +115,13 @@ impl PeerConnection {
         let Some(t) = self.media.by_mid(mid).filter(|t| !t.stopping && !t.stopped) else {
             return reject();
         };
-        let mut codecs = codec::answer_codecs(&self.config.codecs, &t.kind, &offered_codecs);
+        let mut codecs = codec::answer_codecs(&self.codecs, &t.kind, &offered_codecs);
         keep_implemented_feedback(&mut codecs);
         if !codecs.iter().any(|c| !c.codec.is_rtx()) {
             return reject();
         }
         let offered = codec::read_extensions(m);
-        let extensions = codec::answer_extensions(&self.config.codecs, &t.kind, &offered);
+        let extensions = codec::answer_extensions(&self.codecs, &t.kind, &offered);
         let offered_dir = m.direction().unwrap_or(TransceiverDirection::SendRecv);
         let direction = answer_direction(t.direction, offered_dir);
         let mut section = self.section_for(t.id, direction, codecs, extensions);

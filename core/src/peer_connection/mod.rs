@@ -68,6 +68,7 @@ use crate::datachannel::DataChannels;
 use crate::dtls::{Dtls, DtlsCertificate, DtlsRole};
 use crate::ice::{IceAgent, IceConfig, IceRole};
 use crate::rng::Rng;
+use crate::media::codec::MediaCodecs;
 use crate::transmit::Transmit;
 use channels::Channels;
 use jsep::Jsep;
@@ -123,7 +124,10 @@ use std::time::Instant;
 /// ```
 #[derive(Debug)]
 pub struct PeerConnection {
+    /// The configuration, less its codecs (moved to `codecs`).
     pub(crate) config: RtcConfiguration,
+    /// `config.codecs`, shared with every connection that has the same list.
+    pub(crate) codecs: std::sync::Arc<MediaCodecs>,
     pub(crate) rng: Rng,
     pub(crate) now: Instant,
     pub(crate) certificate: DtlsCertificate,
@@ -163,8 +167,9 @@ impl PeerConnection {
     ///
     /// Errors: an invalid configuration (bad ICE server URL, TURN without credentials,
     /// limits out of range).
-    pub fn new(config: RtcConfiguration, now: Instant) -> Result<Self, crate::Error> {
+    pub fn new(mut config: RtcConfiguration, now: Instant) -> Result<Self, crate::Error> {
         config.validate()?;
+        let codecs = std::mem::replace(&mut config.codecs, MediaCodecs::none()).into_shared();
         let mut rng = config
             .seed
             .as_ref()
@@ -187,6 +192,7 @@ impl PeerConnection {
         let jsep = Jsep::new(rng.u64() >> 1);
         let mut pc = Self {
             config,
+            codecs,
             rng,
             now,
             certificate,
