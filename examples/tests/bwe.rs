@@ -7,7 +7,16 @@ use rtcpeer_examples::bwe::{Bottleneck, Outcome, Scenario, run};
 use std::time::Duration;
 
 fn converges_with_low_delay_and_loss(capacity: u64) {
-    let o = run(&Scenario::new(Bottleneck::fixed(capacity), 1, false, 20));
+    check_convergence(
+        capacity,
+        &Scenario::new(Bottleneck::fixed(capacity), 1, false, 20),
+    );
+}
+
+/// The estimate reaches 85 % of `capacity` within 5 s, then the video uses the path with
+/// low queuing delay and loss.
+fn check_convergence(capacity: u64, scenario: &Scenario) {
+    let o = run(scenario);
     let f = &o.flows[0];
     let converged = f
         .converged_after
@@ -43,6 +52,12 @@ fn three_megabits_are_reached_within_five_seconds_with_low_delay_and_loss() {
 #[test]
 fn ten_megabits_are_reached_within_five_seconds_with_low_delay_and_loss() {
     converges_with_low_delay_and_loss(10_000_000);
+}
+
+#[test]
+fn three_megabits_are_reached_within_five_seconds_on_rfc_8888_feedback_alone() {
+    let s = Scenario::new(Bottleneck::fixed(3_000_000), 1, false, 20).with_ccfb();
+    check_convergence(3_000_000, &s);
 }
 
 #[test]

@@ -109,6 +109,12 @@ impl PeerConnection {
             return;
         };
         self.record_transport_seq(&packet);
+        if self.media.ccfb {
+            let now = self.now;
+            self.media
+                .ccfb_feedback
+                .on_packet(now, packet.ssrc(), packet.sequence_number());
+        }
         let Some(id) = self.route_rtp(&packet) else {
             self.media.stats.rtp_unroutable += 1;
             return;
@@ -327,7 +333,13 @@ impl PeerConnection {
             RtcpPacket::Nack(nack) => self.on_nack(nack),
             RtcpPacket::TransportCc(feedback) => {
                 self.on_transport_feedback(feedback);
-                self.feed_estimator(feedback);
+                self.feed_estimator(|bwe, now| bwe.on_feedback(feedback, now));
+            }
+            RtcpPacket::Ccfb(feedback) => {
+                self.media.stats.ccfb_received += 1;
+                if self.media.ccfb {
+                    self.feed_estimator(|bwe, now| bwe.on_ccfb(feedback, now));
+                }
             }
             RtcpPacket::Remb(remb) => self.on_remb(remb.bitrate_bps),
             _ => {}
@@ -581,15 +593,17 @@ impl PeerConnection {
         self.send_rtcp(&[head, feedback])
     }
 
-    /// Sends the transport-cc feedback that is due, each message in its own compound
-    /// behind an empty receiver report (RFC 3550 §6.1; reduced-size RTCP is not
+    /// Sends the transport-cc and RFC 8888 feedback that is due, each message in its own
+    /// compound behind an empty receiver report (RFC 3550 §6.1; reduced-size RTCP is not
     /// negotiated).
-    fn send_transport_feedback(&mut self) {
+    fn send_congestion_feedback(&mut self) {
         let now = self.now;
-        // Checked here too (poll_feedback does) so that the timer path, taken on every
-        // timeout, does not look for a sender SSRC when nothing is due.
-        let feedback = &self.media.transport_feedback;
-        if feedback.deadline().is_none_or(|at| at > now) {
+        // Deadlines checked here too (poll_feedback does) so that the timer path, taken on
+        // every timeout, does not look for a sender SSRC when nothing is due.
+        let due = |deadline: Option<std::time::Instant>| deadline.is_some_and(|at| at <= now);
+        let twcc_due = due(self.media.transport_feedback.deadline());
+        let ccfb_due = due(self.media.ccfb_feedback.deadline());
+        if !twcc_due && !ccfb_due {
             return;
         }
         let sender_ssrc = self
@@ -598,17 +612,29 @@ impl PeerConnection {
             .iter()
             .find(|t| !t.stopped)
             .map_or(0, |t| t.outbound().ssrc);
-        let messages = self
-            .media
-            .transport_feedback
-            .poll_feedback(now, sender_ssrc);
+        let mut messages: Vec<RtcpPacket> = Vec::new();
+        if twcc_due {
+            let twcc = self
+                .media
+                .transport_feedback
+                .poll_feedback(now, sender_ssrc);
+            messages.extend(twcc.into_iter().map(RtcpPacket::TransportCc));
+        }
+        if ccfb_due {
+            let ntp = self.ntp_now();
+            let ccfb = self
+                .media
+                .ccfb_feedback
+                .poll_feedback(now, sender_ssrc, ntp);
+            messages.extend(ccfb.into_iter().map(RtcpPacket::Ccfb));
+        }
         for message in messages {
             let head = RtcpPacket::ReceiverReport(ReceiverReport {
                 ssrc: sender_ssrc,
                 reports: Vec::new(),
             });
-            if let Err(e) = self.send_rtcp(&[head, RtcpPacket::TransportCc(message)]) {
-                tracing::debug!(%e, "pc: transport-cc feedback not sent");
+            if let Err(e) = self.send_rtcp(&[head, message]) {
+                tracing::debug!(%e, "pc: congestion control feedback not sent");
             }
         }
     }
@@ -642,7 +668,7 @@ impl PeerConnection {
         if self.media.srtp.is_none() {
             return;
         }
-        self.send_transport_feedback();
+        self.send_congestion_feedback();
         if !self.media.reports.poll_due(now, &mut self.rng) {
             return;
         }
