@@ -109,6 +109,9 @@ pub struct FlowFigures {
     pub queue_delay_p95: Duration,
     /// Fraction of video packets written in the measured window that never arrived.
     pub loss: f64,
+    /// Feedback messages the sender heard: transport-cc, and RFC 8888.
+    pub transport_cc_received: u64,
+    pub ccfb_received: u64,
 }
 
 /// The bottleneck: capacity over time, round trip and queue.
@@ -502,6 +505,7 @@ fn measure(w: &mut World, s: &Scenario, since: Duration) -> Outcome {
             .get(delays.len() * 95 / 100)
             .copied()
             .unwrap_or_default();
+        let sender_stats = w.a(f).pc.stats().media;
         let flow = &w.flows[f];
         // Packets written in the window that had time to arrive (a second before the end).
         let cutoff = s.duration.saturating_sub(Duration::from_secs(1));
@@ -528,6 +532,8 @@ fn measure(w: &mut World, s: &Scenario, since: Duration) -> Outcome {
             } else {
                 lost as f64 / expected.len() as f64
             },
+            transport_cc_received: sender_stats.transport_feedback_received,
+            ccfb_received: sender_stats.ccfb_received,
         });
     }
     Outcome {

@@ -177,6 +177,10 @@ impl PeerConnection {
             return;
         }
         let clock_rate = t.codec(pt).map_or(90_000, |c| c.codec.clock_rate);
+        let svc_layer = t.codec(pt).and_then(|c| {
+            let payload = &buf[header_len..header_len + payload_len];
+            crate::media::packetize::svc_layer_of(&c.codec, payload)
+        });
         let rid = t
             .extensions
             .id_of(extensions::RID)
@@ -263,6 +267,7 @@ impl PeerConnection {
                 packet,
                 header_len,
                 payload_len,
+                svc_layer,
             }));
         }
         if keyframe {
