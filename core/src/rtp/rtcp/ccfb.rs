@@ -114,7 +114,7 @@ impl CcfbBlock {
 }
 
 fn read_metric(word: u16) -> Option<CcfbArrival> {
-    (word & RECEIVED_BIT != 0).then(|| CcfbArrival {
+    (word & RECEIVED_BIT != 0).then_some(CcfbArrival {
         ecn: ((word >> 13) & 3) as u8,
         offset: word & ATO_MASK,
     })
