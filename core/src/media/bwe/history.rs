@@ -266,6 +266,82 @@ impl SendHistory {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rtp::rtcp::{CcfbArrival, CcfbBlock};
+
+    #[allow(clippy::disallowed_methods)]
+    fn t0() -> Instant {
+        Instant::now()
+    }
+
+    #[test]
+    fn ccfb_is_matched_by_ssrc_and_sequence_and_given_in_send_order() {
+        let start = t0();
+        let mut h = SendHistory::default();
+        // Sent in this order: media 10 of SSRC 1, RTX 500 of SSRC 2, media 11 of SSRC 1.
+        for (seq, (ssrc, rtp_seq)) in [(7u16, (1, 10)), (8, (2, 500)), (9, (1, 11))] {
+            h.on_sent(
+                seq,
+                1000,
+                start + Duration::from_millis(u64::from(seq)),
+                None,
+            );
+            h.index_rtp(seq, ssrc, rtp_seq);
+        }
+        assert_eq!(h.indexed_len(), 3);
+        let arrived = |offset| Some(CcfbArrival { ecn: 0, offset });
+        let fb = CongestionControlFeedback {
+            sender_ssrc: 9,
+            // The RTX stream first, then media with 11 lost; an unknown stream is ignored.
+            blocks: vec![
+                CcfbBlock {
+                    media_ssrc: 2,
+                    begin_seq: 500,
+                    reports: vec![arrived(512)],
+                },
+                CcfbBlock {
+                    media_ssrc: 1,
+                    begin_seq: 10,
+                    reports: vec![arrived(1024), None],
+                },
+                CcfbBlock {
+                    media_ssrc: 3,
+                    begin_seq: 0,
+                    reports: vec![arrived(0)],
+                },
+            ],
+            report_timestamp: 10 << 16, // 10 s
+        };
+        let mut out = Vec::new();
+        h.on_ccfb(&fb, &mut out);
+        let got: Vec<_> = out.iter().map(|r| (r.send_time, r.arrival_us)).collect();
+        let at = |ms| start + Duration::from_millis(ms);
+        assert_eq!(
+            got,
+            [
+                (at(7), Some(9_000_000)),
+                (at(8), Some(9_500_000)),
+                (at(9), None)
+            ]
+        );
+        // Received packets leave the index; the lost one stays, reported once.
+        assert_eq!(h.indexed_len(), 1);
+        out.clear();
+        h.on_ccfb(&fb, &mut out);
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn the_rtp_index_never_outgrows_the_history() {
+        let start = t0();
+        let mut h = SendHistory::default();
+        for i in 0..(HISTORY_PACKETS as u32 + 500) {
+            let seq = i as u16;
+            h.on_sent(seq, 100, start + Duration::from_micros(u64::from(i)), None);
+            h.index_rtp(seq, i % 3, seq);
+        }
+        assert!(h.len() <= HISTORY_PACKETS);
+        assert!(h.indexed_len() <= h.len());
+    }
 
     #[test]
     fn sequence_and_reference_time_unwrap_across_their_wraps() {
