@@ -10,7 +10,7 @@
 
 use rtcpeer::Rng;
 use rtcpeer::Transmit;
-use rtcpeer::media::{RtpWrite, TrackInfo, TransceiverId};
+use rtcpeer::media::{RtpWrite, TrackInfo, TransceiverId, codec};
 use rtcpeer::peer_connection::{
     ChannelId, DataChannelInit, Event, PeerConnection, PeerConnectionState, RtcConfiguration,
     SimPeer,
@@ -109,6 +109,9 @@ pub struct FlowFigures {
     pub queue_delay_p95: Duration,
     /// Fraction of video packets written in the measured window that never arrived.
     pub loss: f64,
+    /// Feedback messages the sender heard: transport-cc, and RFC 8888.
+    pub transport_cc_received: u64,
+    pub ccfb_received: u64,
 }
 
 /// The bottleneck: capacity over time, round trip and queue.
@@ -146,11 +149,22 @@ impl Bottleneck {
     }
 }
 
+/// The congestion feedback the receivers send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Feedback {
+    /// Transport-wide feedback (the default negotiation).
+    #[default]
+    TransportCc,
+    /// RFC 8888 feedback only: the senders offer `ack ccfb` and no transport-cc extension.
+    Ccfb,
+}
+
 /// A scenario: flows through one bottleneck for a while.
 #[derive(Debug, Clone)]
 pub struct Scenario {
     pub bottleneck: Bottleneck,
     pub flows: usize,
+    pub feedback: Feedback,
     /// Each flow also pushes a bulk data-channel transfer beside its video.
     pub bulk_data: bool,
     pub duration: Duration,
@@ -166,10 +180,19 @@ impl Scenario {
         Self {
             bottleneck,
             flows,
+            feedback: Feedback::TransportCc,
             bulk_data,
             duration: Duration::from_secs(secs),
             measure_from: Duration::from_secs(5),
             seed: 1,
+        }
+    }
+
+    /// The same scenario with RFC 8888 feedback instead of transport-cc.
+    pub fn with_ccfb(self) -> Self {
+        Self {
+            feedback: Feedback::Ccfb,
+            ..self
         }
     }
 }
@@ -198,8 +221,15 @@ struct World {
     network: NetworkId,
 }
 
-fn peer(seed: u64, addr: SocketAddr, now: Instant) -> SimPeer {
-    let mut pc = PeerConnection::new(RtcConfiguration::with_seed(seed), now).expect("config");
+fn peer(seed: u64, addr: SocketAddr, now: Instant, feedback: Feedback) -> SimPeer {
+    let mut config = RtcConfiguration::with_seed(seed);
+    if feedback == Feedback::Ccfb {
+        config.codecs = config
+            .codecs
+            .with_ccfb()
+            .without_extension(codec::uri::TRANSPORT_CC);
+    }
+    let mut pc = PeerConnection::new(config, now).expect("config");
     pc.add_local_socket(now, addr).expect("socket");
     SimPeer::new(pc)
 }
@@ -236,8 +266,9 @@ impl World {
         let a_addr = SocketAddr::from(([10, 1, 0, 1 + i as u8], 5000));
         let b_addr = SocketAddr::from(([192, 0, 2, 1 + i as u8], 5000));
         let seed = s.seed * 100 + i as u64 * 2;
-        let mut a = peer(seed + 1, a_addr, self.start);
-        let b = peer(seed + 2, b_addr, self.start);
+        // The sender offers; the receiver answers with what the offer allows.
+        let mut a = peer(seed + 1, a_addr, self.start, s.feedback);
+        let b = peer(seed + 2, b_addr, self.start, Feedback::TransportCc);
         let video =
             a.pc.add_track(TrackInfo::new(MediaKind::Video, "cam", "s"))
                 .expect("track");
@@ -474,6 +505,7 @@ fn measure(w: &mut World, s: &Scenario, since: Duration) -> Outcome {
             .get(delays.len() * 95 / 100)
             .copied()
             .unwrap_or_default();
+        let sender_stats = w.a(f).pc.stats().media;
         let flow = &w.flows[f];
         // Packets written in the window that had time to arrive (a second before the end).
         let cutoff = s.duration.saturating_sub(Duration::from_secs(1));
@@ -500,6 +532,8 @@ fn measure(w: &mut World, s: &Scenario, since: Duration) -> Outcome {
             } else {
                 lost as f64 / expected.len() as f64
             },
+            transport_cc_received: sender_stats.transport_feedback_received,
+            ccfb_received: sender_stats.ccfb_received,
         });
     }
     Outcome {

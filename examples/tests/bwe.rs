@@ -3,11 +3,19 @@
 //! trip, in the simulator (`cargo run --release -p rtcpeer-examples --bin bwe_table`
 //! prints the same figures).
 
-use rtcpeer_examples::bwe::{Bottleneck, Outcome, Scenario, run};
+use rtcpeer_examples::bwe::{Bottleneck, FlowFigures, Outcome, Scenario, run};
 use std::time::Duration;
 
 fn converges_with_low_delay_and_loss(capacity: u64) {
-    let o = run(&Scenario::new(Bottleneck::fixed(capacity), 1, false, 20));
+    let s = Scenario::new(Bottleneck::fixed(capacity), 1, false, 20);
+    let f = check_convergence(capacity, &s);
+    assert!(f.transport_cc_received > 0 && f.ccfb_received == 0);
+}
+
+/// The estimate reaches 85 % of `capacity` within 5 s, then the video uses the path with
+/// low queuing delay and loss.
+fn check_convergence(capacity: u64, scenario: &Scenario) -> FlowFigures {
+    let o = run(scenario);
     let f = &o.flows[0];
     let converged = f
         .converged_after
@@ -28,6 +36,7 @@ fn converges_with_low_delay_and_loss(capacity: u64) {
         "{capacity}: video {}",
         f.video_rate
     );
+    o.flows[0].clone()
 }
 
 #[test]
@@ -43,6 +52,19 @@ fn three_megabits_are_reached_within_five_seconds_with_low_delay_and_loss() {
 #[test]
 fn ten_megabits_are_reached_within_five_seconds_with_low_delay_and_loss() {
     converges_with_low_delay_and_loss(10_000_000);
+}
+
+#[test]
+fn three_megabits_are_reached_within_five_seconds_on_rfc_8888_feedback_alone() {
+    let s = Scenario::new(Bottleneck::fixed(3_000_000), 1, false, 20).with_ccfb();
+    let f = check_convergence(3_000_000, &s);
+    assert_eq!(f.transport_cc_received, 0);
+    // 20 s of reports every 50 ms.
+    assert!(
+        f.ccfb_received > 300,
+        "{} RFC 8888 reports",
+        f.ccfb_received
+    );
 }
 
 #[test]

@@ -225,3 +225,59 @@ fn calls_after_close_fail() {
             .is_err()
     );
 }
+
+fn pc_with(seed: u64, codecs: rtcpeer::media::codec::MediaCodecs) -> PeerConnection {
+    #[allow(clippy::disallowed_methods)]
+    let now = Instant::now();
+    let mut config = RtcConfiguration::with_seed(seed);
+    config.codecs = codecs;
+    PeerConnection::new(config, now).expect("pc")
+}
+
+/// Offers video from `offerer`, answers with a default `rtcpeer`; both SDPs.
+fn video_offer_answer(mut offerer: PeerConnection) -> (String, String) {
+    let track = rtcpeer::media::TrackInfo::new(MediaKind::Video, "cam", "s");
+    offerer.add_track(track).expect("track");
+    let offer = offerer.create_offer().expect("offer");
+    offerer.set_local_description(offer.clone()).expect("sld");
+    let mut answerer = pc(41);
+    answerer.set_remote_description(offer.clone()).expect("srd");
+    let answer = answerer.create_answer().expect("answer");
+    answerer.set_local_description(answer.clone()).expect("sld");
+    offerer.set_remote_description(answer.clone()).expect("srd");
+    (offer.sdp, answer.sdp)
+}
+
+const TWCC_URI: &str = "draft-holmer-rmcat-transport-wide-cc-extensions-01";
+
+#[test]
+fn rfc_8888_feedback_is_not_offered_by_default() {
+    let (offer, answer) = video_offer_answer(pc(40));
+    assert!(!offer.contains("ccfb") && !answer.contains("ccfb"));
+    assert!(answer.contains(TWCC_URI));
+}
+
+#[test]
+fn transport_cc_stays_preferred_when_both_are_offered() {
+    let codecs = rtcpeer::media::codec::MediaCodecs::default().with_ccfb();
+    let (offer, answer) = video_offer_answer(pc_with(42, codecs));
+    assert!(offer.contains("a=rtcp-fb:96 ack ccfb"), "{offer}");
+    assert!(offer.contains(TWCC_URI));
+    assert!(answer.contains(TWCC_URI), "{answer}");
+    assert!(!answer.contains("ccfb"), "{answer}");
+}
+
+#[test]
+fn rfc_8888_feedback_is_answered_when_offered_without_transport_cc() {
+    let codecs = rtcpeer::media::codec::MediaCodecs::default()
+        .with_ccfb()
+        .without_extension(rtcpeer::media::codec::uri::TRANSPORT_CC);
+    let (offer, answer) = video_offer_answer(pc_with(43, codecs));
+    assert!(!offer.contains(TWCC_URI));
+    assert!(answer.contains("a=rtcp-fb:96 ack ccfb"), "{answer}");
+    assert!(
+        answer.contains("a=rtcp-fb:45 ack ccfb"),
+        "AV1 too: {answer}"
+    );
+    assert!(!answer.contains(TWCC_URI));
+}

@@ -4,7 +4,10 @@
 use super::{Milestones, Target};
 use crate::datachannel::{ChannelType, DcepMessage};
 use crate::rtp::extensions::{self, ExtensionValue};
-use crate::rtp::rtcp::{Bye, Pli, RtcpPacket, parse_compound};
+use crate::rtp::rtcp::{
+    ATO_OVER_RANGE, Bye, CcfbArrival, CcfbBlock, CongestionControlFeedback, Pli, RtcpPacket,
+    parse_compound,
+};
 use crate::rtp::{RtpHeader, RtpHeaderRef, RtpPacket, is_rtcp};
 use crate::sdp::{SdpLimits, SessionDescription};
 use crate::srtp::{SrtpConfig, SrtpContext, SrtpProfile};
@@ -39,7 +42,7 @@ pub(super) const RTCP: Target = Target {
     name: "rtcp",
     run: rtcp,
     seeds: rtcp_seeds,
-    deep: &["rtcp_parsed"],
+    deep: &["rtcp_parsed", "rtcp_ccfb"],
 };
 pub(super) const SRTP: Target = Target {
     name: "srtp",
@@ -252,6 +255,9 @@ fn rtcp(data: &[u8], _: Instant) -> Milestones {
     let mut reached = Milestones::new();
     for packet in parse_compound(data).flatten() {
         reached.insert("rtcp_parsed");
+        if matches!(packet, RtcpPacket::Ccfb(_)) {
+            reached.insert("rtcp_ccfb");
+        }
         let _ = (
             packet.to_string(),
             packet.media_ssrcs(),
@@ -283,7 +289,27 @@ fn rtcp_seeds(_: Instant) -> Vec<Vec<u8>> {
     });
     let mut compound = pli.to_bytes();
     compound.extend_from_slice(&bye.to_bytes());
-    vec![pli.to_bytes(), compound]
+    // RFC 8888 feedback across the sequence wrap: received, lost, received over-range.
+    let ccfb = RtcpPacket::Ccfb(CongestionControlFeedback {
+        sender_ssrc: 1,
+        blocks: vec![CcfbBlock {
+            media_ssrc: 2,
+            begin_seq: 65535,
+            reports: vec![
+                Some(CcfbArrival {
+                    ecn: 0,
+                    offset: 100,
+                }),
+                None,
+                Some(CcfbArrival {
+                    ecn: 1,
+                    offset: ATO_OVER_RANGE,
+                }),
+            ],
+        }],
+        report_timestamp: 0x0001_8000,
+    });
+    vec![pli.to_bytes(), compound, ccfb.to_bytes()]
 }
 
 const PROFILES: [SrtpProfile; 4] = [

@@ -31,7 +31,7 @@
 //! emitted as non-contiguous and the caller decides), NACK scheduling (the caller's).
 
 use crate::media::assembler_jitter::{JitterEstimate, wait_for};
-use crate::media::packetize::Depacketizer;
+use crate::media::packetize::{Depacketizer, SvcLayer};
 use bytes::Bytes;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -119,6 +119,9 @@ pub struct AssembledFrame {
     pub received_at: Instant,
     /// The frame in the codec's bitstream format.
     pub data: Vec<u8>,
+    /// The SVC layer of its first packet that names one (VP9, AV1); with spatial layers
+    /// sharing a timestamp the frame holds them all, from this one up.
+    pub svc_layer: Option<SvcLayer>,
 }
 
 /// What the assembler has to say; drain with [`FrameAssembler::poll_event`].
@@ -594,6 +597,9 @@ impl FrameAssembler {
             return;
         }
         let first = &slots[0];
+        let svc_layer = slots
+            .iter()
+            .find_map(|s| self.depacketizer.svc_layer(&s.payload));
         let frame = AssembledFrame {
             payload_type: first.payload_type,
             timestamp: first.timestamp,
@@ -607,6 +613,7 @@ impl FrameAssembler {
                 .max()
                 .unwrap_or(first.arrival),
             data,
+            svc_layer,
         };
         self.bytes += frame.data.len();
         self.stats.frames += 1;

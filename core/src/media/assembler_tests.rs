@@ -423,3 +423,33 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn an_assembled_vp9_frame_carries_its_svc_layer() {
+    use crate::media::packetize::{SvcLayer, vp9::Vp9Depacketizer};
+    let mut a = FrameAssembler::new(AssemblerConfig::video(90_000), Box::new(Vp9Depacketizer));
+    // Key picture (P clear) of SID 0, TID 0, non-flexible, start and end of the frame.
+    let payload = vec![0xac, 0x05, 0x00, 0x07, 0x82, 0x49];
+    a.handle_packet(
+        base(),
+        AssemblerPacket {
+            sequence_number: 1,
+            timestamp: 0,
+            marker: true,
+            payload_type: 98,
+            payload: Bytes::from(payload),
+        },
+    );
+    let events = drain(&mut a);
+    let frame = frames_of(&events)[0];
+    assert_eq!(
+        frame.svc_layer,
+        Some(SvcLayer {
+            spatial: 0,
+            temporal: 0,
+            switching_up: Some(false),
+            inter_layer_dependency: Some(false),
+        })
+    );
+    assert!(frame.keyframe);
+}

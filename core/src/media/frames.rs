@@ -14,7 +14,7 @@
 
 use super::TransceiverId;
 use super::frame_options::{FrameOptions, FrameOptionsState, ReceivedFrameInfo};
-use super::packetize::{Depacketizer, Packetizer, depacketizer_for, packetizer_for};
+use super::packetize::{Depacketizer, Packetizer, SvcLayer, depacketizer_for, packetizer_for};
 use crate::media::codec::NegotiatedCodec;
 use bytes::Bytes;
 use std::time::{Duration, Instant};
@@ -93,6 +93,9 @@ pub struct ReceivedFrame {
     /// What the header extensions of its packets said (capture time, audio level,
     /// orientation, playout delay), for the URIs negotiated.
     pub info: ReceivedFrameInfo,
+    /// The SVC layer its payload descriptor names (VP9 with `L`, AV1 OBU extension
+    /// headers), if any; see [`AssembledFrame`](crate::media::assembler::AssembledFrame).
+    pub svc_layer: Option<SvcLayer>,
 }
 
 /// Packetizing state of a sender in frame mode: the packetizer of the payload type in use

@@ -37,6 +37,9 @@
 //!   packet carrying the transport-wide sequence number (probes included) is recorded and
 //!   reported back every 100 ms; what the peer reports of ours is counted in the
 //!   connection's media stats.
+//! - RFC 8888 congestion control feedback (`ack ccfb`), receiving side, for a peer that
+//!   negotiated it without transport-cc: every RTP packet recorded by SSRC and sequence
+//!   number and reported every 50 ms ([`CcfbReceiver`]).
 //!
 //! - [`simulcast`]: sending up to three layers with rids, receiving a browser's layers
 //!   routed by rid (RFC 8853, RFC 8851, RFC 8852).
@@ -45,9 +48,11 @@
 //! and SVC layer selection; padding-only RTX packets (bandwidth probes) are counted for feedback,
 //! then dropped.
 
+mod arrival_log;
 pub mod assembler;
 mod assembler_jitter;
 pub mod bwe;
+mod ccfb_feedback;
 pub mod codec;
 pub mod frame_options;
 mod frames;
@@ -66,6 +71,7 @@ mod transport_feedback;
 /// VP8 (RFC 7741), kept at its former path; see [`packetize::vp8`].
 pub use packetize::vp8;
 
+pub use ccfb_feedback::{CcfbReceiver, CcfbStats};
 pub(crate) use frames::{FRAME_SOURCE, FrameSender};
 pub use frames::{FrameWrite, MAX_FRAME_PAYLOAD, ReceivedFrame, rtp_timestamp};
 pub(crate) use history::split_rtx_payload;

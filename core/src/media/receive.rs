@@ -2,6 +2,7 @@
 //! the per-SSRC statistics receiver reports carry (RFC 3550 §6.4.1, Appendix A.1, A.3, A.8).
 
 use super::TransceiverId;
+use super::packetize::SvcLayer;
 use crate::rtp::rtcp::ReportBlock;
 use bytes::Bytes;
 use std::time::Instant;
@@ -29,6 +30,9 @@ pub struct ReceivedRtp {
     pub header_len: usize,
     /// Length of the payload (without padding).
     pub payload_len: usize,
+    /// The SVC layer the payload descriptor names (VP9 with `L`, AV1 OBU extension
+    /// headers), for a forwarder choosing layers; `None` for other codecs.
+    pub svc_layer: Option<SvcLayer>,
 }
 
 impl ReceivedRtp {

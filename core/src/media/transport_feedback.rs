@@ -7,33 +7,30 @@
 //! feedback go back to the sender as [`TransportCc`] messages: which numbers arrived, and
 //! when, so that the sender's bandwidth estimator can see queues building. A gap (loss or
 //! reordering) brings the next feedback forward, but never closer than
-//! [`MIN_FEEDBACK_INTERVAL`] to the last one. A packet that arrives after its number was
-//! reported missing moves the next feedback's start back to it, as libwebrtc's receiver
-//! does, so the sender learns it arrived after all.
+//! [`MIN_FEEDBACK_INTERVAL`] to the last one.
 //!
-//! Arrival times are kept for [`HISTORY`] behind the newest packet and for at most
-//! [`MAX_PACKETS`] numbers, so a peer cannot grow memory; each message reports at most
+//! Arrivals are kept in an [`ArrivalLog`] (bounded; late packets reported again); each
+//! message reports at most
 //! [`MAX_RECEIVED_PER_MESSAGE`] received packets (about 1 KB on the wire), and one poll
 //! gives at most [`MAX_MESSAGES_PER_POLL`] messages.
 //!
 //! Sans-IO: arrival instants come from the caller, deadlines go back through
 //! [`TransportFeedbackReceiver::deadline`].
 
+use super::arrival_log::{ArrivalLog, Recorded};
 use crate::rtp::rtcp::TransportCc;
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
+
+#[cfg(test)]
+use super::arrival_log::MAX_PACKETS;
 
 /// The regular interval between feedback messages (libwebrtc's default).
 pub(crate) const FEEDBACK_INTERVAL: Duration = Duration::from_millis(100);
 /// The shortest interval, when a gap brings feedback forward.
 pub(crate) const MIN_FEEDBACK_INTERVAL: Duration = Duration::from_millis(50);
-/// How far behind the newest arrival late packets are still reported.
-pub(crate) const HISTORY: Duration = Duration::from_millis(500);
-/// The most sequence numbers whose arrival is kept.
-pub(crate) const MAX_PACKETS: i64 = 1 << 13;
 /// The most received packets one message reports (keeps it near 1 KB).
 pub(crate) const MAX_RECEIVED_PER_MESSAGE: usize = 400;
-/// The most messages one poll gives; the rest wait for the next.
+/// The most messages one poll gives; the rest wait for the next (RFC 8888 feedback too).
 pub(crate) const MAX_MESSAGES_PER_POLL: usize = 8;
 
 /// The reference time's unit.
@@ -57,13 +54,8 @@ pub struct TransportFeedbackStats {
 /// that build their own RTCP.
 #[derive(Debug, Default)]
 pub struct TransportFeedbackReceiver {
-    /// Extended sequence number → arrival. Never empty after the first packet: pruning
-    /// keeps the packet just recorded and every higher one, so its last key is the highest
-    /// number so far.
-    arrivals: BTreeMap<i64, Instant>,
-    /// The first sequence number the next feedback reports; never below the first key of
-    /// `arrivals` ([`prune`](Self::prune) keeps it there).
-    start: Option<i64>,
+    /// Transport-wide sequence numbers and their arrivals.
+    arrivals: ArrivalLog,
     /// The instant that reference times count from (the first arrival).
     epoch: Option<Instant>,
     next_due: Option<Instant>,
@@ -77,20 +69,13 @@ pub struct TransportFeedbackReceiver {
 impl TransportFeedbackReceiver {
     /// Records one arrival.
     pub fn on_packet(&mut self, now: Instant, seq: u16, ssrc: u32) {
-        let highest = self.highest();
-        let ext = extend_around(seq, highest);
-        let too_old = highest.is_some_and(|h| ext <= h - MAX_PACKETS);
-        if too_old || self.arrivals.contains_key(&ext) {
+        let Recorded::New { gap } = self.arrivals.record(now, seq) else {
             self.stats.packets_ignored += 1;
             return;
-        }
+        };
         self.stats.packets_recorded += 1;
         self.epoch.get_or_insert(now);
         self.media_ssrc = ssrc;
-        let gap = highest.is_some_and(|h| ext != h + 1);
-        self.arrivals.insert(ext, now);
-        self.start = Some(self.start.map_or(ext, |s| s.min(ext)));
-        self.prune(now, highest.map_or(ext, |h| h.max(ext)));
         self.schedule(now, gap);
     }
 
@@ -128,39 +113,19 @@ impl TransportFeedbackReceiver {
     }
 
     /// The highest extended sequence number recorded so far.
+    #[cfg(test)]
     fn highest(&self) -> Option<i64> {
-        self.arrivals.last_key_value().map(|(&seq, _)| seq)
+        self.arrivals.highest()
     }
 
     /// `seq` extended around the highest number so far.
     #[cfg(test)]
     fn extend(&self, seq: u16) -> i64 {
-        extend_around(seq, self.highest())
-    }
-
-    /// Forgets arrivals older than [`HISTORY`] before `now` or [`MAX_PACKETS`] behind
-    /// `highest` (the highest number, just recorded), from the lowest number up to the first
-    /// one kept (the packet just recorded at `now` always is); the next feedback starts no
-    /// earlier than what is kept.
-    fn prune(&mut self, now: Instant, highest: i64) {
-        while let Some((&seq, &at)) = self.arrivals.first_key_value() {
-            let old = now.saturating_duration_since(at) > HISTORY;
-            if seq > highest - MAX_PACKETS && !old {
-                break;
-            }
-            self.arrivals.pop_first();
-        }
-        let floor = self
-            .arrivals
-            .first_key_value()
-            .map_or(highest + 1, |(&k, _)| k);
-        if let Some(start) = self.start.as_mut() {
-            *start = (*start).max(floor);
-        }
+        self.arrivals.extend(seq)
     }
 
     fn pending(&self) -> bool {
-        matches!((self.start, self.highest()), (Some(s), Some(h)) if s <= h)
+        self.arrivals.pending()
     }
 
     fn schedule(&mut self, now: Instant, gap: bool) {
@@ -180,18 +145,13 @@ impl TransportFeedbackReceiver {
     /// One message from `start` on: up to [`MAX_RECEIVED_PER_MESSAGE`] received packets,
     /// ending before a receive delta that does not fit 16 bits; moves `start` past it.
     fn build_message(&mut self, sender_ssrc: u32) -> Option<TransportCc> {
-        let (first, highest, epoch) = (self.start?, self.highest()?, self.epoch?);
+        let log = &self.arrivals;
+        let (first, highest, epoch) = (log.start()?, log.highest()?, self.epoch?);
         if first > highest {
             return None;
         }
-        debug_assert!(
-            self.arrivals
-                .first_key_value()
-                .is_some_and(|(&kept, _)| kept <= first),
-            "prune keeps the start at or after the first arrival kept"
-        );
-        let Some((_, &first_at)) = self.arrivals.range(first..=highest).next() else {
-            self.start = Some(highest + 1);
+        let Some(first_at) = log.first_arrival_in(first, highest) else {
+            self.arrivals.set_start(highest + 1);
             return None;
         };
         let reference = (first_at.saturating_duration_since(epoch).as_micros()
@@ -201,7 +161,7 @@ impl TransportFeedbackReceiver {
         let mut received = 0;
         let mut end = first;
         for seq in first..=highest {
-            let Some(at) = self.arrivals.get(&seq) else {
+            let Some(at) = log.arrival(seq) else {
                 packets.push((seq as u16, None));
                 continue;
             };
@@ -217,7 +177,7 @@ impl TransportFeedbackReceiver {
         }
         // Trailing numbers not received are left for a later message.
         packets.truncate((end - first + 1) as usize);
-        self.start = Some(end + 1);
+        self.arrivals.set_start(end + 1);
         let message = TransportCc {
             sender_ssrc,
             media_ssrc: self.media_ssrc,
@@ -228,14 +188,6 @@ impl TransportFeedbackReceiver {
         };
         self.count = self.count.wrapping_add(1);
         Some(message)
-    }
-}
-
-/// `seq` extended to the value nearest `highest` (`seq` itself when nothing came yet).
-fn extend_around(seq: u16, highest: Option<i64>) -> i64 {
-    match highest {
-        None => i64::from(seq),
-        Some(h) => h + i64::from(seq.wrapping_sub(h as u16) as i16),
     }
 }
 

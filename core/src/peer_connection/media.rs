@@ -64,6 +64,10 @@ pub struct MediaTransportStats {
     pub transport_feedback_acked: u64,
     /// See [`transport_feedback_acked`](Self::transport_feedback_acked).
     pub transport_feedback_lost: u64,
+    /// RFC 8888 feedback about what the peer sent us (receiving side, when negotiated).
+    pub ccfb_feedback: crate::media::CcfbStats,
+    /// RFC 8888 feedback messages received about what we sent.
+    pub ccfb_received: u64,
     /// The send-side estimate of what the path carries, bits per second (the browser's
     /// `availableOutgoingBitrate`), once transport-cc feedback drives the estimator.
     pub available_outgoing_bitrate: Option<u64>,
@@ -99,6 +103,13 @@ pub(crate) struct MediaState {
     pub transport_seq: u16,
     /// Arrivals of the peer's transport-wide sequence numbers, for transport-cc feedback.
     pub transport_feedback: crate::media::TransportFeedbackReceiver,
+    /// RFC 8888 congestion control feedback is the connection's feedback both ways: some
+    /// codec negotiated `ack ccfb` and the BUNDLE group has no transport-cc extension
+    /// (which stays preferred when both are agreed). Our packets are then counted for the
+    /// estimator by `transport_seq` without writing it.
+    pub ccfb: bool,
+    /// Arrivals of the peer's RTP packets by stream, for RFC 8888 feedback.
+    pub ccfb_feedback: crate::media::CcfbReceiver,
     /// The highest of our transport-wide sequence numbers the peer's feedback covered
     /// (compared by 16-bit distance), so each number is counted once.
     pub transport_feedback_covered: Option<u16>,

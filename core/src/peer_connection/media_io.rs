@@ -109,6 +109,12 @@ impl PeerConnection {
             return;
         };
         self.record_transport_seq(&packet);
+        if self.media.ccfb {
+            let now = self.now;
+            self.media
+                .ccfb_feedback
+                .on_packet(now, packet.ssrc(), packet.sequence_number());
+        }
         let Some(id) = self.route_rtp(&packet) else {
             self.media.stats.rtp_unroutable += 1;
             return;
@@ -171,6 +177,10 @@ impl PeerConnection {
             return;
         }
         let clock_rate = t.codec(pt).map_or(90_000, |c| c.codec.clock_rate);
+        let svc_layer = t.codec(pt).and_then(|c| {
+            let payload = &buf[header_len..header_len + payload_len];
+            crate::media::packetize::svc_layer_of(&c.codec, payload)
+        });
         let rid = t
             .extensions
             .id_of(extensions::RID)
@@ -257,6 +267,7 @@ impl PeerConnection {
                 packet,
                 header_len,
                 payload_len,
+                svc_layer,
             }));
         }
         if keyframe {
@@ -327,7 +338,13 @@ impl PeerConnection {
             RtcpPacket::Nack(nack) => self.on_nack(nack),
             RtcpPacket::TransportCc(feedback) => {
                 self.on_transport_feedback(feedback);
-                self.feed_estimator(feedback);
+                self.feed_estimator(|bwe, now| bwe.on_feedback(feedback, now));
+            }
+            RtcpPacket::Ccfb(feedback) => {
+                self.media.stats.ccfb_received += 1;
+                if self.media.ccfb {
+                    self.feed_estimator(|bwe, now| bwe.on_ccfb(feedback, now));
+                }
             }
             RtcpPacket::Remb(remb) => self.on_remb(remb.bitrate_bps),
             _ => {}
@@ -581,15 +598,17 @@ impl PeerConnection {
         self.send_rtcp(&[head, feedback])
     }
 
-    /// Sends the transport-cc feedback that is due, each message in its own compound
-    /// behind an empty receiver report (RFC 3550 §6.1; reduced-size RTCP is not
+    /// Sends the transport-cc and RFC 8888 feedback that is due, each message in its own
+    /// compound behind an empty receiver report (RFC 3550 §6.1; reduced-size RTCP is not
     /// negotiated).
-    fn send_transport_feedback(&mut self) {
+    fn send_congestion_feedback(&mut self) {
         let now = self.now;
-        // Checked here too (poll_feedback does) so that the timer path, taken on every
-        // timeout, does not look for a sender SSRC when nothing is due.
-        let feedback = &self.media.transport_feedback;
-        if feedback.deadline().is_none_or(|at| at > now) {
+        // Deadlines checked here too (poll_feedback does) so that the timer path, taken on
+        // every timeout, does not look for a sender SSRC when nothing is due.
+        let due = |deadline: Option<std::time::Instant>| deadline.is_some_and(|at| at <= now);
+        let twcc_due = due(self.media.transport_feedback.deadline());
+        let ccfb_due = due(self.media.ccfb_feedback.deadline());
+        if !twcc_due && !ccfb_due {
             return;
         }
         let sender_ssrc = self
@@ -598,17 +617,29 @@ impl PeerConnection {
             .iter()
             .find(|t| !t.stopped)
             .map_or(0, |t| t.outbound().ssrc);
-        let messages = self
-            .media
-            .transport_feedback
-            .poll_feedback(now, sender_ssrc);
+        let mut messages: Vec<RtcpPacket> = Vec::new();
+        if twcc_due {
+            let twcc = self
+                .media
+                .transport_feedback
+                .poll_feedback(now, sender_ssrc);
+            messages.extend(twcc.into_iter().map(RtcpPacket::TransportCc));
+        }
+        if ccfb_due {
+            let ntp = self.ntp_now();
+            let ccfb = self
+                .media
+                .ccfb_feedback
+                .poll_feedback(now, sender_ssrc, ntp);
+            messages.extend(ccfb.into_iter().map(RtcpPacket::Ccfb));
+        }
         for message in messages {
             let head = RtcpPacket::ReceiverReport(ReceiverReport {
                 ssrc: sender_ssrc,
                 reports: Vec::new(),
             });
-            if let Err(e) = self.send_rtcp(&[head, RtcpPacket::TransportCc(message)]) {
-                tracing::debug!(%e, "pc: transport-cc feedback not sent");
+            if let Err(e) = self.send_rtcp(&[head, message]) {
+                tracing::debug!(%e, "pc: congestion control feedback not sent");
             }
         }
     }
@@ -642,7 +673,7 @@ impl PeerConnection {
         if self.media.srtp.is_none() {
             return;
         }
-        self.send_transport_feedback();
+        self.send_congestion_feedback();
         if !self.media.reports.poll_due(now, &mut self.rng) {
             return;
         }

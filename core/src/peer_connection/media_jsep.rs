@@ -16,10 +16,41 @@ use crate::sdp::{
     SimulcastStreams,
 };
 
-/// The RTCP feedback the core implements (RFC 4585 generic NACK and PLI, RFC 5104 FIR):
-/// our offers and answers announce these and no others, so a peer never waits for
-/// transport-wide feedback or REMB that would not come.
-pub(crate) const IMPLEMENTED_FEEDBACK: &[&str] = &["nack", "nack pli", "ccm fir"];
+/// The RTCP feedback the core implements (RFC 4585 generic NACK and PLI, RFC 5104 FIR,
+/// RFC 8888 congestion control feedback): our offers and answers announce these and no
+/// others, so a peer never waits for transport-wide feedback or REMB that would not come.
+/// (Transport-cc is agreed by its header extension.)
+pub(crate) const IMPLEMENTED_FEEDBACK: &[&str] = &["nack", "nack pli", "ccm fir", CCFB];
+
+/// The `a=rtcp-fb` value of RFC 8888 feedback (RFC 8888 §6).
+pub(crate) const CCFB: &str = "ack ccfb";
+
+/// Settles RFC 8888 feedback in an answer, the way Chromium does with it enabled:
+/// transport-cc stays preferred, so when the answer keeps the transport-cc extension no
+/// codec answers `ack ccfb`; otherwise every codec whose offer asked for `ack ccfb`
+/// answers it (whatever our own codec list says: we always implement it).
+fn settle_ccfb(
+    codecs: &mut [NegotiatedCodec],
+    offered: &[NegotiatedCodec],
+    extensions: &[(u8, String)],
+) {
+    let transport_cc = extensions
+        .iter()
+        .any(|(_, uri)| uri == codec::uri::TRANSPORT_CC);
+    for c in codecs {
+        let asked = offered
+            .iter()
+            .any(|o| o.payload_type == c.payload_type && has_ccfb(&o.codec.feedback));
+        c.codec.feedback.retain(|f| !f.eq_ignore_ascii_case(CCFB));
+        if asked && !transport_cc {
+            c.codec.feedback.push(CCFB.to_string());
+        }
+    }
+}
+
+fn has_ccfb(feedback: &[String]) -> bool {
+    feedback.iter().any(|f| f.eq_ignore_ascii_case(CCFB))
+}
 
 fn keep_implemented_feedback(codecs: &mut [NegotiatedCodec]) {
     for c in codecs {
@@ -122,6 +153,7 @@ impl PeerConnection {
         }
         let offered = codec::read_extensions(m);
         let extensions = codec::answer_extensions(&self.codecs, &t.kind, &offered);
+        settle_ccfb(&mut codecs, &offered_codecs, &extensions);
         let offered_dir = m.direction().unwrap_or(TransceiverDirection::SendRecv);
         let direction = answer_direction(t.direction, offered_dir);
         let mut section = self.section_for(t.id, direction, codecs, extensions);
@@ -365,6 +397,15 @@ impl PeerConnection {
             self.set_remote_sends(id, receives(current));
             self.end_track_unless_receiving(id);
         }
+        let transport_cc = bundle_ext
+            .id_of(crate::rtp::extensions::TRANSPORT_CC)
+            .is_some();
+        let ccfb = self
+            .media
+            .transceivers
+            .iter()
+            .any(|t| !t.stopped && t.codecs.iter().any(|c| has_ccfb(&c.codec.feedback)));
+        self.media.ccfb = ccfb && !transport_cc;
         self.media.bundle_extensions = bundle_ext;
         if self.media.srtp.is_some() {
             self.media.reports.start(self.now, &mut self.rng);

@@ -3,12 +3,14 @@
 //! (audio first, then retransmissions, then video), or as part of a probe cluster padded
 //! with RTX (a recent media packet again, or padding only); what leaves with a
 //! transport-wide sequence number is told to the estimator, which the peer's feedback then
-//! drives.
+//! drives. With RFC 8888 feedback instead, every packet is told to the estimator by its
+//! SSRC and RTP sequence number, under a transport-wide number that is only counted.
 
 use super::{Event, PeerConnection, PeerConnectionError};
 use crate::media::bwe::SendSideBwe;
 use crate::media::pacer::{PacedOutput, PacketKind, QueuedPacket};
-use crate::rtp::rtcp::TransportCc;
+use crate::rtp::RtpPacket;
+use std::time::Instant;
 
 /// Largest RTP padding (its length is one byte).
 const MAX_PADDING: usize = 255;
@@ -27,7 +29,7 @@ impl PeerConnection {
         if self.media.srtp.is_none() {
             return Err(PeerConnectionError::MediaNotReady("no SRTP keys yet").into());
         }
-        if transport_seq.is_some() && self.media.bwe.is_none() {
+        if (transport_seq.is_some() || self.media.ccfb) && self.media.bwe.is_none() {
             self.media.bwe = Some(SendSideBwe::new(self.config.bandwidth));
         }
         self.media.pacer.push(QueuedPacket {
@@ -78,6 +80,10 @@ impl PeerConnection {
         let Some(srtp) = self.media.srtp.as_mut() else {
             return;
         };
+        // Read before protection: SRTP's tag would hide the padding length.
+        let rtp_id = RtpPacket::new_checked(&packet[..])
+            .ok()
+            .map(|p| (p.ssrc(), p.sequence_number()));
         if let Err(e) = srtp.outbound.protect_rtp(&mut packet) {
             tracing::debug!(%e, "pc: RTP packet not protected");
             return;
@@ -90,10 +96,38 @@ impl PeerConnection {
                 .media_sent
                 .add(t, u32::try_from(size).unwrap_or(u32::MAX));
         }
-        if let (Some(seq), Some(bwe)) = (transport_seq, self.media.bwe.as_mut()) {
-            bwe.on_packet_sent(seq, size, self.now, probe);
-        }
+        self.tell_estimator(rtp_id, transport_seq, size, probe);
         self.transmit_data(packet);
+    }
+
+    /// Tells the estimator that a packet of `size` bytes (SSRC and sequence number
+    /// `rtp_id`) left with `transport_seq`; with RFC 8888 feedback, under the next number
+    /// counted (the wire carries none) and by its SSRC and sequence number.
+    fn tell_estimator(
+        &mut self,
+        rtp_id: Option<(u32, u16)>,
+        transport_seq: Option<u16>,
+        size: usize,
+        probe: Option<u32>,
+    ) {
+        let now = self.now;
+        let rtp_id = rtp_id.filter(|_| self.media.ccfb);
+        let seq = match (transport_seq, rtp_id) {
+            (Some(seq), _) => seq,
+            (None, Some(_)) => {
+                let seq = self.media.transport_seq;
+                self.media.transport_seq = seq.wrapping_add(1);
+                seq
+            }
+            (None, None) => return,
+        };
+        let Some(bwe) = self.media.bwe.as_mut() else {
+            return;
+        };
+        match rtp_id {
+            Some(id) => bwe.on_rtp_packet_sent(seq, id, size, now, probe),
+            None => bwe.on_packet_sent(seq, size, now, probe),
+        }
     }
 
     /// A packet of about `want` bytes for a probe, on the first sending video transceiver
@@ -109,8 +143,11 @@ impl PeerConnection {
             .as_ref()
             .map_or(0, |s| s.outbound.rtp_overhead());
         // A layer that sends (with simulcast, the first one switched on that has sent).
+        let ccfb = self.media.ccfb;
         let sending = |l: &crate::media::SendLayer| {
-            l.outbound.stats.active && l.outbound.has_sent() && l.outbound.uses_transport_cc()
+            l.outbound.stats.active
+                && l.outbound.has_sent()
+                && (l.outbound.uses_transport_cc() || ccfb)
         };
         let t = self.media.transceivers.iter_mut().find(|t| {
             t.kind == crate::sdp::MediaKind::Video && t.can_send() && t.layers.iter().any(sending)
@@ -147,8 +184,9 @@ impl PeerConnection {
         Some((packet, seq))
     }
 
-    /// The peer's transport-wide feedback on what we sent: to the estimator.
-    pub(crate) fn feed_estimator(&mut self, feedback: &TransportCc) {
+    /// The peer's congestion feedback on what we sent (transport-cc or RFC 8888), given
+    /// to the estimator by `apply`, after the round-trip time.
+    pub(crate) fn feed_estimator(&mut self, apply: impl FnOnce(&mut SendSideBwe, Instant)) {
         let rtt = self.media.transceivers.iter().find_map(|t| {
             t.outbound()
                 .stats
@@ -163,7 +201,7 @@ impl PeerConnection {
         if let Some(rtt) = rtt {
             bwe.on_rtt(rtt);
         }
-        bwe.on_feedback(feedback, now);
+        apply(bwe, now);
         self.announce_estimate();
     }
 

@@ -319,6 +319,7 @@ impl PeerConnection {
                         received_at: f.received_at,
                         data: f.data.into(),
                         info: stream_infos.take(f.timestamp),
+                        svc_layer: f.svc_layer,
                     }));
                 }
                 AssemblerEvent::Lost { .. } => lost = true,

@@ -297,6 +297,7 @@ impl PeerConnection {
         s.sctp = self.sctp_stats().cloned();
         s.media = self.media.stats.clone();
         s.media.transport_feedback = self.media.transport_feedback.stats();
+        s.media.ccfb_feedback = self.media.ccfb_feedback.stats();
         s.media.available_outgoing_bitrate = self
             .media
             .bwe

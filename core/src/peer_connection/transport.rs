@@ -273,6 +273,10 @@ impl PeerConnection {
                 .srtp
                 .as_ref()
                 .and_then(|_| self.media.transport_feedback.deadline()),
+            self.media
+                .srtp
+                .as_ref()
+                .and_then(|_| self.media.ccfb_feedback.deadline()),
             self.pacer.next_send(),
             self.media.pacer.next_send(),
             self.mdns.deadline(),

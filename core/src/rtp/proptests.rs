@@ -110,6 +110,28 @@ fn twcc() -> impl Strategy<Value = TransportCc> {
         )
 }
 
+fn ccfb() -> impl Strategy<Value = CongestionControlFeedback> {
+    let arrival =
+        (0u8..4, 0u16..=ATO_UNAVAILABLE).prop_map(|(ecn, offset)| CcfbArrival { ecn, offset });
+    let block = (
+        any::<u32>(),
+        any::<u16>(),
+        vec(proptest::option::of(arrival), 0..40),
+    )
+        .prop_map(|(media_ssrc, begin_seq, reports)| CcfbBlock {
+            media_ssrc,
+            begin_seq,
+            reports,
+        });
+    (any::<u32>(), vec(block, 0..4), any::<u32>()).prop_map(
+        |(sender_ssrc, blocks, report_timestamp)| CongestionControlFeedback {
+            sender_ssrc,
+            blocks,
+            report_timestamp,
+        },
+    )
+}
+
 fn xr_block() -> impl Strategy<Value = XrBlock> {
     prop_oneof![
         any::<u64>().prop_map(|ntp| XrBlock::Rrtr { ntp }),
@@ -183,6 +205,7 @@ fn rtcp_packet() -> impl Strategy<Value = RtcpPacket> {
                 })
             ),
         twcc().prop_map(RtcpPacket::TransportCc),
+        ccfb().prop_map(RtcpPacket::Ccfb),
         (any::<u32>(), vec(xr_block(), 0..4))
             .prop_map(|(ssrc, blocks)| RtcpPacket::Xr(ExtendedReport { ssrc, blocks })),
         (prop_oneof![192u8..200, 208u8..=223], 0u8..32, words(4)).prop_map(

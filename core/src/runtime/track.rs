@@ -352,6 +352,7 @@ mod tests {
                     received_at: std::time::Instant::now(),
                     data: bytes::Bytes::from_static(b"f"),
                     info: Default::default(),
+                    svc_layer: None,
                 };
                 state.track(id).push_frame(frame);
             }

@@ -73,4 +73,6 @@ fn main() {
     row("two flows, 3 Mbit/s", &o);
     let o = run(&Scenario::new(Bottleneck::fixed(3_000_000), 1, true, 20));
     row("video + bulk data, 3 Mbit/s", &o);
+    let o = run(&Scenario::new(Bottleneck::fixed(3_000_000), 1, false, 20).with_ccfb());
+    row("3 Mbit/s, RFC 8888 feedback", &o);
 }

@@ -1,5 +1,6 @@
 //! The send-side bandwidth estimator, in the spirit of Google congestion control
-//! (draft-ietf-rmcat-gcc-02 and libwebrtc's GoogCC): transport-wide feedback on what we
+//! (draft-ietf-rmcat-gcc-02 and libwebrtc's GoogCC): transport-wide feedback (or RFC 8888
+//! feedback, matched to the same history by SSRC and RTP sequence number) on what we
 //! sent drives a delay-based controller (trendline filter, overuse detector, AIMD rate
 //! control) and a loss-based bound; the acknowledged rate caps growth; probe clusters find
 //! the capacity fast at the start and after application-limited spells; a REMB from a
@@ -23,7 +24,7 @@ pub use history::PacketResult;
 pub use probe::ProbeCluster;
 pub(crate) use rate::RateWindow;
 
-use crate::rtp::rtcp::TransportCc;
+use crate::rtp::rtcp::{CongestionControlFeedback, TransportCc};
 use aimd::AimdControl;
 use delay::DelayDetector;
 use history::SendHistory;
@@ -227,12 +228,41 @@ impl SendSideBwe {
         self.update_target(now);
     }
 
+    /// Like [`on_packet_sent`](Self::on_packet_sent), for a packet that RFC 8888 feedback
+    /// will name by `ssrc` and `rtp_seq` rather than by the number `seq` (which need not
+    /// be on the wire: any count of the packets sent, unique among those in flight).
+    pub fn on_rtp_packet_sent(
+        &mut self,
+        seq: u16,
+        (ssrc, rtp_seq): (u32, u16),
+        size: usize,
+        now: Instant,
+        cluster: Option<u32>,
+    ) {
+        self.on_packet_sent(seq, size, now, cluster);
+        self.history.index_rtp(seq, ssrc, rtp_seq);
+    }
+
     /// Transport-wide feedback from the peer.
     pub fn on_feedback(&mut self, fb: &TransportCc, now: Instant) {
-        self.stats.feedback_messages += 1;
         let mut results = std::mem::take(&mut self.results);
         results.clear();
         self.history.on_feedback(fb, &mut results);
+        self.apply_feedback(results, now);
+    }
+
+    /// RFC 8888 congestion control feedback from the peer, on packets sent with
+    /// [`on_rtp_packet_sent`](Self::on_rtp_packet_sent).
+    pub fn on_ccfb(&mut self, fb: &CongestionControlFeedback, now: Instant) {
+        let mut results = std::mem::take(&mut self.results);
+        results.clear();
+        self.history.on_ccfb(fb, &mut results);
+        self.apply_feedback(results, now);
+    }
+
+    /// One feedback message's results, in send order: the detectors, then the rates.
+    fn apply_feedback(&mut self, results: Vec<PacketResult>, now: Instant) {
+        self.stats.feedback_messages += 1;
         for r in &results {
             self.on_result(r, now);
         }
@@ -317,5 +347,11 @@ impl SendSideBwe {
     /// Packets remembered for feedback (bounded).
     pub fn history_len(&self) -> usize {
         self.history.len()
+    }
+
+    /// Entries of the (SSRC, RTP sequence number) index for RFC 8888 feedback; never more
+    /// than [`history_len`](Self::history_len).
+    pub fn indexed_len(&self) -> usize {
+        self.history.indexed_len()
     }
 }

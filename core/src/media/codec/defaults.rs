@@ -140,6 +140,31 @@ impl MediaCodecs {
         }
     }
 
+    /// Adds RFC 8888 congestion control feedback (`a=rtcp-fb:<pt> ack ccfb`) to every
+    /// codec, so that offers ask for it (Chromium offers it only behind a field trial;
+    /// answers accept it from an offer without it). Transport-cc stays preferred while its
+    /// header extension is configured: to agree on RFC 8888 alone, also drop the
+    /// transport-cc extension ([`without_extension`](Self::without_extension)).
+    pub fn with_ccfb(mut self) -> Self {
+        for c in self.audio.iter_mut().chain(self.video.iter_mut()) {
+            if !c
+                .codec
+                .feedback
+                .iter()
+                .any(|f| f.eq_ignore_ascii_case("ack ccfb"))
+            {
+                c.codec.feedback.push("ack ccfb".to_string());
+            }
+        }
+        self
+    }
+
+    /// Removes header extension `uri` (see [`uri`]) from what we offer and accept.
+    pub fn without_extension(mut self, uri: &str) -> Self {
+        self.extensions.retain(|e| e.uri != uri);
+        self
+    }
+
     /// Keeps only the codecs whose name is one of `names` (ASCII case-insensitive), in their
     /// order of preference; a codec's RTX stays with it. Extensions are unchanged.
     ///

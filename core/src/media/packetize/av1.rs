@@ -13,7 +13,7 @@
 //! Not implemented: the dependency descriptor header extension (SVC structure), which
 //! belongs to the RTP header layer.
 
-use super::{DepacketizeError, Depacketizer, PacketizeError, Packetizer};
+use super::{DepacketizeError, Depacketizer, PacketizeError, Packetizer, SvcLayer};
 
 const OBU_SEQUENCE_HEADER: u8 = 1;
 const OBU_TEMPORAL_DELIMITER: u8 = 2;
@@ -259,6 +259,29 @@ impl Depacketizer for Av1Depacketizer {
     fn is_keyframe(&self, payload: &[u8]) -> bool {
         payload.first().is_some_and(|a| a & (N | Z) == N)
     }
+
+    fn svc_layer(&self, payload: &[u8]) -> Option<SvcLayer> {
+        svc_layer(payload)
+    }
+}
+
+/// The layer ids of the first OBU in `payload` that starts here (not the continuation of
+/// a fragment) and has an extension header (AV1 §5.3.3: `temporal_id`, `spatial_id`).
+pub(super) fn svc_layer(payload: &[u8]) -> Option<SvcLayer> {
+    let (&aggregation, body) = payload.split_first()?;
+    let skip = usize::from(aggregation & Z != 0);
+    elements(aggregation, body)
+        .skip(skip)
+        .map_while(Result::ok)
+        .find_map(|e| match e {
+            [header, extension, ..] if header & 0x04 != 0 => Some(SvcLayer {
+                spatial: (extension >> 3) & 0x03,
+                temporal: extension >> 5,
+                switching_up: None,
+                inter_layer_dependency: None,
+            }),
+            _ => None,
+        })
 }
 
 /// The OBU elements of a payload body: with W = 0 each has a length; otherwise W elements,

@@ -5,10 +5,10 @@
 //! |---|---|---|---|---|
 //! | Opus, G.711 (PCMU/PCMA), G.722 | [`audio`] | RFC 7587, RFC 3551 | one frame per packet | — |
 //! | VP8 | [`vp8`] | RFC 7741 | descriptor (picture id, TL0PICIDX, TID, KEYIDX), S/PID | splitting at partition boundaries |
-//! | VP9 | [`vp9`] | RFC 9628 | flexible and non-flexible descriptors, scalability structure, layer info | SVC encoding of several layers in one call |
+//! | VP9 | [`vp9`] | RFC 9628 | flexible and non-flexible descriptors, scalability structure, layer info ([`SvcLayer`]) | SVC encoding of several layers in one call |
 //! | H.264 | [`h264`] | RFC 6184 | single NAL, STAP-A, FU-A; modes 0 and 1; SPS/PPS before every IDR | STAP-B, MTAP, FU-B (mode 2) |
 //! | H.265 | [`h265`] | RFC 7798 | single NAL, AP, FU; VPS/SPS/PPS before every IRAP | DONL (`sprop-max-don-diff` > 0), PACI |
-//! | AV1 | [`av1`] | AOM "RTP Payload Format for AV1" v1.0 | aggregation header, OBU fragmentation, N bit | dependency descriptor extension |
+//! | AV1 | [`av1`] | AOM "RTP Payload Format for AV1" v1.0 | aggregation header, OBU fragmentation, N bit, layer ids of OBU extension headers ([`SvcLayer`]) | dependency descriptor extension |
 //!
 //! Frames are given and returned in the codec's usual bitstream: Annex B byte streams
 //! (start codes) for H.264 and H.265, the low-overhead OBU format (every OBU with its size
@@ -110,6 +110,40 @@ pub trait Depacketizer: std::fmt::Debug + Send {
     /// earlier one), judged from the payload alone; `false` when it cannot tell. For most
     /// codecs only the first packet of a frame can say so.
     fn is_keyframe(&self, payload: &[u8]) -> bool;
+
+    /// The scalable (SVC) layer `payload` belongs to, where the payload format says so
+    /// (VP9 with the `L` bit, AV1 OBUs with an extension header); `None` otherwise.
+    fn svc_layer(&self, payload: &[u8]) -> Option<SvcLayer> {
+        let _ = payload;
+        None
+    }
+}
+
+/// The spatial and temporal layer of an SVC payload, as its payload format carries them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SvcLayer {
+    /// The spatial layer (VP9 SID, AV1 `spatial_id`); 0 is the base.
+    pub spatial: u8,
+    /// The temporal layer (VP9 TID, AV1 `temporal_id`); 0 is the base.
+    pub temporal: u8,
+    /// A switching-up point: a receiver may switch to a higher temporal layer here (VP9
+    /// `U`); `None` where the payload does not say (AV1).
+    pub switching_up: Option<bool>,
+    /// The layer frame depends on the next lower spatial layer of the same picture (VP9
+    /// `D`); `None` where the payload does not say (AV1).
+    pub inter_layer_dependency: Option<bool>,
+}
+
+/// [`Depacketizer::svc_layer`] for a payload of `codec`, without making a depacketizer:
+/// VP9 and AV1 know, other codecs give `None`.
+pub fn svc_layer_of(codec: &RtpCodec, payload: &[u8]) -> Option<SvcLayer> {
+    if codec.is_named("VP9") {
+        vp9::Vp9Depacketizer.svc_layer(payload)
+    } else if codec.is_named("AV1") {
+        av1::svc_layer(payload)
+    } else {
+        None
+    }
 }
 
 /// Names of the codecs [`packetizer_for`] and [`depacketizer_for`] know.

@@ -406,3 +406,56 @@ proptest! {
         }
     }
 }
+
+/// A VP9 payload in non-flexible mode with `L`: picture id 5, TID 2 with U, SID 1 with D,
+/// TL0PICIDX 7 (RFC 9628 §4.2), then two bytes of frame.
+const VP9_LAYERED: [u8; 6] = [0xac, 0x05, 0x53, 0x07, 0xde, 0xad];
+
+#[test]
+fn vp9_svc_layer_comes_from_the_layer_indices() {
+    let layer = Vp9Depacketizer.svc_layer(&VP9_LAYERED);
+    assert_eq!(
+        layer,
+        Some(SvcLayer {
+            spatial: 1,
+            temporal: 2,
+            switching_up: Some(true),
+            inter_layer_dependency: Some(true),
+        })
+    );
+    let codec = crate::media::codec::RtpCodec::new("vp9", 90_000, None);
+    assert_eq!(svc_layer_of(&codec, &VP9_LAYERED), layer);
+    // Without L (the packetizer's own single-layer descriptors): no layer.
+    assert_eq!(Vp9Depacketizer.svc_layer(&[0x8c, 0x05, 0xde]), None);
+    // Truncated before the layer byte.
+    assert_eq!(Vp9Depacketizer.svc_layer(&VP9_LAYERED[..2]), None);
+}
+
+#[test]
+fn av1_svc_layer_comes_from_the_first_obu_extension_header() {
+    // W = 1, one OBU_FRAME with extension: temporal_id 1, spatial_id 2.
+    let payload = [0x10, 0x34, 0x30, 0xaa, 0xbb];
+    let layer = Av1Depacketizer::default().svc_layer(&payload);
+    assert_eq!(
+        layer,
+        Some(SvcLayer {
+            spatial: 2,
+            temporal: 1,
+            switching_up: None,
+            inter_layer_dependency: None,
+        })
+    );
+    let codec = crate::media::codec::RtpCodec::new("AV1", 90_000, None);
+    assert_eq!(svc_layer_of(&codec, &payload), layer);
+    // Z = 1, W = 2: the first element continues a fragment (its bytes are not a header),
+    // the second OBU has no extension: no layer.
+    let continued = [0xa0, 0x02, 0x34, 0x30, 0x30, 0x00];
+    assert_eq!(Av1Depacketizer::default().svc_layer(&continued), None);
+    // Without any extension header.
+    assert_eq!(
+        Av1Depacketizer::default().svc_layer(&[0x10, 0x30, 0xaa]),
+        None
+    );
+    let vp8 = crate::media::codec::RtpCodec::new("VP8", 90_000, None);
+    assert_eq!(svc_layer_of(&vp8, &payload), None);
+}

@@ -10,7 +10,7 @@
 //! Not implemented: producing several spatial or temporal layers from one call (an SVC
 //! encoder's frames can be sent one layer frame at a time with the descriptor read back).
 
-use super::{DepacketizeError, Depacketizer, PacketizeError, Packetizer};
+use super::{DepacketizeError, Depacketizer, PacketizeError, Packetizer, SvcLayer};
 
 const I: u8 = 0x80;
 const P: u8 = 0x40;
@@ -365,5 +365,16 @@ impl Depacketizer for Vp9Depacketizer {
     fn is_keyframe(&self, payload: &[u8]) -> bool {
         Vp9Descriptor::parse(payload)
             .is_ok_and(|d| d.start_of_frame && !d.inter_picture_predicted && d.is_first_layer())
+    }
+
+    /// The layer indices of a descriptor with `L` set.
+    fn svc_layer(&self, payload: &[u8]) -> Option<SvcLayer> {
+        let layer = Vp9Descriptor::parse(payload).ok()?.layer?;
+        Some(SvcLayer {
+            spatial: layer.spatial_id,
+            temporal: layer.temporal_id,
+            switching_up: Some(layer.switching_up),
+            inter_layer_dependency: Some(layer.inter_layer_dependency),
+        })
     }
 }

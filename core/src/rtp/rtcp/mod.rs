@@ -2,13 +2,14 @@
 //!
 //! Implemented: SR, RR, SDES, BYE, APP (RFC 3550 §6.4–§6.7); generic NACK and PLI (RFC 4585
 //! §6.2.1, §6.3.1); FIR (RFC 5104 §4.3.1); REMB (draft-alvestrand-rmcat-remb-03);
-//! transport-wide CC feedback (draft-holmer-rmcat-transport-wide-cc-extensions-01); XR with
+//! transport-wide CC feedback (draft-holmer-rmcat-transport-wide-cc-extensions-01);
+//! congestion control feedback (RFC 8888); XR with
 //! RRTR and DLRR blocks (RFC 3611 §4.4, §4.5); reduced-size datagrams without a leading
 //! report (RFC 5506). Any other packet type, feedback format or XR block is kept raw
 //! ([`RtcpPacket::Unknown`], [`XrBlock::Unknown`]) and written back unchanged.
 //!
-//! Not implemented: SLI, RPSI, TMMBR/TMMBN, TSTR, CCFB (RFC 8888) as typed packets (they
-//! round-trip as `Unknown`); the compound-packet rules of RFC 3550 §6.1 are not enforced
+//! Not implemented: SLI, RPSI, TMMBR/TMMBN, TSTR as typed packets (they round-trip as
+//! `Unknown`); the compound-packet rules of RFC 3550 §6.1 are not enforced
 //! on reading (a reduced-size datagram is fine) and are the sender's business on writing;
 //! SRTCP (module `srtp`).
 //!
@@ -17,6 +18,7 @@
 //! first checked against the datagram.
 
 mod bye_app;
+mod ccfb;
 mod feedback;
 mod report;
 mod sdes;
@@ -27,6 +29,10 @@ mod xr;
 mod tests;
 
 pub use bye_app::{App, Bye};
+pub use ccfb::{
+    ATO_OVER_RANGE, ATO_UNAVAILABLE, ATO_UNITS_PER_SECOND, CcfbArrival, CcfbBlock,
+    CongestionControlFeedback, MAX_METRICS_PER_BLOCK,
+};
 pub use feedback::{
     Fir, GenericNack, MAX_FIR_ENTRIES, MAX_NACK_ENTRIES, Pli, REMB_IDENTIFIER, Remb,
 };
@@ -57,6 +63,8 @@ pub const PT_XR: u8 = 207;
 
 /// RTPFB format of a generic NACK.
 pub const FMT_NACK: u8 = 1;
+/// RTPFB format of RFC 8888 congestion control feedback.
+pub const FMT_CCFB: u8 = 11;
 /// RTPFB format of transport-wide CC feedback.
 pub const FMT_TWCC: u8 = 15;
 /// PSFB format of a PLI.
@@ -95,6 +103,8 @@ pub enum RtcpPacket {
     Remb(Remb),
     /// Transport-wide CC feedback (PT 205, FMT 15).
     TransportCc(TransportCc),
+    /// RFC 8888 congestion control feedback (PT 205, FMT 11).
+    Ccfb(CongestionControlFeedback),
     /// Extended report (PT 207).
     Xr(ExtendedReport),
     /// Any other packet, kept raw: its type, the 5-bit count/format field and the body
@@ -241,6 +251,7 @@ impl RtcpPacket {
             (PT_APP, _) => Self::App(App::read(count, body)?),
             (PT_RTPFB, FMT_NACK) => Self::Nack(GenericNack::read(body)?),
             (PT_RTPFB, FMT_TWCC) => Self::TransportCc(TransportCc::read(body)?),
+            (PT_RTPFB, FMT_CCFB) => Self::Ccfb(CongestionControlFeedback::read(body)?),
             (PT_PSFB, FMT_PLI) => Self::Pli(Pli::read(body)?),
             (PT_PSFB, FMT_FIR) => Self::Fir(Fir::read(body)?),
             (PT_PSFB, FMT_AFB) if Remb::is_remb(body) => Self::Remb(Remb::read(body)?),
@@ -263,6 +274,7 @@ impl RtcpPacket {
             Self::App(p) => (PT_APP, p.subtype & 0x1f),
             Self::Nack(_) => (PT_RTPFB, FMT_NACK),
             Self::TransportCc(_) => (PT_RTPFB, FMT_TWCC),
+            Self::Ccfb(_) => (PT_RTPFB, FMT_CCFB),
             Self::Pli(_) => (PT_PSFB, FMT_PLI),
             Self::Fir(_) => (PT_PSFB, FMT_FIR),
             Self::Remb(_) => (PT_PSFB, FMT_AFB),
@@ -283,6 +295,7 @@ impl RtcpPacket {
             Self::App(p) => p.body_len(),
             Self::Nack(p) => p.body_len(),
             Self::TransportCc(p) => p.body_len(),
+            Self::Ccfb(p) => p.body_len(),
             Self::Pli(_) => 8,
             Self::Fir(p) => p.body_len(),
             Self::Remb(p) => p.body_len(),
@@ -300,6 +313,7 @@ impl RtcpPacket {
             Self::App(p) => p.write_body(out),
             Self::Nack(p) => p.write_body(out),
             Self::TransportCc(p) => p.write_body(out),
+            Self::Ccfb(p) => p.write_body(out),
             Self::Pli(p) => p.write_body(out),
             Self::Fir(p) => p.write_body(out),
             Self::Remb(p) => p.write_body(out),
@@ -361,6 +375,7 @@ impl RtcpPacket {
             Self::App(p) => Some(p.ssrc),
             Self::Nack(p) => Some(p.sender_ssrc),
             Self::TransportCc(p) => Some(p.sender_ssrc),
+            Self::Ccfb(p) => Some(p.sender_ssrc),
             Self::Pli(p) => Some(p.sender_ssrc),
             Self::Fir(p) => Some(p.sender_ssrc),
             Self::Remb(p) => Some(p.sender_ssrc),
@@ -370,7 +385,7 @@ impl RtcpPacket {
     }
 
     /// The media SSRCs this packet is about, for routing: report-block sources (SR, RR),
-    /// the NACK/PLI/TWCC media source, FIR entries, REMB streams, DLRR receivers, SDES chunk
+    /// the NACK/PLI/TWCC media source, the streams a CCFB reports on, FIR entries, REMB streams, DLRR receivers, SDES chunk
     /// and BYE sources. Empty for APP and unknown packets.
     pub fn media_ssrcs(&self) -> Vec<u32> {
         match self {
@@ -380,6 +395,7 @@ impl RtcpPacket {
             Self::Bye(p) => p.ssrcs.clone(),
             Self::Nack(p) => vec![p.media_ssrc],
             Self::TransportCc(p) => vec![p.media_ssrc],
+            Self::Ccfb(p) => p.blocks.iter().map(|b| b.media_ssrc).collect(),
             Self::Pli(p) => vec![p.media_ssrc],
             Self::Fir(p) => p.entries.iter().map(|(s, _)| *s).collect(),
             Self::Remb(p) => p.ssrcs.clone(),
@@ -437,6 +453,14 @@ impl fmt::Display for RtcpPacket {
                 p.received_count(),
                 p.reference_time,
                 p.fb_pkt_count
+            ),
+            Self::Ccfb(p) => write!(
+                f,
+                "CCFB {:#010x} streams={} reports={} rts={:#010x}",
+                p.sender_ssrc,
+                p.blocks.len(),
+                p.report_count(),
+                p.report_timestamp
             ),
             Self::Pli(p) => write!(f, "PLI {:#010x}->{:#010x}", p.sender_ssrc, p.media_ssrc),
             Self::Fir(p) => write!(f, "FIR {:#010x} entries={:x?}", p.sender_ssrc, p.entries),

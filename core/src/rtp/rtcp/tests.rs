@@ -275,6 +275,116 @@ fn twcc_reserved_symbol_is_malformed() {
     ));
 }
 
+/// RFC 8888 §3.1's layout: two streams, the first across the sequence wrap with an odd
+/// count (so a padding word), the second even.
+#[rustfmt::skip]
+const CCFB: [u8; 40] = [
+    0x8b, 205, 0x00, 0x09, // V=2, FMT 11, PT 205, 10 words
+    0x00, 0x00, 0x00, 0x01, // SSRC of the RTCP packet sender
+    0x4f, 0x1b, 0x8c, 0x2a, // SSRC of the 1st stream
+    0xff, 0xfe, 0x00, 0x03, // begin_seq 65534, num_reports 3
+    0xc2, 0x00, // R, ECT(0), 512/1024 s before the report
+    0x00, 0x00, // 65535 not received
+    0xff, 0xfe, // 0: R, CE, over-range
+    0x00, 0x00, // padding to 32 bits
+    0x00, 0x00, 0x00, 0x02, // SSRC of the 2nd stream
+    0x00, 0x64, 0x00, 0x02, // begin_seq 100, num_reports 2
+    0x80, 0x01, // R, not-ECT, 1/1024 s
+    0x9f, 0xff, // R, arrival time unavailable
+    0x12, 0x34, 0x56, 0x78, // report timestamp
+];
+
+fn ccfb() -> CongestionControlFeedback {
+    let arrival = |ecn, offset| Some(CcfbArrival { ecn, offset });
+    CongestionControlFeedback {
+        sender_ssrc: 1,
+        blocks: vec![
+            CcfbBlock {
+                media_ssrc: MEDIA,
+                begin_seq: 65534,
+                reports: vec![arrival(2, 512), None, arrival(3, ATO_OVER_RANGE)],
+            },
+            CcfbBlock {
+                media_ssrc: 2,
+                begin_seq: 100,
+                reports: vec![arrival(0, 1), arrival(0, ATO_UNAVAILABLE)],
+            },
+        ],
+        report_timestamp: 0x1234_5678,
+    }
+}
+
+#[test]
+fn ccfb_with_two_streams_and_padding_is_byte_exact() {
+    byte_exact(&CCFB, &[RtcpPacket::Ccfb(ccfb())]);
+    let fb = ccfb();
+    let seqs: Vec<u16> = fb.blocks[0].iter().map(|(seq, _)| seq).collect();
+    assert_eq!(seqs, [65534, 65535, 0]);
+    assert_eq!(
+        fb.blocks[0].reports[0].unwrap().offset_micros(),
+        Some(500_000)
+    );
+    assert_eq!(fb.blocks[0].reports[2].unwrap().offset_micros(), None);
+    assert_eq!(RtcpPacket::Ccfb(fb).media_ssrcs(), vec![MEDIA, 2]);
+}
+
+#[test]
+fn ccfb_reading_ignores_bits_of_lost_packets_and_a_missing_last_padding() {
+    // Stream 1 only, 3 reports, the lost one with stray bits, no padding word.
+    let mut bytes = CCFB[..22].to_vec();
+    bytes[18] = 0x7f;
+    bytes.extend_from_slice(&[0x12, 0x34, 0x56, 0x78]);
+    // 26 bytes do not frame: two bytes of RTCP padding (P bit) make 28, 7 words.
+    bytes.extend_from_slice(&[0, 2]);
+    bytes[0] |= 0x20;
+    bytes[2..4].copy_from_slice(&6u16.to_be_bytes());
+    let Some(Ok(RtcpPacket::Ccfb(fb))) = parse_compound(&bytes).next() else {
+        panic!("CCFB expected");
+    };
+    assert_eq!(fb.blocks.len(), 1);
+    assert_eq!(fb.blocks[0].reports, ccfb().blocks[0].reports);
+    assert_eq!(fb.report_timestamp, 0x1234_5678);
+}
+
+#[test]
+fn ccfb_with_more_reports_than_bytes_is_malformed() {
+    let mut bytes = CCFB;
+    bytes[15] = 11; // num_reports 11: 22 bytes of reports where 20 remain
+    assert!(matches!(
+        parse_compound(&bytes).next(),
+        Some(Err(RtpError::Malformed(_)))
+    ));
+    // Shorter than a sender SSRC and a timestamp.
+    let short = [0x8b, 205, 0, 1, 0, 0, 0, 1];
+    assert!(matches!(parse_compound(&short).next(), Some(Err(_))));
+}
+
+#[test]
+fn ccfb_writing_is_strict() {
+    let fb = CongestionControlFeedback {
+        sender_ssrc: 1,
+        blocks: vec![CcfbBlock {
+            media_ssrc: 2,
+            begin_seq: 0,
+            reports: vec![
+                Some(CcfbArrival {
+                    ecn: 0xff,
+                    offset: u16::MAX,
+                });
+                MAX_METRICS_PER_BLOCK + 3
+            ],
+        }],
+        report_timestamp: 0,
+    };
+    let bytes = RtcpPacket::Ccfb(fb).to_bytes();
+    assert_eq!(bytes.len(), 4 + 4 + 8 + 2 * MAX_METRICS_PER_BLOCK + 4);
+    assert_eq!(
+        &bytes[14..16],
+        &(MAX_METRICS_PER_BLOCK as u16).to_be_bytes()
+    );
+    assert_eq!(&bytes[16..18], &[0xff, 0xff]);
+}
+
 #[rustfmt::skip]
 const XR: [u8; 36] = [
     0x80, 207, 0x00, 0x08,
