@@ -55,7 +55,7 @@ pub struct TransportFeedbackStats {
 /// Records transport-wide sequence numbers as they arrive and builds the feedback. A peer
 /// connection runs one for everything it receives; it is public for forwarders and tests
 /// that build their own RTCP.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct TransportFeedbackReceiver {
     /// Extended sequence number → arrival. Never empty after the first packet: pruning
     /// keeps the packet just recorded and every higher one, so its last key is the highest

@@ -122,6 +122,7 @@ use std::time::Instant;
 /// # Ok::<(), rtcpeer::Error>(())
 /// ```
 #[derive(Debug)]
+#[cfg_attr(feature = "fuzzing", derive(Clone))]
 pub struct PeerConnection {
     pub(crate) config: RtcConfiguration,
     pub(crate) rng: Rng,
