@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
-# Runs the fuzz campaign: every target for SECONDS each (default 60), then prints per
-# target the execs, execs/s, coverage (libFuzzer's cov/ft) and crashes found.
+# Runs the fuzz campaign: every target for SECONDS each (default 60), or for RUNS inputs
+# each, then prints per target the execs, execs/s, coverage (libFuzzer's cov/ft) and
+# crashes found.
 #
 #   fuzz/run.sh SECONDS [TARGET...]      env: JOBS=N targets in parallel (default 1),
 #                                        SANITIZER=none|address (default none: the targets
-#                                        hunt panics and unbounded growth in safe Rust)
+#                                        hunt panics and unbounded growth in safe Rust),
+#                                        RUNS=N stop each target after N inputs (libFuzzer
+#                                        -runs; SECONDS 0 = no time limit, else whichever
+#                                        comes first)
+#
+#   RUNS=10000000 JOBS=2 fuzz/run.sh 0                       10 M inputs per target
+#   RUNS=2000000 fuzz/run.sh 0 peer_connection pc_connected  2 M for the pair targets
 #
 # Each target starts from its committed seeds (fuzz/seeds/<target>, made by the project's
 # code) plus its working corpus (fuzz/corpus/<target>, not committed). Crash inputs land in
@@ -19,6 +26,7 @@ ALL="stun sdp dcep rtp rtcp srtp ice_agent dtls sctp datachannel jsep peer_conne
 TARGETS=${*:-$ALL}
 JOBS=${JOBS:-1}
 SANITIZER=${SANITIZER:-none}
+RUNS=${RUNS:-}
 unset CARGO_TARGET_DIR # cargo-fuzz builds in fuzz/target
 
 cargo +nightly fuzz build -s "$SANITIZER" >/dev/null 2>&1
@@ -27,9 +35,12 @@ mkdir -p logs
 run_one() {
     local t=$1
     mkdir -p "corpus/$t" "seeds/$t" "artifacts/$t"
+    local began
+    began=$(date +%s)
     cargo +nightly fuzz run -s "$SANITIZER" "$t" "corpus/$t" "seeds/$t" -- \
-        -max_total_time="$SECONDS_PER_TARGET" -print_final_stats=1 -rss_limit_mb=2048 \
-        -max_len=8192 -timeout=10 >"logs/$t.log" 2>&1 || true
+        -max_total_time="$SECONDS_PER_TARGET" ${RUNS:+-runs="$RUNS"} -print_final_stats=1 \
+        -rss_limit_mb=2048 -max_len=8192 -timeout=10 >"logs/$t.log" 2>&1 || true
+    echo $(($(date +%s) - began)) >"logs/$t.seconds"
 }
 
 running=0
@@ -43,13 +54,15 @@ for t in $TARGETS; do
 done
 wait
 
-printf '%-16s %12s %10s %8s %8s %8s\n' target execs execs/s cov ft crashes
+printf '%-16s %12s %10s %8s %8s %8s %8s\n' target execs execs/s seconds cov ft crashes
 for t in $TARGETS; do
     log="logs/$t.log"
     execs=$(grep 'stat::number_of_executed_units:' "$log" | awk '{print $2}' | tail -1)
     rate=$(grep 'stat::average_exec_per_sec:' "$log" | awk '{print $2}' | tail -1)
     cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | awk '{print $2}')
     ft=$(grep -o 'ft: [0-9]*' "$log" | tail -1 | awk '{print $2}')
+    seconds=$(cat "logs/$t.seconds" 2>/dev/null || true)
     crashes=$(find "artifacts/$t" -type f \( -name 'crash-*' -o -name 'oom-*' -o -name 'timeout-*' \) | wc -l)
-    printf '%-16s %12s %10s %8s %8s %8s\n' "$t" "${execs:-?}" "${rate:-?}" "${cov:-?}" "${ft:-?}" "$crashes"
+    printf '%-16s %12s %10s %8s %8s %8s %8s\n' "$t" "${execs:-?}" "${rate:-?}" "${seconds:-?}" \
+        "${cov:-?}" "${ft:-?}" "$crashes"
 done

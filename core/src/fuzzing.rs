@@ -18,6 +18,7 @@
 //! `mdns.rs` hold their bodies); TURN stream framing is `turn_stream`.
 
 use std::collections::BTreeSet;
+use std::sync::Mutex;
 use std::time::Instant;
 
 mod bwe;
@@ -73,6 +74,37 @@ pub const TARGETS: &[Target] = &[
     turn_stream::TARGET,
     bwe::TARGET,
 ];
+
+/// A state that is expensive to reach (a connected pair of peers), built once per base
+/// instant and handed out as a fresh clone for every input, so that each input starts
+/// from the same state (same keys, same RNG positions, same timers) without paying for
+/// the handshakes again. The clone shares nothing mutable with the kept copy.
+pub(crate) struct Snapshot<T> {
+    kept: Mutex<Option<(Instant, T)>>,
+}
+
+impl<T: Clone> Snapshot<T> {
+    pub(crate) const fn new() -> Self {
+        Self {
+            kept: Mutex::new(None),
+        }
+    }
+
+    /// A clone of the state `build(start)` made; built on the first call for `start` (a
+    /// call with another base instant rebuilds it, since the state's instants derive from
+    /// its base).
+    pub(crate) fn get(&self, start: Instant, build: impl FnOnce(Instant) -> T) -> T {
+        let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+        match &*kept {
+            Some((base, state)) if *base == start => state.clone(),
+            _ => {
+                let state = build(start);
+                *kept = Some((start, state.clone()));
+                state
+            }
+        }
+    }
+}
 
 /// The target called `name`.
 pub fn target(name: &str) -> Option<&'static Target> {

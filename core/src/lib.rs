@@ -107,6 +107,7 @@
 //! }
 //! ```
 
+mod boxed_clone;
 pub mod crypto;
 pub mod datachannel;
 pub mod dtls;

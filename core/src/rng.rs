@@ -64,6 +64,7 @@ impl core::fmt::Debug for Seed {
 }
 
 /// A deterministic, cryptographically strong generator (ChaCha20).
+#[derive(Clone)]
 pub struct Rng {
     inner: ChaCha20Rng,
 }

@@ -12,6 +12,7 @@
 
 use rtcpeer::fuzzing::{self, Milestones, Target};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::time::Instant;
 
 fn fuzz_dir() -> PathBuf {
@@ -30,9 +31,12 @@ fn files(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// One base instant for the whole run, as in a fuzzing process: the targets that build an
+/// expensive state once per base instant (a connected pair) then build it once.
 fn start() -> Instant {
+    static START: OnceLock<Instant> = OnceLock::new();
     #[allow(clippy::disallowed_methods)] // the test supplies the base instant
-    Instant::now()
+    *START.get_or_init(Instant::now)
 }
 
 /// Writes (with `FUZZ_WRITE_SEEDS`) or checks the seed files of `target`.

@@ -2,16 +2,21 @@
 //! exchange (RFC 8422). Public keys travel as uncompressed SEC1 points (65 bytes).
 
 use crate::rng::Rng;
-use p256::ecdh::EphemeralSecret;
+use p256::NonZeroScalar;
 use p256::elliptic_curve::Generate;
 use p256::elliptic_curve::sec1::ToSec1Point;
+use p256::elliptic_curve::zeroize::Zeroize;
 
 /// Length of an uncompressed P-256 point.
 pub const P256_POINT_LEN: usize = 65;
 
-/// An ephemeral P-256 key pair; the secret is used once and then dropped.
+/// An ephemeral P-256 key pair; the secret is used once and then dropped (and zeroed).
+///
+/// `Clone` so that a handshake in progress can be cloned with its connection (a fuzzing
+/// snapshot); a clone holds the same secret.
+#[derive(Clone)]
 pub struct EcdhP256 {
-    secret: EphemeralSecret,
+    secret: NonZeroScalar,
     public: [u8; P256_POINT_LEN],
 }
 
@@ -24,8 +29,9 @@ impl core::fmt::Debug for EcdhP256 {
 impl EcdhP256 {
     /// A fresh key pair drawn from `rng`.
     pub fn generate(rng: &mut Rng) -> Self {
-        let secret = EphemeralSecret::generate_from_rng(rng);
-        let point = secret.public_key().to_sec1_point(false);
+        // The same draw as `p256::ecdh::EphemeralSecret`, which is not `Clone`.
+        let secret = NonZeroScalar::generate_from_rng(rng);
+        let point = p256::PublicKey::from_secret_scalar(&secret).to_sec1_point(false);
         let public: [u8; P256_POINT_LEN] = point
             .as_bytes()
             .try_into()
@@ -48,8 +54,14 @@ impl EcdhP256 {
     /// not a valid P-256 point.
     pub fn agree(&self, peer: &[u8]) -> Option<[u8; 32]> {
         let peer = p256::PublicKey::from_sec1_bytes(peer).ok()?;
-        let shared = self.secret.diffie_hellman(&peer);
+        let shared = p256::ecdh::diffie_hellman(self.secret, peer.as_affine());
         Some((*shared.raw_secret_bytes()).into())
+    }
+}
+
+impl Drop for EcdhP256 {
+    fn drop(&mut self) {
+        self.secret.zeroize();
     }
 }
 

@@ -56,7 +56,7 @@ pub struct DataChannelStats {
 }
 
 /// One channel's state.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(super) struct Entry {
     pub label: String,
     pub init: DataChannelInit,
@@ -76,7 +76,7 @@ pub(super) struct Entry {
 /// Outputs, drained after every input or command: [`poll_transmit`](Self::poll_transmit)
 /// (SCTP packets for DTLS), [`poll_event`](Self::poll_event), then
 /// [`poll_timeout`](Self::poll_timeout).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct DataChannels {
     assoc: Association,
     role: DtlsRole,

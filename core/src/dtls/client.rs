@@ -69,7 +69,7 @@ fn send_hello(cx: &mut Cx<'_>, hello: &ClientHello) {
 }
 
 /// Waiting for ServerHello (or HelloVerifyRequest).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct ExpectServerHello {
     hello: ClientHello,
     verify_requests: u8,
@@ -151,7 +151,7 @@ impl State for ExpectServerHello {
 }
 
 /// Waiting for the server's Certificate.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct ExpectCertificate {
     negotiated: Negotiated,
 }
@@ -176,7 +176,7 @@ impl State for ExpectCertificate {
 }
 
 /// Waiting for ServerKeyExchange.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct ExpectServerKeyExchange {
     negotiated: Negotiated,
     proof: FingerprintVerified,
@@ -214,7 +214,7 @@ impl State for ExpectServerKeyExchange {
 }
 
 /// Waiting for CertificateRequest (or ServerHelloDone without one).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct ExpectCertificateRequest {
     negotiated: Negotiated,
     proof: FingerprintVerified,
@@ -253,7 +253,7 @@ impl State for ExpectCertificateRequest {
 }
 
 /// Waiting for ServerHelloDone; then sends flight 5 in two parts.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct ExpectServerHelloDone {
     negotiated: Negotiated,
     proof: FingerprintVerified,
@@ -323,7 +323,7 @@ impl State for ExpectServerHelloDone {
 }
 
 /// Flight 5's first part is out; computes the shared secret and sends the rest.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct FinishFlight {
     negotiated: Negotiated,
     proof: FingerprintVerified,
@@ -367,7 +367,7 @@ impl State for FinishFlight {
 }
 
 /// Waiting for the server's Finished (epoch 1).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct ExpectFinished(AgreedKeys);
 
 impl State for ExpectFinished {

@@ -38,7 +38,11 @@ pub(crate) const MAX_EARLY_RECORDS: usize = 8;
 ///
 /// Bytes from the network never cause an error or a panic: bad records are dropped and
 /// counted in [`DtlsStats`]; a failed handshake becomes [`DtlsEvent::Failed`].
+///
+/// `Clone` only with feature `fuzzing` (a snapshot to restore per input): a clone holds the
+/// same keys and record sequence numbers, so two clones that both sent would reuse nonces.
 #[derive(Debug)]
+#[cfg_attr(feature = "fuzzing", derive(Clone))]
 pub struct Dtls {
     pub(crate) config: DtlsConfig,
     pub(crate) rng: Rng,

@@ -29,7 +29,7 @@ pub enum FlightItem {
 }
 
 /// The write side of the record layer: epochs, sequence numbers, the epoch-1 key.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct RecordWriter {
     seq: [u64; 2],
     cipher: Option<RecordCipher>,

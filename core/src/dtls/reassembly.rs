@@ -26,7 +26,7 @@ pub struct Message {
     pub epoch: u16,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Partial {
     msg_type: HandshakeType,
     body: Vec<u8>,
@@ -47,7 +47,7 @@ pub enum Insert {
 }
 
 /// In-order reassembly of handshake messages.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Reassembler {
     next_seq: u16,
     pending: BTreeMap<u16, Partial>,

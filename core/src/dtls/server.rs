@@ -31,7 +31,7 @@ use crate::crypto::ecdsa::verify_p256_sha256_der;
 use crate::crypto::{constant_time_eq, hmac_sha256};
 
 /// The server's first step: it only takes ClientHellos, through [`on_client_hello`].
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct ExpectClientHello;
 
 impl State for ExpectClientHello {
@@ -212,7 +212,7 @@ fn send_flight_4(cx: &mut Cx<'_>, hello: &ClientHello, n: Negotiated) -> Box<dyn
 }
 
 /// Waiting for the client's Certificate (required: WebRTC authenticates both sides).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct ExpectCertificate {
     negotiated: Negotiated,
     ecdh: EcdhP256,
@@ -242,7 +242,7 @@ impl State for ExpectCertificate {
 }
 
 /// Waiting for ClientKeyExchange.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct ExpectClientKeyExchange {
     negotiated: Negotiated,
     ecdh: EcdhP256,
@@ -274,7 +274,7 @@ impl State for ExpectClientKeyExchange {
 }
 
 /// Waiting for CertificateVerify.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct ExpectCertificateVerify(AgreedKeys);
 
 impl State for ExpectCertificateVerify {
@@ -303,7 +303,7 @@ impl State for ExpectCertificateVerify {
 }
 
 /// Waiting for the client's Finished (epoch 1); then sends flight 6.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct ExpectFinished(AgreedKeys);
 
 impl State for ExpectFinished {

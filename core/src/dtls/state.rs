@@ -16,7 +16,7 @@ use super::types::{HandshakeType, SrtpProfile};
 use crate::rng::Rng;
 
 /// Handshake data that outlives single steps.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Common {
     /// Every handshake message so far, as hashed for Finished and CertificateVerify.
     pub transcript: Vec<u8>,
@@ -126,7 +126,7 @@ impl Negotiated {
 
 /// What the last handshake steps of either side carry: the agreed keys and the proof that
 /// the peer's certificate matched its fingerprint.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct AgreedKeys {
     pub master: MasterSecret,
     pub srtp_profile: Option<SrtpProfile>,
@@ -141,7 +141,7 @@ impl AgreedKeys {
 }
 
 /// The result of a completed handshake. Building it takes the fingerprint proof.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Established {
     pub master: MasterSecret,
     pub srtp_profile: Option<SrtpProfile>,
@@ -163,7 +163,7 @@ impl Established {
 }
 
 /// One step of a handshake.
-pub(crate) trait State: core::fmt::Debug + Send {
+pub(crate) trait State: CloneState + core::fmt::Debug + Send {
     /// Handles the next in-order handshake message; returns the next step.
     fn handle(
         self: Box<Self>,
@@ -181,6 +181,11 @@ pub(crate) trait State: core::fmt::Debug + Send {
         Err(FailureReason::ProtocolViolation("no step to resume"))
     }
 }
+
+crate::boxed_clone::boxed_clone!(
+    /// Clones a boxed handshake step (a cloned connection goes on from the same step).
+    pub(crate) trait CloneState for State
+);
 
 /// Fails unless `msg` has type `expected`.
 pub(crate) fn expect_type(msg: &Message, expected: HandshakeType) -> Result<(), FailureReason> {
@@ -218,7 +223,7 @@ pub(crate) fn check_peer_finished(
 }
 
 /// The handshake is over; later messages are ignored.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Connected;
 
 impl State for Connected {

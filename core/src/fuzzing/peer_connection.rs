@@ -6,10 +6,13 @@
 //! way to the receiving peer, or injects raw datagrams. The receiver's keys are the real
 //! ones, so mutations land behind SRTP authentication and DTLS decryption only when the
 //! fuzzer leaves the authenticated bytes alone, and in front of them when it does not.
+//!
+//! The pair connects once per process; every input starts from a clone of it (see
+//! [`Snapshot`]).
 
 use super::jsep::{drain, peer};
 use super::ops::{Ops, OpsWriter};
-use super::{Milestones, Target};
+use super::{Milestones, Snapshot, Target};
 use crate::media::{KeyframeRequestKind, RtpWrite, TrackInfo, TransceiverId};
 use crate::peer_connection::{
     DataChannelInit, Event, Input, Output, PeerConnection, PeerConnectionState,
@@ -37,6 +40,9 @@ pub(super) const TARGET: Target = Target {
 
 const MAX_OPS: usize = 32;
 
+/// The pair as it stands between operations; cloned from the connected snapshot for
+/// every input.
+#[derive(Clone)]
 struct Pair {
     pcs: [PeerConnection; 2],
     now: Instant,
@@ -51,16 +57,11 @@ struct Pair {
 /// mutation first (count, then per edit: kind, position u16, value) applied to every
 /// datagram a sends for it.
 pub(super) fn run(data: &[u8], start: Instant) -> Milestones {
-    let Some(mut pair) = Pair::connect(start) else {
+    static CONNECTED: Snapshot<Option<Pair>> = Snapshot::new();
+    let Some(mut pair) = CONNECTED.get(start, Pair::connect) else {
         return Milestones::new();
     };
-    let mut ops = Ops::new(data);
-    for _ in 0..MAX_OPS {
-        if ops.is_empty() {
-            break;
-        }
-        pair.step(&mut ops);
-    }
+    pair.play(data);
     pair.reached
 }
 
@@ -133,6 +134,17 @@ impl Pair {
         pair.reached.clear();
         pair.reached.insert("pc_connected");
         Some(pair)
+    }
+
+    /// Runs the operations `data` holds (at most [`MAX_OPS`]).
+    fn play(&mut self, data: &[u8]) {
+        let mut ops = Ops::new(data);
+        for _ in 0..MAX_OPS {
+            if ops.is_empty() {
+                break;
+            }
+            self.step(&mut ops);
+        }
     }
 
     fn step(&mut self, ops: &mut Ops<'_>) {
@@ -306,4 +318,35 @@ fn seeds(_: Instant) -> Vec<Vec<u8>> {
     w.u8(4).long(&[0x81, 0xc9, 0, 1, 0, 0, 0, 1, 0x80, 0, 0, 1]);
     out.push(w.0);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[allow(clippy::disallowed_methods)] // one real instant as a base
+    fn clones_of_the_connected_pair_run_alone_and_alike() {
+        let start = Instant::now();
+        let original = Pair::connect(start).expect("the pair connects");
+        let untouched = format!("{:?}", original.pcs);
+        let played = || {
+            let mut pair = original.clone();
+            for seed in seeds(start) {
+                pair.play(&seed);
+            }
+            format!("{:?}", pair.pcs)
+        };
+        let (first, second) = (played(), played());
+        assert_ne!(first, untouched, "the inputs changed the clone");
+        assert_eq!(
+            first, second,
+            "the same inputs on a clone give the same state"
+        );
+        assert_eq!(
+            format!("{:?}", original.pcs),
+            untouched,
+            "the original is untouched"
+        );
+    }
 }

@@ -95,7 +95,7 @@ pub struct PairInfo {
 /// through a relay, unwrapped), and build application datagrams with
 /// [`wrap_data`](Self::wrap_data), which wraps them for the relay when the data path's
 /// local candidate is relayed.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct IceAgent {
     pub(super) config: IceConfig,
     pub(super) rng: Rng,

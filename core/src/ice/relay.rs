@@ -56,7 +56,7 @@ const MAX_RECONNECT_WAIT: std::time::Duration = std::time::Duration::from_secs(1
 const MAX_STREAM_QUEUE: usize = 4 << 20;
 
 /// The stream connection of a TCP or TLS relay.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct StreamConn {
     pub(crate) id: TurnConnectionId,
     /// Connected (told by the driver); until then the client waits.
@@ -75,7 +75,7 @@ pub(crate) struct StreamConn {
 }
 
 /// One allocation and the relayed candidate made of it.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Relay {
     pub(crate) client: TurnClient,
     /// TCP and TLS relays: their connection to the server.
@@ -85,7 +85,7 @@ pub(crate) struct Relay {
 }
 
 /// The agent's TURN state.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Relays {
     pub(crate) list: Vec<Relay>,
     /// Servers with a resolved address.

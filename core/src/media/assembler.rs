@@ -193,7 +193,7 @@ enum Scan {
 }
 
 /// Assembles frames of one RTP stream. See the [module documentation](self).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct FrameAssembler {
     config: AssemblerConfig,
     depacketizer: Box<dyn Depacketizer>,

@@ -145,7 +145,7 @@ impl PacketExtensions {
 }
 
 /// Sender state of the options that are not sent on every frame.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct FrameOptionsState {
     /// The orientation last written.
     last_orientation: Option<VideoOrientation>,
@@ -257,7 +257,7 @@ const MAX_PENDING_FRAMES: usize = 32;
 
 /// Per received stream: the extension values of frames not yet assembled, by RTP
 /// timestamp (bounded: the oldest is forgotten first), and the orientation in force.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct ReceivedFrameInfos {
     pending: std::collections::VecDeque<(u32, ReceivedFrameInfo)>,
     orientation: Option<VideoOrientation>,

@@ -100,7 +100,7 @@ pub struct ReceivedFrame {
 
 /// Packetizing state of a sender in frame mode: the packetizer of the payload type in use
 /// and the sequence numbers handed to the RTP path.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct FrameSender {
     pub payload_type: u8,
     packetizer: Box<dyn Packetizer>,

@@ -15,7 +15,7 @@ pub(crate) const HISTORY_PACKETS: usize = 1024;
 /// Bytes of packets kept per stream.
 pub(crate) const HISTORY_BYTES: usize = 2 << 20;
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Sent {
     seq: u16,
     /// The plaintext packet as first sent (header, extensions, payload).
@@ -34,7 +34,7 @@ pub(crate) struct Resend<'a> {
 }
 
 /// The sent-packet history of one outbound stream. See the [module documentation](self).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct SendHistory {
     slots: Vec<Option<Sent>>,
     bytes: usize,
@@ -107,7 +107,7 @@ impl SendHistory {
 /// [`RetransmitBudget::SHARE`] of every byte sent (at most [`RetransmitBudget::BURST`]
 /// banked) and each retransmission spends its size. libwebrtc and str0m cap RTX in the
 /// same spirit, so that NACK storms cannot multiply the sending rate.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct RetransmitBudget {
     tokens: usize,
 }

@@ -42,7 +42,7 @@ pub(crate) enum NackUpdate {
 }
 
 /// The missing sequence numbers of one inbound stream. See the [module documentation](self).
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct NackGenerator {
     /// The newest sequence number, extended with its wrap count.
     highest: Option<u64>,

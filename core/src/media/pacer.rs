@@ -34,7 +34,7 @@ pub(crate) enum PacketKind {
 }
 
 /// A plaintext RTP packet waiting to leave.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct QueuedPacket {
     pub kind: PacketKind,
     pub packet: Vec<u8>,
@@ -119,7 +119,7 @@ pub(crate) enum PacedOutput {
 }
 
 /// The queue, its bucket and the probe in progress.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct MediaPacer {
     queues: [VecDeque<QueuedPacket>; 3],
     queued_bytes: usize,

@@ -84,7 +84,7 @@ pub struct InboundRtpStats {
 }
 
 /// Sequence and timing state of one received SSRC.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct InboundStream {
     pub ssrc: u32,
     clock_rate: u32,

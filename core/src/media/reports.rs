@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 pub(crate) const REPORT_INTERVAL: Duration = Duration::from_secs(1);
 
 /// The report schedule of one connection.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct ReportTimer {
     next: Option<Instant>,
 }

@@ -110,7 +110,7 @@ pub struct RemoteInboundStats {
 }
 
 /// Numbering of one outbound stream.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct OutboundStream {
     pub ssrc: u32,
     /// The SSRC announced for retransmissions (`a=ssrc-group:FID`).

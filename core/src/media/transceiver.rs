@@ -75,7 +75,7 @@ pub struct TrackEvent {
 }
 
 /// One RTP stream a sender sends: the only one, or a simulcast layer.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct SendLayer {
     pub outbound: OutboundStream,
     /// The packetizer once the application wrote a frame on this layer.
@@ -102,7 +102,7 @@ pub enum KeyframeRequestKind {
 }
 
 /// One transceiver's state inside the peer connection.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Transceiver {
     pub id: TransceiverId,
     pub kind: MediaKind,

@@ -52,7 +52,7 @@ pub struct TransportFeedbackStats {
 /// Records transport-wide sequence numbers as they arrive and builds the feedback. A peer
 /// connection runs one for everything it receives; it is public for forwarders and tests
 /// that build their own RTCP.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct TransportFeedbackReceiver {
     /// Transport-wide sequence numbers and their arrivals.
     arrivals: ArrivalLog,

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ChannelId(pub u32);
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Slot {
     pub label: String,
     pub init: DataChannelInit,
@@ -22,7 +22,7 @@ pub(crate) struct Slot {
 }
 
 /// The channel table.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Channels {
     pub slots: BTreeMap<ChannelId, Slot>,
     pub by_stream: BTreeMap<u16, ChannelId>,

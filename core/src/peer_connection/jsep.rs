@@ -10,7 +10,7 @@ use crate::sdp::{Fingerprint, Origin, SessionDescription, Setup};
 use std::time::Duration;
 
 /// Negotiation state.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Jsep {
     pub state: SignalingState,
     session_id: u64,

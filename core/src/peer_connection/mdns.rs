@@ -41,7 +41,7 @@ pub(crate) const QUERIES: u32 = 3;
 pub(crate) const QUERY_INTERVAL: Duration = Duration::from_secs(1);
 
 /// The names being resolved.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct MdnsResolver {
     pending: Vec<Pending>,
     /// The remote side signalled end-of-candidates while names were pending: told to ICE
@@ -51,7 +51,7 @@ pub(crate) struct MdnsResolver {
     end_of_candidates_deferred: bool,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Pending {
     /// The name as the candidate spelled it.
     name: String,

@@ -90,7 +90,7 @@ impl MediaTransportStats {
 }
 
 /// Media state of a connection.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct MediaState {
     pub transceivers: Vec<Transceiver>,
     next_id: u32,

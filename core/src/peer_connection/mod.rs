@@ -123,6 +123,7 @@ use std::time::Instant;
 /// # Ok::<(), rtcpeer::Error>(())
 /// ```
 #[derive(Debug)]
+#[cfg_attr(feature = "fuzzing", derive(Clone))]
 pub struct PeerConnection {
     /// The configuration, less its codecs (moved to `codecs`).
     pub(crate) config: RtcConfiguration,

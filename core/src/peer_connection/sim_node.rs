@@ -70,6 +70,7 @@ use std::time::Instant;
 /// # Ok(()) }
 /// ```
 #[derive(Debug)]
+#[cfg_attr(feature = "fuzzing", derive(Clone))]
 pub struct SimPeer {
     /// The connection; after commanding it through here call [`SimPeer::drain`].
     pub pc: PeerConnection,

@@ -42,7 +42,7 @@ pub enum AssociationState {
 }
 
 /// A control chunk waiting to be sent, with the verification tag its packet needs.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(super) struct Control {
     pub vtag: u32,
     pub chunk: Chunk,
@@ -51,7 +51,7 @@ pub(super) struct Control {
 }
 
 /// Receiver-side acknowledgement state.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub(super) struct AckState {
     pub packets_unacked: u32,
     pub sack_now: bool,
@@ -68,7 +68,7 @@ pub(super) struct AckState {
 /// [`poll_transmit`](Self::poll_transmit) until `None`, [`poll_event`](Self::poll_event)
 /// until `None`, then [`poll_timeout`](Self::poll_timeout) says when to call
 /// `handle_timeout` next.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Association {
     pub(super) config: SctpConfig,
     pub(super) rng: Rng,

@@ -24,7 +24,7 @@ pub(crate) enum ChunkState {
 }
 
 /// One DATA chunk sent and not yet cumulatively acknowledged.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Sent {
     pub stream: u16,
     pub ssn: u16,
@@ -72,7 +72,7 @@ pub(crate) struct SackOutcome {
 }
 
 /// The retransmission queue.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct InFlight {
     /// TSN (unwrapped) of `queue[0]`; the cumulative ack point is `base - 1`.
     base: u64,

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct MessageTooLarge;
 
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 struct Partial {
     frags: Vec<(u64, Bytes)>,
     first: Option<u64>,
@@ -63,14 +63,14 @@ fn concat(parts: impl Iterator<Item = Bytes>, total: usize, count: usize) -> Byt
     buf.freeze()
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 struct InStream {
     expected: u64,
     partial: BTreeMap<u64, Partial>,
     ready: BTreeMap<u64, (u32, Bytes)>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Frag {
     stream: u16,
     ppid: u32,
@@ -80,7 +80,7 @@ struct Frag {
 }
 
 /// Received data not yet delivered.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Reassembly {
     streams: HashMap<u16, InStream>,
     unordered: BTreeMap<u64, Frag>,

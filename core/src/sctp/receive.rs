@@ -24,7 +24,7 @@ pub(crate) enum TsnClass {
 }
 
 /// Received TSNs.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct TsnTracker {
     cum: u64,
     /// Disjoint, sorted, non-adjacent ranges, all above `cum + 1`.

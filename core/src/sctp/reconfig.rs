@@ -21,7 +21,7 @@ struct Request {
 }
 
 /// Stream reset state of one association.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct StreamReset {
     next_seq: u32,
     queued: Vec<u16>,

@@ -29,7 +29,7 @@ pub(crate) struct Policy {
 }
 
 /// A message waiting in the queue.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct OutMessage {
     pub stream: u16,
     pub ppid: u32,
@@ -42,7 +42,7 @@ pub(crate) struct OutMessage {
 }
 
 /// Per outgoing stream state.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct OutStream {
     pub next_ssn: u16,
     /// Bytes queued and not yet sent (the data channel's `bufferedAmount`).
@@ -66,7 +66,7 @@ pub(crate) struct Fragment {
 }
 
 /// The queue of messages not yet fully sent.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct SendQueue {
     queue: VecDeque<OutMessage>,
     pub(crate) streams: HashMap<u16, OutStream>,

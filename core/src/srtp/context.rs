@@ -22,6 +22,7 @@ const MAX_RTCP_INDEX: u32 = !RTCP_E_FLAG;
 ///
 /// Protecting the same RTP sequence number twice reuses its index (and keystream): send
 /// retransmissions with the same bytes or on an RTX stream.
+#[derive(Clone)]
 pub struct SrtpContext {
     profile: SrtpProfile,
     keys: SessionKeys,
@@ -40,7 +41,7 @@ impl core::fmt::Debug for SrtpContext {
 }
 
 /// What one context knows about one SSRC.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 struct Stream {
     /// Highest SRTP packet index protected.
     rtp_sent: Option<u64>,

@@ -93,7 +93,7 @@ pub enum SrtpError {
 }
 
 /// Both directions of an SRTP session, keyed from the DTLS-SRTP exporter.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct SrtpSession {
     /// Protects what we send.
     pub outbound: SrtpContext,

@@ -64,6 +64,7 @@ pub(super) fn master_lengths(profile: SrtpProfile) -> Result<(usize, usize), Srt
 }
 
 /// Session keys of one context, ready to use.
+#[derive(Clone)]
 pub(super) enum Transform {
     /// AES counter mode with HMAC-SHA1.
     CmSha1(Box<CmKeys>),
@@ -72,6 +73,7 @@ pub(super) enum Transform {
 }
 
 /// AES-CM keys: ciphers scheduled and HMACs keyed once.
+#[derive(Clone)]
 pub(super) struct CmKeys {
     rtp_cipher: Aes128,
     rtp_salt: [u8; CM_SALT_LEN],
@@ -83,6 +85,7 @@ pub(super) struct CmKeys {
 }
 
 /// AES-GCM keys.
+#[derive(Clone)]
 pub(super) struct GcmKeys {
     rtp: AesGcmKey,
     rtp_salt: [u8; GCM_SALT_LEN],

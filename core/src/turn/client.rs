@@ -281,7 +281,7 @@ struct Channel {
 /// [`handle_timeout`](Self::handle_timeout) at [`poll_timeout`](Self::poll_timeout);
 /// after each call drain [`poll_transmit`](Self::poll_transmit) (datagrams to send from
 /// [`socket`](Self::socket) to the server) and [`poll_event`](Self::poll_event).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct TurnClient {
     config: TurnClientConfig,
     socket: SocketAddr,

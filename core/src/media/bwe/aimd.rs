@@ -51,7 +51,7 @@ impl LinkCapacity {
 }
 
 /// AIMD rate control.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct AimdControl {
     estimate: f64,
     state: State,

@@ -45,7 +45,7 @@ struct Group {
 }
 
 /// Groups packets and computes the delay change between consecutive groups.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 struct InterArrival {
     current: Option<Group>,
     previous: Option<Group>,
@@ -103,7 +103,7 @@ impl InterArrival {
 }
 
 /// Delay trend and overuse detection.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct DelayDetector {
     inter_arrival: InterArrival,
     first_arrival_us: Option<i64>,

@@ -41,7 +41,7 @@ pub struct PacketResult {
 }
 
 /// Sent packets by extended (unwrapped) transport-wide sequence number.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct SendHistory {
     /// The extended number of `packets[0]`.
     first: i64,

@@ -13,7 +13,7 @@ const MIN_PACKETS: u32 = 20;
 const INTERVAL: Duration = Duration::from_millis(500);
 
 /// The bound and the counts of the current interval.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct LossBound {
     bound: f64,
     received: u32,

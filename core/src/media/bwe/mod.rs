@@ -104,7 +104,7 @@ pub struct BweStats {
 }
 
 /// The estimator (see the module documentation).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct SendSideBwe {
     config: BweConfig,
     history: SendHistory,

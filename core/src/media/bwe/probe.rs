@@ -47,7 +47,7 @@ impl ProbeCluster {
 }
 
 /// Decides when to probe and at what rate.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct ProbeController {
     next_id: u32,
     pending: VecDeque<ProbeCluster>,
@@ -136,7 +136,7 @@ struct ClusterStats {
 }
 
 /// Computes a cluster's result from the feedback on its packets.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct ProbeEstimator {
     clusters: HashMap<u32, ClusterStats>,
 }

@@ -62,7 +62,7 @@ impl RateWindow {
 /// Application-limited region: we send well below the estimate (the encoder has less to
 /// say than the path would carry), so the estimate cannot be confirmed by traffic and is
 /// probed instead.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct AlrDetector {
     in_alr: bool,
 }

@@ -79,7 +79,7 @@ pub enum DepacketizeError {
 /// video; audio packetizers return one payload and the marker is the talkspurt rule of the
 /// caller). An empty frame gives no payload. Packetizers keep per-stream state (picture ids,
 /// parameter sets), so use one per outgoing stream.
-pub trait Packetizer: std::fmt::Debug + Send {
+pub trait Packetizer: PacketizerClone + std::fmt::Debug + Send {
     /// The payloads of `frame`, each at most `max_payload` bytes.
     fn packetize(
         &mut self,
@@ -95,7 +95,7 @@ pub trait Packetizer: std::fmt::Debug + Send {
 /// `out`; call [`reset`](Depacketizer::reset) before the first payload of every frame (and
 /// after an error) so that no state of a broken frame leaks into the next. Errors mean the
 /// frame is unusable; nothing panics whatever the bytes.
-pub trait Depacketizer: std::fmt::Debug + Send {
+pub trait Depacketizer: DepacketizerClone + std::fmt::Debug + Send {
     /// Appends the part of the frame that `payload` carries to `out`.
     fn depacketize(&mut self, payload: &[u8], out: &mut Vec<u8>) -> Result<(), DepacketizeError>;
 
@@ -145,6 +145,16 @@ pub fn svc_layer_of(codec: &RtpCodec, payload: &[u8]) -> Option<SvcLayer> {
         None
     }
 }
+
+crate::boxed_clone::boxed_clone!(
+    /// Clones a boxed [`Packetizer`] (with its per-stream state); every `Packetizer +
+    /// Clone` has it.
+    pub trait PacketizerClone for Packetizer
+);
+crate::boxed_clone::boxed_clone!(
+    /// Clones a boxed [`Depacketizer`]; every `Depacketizer + Clone` has it.
+    pub trait DepacketizerClone for Depacketizer
+);
 
 /// Names of the codecs [`packetizer_for`] and [`depacketizer_for`] know.
 pub const SUPPORTED_CODECS: &[&str] = &[
