@@ -26,7 +26,7 @@ pub(crate) enum Recorded {
 }
 
 /// Arrivals of one sequence-number space and where the next report starts.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct ArrivalLog {
     /// Extended sequence number → arrival. Never empty after the first packet: pruning
     /// keeps the packet just recorded and every higher one, so its last key is the highest

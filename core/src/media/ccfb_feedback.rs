@@ -43,7 +43,7 @@ pub struct CcfbStats {
     pub feedback_sent: u64,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct StreamArrivals {
     ssrc: u32,
     log: ArrivalLog,
@@ -53,7 +53,7 @@ struct StreamArrivals {
 /// Records RTP packets by stream as they arrive and builds RFC 8888 feedback. A peer
 /// connection runs one for everything it receives when RFC 8888 feedback was negotiated;
 /// it is public for forwarders and tests that build their own RTCP.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct CcfbReceiver {
     streams: Vec<StreamArrivals>,
     next_due: Option<Instant>,

@@ -13,6 +13,7 @@ const MAX_MASTER_KEY_LEN: usize = 32;
 const MAX_MASTER_SALT_LEN: usize = 14;
 
 /// Session keys, derived when first needed.
+#[derive(Clone)]
 pub(super) enum SessionKeys {
     /// Not derived yet: no packet has been protected or unprotected.
     Master(Box<MasterKey>),
@@ -21,6 +22,7 @@ pub(super) enum SessionKeys {
 }
 
 /// A master key and salt, wiped when dropped.
+#[derive(Clone)]
 pub(super) struct MasterKey {
     profile: SrtpProfile,
     key: [u8; MAX_MASTER_KEY_LEN],
