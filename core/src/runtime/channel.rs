@@ -24,8 +24,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 /// The default high water mark: `send_text().await` and `send_binary().await` wait while
-/// more than this many bytes are buffered on the channel (see
-/// [`DataChannel::set_high_water_mark`]).
+/// more than this many bytes are buffered on the channel, and a send that waited resumes
+/// once half of it is left (see [`DataChannel::set_high_water_mark`]).
 pub const SEND_HIGH_WATER: usize = 1024 * 1024;
 
 /// A `bufferedAmountLowThreshold` that suits a sender pacing itself against
@@ -162,7 +162,9 @@ fn send_now(state: &mut State, id: ChannelId, message: Message) -> Result<(), cr
 ///   fails with [`RuntimeError::WouldBlock`];
 /// - [`send_text`](Self::send_text)/[`send_binary`](Self::send_binary) wait
 ///   (asynchronously) until the channel is open and at most the high water mark
-///   ([`SEND_HIGH_WATER`] unless [set](Self::set_high_water_mark)) is buffered.
+///   ([`SEND_HIGH_WATER`] unless [set](Self::set_high_water_mark)) is buffered; a send
+///   that had to wait is woken once the buffer has drained to half the mark, so a
+///   sender refills the buffer in bursts instead of waking once per acknowledgement.
 ///
 /// A task that awaits sends and reads only afterwards can deadlock against a peer that
 /// echoes with back-pressure (its echo fills our receive window, then it stops reading):
@@ -249,7 +251,8 @@ impl DataChannel {
 
     /// Sets the high water mark: [`send_text`](Self::send_text) and
     /// [`send_binary`](Self::send_binary) wait, and [`try_send`](Self::try_send) refuses,
-    /// while more than `bytes` are buffered. Default [`SEND_HIGH_WATER`].
+    /// while more than `bytes` are buffered; a waiting send resumes at `bytes / 2`.
+    /// Default [`SEND_HIGH_WATER`].
     pub fn set_high_water_mark(&self, bytes: usize) {
         let mut state = self.shared.lock();
         let entry = state.channel(self.id);

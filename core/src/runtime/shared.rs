@@ -1,12 +1,13 @@
 //! The state shared between the driver task and the application's handles.
 
 use super::track::TrackEntry;
-use super::waiters::Waiters;
+use super::waiters::{DeferWakes, Waiters};
 use super::{ChannelEvent, Message, RuntimeError};
 use crate::datachannel::ChannelState;
 use crate::media::TransceiverId;
 use crate::peer_connection::{ChannelId, Event, PeerConnection};
 use std::collections::{HashMap, VecDeque};
+use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::Waker;
 
@@ -31,7 +32,8 @@ pub(crate) struct ChannelEntry {
     pub(crate) ready: ChannelState,
     /// The channel's own events (`open`, `bufferedamountlow`, `error`, `close`), bounded.
     pub(crate) events: VecDeque<ChannelEvent>,
-    /// `send_*().await` waits while more than this many bytes are buffered.
+    /// `send_*().await` waits while more than this many bytes are buffered (and, once
+    /// waiting, until at most [`ChannelEntry::resume_level`] are).
     pub(crate) high_water: usize,
     /// Tasks waiting for a message, a state change or an event.
     pub(crate) waiters: Waiters,
@@ -54,6 +56,15 @@ impl Default for ChannelEntry {
 }
 
 impl ChannelEntry {
+    /// The buffered amount at or below which back-pressured senders are woken: half the
+    /// high water mark. Woken as soon as the buffer dipped below the mark, a sender would
+    /// queue one message and wait again, a wake-up (on another thread, often) per
+    /// acknowledgement; from half the mark it refills the other half in one go while what
+    /// is still buffered keeps the connection busy.
+    pub(crate) fn resume_level(&self) -> usize {
+        self.high_water / 2
+    }
+
     /// Queues a channel event (the oldest is dropped past [`MAX_CHANNEL_EVENTS`]) and wakes
     /// the channel's waiters.
     pub(crate) fn push_event(&mut self, event: ChannelEvent) {
@@ -133,7 +144,7 @@ impl State {
     /// Wakes the driver so it drains the core's output after a command.
     pub(crate) fn wake_driver(&mut self) {
         if let Some(waker) = self.driver_waker.take() {
-            waker.wake();
+            super::waiters::wake(waker);
         }
     }
 
@@ -179,8 +190,8 @@ impl State {
         self.channels.entry(id).or_default()
     }
 
-    /// Wakes back-pressured senders of every channel whose buffer fell to its high water
-    /// mark. Called by the driver after each drain.
+    /// Wakes back-pressured senders of every channel whose buffer fell to its
+    /// [`ChannelEntry::resume_level`]. Called by the driver after each drain.
     pub(crate) fn wake_writable_senders(&mut self) {
         let pc = &mut self.pc;
         for (id, entry) in self.channels.iter_mut() {
@@ -188,7 +199,7 @@ impl State {
                 continue;
             }
             let buffered = pc.data_channel(*id).map_or(0, |mut h| h.buffered_amount());
-            if buffered <= entry.high_water {
+            if buffered <= entry.resume_level() {
                 entry.send_waiters.wake_all();
             }
         }
@@ -242,8 +253,39 @@ impl Shared {
 
     /// Locks the state. A panic while holding the lock leaves the state usable (every
     /// mutation keeps it consistent), so poisoning is ignored.
-    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    ///
+    /// Tasks woken while the lock is held (by this thread) are woken when it is released,
+    /// so that they do not run only to wait for it (see `waiters`).
+    pub(crate) fn lock(&self) -> StateGuard<'_> {
+        let wakes = DeferWakes::begin();
+        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        StateGuard {
+            state,
+            _wakes: wakes,
+        }
+    }
+}
+
+/// The locked [`State`]. Dropping it releases the lock first, then delivers the wake-ups
+/// made while it was held.
+#[derive(Debug)]
+pub(crate) struct StateGuard<'a> {
+    // Field order is drop order: unlock, then wake.
+    state: MutexGuard<'a, State>,
+    _wakes: DeferWakes,
+}
+
+impl Deref for StateGuard<'_> {
+    type Target = State;
+
+    fn deref(&self) -> &State {
+        &self.state
+    }
+}
+
+impl DerefMut for StateGuard<'_> {
+    fn deref_mut(&mut self) -> &mut State {
+        &mut self.state
     }
 }
 
