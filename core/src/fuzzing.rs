@@ -14,8 +14,8 @@
 //! signed with the known passwords, SCTP chunks with TSNs relative to the receive window,
 //! SRTP made by the sending peer) and let the fuzzer choose everything else.
 //!
-//! Not here: TURN client, ChannelData and mDNS targets (`fuzz/fuzz_targets/turn.rs` and
-//! `mdns.rs` hold their bodies); TURN stream framing is `turn_stream`.
+//! Not here: the TURN client and ChannelData target (`fuzz/fuzz_targets/turn.rs` holds its
+//! body); TURN stream framing is `turn_stream`.
 
 use std::collections::BTreeSet;
 use std::sync::Mutex;
@@ -27,6 +27,7 @@ mod dtls;
 mod ice;
 mod jsep;
 mod loss_recovery;
+mod mdns;
 mod media;
 mod ops;
 mod parsers;
@@ -73,6 +74,7 @@ pub const TARGETS: &[Target] = &[
     media::ASSEMBLER,
     turn_stream::TARGET,
     bwe::TARGET,
+    mdns::TARGET,
 ];
 
 /// A state that is expensive to reach (a connected pair of peers), built once per base

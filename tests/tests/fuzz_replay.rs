@@ -193,3 +193,8 @@ fn peer_connection_corpus_feeds_every_protocol_to_a_connected_peer() {
 fn pc_connected_corpus_gets_forged_datagrams_of_every_protocol_past_their_gates() {
     replay_reaches_deep_states("pc_connected");
 }
+
+#[test]
+fn mdns_corpus_round_trips_questions_and_addresses_and_refuses_dotted_labels() {
+    replay_reaches_deep_states("mdns");
+}

@@ -91,6 +91,10 @@ pub enum MdnsError {
     /// A label length byte with the reserved top bits 01 or 10.
     #[error("reserved DNS label type")]
     BadLabel,
+    /// A label that holds a `.` byte: the dotted names this module reads and writes cannot
+    /// tell it from two labels, so such a name would be answered or matched as another.
+    #[error("DNS label containing a dot")]
+    DotInLabel,
     /// A compression pointer that does not point backwards, or too many of them.
     #[error("bad DNS compression pointer")]
     BadPointer,
@@ -368,6 +372,9 @@ impl Reader<'_> {
                     wire_len += len + 1;
                     if wire_len > MAX_NAME_LEN {
                         return Err(MdnsError::NameTooLong);
+                    }
+                    if label.contains(&b'.') {
+                        return Err(MdnsError::DotInLabel);
                     }
                     if !name.is_empty() {
                         name.push('.');

@@ -117,6 +117,11 @@ fn malformed_messages_are_errors() {
     let mut reserved = header(0, 0x8400, [1, 0, 0, 0]);
     reserved.extend_from_slice(&[0x41, 0, 0, 1, 0, 1]);
     assert_eq!(parse(&reserved), Err(MdnsError::BadLabel));
+    // A label holding a dot would read as two labels ("a.b" and "a" "b" are different
+    // names); found by fuzzing as a query name that did not survive encoding again.
+    let mut dotted = header(0, 0, [1, 0, 0, 0]);
+    dotted.extend_from_slice(&[3, b'a', b'.', b'b', 0, 0, 1, 0, 1]);
+    assert_eq!(parse(&dotted), Err(MdnsError::DotInLabel));
     // An A record with 5 bytes of data.
     let mut bad_a = header(0, 0x8400, [0, 1, 0, 0]);
     bad_a.extend_from_slice(&[1, b'h', 0, 0, 1, 0, 1, 0, 0, 0, 1, 0, 5, 1, 2, 3, 4, 5]);
