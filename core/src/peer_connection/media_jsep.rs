@@ -16,17 +16,24 @@ use crate::sdp::{
     SimulcastStreams,
 };
 
-/// The RTCP feedback the core implements (RFC 4585 generic NACK and PLI, RFC 5104 FIR):
-/// our offers and answers announce these and no others, so a peer never waits for
-/// transport-wide feedback or REMB that would not come.
-pub(crate) const IMPLEMENTED_FEEDBACK: &[&str] = &["nack", "nack pli", "ccm fir"];
+/// The RTCP feedback the core implements (RFC 4585 generic NACK and PLI, RFC 5104 FIR,
+/// REMB): our offers and answers announce these and no others, so a peer never waits for
+/// feedback that would not come. (Transport-wide feedback goes with its header extension.)
+pub(crate) const IMPLEMENTED_FEEDBACK: &[&str] = &["nack", "nack pli", "ccm fir", REMB];
 
-fn keep_implemented_feedback(codecs: &mut [NegotiatedCodec]) {
+/// The REMB feedback value.
+const REMB: &str = "goog-remb";
+
+/// Keeps the feedback we implement; REMB only when `remb` (our offers, and answers to an
+/// offer without transport-wide sequence numbers: a peer that can use transport-cc
+/// feedback gets that instead, as the browsers do).
+fn keep_implemented_feedback(codecs: &mut [NegotiatedCodec], remb: bool) {
     for c in codecs {
         c.codec.feedback.retain(|f| {
             IMPLEMENTED_FEEDBACK
                 .iter()
                 .any(|i| f.eq_ignore_ascii_case(i))
+                && (remb || !f.eq_ignore_ascii_case(REMB))
         });
     }
 }
@@ -90,7 +97,7 @@ impl PeerConnection {
             return Some(MediaSection::rejected(t.codecs.clone()));
         }
         let mut codecs = codec::offer_codecs(&self.config.codecs, &t.kind);
-        keep_implemented_feedback(&mut codecs);
+        keep_implemented_feedback(&mut codecs, true);
         let extensions = codec::offer_extensions(&self.config.codecs, &t.kind);
         Some(self.section_for(t.id, t.direction, codecs, extensions))
     }
@@ -115,12 +122,15 @@ impl PeerConnection {
         let Some(t) = self.media.by_mid(mid).filter(|t| !t.stopping && !t.stopped) else {
             return reject();
         };
+        let offered = codec::read_extensions(m);
+        let offered_twcc = offered
+            .iter()
+            .any(|(_, uri)| uri == codec::uri::TRANSPORT_CC);
         let mut codecs = codec::answer_codecs(&self.config.codecs, &t.kind, &offered_codecs);
-        keep_implemented_feedback(&mut codecs);
+        keep_implemented_feedback(&mut codecs, !offered_twcc);
         if !codecs.iter().any(|c| !c.codec.is_rtx()) {
             return reject();
         }
-        let offered = codec::read_extensions(m);
         let extensions = codec::answer_extensions(&self.config.codecs, &t.kind, &offered);
         let offered_dir = m.direction().unwrap_or(TransceiverDirection::SendRecv);
         let direction = answer_direction(t.direction, offered_dir);
@@ -365,6 +375,14 @@ impl PeerConnection {
             self.set_remote_sends(id, receives(current));
             self.end_track_unless_receiving(id);
         }
+        self.media.remb_only = bundle_ext
+            .id_of(crate::rtp::extensions::TRANSPORT_CC)
+            .is_none()
+            && self
+                .media
+                .transceivers
+                .iter()
+                .any(|t| t.can_receive() && t.remb_enabled());
         self.media.bundle_extensions = bundle_ext;
         if self.media.srtp.is_some() {
             self.media.reports.start(self.now, &mut self.rng);
