@@ -3,7 +3,9 @@
 //! with a drop-tail queue, measured as the acceptance table asks: how fast the
 //! estimate reaches the capacity, the queuing delay and loss after that, how a capacity
 //! drop is followed, how two flows share a link, and whether a bulk data-channel transfer
-//! beside a call starves the video.
+//! beside a call starves the video. A scenario can also run both peers without
+//! transport-wide feedback (REMB only, as older stacks and aiortc speak): then the receiver
+//! estimates and the sender's estimate is the REMBs it hears.
 //!
 //! Everything runs on virtual time with fixed seeds, so a scenario gives the same figures
 //! on every run and machine. The `bwe_table` program prints them; the tests assert them.
@@ -157,6 +159,9 @@ pub struct Scenario {
     /// Figures are taken from this time on (after convergence).
     pub measure_from: Duration,
     pub seed: u64,
+    /// Both peers leave out the transport-cc header extension, so they negotiate REMB
+    /// only: the receiver's estimate, sent as REMB, drives the sender.
+    pub remb_only: bool,
 }
 
 impl Scenario {
@@ -170,6 +175,7 @@ impl Scenario {
             duration: Duration::from_secs(secs),
             measure_from: Duration::from_secs(5),
             seed: 1,
+            remb_only: false,
         }
     }
 }
@@ -198,8 +204,15 @@ struct World {
     network: NetworkId,
 }
 
-fn peer(seed: u64, addr: SocketAddr, now: Instant) -> SimPeer {
-    let mut pc = PeerConnection::new(RtcConfiguration::with_seed(seed), now).expect("config");
+fn peer(seed: u64, addr: SocketAddr, now: Instant, remb_only: bool) -> SimPeer {
+    let mut config = RtcConfiguration::with_seed(seed);
+    if remb_only {
+        config
+            .codecs
+            .extensions
+            .retain(|e| e.uri != rtcpeer::media::codec::uri::TRANSPORT_CC);
+    }
+    let mut pc = PeerConnection::new(config, now).expect("config");
     pc.add_local_socket(now, addr).expect("socket");
     SimPeer::new(pc)
 }
@@ -236,8 +249,8 @@ impl World {
         let a_addr = SocketAddr::from(([10, 1, 0, 1 + i as u8], 5000));
         let b_addr = SocketAddr::from(([192, 0, 2, 1 + i as u8], 5000));
         let seed = s.seed * 100 + i as u64 * 2;
-        let mut a = peer(seed + 1, a_addr, self.start);
-        let b = peer(seed + 2, b_addr, self.start);
+        let mut a = peer(seed + 1, a_addr, self.start, s.remb_only);
+        let b = peer(seed + 2, b_addr, self.start, s.remb_only);
         let video =
             a.pc.add_track(TrackInfo::new(MediaKind::Video, "cam", "s"))
                 .expect("track");
