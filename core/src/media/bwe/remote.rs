@@ -289,7 +289,12 @@ impl ReceiveSideBwe {
         let estimate = self.aimd.estimate();
         self.remb_due = Some(match self.last_remb {
             None => now,
-            Some((_, last)) if estimate * 100 <= last * (100 - REMB_DECREASE_PERCENT) => now,
+            Some((_, last))
+                if u128::from(estimate) * 100
+                    <= u128::from(last) * u128::from(100 - REMB_DECREASE_PERCENT) =>
+            {
+                now
+            }
             Some((at, _)) => at + REMB_INTERVAL,
         });
     }
