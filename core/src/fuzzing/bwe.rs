@@ -42,6 +42,10 @@ const CONFIG: BweConfig = BweConfig {
     allocate_simulcast: true,
 };
 
+/// Op bytes from this one up feed the receive-side estimator (the others keep the send
+/// side's meaning, so older corpora read as before).
+const RECEIVE_OP: u8 = 240;
+
 /// What the target drives, and the model it keeps.
 struct Bench {
     bwe: SendSideBwe,
@@ -84,14 +88,18 @@ fn run(data: &[u8], now: Instant) -> Milestones {
     let mut steps = 0;
     while !ops.is_empty() && steps < 4096 {
         steps += 1;
-        match ops.u8() % 7 {
-            0 => b.send(ops.u16() % 1500 + 20, ops.u8() & 1 == 0),
-            1 => b.now += Duration::from_micros(u64::from(ops.u16()) * 16),
-            2 => b.feedback(&mut ops),
-            3 => b.rtcp(ops.long(1500)),
-            4 => b.pace(),
-            5 => b.bwe.on_timer(b.now),
-            _ => b.receive(&mut ops),
+        let op = ops.u8();
+        if op >= RECEIVE_OP {
+            b.receive(&mut ops);
+        } else {
+            match op % 6 {
+                0 => b.send(ops.u16() % 1500 + 20, ops.u8() & 1 == 0),
+                1 => b.now += Duration::from_micros(u64::from(ops.u16()) * 16),
+                2 => b.feedback(&mut ops),
+                3 => b.rtcp(ops.long(1500)),
+                4 => b.pace(),
+                _ => b.bwe.on_timer(b.now),
+            }
         }
         b.check();
     }
@@ -342,14 +350,14 @@ fn seeds(_: Instant) -> Vec<Vec<u8>> {
     vec![flow(0, 0), flow(6, 0), flow(0, 3), rtcp, received()]
 }
 
-/// 1,200-byte packets sent every 4 ms by abs-send-time, arriving 4 ms apart for 3 s, then
-/// 4.5 ms apart (a queue that grows).
+/// 1,200-byte packets sent every 40 ms by abs-send-time (240 kbit/s, below the start
+/// estimate), arriving 40 ms apart for 3 s, then 45 ms apart (a queue that grows).
 fn received() -> Vec<u8> {
     let mut out = Vec::new();
-    for n in 0..1500u32 {
-        let abs_send_time = ((u64::from(n) * 4_000) << 18) / 1_000_000;
-        let step: u16 = if n < 750 { 4_000 } else { 4_500 };
-        out.push(6);
+    for n in 0..150u32 {
+        let abs_send_time = ((u64::from(n) * 40_000) << 18) / 1_000_000;
+        let step: u16 = if n < 75 { 40_000 } else { 45_000 };
+        out.push(RECEIVE_OP);
         out.push(7); // SSRC
         out.extend_from_slice(&1200u16.to_be_bytes());
         out.push(0); // abs-send-time
