@@ -3,7 +3,9 @@
 //! with a drop-tail queue, measured as the acceptance table asks: how fast the
 //! estimate reaches the capacity, the queuing delay and loss after that, how a capacity
 //! drop is followed, how two flows share a link, and whether a bulk data-channel transfer
-//! beside a call starves the video.
+//! beside a call starves the video. A scenario can also run both peers without
+//! transport-wide feedback (REMB only, as older stacks and aiortc speak): then the receiver
+//! estimates and the sender's estimate is the REMBs it hears.
 //!
 //! Everything runs on virtual time with fixed seeds, so a scenario gives the same figures
 //! on every run and machine. The `bwe_table` program prints them; the tests assert them.
@@ -157,6 +159,9 @@ pub enum Feedback {
     TransportCc,
     /// RFC 8888 feedback only: the senders offer `ack ccfb` and no transport-cc extension.
     Ccfb,
+    /// REMB only: the senders offer no transport-cc extension, so the receiver's own
+    /// estimate, sent as REMB, drives the sender.
+    Remb,
 }
 
 /// A scenario: flows through one bottleneck for a while.
@@ -195,6 +200,14 @@ impl Scenario {
             ..self
         }
     }
+
+    /// The same scenario with REMB instead of transport-cc.
+    pub fn with_remb(self) -> Self {
+        Self {
+            feedback: Feedback::Remb,
+            ..self
+        }
+    }
 }
 
 /// The scenario's outcome: per flow figures, and the estimate's trace of flow 0.
@@ -223,11 +236,17 @@ struct World {
 
 fn peer(seed: u64, addr: SocketAddr, now: Instant, feedback: Feedback) -> SimPeer {
     let mut config = RtcConfiguration::with_seed(seed);
-    if feedback == Feedback::Ccfb {
-        config.codecs = config
-            .codecs
-            .with_ccfb()
-            .without_extension(codec::uri::TRANSPORT_CC);
+    match feedback {
+        Feedback::TransportCc => {}
+        Feedback::Ccfb => {
+            config.codecs = config
+                .codecs
+                .with_ccfb()
+                .without_extension(codec::uri::TRANSPORT_CC);
+        }
+        Feedback::Remb => {
+            config.codecs = config.codecs.without_extension(codec::uri::TRANSPORT_CC);
+        }
     }
     let mut pc = PeerConnection::new(config, now).expect("config");
     pc.add_local_socket(now, addr).expect("socket");

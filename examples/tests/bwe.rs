@@ -100,6 +100,49 @@ fn a_bulk_data_channel_beside_the_video_does_not_starve_it() {
     );
 }
 
+/// The estimate in force at `at`: the last one announced before it.
+fn estimate_at(estimates: &[(Duration, u64)], at: Duration) -> u64 {
+    estimates
+        .iter()
+        .take_while(|(t, _)| *t <= at)
+        .last()
+        .map_or(0, |(_, e)| *e)
+}
+
+/// A peer that negotiated REMB and not transport-cc: the receiver's estimate, sent as REMB,
+/// is all the sender's estimate follows. Through a 1 Mbit/s bottleneck it settles in a
+/// sawtooth just below it (AIMD: up by about 8 % a second, down to 85 % of the incoming
+/// rate at overuse), averaging within 15 % below the capacity, without a standing queue.
+#[test]
+fn a_remb_only_peer_drives_the_estimate_to_the_bottleneck() {
+    let capacity = 1_000_000.0;
+    let mut s = Scenario::new(Bottleneck::fixed(1_000_000), 1, false, 45).with_remb();
+    s.measure_from = Duration::from_secs(25);
+    let o = run(&s);
+    let f = &o.flows[0];
+    // Sampled every 10 ms from 25 s to the end.
+    let samples: Vec<u64> = (2_500..4_500)
+        .map(|cs| estimate_at(&o.estimates, Duration::from_millis(cs * 10)))
+        .collect();
+    let mean = samples.iter().sum::<u64>() as f64 / samples.len() as f64;
+    let (low, high) = (samples.iter().min(), samples.iter().max());
+    let trace = || format!("mean {mean}, {f:?}, {:?}", o.estimates);
+    assert!((0.85 * capacity..=capacity).contains(&mean), "{}", trace());
+    assert!(
+        low.is_some_and(|l| *l as f64 >= 0.8 * capacity),
+        "{}",
+        trace()
+    );
+    assert!(high.is_some_and(|h| *h as f64 <= capacity), "{}", trace());
+    assert!(
+        f.queue_delay_p95 < Duration::from_millis(100),
+        "p95 queuing {:?}",
+        f.queue_delay_p95
+    );
+    assert!(f.loss < 0.01, "loss {}", f.loss);
+    eprintln!("REMB-only: {}", trace());
+}
+
 #[test]
 fn the_same_seed_gives_the_same_estimates() {
     let s = Scenario::new(Bottleneck::fixed(3_000_000), 1, true, 8);

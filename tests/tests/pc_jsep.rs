@@ -9,6 +9,9 @@ const CHROMIUM_OFFER: &str =
     include_str!("../../core/src/sdp/fixtures/chromium-datachannel-offer.sdp");
 const CHROMIUM_AV_OFFER: &str = include_str!("../../core/src/sdp/fixtures/chromium-offer.sdp");
 const CHROMIUM_ANSWER: &str = include_str!("../../core/src/sdp/fixtures/chromium-answer.sdp");
+/// aiortc offers REMB and abs-send-time, and no transport-cc.
+const AIORTC_OFFER: &str =
+    include_str!("../../core/src/media/codec/tests/fixtures/aiortc-offer.sdp");
 
 fn pc(seed: u64) -> PeerConnection {
     #[allow(clippy::disallowed_methods)]
@@ -61,6 +64,31 @@ fn answer_to_chromium_data_offer_is_active_and_well_formed() {
     check_ours(&answer.sdp, Setup::Active);
     pc.set_local_description(answer).expect("sld");
     assert_eq!(pc.signaling_state(), SignalingState::Stable);
+}
+
+/// Our answer's `a=rtcp-fb` and `a=extmap` lines for `offer`.
+fn answer_feedback_and_extensions(offer: &str) -> (bool, bool) {
+    let mut pc = pc(5);
+    pc.set_remote_description(RtcSessionDescription::offer(offer))
+        .expect("srd");
+    let sdp = pc.create_answer().expect("answer").sdp;
+    let remb = sdp.lines().any(|l| l.ends_with(" goog-remb"));
+    let twcc = sdp.lines().any(|l| l.contains("transport-wide-cc"));
+    (remb, twcc)
+}
+
+#[test]
+fn remb_is_answered_only_to_offers_without_transport_cc_and_always_offered() {
+    assert_eq!(answer_feedback_and_extensions(AIORTC_OFFER), (true, false));
+    assert_eq!(
+        answer_feedback_and_extensions(CHROMIUM_AV_OFFER),
+        (false, true)
+    );
+    let mut pc = pc(6);
+    pc.add_track(rtcpeer::media::TrackInfo::new(MediaKind::Video, "v", "s"))
+        .expect("track");
+    let offer = pc.create_offer().expect("offer").sdp;
+    assert!(offer.lines().any(|l| l.ends_with(" goog-remb")), "{offer}");
 }
 
 #[test]

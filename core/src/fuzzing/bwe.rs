@@ -2,9 +2,16 @@
 //! clock steps and feedback (transport-cc built from the input, or arbitrary bytes parsed
 //! as RTCP: whatever transport-cc or REMB parses is fed in). After every step: the target
 //! stays within its configured bounds, the history and the pacer's queue within theirs.
+//!
+//! Beside it, the receive-side estimator gets arbitrary received packets (any SSRC, size,
+//! abs-send-time or RTP timestamp and clock rate, arrival step); the REMBs it makes drive
+//! a REMB-driven send-side estimator. Its estimate, those REMBs and its state stay
+//! bounded too.
 
 use super::{Milestones, Ops, Target};
-use crate::media::bwe::{BandwidthUsage, BweConfig, SendSideBwe};
+use crate::media::bwe::{
+    BandwidthUsage, BweConfig, MAX_SSRCS, MAX_TIMELINES, ReceiveSideBwe, SendSideBwe, SendTime,
+};
 use crate::media::pacer::{MAX_QUEUE_BYTES, MediaPacer, PacedOutput, PacketKind, QueuedPacket};
 use crate::rtp::rtcp::{RtcpPacket, TransportCc, parse_compound};
 use std::time::{Duration, Instant};
@@ -22,6 +29,8 @@ pub(super) const TARGET: Target = Target {
         "estimate_rose",
         "probe_padding",
         "rtcp_fed",
+        "remb_sent",
+        "remb_fell",
     ],
 };
 
@@ -32,6 +41,10 @@ const CONFIG: BweConfig = BweConfig {
     data_channel_share_percent: 50,
     allocate_simulcast: true,
 };
+
+/// Op bytes from this one up feed the receive-side estimator (the others keep the send
+/// side's meaning, so older corpora read as before).
+const RECEIVE_OP: u8 = 240;
 
 /// What the target drives, and the model it keeps.
 struct Bench {
@@ -48,6 +61,11 @@ struct Bench {
     origin: Instant,
     reached: Milestones,
     last_target: u64,
+    /// The receive side: its estimator, the REMB-driven sender its REMBs reach, and the
+    /// last REMB's bitrate.
+    receiver: ReceiveSideBwe,
+    remb_driven: SendSideBwe,
+    last_remb: Option<u64>,
 }
 
 fn run(data: &[u8], now: Instant) -> Milestones {
@@ -62,18 +80,26 @@ fn run(data: &[u8], now: Instant) -> Milestones {
         origin: now,
         reached: Milestones::new(),
         last_target: CONFIG.start_bitrate_bps,
+        receiver: ReceiveSideBwe::new(CONFIG),
+        remb_driven: SendSideBwe::driven_by_remb(CONFIG),
+        last_remb: None,
     };
     let mut ops = Ops::new(data);
     let mut steps = 0;
     while !ops.is_empty() && steps < 4096 {
         steps += 1;
-        match ops.u8() % 6 {
-            0 => b.send(ops.u16() % 1500 + 20, ops.u8() & 1 == 0),
-            1 => b.now += Duration::from_micros(u64::from(ops.u16()) * 16),
-            2 => b.feedback(&mut ops),
-            3 => b.rtcp(ops.long(1500)),
-            4 => b.pace(),
-            _ => b.bwe.on_timer(b.now),
+        let op = ops.u8();
+        if op >= RECEIVE_OP {
+            b.receive(&mut ops);
+        } else {
+            match op % 6 {
+                0 => b.send(ops.u16() % 1500 + 20, ops.u8() & 1 == 0),
+                1 => b.now += Duration::from_micros(u64::from(ops.u16()) * 16),
+                2 => b.feedback(&mut ops),
+                3 => b.rtcp(ops.long(1500)),
+                4 => b.pace(),
+                _ => b.bwe.on_timer(b.now),
+            }
         }
         b.check();
     }
@@ -212,7 +238,48 @@ impl Bench {
         }
     }
 
+    /// One received packet for the receive-side estimator: SSRC, size, abs-send-time or
+    /// RTP timestamp (with a clock rate), then the arrival step; a REMB due goes to the
+    /// REMB-driven sender.
+    fn receive(&mut self, ops: &mut Ops<'_>) {
+        let ssrc = u32::from(ops.u8() % 16);
+        let size = usize::from(ops.u16() % 1500);
+        let sent = if ops.u8() & 1 == 0 {
+            SendTime::AbsSendTime(ops.u32())
+        } else {
+            SendTime::RtpTimestamp {
+                timestamp: ops.u32(),
+                clock_rate: ops.u32(),
+            }
+        };
+        self.now += Duration::from_micros(u64::from(ops.u16()));
+        self.receiver.on_packet(self.now, ssrc, size, sent);
+        let Some(remb) = self.receiver.poll_remb(self.now, 1) else {
+            return;
+        };
+        assert!(remb.ssrcs.len() <= MAX_SSRCS, "REMB names too many SSRCs");
+        self.reached.insert("remb_sent");
+        if self.last_remb.is_some_and(|last| remb.bitrate_bps < last) {
+            self.reached.insert("remb_fell");
+        }
+        self.last_remb = Some(remb.bitrate_bps);
+        self.remb_driven.on_remb(remb.bitrate_bps, self.now);
+    }
+
     fn check(&mut self) {
+        let bounds = CONFIG.min_bitrate_bps..=CONFIG.max_bitrate_bps;
+        assert!(
+            bounds.contains(&self.receiver.estimate()),
+            "receive-side estimate out of bounds"
+        );
+        assert!(
+            bounds.contains(&self.remb_driven.target_bitrate()),
+            "REMB-driven target out of bounds"
+        );
+        assert!(
+            self.receiver.timelines() <= MAX_TIMELINES,
+            "receive-side timelines unbounded"
+        );
         let target = self.bwe.target_bitrate();
         assert!(
             (CONFIG.min_bitrate_bps..=CONFIG.max_bitrate_bps).contains(&target),
@@ -234,8 +301,9 @@ impl Bench {
 }
 
 /// Seeds: a steady flow with prompt feedback (the estimate rises, probes report), one
-/// whose arrivals spread out (overuse, the estimate falls), one with losses, and feedback
-/// given as RTCP bytes.
+/// whose arrivals spread out (overuse, the estimate falls), one with losses, feedback
+/// given as RTCP bytes, and received packets whose arrivals spread out after 3 s (the
+/// receive side's REMBs rise, then fall).
 fn seeds(_: Instant) -> Vec<Vec<u8>> {
     let flow = |queue_growth: u8, loss_every: u8| {
         let mut out = Vec::new();
@@ -279,5 +347,22 @@ fn seeds(_: Instant) -> Vec<Vec<u8>> {
     let len = u16::try_from(bytes.len()).expect("short");
     rtcp.extend_from_slice(&len.to_be_bytes());
     rtcp.extend_from_slice(&bytes);
-    vec![flow(0, 0), flow(6, 0), flow(0, 3), rtcp]
+    vec![flow(0, 0), flow(6, 0), flow(0, 3), rtcp, received()]
+}
+
+/// 1,200-byte packets sent every 40 ms by abs-send-time (240 kbit/s, below the start
+/// estimate), arriving 40 ms apart for 3 s, then 45 ms apart (a queue that grows).
+fn received() -> Vec<u8> {
+    let mut out = Vec::new();
+    for n in 0..150u32 {
+        let abs_send_time = ((u64::from(n) * 40_000) << 18) / 1_000_000;
+        let step: u16 = if n < 75 { 40_000 } else { 45_000 };
+        out.push(RECEIVE_OP);
+        out.push(7); // SSRC
+        out.extend_from_slice(&1200u16.to_be_bytes());
+        out.push(0); // abs-send-time
+        out.extend_from_slice(&(abs_send_time as u32).to_be_bytes());
+        out.extend_from_slice(&step.to_be_bytes());
+    }
+    out
 }

@@ -255,12 +255,23 @@ impl Transceiver {
 
     /// Whether generic NACK (`a=rtcp-fb:<pt> nack`) was negotiated on a media codec.
     pub fn nack_enabled(&self) -> bool {
+        self.feedback_negotiated("nack")
+    }
+
+    /// Whether REMB (`a=rtcp-fb:<pt> goog-remb`) was negotiated on a media codec.
+    pub fn remb_enabled(&self) -> bool {
+        self.feedback_negotiated("goog-remb")
+    }
+
+    /// Whether the feedback value `value` (ASCII case-insensitive) was negotiated on a
+    /// media (not RTX) codec.
+    fn feedback_negotiated(&self, value: &str) -> bool {
         self.codecs.iter().any(|c| {
             !c.codec.is_rtx()
                 && c.codec
                     .feedback
                     .iter()
-                    .any(|f| f.eq_ignore_ascii_case("nack"))
+                    .any(|f| f.eq_ignore_ascii_case(value))
         })
     }
 

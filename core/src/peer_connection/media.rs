@@ -69,8 +69,12 @@ pub struct MediaTransportStats {
     /// RFC 8888 feedback messages received about what we sent.
     pub ccfb_received: u64,
     /// The send-side estimate of what the path carries, bits per second (the browser's
-    /// `availableOutgoingBitrate`), once transport-cc feedback drives the estimator.
+    /// `availableOutgoingBitrate`), once transport-cc feedback or the peer's REMB drives
+    /// the estimator.
     pub available_outgoing_bitrate: Option<u64>,
+    /// The receive-side estimator's figures (REMBs sent among them), once it runs: with
+    /// REMB negotiated and transport-cc not.
+    pub receive_estimate: Option<crate::media::bwe::ReceiveBweStats>,
     /// The media pacer's counters.
     pub pacer: crate::media::PacerStats,
 }
@@ -119,8 +123,15 @@ pub(crate) struct MediaState {
     pub bundle_extensions: crate::rtp::extensions::ExtensionMap,
     pub stats: MediaTransportStats,
     /// The send-side bandwidth estimator, made when the first packet with a
-    /// transport-wide sequence number is sent.
+    /// transport-wide sequence number is sent, or at the first REMB from a peer that
+    /// negotiated no transport-cc.
     pub bwe: Option<crate::media::bwe::SendSideBwe>,
+    /// The last negotiation agreed on REMB (`goog-remb` on a codec we receive) and not on
+    /// transport-wide sequence numbers: we estimate what we receive and send REMBs.
+    pub remb_only: bool,
+    /// The receive-side estimator behind our REMBs, made at the first packet received
+    /// while `remb_only`.
+    pub remote_bwe: Option<crate::media::bwe::ReceiveSideBwe>,
     /// Every RTP packet we send waits here for its turn.
     pub pacer: crate::media::pacer::MediaPacer,
     /// The estimate last announced in `Event::BandwidthEstimate`.

@@ -6,6 +6,7 @@
 use super::media::MAX_TRANSCEIVERS;
 use super::{Event, PeerConnection, PeerConnectionError};
 use crate::media::assembler::AssemblerPacket;
+use crate::media::bwe::{ReceiveSideBwe, SendTime};
 use crate::media::pacer::PacketKind;
 use crate::media::{
     InboundStream, KeyframeRequestKind, NackUpdate, ReceivedRtp, RtpWrite, TransceiverId,
@@ -124,6 +125,7 @@ impl PeerConnection {
             .media
             .get(id)
             .is_some_and(|t| t.rtx_payload_types.contains(&pt));
+        self.feed_receive_estimator(id, &packet, is_rtx);
         if is_rtx && packet.payload().len() < 2 {
             // Padding only: a bandwidth probe, counted for feedback above.
             self.media.stats.rtx_padding += 1;
@@ -149,6 +151,45 @@ impl PeerConnection {
                 .transport_feedback
                 .on_packet(now, seq, packet.ssrc());
         }
+    }
+
+    /// With REMB and no transport-cc negotiated, every packet routed to transceiver `id`
+    /// counts for the receive-side estimate behind our REMBs: by its abs-send-time when it
+    /// has one (RTX and padding too), else by its RTP timestamp (media packets only: an RTX
+    /// packet carries the original's timestamp, not its own send time).
+    fn feed_receive_estimator(
+        &mut self,
+        id: TransceiverId,
+        packet: &RtpPacket<&[u8]>,
+        is_rtx: bool,
+    ) {
+        if !self.media.remb_only {
+            return;
+        }
+        let abs_send_time = self
+            .media
+            .bundle_extensions
+            .id_of(extensions::ABS_SEND_TIME)
+            .and_then(|ext_id| packet.extension(ext_id))
+            .and_then(|v| <[u8; 3]>::try_from(v).ok());
+        let sent = match abs_send_time {
+            Some([a, b, c]) => SendTime::AbsSendTime(u32::from_be_bytes([0, a, b, c])),
+            None if !is_rtx => SendTime::RtpTimestamp {
+                timestamp: packet.timestamp(),
+                clock_rate: self
+                    .media
+                    .get(id)
+                    .and_then(|t| t.codec(packet.payload_type()))
+                    .map_or(90_000, |c| c.codec.clock_rate),
+            },
+            None => return,
+        };
+        let size = packet.header_len() + packet.payload().len();
+        let (now, config) = (self.now, self.config.bandwidth);
+        self.media
+            .remote_bwe
+            .get_or_insert_with(|| ReceiveSideBwe::new(config))
+            .on_packet(now, packet.ssrc(), size, sent);
     }
 
     /// A packet routed to transceiver `id` (`repaired`: restored from RTX): stream
@@ -611,12 +652,7 @@ impl PeerConnection {
         if !twcc_due && !ccfb_due {
             return;
         }
-        let sender_ssrc = self
-            .media
-            .transceivers
-            .iter()
-            .find(|t| !t.stopped)
-            .map_or(0, |t| t.outbound().ssrc);
+        let sender_ssrc = self.feedback_sender_ssrc();
         let mut messages: Vec<RtcpPacket> = Vec::new();
         if twcc_due {
             let twcc = self
@@ -641,6 +677,46 @@ impl PeerConnection {
             if let Err(e) = self.send_rtcp(&[head, message]) {
                 tracing::debug!(%e, "pc: congestion control feedback not sent");
             }
+        }
+    }
+
+    /// The SSRC our feedback (transport-cc, REMB) is sent from: the first live
+    /// transceiver's.
+    fn feedback_sender_ssrc(&self) -> u32 {
+        self.media
+            .transceivers
+            .iter()
+            .find(|t| !t.stopped)
+            .map_or(0, |t| t.outbound().ssrc)
+    }
+
+    /// Sends the REMB the receive-side estimator has due, behind an empty receiver report.
+    fn send_remb(&mut self) {
+        let now = self.now;
+        let due = self
+            .media
+            .remote_bwe
+            .as_ref()
+            .and_then(ReceiveSideBwe::deadline)
+            .is_some_and(|at| at <= now);
+        if !due {
+            return;
+        }
+        let sender_ssrc = self.feedback_sender_ssrc();
+        let Some(remb) = self
+            .media
+            .remote_bwe
+            .as_mut()
+            .and_then(|bwe| bwe.poll_remb(now, sender_ssrc))
+        else {
+            return;
+        };
+        let head = RtcpPacket::ReceiverReport(ReceiverReport {
+            ssrc: sender_ssrc,
+            reports: Vec::new(),
+        });
+        if let Err(e) = self.send_rtcp(&[head, RtcpPacket::Remb(remb)]) {
+            tracing::debug!(%e, "pc: REMB not sent");
         }
     }
 
@@ -674,6 +750,7 @@ impl PeerConnection {
             return;
         }
         self.send_congestion_feedback();
+        self.send_remb();
         if !self.media.reports.poll_due(now, &mut self.rng) {
             return;
         }

@@ -17,10 +17,10 @@ use crate::sdp::{
 };
 
 /// The RTCP feedback the core implements (RFC 4585 generic NACK and PLI, RFC 5104 FIR,
-/// RFC 8888 congestion control feedback): our offers and answers announce these and no
-/// others, so a peer never waits for transport-wide feedback or REMB that would not come.
-/// (Transport-cc is agreed by its header extension.)
-pub(crate) const IMPLEMENTED_FEEDBACK: &[&str] = &["nack", "nack pli", "ccm fir", CCFB];
+/// REMB, RFC 8888 congestion control feedback): our offers and answers announce these and
+/// no others, so a peer never waits for feedback that would not come. (Transport-wide
+/// feedback goes with its header extension.)
+pub(crate) const IMPLEMENTED_FEEDBACK: &[&str] = &["nack", "nack pli", "ccm fir", REMB, CCFB];
 
 /// The `a=rtcp-fb` value of RFC 8888 feedback (RFC 8888 §6).
 pub(crate) const CCFB: &str = "ack ccfb";
@@ -52,12 +52,19 @@ fn has_ccfb(feedback: &[String]) -> bool {
     feedback.iter().any(|f| f.eq_ignore_ascii_case(CCFB))
 }
 
-fn keep_implemented_feedback(codecs: &mut [NegotiatedCodec]) {
+/// The REMB feedback value.
+const REMB: &str = "goog-remb";
+
+/// Keeps the feedback we implement; REMB only when `remb` (our offers, and answers to an
+/// offer without transport-wide sequence numbers: a peer that can use transport-cc
+/// feedback gets that instead, as the browsers do).
+fn keep_implemented_feedback(codecs: &mut [NegotiatedCodec], remb: bool) {
     for c in codecs {
         c.codec.feedback.retain(|f| {
             IMPLEMENTED_FEEDBACK
                 .iter()
                 .any(|i| f.eq_ignore_ascii_case(i))
+                && (remb || !f.eq_ignore_ascii_case(REMB))
         });
     }
 }
@@ -121,7 +128,7 @@ impl PeerConnection {
             return Some(MediaSection::rejected(t.codecs.clone()));
         }
         let mut codecs = codec::offer_codecs(&self.codecs, &t.kind);
-        keep_implemented_feedback(&mut codecs);
+        keep_implemented_feedback(&mut codecs, true);
         let extensions = codec::offer_extensions(&self.codecs, &t.kind);
         Some(self.section_for(t.id, t.direction, codecs, extensions))
     }
@@ -146,12 +153,15 @@ impl PeerConnection {
         let Some(t) = self.media.by_mid(mid).filter(|t| !t.stopping && !t.stopped) else {
             return reject();
         };
+        let offered = codec::read_extensions(m);
+        let offered_twcc = offered
+            .iter()
+            .any(|(_, uri)| uri == codec::uri::TRANSPORT_CC);
         let mut codecs = codec::answer_codecs(&self.codecs, &t.kind, &offered_codecs);
-        keep_implemented_feedback(&mut codecs);
+        keep_implemented_feedback(&mut codecs, !offered_twcc);
         if !codecs.iter().any(|c| !c.codec.is_rtx()) {
             return reject();
         }
-        let offered = codec::read_extensions(m);
         let extensions = codec::answer_extensions(&self.codecs, &t.kind, &offered);
         settle_ccfb(&mut codecs, &offered_codecs, &extensions);
         let offered_dir = m.direction().unwrap_or(TransceiverDirection::SendRecv);
@@ -406,6 +416,14 @@ impl PeerConnection {
             .iter()
             .any(|t| !t.stopped && t.codecs.iter().any(|c| has_ccfb(&c.codec.feedback)));
         self.media.ccfb = ccfb && !transport_cc;
+        // REMB only when neither transport-wide nor RFC 8888 feedback was agreed.
+        self.media.remb_only = !transport_cc
+            && !self.media.ccfb
+            && self
+                .media
+                .transceivers
+                .iter()
+                .any(|t| t.can_receive() && t.remb_enabled());
         self.media.bundle_extensions = bundle_ext;
         if self.media.srtp.is_some() {
             self.media.reports.start(self.now, &mut self.rng);

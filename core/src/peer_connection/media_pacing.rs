@@ -205,13 +205,26 @@ impl PeerConnection {
         self.announce_estimate();
     }
 
-    /// A REMB from the peer caps the estimate.
+    /// A REMB from the peer caps the estimate; from a peer that negotiated no
+    /// transport-wide sequence numbers it is the estimate (the estimator is made then).
     pub(crate) fn on_remb(&mut self, bitrate_bps: u64) {
         let now = self.now;
-        if let Some(bwe) = self.media.bwe.as_mut() {
-            bwe.on_remb(bitrate_bps, now);
-            self.announce_estimate();
-        }
+        let twcc = self
+            .media
+            .bundle_extensions
+            .id_of(crate::rtp::extensions::TRANSPORT_CC)
+            .is_some();
+        let config = self.config.bandwidth;
+        let bwe = self.media.bwe.get_or_insert_with(|| {
+            if twcc {
+                SendSideBwe::new(config)
+            } else {
+                SendSideBwe::driven_by_remb(config)
+            }
+        });
+        bwe.on_remb(bitrate_bps, now);
+        self.announce_estimate();
+        self.pump_media_pacer();
     }
 
     /// The estimator's periodic work (ALR, probe scheduling), on the connection's timer.

@@ -304,6 +304,11 @@ impl PeerConnection {
             .bwe
             .as_ref()
             .map(crate::media::bwe::SendSideBwe::target_bitrate);
+        s.media.receive_estimate = self
+            .media
+            .remote_bwe
+            .as_ref()
+            .map(crate::media::bwe::ReceiveSideBwe::stats);
         s.media.pacer = self.media.pacer.stats;
         s.dropped_media = s.media.dropped();
         s.transceivers = self

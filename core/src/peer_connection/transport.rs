@@ -277,6 +277,11 @@ impl PeerConnection {
                 .srtp
                 .as_ref()
                 .and_then(|_| self.media.ccfb_feedback.deadline()),
+            self.media
+                .srtp
+                .as_ref()
+                .and(self.media.remote_bwe.as_ref())
+                .and_then(crate::media::bwe::ReceiveSideBwe::deadline),
             self.pacer.next_send(),
             self.media.pacer.next_send(),
             self.mdns.deadline(),

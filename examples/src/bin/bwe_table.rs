@@ -35,8 +35,9 @@ const USAGE: &str = "usage: bwe_table
 Runs the bandwidth-adaptation scenarios in the simulator (virtual time, fixed seeds) and
 prints one row per flow: when the estimate first reached 85 % of the capacity, the media
 rate announced at the end, video and data-channel rates received, the 95th percentile of
-queuing delay and the video loss after the first 5 s. BWE_TRACE=1 adds the estimates
-announced for the fixed-capacity runs.";
+queuing delay and the video loss after the first 5 s (25 s for the REMB-only peer, whose
+estimate comes from the receiver's REMBs and climbs at about 8 % a second). BWE_TRACE=1
+adds the estimates announced for the fixed-capacity runs.";
 
 fn main() {
     rtcpeer_examples::args::exit_if_help(USAGE);
@@ -75,4 +76,7 @@ fn main() {
     row("video + bulk data, 3 Mbit/s", &o);
     let o = run(&Scenario::new(Bottleneck::fixed(3_000_000), 1, false, 20).with_ccfb());
     row("3 Mbit/s, RFC 8888 feedback", &o);
+    let mut remb = Scenario::new(Bottleneck::fixed(1_000_000), 1, false, 45).with_remb();
+    remb.measure_from = Duration::from_secs(25);
+    row("REMB only (45 s), 1 Mbit/s", &run(&remb));
 }

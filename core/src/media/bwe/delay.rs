@@ -3,12 +3,16 @@
 //! the trend of that delay over the last groups (a least-squares slope) is compared with an
 //! adaptive threshold (the overuse detector of draft-ietf-rmcat-gcc-02 §5, with the
 //! trendline filter libwebrtc uses in place of the Kalman filter).
+//!
+//! Both estimators share it: the send-side one gives our own send times and the arrival
+//! times transport-cc feedback reports; the receive-side one ([`super::remote`]) gives the
+//! sender's abs-send-time or RTP timestamp and our arrival times. Times are microseconds
+//! on each side's own clock: only differences count.
 
 use std::collections::VecDeque;
-use std::time::{Duration, Instant};
 
-/// Packets sent within this span of a group's first packet belong to the group.
-const GROUP_SPAN: Duration = Duration::from_millis(5);
+/// Packets sent within this span (µs) of a group's first packet belong to the group.
+const GROUP_SPAN_US: i64 = 5_000;
 /// Groups in the trend's window.
 const WINDOW: usize = 20;
 /// Weight of the old value in the exponential smoothing of the accumulated delay.
@@ -39,8 +43,8 @@ pub enum BandwidthUsage {
 /// A burst of packets sent close together.
 #[derive(Debug, Clone, Copy)]
 struct Group {
-    first_send: Instant,
-    last_send: Instant,
+    first_send_us: i64,
+    last_send_us: i64,
     last_arrival_us: i64,
 }
 
@@ -61,37 +65,31 @@ struct GroupDelta {
 
 impl InterArrival {
     /// Adds a received packet (in feedback order); returns the delta when it closes a group.
-    fn add(&mut self, send: Instant, arrival_us: i64) -> Option<GroupDelta> {
+    fn add(&mut self, send_us: i64, arrival_us: i64) -> Option<GroupDelta> {
+        let fresh = Group {
+            first_send_us: send_us,
+            last_send_us: send_us,
+            last_arrival_us: arrival_us,
+        };
         let Some(cur) = self.current.as_mut() else {
-            self.current = Some(Group {
-                first_send: send,
-                last_send: send,
-                last_arrival_us: arrival_us,
-            });
+            self.current = Some(fresh);
             return None;
         };
-        if send < cur.first_send {
+        if send_us < cur.first_send_us {
             // Reordered behind its group: ignore.
             return None;
         }
-        if send.duration_since(cur.first_send) <= GROUP_SPAN {
-            cur.last_send = cur.last_send.max(send);
+        if send_us.saturating_sub(cur.first_send_us) <= GROUP_SPAN_US {
+            cur.last_send_us = cur.last_send_us.max(send_us);
             cur.last_arrival_us = cur.last_arrival_us.max(arrival_us);
             return None;
         }
         let closed = *cur;
-        self.current = Some(Group {
-            first_send: send,
-            last_send: send,
-            last_arrival_us: arrival_us,
-        });
+        self.current = Some(fresh);
         let delta = self.previous.map(|prev| {
-            let send_ms = closed
-                .last_send
-                .duration_since(prev.last_send)
-                .as_secs_f64()
-                * 1e3;
-            let arrival_ms = (closed.last_arrival_us - prev.last_arrival_us) as f64 / 1e3;
+            let send_ms = closed.last_send_us.saturating_sub(prev.last_send_us) as f64 / 1e3;
+            let arrival_ms =
+                closed.last_arrival_us.saturating_sub(prev.last_arrival_us) as f64 / 1e3;
             GroupDelta {
                 delay_change_ms: arrival_ms - send_ms,
                 arrival_us: closed.last_arrival_us,
@@ -148,16 +146,17 @@ impl DelayDetector {
         self.usage
     }
 
-    /// Adds one received packet, in feedback order.
-    pub fn add(&mut self, send: Instant, arrival_us: i64) {
-        if let Some(delta) = self.inter_arrival.add(send, arrival_us) {
+    /// Adds one received packet (in feedback or arrival order): when it was sent, by the
+    /// sender's clock, and when it arrived, by the receiver's, both in microseconds.
+    pub fn add(&mut self, send_us: i64, arrival_us: i64) {
+        if let Some(delta) = self.inter_arrival.add(send_us, arrival_us) {
             self.update(delta);
         }
     }
 
     fn update(&mut self, delta: GroupDelta) {
         let first = *self.first_arrival_us.get_or_insert(delta.arrival_us);
-        let arrival_ms = (delta.arrival_us - first) as f64 / 1e3;
+        let arrival_ms = delta.arrival_us.saturating_sub(first) as f64 / 1e3;
         self.deltas_seen = self.deltas_seen.saturating_add(1);
         // A delay change beyond a second is a clock jump or a stall: clamp it.
         self.accumulated_ms += delta.delay_change_ms.clamp(-1000.0, 1000.0);
@@ -240,38 +239,30 @@ fn slope(points: &VecDeque<(f64, f64)>) -> Option<f64> {
 mod tests {
     use super::*;
 
-    #[allow(clippy::disallowed_methods)]
-    fn t0() -> Instant {
-        Instant::now()
-    }
-
-    /// Feeds groups every 10 ms whose arrival spacing is `arrival_step_us`.
-    fn feed(d: &mut DelayDetector, start: Instant, groups: u32, arrival_step_us: i64) {
+    /// Feeds groups sent every 10 ms whose arrival spacing is `arrival_step_us`.
+    fn feed(d: &mut DelayDetector, groups: u32, arrival_step_us: i64) {
         for i in 0..groups {
-            let send = start + Duration::from_millis(u64::from(i) * 10);
-            d.add(send, i64::from(i) * arrival_step_us);
+            d.add(i64::from(i) * 10_000, i64::from(i) * arrival_step_us);
         }
     }
 
     #[test]
     fn steady_delay_is_normal() {
         let mut d = DelayDetector::default();
-        feed(&mut d, t0(), 200, 10_000);
+        feed(&mut d, 200, 10_000);
         assert_eq!(d.usage(), BandwidthUsage::Normal);
     }
 
     #[test]
     fn growing_delay_is_overuse_and_shrinking_delay_is_underuse() {
         let mut d = DelayDetector::default();
-        let start = t0();
         // Each group arrives 2 ms later than it would on an empty path.
-        feed(&mut d, start, 60, 12_000);
+        feed(&mut d, 60, 12_000);
         assert_eq!(d.usage(), BandwidthUsage::Overusing);
         let mut d = DelayDetector::default();
-        feed(&mut d, start, 30, 10_000);
+        feed(&mut d, 30, 10_000);
         for i in 30..90u32 {
-            let send = start + Duration::from_millis(u64::from(i) * 10);
-            d.add(send, 300_000 + i64::from(i - 30) * 8_000);
+            d.add(i64::from(i) * 10_000, 300_000 + i64::from(i - 30) * 8_000);
         }
         assert_eq!(d.usage(), BandwidthUsage::Underusing);
     }

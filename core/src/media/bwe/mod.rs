@@ -4,7 +4,10 @@
 //! sent drives a delay-based controller (trendline filter, overuse detector, AIMD rate
 //! control) and a loss-based bound; the acknowledged rate caps growth; probe clusters find
 //! the capacity fast at the start and after application-limited spells; a REMB from a
-//! peer that only speaks that caps the result.
+//! peer caps the result. A peer that speaks only REMB drives the estimate by its REMBs
+//! alone ([`SendSideBwe::driven_by_remb`]); when we receive from such a peer, the
+//! receive-side estimator ([`ReceiveSideBwe`]) makes the REMBs we send, with the same
+//! delay detector and rate control.
 //!
 //! Sans-IO and deterministic: packets sent, feedback and time come in; the target rate and
 //! the probe clusters the pacer is to send come out. The peer connection feeds it from its
@@ -16,6 +19,7 @@ mod history;
 mod loss;
 mod probe;
 mod rate;
+mod remote;
 #[cfg(test)]
 mod tests;
 
@@ -23,6 +27,10 @@ pub use delay::BandwidthUsage;
 pub use history::PacketResult;
 pub use probe::ProbeCluster;
 pub(crate) use rate::RateWindow;
+pub use remote::{
+    MAX_SSRCS, MAX_TIMELINES, REMB_DECREASE_PERCENT, REMB_INTERVAL, ReceiveBweStats,
+    ReceiveSideBwe, SendTime,
+};
 
 use crate::rtp::rtcp::{CongestionControlFeedback, TransportCc};
 use aimd::AimdControl;
@@ -122,6 +130,8 @@ pub struct SendSideBwe {
     origin: Option<Instant>,
     rtt: Duration,
     remb: Option<u64>,
+    /// No transport-wide feedback will come: the REMB alone sets the target.
+    remb_driven: bool,
     target: u64,
     stats: BweStats,
     results: Vec<PacketResult>,
@@ -148,10 +158,22 @@ impl SendSideBwe {
             origin: None,
             rtt: Duration::from_millis(100),
             remb: None,
+            remb_driven: false,
             target: start,
             stats: BweStats::default(),
             results: Vec::new(),
             clusters: std::collections::VecDeque::new(),
+        }
+    }
+
+    /// An estimator for a peer that negotiated REMB and not transport-wide feedback: the
+    /// target is the peer's last REMB (within the limits), the start rate before the first.
+    /// Should transport-wide feedback come after all, the delay-based estimate bounds the
+    /// target again.
+    pub fn driven_by_remb(config: BweConfig) -> Self {
+        Self {
+            remb_driven: true,
+            ..Self::new(config)
         }
     }
 
@@ -283,7 +305,8 @@ impl SendSideBwe {
             self.stats.packets_lost += 1;
             return;
         };
-        self.delay.add(r.send_time, arrival);
+        let sent_us = self.micros(r.send_time);
+        self.delay.add(sent_us, arrival);
         self.acked.add(arrival, r.size);
         if let Some(id) = r.cluster
             && let Some(cluster) = self.clusters.iter().find(|c| c.id == id)
@@ -308,7 +331,12 @@ impl SendSideBwe {
     }
 
     fn update_target(&mut self, now: Instant) {
-        let delay = self.aimd.estimate();
+        let remb_alone = self.remb_driven && self.stats.feedback_messages == 0;
+        let delay = if remb_alone {
+            u64::MAX
+        } else {
+            self.aimd.estimate()
+        };
         let mut target = delay.min(self.loss.bound() as u64);
         if let Some(remb) = self.remb {
             target = target.min(remb);

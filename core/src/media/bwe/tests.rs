@@ -128,6 +128,19 @@ fn remb_caps_the_target() {
     assert_eq!(bwe.target_bitrate(), 100_000);
 }
 
+#[test]
+fn a_remb_driven_estimate_follows_the_remb_both_ways() {
+    let now = t0();
+    let mut bwe = SendSideBwe::driven_by_remb(BweConfig::default());
+    assert_eq!(bwe.target_bitrate(), 300_000);
+    bwe.on_remb(2_000_000, now);
+    assert_eq!(bwe.target_bitrate(), 2_000_000);
+    bwe.on_remb(900_000, now);
+    assert_eq!(bwe.target_bitrate(), 900_000);
+    bwe.on_remb(u64::MAX, now);
+    assert_eq!(bwe.target_bitrate(), BweConfig::default().max_bitrate_bps);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
