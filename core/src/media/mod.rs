@@ -39,7 +39,8 @@
 //!   connection's media stats.
 //!
 //! - [`simulcast`]: sending up to three layers with rids, receiving a browser's layers
-//!   routed by rid (RFC 8853, RFC 8851, RFC 8852).
+//!   routed by rid (RFC 8853, RFC 8851, RFC 8852); [`layer_selection`]: which received layer
+//!   a forwarder sends one subscriber, from that subscriber's bandwidth estimate.
 //!
 //! Not implemented yet: a send-side bandwidth estimator and media pacing by it, FEC/RED
 //! and SVC layer selection; padding-only RTX packets (bandwidth probes) are counted for feedback,
@@ -52,6 +53,7 @@ pub mod codec;
 pub mod frame_options;
 mod frames;
 mod history;
+pub mod layer_selection;
 mod nack;
 pub(crate) mod pacer;
 pub mod packetize;
@@ -76,6 +78,7 @@ pub use receive::{InboundRtpStats, ReceivedRtp};
 pub(crate) use reports::ReportTimer;
 pub(crate) use send::OutboundStream;
 pub use send::{OutboundRtpStats, RemoteInboundStats, RtpWrite};
+pub use layer_selection::{LayerSelector, LayerSelectorConfig};
 pub use simulcast::{SendEncoding, allocate_layers};
 pub use transceiver::{
     KeyframeRequestKind, TrackEvent, TrackInfo, TransceiverDirection, TransceiverId,
