@@ -701,6 +701,7 @@ fn the_viewers_estimate_chooses_the_forwarded_layer_through_a_bottleneck() {
     p.sim
         .set_node_link(p.a, Direction::Up, free)
         .expect("link");
-    assert_eq!(fwd.run(&mut p, a, 12), Some("h"), "{:?}", estimate(&p));
+    let back = fwd.run(&mut p, a, 30);
+    assert_eq!(back, Some("h"), "{:?}", p.pc(true).bandwidth_estimate());
     assert_eq!(last_layer_received(&p, b), Some("h"));
 }

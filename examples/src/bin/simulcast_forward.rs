@@ -7,7 +7,8 @@
 //! arrives and picks the highest that fits under 80 % of the estimate, going down at once
 //! and up after the estimate has allowed it for 2 s. Switching layers waits for a keyframe
 //! of the new layer (asked for with a PLI on that layer) and continues the subscriber's
-//! sequence numbers and timestamps (the core's per-source numbering, `RtpWrite::source`).
+//! sequence numbers and timestamps (the core's per-source numbering, `RtpWrite::source`)
+//! and its VP8 picture ids and TL0PICIDX (`Vp8NumberingRewriter`).
 //! Keyframe requests from the subscriber go to the layer being forwarded.
 //!
 //! Signalling is JSON lines on stdin/stdout:
@@ -29,6 +30,7 @@
 //! 127.0.0.1).
 
 use rtcpeer::media::packetize::depacketizer_for;
+use rtcpeer::media::vp8::Vp8NumberingRewriter;
 use rtcpeer::media::{LayerSelector, LayerSelectorConfig};
 use rtcpeer_examples::args::{Args, exit_if_help};
 use rtcpeer_tokio::{
@@ -233,6 +235,8 @@ struct Forwarder {
     /// Chooses the layer from the subscriber's estimate, unless a layer is forced.
     selector: LayerSelector,
     forced: Option<String>,
+    /// Continuous VP8 picture ids and TL0PICIDX for the subscriber across switches.
+    vp8_numbering: Vp8NumberingRewriter,
     /// The layer forwarded now, and the one to switch to at its next keyframe.
     current: Option<String>,
     pending: Option<String>,
@@ -260,6 +264,7 @@ impl Forwarder {
             subscriber,
             selector: LayerSelector::new(LayerSelectorConfig::default()),
             forced: None,
+            vp8_numbering: Vp8NumberingRewriter::default(),
             current: None,
             pending: None,
             last_request: None,
@@ -349,7 +354,10 @@ impl Forwarder {
         if self.current.as_deref() != Some(rid) {
             return Ok(());
         }
-        // The layer's SSRC is the source: a switch continues the subscriber's numbering.
+        // The layer's SSRC is the source: a switch continues the subscriber's numbering,
+        // RTP's in the core and VP8's picture ids and TL0PICIDX here.
+        let mut payload = packet.payload().to_vec();
+        self.vp8_numbering.rewrite(packet.ssrc, &mut payload);
         let write = RtpWrite {
             source: packet.ssrc,
             ..RtpWrite::new(
@@ -357,7 +365,7 @@ impl Forwarder {
                 packet.sequence_number,
                 packet.timestamp,
                 packet.marker,
-                packet.payload(),
+                &payload,
             )
         };
         match self.output.write_rtp(write).await {
