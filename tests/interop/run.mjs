@@ -427,7 +427,7 @@ async function simulcastForward() {
 }
 
 /**
- * `simulcast-adapt --forwarder PATH [--rate-kbps 300] [--queue-ms 100] [--phase-seconds 12]`:
+ * `simulcast-adapt --forwarder PATH [--rate-kbps 300] [--queue-ms 100] [--phase-seconds 15]`:
  * the forwarder chooses the layer itself from its estimate of the link to the viewer,
  * which runs through a relay whose forwarder→browser direction is shaped. Three phases:
  * unlimited and `--rate-kbps` for `--phase-seconds` each, then unlimited again for 8 s more. At the end of each,
@@ -439,7 +439,7 @@ async function simulcastForward() {
 async function simulcastAdapt() {
   const opts = options(process.argv.slice(3));
   const rateBps = Number(opts['rate-kbps'] ?? 300) * 1000;
-  const phaseMs = Number(opts['phase-seconds'] ?? 12) * 1000;
+  const phaseMs = Number(opts['phase-seconds'] ?? 15) * 1000;
   let phase = 'setup';
   const fwd = startForwarder(opts.forwarder, [], () => phase);
   const relay = await startShapedRelay({ rateBps: 0, queueMs: Number(opts['queue-ms'] ?? 100), shape: 'toBrowser' });

@@ -176,7 +176,10 @@ fn rtcpeer_forwards_the_simulcast_layer_its_estimate_allows_to_chromium() {
         "--rate-kbps",
         "300",
     ]);
-    let phases = result["run"]["phases"].as_array().cloned().unwrap_or_default();
+    let phases = result["run"]["phases"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     for p in &phases {
         let estimates: Vec<String> = p["switches"]
             .as_array()
@@ -211,6 +214,11 @@ fn rtcpeer_forwards_the_simulcast_layer_its_estimate_allows_to_chromium() {
         .and_then(|s| s.last())
         .expect("a switch in the limited phase");
     assert_eq!(down["rid"], "l");
-    let estimate = down["estimateBps"].as_u64().expect("an estimate at the switch");
-    assert!(estimate < 600_000, "switched to l on an estimate of {estimate} bit/s");
+    let estimate = down["estimateBps"]
+        .as_u64()
+        .expect("an estimate at the switch");
+    assert!(
+        estimate < 600_000,
+        "switched to l on an estimate of {estimate} bit/s"
+    );
 }

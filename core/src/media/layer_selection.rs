@@ -6,9 +6,10 @@
 //! ([`on_packet`](LayerSelector::on_packet)) and, given the estimate of the connection the
 //! layer is forwarded on ([`PeerConnection::bandwidth_estimate`](crate::peer_connection::PeerConnection::bandwidth_estimate)),
 //! [`select`](LayerSelector::select)s the layer with the highest measured rate that fits
-//! under a fraction of the estimate (the lowest when none fits). It moves down at once and
-//! up only after the estimate has allowed a higher layer for a while, so that one good
-//! feedback report does not flip the picture back and forth. Layers are told apart by
+//! under a fraction of the estimate (the lowest when none fits). It moves up only after
+//! the estimate has allowed a higher layer for a while, so that one good feedback report
+//! does not flip the picture back and forth, and down at once when the chosen layer no
+//! longer fits under the whole estimate. Layers are told apart by
 //! their rid and ranked by what they measure, so no order of rids is assumed.
 //!
 //! Pure and deterministic: packets and time come in, a rid comes out. Switching the
@@ -158,10 +159,12 @@ impl LayerSelector {
     /// Chooses the layer to forward now, given the subscriber's estimate in bit/s (`None`
     /// while there is none: the cheapest layer). The best layer is the one with the highest
     /// measured rate within [`usable_share`](LayerSelectorConfig::usable_share) of the
-    /// estimate, or the cheapest when none fits. A cheaper best layer (or a chosen layer
-    /// that stopped arriving) is taken at once; a dearer one only after the estimate has
-    /// allowed some layer above the chosen one for [`up_after`](LayerSelectorConfig::up_after)
-    /// without a break. `None` while no layer has a measured rate.
+    /// estimate, or the cheapest when none fits. A dearer best layer is taken only after
+    /// the estimate has allowed some layer above the chosen one for
+    /// [`up_after`](LayerSelectorConfig::up_after) without a break; the chosen layer stays
+    /// while its rate is within the whole estimate, and is left for the best one at once
+    /// when it is not (or when it stopped arriving). `None` while no layer has a measured
+    /// rate.
     pub fn select(&mut self, estimate_bps: Option<u64>, now: Instant) -> Option<&str> {
         let rates = self.rates(now);
         let Some(best) = self.best(&rates, estimate_bps) else {
@@ -169,6 +172,7 @@ impl LayerSelector {
         };
         let current = self.chosen.and_then(|c| rates[c]);
         let best_rate = rates[best].unwrap_or(0);
+        let within_estimate = |rate: u64| estimate_bps.is_some_and(|e| rate <= e);
         match current {
             Some(rate) if best_rate > rate => {
                 let since = *self.higher_allowed_since.get_or_insert(now);
@@ -176,6 +180,9 @@ impl LayerSelector {
                     self.choose(best);
                 }
             }
+            // The chosen layer stays while it fits under the whole estimate: the headroom
+            // is for going up, so that a layer's swings (a keyframe) do not flip it.
+            Some(rate) if within_estimate(rate) => self.higher_allowed_since = None,
             _ => self.choose(best),
         }
         self.chosen()
@@ -201,7 +208,12 @@ impl LayerSelector {
     /// The dearest layer that fits under the usable share of the estimate, else the
     /// cheapest measured one.
     fn best(&self, rates: &[Option<u64>], estimate_bps: Option<u64>) -> Option<usize> {
-        let measured = || rates.iter().enumerate().filter_map(|(i, r)| Some((i, (*r)?)));
+        let measured = || {
+            rates
+                .iter()
+                .enumerate()
+                .filter_map(|(i, r)| Some((i, (*r)?)))
+        };
         let cheapest = measured().min_by_key(|&(_, r)| r).map(|(i, _)| i);
         let Some(estimate) = estimate_bps else {
             return cheapest;
@@ -307,6 +319,18 @@ mod tests {
         // The estimate falls: down at once, to what fits.
         assert_eq!(step(&mut s, 4700, 700_000).as_deref(), Some("m"));
         assert_eq!(step(&mut s, 4800, 100_000), l);
+    }
+
+    #[test]
+    fn the_chosen_layer_stays_while_it_fits_under_the_whole_estimate() {
+        let t = t0();
+        let mut s = LayerSelector::new(LayerSelectorConfig::default());
+        feed(&mut s, t, 0, 1100);
+        assert_eq!(s.select(Some(700_000), at(t, 1100)), Some("m"));
+        // m (500 kbit/s) no longer fits under 80 % of 600 kbit/s, but under all of it.
+        assert_eq!(s.select(Some(600_000), at(t, 1100)), Some("m"));
+        // Under 500 kbit/s it does not: down at once.
+        assert_eq!(s.select(Some(450_000), at(t, 1100)), Some("l"));
     }
 
     #[test]

@@ -71,6 +71,7 @@ pub use packetize::vp8;
 pub(crate) use frames::{FRAME_SOURCE, FrameSender};
 pub use frames::{FrameWrite, MAX_FRAME_PAYLOAD, ReceivedFrame, rtp_timestamp};
 pub(crate) use history::split_rtx_payload;
+pub use layer_selection::{LayerSelector, LayerSelectorConfig};
 pub(crate) use nack::{DEFAULT_RTT as DEFAULT_NACK_RTT, NackUpdate};
 pub use pacer::PacerStats;
 pub(crate) use receive::InboundStream;
@@ -78,7 +79,6 @@ pub use receive::{InboundRtpStats, ReceivedRtp};
 pub(crate) use reports::ReportTimer;
 pub(crate) use send::OutboundStream;
 pub use send::{OutboundRtpStats, RemoteInboundStats, RtpWrite};
-pub use layer_selection::{LayerSelector, LayerSelectorConfig};
 pub use simulcast::{SendEncoding, allocate_layers};
 pub use transceiver::{
     KeyframeRequestKind, TrackEvent, TrackInfo, TransceiverDirection, TransceiverId,

@@ -4,12 +4,13 @@
 //! video stream. The layer is chosen by the subscriber connection's bandwidth estimate
 //! (its transport-cc feedback drives rtcpeer's send-side estimator): a
 //! [`LayerSelector`](rtcpeer::media::LayerSelector) measures each layer's rate as it
-//! arrives and picks the highest that fits under 80 % of the estimate, going down at once
-//! and up after the estimate has allowed it for 2 s. Switching layers waits for a keyframe
-//! of the new layer (asked for with a PLI on that layer) and continues the subscriber's
-//! sequence numbers and timestamps (the core's per-source numbering, `RtpWrite::source`)
-//! and its VP8 picture ids and TL0PICIDX (`Vp8NumberingRewriter`).
-//! Keyframe requests from the subscriber go to the layer being forwarded.
+//! arrives and picks the highest that fits under 80 % of the estimate, going up after the
+//! estimate has allowed it for 2 s and down at once when the layer forwarded exceeds the
+//! estimate. Switching layers waits for a keyframe of the new layer (asked for with a PLI
+//! on that layer) and continues the subscriber's sequence numbers and timestamps (the
+//! core's per-source numbering, `RtpWrite::source`) and its VP8 picture ids and TL0PICIDX
+//! (`Vp8NumberingRewriter`). Keyframe requests from the subscriber go to the layer being
+//! forwarded.
 //!
 //! Signalling is JSON lines on stdin/stdout:
 //!

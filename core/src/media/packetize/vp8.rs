@@ -157,7 +157,8 @@ impl Vp8NumberingRewriter {
         }
         if let Some(pid) = d.picture_id {
             let out = pid.wrapping_add(self.picture_offset);
-            if d.len == 4 {
+            // M: a 15-bit picture id (the descriptor's third byte starts with it).
+            if payload[2] & 0x80 != 0 {
                 let out = out & 0x7fff;
                 payload[2] = 0x80 | (out >> 8) as u8;
                 payload[3] = out as u8;
@@ -281,7 +282,6 @@ mod tests {
         assert!(!r.rewrite(3, &mut short));
         assert_eq!(short, [0x90, 0xe0, 0x80]);
     }
-
 
     fn packetize(p: &mut Vp8Packetizer, frame: &[u8], max: usize) -> Vec<Vec<u8>> {
         Packetizer::packetize(p, frame, max).expect("fits")
