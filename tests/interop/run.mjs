@@ -430,11 +430,12 @@ async function simulcastForward() {
  * `simulcast-adapt --forwarder PATH [--rate-kbps 300] [--queue-ms 100] [--phase-seconds 15]`:
  * the forwarder chooses the layer itself from its estimate of the link to the viewer,
  * which runs through a relay whose forwarder→browser direction is shaped. Three phases:
- * unlimited and `--rate-kbps` for `--phase-seconds` each, then unlimited again for 8 s more. At the end of each,
- * the receiving connection must be decoding (at least 20 frames in the last 3 s) at the
- * width of the layer the link allows: h (1280) when unlimited, l (320) when limited; the
- * forwarder's last switch of the phase must name that layer; the viewer's freezes stay few
- * (`simulcastAdaptFailures`).
+ * unlimited and `--rate-kbps` for `--phase-seconds` each, then unlimited again for 8 s more.
+ * At the end of each, the receiving connection must be decoding (at least 20 frames in the
+ * last 3 s) at the width of a layer the link allows, which the forwarder's last switch
+ * names: h (1280) at first, l (320) when limited; once freed it must have switched back up
+ * to h and end on m or h (stepping up to h can pull the estimate below it again for a
+ * while). The viewer's freezes stay few (`simulcastAdaptFailures`).
  */
 async function simulcastAdapt() {
   const opts = options(process.argv.slice(3));
@@ -453,14 +454,19 @@ async function simulcastAdapt() {
     const phases = [];
     // Climbing back takes longest: the estimator probes every 5 s while application-limited,
     // and the forwarder waits 2 s of "allowed" before each step up (l → m → h).
-    const plan = [['free', 0, 'h', phaseMs], ['limited', rateBps, 'l', phaseMs], ['freed', 0, 'h', phaseMs + 8000]];
-    for (const [name, rate, rid, ms] of plan) {
+    // `want`: the layers the phase may end on; `reach`: one it must have switched to.
+    const plan = [
+      { name: 'free', rate: 0, want: ['h'], reach: null, ms: phaseMs },
+      { name: 'limited', rate: rateBps, want: ['l'], reach: 'l', ms: phaseMs },
+      { name: 'freed', rate: 0, want: ['m', 'h'], reach: 'h', ms: phaseMs + 8000 },
+    ];
+    for (const { name, rate, want, reach, ms } of plan) {
       phase = name;
       relay.setRate(rate);
       await new Promise((r) => setTimeout(r, ms - 3000));
       const sample = await receiverWindow(page, 3000);
       const switches = fwd.seen.filter((m) => m.type === 'switched' && m.phase === name);
-      phases.push({ name, rateBps: rate, want: rid, ...sample, switches, relay: { ...relay.counters } });
+      phases.push({ name, rateBps: rate, want, reach, ...sample, switches, relay: { ...relay.counters } });
     }
     phase = 'end';
     fwd.send({ type: 'stop' });
@@ -493,10 +499,12 @@ function simulcastAdaptFailures(phases) {
     current = p.switches.at(-1)?.rid ?? current;
     const grew = (p.after.framesDecoded ?? 0) - (p.before.framesDecoded ?? 0);
     if (grew < 20) failures.push(`${p.name}: only ${grew} frames decoded in the last 3 s`);
-    if (p.after.frameWidth !== LAYER_WIDTH[p.want]) {
-      failures.push(`${p.name}: decoded width ${p.after.frameWidth}, want ${LAYER_WIDTH[p.want]} (layer ${p.want})`);
+    const widths = p.want.map((rid) => LAYER_WIDTH[rid]);
+    if (!widths.includes(p.after.frameWidth)) {
+      failures.push(`${p.name}: decoded width ${p.after.frameWidth}, want ${widths} (layer ${p.want})`);
     }
-    if (current !== p.want) failures.push(`${p.name}: the forwarder forwards ${current}, want ${p.want}`);
+    if (!p.want.includes(current)) failures.push(`${p.name}: the forwarder forwards ${current}, want ${p.want}`);
+    if (p.reach && !p.switches.some((s) => s.rid === p.reach)) failures.push(`${p.name}: never switched to ${p.reach}`);
   }
   const freezes = phases.at(-1)?.after.freezeCount ?? 0;
   if (freezes > ADAPT_MOST_FREEZES) failures.push(`the viewer froze ${freezes} times (want <= ${ADAPT_MOST_FREEZES})`);
