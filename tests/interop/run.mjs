@@ -28,6 +28,9 @@
 //        Chromium publishes 1280x720 in three layers (h, m, l) to the forwarder and receives,
 //        on a second connection, the one layer it forwards: l, then h, then m; judged by
 //        what the receiving connection decodes (framesDecoded grows, frameWidth follows).
+//   node run.mjs simulcast-adapt --forwarder target/debug/simulcast_forward [--rate-kbps 300]
+//        the same, but the forwarder chooses the layer from its bandwidth estimate of the
+//        link to the viewer, shaped by a relay: unlimited (h), --rate-kbps (l), unlimited (h).
 //   --turn browser|server   (echo) coturn runs on 127.0.0.1:3478 in the namespace; `browser`:
 //        the page uses it with iceTransportPolicy 'relay'; `server`: echo runs with
 //        --relay-only through it. Either way the selected pair must use a coturn relay.
@@ -313,67 +316,199 @@ async function record() {
 }
 
 /**
+ * Starts the `simulcast_forward` example with `args`. Every JSON line it prints is kept in
+ * `seen` (descriptions shortened to their type), tagged with `label()` at the time it
+ * arrived; `expect(type)` waits for the next line of that type not yet expected.
+ */
+function startForwarder(path, args, label = () => undefined) {
+  const forwarder = spawn(path, args, {
+    stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'info', NO_COLOR: '1' },
+  });
+  const stderrTail = [];
+  createInterface({ input: forwarder.stderr }).on('line', (l) => { stderrTail.push(l); if (stderrTail.length > 100) stderrTail.shift(); });
+  live.server = { stderrTail, stop: async () => forwarder.kill('SIGKILL') };
+  const seen = [];
+  const messages = [];
+  let ended = false;
+  let wake = () => {};
+  createInterface({ input: forwarder.stdout }).on('line', (line) => {
+    const msg = JSON.parse(line);
+    messages.push(msg);
+    const short = msg.type === 'answer' || msg.type === 'offer' ? { type: msg.type } : msg;
+    seen.push({ ...short, phase: label() });
+    wake();
+  }).on('close', () => { ended = true; wake(); });
+  let cursor = 0;
+  const expect = async (type) => {
+    for (;;) {
+      while (cursor < messages.length) {
+        const msg = messages[cursor];
+        cursor += 1;
+        if (msg.type === type) return msg;
+      }
+      if (ended) throw new Error(`forwarder ended before a ${type} line`);
+      await new Promise((r) => { wake = r; });
+    }
+  };
+  const send = (msg) => forwarder.stdin.write(`${JSON.stringify(msg)}\n`);
+  return { forwarder, stderrTail, seen, expect, send, kill: () => forwarder.kill('SIGKILL') };
+}
+
+/**
+ * Connects Chromium to a started forwarder: the page publishes 1280x720 in three layers to
+ * it and answers its offer on a second connection. With `relay`, that second connection
+ * runs through it (each side sees only the relay).
+ */
+async function connectForwarder(page, fwd, relay = null) {
+  fwd.send({ type: 'offer', sdp: await page.evaluate((a) => window.publishOffer(a), { codec: 'VP8', simulcast: true }) });
+  await page.evaluate((a) => window.publishAnswer(a), { answer: (await fwd.expect('answer')).sdp });
+  let offer = (await fwd.expect('offer')).sdp;
+  if (relay) {
+    relay.setServer(firstUdpCandidate(offer));
+    offer = relaySdp(offer, relay.browserFacing);
+  }
+  let answer = await page.evaluate((o) => window.answerOffer(o), offer);
+  if (relay) {
+    relay.setBrowser(firstUdpCandidate(answer));
+    answer = relaySdp(answer, relay.serverFacing);
+  }
+  fwd.send({ type: 'answer', sdp: answer });
+}
+
+/** The width each layer of `SIMULCAST_ENCODINGS` (pages/media.html) decodes at. */
+const LAYER_WIDTH = { l: 320, m: 640, h: 1280 };
+
+/** What the receiving connection decoded over the `ms` milliseconds from now. */
+async function receiverWindow(page, ms) {
+  const before = await page.evaluate(() => window.receiverVideo());
+  await new Promise((r) => setTimeout(r, ms));
+  const after = await page.evaluate(() => window.receiverVideo());
+  return { before: before.video, after: after.video, state: after.state };
+}
+
+/**
  * `simulcast-forward --forwarder PATH`: see the usage at the top. For each layer in turn
  * (l, h, m) the forwarder is told to switch, then after it reports the switch and 3 s pass,
  * the receiving connection's decoded frames and frame size are sampled.
  */
 async function simulcastForward() {
   const opts = options(process.argv.slice(3));
-  const forwarder = spawn(opts.forwarder, ['--layer', 'l'], {
-    stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'info', NO_COLOR: '1' },
-  });
-  const stderrTail = [];
-  createInterface({ input: forwarder.stderr }).on('line', (l) => { stderrTail.push(l); if (stderrTail.length > 100) stderrTail.shift(); });
-  live.server = { stderrTail, stop: async () => forwarder.kill('SIGKILL') };
-  const lines = createInterface({ input: forwarder.stdout })[Symbol.asyncIterator]();
-  const seen = [];
-  const expect = async (type) => {
-    for (;;) {
-      const { value, done } = await lines.next();
-      if (done) throw new Error(`forwarder ended before a ${type} line`);
-      const msg = JSON.parse(value);
-      seen.push(msg.type === 'answer' || msg.type === 'offer' ? { type: msg.type } : msg);
-      if (msg.type === type) return msg;
-    }
-  };
-  const send = (msg) => forwarder.stdin.write(`${JSON.stringify(msg)}\n`);
+  const fwd = startForwarder(opts.forwarder, ['--layer', 'l']);
   const pages = await serveStatic(join(here, 'pages'));
   const browser = await launchBrowser();
   live.browser = browser;
   try {
     const page = browser.page;
     await openHarnessPage(page, `${pages.url}/media.html`);
-    send({ type: 'offer', sdp: await page.evaluate((a) => window.publishOffer(a), { codec: 'VP8', simulcast: true }) });
-    await page.evaluate((a) => window.publishAnswer(a), { answer: (await expect('answer')).sdp });
-    const offer = await expect('offer');
-    send({ type: 'answer', sdp: await page.evaluate((o) => window.answerOffer(o), offer.sdp) });
+    await connectForwarder(page, fwd);
     const samples = [];
     for (const rid of ['l', 'h', 'm']) {
-      if (rid !== 'l') send({ type: 'layer', rid });
-      await expect('switched');
-      const before = await page.evaluate(() => window.receiverVideo());
-      await new Promise((r) => setTimeout(r, 3000));
-      const after = await page.evaluate(() => window.receiverVideo());
-      samples.push({ rid, before: before.video, after: after.video, state: after.state });
+      if (rid !== 'l') fwd.send({ type: 'layer', rid });
+      await fwd.expect('switched');
+      samples.push({ rid, ...(await receiverWindow(page, 3000)) });
     }
-    send({ type: 'stop' });
-    const summary = await expect('summary');
+    fwd.send({ type: 'stop' });
+    const summary = await fwd.expect('summary');
     const publisherFigures = await page.evaluate(() => window.stopPublishing());
     const failures = [];
-    const width = { l: 320, m: 640, h: 1280 };
     for (const s of samples) {
       const grew = (s.after.framesDecoded ?? 0) - (s.before.framesDecoded ?? 0);
       if (grew < 30) failures.push(`layer ${s.rid}: only ${grew} frames decoded in 3 s`);
-      if (s.after.frameWidth !== width[s.rid]) failures.push(`layer ${s.rid}: decoded width ${s.after.frameWidth}, want ${width[s.rid]}`);
+      if (s.after.frameWidth !== LAYER_WIDTH[s.rid]) failures.push(`layer ${s.rid}: decoded width ${s.after.frameWidth}, want ${LAYER_WIDTH[s.rid]}`);
     }
-    const details = failures.length ? await diagnostics() : { logs: browser.logs, forwarderStderr: stderrTail };
+    const details = failures.length ? await diagnostics() : { logs: browser.logs, forwarderStderr: fwd.stderrTail };
     return { scenario: 'simulcast-forward', ok: failures.length === 0, failures, browser: browser.version,
-      run: { samples, summary, seen, publisher: publisherFigures.outboundLayers }, ...details };
+      run: { samples, summary, seen: fwd.seen, publisher: publisherFigures.outboundLayers }, ...details };
   } finally {
     await browser.close();
     await pages.close();
-    forwarder.kill('SIGKILL');
+    fwd.kill();
   }
+}
+
+/**
+ * `simulcast-adapt --forwarder PATH [--rate-kbps 300] [--queue-ms 100] [--phase-seconds 15]`:
+ * the forwarder chooses the layer itself from its estimate of the link to the viewer,
+ * which runs through a relay whose forwarder→browser direction is shaped. Three phases:
+ * unlimited and `--rate-kbps` for `--phase-seconds` each, then unlimited again for 8 s more.
+ * At the end of each, the receiving connection must be decoding (at least 20 frames in the
+ * last 3 s) at the width of a layer the link allows, which the forwarder's last switch
+ * names: h (1280) at first, l (320) when limited; once freed it must have switched back up
+ * to h and end on m or h (stepping up to h can pull the estimate below it again for a
+ * while). The viewer's freezes stay few (`simulcastAdaptFailures`).
+ */
+async function simulcastAdapt() {
+  const opts = options(process.argv.slice(3));
+  const rateBps = Number(opts['rate-kbps'] ?? 300) * 1000;
+  const phaseMs = Number(opts['phase-seconds'] ?? 15) * 1000;
+  let phase = 'setup';
+  const fwd = startForwarder(opts.forwarder, [], () => phase);
+  const relay = await startShapedRelay({ rateBps: 0, queueMs: Number(opts['queue-ms'] ?? 100), shape: 'toBrowser' });
+  const pages = await serveStatic(join(here, 'pages'));
+  const browser = await launchBrowser();
+  live.browser = browser;
+  try {
+    const page = browser.page;
+    await openHarnessPage(page, `${pages.url}/media.html`);
+    await connectForwarder(page, fwd, relay);
+    const phases = [];
+    // Climbing back takes longest: the estimator probes every 5 s while application-limited,
+    // and the forwarder waits 2 s of "allowed" before each step up (l → m → h).
+    // `want`: the layers the phase may end on; `reach`: one it must have switched to.
+    const plan = [
+      { name: 'free', rate: 0, want: ['h'], reach: null, ms: phaseMs },
+      { name: 'limited', rate: rateBps, want: ['l'], reach: 'l', ms: phaseMs },
+      { name: 'freed', rate: 0, want: ['m', 'h'], reach: 'h', ms: phaseMs + 8000 },
+    ];
+    for (const { name, rate, want, reach, ms } of plan) {
+      phase = name;
+      relay.setRate(rate);
+      await new Promise((r) => setTimeout(r, ms - 3000));
+      const sample = await receiverWindow(page, 3000);
+      const switches = fwd.seen.filter((m) => m.type === 'switched' && m.phase === name);
+      phases.push({ name, rateBps: rate, want, reach, ...sample, switches, relay: { ...relay.counters } });
+    }
+    phase = 'end';
+    fwd.send({ type: 'stop' });
+    const summary = await fwd.expect('summary');
+    const publisherFigures = await page.evaluate(() => window.stopPublishing());
+    const failures = simulcastAdaptFailures(phases);
+    const details = failures.length ? await diagnostics() : { logs: browser.logs, forwarderStderr: fwd.stderrTail };
+    return { scenario: 'simulcast-adapt', ok: failures.length === 0, failures, browser: browser.version,
+      run: { phases, summary, publisher: publisherFigures.outboundLayers }, ...details };
+  } finally {
+    relay.close();
+    await browser.close();
+    await pages.close();
+    fwd.kill();
+  }
+}
+
+/**
+ * Most freezes the viewer may count over a whole `simulcast-adapt` run: the switch down
+ * happens after the queue overflowed (a freeze or two while the new layer's keyframe comes),
+ * the others should pass without one. Runs counted 0 to 3.
+ */
+const ADAPT_MOST_FREEZES = 4;
+
+/** Verdict of `simulcast-adapt` on its phases (see there). */
+function simulcastAdaptFailures(phases) {
+  const failures = [];
+  let current = null;
+  for (const p of phases) {
+    current = p.switches.at(-1)?.rid ?? current;
+    const grew = (p.after.framesDecoded ?? 0) - (p.before.framesDecoded ?? 0);
+    if (grew < 20) failures.push(`${p.name}: only ${grew} frames decoded in the last 3 s`);
+    const widths = p.want.map((rid) => LAYER_WIDTH[rid]);
+    if (!widths.includes(p.after.frameWidth)) {
+      failures.push(`${p.name}: decoded width ${p.after.frameWidth}, want ${widths} (layer ${p.want})`);
+    }
+    if (!p.want.includes(current)) failures.push(`${p.name}: the forwarder forwards ${current}, want ${p.want}`);
+    if (p.reach && !p.switches.some((s) => s.rid === p.reach)) failures.push(`${p.name}: never switched to ${p.reach}`);
+  }
+  const freezes = phases.at(-1)?.after.freezeCount ?? 0;
+  if (freezes > ADAPT_MOST_FREEZES) failures.push(`the viewer froze ${freezes} times (want <= ${ADAPT_MOST_FREEZES})`);
+  return failures;
 }
 
 /**
@@ -444,6 +579,7 @@ const largeEcho = () => echoScenario('large-echo', 'large-echoes', 'largeEchoes'
 const scenarios = {
   'demo-failure': demoFailure, selftest, echo, 'echo-reverse': echoReverse, 'large-echo': largeEchoWithUdpCounters,
   'media-echo': mediaEcho, 'play-file': playFile, record, 'simulcast-forward': simulcastForward,
+  'simulcast-adapt': simulcastAdapt,
 };
 
 /** The kernel's UDP counters of this network namespace (`/proc/net/snmp`), by name. */

@@ -153,3 +153,77 @@ fn rtcpeer_forwards_the_chosen_simulcast_layer_to_chromium_which_decodes_each_si
     let switches = &result["run"]["summary"]["switches"];
     assert_eq!(switches, &serde_json::json!(["l", "h", "m"]));
 }
+
+/// rtcpeer → Chromium with the layer chosen by the estimate (issue 16): Chromium publishes
+/// three layers to `simulcast_forward`, which forwards the one its bandwidth estimate of the
+/// link to the viewer allows. That link runs through a relay on loopback whose
+/// forwarder→viewer direction is unlimited, then 300 kbit/s (100 ms drop-tail queue), then
+/// unlimited again. At the end of each phase the viewer decodes h (1280 px wide) on the free
+/// link, l (320 px) on the limited one and m or h once freed (having switched back to h), and
+/// the forwarder's last switch names that layer; the driver also bounds the viewer's freezes.
+/// A forwarder that ignored the estimate would keep one width through all three phases.
+#[test]
+fn rtcpeer_forwards_the_simulcast_layer_its_estimate_allows_to_chromium() {
+    if !browser_available("chromium_simulcast") {
+        return;
+    }
+    let forwarder = example_binary("simulcast_forward");
+    let forwarder = forwarder.to_str().expect("target path is UTF-8");
+    let result = run_driver(&[
+        "simulcast-adapt",
+        "--forwarder",
+        forwarder,
+        "--rate-kbps",
+        "300",
+    ]);
+    let phases = result["run"]["phases"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    for p in &phases {
+        let estimates: Vec<String> = p["switches"]
+            .as_array()
+            .map(|s| {
+                s.iter()
+                    .map(|s| format!("{}@{}", s["rid"], s["estimateBps"]))
+                    .collect()
+            })
+            .unwrap_or_default();
+        eprintln!(
+            "{}: viewer {} px wide, {} frames decoded, {} freezes; switches {estimates:?}; relay {}",
+            p["name"],
+            p["after"]["frameWidth"],
+            p["after"]["framesDecoded"],
+            p["after"]["freezeCount"],
+            p["relay"]
+        );
+    }
+    assert_passed(&result);
+    let widths: Vec<u64> = phases
+        .iter()
+        .map(|p| p["after"]["frameWidth"].as_u64().unwrap_or(0))
+        .collect();
+    assert_eq!(widths.len(), 3, "{result}");
+    assert_eq!(widths[..2], [1280, 320], "{phases:?}");
+    assert!(
+        matches!(widths[2], 640 | 1280),
+        "back above l once freed: {widths:?}"
+    );
+    // The limited phase really limited the link: the relay's queue overflowed, and the
+    // switch down was made on an estimate under 0.6 Mbit/s.
+    let limited = &phases[1];
+    let queue_drops = limited["relay"]["queueDrops"].as_u64().unwrap_or(0);
+    assert!(queue_drops > 0, "the 300 kbit/s relay dropped nothing");
+    let down = limited["switches"]
+        .as_array()
+        .and_then(|s| s.last())
+        .expect("a switch in the limited phase");
+    assert_eq!(down["rid"], "l");
+    let estimate = down["estimateBps"]
+        .as_u64()
+        .expect("an estimate at the switch");
+    assert!(
+        estimate < 600_000,
+        "switched to l on an estimate of {estimate} bit/s"
+    );
+}

@@ -3,15 +3,16 @@
 //! each layer is its own RTP stream (SSRC, numbering, reports) named by the rid
 //! extension, the receiver tells the layers apart by it without any `a=ssrc` line, layers
 //! switched off pause at the receiver and resume, and RTX repairs each layer by its
-//! repaired-rid.
+//! repaired-rid. A forwarder's [`LayerSelector`] follows the estimate of the link to its
+//! viewer through a bottleneck.
 
 mod pc_common;
 
 use pc_common::{Pair, nominated};
 use rtcpeer::media::codec::MediaCodecs;
 use rtcpeer::media::{
-    FrameWrite, ReceivedFrame, SendEncoding, TransceiverDirection, TransceiverId, TransceiverInit,
-    allocate_layers,
+    FrameWrite, LayerSelector, LayerSelectorConfig, ReceivedFrame, SendEncoding,
+    TransceiverDirection, TransceiverId, TransceiverInit, allocate_layers,
 };
 use rtcpeer::peer_connection::{
     Event, PeerConnection, PeerConnectionError, RtcConfiguration, SimPeer,
@@ -583,4 +584,121 @@ fn the_bandwidth_estimate_switches_layers_on_and_off() {
     }
     assert!(narrowed, "layers still {:?}", active_layers(&mut p, a));
     assert!(!per_layer(&p, b)[0].is_empty(), "h crossed while it was on");
+}
+
+/// The forwarder's side of an SFU in the simulator: three layers arrive (synthetic
+/// frames of the sizes `frame` makes: about 0.75, 0.3 and 0.1 Mbit/s), a [`LayerSelector`]
+/// measures them and picks, from the estimate of the connection to the viewer, the one
+/// forwarded; a switch starts with a keyframe of the new layer, as a publisher sends after a
+/// PLI.
+struct SimForwarder {
+    selector: LayerSelector,
+    forwarded: Option<usize>,
+    index: u32,
+}
+
+impl SimForwarder {
+    /// One frame interval: every layer's frame arrives, the layer is chosen and its frame
+    /// written on `a`'s (plain, single-stream) video transceiver; then 1/30 s passes.
+    fn tick(&mut self, p: &mut Pair, a: TransceiverId) {
+        let now = p.sim.now();
+        for (layer, rid) in RIDS.iter().enumerate() {
+            self.selector
+                .on_packet(rid, frame(layer, self.index, false).len(), now);
+        }
+        let estimate = p.pc(true).bandwidth_estimate().map(|s| s.target_bps);
+        let chosen = self.selector.select(estimate, now);
+        let layer = chosen.and_then(|rid| RIDS.iter().position(|r| *r == rid));
+        if let Some(layer) = layer {
+            let keyframe = self.forwarded != Some(layer);
+            self.forwarded = Some(layer);
+            let data = frame(layer, self.index, keyframe);
+            p.with(true, |pc| {
+                pc.transceiver(a)
+                    .expect("t")
+                    .write_frame(FrameWrite::new(self.index.wrapping_mul(3000), &data))
+            })
+            .expect("frame written");
+        }
+        self.index += 1;
+        let next = now + Duration::from_nanos(1_000_000_000 / 30);
+        p.run_until(Duration::from_secs(1), |p| p.sim.now() >= next);
+    }
+
+    /// Runs `seconds` of frames; returns the layer forwarded at the end.
+    fn run(&mut self, p: &mut Pair, a: TransceiverId, seconds: u32) -> Option<&'static str> {
+        for _ in 0..seconds * 30 {
+            self.tick(p, a);
+        }
+        self.forwarded.map(|l| RIDS[l])
+    }
+}
+
+/// The layer of the last frame the viewer received intact.
+fn last_layer_received(p: &Pair, b: TransceiverId) -> Option<&'static str> {
+    frames(p, b)
+        .into_iter()
+        .rev()
+        .find_map(intact)
+        .map(|(layer, _)| RIDS[layer])
+}
+
+#[test]
+fn the_viewers_estimate_chooses_the_forwarded_layer_through_a_bottleneck() {
+    let mut p = Pair::with_peers(10, |now| {
+        (
+            peer(101, pc_common::A_ADDR, now),
+            peer(102, pc_common::B_ADDR, now),
+        )
+    });
+    let free = LinkConfig::new().latency(Duration::from_millis(20));
+    for node in [p.a, p.b] {
+        p.sim
+            .set_node_link(node, Direction::Both, free.clone())
+            .expect("link");
+    }
+    let a = p.with(true, |pc| {
+        let init = TransceiverInit {
+            direction: TransceiverDirection::SendOnly,
+            ..TransceiverInit::default()
+        };
+        pc.add_transceiver(MediaKind::Video, init)
+            .expect("transceiver")
+    });
+    p.negotiate(true);
+    assert!(p.run_until(Duration::from_secs(10), |p| p.connected()));
+    assert!(p.run_until(Duration::from_secs(5), nominated));
+    let b = p
+        .events(false)
+        .iter()
+        .find_map(|e| match e {
+            Event::Track(t) => Some(t.transceiver),
+            _ => None,
+        })
+        .expect("b heard the track");
+    p.with(false, |pc| {
+        pc.transceiver(b).expect("t").set_receive_frames(true)
+    });
+    let mut fwd = SimForwarder {
+        selector: LayerSelector::new(LayerSelectorConfig::default()),
+        forwarded: None,
+        index: 0,
+    };
+    let estimate = |p: &Pair| p.pc(true).bandwidth_estimate().map(|s| s.target_bps);
+    // A free path: the estimate climbs past h's rate and h is forwarded.
+    assert_eq!(fwd.run(&mut p, a, 8), Some("h"), "{:?}", estimate(&p));
+    assert_eq!(last_layer_received(&p, b), Some("h"));
+    // The path to the viewer narrows to 300 kbit/s (100 ms queue): down to l.
+    let narrow = free.bandwidth(300_000, 3_750);
+    p.sim
+        .set_node_link(p.a, Direction::Up, narrow)
+        .expect("link");
+    assert_eq!(fwd.run(&mut p, a, 8), Some("l"), "{:?}", estimate(&p));
+    assert_eq!(last_layer_received(&p, b), Some("l"));
+    let narrowed = estimate(&p).expect("an estimate");
+    assert!(narrowed < 400_000, "estimate {narrowed} through 300 kbit/s");
+    // Not asserted here: climbing back once the path frees. Forwarding l (about 0.1 Mbit/s)
+    // the estimate was 0.12 Mbit/s after 30 s of free path, so above the 65 % of it that
+    // counts as application-limited, so the estimator does not probe and h is not offered again (with Chromium as
+    // the viewer it does climb back: `chromium_simulcast`).
 }

@@ -42,7 +42,8 @@
 //!   number and reported every 50 ms ([`CcfbReceiver`]).
 //!
 //! - [`simulcast`]: sending up to three layers with rids, receiving a browser's layers
-//!   routed by rid (RFC 8853, RFC 8851, RFC 8852).
+//!   routed by rid (RFC 8853, RFC 8851, RFC 8852); [`layer_selection`]: which received layer
+//!   a forwarder sends one subscriber, from that subscriber's bandwidth estimate.
 //!
 //! Not implemented yet: a send-side bandwidth estimator and media pacing by it, FEC/RED
 //! and SVC layer selection; padding-only RTX packets (bandwidth probes) are counted for feedback,
@@ -57,6 +58,7 @@ pub mod codec;
 pub mod frame_options;
 mod frames;
 mod history;
+pub mod layer_selection;
 mod nack;
 pub(crate) mod pacer;
 pub mod packetize;
@@ -75,6 +77,7 @@ pub use ccfb_feedback::{CcfbReceiver, CcfbStats};
 pub(crate) use frames::{FRAME_SOURCE, FrameSender};
 pub use frames::{FrameWrite, MAX_FRAME_PAYLOAD, ReceivedFrame, rtp_timestamp};
 pub(crate) use history::split_rtx_payload;
+pub use layer_selection::{LayerSelector, LayerSelectorConfig};
 pub(crate) use nack::{DEFAULT_RTT as DEFAULT_NACK_RTT, NackUpdate};
 pub use pacer::PacerStats;
 pub(crate) use receive::InboundStream;

@@ -113,44 +113,69 @@ export async function startLossyRelay({ server, loss, seed }) {
 }
 
 /**
- * A relay whose browser→server direction is a bottleneck: `rateBps` bits per second behind
- * a drop-tail queue of `queueMs` (what a slow uplink does to a publisher). Each datagram
- * leaves when the link has carried the ones before it; one that would wait longer than
- * `queueMs` is dropped. The server→browser direction passes untouched. Both ends are
+ * A bottleneck link: `rateBps` bits per second behind a drop-tail queue of `queueMs`. Each
+ * datagram given to `pass` leaves (through `send`) when the link has carried the ones
+ * before it; one that would wait longer than `queueMs` is dropped and counted in
+ * `counters.queueDrops`. `rateBps` may be changed while it runs; 0 lets everything through
+ * at once.
+ */
+function bottleneck({ rateBps, queueMs }, counters) {
+  // When the link is next free, in ms (performance.now()).
+  let linkFree = 0;
+  const link = {
+    rateBps,
+    pass(datagram, send) {
+      if (!(link.rateBps > 0)) { send(); return; }
+      const now = performance.now();
+      const start = Math.max(now, linkFree);
+      if (start - now > queueMs) { counters.queueDrops += 1; return; }
+      // IPv4 and UDP headers count on the link.
+      linkFree = start + ((datagram.length + 28) * 8 * 1000) / link.rateBps;
+      const wait = linkFree - now;
+      if (wait < 1) send(); else setTimeout(send, wait);
+    },
+  };
+  return link;
+}
+
+/**
+ * A relay with one direction a bottleneck (`bottleneck`): by default (`shape: 'toServer'`)
+ * browser→server, what a slow uplink does to a publisher; with `shape: 'toBrowser'`
+ * server→browser, a slow downlink to a viewer. The other direction passes untouched.
+ * `setRate(bps)` changes the bottleneck's rate while it runs (0: unlimited). Both ends are
  * learned: the browser from `setBrowser` (or the first sender), the server from
  * `setServer`. Returns the two addresses to advertise and live counters.
  */
-export async function startShapedRelay({ rateBps, queueMs }) {
+export async function startShapedRelay({ rateBps, queueMs, shape = 'toServer' }) {
+  if (!['toServer', 'toBrowser'].includes(shape)) throw new Error(`shape ${shape}: toServer or toBrowser`);
   const browserSide = dgram.createSocket('udp4');
   const serverSide = dgram.createSocket('udp4');
-  const counters = { toServer: 0, toBrowser: 0, queueDrops: 0, strangers: 0, early: 0, bytesToServer: 0 };
+  const counters = {
+    toServer: 0, toBrowser: 0, queueDrops: 0, strangers: 0, early: 0, bytesToServer: 0, bytesToBrowser: 0,
+  };
+  const link = bottleneck({ rateBps, queueMs }, counters);
+  const pass = (direction, datagram, send) => (direction === shape ? link.pass(datagram, send) : send());
   let browser = null;
   let server = null;
-  // When the link is next free, in ms (performance.now()).
-  let linkFree = 0;
   const from = (rinfo, peer) => peer && rinfo.address === peer.address && rinfo.port === peer.port;
   browserSide.on('message', (datagram, rinfo) => {
     browser ??= { address: rinfo.address, port: rinfo.port };
     if (!from(rinfo, browser)) { counters.strangers += 1; return; }
     if (!server) { counters.early += 1; return; }
-    const now = performance.now();
-    const start = Math.max(now, linkFree);
-    if (start - now > queueMs) { counters.queueDrops += 1; return; }
-    // IPv4 and UDP headers count on the link.
-    linkFree = start + ((datagram.length + 28) * 8 * 1000) / rateBps;
-    const send = () => {
+    pass('toServer', datagram, () => {
       counters.toServer += 1;
       counters.bytesToServer += datagram.length;
       serverSide.send(datagram, server.port, server.address);
-    };
-    const wait = linkFree - now;
-    if (wait < 1) send(); else setTimeout(send, wait);
+    });
   });
   serverSide.on('message', (datagram, rinfo) => {
     if (!from(rinfo, server)) { counters.strangers += 1; return; }
     if (!browser) { counters.early += 1; return; }
-    counters.toBrowser += 1;
-    browserSide.send(datagram, browser.port, browser.address);
+    pass('toBrowser', datagram, () => {
+      counters.toBrowser += 1;
+      counters.bytesToBrowser += datagram.length;
+      browserSide.send(datagram, browser.port, browser.address);
+    });
   });
   const browserFacing = await bind(browserSide);
   const serverFacing = await bind(serverSide);
@@ -160,6 +185,7 @@ export async function startShapedRelay({ rateBps, queueMs }) {
     counters,
     setBrowser: (address) => { browser ??= address; },
     setServer: (address) => { server ??= address; },
+    setRate: (bps) => { link.rateBps = bps; },
     close: () => { browserSide.close(); serverSide.close(); },
   };
 }

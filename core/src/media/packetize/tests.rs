@@ -5,7 +5,7 @@
 use super::av1::{Av1Depacketizer, Av1Packetizer, read_leb128, write_leb128};
 use super::h264::{H264Depacketizer, H264Packetizer, PacketizationMode};
 use super::h265::{H265Depacketizer, H265Packetizer};
-use super::vp8::{Vp8Depacketizer, Vp8Descriptor};
+use super::vp8::{Vp8Depacketizer, Vp8Descriptor, Vp8NumberingRewriter};
 use super::vp9::{Vp9Depacketizer, Vp9Descriptor, Vp9Layer, Vp9Packetizer};
 use super::*;
 use proptest::prelude::*;
@@ -403,6 +403,30 @@ proptest! {
                 let _ = d.depacketize(p, &mut out);
             }
             prop_assert!(out.len() <= payloads.iter().map(|p| p.len() * 2 + 16).sum::<usize>());
+        }
+    }
+
+    #[test]
+    fn vp8_numbering_rewrites_only_the_numbers_and_never_panics(
+        packets in proptest::collection::vec(
+            (0u32..3, proptest::collection::vec(any::<u8>(), 0..12)), 0..16),
+    ) {
+        let mut r = Vp8NumberingRewriter::default();
+        for (source, payload) in packets {
+            let mut out = payload.clone();
+            let rewritten = r.rewrite(source, &mut out);
+            let before = Vp8Descriptor::parse(&payload);
+            prop_assert_eq!(rewritten, before.is_some());
+            let after = Vp8Descriptor::parse(&out);
+            // The same descriptor layout and everything but the two numbers unchanged.
+            let same_shape = |d: Vp8Descriptor| Vp8Descriptor {
+                picture_id: d.picture_id.map(|_| 0),
+                tl0_pic_idx: d.tl0_pic_idx.map(|_| 0),
+                ..d
+            };
+            prop_assert_eq!(before.map(same_shape), after.map(same_shape));
+            let len = before.map_or(0, |d| d.len);
+            prop_assert_eq!(&payload[len..], &out[len..]);
         }
     }
 }

@@ -120,6 +120,75 @@ impl Vp8Descriptor {
     }
 }
 
+/// Keeps the picture ids and TL0PICIDX of a forwarded VP8 stream continuous when the
+/// stream switches between sources (the layers of a simulcast publisher, each with its own
+/// numbering), as RFC 7741 §4.2 numbering must be for the receiver: a receiver that sees
+/// them jump can take the new layer's frames for old ones and drop them (libwebrtc's
+/// reference finder does). Sequence numbers and timestamps are the core's part
+/// (`RtpWrite::source`); this is the codec's.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Vp8NumberingRewriter {
+    source: Option<u32>,
+    picture_offset: u16,
+    tl0_offset: u8,
+    /// The newest picture id and TL0PICIDX written.
+    last_picture: Option<u16>,
+    last_tl0: Option<u8>,
+}
+
+impl Vp8NumberingRewriter {
+    /// Rewrites the descriptor at the start of `payload` (a packet of `source`) in place.
+    /// The first packet of a new source (the first of its keyframe, for a decodable
+    /// switch) gets the picture id and TL0PICIDX after the newest ones written; the
+    /// source's other packets keep their distance from it. Returns `false`, leaving
+    /// `payload` as it was, when the descriptor is truncated.
+    pub fn rewrite(&mut self, source: u32, payload: &mut [u8]) -> bool {
+        let Some(d) = Vp8Descriptor::parse(payload) else {
+            return false;
+        };
+        if self.source != Some(source) {
+            self.source = Some(source);
+            if let (Some(last), Some(pid)) = (self.last_picture, d.picture_id) {
+                self.picture_offset = last.wrapping_add(1).wrapping_sub(pid);
+            }
+            if let (Some(last), Some(tl0)) = (self.last_tl0, d.tl0_pic_idx) {
+                self.tl0_offset = last.wrapping_add(1).wrapping_sub(tl0);
+            }
+        }
+        if let Some(pid) = d.picture_id {
+            let out = pid.wrapping_add(self.picture_offset);
+            // M: a 15-bit picture id (the descriptor's third byte starts with it).
+            if payload[2] & 0x80 != 0 {
+                let out = out & 0x7fff;
+                payload[2] = 0x80 | (out >> 8) as u8;
+                payload[3] = out as u8;
+                self.last_picture = Some(newer(self.last_picture, out, 0x7fff));
+            } else {
+                let out = out & 0x7f;
+                payload[2] = out as u8;
+                self.last_picture = Some(newer(self.last_picture, out, 0x7f));
+            }
+        }
+        if let Some(tl0) = d.tl0_pic_idx {
+            let at = d.len - 1 - usize::from(d.temporal.is_some() || d.key_idx.is_some());
+            let out = tl0.wrapping_add(self.tl0_offset);
+            payload[at] = out;
+            let newest = newer(self.last_tl0.map(u16::from), u16::from(out), 0xff);
+            self.last_tl0 = Some(newest as u8);
+        }
+        true
+    }
+}
+
+/// The newer of `last` and `value` in a counter space masked by `mask` (one less than a
+/// power of two): `value` when it is ahead by less than half the space.
+fn newer(last: Option<u16>, value: u16, mask: u16) -> u16 {
+    match last {
+        Some(last) if value.wrapping_sub(last) & mask > mask / 2 => last,
+        _ => value,
+    }
+}
+
 /// Strips VP8 payload descriptors, giving back the encoded frame.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Vp8Depacketizer;
@@ -180,6 +249,39 @@ pub fn vp8_is_keyframe(payload: &[u8]) -> Option<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A descriptor with a 15-bit picture id, TL0PICIDX and TID 0, then one payload byte.
+    fn described(picture_id: u16, tl0: u8) -> Vec<u8> {
+        let pid = (0x8000 | picture_id).to_be_bytes();
+        vec![0x90, 0xe0, pid[0], pid[1], tl0, 0x00, 0xaa]
+    }
+
+    #[test]
+    fn numbering_continues_across_a_switch_of_source_and_comes_back() {
+        let mut r = Vp8NumberingRewriter::default();
+        let mut out = |source: u32, pid: u16, tl0: u8| {
+            let mut p = described(pid, tl0);
+            assert!(r.rewrite(source, &mut p));
+            let d = Vp8Descriptor::parse(&p).expect("still a descriptor");
+            assert_eq!(p[6], 0xaa, "the payload is untouched");
+            (d.picture_id.expect("pid"), d.tl0_pic_idx.expect("tl0"))
+        };
+        // The first source passes as it is.
+        assert_eq!(out(1, 100, 7), (100, 7));
+        assert_eq!(out(1, 101, 8), (101, 8));
+        // A second source far behind in both: it continues after 101 / 8.
+        assert_eq!(out(2, 32_000, 250), (102, 9));
+        assert_eq!(out(2, 32_001, 251), (103, 10));
+        // Its picture id wraps at 2^15, TL0PICIDX at 2^8; ours follow.
+        assert_eq!(out(2, 32_767, 255), (869, 14));
+        assert_eq!(out(2, 0, 0), (870, 15));
+        // Back to the first source: after the newest again, not where it left off.
+        assert_eq!(out(1, 400, 30), (871, 16));
+        // Truncated descriptors are refused and left alone.
+        let mut short = vec![0x90, 0xe0, 0x80];
+        assert!(!r.rewrite(3, &mut short));
+        assert_eq!(short, [0x90, 0xe0, 0x80]);
+    }
 
     fn packetize(p: &mut Vp8Packetizer, frame: &[u8], max: usize) -> Vec<Vec<u8>> {
         Packetizer::packetize(p, frame, max).expect("fits")
