@@ -1,8 +1,8 @@
 //! [`SrtpContext`]: one direction of an SRTP session, with per-SSRC index and replay state.
 
 use super::header::{rtcp_ssrc, rtp_header};
-use super::replay::{ReplayWindow, Verdict, estimate_index};
 use super::keys::SessionKeys;
+use super::replay::{ReplayWindow, Verdict, estimate_index};
 use super::transform::{RTCP_E_FLAG, rtcp_trailer_len, rtp_tag_len};
 use super::{SrtpConfig, SrtpError, SrtpProfile};
 use std::collections::BTreeMap;
