@@ -5,7 +5,7 @@
 
 mod pc_common;
 
-use pc_common::{Pair, nominated};
+use pc_common::Pair;
 use rtcpeer::media::codec::MediaCodecs;
 use rtcpeer::media::frame_options::{
     AudioLevel, FrameOptions, PlayoutDelay, ReceivedFrameInfo, VideoOrientation,
@@ -82,23 +82,9 @@ fn media_call(
             peer(seed * 2 + 2, pc_common::B_ADDR, now, codecs),
         )
     });
-    let a_video = p.with(true, |pc| {
+    let (a_video, b_video) = p.connect_media(|pc| {
         pc.add_track(TrackInfo::new(kind, "cam", "s"))
             .expect("track")
-    });
-    p.negotiate(true);
-    assert!(p.run_until(Duration::from_secs(10), |p| p.connected()));
-    assert!(p.run_until(Duration::from_secs(5), nominated));
-    let b_video = p
-        .events(false)
-        .iter()
-        .find_map(|e| match e {
-            Event::Track(t) => Some(t.transceiver),
-            _ => None,
-        })
-        .expect("b heard the track");
-    p.with(false, |pc| {
-        pc.transceiver(b_video).expect("t").set_receive_frames(true)
     });
     (p, a_video, b_video)
 }

@@ -102,7 +102,7 @@ fn simulcast_call_with(
             .set_node_link(node, Direction::Both, LinkConfig::new().latency(latency))
             .expect("link");
     }
-    let a_video = p.with(true, |pc| {
+    let (a_video, b_video) = p.connect_media(|pc| {
         let init = TransceiverInit {
             direction: TransceiverDirection::SendOnly,
             stream_ids: vec!["s".into()],
@@ -110,20 +110,6 @@ fn simulcast_call_with(
         };
         pc.add_transceiver(MediaKind::Video, init)
             .expect("transceiver")
-    });
-    p.negotiate(true);
-    assert!(p.run_until(Duration::from_secs(10), |p| p.connected()));
-    assert!(p.run_until(Duration::from_secs(5), nominated));
-    let b_video = p
-        .events(false)
-        .iter()
-        .find_map(|e| match e {
-            Event::Track(t) => Some(t.transceiver),
-            _ => None,
-        })
-        .expect("b heard the track");
-    p.with(false, |pc| {
-        pc.transceiver(b_video).expect("t").set_receive_frames(true)
     });
     (p, a_video, b_video)
 }
@@ -657,27 +643,13 @@ fn the_viewers_estimate_chooses_the_forwarded_layer_through_a_bottleneck() {
             .set_node_link(node, Direction::Both, free.clone())
             .expect("link");
     }
-    let a = p.with(true, |pc| {
+    let (a, b) = p.connect_media(|pc| {
         let init = TransceiverInit {
             direction: TransceiverDirection::SendOnly,
             ..TransceiverInit::default()
         };
         pc.add_transceiver(MediaKind::Video, init)
             .expect("transceiver")
-    });
-    p.negotiate(true);
-    assert!(p.run_until(Duration::from_secs(10), |p| p.connected()));
-    assert!(p.run_until(Duration::from_secs(5), nominated));
-    let b = p
-        .events(false)
-        .iter()
-        .find_map(|e| match e {
-            Event::Track(t) => Some(t.transceiver),
-            _ => None,
-        })
-        .expect("b heard the track");
-    p.with(false, |pc| {
-        pc.transceiver(b).expect("t").set_receive_frames(true)
     });
     let mut fwd = SimForwarder {
         selector: LayerSelector::new(LayerSelectorConfig::default()),

@@ -5,7 +5,7 @@
 //! ciphers); a server's data-channel-only sessions never protect a packet, so until the first
 //! packet a context holds only its master key and salt (under 60 bytes).
 
-use super::transform::{Transform, master_lengths};
+use super::transform::{Transform, check_master};
 use super::{SrtpError, SrtpProfile};
 
 /// The longest master key (AES-256) and salt (AES-CM) of the supported profiles.
@@ -48,10 +48,7 @@ impl SessionKeys {
         master_key: &[u8],
         master_salt: &[u8],
     ) -> Result<Self, SrtpError> {
-        let (key_len, salt_len) = master_lengths(profile)?;
-        if master_key.len() != key_len || master_salt.len() != salt_len {
-            return Err(SrtpError::KeyLength);
-        }
+        let (key_len, salt_len) = check_master(profile, master_key, master_salt)?;
         let mut master = Box::new(MasterKey {
             profile,
             key: [0; MAX_MASTER_KEY_LEN],

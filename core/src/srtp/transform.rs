@@ -51,6 +51,20 @@ pub(super) fn rtcp_trailer_len(profile: SrtpProfile) -> usize {
         }
 }
 
+/// The master key and salt lengths of `profile`, once `master_key` and `master_salt` are
+/// checked to have them. Errors: `UnsupportedProfile`, `KeyLength`.
+pub(super) fn check_master(
+    profile: SrtpProfile,
+    master_key: &[u8],
+    master_salt: &[u8],
+) -> Result<(usize, usize), SrtpError> {
+    let (key_len, salt_len) = master_lengths(profile)?;
+    if master_key.len() != key_len || master_salt.len() != salt_len {
+        return Err(SrtpError::KeyLength);
+    }
+    Ok((key_len, salt_len))
+}
+
 /// Master key and master salt lengths of `profile`.
 pub(super) fn master_lengths(profile: SrtpProfile) -> Result<(usize, usize), SrtpError> {
     match profile {
@@ -100,10 +114,7 @@ impl Transform {
         master_key: &[u8],
         master_salt: &[u8],
     ) -> Result<Self, SrtpError> {
-        let (key_len, salt_len) = master_lengths(profile)?;
-        if master_key.len() != key_len || master_salt.len() != salt_len {
-            return Err(SrtpError::KeyLength);
-        }
+        let (key_len, salt_len) = check_master(profile, master_key, master_salt)?;
         let derive = |label: u8, out: &mut [u8]| kdf::derive(master_key, master_salt, label, out);
         if salt_len == GCM_SALT_LEN {
             let mut key = vec![0u8; key_len];

@@ -3,7 +3,7 @@
 //! RTP level, to a subscriber on a second peer connection, which receives a single ordinary
 //! video stream. The layer is chosen by the subscriber connection's bandwidth estimate
 //! (its transport-cc feedback drives rtcpeer's send-side estimator): a
-//! [`LayerSelector`](rtcpeer::media::LayerSelector) measures each layer's rate as it
+//! [`LayerSelector`] measures each layer's rate as it
 //! arrives and picks the highest that fits under 80 % of the estimate, going up after the
 //! estimate has allowed it for 2 s and down at once when the layer forwarded exceeds the
 //! estimate. Switching layers waits for a keyframe of the new layer (asked for with a PLI

@@ -2,6 +2,7 @@
 //! with signalling done by the test.
 #![allow(dead_code)]
 
+use rtcpeer::media::TransceiverId;
 use rtcpeer::peer_connection::{
     ChannelId, Event, IceCandidate, PeerConnection, PeerConnectionState, RtcConfiguration, SimPeer,
 };
@@ -170,6 +171,30 @@ impl Pair {
     pub fn connected(&self) -> bool {
         self.pc(true).connection_state() == PeerConnectionState::Connected
             && self.pc(false).connection_state() == PeerConnectionState::Connected
+    }
+
+    /// Adds media on A with `add`, negotiates (A offers), runs until connected and
+    /// nominated, and turns on frame reception on the transceiver B heard: (A's, B's).
+    pub fn connect_media(
+        &mut self,
+        add: impl FnOnce(&mut PeerConnection) -> TransceiverId,
+    ) -> (TransceiverId, TransceiverId) {
+        let a_media = self.with(true, add);
+        self.negotiate(true);
+        assert!(self.run_until(Duration::from_secs(10), |p| p.connected()));
+        assert!(self.run_until(Duration::from_secs(5), nominated));
+        let b_media = self
+            .events(false)
+            .iter()
+            .find_map(|e| match e {
+                Event::Track(t) => Some(t.transceiver),
+                _ => None,
+            })
+            .expect("b heard the track");
+        self.with(false, |pc| {
+            pc.transceiver(b_media).expect("t").set_receive_frames(true)
+        });
+        (a_media, b_media)
     }
 
     pub fn events(&self, a: bool) -> &[Event] {
