@@ -491,17 +491,7 @@ fn an_answer_without_simulcast_leaves_one_layer_sent_without_rid() {
     assert!(!p.with(true, |pc| {
         pc.transceiver(a).expect("t").simulcast_negotiated()
     }));
-    let b = p
-        .events(false)
-        .iter()
-        .find_map(|e| match e {
-            Event::Track(t) => Some(t.transceiver),
-            _ => None,
-        })
-        .expect("track");
-    p.with(false, |pc| {
-        pc.transceiver(b).expect("t").set_receive_frames(true)
-    });
+    let b = p.receive_frames_of_heard_track();
     let written = stream(&mut p, a, 0, 30, |_| [true; 3]);
     assert_eq!(written, [30, 0, 0], "only the first layer is sent");
     p.run_until(Duration::from_secs(1), |_| false);

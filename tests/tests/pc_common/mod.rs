@@ -183,6 +183,11 @@ impl Pair {
         self.negotiate(true);
         assert!(self.run_until(Duration::from_secs(10), |p| p.connected()));
         assert!(self.run_until(Duration::from_secs(5), nominated));
+        (a_media, self.receive_frames_of_heard_track())
+    }
+
+    /// B's transceiver of the first track B heard, with frame reception turned on.
+    pub fn receive_frames_of_heard_track(&mut self) -> TransceiverId {
         let b_media = self
             .events(false)
             .iter()
@@ -194,7 +199,7 @@ impl Pair {
         self.with(false, |pc| {
             pc.transceiver(b_media).expect("t").set_receive_frames(true)
         });
-        (a_media, b_media)
+        b_media
     }
 
     pub fn events(&self, a: bool) -> &[Event] {
