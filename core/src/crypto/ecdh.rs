@@ -1,6 +1,7 @@
 //! Ephemeral elliptic-curve Diffie-Hellman on secp256r1 (P-256), as used by ECDHE key
 //! exchange (RFC 8422). Public keys travel as uncompressed SEC1 points (65 bytes).
 
+use super::fast_p256::Backend;
 use crate::rng::Rng;
 use p256::NonZeroScalar;
 use p256::elliptic_curve::Generate;
@@ -31,11 +32,9 @@ impl EcdhP256 {
     pub fn generate(rng: &mut Rng) -> Self {
         // The same draw as `p256::ecdh::EphemeralSecret`, which is not `Clone`.
         let secret = NonZeroScalar::generate_from_rng(rng);
-        let point = p256::PublicKey::from_secret_scalar(&secret).to_sec1_point(false);
-        let public: [u8; P256_POINT_LEN] = point
-            .as_bytes()
-            .try_into()
-            .expect("an uncompressed P-256 point is 65 bytes");
+        let public = Backend::get()
+            .and_then(|fast| with_secret_bytes(&secret, |bytes| fast.public_key(bytes)))
+            .unwrap_or_else(|| portable_public_key(&secret));
         Self { secret, public }
     }
 
@@ -53,10 +52,38 @@ impl EcdhP256 {
     /// The shared secret (x coordinate) with the peer's SEC1 point; `None` if the point is
     /// not a valid P-256 point.
     pub fn agree(&self, peer: &[u8]) -> Option<[u8; 32]> {
+        match Backend::get() {
+            // The fast backend reads uncompressed points only (all TLS sends, RFC 8422
+            // section 5.4.1); a compressed one still gets the portable path.
+            Some(fast) if peer.len() == P256_POINT_LEN => {
+                with_secret_bytes(&self.secret, |bytes| fast.agree(bytes, peer))
+            }
+            _ => self.agree_portable(peer),
+        }
+    }
+
+    fn agree_portable(&self, peer: &[u8]) -> Option<[u8; 32]> {
         let peer = p256::PublicKey::from_sec1_bytes(peer).ok()?;
         let shared = p256::ecdh::diffie_hellman(self.secret, peer.as_affine());
         Some((*shared.raw_secret_bytes()).into())
     }
+}
+
+/// The public point of `secret` computed by `p256`.
+fn portable_public_key(secret: &NonZeroScalar) -> [u8; P256_POINT_LEN] {
+    let point = p256::PublicKey::from_secret_scalar(secret).to_sec1_point(false);
+    point
+        .as_bytes()
+        .try_into()
+        .expect("an uncompressed P-256 point is 65 bytes")
+}
+
+/// Runs `f` on the big-endian bytes of `secret`, zeroed afterwards.
+fn with_secret_bytes<T>(secret: &NonZeroScalar, f: impl FnOnce(&[u8; 32]) -> T) -> T {
+    let mut bytes: [u8; 32] = p256::FieldBytes::from(secret).into();
+    let out = f(&bytes);
+    bytes.zeroize();
+    out
 }
 
 impl Drop for EcdhP256 {
@@ -76,6 +103,27 @@ mod tests {
         let b = EcdhP256::generate(&mut rng);
         assert_eq!(a.agree(b.public_key()), b.agree(a.public_key()));
         assert!(a.agree(b.public_key()).is_some());
+    }
+
+    #[test]
+    fn both_backends_compute_the_same_keys_and_secrets() {
+        let mut rng = Rng::from_u64(3);
+        for _ in 0..16 {
+            let a = EcdhP256::generate(&mut rng);
+            let b = EcdhP256::generate(&mut rng);
+            assert_eq!(a.public_key(), &portable_public_key(&a.secret));
+            assert_eq!(a.agree(b.public_key()), a.agree_portable(b.public_key()));
+        }
+    }
+
+    #[test]
+    fn a_compressed_peer_point_is_accepted() {
+        let mut rng = Rng::from_u64(4);
+        let (a, b) = (EcdhP256::generate(&mut rng), EcdhP256::generate(&mut rng));
+        let compressed = p256::PublicKey::from_sec1_bytes(b.public_key())
+            .unwrap()
+            .to_sec1_point(true);
+        assert_eq!(a.agree(compressed.as_bytes()), a.agree(b.public_key()));
     }
 
     #[test]

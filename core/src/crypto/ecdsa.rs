@@ -2,6 +2,7 @@
 //!
 //! Signatures are DER-encoded (`Ecdsa-Sig-Value`), the form TLS and X.509 carry.
 
+use super::fast_p256::Backend;
 use crate::rng::Rng;
 use p256::ecdsa::signature::{Signer, Verifier};
 use p256::ecdsa::{Signature, SigningKey, VerifyingKey};
@@ -58,14 +59,26 @@ impl EcdsaP256Key {
 }
 
 /// Checks a DER ECDSA-SHA256 signature over `msg` with a SEC1 P-256 public key.
+///
+/// The DER is always read by `p256` (strict DER), so both backends accept exactly the same
+/// encodings; only the arithmetic moves to the fast backend when there is one.
 pub fn verify_p256_sha256_der(public_sec1: &[u8], msg: &[u8], sig_der: &[u8]) -> bool {
-    let Ok(key) = VerifyingKey::from_sec1_bytes(public_sec1) else {
-        return false;
-    };
     let Ok(sig) = Signature::from_der(sig_der) else {
         return false;
     };
-    key.verify(msg, &sig).is_ok()
+    match Backend::get() {
+        Some(fast) if public_sec1.len() == UNCOMPRESSED_POINT_LEN => {
+            fast.verify_sha256(public_sec1, msg, &sig.to_bytes().into())
+        }
+        _ => verify_portable(public_sec1, msg, &sig),
+    }
+}
+
+/// Length of an uncompressed SEC1 P-256 point, the form certificates carry.
+const UNCOMPRESSED_POINT_LEN: usize = 65;
+
+fn verify_portable(public_sec1: &[u8], msg: &[u8], sig: &Signature) -> bool {
+    VerifyingKey::from_sec1_bytes(public_sec1).is_ok_and(|key| key.verify(msg, sig).is_ok())
 }
 
 #[cfg(test)]
@@ -86,6 +99,35 @@ mod tests {
             b"messagf",
             &sig
         ));
+    }
+
+    /// Both backends reach the same verdict on valid signatures and on each one-bit
+    /// corruption of message, signature or key.
+    #[test]
+    fn both_backends_agree_on_every_verdict() {
+        let key = EcdsaP256Key::generate(&mut Rng::from_u64(5));
+        let other = EcdsaP256Key::generate(&mut Rng::from_u64(6));
+        let public = key.public_key_sec1();
+        let sig_der = key.sign_sha256_der(b"message");
+        let both = |public: &[u8], msg: &[u8], sig_der: &[u8]| {
+            let fast = verify_p256_sha256_der(public, msg, sig_der);
+            let portable =
+                Signature::from_der(sig_der).is_ok_and(|sig| verify_portable(public, msg, &sig));
+            assert_eq!(fast, portable, "backends disagree");
+            fast
+        };
+        assert!(both(public, b"message", &sig_der));
+        assert!(!both(other.public_key_sec1(), b"message", &sig_der));
+        for bit in 0..sig_der.len() * 8 {
+            let mut bad = sig_der.clone();
+            bad[bit / 8] ^= 1 << (bit % 8);
+            assert!(!both(public, b"message", &bad));
+        }
+        for bit in 0..public.len() * 8 {
+            let mut bad = public.to_vec();
+            bad[bit / 8] ^= 1 << (bit % 8);
+            assert!(!both(&bad, b"message", &sig_der));
+        }
     }
 
     #[test]
