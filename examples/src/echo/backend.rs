@@ -171,7 +171,7 @@ impl SessionStats {
                  (see the README), RUST_LOG=rtcpeer=debug shows the checks"
             );
         } else {
-            tracing::info!(state = state_name(state), "echo: session state");
+            tracing::debug!(state = state_name(state), "echo: session state");
         }
         self.state = state_name(state).to_owned();
         self.selected_pair = pair.map(|p| format!("{} -> {}", p.local, p.remote));
