@@ -460,13 +460,30 @@ async function simulcastAdapt() {
       { name: 'limited', rate: rateBps, want: ['l'], reach: 'l', ms: phaseMs },
       { name: 'freed', rate: 0, want: ['m', 'h'], reach: 'h', ms: phaseMs + 8000 },
     ];
+    let current = null;
     for (const { name, rate, want, reach, ms } of plan) {
       phase = name;
       relay.setRate(rate);
+      const began = Date.now();
       await new Promise((r) => setTimeout(r, ms - 3000));
+      // On a loaded machine the estimate climbs more slowly (fewer frames, later probes): a
+      // phase runs on, up to ADAPT_MOST_EXTRA_MS longer, until the forwarder is on a layer the
+      // phase wants (having reached `reach`), and then 2 s more for the keyframe to decode.
+      const settled = () => {
+        const seen = fwd.seen.filter((m) => m.type === 'switched' && m.phase === name);
+        const last = seen.at(-1)?.rid ?? current;
+        return want.includes(last) && (!reach || seen.some((m) => m.rid === reach));
+      };
+      if (!settled()) {
+        while (!settled() && Date.now() - began < ms + ADAPT_MOST_EXTRA_MS) {
+          await new Promise((r) => setTimeout(r, 250));
+        }
+        await new Promise((r) => setTimeout(r, 2000));
+      }
       const sample = await receiverWindow(page, 3000);
       const switches = fwd.seen.filter((m) => m.type === 'switched' && m.phase === name);
-      phases.push({ name, rateBps: rate, want, reach, ...sample, switches, relay: { ...relay.counters } });
+      current = switches.at(-1)?.rid ?? current;
+      phases.push({ name, rateBps: rate, want, reach, ms: Date.now() - began, ...sample, switches, relay: { ...relay.counters } });
     }
     phase = 'end';
     fwd.send({ type: 'stop' });
@@ -483,6 +500,13 @@ async function simulcastAdapt() {
     fwd.kill();
   }
 }
+
+/**
+ * How much longer than planned a `simulcast-adapt` phase may run while the forwarder has not
+ * yet settled on a layer the phase wants (a loaded machine slows the climb; seen: free phase
+ * still on m after 15 s at load 8).
+ */
+const ADAPT_MOST_EXTRA_MS = 20000;
 
 /**
  * Most freezes the viewer may count over a whole `simulcast-adapt` run: the switch down

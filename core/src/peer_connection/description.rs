@@ -111,53 +111,57 @@ impl IceCandidate {
 }
 
 /// A description the connection applied and keeps (pending or current, local or remote),
-/// held as its printed SDP text: a few hundred bytes, where the parsed form takes several
-/// KiB of vectors and strings for every connection, for its whole life. Reading it parses
-/// the text again; `parse(print(x)) == x` is a tested property of the SDP module, and
-/// [`new`](Self::new) checks it once per description, keeping the parsed form in the
-/// unexpected case that it does not hold, so reading never fails.
+/// held as the SDP text it was parsed from: a few hundred bytes, where the parsed form takes
+/// several KiB of vectors and strings for every connection, for its whole life. Reading it
+/// parses the text again, which cannot fail and gives the same description: parsing is a
+/// function of the text, and this text parsed once already.
 #[derive(Debug, Clone)]
 pub(crate) struct StoredDescription {
     pub sdp_type: SdpType,
     text: Box<str>,
-    /// Only when the text does not parse back to the description (never seen).
-    parsed: Option<Box<crate::sdp::SessionDescription>>,
+    /// Index and mid of the first m-line not rejected (port 0), which every trickled
+    /// candidate names, kept so that gathering does not parse the text per candidate.
+    first_accepted: Option<(u16, Box<str>)>,
 }
 
 impl StoredDescription {
-    /// Keeps `sdp` (already parsed and checked) as text.
-    pub fn new(sdp_type: SdpType, sdp: &crate::sdp::SessionDescription) -> Self {
-        let text = sdp.to_string().into_boxed_str();
-        let parsed = match reparse(&text) {
-            Ok(back) if back == *sdp => None,
-            _ => {
-                tracing::debug!("pc: description does not survive printing; kept parsed");
-                Some(Box::new(sdp.clone()))
-            }
-        };
+    /// Keeps `text`, which `sdp` was parsed from.
+    pub fn from_text(sdp_type: SdpType, text: &str, sdp: &crate::sdp::SessionDescription) -> Self {
         Self {
             sdp_type,
-            text,
-            parsed,
+            text: text.into(),
+            first_accepted: first_accepted(sdp),
         }
     }
 
-    /// The printed SDP.
+    /// The SDP text.
     pub fn text(&self) -> &str {
         &self.text
     }
 
     /// The description, parsed again.
     pub fn parse(&self) -> crate::sdp::SessionDescription {
-        match &self.parsed {
-            Some(sdp) => (**sdp).clone(),
-            None => reparse(&self.text).expect("checked to parse back in `new`"),
-        }
+        reparse(&self.text).expect("the text parsed once already (`from_text`)")
+    }
+
+    /// Index and mid of the first m-line that is not rejected, if it has a mid.
+    pub fn first_accepted(&self) -> Option<(u16, &str)> {
+        self.first_accepted
+            .as_ref()
+            .map(|(index, mid)| (*index, &**mid))
     }
 }
 
-/// Parses our own printing without size limits: it passed the limits once, and printing
-/// may lengthen it (CRLF for LF).
+fn first_accepted(sdp: &crate::sdp::SessionDescription) -> Option<(u16, Box<str>)> {
+    let (index, media) = sdp
+        .media
+        .iter()
+        .enumerate()
+        .find(|(_, m)| !m.is_port_zero())?;
+    Some((u16::try_from(index).ok()?, media.mid()?.into()))
+}
+
+/// Parses a kept text without size limits: it passed them once.
 fn reparse(text: &str) -> Result<crate::sdp::SessionDescription, crate::sdp::SdpError> {
     let unlimited = crate::sdp::SdpLimits {
         max_bytes: usize::MAX,
@@ -175,26 +179,22 @@ mod tests {
     const OFFER: &str = include_str!("../sdp/fixtures/chromium-datachannel-offer.sdp");
 
     #[test]
-    fn stored_description_reads_back_what_it_kept() {
-        let sdp = SessionDescription::parse(OFFER).expect("fixture parses");
-        let stored = StoredDescription::new(SdpType::Offer, &sdp);
-        assert_eq!(stored.sdp_type, SdpType::Offer);
-        assert_eq!(stored.text(), sdp.to_string());
-        assert_eq!(stored.parse(), sdp);
+    fn a_description_kept_as_its_own_text_reads_back_the_same() {
+        for text in [OFFER.to_owned(), OFFER.replace("\r\n", "\n")] {
+            let sdp = SessionDescription::parse(&text).expect("fixture parses");
+            let stored = StoredDescription::from_text(SdpType::Offer, &text, &sdp);
+            assert_eq!(stored.sdp_type, SdpType::Offer);
+            assert_eq!(stored.text(), text);
+            assert_eq!(stored.parse(), sdp);
+            assert_eq!(stored.first_accepted(), Some((0, "0")));
+        }
     }
 
     #[test]
-    fn stored_description_reads_back_text_that_printing_pushed_over_the_size_limit() {
-        // LF-only lines that fit the default limit; printing them with CRLF does not.
-        let limit = crate::sdp::SdpLimits::default().max_bytes;
-        let mut text = OFFER.replace("\r\n", "\n");
-        let line = format!("a=x-padding:{}\n", "p".repeat(40));
-        while text.len() + line.len() <= limit {
-            text.push_str(&line);
-        }
-        let sdp = SessionDescription::parse(&text).expect("within the limits");
-        let stored = StoredDescription::new(SdpType::Answer, &sdp);
-        assert!(stored.text().len() > limit);
-        assert_eq!(stored.parse(), sdp);
+    fn the_first_accepted_line_skips_rejected_ones() {
+        let rejected_first = OFFER.replacen("m=application 35119 ", "m=application 0 ", 1);
+        let sdp = SessionDescription::parse(&rejected_first).expect("parses");
+        let stored = StoredDescription::from_text(SdpType::Offer, &rejected_first, &sdp);
+        assert_eq!(stored.first_accepted(), None);
     }
 }

@@ -266,7 +266,11 @@ impl PeerConnection {
         }
         match desc.sdp_type {
             SdpType::Offer => {
-                self.jsep.pending_local = Some(StoredDescription::new(SdpType::Offer, &sdp));
+                self.jsep.pending_local = Some(StoredDescription::from_text(
+                    SdpType::Offer,
+                    &desc.sdp,
+                    &sdp,
+                ));
                 self.start_gathering()?;
             }
             _ => {
@@ -279,7 +283,10 @@ impl PeerConnection {
                 self.retarget_bundle_transport(&lines)?;
                 self.apply_negotiated(lines, local_setup.map(|s| s == Setup::Active))?;
                 self.apply_negotiated_media(&sdp, true);
-                self.finish_answer(desc.sdp_type, &sdp, true);
+                self.finish_answer(
+                    StoredDescription::from_text(desc.sdp_type, &desc.sdp, &sdp),
+                    true,
+                );
                 self.start_gathering()?;
             }
         }
@@ -330,7 +337,11 @@ impl PeerConnection {
         self.jsep.remote = remote.or(self.jsep.remote.take());
         match desc.sdp_type {
             SdpType::Offer => {
-                self.jsep.pending_remote = Some(StoredDescription::new(SdpType::Offer, &sdp));
+                self.jsep.pending_remote = Some(StoredDescription::from_text(
+                    SdpType::Offer,
+                    &desc.sdp,
+                    &sdp,
+                ));
                 self.apply_remote_media_offer(&sdp);
             }
             _ => {
@@ -339,7 +350,10 @@ impl PeerConnection {
                 // The answerer says active: it is the DTLS client and we are the server.
                 self.apply_negotiated(lines, remote_setup.map(|s| s != Setup::Active))?;
                 self.apply_negotiated_media(&sdp, false);
-                self.finish_answer(desc.sdp_type, &sdp, false);
+                self.finish_answer(
+                    StoredDescription::from_text(desc.sdp_type, &desc.sdp, &sdp),
+                    false,
+                );
             }
         }
         self.apply_queued_candidates();
@@ -458,8 +472,8 @@ impl PeerConnection {
         Ok(())
     }
 
-    fn finish_answer(&mut self, sdp_type: SdpType, sdp: &SessionDescription, local: bool) {
-        let mine = StoredDescription::new(sdp_type, sdp);
+    fn finish_answer(&mut self, mine: StoredDescription, local: bool) {
+        let sdp_type = mine.sdp_type;
         if local {
             if sdp_type == SdpType::Answer {
                 self.jsep.current_local = Some(mine);

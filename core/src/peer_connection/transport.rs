@@ -407,17 +407,13 @@ impl PeerConnection {
 
     /// The first accepted m-line of the local description (index, mid).
     fn jsep_first_accepted(&self) -> Option<(u16, String)> {
-        let sdp = self
+        let (index, mid) = self
             .jsep
             .pending_local
             .as_ref()
             .or(self.jsep.current_local.as_ref())?
-            .parse();
-        sdp.media
-            .iter()
-            .enumerate()
-            .find(|(_, m)| !m.is_port_zero())
-            .and_then(|(i, m)| Some((u16::try_from(i).ok()?, m.mid()?.to_string())))
+            .first_accepted()?;
+        Some((index, mid.to_owned()))
     }
 
     fn pump_dtls(&mut self) -> bool {

@@ -16,7 +16,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Longest a driver run may take before it is killed and the test fails.
-const DRIVER_TIMEOUT: Duration = Duration::from_secs(100);
+const DRIVER_TIMEOUT: Duration = Duration::from_secs(150);
 
 /// The repository root (parent of the `tests` package).
 pub fn repo_root() -> PathBuf {
