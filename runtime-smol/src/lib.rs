@@ -59,7 +59,6 @@ use std::io;
 use std::net::{SocketAddr, UdpSocket as StdUdpSocket};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, ready};
 use std::time::Instant;
 
@@ -135,11 +134,7 @@ impl SmolRuntime {
         let local = socket.local_addr()?;
         let io = Async::new(socket)?;
         let udp = UdpIo::new(io.get_ref(), local)?;
-        Ok(Arc::new(SmolUdpSocket {
-            io,
-            udp,
-            drained: AtomicBool::new(false),
-        }))
+        Ok(Arc::new(SmolUdpSocket { io, udp }))
     }
 }
 
@@ -224,20 +219,10 @@ impl AsyncTimer for SmolTimer {
     }
 }
 
-/// A UDP socket on smol's reactor.
-///
-/// Receiving remembers that the socket was found empty (`drained`) and then asks the
-/// reactor first, so that a driver checking its sockets again and again (every round of
-/// its loop) makes a `recvmmsg` call only after the reactor saw the socket become readable,
-/// as tokio's readiness cache does. Without it, every check of an empty socket was a failed
-/// system call: some 21,000 per 2 x 64 MiB `bench` transfer.
 #[derive(Debug)]
 struct SmolUdpSocket {
     io: Async<StdUdpSocket>,
     udp: UdpIo,
-    /// The last receive found nothing queued, and the reactor has not reported the socket
-    /// readable since.
-    drained: AtomicBool,
 }
 
 impl AsyncUdpSocket for SmolUdpSocket {
@@ -247,17 +232,10 @@ impl AsyncUdpSocket for SmolUdpSocket {
 
     fn poll_recv(&self, cx: &mut Context<'_>, batch: &mut RecvBatch) -> Poll<io::Result<()>> {
         loop {
-            // `poll_readable` is `Ready` only for an event since the last `Pending`, and the
-            // reactor re-arms the socket level-triggered: data that arrived between the failed
-            // receive and the registration is reported, never lost.
-            if self.drained.load(Ordering::Relaxed) {
-                ready!(self.io.poll_readable(cx))?;
-                self.drained.store(false, Ordering::Relaxed);
-            }
             match self.udp.recv(self.io.get_ref(), batch) {
                 Ok(_) => return Poll::Ready(Ok(())),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.drained.store(true, Ordering::Relaxed);
+                    ready!(self.io.poll_readable(cx))?;
                 }
                 Err(e) => return Poll::Ready(Err(e)),
             }
@@ -285,54 +263,5 @@ impl AsyncUdpSocket for SmolUdpSocket {
 
     fn new_recv_batch(&self) -> RecvBatch {
         self.udp.new_batch()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::future::poll_fn;
-    use std::time::Duration;
-
-    /// A socket found empty waits for the reactor, and a datagram that arrives afterwards
-    /// (here: while nobody polls) still wakes the receive and is read.
-    #[test]
-    fn a_drained_socket_receives_what_arrives_later() {
-        smol::block_on(async {
-            let rt = SmolRuntime::current();
-            let sockets = rt
-                .bind(&SocketConfig::loopback())
-                .expect("bind on loopback");
-            let socket = sockets.first().expect("one loopback socket").clone();
-            let mut batch = socket.new_recv_batch();
-            let mut cx = Context::from_waker(std::task::Waker::noop());
-            assert!(socket.poll_recv(&mut cx, &mut batch).is_pending());
-            assert!(
-                socket.poll_recv(&mut cx, &mut batch).is_pending(),
-                "still empty"
-            );
-            let sender = StdUdpSocket::bind("127.0.0.1:0").expect("bind a sender");
-            for payload in [&b"one"[..], b"two"] {
-                sender
-                    .send_to(payload, socket.local_addr())
-                    .expect("loopback send");
-            }
-            let received = async {
-                let mut got = Vec::new();
-                while got.len() < 2 {
-                    poll_fn(|cx| socket.poll_recv(cx, &mut batch))
-                        .await
-                        .expect("receive");
-                    got.extend(batch.datagrams().map(|d| d.payload.to_vec()));
-                }
-                got
-            };
-            let timeout = async {
-                Timer::after(Duration::from_secs(5)).await;
-                panic!("the datagrams sent to a drained socket were never received");
-            };
-            let got = smol::future::or(received, timeout).await;
-            assert_eq!(got, [b"one".to_vec(), b"two".to_vec()]);
-        });
     }
 }
