@@ -16,12 +16,11 @@
 //! the application's handles (a sender queueing the next message, a reader taking one) work
 //! on the core on another thread meanwhile instead of waiting for the driver's I/O.
 
+use super::lazy_timer::LazyTimer;
 use super::mdns_socket::MdnsSocket;
 use super::shared::{Shared, State};
 use super::turn_stream::TurnStreams;
-use super::{
-    AsyncTimer, AsyncUdpSocket, BoxFuture, ChannelEvent, Message, RecvBatch, Runtime, RuntimeError,
-};
+use super::{AsyncUdpSocket, BoxFuture, ChannelEvent, Message, RecvBatch, Runtime, RuntimeError};
 use crate::Transmit;
 use crate::datachannel::ChannelState;
 use crate::peer_connection::{Event, Input, Output, PeerConnectionState};
@@ -100,7 +99,9 @@ pub(crate) struct Driver {
     shared: Arc<Shared>,
     runtime: Arc<dyn Runtime>,
     sockets: Vec<SocketIo>,
-    timer: Pin<Box<dyn AsyncTimer>>,
+    /// The runtime timer, set for [`Driver::deadline`] or earlier (see `lazy_timer`).
+    timer: LazyTimer,
+    /// The core's timeout from the last drain; `None` once handled.
     deadline: Option<Instant>,
     resolving: Vec<(String, BoxFuture<io::Result<Vec<SocketAddr>>>)>,
     /// TURN connections over TCP/TLS.
@@ -129,7 +130,7 @@ impl Driver {
         sockets: Vec<Arc<dyn AsyncUdpSocket>>,
     ) -> Self {
         let now = runtime.now();
-        let timer = runtime.new_timer(now);
+        let timer = LazyTimer::new(runtime.new_timer(now), now);
         let sockets = sockets.into_iter().map(SocketIo::new).collect();
         Self {
             shared,
@@ -275,10 +276,7 @@ impl Driver {
                 Output::Timeout(at) => {
                     state.send_waiters.wake_all();
                     state.wake_writable_senders();
-                    if self.deadline != Some(at) {
-                        self.timer.as_mut().reset(at);
-                        self.deadline = Some(at);
-                    }
+                    self.deadline = Some(at);
                     return true;
                 }
             }
@@ -303,15 +301,15 @@ impl Driver {
         flush_sockets(&mut self.sockets, cx)
     }
 
-    /// Fires the core's timeout when due. A deadline already reached fires at once:
-    /// runtime timers round up to their tick (1 ms for tokio), and the core often asks
-    /// for "now" (a check to pace, gathering to finish).
+    /// Fires the core's timeout when due. A deadline already reached fires at once,
+    /// without the runtime timer: runtime timers round up to their tick (1 ms for tokio),
+    /// and the core often asks for "now" (a check to pace, gathering to finish).
     fn poll_timer(&mut self, cx: &mut Context<'_>) -> bool {
         let Some(deadline) = self.deadline else {
             return false;
         };
         let now = self.runtime.now();
-        if deadline > now && self.timer.as_mut().poll(cx).is_pending() {
+        if self.timer.poll(cx, now, deadline).is_pending() {
             return false;
         }
         self.deadline = None;

@@ -53,6 +53,8 @@ mod error;
 #[cfg(feature = "async")]
 mod events;
 #[cfg(feature = "async")]
+mod lazy_timer;
+#[cfg(feature = "async")]
 mod mdns_socket;
 #[cfg(feature = "async")]
 mod peer;
