@@ -92,9 +92,12 @@ impl AsyncEchoBackend {
     }
 
     /// Sessions on smol's global executor (`rtcpeer-smol`).
+    ///
+    /// Its tasks run on a smol executor with a thread per core ([`smol_executor_per_core`]),
+    /// so that the endpoint's shards do run in parallel.
     pub fn smol(listen_ip: IpAddr, config: EchoConfig) -> Self {
         Self::new(
-            rtcpeer_smol::SmolRuntime::current().into_dyn(),
+            rtcpeer_smol::SmolRuntime::with_executor(smol_executor_per_core()).into_dyn(),
             listen_ip,
             config,
         )
@@ -399,4 +402,20 @@ impl SessionBackend for AsyncEchoBackend {
     fn session_count(&self) -> usize {
         self.inner.sessions.len()
     }
+}
+
+/// A smol executor run by one thread per core. smol's global executor runs a single thread unless `SMOL_THREADS` says
+/// otherwise, which puts every shard of a server's endpoint on one core: at 10,000 sessions
+/// that one thread fell behind and the sockets overflowed.
+fn smol_executor_per_core() -> Arc<smol::Executor<'static>> {
+    let executor = Arc::new(smol::Executor::new());
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    for i in 0..cores {
+        let runner = executor.clone();
+        std::thread::Builder::new()
+            .name(format!("echo-smol-{i}"))
+            .spawn(move || smol::block_on(runner.run(smol::future::pending::<()>())))
+            .expect("start a smol executor thread");
+    }
+    executor
 }
