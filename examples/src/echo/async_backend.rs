@@ -93,7 +93,7 @@ impl AsyncEchoBackend {
 
     /// Sessions on smol's global executor (`rtcpeer-smol`).
     ///
-    /// Its tasks run on a smol executor with a thread per core ([`smol_executor_per_core`]),
+    /// Its tasks run on a smol executor with a thread per core (`smol_executor_per_core`),
     /// so that the endpoint's shards do run in parallel.
     pub fn smol(listen_ip: IpAddr, config: EchoConfig) -> Self {
         Self::new(
