@@ -91,7 +91,7 @@ impl AsyncEchoBackend {
         )
     }
 
-    /// Sessions on smol's global executor (`rtcpeer-smol`).
+    /// Sessions on smol (`rtcpeer-smol`).
     ///
     /// Its tasks run on a smol executor with a thread per core (`smol_executor_per_core`),
     /// so that the endpoint's shards do run in parallel.
