@@ -31,6 +31,11 @@ fuzz_target!(|data: &[u8]| {
     client.handle_timeout(now);
     let mut server = TurnServer::new(TurnServerConfig::new(server_addr, "r", "u", "p"));
     server.handle_receive(now, client_addr, server_addr, data);
-    server.handle_receive(now, client_addr, "198.51.100.5:49152".parse().expect("addr"), data);
+    server.handle_receive(
+        now,
+        client_addr,
+        "198.51.100.5:49152".parse().expect("addr"),
+        data,
+    );
     while server.poll_transmit().is_some() {}
 });

@@ -169,33 +169,38 @@ impl RecoveryCheck {
 
 /// Decodes fuzzer bytes into steps: an op byte, then its fields. Sequence numbers move
 /// relative to the last one mostly (small steps, reordering, duplicates), sometimes jump
-/// anywhere, so that runs both stay in a window and cross the wrap.
+/// anywhere, so that runs both stay in a window and cross the wrap. Decoding stops once
+/// every byte was read (the last op's missing fields read as zeros) or after 4096 ops.
 pub(crate) fn decode_ops(data: &[u8]) -> Vec<Op> {
-    let mut rest = data;
-    let mut byte = || match rest.split_first() {
-        Some((&b, tail)) => {
-            rest = tail;
-            b
+    fn byte(rest: &mut &[u8]) -> u8 {
+        match rest.split_first() {
+            Some((&b, tail)) => {
+                *rest = tail;
+                b
+            }
+            None => 0,
         }
-        None => 0,
-    };
+    }
+    let mut rest = data;
     let mut out = Vec::new();
     let mut last = 0u16;
-    for _ in 0..data.len().min(4096) {
-        let kind = byte();
+    // Not past the end: padding with `Arrive(0)` ops (which the fuzzer can write itself)
+    // up to `data.len()` ops made most of an input's ops and of its run time.
+    while !rest.is_empty() && out.len() < 4096 {
+        let kind = byte(&mut rest);
         let seq = match kind >> 5 {
-            0 => u16::from_be_bytes([byte(), byte()]),
-            _ => last.wrapping_add(byte() as i8 as u16),
+            0 => u16::from_be_bytes([byte(&mut rest), byte(&mut rest)]),
+            _ => last.wrapping_add(byte(&mut rest) as i8 as u16),
         };
         last = seq;
         out.push(match kind % 5 {
             0 => Op::Arrive(seq),
-            1 => Op::Wait(u16::from(byte())),
-            2 => Op::TakeNacks(u16::from(byte())),
+            1 => Op::Wait(u16::from(byte(&mut rest))),
+            2 => Op::TakeNacks(u16::from(byte(&mut rest))),
             3 => Op::Send {
                 seq,
-                len: u16::from_be_bytes([byte(), byte()]) % 4096,
-                fill: byte(),
+                len: u16::from_be_bytes([byte(&mut rest), byte(&mut rest)]) % 4096,
+                fill: byte(&mut rest),
             },
             _ => Op::Nacked(seq),
         });
@@ -296,6 +301,32 @@ mod tests {
                 c.apply(op);
             }
         }
+    }
+
+    #[test]
+    fn decoding_stops_at_the_end_of_the_bytes() {
+        assert!(decode_ops(&[]).is_empty());
+        // One arrival (op byte, absolute sequence number): one op, no padding after it.
+        let ops = decode_ops(&[0, 0x12, 0x34]);
+        assert!(matches!(ops[..], [Op::Arrive(0x1234)]), "{ops:?}");
+        // A send cut short: its missing fields read as zeros, and decoding stops there.
+        let ops = decode_ops(&[0, 0, 7, 3, 0, 9, 0]);
+        assert!(
+            matches!(
+                ops[..],
+                [
+                    Op::Arrive(7),
+                    Op::Send {
+                        seq: 9,
+                        len: 0,
+                        fill: 0
+                    }
+                ]
+            ),
+            "{ops:?}"
+        );
+        // At most 4096 ops however long the input.
+        assert_eq!(decode_ops(&[0x20; 20_000]).len(), 4096);
     }
 
     #[test]
