@@ -173,14 +173,42 @@ impl<'a> Reader<'a> {
 ///
 /// A packet whose framing (version, length, padding) or contents cannot be decoded yields
 /// `Err` and ends the iteration: the lengths after it cannot be trusted.
+///
+/// One datagram may claim at most [`twcc::MAX_STATUSES`] transport-cc packet statuses in
+/// all, as much as one feedback message can carry: a run-length chunk claims 8,191 statuses
+/// in two bytes, so without this bound a 1,200-byte datagram of small feedback messages
+/// would unfold into millions of statuses (tens of MB, milliseconds of work). The message
+/// that would pass the bound is `Err` and ends the iteration.
 pub fn parse_compound(buf: &[u8]) -> RtcpIter<'_> {
-    RtcpIter { rest: buf }
+    RtcpIter {
+        rest: buf,
+        twcc_statuses_left: twcc::MAX_STATUSES,
+    }
 }
 
 /// Iterator over the packets of an RTCP datagram; see [`parse_compound`].
 #[derive(Debug, Clone)]
 pub struct RtcpIter<'a> {
     rest: &'a [u8],
+    /// Transport-cc statuses the rest of the datagram may still claim.
+    twcc_statuses_left: usize,
+}
+
+impl RtcpIter<'_> {
+    /// Takes the statuses a transport-cc message claims from the datagram's allowance.
+    fn spend_twcc_statuses(&mut self, framed: &Framed<'_>) -> Result<(), RtpError> {
+        if (framed.packet_type, framed.count) != (PT_RTPFB, FMT_TWCC) {
+            return Ok(());
+        }
+        let claimed = TransportCc::claimed_statuses(framed.body);
+        self.twcc_statuses_left =
+            self.twcc_statuses_left
+                .checked_sub(claimed)
+                .ok_or(RtpError::Malformed(
+                    "more transport-cc statuses in one datagram than one message may carry",
+                ))?;
+        Ok(())
+    }
 }
 
 impl Iterator for RtcpIter<'_> {
@@ -192,6 +220,7 @@ impl Iterator for RtcpIter<'_> {
         }
         let result = split_packet(self.rest).and_then(|framed| {
             self.rest = framed.rest;
+            self.spend_twcc_statuses(&framed)?;
             RtcpPacket::decode(framed.count, framed.packet_type, framed.body)
         });
         if result.is_err() {

@@ -265,6 +265,39 @@ fn twcc_reads_not_received_runs_and_stops_at_status_count() {
     assert_eq!(t.packets[5], (5, Some(1)));
 }
 
+/// A transport-cc message of `count` statuses, all "not received": 28 bytes on the wire.
+fn twcc_claiming(count: u16) -> Vec<u8> {
+    let mut bytes = vec![0x8f, 205, 0x00, 0x06, 0, 0, 0, 1, 0, 0, 0, 2, 0x00, 0x00];
+    bytes.extend_from_slice(&count.to_be_bytes());
+    bytes.extend_from_slice(&[0, 0, 0, 0]);
+    let mut left = count;
+    for _ in 0..4 {
+        let run = left.min(0x1fff);
+        bytes.extend_from_slice(&run.to_be_bytes());
+        left -= run;
+    }
+    assert_eq!(
+        left, 0,
+        "four run-length chunks cover at most 32,764 statuses"
+    );
+    bytes
+}
+
+#[test]
+fn one_datagram_claims_at_most_one_messages_worth_of_twcc_statuses() {
+    let one = twcc_claiming(30_000);
+    let Some(Ok(RtcpPacket::TransportCc(t))) = parse_compound(&one).next() else {
+        panic!("TWCC expected");
+    };
+    assert_eq!(t.packets.len(), 30_000);
+    // Two fit (60,000 statuses); a third passes 65,535 and ends the datagram.
+    let three = [one.clone(), one.clone(), one].concat();
+    let parsed = parse_all(&three);
+    assert_eq!(parsed.len(), 3);
+    assert!(parsed[..2].iter().all(Result::is_ok));
+    assert!(matches!(parsed[2], Err(RtpError::Malformed(_))));
+}
+
 #[test]
 fn twcc_reserved_symbol_is_malformed() {
     let mut bytes = TWCC;

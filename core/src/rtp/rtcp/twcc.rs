@@ -103,6 +103,14 @@ impl TransportCc {
         self.packets.iter().filter(|(_, d)| d.is_some()).count()
     }
 
+    /// The packet status count a message body claims (0 if too short to say; reading it
+    /// then fails anyway).
+    pub(super) fn claimed_statuses(body: &[u8]) -> usize {
+        body.get(10..12).map_or(0, |count| {
+            usize::from(u16::from_be_bytes([count[0], count[1]]))
+        })
+    }
+
     pub(super) fn read(body: &[u8]) -> Result<Self, RtpError> {
         let mut r = Reader::new(body);
         let sender_ssrc = r.u32()?;
