@@ -2,7 +2,7 @@
 //!
 //! No C, no `ring`, no `aws-lc`: the RustCrypto crates, and with the default `fast-p256`
 //! feature `graviola`'s verified assembly for P-256 ECDH and signature verification where the
-//! CPU supports it ([`fast_p256`]: same results, about 4× faster). Protocol modules call
+//! CPU supports it (module `fast_p256`: same results, about 4× faster). Protocol modules call
 //! these functions rather than the crates directly, so backends change here without touching
 //! protocol code.
 
