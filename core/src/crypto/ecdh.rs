@@ -1,7 +1,7 @@
 //! Ephemeral elliptic-curve Diffie-Hellman on secp256r1 (P-256), as used by ECDHE key
 //! exchange (RFC 8422). Public keys travel as uncompressed SEC1 points (65 bytes).
 
-use super::fast_p256::Backend;
+use super::fast_p256::{Backend, secret_bytes};
 use crate::rng::Rng;
 use p256::NonZeroScalar;
 use p256::elliptic_curve::Generate;
@@ -33,7 +33,7 @@ impl EcdhP256 {
         // The same draw as `p256::ecdh::EphemeralSecret`, which is not `Clone`.
         let secret = NonZeroScalar::generate_from_rng(rng);
         let public = Backend::get()
-            .and_then(|fast| with_secret_bytes(&secret, |bytes| fast.public_key(bytes)))
+            .and_then(|fast| fast.public_key(&secret_bytes(&secret)))
             .unwrap_or_else(|| portable_public_key(&secret));
         Self { secret, public }
     }
@@ -56,7 +56,7 @@ impl EcdhP256 {
             // The fast backend reads uncompressed points only (all TLS sends, RFC 8422
             // section 5.4.1); a compressed one still gets the portable path.
             Some(fast) if peer.len() == P256_POINT_LEN => {
-                with_secret_bytes(&self.secret, |bytes| fast.agree(bytes, peer))
+                fast.agree(&secret_bytes(&self.secret), peer)
             }
             _ => self.agree_portable(peer),
         }
@@ -76,14 +76,6 @@ fn portable_public_key(secret: &NonZeroScalar) -> [u8; P256_POINT_LEN] {
         .as_bytes()
         .try_into()
         .expect("an uncompressed P-256 point is 65 bytes")
-}
-
-/// Runs `f` on the big-endian bytes of `secret`, zeroed afterwards.
-fn with_secret_bytes<T>(secret: &NonZeroScalar, f: impl FnOnce(&[u8; 32]) -> T) -> T {
-    let mut bytes: [u8; 32] = p256::FieldBytes::from(secret).into();
-    let out = f(&bytes);
-    bytes.zeroize();
-    out
 }
 
 impl Drop for EcdhP256 {

@@ -2,7 +2,7 @@
 //!
 //! Signatures are DER-encoded (`Ecdsa-Sig-Value`), the form TLS and X.509 carry.
 
-use super::fast_p256::Backend;
+use super::fast_p256::{Backend, secret_bytes};
 use crate::rng::Rng;
 use p256::ecdsa::signature::{Signer, Verifier};
 use p256::ecdsa::{Signature, SigningKey, VerifyingKey};
@@ -74,10 +74,10 @@ impl EcdsaP256Key {
     fn sign_fast(&self, fast: Backend, msg: &[u8]) -> Signature {
         let digest = Sha256::digest(msg);
         let secret: &NonZeroScalar = self.key.as_nonzero_scalar();
-        let secret_bytes = Zeroizing::new(FieldBytes::from(secret));
+        let secret_bytes = secret_bytes(secret);
         let order = <NistP256 as Curve>::ORDER;
         let mut nonces =
-            KGenerator::<Sha256, U256>::new(&secret_bytes, &digest, &[], order.as_ref());
+            KGenerator::<Sha256, U256>::new(secret_bytes.as_slice(), &digest, &[], order.as_ref());
         let z = reduce_to_scalar(&digest);
         loop {
             let mut k_bytes = Zeroizing::new(FieldBytes::default());

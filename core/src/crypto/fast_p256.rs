@@ -10,6 +10,14 @@
 //! Signing stays with `p256`: its RFC 6979 nonces are a function of key and message, whereas
 //! `graviola` mixes system randomness into them, which the core must not draw.
 
+use p256::elliptic_curve::zeroize::Zeroizing;
+use p256::{FieldBytes, NonZeroScalar};
+
+/// The big-endian bytes of `secret`, as the backend takes scalars; wiped when dropped.
+pub(crate) fn secret_bytes(secret: &NonZeroScalar) -> Zeroizing<[u8; 32]> {
+    Zeroizing::new(FieldBytes::from(secret).into())
+}
+
 /// Proof that the fast backend is compiled in and that this CPU can run it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Backend(Available);
