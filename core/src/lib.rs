@@ -108,6 +108,7 @@
 //! ```
 
 mod boxed_clone;
+pub mod capacity;
 pub mod crypto;
 pub mod datachannel;
 pub mod dtls;

@@ -1,6 +1,7 @@
 //! The routing table of an endpoint: which connection a received datagram belongs to.
 
 use super::ConnectionHandle;
+use crate::capacity::ShrinkWhenSparse;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::net::SocketAddr;
@@ -106,6 +107,9 @@ impl Router {
                 self.by_address.remove(&key);
             }
         }
+        self.by_ufrag.shrink_when_sparse();
+        self.by_address.shrink_when_sparse();
+        self.of_connection.shrink_when_sparse();
     }
 
     /// Address routes currently known.

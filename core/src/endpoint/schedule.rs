@@ -1,6 +1,7 @@
 //! Which connections of an endpoint need polling, and when each next times out.
 
 use super::ConnectionHandle;
+use crate::capacity::ShrinkWhenSparse;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
 use std::time::Instant;
@@ -52,6 +53,7 @@ impl Schedule {
                 return None;
             }
             self.timeouts.pop();
+            self.timeouts.shrink_when_sparse();
             if self.queued.get(&h) == Some(&at) {
                 self.queued.remove(&h);
                 return Some(h);
@@ -77,6 +79,9 @@ impl Schedule {
         if self.in_ready.remove(&h) {
             self.ready.retain(|r| *r != h);
         }
+        self.queued.shrink_when_sparse();
+        self.in_ready.shrink_when_sparse();
+        self.ready.shrink_when_sparse();
     }
 }
 

@@ -46,6 +46,7 @@ use super::shared::{Shared, State};
 use super::{
     AsyncPeerConnection, AsyncTimer, AsyncUdpSocket, BoxFuture, Runtime, RuntimeError, SocketConfig,
 };
+use crate::capacity::ShrinkWhenSparse;
 use crate::endpoint::{ConnectionHandle, EndpointStats, Router};
 use crate::mdns::MDNS_PORT;
 use crate::peer_connection::{Input, Output, PeerConnectionState, RtcConfiguration};
@@ -566,6 +567,7 @@ impl EndpointDriver {
 
     fn remove(&mut self, h: ConnectionHandle) {
         if self.conns.remove(&h).is_some() {
+            self.conns.shrink_when_sparse();
             self.turn.forget(h);
             self.inner.router().remove(h);
             self.inner.connections.fetch_sub(1, Ordering::Relaxed);
@@ -720,6 +722,7 @@ impl EndpointDriver {
                 break;
             }
             self.timeouts.pop();
+            self.timeouts.shrink_when_sparse();
             let Some(conn) = self.conns.get_mut(&h) else {
                 continue;
             };
