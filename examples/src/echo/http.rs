@@ -34,6 +34,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post, put};
+use rtcpeer::capacity::ShrinkWhenSparse;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
@@ -191,6 +192,7 @@ impl Drop for Slot {
             *theirs -= 1;
             if *theirs == 0 {
                 per_client.remove(&self.client);
+                per_client.shrink_when_sparse();
             }
         }
     }

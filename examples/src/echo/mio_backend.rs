@@ -16,6 +16,7 @@ use super::lifecycle::{self, EndReason};
 use super::session::{self, EchoSession, echo_config};
 use super::table::SessionTable;
 use mio::{Events, Interest, Poll, Token, Waker};
+use rtcpeer::capacity::ShrinkWhenSparse;
 use rtcpeer::peer_connection::{Event, PeerConnection, PeerConnectionState, RtcConfiguration};
 use rtcpeer::{ConnectionHandle, Endpoint, EndpointOutput, Transmit};
 use rtcpeer_mio::{MioTurnStreams, MioUdpSocket, SocketConfig};
@@ -566,6 +567,7 @@ impl EventLoop {
         let closed = pc.connection_state() == PeerConnectionState::Closed;
         let stats = pc.stats();
         let running = self.sessions.remove(&h).expect("looked up above");
+        self.sessions.shrink_when_sparse();
         self.endpoint.remove_if_done(h);
         self.shared.sessions.remove(running.id);
         let fallback = match running.why {

@@ -3,6 +3,7 @@
 //! per client address).
 
 use super::backend::{BackendError, SessionId, SessionStats};
+use rtcpeer::capacity::ShrinkWhenSparse;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -30,7 +31,33 @@ pub struct TableLimits {
 /// client address; ids are random (see [`SessionId`]) and never reused.
 pub struct SessionTable<H> {
     limits: TableLimits,
-    inner: Mutex<HashMap<SessionId, Entry<H>>>,
+    inner: Mutex<Entries<H>>,
+}
+
+/// The sessions, and how many each client address has (so that admission is O(1)).
+struct Entries<H> {
+    by_id: HashMap<SessionId, Entry<H>>,
+    per_client: HashMap<IpAddr, usize>,
+}
+
+impl<H> Entries<H> {
+    fn insert(&mut self, id: SessionId, entry: Entry<H>) {
+        *self.per_client.entry(entry.client).or_default() += 1;
+        self.by_id.insert(id, entry);
+    }
+
+    fn remove(&mut self, id: SessionId) -> Option<Entry<H>> {
+        let entry = self.by_id.remove(&id)?;
+        if let Some(theirs) = self.per_client.get_mut(&entry.client) {
+            *theirs -= 1;
+            if *theirs == 0 {
+                self.per_client.remove(&entry.client);
+            }
+        }
+        self.by_id.shrink_when_sparse();
+        self.per_client.shrink_when_sparse();
+        Some(entry)
+    }
 }
 
 impl<H: Clone> std::fmt::Debug for SessionTable<H> {
@@ -47,7 +74,10 @@ impl<H: Clone> SessionTable<H> {
     pub fn new(limits: TableLimits) -> Self {
         Self {
             limits,
-            inner: Mutex::new(HashMap::new()),
+            inner: Mutex::new(Entries {
+                by_id: HashMap::new(),
+                per_client: HashMap::new(),
+            }),
         }
     }
 
@@ -59,21 +89,17 @@ impl<H: Clone> SessionTable<H> {
         })
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<SessionId, Entry<H>>> {
+    fn lock(&self) -> MutexGuard<'_, Entries<H>> {
         self.inner
             .lock()
             .expect("session table lock is never poisoned")
     }
 
-    fn room_in(
-        &self,
-        entries: &HashMap<SessionId, Entry<H>>,
-        client: IpAddr,
-    ) -> Result<(), BackendError> {
-        if entries.len() >= self.limits.total {
+    fn room_in(&self, entries: &Entries<H>, client: IpAddr) -> Result<(), BackendError> {
+        if entries.by_id.len() >= self.limits.total {
             return Err(BackendError::Busy(self.limits.total));
         }
-        let theirs = entries.values().filter(|e| e.client == client).count();
+        let theirs = entries.per_client.get(&client).copied().unwrap_or(0);
         if theirs >= self.limits.per_client {
             return Err(BackendError::ClientBusy(client, self.limits.per_client));
         }
@@ -100,7 +126,7 @@ impl<H: Clone> SessionTable<H> {
         self.room_in(&entries, client)?;
         let id = loop {
             let id = SessionId::random()?;
-            if !entries.contains_key(&id) {
+            if !entries.by_id.contains_key(&id) {
                 break id;
             }
         };
@@ -116,19 +142,22 @@ impl<H: Clone> SessionTable<H> {
 
     /// Frees a session's slot; returns its handle, `None` if it was not registered.
     pub fn remove(&self, id: SessionId) -> Option<H> {
-        self.lock().remove(&id).map(|entry| entry.handle)
+        self.lock().remove(id).map(|entry| entry.handle)
     }
 
     /// The handle of a live session.
     pub fn handle(&self, id: SessionId) -> Option<H> {
-        self.lock().get(&id).map(|entry| entry.handle.clone())
+        self.lock().by_id.get(&id).map(|entry| entry.handle.clone())
     }
 
     /// Claims the one answer an offering session takes: the session's handle, `NoSession`
     /// if there is no such session, `WrongState` if it did not offer or was answered already.
     pub fn take_answer_turn(&self, id: SessionId) -> Result<H, BackendError> {
         let mut entries = self.lock();
-        let entry = entries.get_mut(&id).ok_or(BackendError::NoSession(id))?;
+        let entry = entries
+            .by_id
+            .get_mut(&id)
+            .ok_or(BackendError::NoSession(id))?;
         if !entry.waiting_for_answer {
             return Err(BackendError::WrongState(id));
         }
@@ -138,14 +167,14 @@ impl<H: Clone> SessionTable<H> {
 
     /// A copy of a live session's figures.
     pub fn stats(&self, id: SessionId) -> Option<SessionStats> {
-        let stats = self.lock().get(&id)?.stats.clone();
+        let stats = self.lock().by_id.get(&id)?.stats.clone();
         let copy = stats.lock().expect("stats lock is never poisoned").clone();
         Some(copy)
     }
 
     /// Sessions registered now.
     pub fn len(&self) -> usize {
-        self.lock().len()
+        self.lock().by_id.len()
     }
 
     /// Whether no session is registered.
