@@ -5,6 +5,7 @@ pub mod args;
 pub mod bench;
 pub mod bwe;
 pub mod echo;
+pub mod heap;
 pub mod logging;
 pub mod media;
 pub mod transfer;

@@ -19,6 +19,7 @@ use rtcpeer_examples::echo::{
     EchoConfig, HttpLimits, SessionBackend, async_backend::AsyncEchoBackend, http,
     mio_backend::MioEchoBackend,
 };
+use rtcpeer_examples::heap::{HeapReturner, release_free_heap};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -207,5 +208,21 @@ async fn serve(options: Options) -> std::io::Result<()> {
         options.runtime
     )?;
     stdout.flush()?;
+    tokio::spawn(return_freed_heap(backend.clone()));
     http::serve(listener, backend, options.http).await
+}
+
+/// Once a second: when many sessions have ended since the last look, hands their freed
+/// heap back to the OS (see `rtcpeer_examples::heap`).
+async fn return_freed_heap(backend: Arc<dyn SessionBackend>) {
+    let mut returner = HeapReturner::new();
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        let sessions = backend.session_count();
+        if returner.should_trim(sessions) {
+            let released = release_free_heap();
+            tracing::debug!(sessions, released, "freed heap handed back to the OS");
+        }
+    }
 }
