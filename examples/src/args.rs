@@ -62,6 +62,17 @@ impl Args {
         }
     }
 
+    /// The value of `--name` parsed as `T`, or `None` when absent.
+    pub fn get_opt<T: std::str::FromStr>(&self, name: &str) -> Result<Option<T>, String>
+    where
+        T::Err: std::fmt::Display,
+    {
+        self.values
+            .get(name)
+            .map(|v| v.parse().map_err(|e| format!("--{name} {v:?}: {e}")))
+            .transpose()
+    }
+
     /// Every value of a repeatable `--name`, in order.
     pub fn all(&self, name: &str) -> Vec<&str> {
         self.all

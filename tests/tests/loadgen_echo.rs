@@ -6,9 +6,10 @@
 //!   per idle session once all are connected, CPU time per new session over the setup
 //!   phase, both with a shared certificate) are printed and held under ceilings.
 //! - `SESSIONS` abandoned sessions (offer answered, then the client sends nothing) are gone
-//!   within the server's unchecked timeout, twice; the resident memory after the second
-//!   round is within 10 % of the memory after the first (the baseline: glibc malloc keeps
-//!   what the first round freed, so the baseline includes that warm-up).
+//!   within the server's unchecked timeout, twice, after a warm-up round of
+//!   `WARMUP_SESSIONS` whose freed server is the baseline; each round gives back at least
+//!   80 % of the resident memory its sessions took (the server hands freed heap back to
+//!   the OS), and the second ends within 10 % of the first (nothing accumulates).
 //!
 //! The full figure (10,000 sessions for 60 s, release build) is run by hand with the same
 //! programs; see the README. Run with `--nocapture` to see the figures. The runs take the
@@ -34,6 +35,12 @@ const ISSUE_CPU_PER_SESSION_MS: f64 = 0.5;
 /// ceiling catches regressions beyond today's figure.
 const MAX_RSS_PER_SESSION: f64 = ISSUE_RSS_PER_SESSION;
 const MAX_CPU_PER_SESSION_MS: f64 = 6.0;
+/// Sessions of the abandoned-session runs' warm-up round.
+const WARMUP_SESSIONS: usize = 100;
+/// Share of the memory a round's sessions took that must be back once they are gone.
+/// Measured 91 to 93 % at 1,000 sessions (97 % at 10,000): what stays is glibc's
+/// fragmentation, about 1 MiB. Without the server's heap return it is under 10 %.
+const MIN_RETURNED: f64 = 0.80;
 /// The unchecked timeout the abandoned-session runs give the server, seconds.
 const UNCHECKED_TIMEOUT: f64 = 2.0;
 
@@ -191,6 +198,8 @@ fn abandon_run(runtime: &str) {
         "1000",
         "--rounds",
         "2",
+        "--warmup",
+        &WARMUP_SESSIONS.to_string(),
         "--drain-timeout",
         "30",
     ]);
@@ -206,19 +215,36 @@ fn abandon_run(runtime: &str) {
         );
     }
     let start = f(&report["rssStart"]);
-    let baseline = f(&rounds[0]["rssAfter"]);
-    let after = f(&rounds[1]["rssAfter"]);
-    println!(
-        "{runtime}: {SESSIONS} abandoned sessions x 2: RSS {:.1} MiB at start, {:.1} MiB \
-         after the first round (baseline), {:.1} MiB after the second ({:+.1} %)",
-        start / 1048576.0,
-        baseline / 1048576.0,
-        after / 1048576.0,
-        (after / baseline - 1.0) * 100.0
-    );
+    let baseline = f(&report["rssBaseline"]);
+    let mib = |bytes: f64| bytes / 1048576.0;
+    for (i, round) in rounds.iter().enumerate() {
+        let (peak, after) = (f(&round["peakRss"]), f(&round["rssAfter"]));
+        let returned = (peak - after) / (peak - baseline);
+        println!(
+            "{runtime}: round {}: {SESSIONS} abandoned sessions: RSS {:.1} MiB at start, \
+             {:.1} MiB after {WARMUP_SESSIONS} warm-up sessions (baseline), {:.1} MiB at the \
+             peak, {:.1} MiB once freed ({:+.1} % of the baseline, {:.0} % of what the \
+             sessions took given back)",
+            i + 1,
+            mib(start),
+            mib(baseline),
+            mib(peak),
+            mib(after),
+            (after / baseline - 1.0) * 100.0,
+            returned * 100.0
+        );
+        assert!(
+            returned >= MIN_RETURNED,
+            "{runtime}: round {}: only {:.0} % of the sessions' memory came back \
+             (baseline {baseline}, peak {peak}, after {after})",
+            i + 1,
+            returned * 100.0
+        );
+    }
+    let (first, second) = (f(&rounds[0]["rssAfter"]), f(&rounds[1]["rssAfter"]));
     assert!(
-        after <= baseline * 1.10,
-        "{runtime}: RSS {after} after the second round, baseline {baseline}"
+        second <= first * 1.10,
+        "{runtime}: RSS {second} after the second round, {first} after the first"
     );
 }
 

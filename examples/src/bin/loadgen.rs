@@ -61,6 +61,10 @@ usage: loadgen [options]
   --abandon                post offers and never connect: the server must time them out
   --rounds N               with --abandon: rounds of --sessions offers (default 1)
   --drain-timeout SECS     with --abandon: wait this long for the server to free them (default 60)
+  --warmup N               with --abandon: first a round of N sessions; the server's RSS once
+                           they are freed is the baseline (default 0: the RSS at start)
+  --max-rss-growth PCT     with --abandon: fail if the RSS after a round exceeds the baseline
+                           by more than PCT percent (default: report only)
   --help                   print this and exit
 Exit status 1 on any setup failure, lost or corrupted echo (or, with --abandon, sessions
 not freed in time).";
@@ -78,6 +82,8 @@ const OPTIONS: &[&str] = &[
     "abandon",
     "rounds",
     "drain-timeout",
+    "warmup",
+    "max-rss-growth",
 ];
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -96,6 +102,8 @@ struct Options {
     abandon: bool,
     rounds: usize,
     drain_timeout: Duration,
+    warmup: usize,
+    max_rss_growth: Option<f64>,
 }
 
 fn seconds(args: &Args, name: &str, default: f64) -> Result<Duration, String> {
@@ -128,6 +136,8 @@ fn options() -> Result<Options, String> {
         abandon: args.flag("abandon"),
         rounds: args.get("rounds", 1)?,
         drain_timeout: seconds(&args, "drain-timeout", 60.0)?,
+        warmup: args.get("warmup", 0)?,
+        max_rss_growth: args.get_opt("max-rss-growth")?,
     };
     if options.size < 8 {
         return Err("--size must be at least 8 (the sequence number)".into());
@@ -663,26 +673,114 @@ async fn abandon(options: &Options) -> Result<bool, Error> {
     let offer = pc.create_offer().await?;
     pc.set_local_description(offer).await?;
     let offer: Arc<str> = pc.wait_gathering_complete().await?.sdp.into();
-    let base = server_stats(server).await?;
+    let start = server_stats(server).await?;
     println!(
         "loadgen: abandon {} sessions x {} rounds against {server}; server at start: {} \
          sessions, rss {:.1} MiB",
         options.sessions,
         options.rounds,
-        base.sessions,
-        mib(base.rss)
+        start.sessions,
+        mib(start.rss)
     );
-    let signalling = Arc::new(Semaphore::new(options.concurrency));
-    let mut rounds = Vec::new();
+    let run = AbandonRun {
+        options,
+        offer,
+        base_sessions: start.sessions,
+        signalling: Arc::new(Semaphore::new(options.concurrency)),
+        t0: Instant::now(),
+    };
     let mut ok = true;
-    let t0 = Instant::now();
+    // The baseline: the server idle at start, or idle again after a warm-up round (its
+    // code paths faulted in, its runtime's pools made).
+    let mut baseline = start.rss;
+    if options.warmup > 0 {
+        let warm = run.round(0, options.warmup).await?;
+        ok &= warm.ok;
+        baseline = warm.after.rss;
+        println!(
+            "loadgen: baseline after {} warm-up sessions: rss {:.1} MiB",
+            options.warmup,
+            mib(baseline)
+        );
+    }
+    let mut rounds = Vec::new();
     for round in 1..=options.rounds {
+        let r = run.round(round, options.sessions).await?;
+        let growth = r.after.rss as f64 / baseline.max(1) as f64 - 1.0;
+        let within = options
+            .max_rss_growth
+            .is_none_or(|most| growth * 100.0 <= most);
+        ok &= r.ok && within;
+        println!(
+            "loadgen: round {round}: rss after is {:+.1} % of the baseline{}",
+            growth * 100.0,
+            match options.max_rss_growth {
+                Some(most) if !within => format!(" (more than the {most} % allowed)"),
+                _ => String::new(),
+            }
+        );
+        rounds.push(r.to_json(growth));
+    }
+    pc.close().await;
+    let report = serde_json::json!({
+        "abandoned": options.sessions,
+        "rssStart": start.rss,
+        "warmup": options.warmup,
+        "rssBaseline": baseline,
+        "rounds": rounds,
+    });
+    println!("{report}");
+    Ok(ok)
+}
+
+/// What every abandon round shares.
+struct AbandonRun<'a> {
+    options: &'a Options,
+    offer: Arc<str>,
+    /// Sessions the server had before the first round: a round is freed when back there.
+    base_sessions: u64,
+    signalling: Arc<Semaphore>,
+    t0: Instant,
+}
+
+/// One round's outcome.
+struct AbandonRound {
+    answered: u64,
+    failed: usize,
+    peak: ServerStats,
+    after: ServerStats,
+    posted: Duration,
+    drained: Duration,
+    ok: bool,
+}
+
+impl AbandonRound {
+    fn to_json(&self, rss_growth: f64) -> serde_json::Value {
+        serde_json::json!({
+            "answered": self.answered,
+            "failed": self.failed,
+            "peakSessions": self.peak.sessions,
+            "peakRss": self.peak.rss,
+            "drainedSeconds": self.drained.as_secs_f64(),
+            "drainedAfterPostsSeconds": (self.drained - self.posted).as_secs_f64(),
+            "sessionsAfter": self.after.sessions,
+            "rssAfter": self.after.rss,
+            "rssGrowthOverBaseline": rss_growth,
+        })
+    }
+}
+
+impl AbandonRun<'_> {
+    /// Posts `sessions` offers at the configured rate, then waits for the server to free
+    /// them all (or the drain timeout) and reads its memory.
+    async fn round(&self, round: usize, sessions: usize) -> Result<AbandonRound, Error> {
+        let (server, options) = (self.options.server, self.options);
         let start = Instant::now();
-        let mut posts = Vec::with_capacity(options.sessions);
-        for i in 0..options.sessions {
+        let mut posts = Vec::with_capacity(sessions);
+        for i in 0..sessions {
             let at = start + Duration::from_secs_f64(i as f64 / options.rate);
             tokio::time::sleep_until(at.into()).await;
-            let (offer, signalling) = (offer.clone(), signalling.clone());
+            let (offer, signalling) = (self.offer.clone(), self.signalling.clone());
             posts.push(tokio::spawn(async move {
                 let _permit = signalling.acquire().await?;
                 post_offer(server, &offer).await.map(drop)
@@ -702,55 +800,44 @@ async fn abandon(options: &Options) -> Result<bool, Error> {
         let deadline = Instant::now() + options.drain_timeout;
         let mut now = peak;
         let mut last_print = Instant::now();
-        while now.sessions > base.sessions && Instant::now() < deadline {
+        while now.sessions > self.base_sessions && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(100)).await;
             now = server_stats(server).await?;
             if last_print.elapsed() >= Duration::from_secs(1) {
-                progress_abandon(t0, round, now);
+                progress_abandon(self.t0, round, now);
                 last_print = Instant::now();
             }
         }
         let drained = start.elapsed();
-        // Let the server's timers and the allocator settle, then read memory.
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        now = server_stats(server).await?;
-        let freed = now.sessions <= base.sessions;
-        ok &= freed && failures.is_empty();
+        // Let the server's timers and its once-a-second heap return run, then read memory.
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let after = server_stats(server).await?;
+        let freed = after.sessions <= self.base_sessions;
         println!(
-            "loadgen: round {round}: answered {answered}/{} in {:.2} s ({} failed), server \
-             peak {} sessions rss {:.1} MiB; {} after {:.2} s: {} sessions, rss {:.1} MiB",
-            options.sessions,
+            "loadgen: round {round}: answered {answered}/{sessions} in {:.2} s ({} failed), \
+             server peak {} sessions rss {:.1} MiB; {} after {:.2} s: {} sessions, rss {:.1} MiB",
             posted.as_secs_f64(),
             failures.len(),
             peak.sessions,
             mib(peak.rss),
             if freed { "freed" } else { "NOT freed" },
             drained.as_secs_f64(),
-            now.sessions,
-            mib(now.rss)
+            after.sessions,
+            mib(after.rss)
         );
         for failure in failures.iter().take(5) {
             println!("loadgen: failure: {failure}");
         }
-        rounds.push(serde_json::json!({
-            "answered": answered,
-            "failed": failures.len(),
-            "peakSessions": peak.sessions,
-            "peakRss": peak.rss,
-            "drainedSeconds": drained.as_secs_f64(),
-            "drainedAfterPostsSeconds": (drained - posted).as_secs_f64(),
-            "sessionsAfter": now.sessions,
-            "rssAfter": now.rss,
-        }));
+        Ok(AbandonRound {
+            answered,
+            failed: failures.len(),
+            peak,
+            after,
+            posted,
+            drained,
+            ok: freed && failures.is_empty(),
+        })
     }
-    pc.close().await;
-    let report = serde_json::json!({
-        "abandoned": options.sessions,
-        "rssStart": base.rss,
-        "rounds": rounds,
-    });
-    println!("{report}");
-    Ok(ok)
 }
 
 fn progress_abandon(t0: Instant, round: usize, s: ServerStats) {
