@@ -56,6 +56,16 @@ pub fn ntp_timestamp(time: SystemTime) -> u64 {
     (secs << 32) | frac
 }
 
+/// The origin of the core's unit tests' clocks: the real clock read once, the first time
+/// any test asks, and the same instant ever after. Tests only add durations to it (the
+/// core never reads the clock; its tests need one real `Instant` to start from).
+#[cfg(test)]
+pub(crate) fn test_epoch() -> Instant {
+    static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    #[allow(clippy::disallowed_methods)]
+    *EPOCH.get_or_init(Instant::now)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

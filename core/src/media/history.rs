@@ -160,10 +160,7 @@ pub(crate) fn split_rtx_payload(payload: &[u8]) -> Option<(u16, &[u8])> {
 mod tests {
     use super::*;
 
-    #[allow(clippy::disallowed_methods)]
-    fn t0() -> Instant {
-        Instant::now()
-    }
+    use crate::time::test_epoch as t0;
 
     const RTT: Duration = Duration::from_millis(50);
 

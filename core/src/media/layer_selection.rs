@@ -231,10 +231,7 @@ impl LayerSelector {
 mod tests {
     use super::*;
 
-    #[allow(clippy::disallowed_methods)]
-    fn t0() -> Instant {
-        Instant::now()
-    }
+    use crate::time::test_epoch as t0;
 
     /// Layers l, m, h at about 150, 500 and 1500 kbit/s: one packet per layer every
     /// 10 ms from `from` until `until` (milliseconds after `t`).

@@ -194,10 +194,7 @@ pub(crate) fn extend(highest: u64, seq: u16) -> u64 {
 mod tests {
     use super::*;
 
-    #[allow(clippy::disallowed_methods)]
-    fn t0() -> Instant {
-        Instant::now()
-    }
+    use crate::time::test_epoch as t0;
 
     const RTT: Duration = Duration::from_millis(50);
 

@@ -271,10 +271,7 @@ impl MediaPacer {
 mod tests {
     use super::*;
 
-    #[allow(clippy::disallowed_methods)]
-    fn t0() -> Instant {
-        Instant::now()
-    }
+    use crate::time::test_epoch as t0;
 
     fn packet(kind: PacketKind, now: Instant) -> QueuedPacket {
         QueuedPacket {
@@ -380,12 +377,8 @@ mod tests {
 #[cfg(test)]
 mod props {
     use super::*;
+    use crate::time::test_epoch as t0;
     use proptest::prelude::*;
-
-    #[allow(clippy::disallowed_methods)]
-    fn t0() -> Instant {
-        Instant::now()
-    }
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]

@@ -256,10 +256,7 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
-    #[allow(clippy::disallowed_methods)]
-    fn t0() -> Instant {
-        Instant::now()
-    }
+    use crate::time::test_epoch as t0;
 
     #[test]
     fn loss_and_fraction_lost_follow_rfc_3550_a3() {

@@ -213,10 +213,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    #[allow(clippy::disallowed_methods)]
-    fn t0() -> Instant {
-        Instant::now()
-    }
+    use crate::time::test_epoch as t0;
 
     /// Arrivals in a window that walks forward: small steps back and forth (reordering,
     /// duplicates), forward gaps (loss), now and then a jump anywhere.

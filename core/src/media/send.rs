@@ -478,10 +478,7 @@ fn header_extensions<'e>(
 mod tests {
     use super::*;
 
-    #[allow(clippy::disallowed_methods)]
-    fn t0() -> Instant {
-        Instant::now()
-    }
+    use crate::time::test_epoch as t0;
 
     use crate::rtp::RtpHeader;
 

@@ -102,10 +102,7 @@ impl Pacer {
 mod tests {
     use super::*;
 
-    fn t0() -> Instant {
-        #[allow(clippy::disallowed_methods)]
-        Instant::now()
-    }
+    use crate::time::test_epoch as t0;
 
     /// Sends 1,000-byte packets at `now` until refused; returns how many went.
     fn send_all(p: &mut Pacer, now: Instant, rate: u64) -> usize {

@@ -118,10 +118,7 @@ mod tests {
         }
     }
 
-    fn t0() -> Instant {
-        #[allow(clippy::disallowed_methods)]
-        Instant::now()
-    }
+    use crate::time::test_epoch as t0;
 
     fn ms(n: u64) -> Duration {
         Duration::from_millis(n)

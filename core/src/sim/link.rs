@@ -295,10 +295,7 @@ impl Link {
 mod tests {
     use super::*;
 
-    fn t0() -> Instant {
-        #[allow(clippy::disallowed_methods)]
-        Instant::now()
-    }
+    use crate::time::test_epoch as t0;
 
     #[test]
     fn mtu_counts_headers_and_drops_larger_packets() {

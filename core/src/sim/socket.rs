@@ -127,10 +127,7 @@ impl<P> RxQueue<P> {
 mod tests {
     use super::*;
 
-    fn t0() -> Instant {
-        #[allow(clippy::disallowed_methods)]
-        Instant::now()
-    }
+    use crate::time::test_epoch as t0;
 
     #[test]
     fn datagrams_beyond_the_capacity_are_refused() {

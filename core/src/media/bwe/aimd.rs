@@ -145,10 +145,7 @@ impl AimdControl {
 mod tests {
     use super::*;
 
-    #[allow(clippy::disallowed_methods)]
-    fn t0() -> Instant {
-        Instant::now()
-    }
+    use crate::time::test_epoch as t0;
 
     #[test]
     fn normal_grows_overuse_drops_to_beta_of_acked() {

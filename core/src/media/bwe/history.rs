@@ -268,10 +268,7 @@ mod tests {
     use super::*;
     use crate::rtp::rtcp::{CcfbArrival, CcfbBlock};
 
-    #[allow(clippy::disallowed_methods)]
-    fn t0() -> Instant {
-        Instant::now()
-    }
+    use crate::time::test_epoch as t0;
 
     #[test]
     fn ccfb_is_matched_by_ssrc_and_sequence_and_given_in_send_order() {

@@ -90,10 +90,7 @@ impl LossBound {
 mod tests {
     use super::*;
 
-    #[allow(clippy::disallowed_methods)]
-    fn t0() -> Instant {
-        Instant::now()
-    }
+    use crate::time::test_epoch as t0;
 
     #[test]
     fn twenty_percent_loss_cuts_the_bound_by_ten_percent() {

@@ -212,10 +212,7 @@ impl ProbeEstimator {
 mod tests {
     use super::*;
 
-    #[allow(clippy::disallowed_methods)]
-    fn t0() -> Instant {
-        Instant::now()
-    }
+    use crate::time::test_epoch as t0;
 
     #[test]
     fn a_cluster_squeezed_by_the_path_reads_as_the_path() {

@@ -4,10 +4,7 @@
 use super::*;
 use proptest::prelude::*;
 
-#[allow(clippy::disallowed_methods)]
-fn t0() -> Instant {
-    Instant::now()
-}
+use crate::time::test_epoch as t0;
 
 /// abs-send-time of `us` microseconds after the sender's epoch.
 fn abs_send_time(us: u64) -> SendTime {

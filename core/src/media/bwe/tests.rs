@@ -5,10 +5,7 @@ use super::*;
 use crate::rtp::rtcp::TransportCc;
 use proptest::prelude::*;
 
-#[allow(clippy::disallowed_methods)]
-fn t0() -> Instant {
-    Instant::now()
-}
+use crate::time::test_epoch as t0;
 
 /// A sender at the estimate through a `capacity` link with a 50 ms one-way delay and
 /// an unbounded queue; feedback every 100 ms. Returns the estimate after `secs`.

@@ -10,10 +10,7 @@ use crate::rng::Rng;
 use bytes::Bytes;
 use std::time::{Duration, Instant};
 
-fn t0() -> Instant {
-    #[allow(clippy::disallowed_methods)]
-    Instant::now()
-}
+use crate::time::test_epoch as t0;
 
 fn assoc(seed: u64) -> Association {
     Association::new(SctpConfig::default(), Rng::from_u64(seed))

@@ -9,10 +9,7 @@ pub(super) fn addr(s: &str) -> SocketAddr {
     s.parse().expect("literal address")
 }
 
-pub(super) fn t0() -> Instant {
-    #[allow(clippy::disallowed_methods)]
-    Instant::now()
-}
+pub(super) use crate::time::test_epoch as t0;
 
 /// Sends back whatever it receives, from the address it was sent to.
 #[derive(Debug, Default)]
