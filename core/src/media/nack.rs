@@ -62,11 +62,12 @@ impl NackGenerator {
         };
         let ext = extend(highest, seq);
         if ext <= highest {
-            // Only the earliest entry sets the deadline; the rest leave it as it is.
-            if let Some(found) = self.missing.remove(&ext)
-                && self.deadline.is_some_and(|d| found.due <= d)
-            {
-                self.refresh_deadline();
+            // The deadline stays unless nothing is missing any more: if this was the
+            // earliest entry, it is now early, which costs one `take_due` that finds
+            // nothing due and recomputes it. (Recomputing here would scan the list for
+            // every repaired packet, and repairs arrive oldest first.)
+            if self.missing.remove(&ext).is_some() && self.missing.is_empty() {
+                self.deadline = None;
             }
             return NackUpdate::None;
         }
@@ -167,8 +168,8 @@ impl NackGenerator {
         self.highest
     }
 
-    /// The deadline from scratch: O(length of the list), so only when an entry that may
-    /// have been the earliest leaves.
+    /// The deadline from scratch: O(length of the list), so only after `take_due` and
+    /// when old entries age out.
     fn refresh_deadline(&mut self) {
         self.deadline = self.missing.values().map(|m| m.due).min();
     }
