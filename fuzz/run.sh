@@ -8,7 +8,10 @@
 #                                        hunt panics and unbounded growth in safe Rust),
 #                                        RUNS=N stop each target after N inputs (libFuzzer
 #                                        -runs; SECONDS 0 = no time limit, else whichever
-#                                        comes first)
+#                                        comes first), TIMEOUT=S seconds of wall time one
+#                                        input may take (default 60: libFuzzer counts wall
+#                                        time, and a fuzzer niced behind builds was starved
+#                                        past 10 s on inputs that run in 1-83 ms)
 #
 #   RUNS=10000000 JOBS=2 fuzz/run.sh 0                       10 M inputs per target
 #   RUNS=2000000 fuzz/run.sh 0 peer_connection pc_connected  2 M for the pair targets
@@ -27,6 +30,7 @@ TARGETS=${*:-$ALL}
 JOBS=${JOBS:-1}
 SANITIZER=${SANITIZER:-none}
 RUNS=${RUNS:-}
+TIMEOUT=${TIMEOUT:-60}
 unset CARGO_TARGET_DIR # cargo-fuzz builds in fuzz/target
 # glibc malloc: keep freed memory instead of trimming it back to the kernel and refaulting
 # it on the next input (targets that clone a connected pair or fill a 2 MB send history
@@ -46,7 +50,7 @@ run_one() {
     began=$(date +%s)
     cargo +nightly fuzz run -s "$SANITIZER" "$t" "corpus/$t" "seeds/$t" -- \
         -max_total_time="$SECONDS_PER_TARGET" ${RUNS:+-runs="$RUNS"} -print_final_stats=1 \
-        -rss_limit_mb=2048 -max_len=8192 -timeout=10 >"logs/$t.log" 2>&1 || true
+        -rss_limit_mb=2048 -max_len=8192 -timeout="$TIMEOUT" >"logs/$t.log" 2>&1 || true
     echo $(($(date +%s) - began)) >"logs/$t.seconds"
 }
 
