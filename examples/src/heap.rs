@@ -4,7 +4,7 @@
 //! server that held thousands of sessions and then lost them keeps their pages resident,
 //! because a few long-lived allocations sit above them: measured with `echo`, 10,000
 //! abandoned sessions left the process at 100 MiB with none alive. `malloc_trim(0)` gives
-//! every whole free page of every arena back (`madvise`), which brought that to 13 MiB.
+//! every whole free page of every arena back (`madvise`), which brought that to 11 MiB.
 //! [`HeapReturner`] decides when a server should ask: after its session count has fallen a
 //! long way, not on every session that ends, since a trim walks and locks each arena.
 
