@@ -57,28 +57,37 @@ impl PeerConnection {
             match self.media.pacer.poll(now) {
                 None => break,
                 Some(PacedOutput::Packet(q, probe)) => {
+                    // Taken off the queue whether or not it could be protected.
                     self.send_paced(q.packet, q.transport_seq, probe, false);
                 }
-                Some(PacedOutput::Padding(want, probe)) => match self.build_padding(want) {
-                    Some((packet, seq)) => self.send_paced(packet, Some(seq), Some(probe), true),
-                    None => self.media.pacer.end_probe(),
-                },
+                Some(PacedOutput::Padding(want, probe)) => {
+                    // Padding that cannot be built or protected ends the probe: the pacer
+                    // would otherwise ask for the same padding again and again, for ever
+                    // (found by the peer_connection fuzz target).
+                    let sent = self.build_padding(want).is_some_and(|(packet, seq)| {
+                        self.send_paced(packet, Some(seq), Some(probe), true)
+                    });
+                    if !sent {
+                        self.media.pacer.end_probe();
+                    }
+                }
             }
             moved = true;
         }
         moved
     }
 
-    /// Protects and sends one packet the pacer let out, and tells the estimator.
+    /// Protects and sends one packet the pacer let out, and tells the estimator; `false`
+    /// if it could not be protected (then nothing left and the pacer was not charged).
     fn send_paced(
         &mut self,
         mut packet: Vec<u8>,
         transport_seq: Option<u16>,
         probe: Option<u32>,
         padding: bool,
-    ) {
+    ) -> bool {
         let Some(srtp) = self.media.srtp.as_mut() else {
-            return;
+            return false;
         };
         // Read before protection: SRTP's tag would hide the padding length.
         let rtp_id = RtpPacket::new_checked(&packet[..])
@@ -86,7 +95,7 @@ impl PeerConnection {
             .map(|p| (p.ssrc(), p.sequence_number()));
         if let Err(e) = srtp.outbound.protect_rtp(&mut packet) {
             tracing::debug!(%e, "pc: RTP packet not protected");
-            return;
+            return false;
         }
         let size = packet.len();
         self.media.pacer.on_sent(size, probe, padding);
@@ -98,6 +107,7 @@ impl PeerConnection {
         }
         self.tell_estimator(rtp_id, transport_seq, size, probe);
         self.transmit_data(packet);
+        true
     }
 
     /// Tells the estimator that a packet of `size` bytes (SSRC and sequence number
