@@ -8,4 +8,5 @@ pub mod echo;
 pub mod heap;
 pub mod logging;
 pub mod media;
+pub mod smol_exec;
 pub mod transfer;

@@ -86,15 +86,9 @@ impl SmolExec {
     /// # Panics
     /// If the OS refuses a thread.
     pub fn new(helpers: usize) -> Self {
-        let executor = Arc::new(smol::Executor::new());
-        for i in 0..helpers {
-            let executor = executor.clone();
-            std::thread::Builder::new()
-                .name(format!("smol-exec-{i}"))
-                .spawn(move || smol::block_on(executor.run(smol::future::pending::<()>())))
-                .expect("start a smol executor thread");
+        Self {
+            executor: crate::smol_exec::executor_with_threads(helpers, "smol-exec"),
         }
-        Self { executor }
     }
 }
 

@@ -408,14 +408,6 @@ impl SessionBackend for AsyncEchoBackend {
 /// otherwise, which puts every shard of a server's endpoint on one core: at 10,000 sessions
 /// that one thread fell behind and the sockets overflowed.
 fn smol_executor_per_core() -> Arc<smol::Executor<'static>> {
-    let executor = Arc::new(smol::Executor::new());
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    for i in 0..cores {
-        let runner = executor.clone();
-        std::thread::Builder::new()
-            .name(format!("echo-smol-{i}"))
-            .spawn(move || smol::block_on(runner.run(smol::future::pending::<()>())))
-            .expect("start a smol executor thread");
-    }
-    executor
+    crate::smol_exec::executor_with_threads(cores, "echo-smol")
 }
