@@ -9,11 +9,8 @@ use proptest::prelude::*;
 
 const MS: Duration = Duration::from_millis(1);
 
-/// One real instant as the base of virtual time.
-#[allow(clippy::disallowed_methods)] // tests need one real instant as a base
-fn base() -> Instant {
-    Instant::now()
-}
+/// The base of virtual time.
+use crate::time::test_epoch as base;
 
 /// VP8 frames: the first a keyframe, the others delta frames, `sizes[i]` bytes each.
 fn frames(sizes: &[usize]) -> Vec<Vec<u8>> {

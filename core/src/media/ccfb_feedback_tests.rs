@@ -2,10 +2,7 @@ use super::*;
 use crate::rtp::rtcp::{ATO_UNAVAILABLE, MAX_METRICS_PER_BLOCK, RtcpPacket, parse_compound};
 use proptest::prelude::*;
 
-#[allow(clippy::disallowed_methods)]
-fn start() -> Instant {
-    Instant::now()
-}
+use crate::time::test_epoch as start;
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)

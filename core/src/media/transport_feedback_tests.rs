@@ -3,10 +3,7 @@ use crate::rtp::rtcp::{RtcpPacket, parse_compound};
 use proptest::prelude::*;
 use std::collections::BTreeSet;
 
-#[allow(clippy::disallowed_methods)]
-fn start() -> Instant {
-    Instant::now()
-}
+use crate::time::test_epoch as start;
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)

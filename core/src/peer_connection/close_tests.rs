@@ -20,8 +20,7 @@ struct Duo {
 
 impl Duo {
     fn new() -> Self {
-        #[allow(clippy::disallowed_methods)]
-        let now = Instant::now();
+        let now = crate::time::test_epoch();
         let pc = |seed, addr: &str| {
             let mut pc = PeerConnection::new(RtcConfiguration::with_seed(seed), now).expect("pc");
             pc.add_local_socket(now, addr.parse().expect("addr"))
