@@ -31,8 +31,9 @@ usage: echo [options]
                                 (default 127.0.0.1:8080; port 0 picks one)
   --udp-port N                  the one UDP port every session is served on
                                 (default 0: the OS picks one)
-  --shards N                    tokio/smol: endpoint driver tasks, each with a socket of
-                                its own on that port (default 0: one per core)
+  --shards N                    endpoint driver tasks (tokio, smol) or loop threads
+                                (mio), each with a socket of its own on that port
+                                (default 0: one per core)
   --runtime tokio|smol|mio      adapter that drives the peer connections (default tokio)
   --max-sessions N              sessions alive at once (default 256)
   --max-sessions-per-client N   sessions alive at once per client IP (default 16)

@@ -32,8 +32,9 @@ pub struct EchoConfig {
     /// The UDP port every session is served on, on the listen address (the one port a
     /// firewall opens for the server); 0 lets the OS pick one.
     pub udp_port: u16,
-    /// Driver tasks of the async runtimes' endpoint, each with a socket of its own on the
-    /// one UDP port (`--shards`); 0: one per core. The mio backend runs one event loop.
+    /// Shards serving the sessions, each with a socket of its own on the one UDP port
+    /// (`--shards`): the async runtimes' endpoint driver tasks, or the mio backend's loop
+    /// threads; 0: one per core.
     pub shards: usize,
 }
 

@@ -19,6 +19,9 @@ pub mod http;
 pub mod lifecycle;
 pub mod media;
 pub mod mio_backend;
+mod mio_session;
+mod mio_shard;
+mod mio_shards;
 pub mod session;
 pub mod table;
 
