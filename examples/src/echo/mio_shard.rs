@@ -29,6 +29,8 @@ const WAKER: Token = Token(usize::MAX);
 const SOCKET: Token = Token(0);
 /// Transmits taken from the endpoint between two sends: about one GSO send's worth.
 const FLUSH_EVERY: usize = 32;
+/// Failed reads in a row after which a turn stops reading (the next turn tries again).
+const MAX_READ_ERRORS: usize = 16;
 /// Rounds of TURN stream service per loop turn at most.
 const STREAM_ROUNDS: usize = 8;
 
@@ -73,6 +75,8 @@ pub(super) struct Shard {
     index: usize,
     poll: Poll,
     socket: MioUdpSocket,
+    /// The socket may hold datagrams: it signalled readable and was not read empty since.
+    readable: bool,
     endpoint: Endpoint,
     /// When the endpoint next needs `handle_timeout`.
     deadline: Option<Instant>,
@@ -106,6 +110,7 @@ impl Shard {
             index,
             poll,
             socket,
+            readable: true,
             endpoint,
             deadline: None,
             shards,
@@ -151,7 +156,9 @@ impl Shard {
     /// One loop turn after `poll` returned `events`.
     fn turn(&mut self, events: &Events, outbox: &mut Vec<Transmit>) {
         for event in events {
-            if MioTurnStreams::owns(event.token()) {
+            if event.token() == SOCKET {
+                self.readable = true;
+            } else if MioTurnStreams::owns(event.token()) {
                 self.streams.ready(event.token());
             }
         }
@@ -159,7 +166,6 @@ impl Shard {
             self.take_mailbox();
             self.drain(outbox);
         }
-        // Edge-triggered: read until the socket is empty, whatever the events say.
         self.receive_all(outbox);
         self.fire_timeouts(Instant::now());
         self.drain(outbox);
@@ -357,15 +363,28 @@ impl Shard {
     }
 
     /// Reads every queued datagram of the shard's socket, routes each batch (see
-    /// [`Sorter::route`]) and sends what the endpoint answers before reading on.
+    /// [`Sorter::route`]) and sends what the endpoint answers before reading on. Reads
+    /// only after a readable event (or a failed read): mio is edge-triggered, and the
+    /// socket was read until empty after the previous one, so a wake by the mailbox or a
+    /// timer costs no system call here.
     fn receive_all(&mut self, outbox: &mut Vec<Transmit>) {
-        loop {
+        let mut errors = 0;
+        while self.readable {
             let batch = match self.socket.recv() {
                 Ok(Some(batch)) => batch,
-                Ok(None) => return,
-                Err(e) => {
-                    tracing::debug!(%e, "echo mio loop: receive failed");
+                Ok(None) => {
+                    self.readable = false;
                     return;
+                }
+                Err(e) => {
+                    // Reported once per read (an ICMP error for an earlier send): read on,
+                    // unless it persists.
+                    tracing::debug!(%e, "echo mio loop: receive failed");
+                    errors += 1;
+                    if errors >= MAX_READ_ERRORS {
+                        return;
+                    }
+                    continue;
                 }
             };
             let (shard, shards) = (self.index, &*self.shards);

@@ -174,6 +174,10 @@ impl Shards {
                 waker,
             })
             .collect();
+        let unchanged = ShardRouting {
+            shards: mailboxes.len(),
+            ..ShardRouting::default()
+        };
         Self {
             udp,
             config,
@@ -185,7 +189,7 @@ impl Shards {
             forwarded: AtomicU64::new(0),
             dropped_full: AtomicU64::new(0),
             stopped: AtomicBool::new(false),
-            reported: Mutex::new((Instant::now(), ShardRouting::default())),
+            reported: Mutex::new((Instant::now(), unchanged)),
         }
     }
 
@@ -286,8 +290,9 @@ impl Shards {
         }
     }
 
-    /// Writes the counters to the log at `info` if they changed and the last report is at
-    /// least [`REPORT_EVERY`] old. Cheap to call on every loop turn.
+    /// Writes the counters to the log at `info` if they changed (never, with one shard)
+    /// and the last report is at least [`REPORT_EVERY`] old. Cheap to call on every loop
+    /// turn.
     pub(super) fn report_if_due(&self, now: Instant) {
         let Ok(mut reported) = self.reported.try_lock() else {
             return; // another shard is at it
