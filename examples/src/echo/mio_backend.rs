@@ -17,11 +17,12 @@ use super::backend::{
     os_seed,
 };
 use super::config::EchoConfig;
-use super::mio_shard::{Bound, Shard};
+use super::mio_shard::{SOCKET, Shard, WAKER};
 pub use super::mio_shards::ShardRouting;
 use super::mio_shards::{Command, Role, SessionRef, Shards, Start};
 use super::session::echo_config;
-use rtcpeer_mio::SocketConfig;
+use mio::{Interest, Poll, Waker};
+use rtcpeer_mio::{MioUdpSocket, SocketConfig};
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -53,6 +54,42 @@ impl std::fmt::Debug for MioEchoBackend {
             .field("routing", &self.routing())
             .field("sessions", &self.session_count())
             .finish()
+    }
+}
+
+/// A shard's poll, waker and socket, bound before the shards start.
+struct Bound {
+    poll: Poll,
+    waker: Waker,
+    socket: MioUdpSocket,
+}
+
+impl Bound {
+    /// A new `Poll` with its waker and a socket bound per `sockets`, registered with it.
+    fn new(sockets: &SocketConfig) -> io::Result<Self> {
+        let poll = Poll::new()?;
+        let waker = Waker::new(poll.registry(), WAKER)?;
+        let mut socket = MioUdpSocket::bind_all(sockets)?
+            .into_iter()
+            .next()
+            .ok_or_else(|| io::Error::other("no UDP socket on the listen address"))?;
+        poll.registry()
+            .register(socket.source(), SOCKET, Interest::READABLE)?;
+        Ok(Self {
+            poll,
+            waker,
+            socket,
+        })
+    }
+
+    /// The socket's address.
+    fn local_addr(&self) -> SocketAddr {
+        self.socket.local_addr()
+    }
+
+    /// Hands over the waker (to the shared mailboxes), keeping the rest.
+    fn take_waker(self) -> (Waker, (Poll, MioUdpSocket)) {
+        (self.waker, (self.poll, self.socket))
     }
 }
 

@@ -12,63 +12,29 @@
 use super::backend::{BackendError, SessionId, os_seed};
 use super::lifecycle::{self, EndReason};
 use super::mio_session::{Guards, Running};
-use super::mio_shards::{Command, Forwarded, Inbox, Role, SessionRef, Shards, Start};
+use super::mio_shards::{Command, Inbox, Role, SessionRef, Shards, Sorter, Start};
 use super::session::{self, EchoSession};
-use mio::{Events, Interest, Poll, Token, Waker};
+use mio::{Events, Poll, Token};
 use rtcpeer::capacity::ShrinkWhenSparse;
 use rtcpeer::peer_connection::{Event, PeerConnection, PeerConnectionState, RtcConfiguration};
 use rtcpeer::{ConnectionHandle, Endpoint, EndpointOutput, Transmit};
-use rtcpeer_mio::{MioTurnStreams, MioUdpSocket, RecvBatch, SocketConfig};
+use rtcpeer_mio::{MioTurnStreams, MioUdpSocket};
 use std::collections::{BTreeSet, HashMap};
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const WAKER: Token = Token(usize::MAX);
-const SOCKET: Token = Token(0);
+/// The token of a shard's `mio::Waker`.
+pub(super) const WAKER: Token = Token(usize::MAX);
+/// The token of a shard's UDP socket.
+pub(super) const SOCKET: Token = Token(0);
 /// Transmits taken from the endpoint between two sends: about one GSO send's worth.
 const FLUSH_EVERY: usize = 32;
 /// Failed reads in a row after which a turn stops reading (the next turn tries again).
 const MAX_READ_ERRORS: usize = 16;
 /// Rounds of TURN stream service per loop turn at most.
 const STREAM_ROUNDS: usize = 8;
-
-/// A shard's poll, waker and socket, bound before the shards start.
-pub(super) struct Bound {
-    poll: Poll,
-    waker: Waker,
-    socket: MioUdpSocket,
-}
-
-impl Bound {
-    /// A new `Poll` with its waker and a socket bound per `sockets`, registered with it.
-    pub(super) fn new(sockets: &SocketConfig) -> io::Result<Self> {
-        let poll = Poll::new()?;
-        let waker = Waker::new(poll.registry(), WAKER)?;
-        let mut socket = MioUdpSocket::bind_all(sockets)?
-            .into_iter()
-            .next()
-            .ok_or_else(|| io::Error::other("no UDP socket on the listen address"))?;
-        poll.registry()
-            .register(socket.source(), SOCKET, Interest::READABLE)?;
-        Ok(Self {
-            poll,
-            waker,
-            socket,
-        })
-    }
-
-    /// The socket's address.
-    pub(super) fn local_addr(&self) -> SocketAddr {
-        self.socket.local_addr()
-    }
-
-    /// Hands over the waker (to the shared mailboxes), keeping the rest.
-    pub(super) fn take_waker(self) -> (Waker, (Poll, MioUdpSocket)) {
-        (self.waker, (self.poll, self.socket))
-    }
-}
 
 /// One shard's loop; see the module documentation.
 pub(super) struct Shard {
@@ -432,7 +398,7 @@ impl Shard {
             match self.endpoint.poll_output() {
                 EndpointOutput::Transmit(h, t) => {
                     let sent_on = (h, t.source, t.destination);
-                    if self.sharded() && self.sent_on.last() != Some(&sent_on) {
+                    if self.sharded() && is_stun(&t) && self.sent_on.last() != Some(&sent_on) {
                         self.sent_on.push(sent_on);
                     }
                     outbox.push(t);
@@ -455,9 +421,11 @@ impl Shard {
         self.learn_sent_on();
     }
 
-    /// Teaches the shared router the address pairs the last drain sent on (a peer's
+    /// Teaches the shared router the address pairs the last drain sent STUN on (a peer's
     /// answers from there, which carry no USERNAME, come back to this shard), under one
-    /// lock.
+    /// lock. STUN alone: every pair carries ICE checks (or, to a TURN server, an
+    /// allocation) before anything else, so the other datagrams would only repeat routes
+    /// already known, for a lock per drain.
     fn learn_sent_on(&mut self) {
         if self.sent_on.is_empty() {
             return;
@@ -563,57 +531,7 @@ impl Shard {
     }
 }
 
-/// Routes received batches: scratch space kept between batches.
-struct Sorter {
-    /// The global handles of the current batch's datagrams, in order.
-    routes: Vec<Option<ConnectionHandle>>,
-    /// Datagrams of the current batch for each shard (this shard's stays empty).
-    outgoing: Vec<Vec<Forwarded>>,
-}
-
-impl Sorter {
-    fn new(shards: usize) -> Self {
-        Self {
-            routes: Vec::new(),
-            outgoing: (0..shards).map(|_| Vec::new()).collect(),
-        }
-    }
-
-    /// Feeds the datagrams of `batch` (received by shard `shard`) that belong to its
-    /// connections to its `endpoint` (with those that are nobody's, which the endpoint
-    /// counts and drops, or hands to connections resolving an mDNS name) and forwards the
-    /// others to their shards. One router lock for the batch; none with a single shard.
-    fn route(&mut self, batch: &RecvBatch, shard: usize, shards: &Shards, endpoint: &mut Endpoint) {
-        self.routes.clear();
-        if shards.len() > 1 {
-            let mut router = shards.router();
-            let routes = batch
-                .datagrams()
-                .map(|d| router.route(d.source, d.destination, d.payload));
-            self.routes.extend(routes);
-        }
-        let now = Instant::now();
-        let mut routes = self.routes.iter();
-        for d in batch.datagrams() {
-            let owner = routes
-                .next()
-                .copied()
-                .flatten()
-                .map_or(shard, |global| shards.owner(global));
-            if owner == shard {
-                endpoint.handle_receive(now, d.source, d.destination, d.payload);
-            } else {
-                self.outgoing[owner].push(Forwarded {
-                    source: d.source,
-                    destination: d.destination,
-                    payload: d.payload.to_vec(),
-                });
-            }
-        }
-        for (owner, datagrams) in self.outgoing.iter_mut().enumerate() {
-            if !datagrams.is_empty() {
-                shards.forward(owner, datagrams);
-            }
-        }
-    }
+/// Whether `t` is STUN (RFC 7983: first byte 0 to 3).
+fn is_stun(t: &Transmit) -> bool {
+    t.payload.first().is_some_and(|b| *b < 4)
 }

@@ -20,9 +20,10 @@ use super::backend::{BackendError, SessionId};
 use super::config::EchoConfig;
 use super::table::SessionTable;
 use mio::Waker;
-use rtcpeer::ConnectionHandle;
 use rtcpeer::endpoint::Router;
 use rtcpeer::peer_connection::RtcConfiguration;
+use rtcpeer::{ConnectionHandle, Endpoint};
+use rtcpeer_mio::RecvBatch;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -321,6 +322,67 @@ impl Shards {
     /// Whether [`stop`](Self::stop) was called.
     pub(super) fn is_stopped(&self) -> bool {
         self.stopped.load(Ordering::Relaxed)
+    }
+}
+
+/// Routes received batches: scratch space kept between batches.
+pub(super) struct Sorter {
+    /// The global handles of the current batch's datagrams, in order.
+    routes: Vec<Option<ConnectionHandle>>,
+    /// Datagrams of the current batch for each shard (this shard's stays empty).
+    outgoing: Vec<Vec<Forwarded>>,
+}
+
+impl Sorter {
+    pub(super) fn new(shards: usize) -> Self {
+        Self {
+            routes: Vec::new(),
+            outgoing: (0..shards).map(|_| Vec::new()).collect(),
+        }
+    }
+
+    /// Feeds the datagrams of `batch` (received by shard `shard`) that belong to its
+    /// connections to its `endpoint` (with those that are nobody's, which the endpoint
+    /// counts and drops, or hands to connections resolving an mDNS name) and forwards the
+    /// others to their shards. One router lock for the batch; none with a single shard.
+    pub(super) fn route(
+        &mut self,
+        batch: &RecvBatch,
+        shard: usize,
+        shards: &Shards,
+        endpoint: &mut Endpoint,
+    ) {
+        self.routes.clear();
+        if shards.len() > 1 {
+            let mut router = shards.router();
+            let routes = batch
+                .datagrams()
+                .map(|d| router.route(d.source, d.destination, d.payload));
+            self.routes.extend(routes);
+        }
+        let now = Instant::now();
+        let mut routes = self.routes.iter();
+        for d in batch.datagrams() {
+            let owner = routes
+                .next()
+                .copied()
+                .flatten()
+                .map_or(shard, |global| shards.owner(global));
+            if owner == shard {
+                endpoint.handle_receive(now, d.source, d.destination, d.payload);
+            } else {
+                self.outgoing[owner].push(Forwarded {
+                    source: d.source,
+                    destination: d.destination,
+                    payload: d.payload.to_vec(),
+                });
+            }
+        }
+        for (owner, datagrams) in self.outgoing.iter_mut().enumerate() {
+            if !datagrams.is_empty() {
+                shards.forward(owner, datagrams);
+            }
+        }
     }
 }
 
