@@ -95,7 +95,11 @@ impl Shard {
         let mut events = Events::with_capacity(256);
         let mut outbox = Vec::new();
         while !self.shards.is_stopped() {
-            let timeout = self.poll_timeout(Instant::now());
+            let timeout = if self.shards.park(self.index) {
+                self.poll_timeout(Instant::now())
+            } else {
+                Some(Duration::ZERO)
+            };
             match self.poll.poll(&mut events, timeout) {
                 Ok(()) => self.turn(&events, &mut outbox),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -128,10 +132,8 @@ impl Shard {
                 self.streams.ready(event.token());
             }
         }
-        if events.iter().any(|e| e.token() == WAKER) {
-            self.take_mailbox();
-            self.drain(outbox);
-        }
+        self.take_mailbox();
+        self.drain(outbox);
         self.receive_all(outbox);
         self.fire_timeouts(Instant::now());
         self.drain(outbox);

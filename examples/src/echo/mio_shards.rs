@@ -5,8 +5,9 @@
 //! a datagram to whichever shard's socket its 4-tuple hashes to (`SO_REUSEPORT`), so a
 //! shard routes what it receives through the shared [`Router`] (the core's: learned
 //! 5-tuples, else the STUN USERNAME's local ufrag) under one lock per received batch, and
-//! copies what belongs to another shard into that shard's mailbox: one lock and at most
-//! one wake per batch and shard. A mailbox holds at most [`MAX_FORWARDED_BYTES`] of
+//! copies what belongs to another shard into that shard's mailbox: one lock per batch and
+//! shard, and a wake only when the shard's loop is parked (asleep in `poll`): an awake
+//! loop takes its mailbox on its next turn anyway. A mailbox holds at most [`MAX_FORWARDED_BYTES`] of
 //! datagrams; beyond that they are dropped, counted and traced, as a full socket buffer
 //! would drop them.
 //!
@@ -94,6 +95,8 @@ pub(super) struct Inbox {
     pub(super) commands: Vec<Command>,
     pub(super) forwarded: Vec<Forwarded>,
     forwarded_bytes: usize,
+    /// The loop is (about to be) asleep in `poll` and must be woken for anything new.
+    parked: bool,
 }
 
 impl Inbox {
@@ -122,6 +125,7 @@ impl Inbox {
         self.commands.clear();
         self.forwarded.clear();
         self.forwarded_bytes = 0;
+        self.parked = false;
     }
 }
 
@@ -227,20 +231,19 @@ impl Shards {
     /// Queues `command` for `shard`; `false` if its loop cannot be woken.
     pub(super) fn send(&self, shard: usize, command: Command) -> bool {
         let mut inbox = self.inbox(shard);
-        let wake = inbox.is_empty();
         inbox.commands.push(command);
+        let wake = std::mem::take(&mut inbox.parked);
         drop(inbox);
-        // A non-empty inbox was announced already and not yet taken.
         !wake || self.mailboxes[shard].waker.wake().is_ok()
     }
 
     /// Hands `batch` (datagrams for `shard`'s connections) to `shard`: one lock, and one
-    /// wake if its inbox was empty. What does not fit is dropped and counted.
+    /// wake if its loop is parked. What does not fit is dropped and counted.
     pub(super) fn forward(&self, shard: usize, batch: &mut Vec<Forwarded>) {
         let sent = batch.len();
         let mut inbox = self.inbox(shard);
-        let wake = inbox.is_empty();
         let dropped = inbox.accept(batch);
+        let wake = sent > dropped && std::mem::take(&mut inbox.parked);
         drop(inbox);
         self.forwarded
             .fetch_add((sent - dropped) as u64, Ordering::Relaxed);
@@ -253,15 +256,25 @@ impl Shards {
                 "echo mio: shard mailbox full, datagrams dropped"
             );
         }
-        if wake && sent > dropped {
+        if wake {
             let _ = self.mailboxes[shard].waker.wake();
         }
     }
 
-    /// Swaps `shard`'s inbox with `spare` (which must be empty): the loop takes everything
-    /// queued for it under one lock.
+    /// Swaps `shard`'s inbox with `spare` (which must be cleared): the loop takes
+    /// everything queued for it under one lock, once per turn, and is no longer parked.
     pub(super) fn take(&self, shard: usize, spare: &mut Inbox) {
         std::mem::swap(&mut *self.inbox(shard), spare);
+    }
+
+    /// Called by `shard`'s loop before it waits in `poll`: `false` if something is queued
+    /// already (take it and do not sleep), else the loop is parked, and the next command
+    /// or forwarded batch wakes it (only that one: senders to a loop that is awake, and so
+    /// will take its inbox in its next turn, need no wake).
+    pub(super) fn park(&self, shard: usize) -> bool {
+        let mut inbox = self.inbox(shard);
+        inbox.parked = inbox.is_empty();
+        inbox.parked
     }
 
     /// The shard for a new session: the least loaded, ties taken in turn. Counts the
@@ -396,6 +409,39 @@ mod tests {
             destination: SocketAddr::from(([192, 0, 2, 2], 2000)),
             payload: vec![0; len],
         }
+    }
+
+    /// Whether `poll` has a wake pending.
+    fn woken(poll: &mut mio::Poll) -> bool {
+        let mut events = mio::Events::with_capacity(4);
+        poll.poll(&mut events, Some(std::time::Duration::ZERO))
+            .expect("poll");
+        !events.is_empty()
+    }
+
+    #[test]
+    fn only_a_parked_loop_is_woken_and_only_once() {
+        let mut poll = mio::Poll::new().expect("poll");
+        let waker = Waker::new(poll.registry(), mio::Token(0)).expect("waker");
+        let udp = SocketAddr::from(([127, 0, 0, 1], 9));
+        let shards = Shards::new(udp, EchoConfig::default(), vec![waker]);
+        shards.forward(0, &mut vec![datagram(10)]);
+        assert!(
+            !woken(&mut poll),
+            "an awake loop takes its inbox on its next turn"
+        );
+        assert!(!shards.park(0), "something is queued: do not sleep");
+        let mut spare = Inbox::default();
+        shards.take(0, &mut spare);
+        assert_eq!(spare.forwarded.len(), 1);
+        spare.clear();
+        assert!(shards.park(0));
+        shards.forward(0, &mut vec![datagram(10)]);
+        shards.forward(0, &mut vec![datagram(10)]);
+        assert!(woken(&mut poll), "a parked loop is woken");
+        shards.forward(0, &mut vec![datagram(10)]);
+        assert!(!woken(&mut poll), "once");
+        assert_eq!(shards.routing().forwarded, 4);
     }
 
     #[test]
