@@ -65,6 +65,33 @@ impl<T> ShrinkWhenSparse for VecDeque<T> {
     }
 }
 
+/// Entries a lazily-deleted heap may hold beyond twice its live count before
+/// [`purge_stale`] rebuilds it.
+pub const STALE_SLACK: usize = 64;
+
+/// Keeps only the entries `live` accepts once the heap holds more than twice `live_count`
+/// entries (plus [`STALE_SLACK`]), then gives back spare capacity; returns whether it
+/// purged.
+///
+/// For timeout heaps with lazy deletion (an entry is skipped when popped if its
+/// connection ended or was re-armed earlier). Without a purge, every ended connection's
+/// entry stays until its deadline passes, so a server that just lost 10,000 connections
+/// holds a heap sized for them for as long as their longest timer. A purge costs O(len)
+/// and leaves at most `live_count` entries, so at least `live_count + STALE_SLACK` pushes
+/// or removals separate two purges: O(1) amortized.
+pub fn purge_stale<T: Ord>(
+    heap: &mut BinaryHeap<T>,
+    live_count: usize,
+    live: impl FnMut(&T) -> bool,
+) -> bool {
+    if heap.len() <= live_count.saturating_mul(2).saturating_add(STALE_SLACK) {
+        return false;
+    }
+    heap.retain(live);
+    heap.shrink_when_sparse();
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,5 +149,43 @@ mod tests {
         }
         assert_eq!(map.len(), 100);
         assert!((900..1_000).all(|i| map.get(&i) == Some(&(i * 3))));
+    }
+
+    #[test]
+    fn a_timeout_heap_of_ended_connections_is_purged_and_shrunk() {
+        // 10,000 connections each queued a timeout, then all but 10 ended.
+        let mut heap: BinaryHeap<(u64, u32)> = (0..10_000).map(|h| (u64::from(h) * 7, h)).collect();
+        let live = |&(_, h): &(u64, u32)| h < 10;
+        assert!(purge_stale(&mut heap, 10, live));
+        assert_eq!(heap.len(), 10);
+        assert!(heap.capacity() < MIN_SHRINK_CAPACITY, "{}", heap.capacity());
+        assert!(heap.iter().all(live), "only live entries are kept");
+    }
+
+    #[test]
+    fn a_heap_mostly_live_is_left_alone() {
+        let mut heap: BinaryHeap<u32> = (0..1_000).collect();
+        let before = heap.capacity();
+        // 600 live of 1,000: under twice the live count, nothing to purge.
+        assert!(!purge_stale(&mut heap, 600, |&h| h < 600));
+        assert_eq!((heap.len(), heap.capacity()), (1_000, before));
+        // A small heap stays put whatever its staleness (the slack).
+        let mut small: BinaryHeap<u32> = (0..STALE_SLACK as u32).collect();
+        assert!(!purge_stale(&mut small, 0, |_| false));
+        assert_eq!(small.len(), STALE_SLACK);
+    }
+
+    #[test]
+    fn purges_are_amortized_over_the_pushes_between_them() {
+        // One live connection re-armed 100,000 times, each re-arm leaving a stale entry:
+        // a purge at most every STALE_SLACK + 1 pushes, never one per push.
+        let mut heap = BinaryHeap::new();
+        let mut purges = 0;
+        for at in 0..100_000u64 {
+            heap.push(std::cmp::Reverse(at));
+            purges += usize::from(purge_stale(&mut heap, 1, |&std::cmp::Reverse(a)| a == at));
+        }
+        assert!(heap.len() <= 2 + STALE_SLACK, "{}", heap.len());
+        assert!(purges <= 100_000 / STALE_SLACK, "{purges} purges");
     }
 }

@@ -311,3 +311,72 @@ impl Endpoint {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capacity;
+    use crate::dtls::{CertificateValidity, DtlsCertificate};
+
+    fn endpoint_with(connections: usize) -> (Endpoint, Vec<ConnectionHandle>) {
+        let now = crate::time::test_epoch();
+        let cert = DtlsCertificate::generate(
+            &mut Seed::from_bytes([7; 32]).rng(),
+            CertificateValidity::fixed(),
+        )
+        .expect("certificate");
+        let mut ep = Endpoint::new(Seed::from_bytes([1; 32]));
+        ep.add_local_socket(now, SocketAddr::from(([10, 0, 0, 1], 5000)))
+            .expect("socket");
+        let handles = (0..connections)
+            .map(|_| {
+                let config = RtcConfiguration {
+                    certificate: Some(cert.clone()),
+                    ..RtcConfiguration::with_seed(0)
+                };
+                ep.add_peer_connection(config, now).expect("connection")
+            })
+            .collect();
+        drain(&mut ep);
+        (ep, handles)
+    }
+
+    fn drain(ep: &mut Endpoint) {
+        while !matches!(ep.poll_output(), EndpointOutput::Timeout(_)) {}
+    }
+
+    fn close_and_remove(ep: &mut Endpoint, h: ConnectionHandle) {
+        ep.peer_connection(h).expect("connection").close();
+        drain(ep);
+        assert!(ep.remove_if_done(h));
+    }
+
+    #[test]
+    fn connections_removed_at_once_leave_no_timeout_behind() {
+        let (mut ep, handles) = endpoint_with(300);
+        assert_eq!(ep.schedule.timeout_entries(), 300);
+        for h in &handles {
+            ep.peer_connection(*h).expect("connection").close();
+        }
+        drain(&mut ep);
+        for h in handles {
+            assert!(ep.remove_if_done(h));
+        }
+        drain(&mut ep);
+        assert_eq!(ep.schedule.timeout_entries(), 0);
+        assert!(ep.schedule.timeout_capacity() < capacity::MIN_SHRINK_CAPACITY);
+    }
+
+    #[test]
+    fn connections_removed_one_drain_at_a_time_give_back_the_heap() {
+        // A server drains between two removals: the endpoint's next-timeout query then
+        // drops the ended connections' entries itself, and must give back the space.
+        let (mut ep, handles) = endpoint_with(300);
+        for h in handles {
+            close_and_remove(&mut ep, h);
+            drain(&mut ep);
+        }
+        assert_eq!(ep.schedule.timeout_entries(), 0);
+        assert!(ep.schedule.timeout_capacity() < capacity::MIN_SHRINK_CAPACITY);
+    }
+}

@@ -1,7 +1,7 @@
 //! Which connections of an endpoint need polling, and when each next times out.
 
 use super::ConnectionHandle;
-use crate::capacity::ShrinkWhenSparse;
+use crate::capacity::{self, ShrinkWhenSparse};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
 use std::time::Instant;
@@ -64,18 +64,41 @@ impl Schedule {
 
     /// The earliest live timeout (stale heap entries are dropped on the way).
     pub(super) fn earliest(&mut self) -> Option<Instant> {
+        let mut earliest = None;
+        let mut dropped = false;
         while let Some(Reverse((at, h))) = self.timeouts.peek().copied() {
             if self.queued.get(&h) == Some(&at) {
-                return Some(at);
+                earliest = Some(at);
+                break;
             }
             self.timeouts.pop();
+            dropped = true;
         }
-        None
+        if dropped {
+            self.timeouts.shrink_when_sparse();
+        }
+        earliest
+    }
+
+    /// Timeout entries held, live and stale.
+    #[cfg(test)]
+    pub(super) fn timeout_entries(&self) -> usize {
+        self.timeouts.len()
+    }
+
+    /// Timeout entries the heap has room for.
+    #[cfg(test)]
+    pub(super) fn timeout_capacity(&self) -> usize {
+        self.timeouts.capacity()
     }
 
     /// `h` was removed.
     pub(super) fn forget(&mut self, h: ConnectionHandle) {
         self.queued.remove(&h);
+        let queued = &self.queued;
+        capacity::purge_stale(&mut self.timeouts, queued.len(), |Reverse((at, h))| {
+            queued.get(h) == Some(at)
+        });
         if self.in_ready.remove(&h) {
             self.ready.retain(|r| *r != h);
         }
@@ -114,5 +137,29 @@ mod tests {
             None,
             "a forgotten connection's timeout is dropped"
         );
+    }
+
+    #[test]
+    fn the_timeouts_of_removed_connections_do_not_outlive_them() {
+        let t0 = crate::time::test_epoch();
+        let mut s = Schedule::default();
+        for i in 0..10_000 {
+            let h = ConnectionHandle(i);
+            s.mark(h);
+            s.drained(h, Some(t0 + Duration::from_secs(30 + u64::from(i))));
+        }
+        for i in 10..10_000 {
+            s.forget(ConnectionHandle(i));
+        }
+        // Ten live timeouts; the ended connections' entries are not kept until due.
+        assert!(
+            s.timeouts.len() <= 2 * 10 + capacity::STALE_SLACK,
+            "{}",
+            s.timeouts.len()
+        );
+        assert!(s.timeouts.capacity() < 1_000, "{}", s.timeouts.capacity());
+        let due: Vec<_> =
+            std::iter::from_fn(|| s.pop_due(t0 + Duration::from_secs(99_999))).collect();
+        assert_eq!(due, (0..10).map(ConnectionHandle).collect::<Vec<_>>());
     }
 }

@@ -46,7 +46,7 @@ use super::shared::{Shared, State};
 use super::{
     AsyncPeerConnection, AsyncTimer, AsyncUdpSocket, BoxFuture, Runtime, RuntimeError, SocketConfig,
 };
-use crate::capacity::ShrinkWhenSparse;
+use crate::capacity::{self, ShrinkWhenSparse};
 use crate::endpoint::{ConnectionHandle, EndpointStats, Router};
 use crate::mdns::MDNS_PORT;
 use crate::peer_connection::{Input, Output, PeerConnectionState, RtcConfiguration};
@@ -568,6 +568,10 @@ impl EndpointDriver {
     fn remove(&mut self, h: ConnectionHandle) {
         if self.conns.remove(&h).is_some() {
             self.conns.shrink_when_sparse();
+            let conns = &self.conns;
+            capacity::purge_stale(&mut self.timeouts, conns.len(), |Reverse((at, owner))| {
+                conns.get(owner).is_some_and(|c| c.queued == Some(*at))
+            });
             self.turn.forget(h);
             self.inner.router().remove(h);
             self.inner.connections.fetch_sub(1, Ordering::Relaxed);
