@@ -54,7 +54,10 @@ usage: echo [options]
   --relay-only                  only relayed candidates, through the TURN servers
   --shared-certificate          every session presents one certificate made at start
                                 (cheaper sessions; one a=fingerprint for all)
-  --help                        print this and exit";
+  --help                        print this and exit
+On glibc, echo restarts itself with GLIBC_TUNABLES=glibc.malloc.tcache_count=0:
+glibc.malloc.mxfast=0 so that memory freed by ended sessions goes back to the OS; a
+GLIBC_TUNABLES that sets tcache_count itself is kept as it is.";
 
 const OPTIONS: &[&str] = &[
     "listen",
@@ -166,6 +169,8 @@ fn shared_certificate() -> Result<DtlsCertificate, String> {
 
 fn main() {
     exit_if_help(USAGE);
+    // First, while this is the only thread: see `heap` for why a server wants this.
+    rtcpeer_examples::heap::restart_with_server_tunables();
     rtcpeer_examples::logging::init_with_default("warn,rtcpeer_examples::echo=info");
     let options = match options() {
         Ok(o) => o,
