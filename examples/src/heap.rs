@@ -20,12 +20,15 @@
 //!   which a trim does; what they merge into the top of a thread's arena is then never
 //!   given back, as `malloc_trim` releases only the free lists and the main arena's top:
 //!   with the cache off, smol's executor threads kept 8 MiB that way.
+//! - A free that grows a thread arena's top past the trim threshold trims it, but glibc
+//!   raises that threshold (up to 64 MiB) each time a large block it had mapped on its own
+//!   is freed: mio's shard threads then kept half a MiB of top each.
 //!
-//! [`restart_with_server_tunables`] restarts a server with both turned off
-//! ([`SERVER_TUNABLES`]); every freed chunk is then merged at once, and a free that grows
-//! an arena's top trims it. The 10,000-session run then ends within 2 to 12 % of its
-//! baseline on every runtime, at no CPU cost per session we could tell from run-to-run
-//! noise.
+//! [`restart_with_server_tunables`] restarts a server with the cache and the fast bins
+//! off and the trim threshold fixed at glibc's default of 128 KiB ([`SERVER_TUNABLES`]);
+//! every freed chunk is then merged at once, and a free that grows an arena's top past
+//! 128 KiB trims it. The 10,000-session run then ends within 1 to 6 % of its baseline on
+//! every runtime, at no CPU cost per session we could tell from run-to-run noise.
 
 /// Asks the allocator to return the memory it holds free to the OS; `true` if it did.
 /// glibc's `malloc_trim(0)`; elsewhere (musl, macOS, other allocators) nothing, `false`.
@@ -44,9 +47,10 @@ pub fn release_free_heap() -> bool {
     false
 }
 
-/// The glibc tunables a server restarts with: no per-thread cache, no fast bins (see the
-/// module documentation).
-pub const SERVER_TUNABLES: &str = "glibc.malloc.tcache_count=0:glibc.malloc.mxfast=0";
+/// The glibc tunables a server restarts with: no per-thread cache, no fast bins, a fixed
+/// trim threshold (see the module documentation).
+pub const SERVER_TUNABLES: &str =
+    "glibc.malloc.tcache_count=0:glibc.malloc.mxfast=0:glibc.malloc.trim_threshold=131072";
 
 /// The `GLIBC_TUNABLES` value to restart with, given the current one: `None` when the
 /// thread cache size is already chosen (by an earlier restart, or by the user, whose
@@ -188,7 +192,7 @@ mod tests {
         );
         assert_eq!(
             tunables_to_restart_with(Some("glibc.malloc.arena_max=2")).as_deref(),
-            Some("glibc.malloc.arena_max=2:glibc.malloc.tcache_count=0:glibc.malloc.mxfast=0")
+            Some(format!("glibc.malloc.arena_max=2:{SERVER_TUNABLES}").as_str())
         );
         let after_restart = tunables_to_restart_with(None).unwrap();
         assert_eq!(tunables_to_restart_with(Some(&after_restart)), None);

@@ -56,8 +56,8 @@ usage: echo [options]
                                 (cheaper sessions; one a=fingerprint for all)
   --help                        print this and exit
 On glibc, echo restarts itself with GLIBC_TUNABLES=glibc.malloc.tcache_count=0:
-glibc.malloc.mxfast=0 so that memory freed by ended sessions goes back to the OS; a
-GLIBC_TUNABLES that sets tcache_count itself is kept as it is.";
+glibc.malloc.mxfast=0:glibc.malloc.trim_threshold=131072 so that memory freed by ended
+sessions goes back to the OS; a GLIBC_TUNABLES that sets tcache_count is kept as it is.";
 
 const OPTIONS: &[&str] = &[
     "listen",
