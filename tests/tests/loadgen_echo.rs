@@ -16,11 +16,10 @@
 //! programs; see the README. Run with `--nocapture` to see the figures. The runs take the
 //! machine's cores, so they hold one lock and run one at a time.
 
+mod echo_load;
 mod example_bin;
 
-use example_bin::example_binary;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use echo_load::{EchoProcess, loadgen};
 use std::sync::Mutex;
 
 const SESSIONS: usize = 1000;
@@ -51,55 +50,24 @@ const UNCHECKED_TIMEOUT: f64 = 2.0;
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
-/// A running echo server; killed when dropped.
-struct Echo {
-    child: Child,
-    url: String,
-    log: std::path::PathBuf,
-}
-
-impl Echo {
-    fn start(runtime: &str, extra: &[&str]) -> Self {
-        let log = std::env::temp_dir().join(format!(
-            "rtcpeer_loadgen_echo_{runtime}_{}.log",
-            std::process::id()
-        ));
-        let sessions = (2 * SESSIONS).to_string();
-        let mut child = Command::new(example_binary("echo"))
-            .args(["--listen", "127.0.0.1:0", "--runtime", runtime])
-            .args(["--shared-certificate", "--max-sessions", &sessions])
-            .args(["--max-sessions-per-client", &sessions])
-            .args(["--max-connections-per-client", "256"])
-            .args(extra)
-            .env_remove("GLIBC_TUNABLES")
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log).expect("echo log file"))
-            .spawn()
-            .expect("start echo");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("echo's first line");
-        let url = line
-            .split_whitespace()
-            .find_map(|w| w.strip_prefix("http://"))
-            .map(|a| format!("http://{}", a.trim_end_matches('/')))
-            .unwrap_or_else(|| panic!("no URL in echo's first line {line:?}"));
-        Self { child, url, log }
-    }
-}
-
-impl Drop for Echo {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_file(&self.log);
-    }
+/// `echo` on `runtime` with the limits every run here needs, plus `extra`.
+fn start_echo(runtime: &str, extra: &[&str]) -> EchoProcess {
+    let sessions = (2 * SESSIONS).to_string();
+    let mut args = vec!["--runtime", runtime, "--shared-certificate"];
+    args.extend([
+        "--max-sessions",
+        &sessions,
+        "--max-sessions-per-client",
+        &sessions,
+    ]);
+    args.extend(["--max-connections-per-client", "256"]);
+    args.extend(extra);
+    EchoProcess::start(&format!("loadgen_echo_{runtime}"), &args, &[])
 }
 
 /// echo restarted itself (same pid) with glibc's per-thread cache and fast bins off, which
 /// would otherwise keep freed sessions' pages resident (see `rtcpeer_examples::heap`).
-fn assert_runs_with_server_tunables(echo: &Echo) {
+fn assert_runs_with_server_tunables(echo: &EchoProcess) {
     let environ =
         std::fs::read(format!("/proc/{}/environ", echo.child.id())).expect("echo's environment");
     let tunables = environ
@@ -116,28 +84,6 @@ fn assert_runs_with_server_tunables(echo: &Echo) {
     );
 }
 
-/// Runs loadgen with `args` (its soft open-file limit raised to 4,096, or the hard limit:
-/// every client has its own UDP socket); its exit success and final JSON report.
-fn loadgen(args: &[&str]) -> (bool, serde_json::Value, String) {
-    let output = Command::new("sh")
-        .arg("-c")
-        .arg(r#"ulimit -n 4096 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$0" "$@""#)
-        .arg(example_binary("loadgen"))
-        .args(args)
-        .stderr(Stdio::inherit())
-        .output()
-        .expect("run loadgen");
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    println!("{stdout}");
-    let report = stdout
-        .lines()
-        .rev()
-        .find(|l| l.starts_with('{'))
-        .and_then(|l| serde_json::from_str(l).ok())
-        .unwrap_or_else(|| panic!("no JSON report from loadgen:\n{stdout}"));
-    (output.status.success(), report, stdout)
-}
-
 fn f(v: &serde_json::Value) -> f64 {
     v.as_f64().unwrap_or(f64::NAN)
 }
@@ -146,7 +92,7 @@ fn load_run(runtime: &str) {
     let _serial = ONE_AT_A_TIME
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let echo = Echo::start(runtime, &[]);
+    let echo = start_echo(runtime, &[]);
     let sessions = SESSIONS.to_string();
     let duration = ECHO_SECONDS.to_string();
     let (ok, report, stdout) = loadgen(&[
@@ -211,7 +157,7 @@ fn abandon_run(runtime: &str) {
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let timeout = UNCHECKED_TIMEOUT.to_string();
-    let echo = Echo::start(runtime, &["--unchecked-timeout", &timeout]);
+    let echo = start_echo(runtime, &["--unchecked-timeout", &timeout]);
     assert_runs_with_server_tunables(&echo);
     let sessions = SESSIONS.to_string();
     let (ok, report, stdout) = loadgen(&[

@@ -7,11 +7,10 @@
 //! Needs the example binaries of the same profile (`cargo build -p rtcpeer-examples
 //! --bins`); runs on loopback.
 
+mod echo_load;
 mod example_bin;
 
-use example_bin::example_binary;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use echo_load::{EchoProcess, loadgen};
 use std::time::{Duration, Instant};
 
 const SESSIONS: usize = 200;
@@ -19,64 +18,41 @@ const ECHO_SECONDS: u64 = 3;
 /// How long the server may take to log its forwarding figures after the run.
 const REPORT_WAIT: Duration = Duration::from_secs(10);
 
-/// A running echo server logging to a file; killed when dropped.
-struct Echo {
-    child: Child,
-    url: String,
-    log: std::path::PathBuf,
+/// `echo --runtime mio --shards <shards>`, logging its shard figures at info.
+fn start_mio(shards: usize) -> EchoProcess {
+    let sessions = SESSIONS.to_string();
+    let shards = shards.to_string();
+    let args = [
+        "--runtime",
+        "mio",
+        "--shards",
+        &shards,
+        "--shared-certificate",
+        "--max-sessions",
+        &sessions,
+        "--max-sessions-per-client",
+        &sessions,
+        "--max-connections-per-client",
+        "256",
+    ];
+    let env = [
+        ("NO_COLOR", "1"),
+        ("RUST_LOG", "warn,rtcpeer_examples::echo::mio_shards=info"),
+    ];
+    EchoProcess::start("mio_echo_shards", &args, &env)
 }
 
-impl Echo {
-    fn start_mio(shards: usize) -> Self {
-        let log = std::env::temp_dir().join(format!(
-            "rtcpeer_mio_echo_shards_{}.log",
-            std::process::id()
-        ));
-        let sessions = SESSIONS.to_string();
-        let mut child = Command::new(example_binary("echo"))
-            .args(["--listen", "127.0.0.1:0", "--runtime", "mio"])
-            .args(["--shards", &shards.to_string(), "--shared-certificate"])
-            .args(["--max-sessions", &sessions])
-            .args(["--max-sessions-per-client", &sessions])
-            .args(["--max-connections-per-client", "256"])
-            .env("NO_COLOR", "1")
-            .env("RUST_LOG", "warn,rtcpeer_examples::echo::mio_shards=info")
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log).expect("echo log file"))
-            .spawn()
-            .expect("start echo");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("echo's first line");
-        let url = line
-            .split_whitespace()
-            .find_map(|w| w.strip_prefix("http://"))
-            .map(|a| format!("http://{}", a.trim_end_matches('/')))
-            .unwrap_or_else(|| panic!("no URL in echo's first line {line:?}"));
-        Self { child, url, log }
-    }
-
-    /// The last `forwarded` and `dropped_mailbox_full` figures the server logged.
-    fn routing_figures(&self) -> Option<(u64, u64)> {
-        let log = std::fs::read_to_string(&self.log).ok()?;
-        let line = log
-            .lines()
-            .rev()
-            .find(|l| l.contains("datagrams forwarded between shards"))?;
-        Some((
-            field(line, "forwarded")?,
-            field(line, "dropped_mailbox_full")?,
-        ))
-    }
-}
-
-impl Drop for Echo {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_file(&self.log);
-    }
+/// The last `forwarded` and `dropped_mailbox_full` figures the server logged.
+fn routing_figures(echo: &EchoProcess) -> Option<(u64, u64)> {
+    let log = echo.log_text()?;
+    let line = log
+        .lines()
+        .rev()
+        .find(|l| l.contains("datagrams forwarded between shards"))?;
+    Some((
+        field(line, "forwarded")?,
+        field(line, "dropped_mailbox_full")?,
+    ))
 }
 
 /// The number after ` name=` in a log line.
@@ -89,35 +65,32 @@ fn field(line: &str, name: &str) -> Option<u64> {
     digits.parse().ok()
 }
 
-/// Runs loadgen against `url` (its open-file limit raised: a socket per client); its
-/// exit success, JSON report and output.
-fn loadgen(url: &str) -> (bool, serde_json::Value, String) {
-    let output = Command::new("sh")
-        .arg("-c")
-        .arg(r#"ulimit -n 4096 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$0" "$@""#)
-        .arg(example_binary("loadgen"))
-        .args(["--url", url, "--sessions", &SESSIONS.to_string()])
-        .args(["--rate", "200", "--size", "512", "--interval", "1"])
-        .args(["--duration", &ECHO_SECONDS.to_string()])
-        .args(["--setup-timeout", "30"])
-        .stderr(Stdio::inherit())
-        .output()
-        .expect("run loadgen");
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    println!("{stdout}");
-    let report = stdout
-        .lines()
-        .rev()
-        .find(|l| l.starts_with('{'))
-        .and_then(|l| serde_json::from_str(l).ok())
-        .unwrap_or_else(|| panic!("no JSON report from loadgen:\n{stdout}"));
-    (output.status.success(), report, stdout)
+/// Runs loadgen's clients against `url` for `ECHO_SECONDS` of echoes.
+fn run_clients(url: &str) -> (bool, serde_json::Value, String) {
+    let sessions = SESSIONS.to_string();
+    let seconds = ECHO_SECONDS.to_string();
+    loadgen(&[
+        "--url",
+        url,
+        "--sessions",
+        &sessions,
+        "--rate",
+        "200",
+        "--size",
+        "512",
+        "--interval",
+        "1",
+        "--duration",
+        &seconds,
+        "--setup-timeout",
+        "30",
+    ])
 }
 
 #[test]
 fn mio_echo_on_two_shards_connects_and_echoes_every_session_forwarding_between_shards() {
-    let echo = Echo::start_mio(2);
-    let (ok, report, stdout) = loadgen(&echo.url);
+    let echo = start_mio(2);
+    let (ok, report, stdout) = run_clients(&echo.url);
     assert_eq!(report["connected"], SESSIONS, "{stdout}");
     assert_eq!(report["failed"], 0, "{stdout}");
     assert_eq!(report["lost"], 0, "{stdout}");
@@ -130,7 +103,7 @@ fn mio_echo_on_two_shards_connects_and_echoes_every_session_forwarding_between_s
     assert!(ok, "loadgen reported a failure:\n{stdout}");
     let deadline = Instant::now() + REPORT_WAIT;
     let (forwarded, dropped) = loop {
-        match echo.routing_figures() {
+        match routing_figures(&echo) {
             Some(figures) if figures.0 > 0 => break figures,
             _ if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(100)),
             other => panic!("no datagram forwarded between the shards: {other:?}"),
