@@ -65,8 +65,9 @@ fn start_echo(runtime: &str, extra: &[&str]) -> EchoProcess {
     EchoProcess::start(&format!("loadgen_echo_{runtime}"), &args, &[])
 }
 
-/// echo restarted itself (same pid) with glibc's per-thread cache and fast bins off, which
-/// would otherwise keep freed sessions' pages resident (see `rtcpeer_examples::heap`).
+/// echo restarted itself (same pid) with its glibc tunables (no per-thread cache, no fast
+/// bins, a fixed trim threshold), without which freed sessions' pages stay resident (see
+/// `rtcpeer_examples::heap`).
 fn assert_runs_with_server_tunables(echo: &EchoProcess) {
     let environ =
         std::fs::read(format!("/proc/{}/environ", echo.child.id())).expect("echo's environment");
